@@ -1,0 +1,161 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { dueAt, type AccessRequest, type RequestStatus } from '../../domain/access-request';
+import type { AssignmentLease } from '../../domain/assignment-lease';
+import type { AuditEvent } from '../../domain/audit';
+import { StoreConflictError, type RequestStore } from '../../app/ports';
+import { accessRequestSchema, auditEventSchema, leaseSchema } from './stored-records';
+import { DUE_INDEX, auditKey, leaseItemKey, requestKey } from './table-layout';
+
+/** The one store: single-item conditional writes only, so it runs on dynalite and on DynamoDB alike. */
+export class DynamoDbStore implements RequestStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async createRequest(request: AccessRequest): Promise<void> {
+    await this.conditional(`request ${request.id} exists`, () =>
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
+  }
+
+  async getRequest(id: string): Promise<AccessRequest | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: requestKey(id), ConsistentRead: true }));
+    return out.Item ? accessRequestSchema.parse(out.Item.request) : undefined;
+  }
+
+  async saveRequest(request: AccessRequest): Promise<AccessRequest> {
+    const next = { ...request, version: request.version + 1 };
+    await this.conditional(`request ${request.id} changed since version ${request.version}`, () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.requestItem(next),
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': request.version },
+        }),
+      ),
+    );
+    return next;
+  }
+
+  async listDue(before: number, limit = 1000): Promise<AccessRequest[]> {
+    return this.queryDue({
+      KeyConditionExpression: 'dueKey = :k AND dueAt <= :t',
+      ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':t': before },
+    }, limit);
+  }
+
+  async listOpen(status: RequestStatus): Promise<AccessRequest[]> {
+    return this.queryDue({
+      KeyConditionExpression: 'dueKey = :k',
+      FilterExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':s': status },
+    }, Infinity);
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...auditKey(event.requestId, event.seq), kind: 'audit', event },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      // Already there: appending is idempotent and the first copy wins.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async listAudit(requestId: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
+          ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ':a': 'AUDIT#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) events.push(auditEventSchema.parse(item.event));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return events.sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq));
+  }
+
+  async getLease(key: string): Promise<AssignmentLease | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: leaseItemKey(key), ConsistentRead: true }));
+    return out.Item ? leaseSchema.parse(out.Item.lease) : undefined;
+  }
+
+  async putLease(lease: AssignmentLease, expectedVersion: number | undefined): Promise<void> {
+    await this.conditional(`lease ${lease.key} changed`, () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...leaseItemKey(lease.key), kind: 'lease', version: lease.version, lease },
+          ...(expectedVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+        }),
+      ),
+    );
+  }
+
+  async deleteLease(key: string, expectedVersion: number): Promise<void> {
+    await this.conditional(`lease ${key} changed`, () =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: leaseItemKey(key),
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        }),
+      ),
+    );
+  }
+
+  private requestItem(request: AccessRequest): Record<string, unknown> {
+    const due = dueAt(request);
+    return {
+      ...requestKey(request.id),
+      kind: 'request',
+      version: request.version,
+      status: request.status,
+      request,
+      // Sparse: requests with nothing left to do drop out of the index.
+      ...(due === undefined ? {} : { dueKey: DUE_INDEX.value, dueAt: due }),
+    };
+  }
+
+  private async queryDue(input: Omit<QueryCommandInput, 'TableName' | 'IndexName'>, limit: number): Promise<AccessRequest[]> {
+    const found: AccessRequest[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ ...input, TableName: this.tableName, IndexName: DUE_INDEX.name, ExclusiveStartKey: start }));
+      for (const item of out.Items ?? []) found.push(accessRequestSchema.parse(item.request));
+      start = out.LastEvaluatedKey;
+    } while (start && found.length < limit);
+    return found.slice(0, limit);
+  }
+
+  private async conditional<T>(what: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new StoreConflictError(what, { cause: err });
+      throw err;
+    }
+  }
+}

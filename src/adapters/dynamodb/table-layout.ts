@@ -1,0 +1,14 @@
+/**
+ * One table holds everything (see docs/ARCHITECTURE.md, "Store"):
+ *   request      pk=REQ#<id>        sk=REQUEST
+ *   audit event  pk=REQ#<id>        sk=AUDIT#<seq>      (append-only: put if absent, never updated)
+ *   lease        pk=LEASE#<key>     sk=LEASE
+ * The sparse index `due` (dueKey=DUE, dueAt=<epoch ms>) holds only requests that need attention
+ * at some time, so sweeps cost what is open, not what ever was.
+ */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+export const DUE_INDEX = { name: 'due', partitionKey: 'dueKey', sortKey: 'dueAt', value: 'DUE' } as const;
+
+export const requestKey = (id: string) => ({ pk: `REQ#${id}`, sk: 'REQUEST' });
+export const auditKey = (requestId: string, seq: string) => ({ pk: `REQ#${requestId}`, sk: `AUDIT#${seq}` });
+export const leaseItemKey = (key: string) => ({ pk: `LEASE#${key}`, sk: 'LEASE' });

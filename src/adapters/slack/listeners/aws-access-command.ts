@@ -1,0 +1,57 @@
+import type { App, SlackCommandMiddlewareArgs, AllMiddlewareArgs } from '@slack/bolt';
+import type { AccessRequest } from '../../../domain/access-request';
+import { USAGE, parseCommand } from '../../../domain/command';
+import { formatDuration } from '../../../domain/duration';
+import { isTimeboxError } from '../../../domain/errors';
+import { submitRequest } from '../../../app/submit-request';
+import { escapeMrkdwn } from '../views/mrkdwn';
+import { requestModal } from '../views/request-modal';
+import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+
+export const COMMAND = '/aws-access';
+
+/** What the requester is told once a request is filed (ephemeral). */
+export function filedMessage(request: AccessRequest, approvalChannel: string): string {
+  const what = `*${escapeMrkdwn(request.permissionSetName)}* on *${escapeMrkdwn(request.accountName)}* (\`${request.accountId}\`) for ${formatDuration(request.durationMs)}`;
+  return request.autoApproved
+    ? `:rocket: Request \`${request.id}\`: ${what} was approved automatically. I'll DM you when it is active.`
+    : `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval in <#${approvalChannel}>. I'll DM you when it is decided.`;
+}
+
+/** `/aws-access` (form), `/aws-access help`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
+export function awsAccessCommand(door: SlackDoor) {
+  return async ({ command, ack, client, logger }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    try {
+      const parsed = parseCommand(command.text ?? '');
+      if (parsed.kind === 'help') {
+        await ack({ response_type: 'ephemeral', text: USAGE });
+        return;
+      }
+      if (parsed.kind === 'modal') {
+        // trigger_id dies about 3 s after the click: open the form before anything else.
+        await client.views.open({ trigger_id: command.trigger_id, view: requestModal(door.deps.policy, { channelId: command.channel_id }) });
+        await ack();
+        return;
+      }
+      const request = await submitRequest(door.deps, {
+        requesterSlackUserId: command.user_id,
+        account: parsed.account,
+        permissionSet: parsed.permissionSet,
+        durationMs: parsed.durationMs,
+        reason: parsed.reason,
+      });
+      await ack({ response_type: 'ephemeral', text: filedMessage(request, door.approvalChannel) });
+    } catch (err) {
+      if (isTimeboxError(err)) {
+        await ack({ response_type: 'ephemeral', text: `${WARNING} ${escapeMrkdwn(err.message)}` });
+        return;
+      }
+      logger.error(`/aws-access failed: ${err instanceof Error ? err.message : String(err)}`);
+      await ack({ response_type: 'ephemeral', text: GENERIC_FAILURE });
+    }
+  };
+}
+
+export function registerCommands(app: App, door: SlackDoor): void {
+  app.command(COMMAND, awsAccessCommand(door));
+}

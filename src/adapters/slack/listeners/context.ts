@@ -1,0 +1,10 @@
+import type { WorkflowDeps } from '../../../app/deps';
+
+/** What the Slack listeners need: the workflow and where approvals go. */
+export interface SlackDoor {
+  deps: WorkflowDeps;
+  approvalChannel: string;
+}
+
+export const WARNING = ':warning:';
+export const GENERIC_FAILURE = `${WARNING} Timebox could not handle that right now, and nothing was changed. Please try again in a minute; if it keeps happening, tell your Timebox admins.`;

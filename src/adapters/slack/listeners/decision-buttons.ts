@@ -1,0 +1,45 @@
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { z } from 'zod';
+import { decideRequest } from '../../../app/decide-request';
+import { isTimeboxError } from '../../../domain/errors';
+import { escapeMrkdwn } from '../views/mrkdwn';
+import { APPROVE_ACTION, DENY_ACTION } from '../views/request-message';
+import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+
+// The value only says which request the button is about; who may decide is read from the store.
+const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
+
+/** Approve / Deny on the approvals-channel message. */
+export function decisionButton(door: SlackDoor) {
+  return async ({ ack, body, action, respond, logger }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    const requestId = requestIdValue.safeParse(action.value);
+    if (!requestId.success) {
+      await tell(`${WARNING} That button is not a Timebox request button.`);
+      return;
+    }
+    const channel = body.container?.channel_id ?? body.channel?.id;
+    const ts = body.container?.message_ts ?? body.message?.ts;
+    try {
+      await decideRequest(door.deps, {
+        requestId: requestId.data,
+        decision: action.action_id === APPROVE_ACTION ? 'approve' : 'deny',
+        clickerSlackUserId: body.user.id,
+        ...(channel && ts ? { message: { channel, ts } } : {}),
+      });
+    } catch (err) {
+      if (isTimeboxError(err)) {
+        await tell(`${WARNING} ${escapeMrkdwn(err.message)} Nothing was changed.`);
+        return;
+      }
+      logger.error(`decision on ${requestId.data} failed: ${err instanceof Error ? err.message : String(err)}`);
+      await tell(GENERIC_FAILURE);
+    }
+  };
+}
+
+export function registerActions(app: App, door: SlackDoor): void {
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, decisionButton(door));
+  app.action<BlockAction<ButtonAction>>(DENY_ACTION, decisionButton(door));
+}

@@ -1,0 +1,13 @@
+import type { App } from '@slack/bolt';
+import { registerActions } from './decision-buttons';
+import { registerCommands } from './aws-access-command';
+import { registerOptions } from './menu-options';
+import { registerViews } from './request-modal-submission';
+import type { SlackDoor } from './context';
+
+export function registerListeners(app: App, door: SlackDoor): void {
+  registerCommands(app, door);
+  registerActions(app, door);
+  registerViews(app, door);
+  registerOptions(app, door);
+}

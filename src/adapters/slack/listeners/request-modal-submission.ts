@@ -1,0 +1,76 @@
+import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { z } from 'zod';
+import { submitRequest } from '../../../app/submit-request';
+import { parseDuration } from '../../../domain/duration';
+import { isTimeboxError, type TimeboxErrorCode } from '../../../domain/errors';
+import { MODAL_BLOCKS, REQUEST_MODAL_CALLBACK } from '../views/request-modal';
+import { filedMessage } from './aws-access-command';
+import { GENERIC_FAILURE, type SlackDoor } from './context';
+
+type ViewValues = ViewSubmitAction['view']['state']['values'];
+
+const metadataSchema = z.object({ channelId: z.string().optional() }).catch({});
+
+/** Which form field an error belongs to, so Slack shows it under that field. */
+const FIELD_FOR: Partial<Record<TimeboxErrorCode, string>> = {
+  unknown_account: MODAL_BLOCKS.account,
+  no_matching_rule: MODAL_BLOCKS.permissionSet,
+  unknown_permission_set: MODAL_BLOCKS.permissionSet,
+  invalid_duration: MODAL_BLOCKS.duration,
+  duration_too_short: MODAL_BLOCKS.duration,
+  duration_too_long: MODAL_BLOCKS.duration,
+  missing_reason: MODAL_BLOCKS.reason,
+  reason_too_long: MODAL_BLOCKS.reason,
+};
+
+function field(values: ViewValues, block: string): string {
+  const element = values[block]?.[block];
+  return element?.selected_option?.value ?? element?.value ?? '';
+}
+
+/** The /aws-access form was submitted: file the request, or show the errors in the form. */
+export function requestModalSubmission(door: SlackDoor) {
+  return async ({ ack, body, view, client, logger }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+    const values = view.state.values;
+    let durationMs: number;
+    try {
+      durationMs = parseDuration(field(values, MODAL_BLOCKS.duration));
+    } catch (err) {
+      await ack({ response_action: 'errors', errors: { [MODAL_BLOCKS.duration]: isTimeboxError(err) ? err.message : 'Not a duration' } });
+      return;
+    }
+    try {
+      const request = await submitRequest(door.deps, {
+        requesterSlackUserId: body.user.id,
+        account: field(values, MODAL_BLOCKS.account),
+        permissionSet: field(values, MODAL_BLOCKS.permissionSet),
+        durationMs,
+        reason: field(values, MODAL_BLOCKS.reason),
+      });
+      await ack();
+      const { channelId } = metadataSchema.parse(safeJson(view.private_metadata));
+      const text = filedMessage(request, door.approvalChannel);
+      if (channelId) await client.chat.postEphemeral({ channel: channelId, user: body.user.id, text }).catch(() => client.chat.postMessage({ channel: body.user.id, text }));
+      else await client.chat.postMessage({ channel: body.user.id, text });
+    } catch (err) {
+      if (isTimeboxError(err)) {
+        await ack({ response_action: 'errors', errors: { [FIELD_FOR[err.code] ?? MODAL_BLOCKS.account]: err.message.slice(0, 150) } });
+        return;
+      }
+      logger.error(`modal submission failed: ${err instanceof Error ? err.message : String(err)}`);
+      await ack({ response_action: 'errors', errors: { [MODAL_BLOCKS.reason]: GENERIC_FAILURE.slice(0, 150) } });
+    }
+  };
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+export function registerViews(app: App, door: SlackDoor): void {
+  app.view<ViewSubmitAction>(REQUEST_MODAL_CALLBACK, requestModalSubmission(door));
+}

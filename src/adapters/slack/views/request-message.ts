@@ -1,0 +1,90 @@
+import type { KnownBlock } from '@slack/types';
+import type { AccessRequest } from '../../../domain/access-request';
+import { formatDuration } from '../../../domain/duration';
+import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
+
+export const APPROVE_ACTION = 'timebox_approve';
+export const DENY_ACTION = 'timebox_deny';
+
+/** One line saying where the request stands, for the channel message. */
+export function statusLine(request: AccessRequest): string {
+  const by = request.decidedBy ? mention(request.decidedBy.slackUserId) : 'someone';
+  switch (request.status) {
+    case 'PENDING': {
+      const approvers = request.approvals.map((a) => mention(a.slackUserId)).join(', ');
+      const count = `${request.approvals.length}/${request.approvalsRequired} approvals`;
+      return `:hourglass_flowing_sand: Waiting for approval (${count}${approvers ? `: ${approvers}` : ''}). Expires ${slackDate(request.expiresAt)}.`;
+    }
+    case 'APPROVED':
+    case 'GRANTING':
+      return request.autoApproved
+        ? ':gear: Approved automatically by rule; granting access…'
+        : `:gear: Approved by ${by}; granting access…`;
+    case 'ACTIVE':
+      return `:white_check_mark: ${request.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(request.endsAt ?? 0)}.`;
+    case 'REVOKING':
+      return ':gear: Window over; removing access…';
+    case 'DENIED':
+      return `:no_entry: Denied by ${by}.`;
+    case 'EXPIRED':
+      return ':zzz: Expired: nobody decided in time.';
+    case 'FAILED':
+      return `:x: Failed: ${escapeMrkdwn(truncate(request.failure ?? 'unknown error', 500))}`;
+    case 'ENDED':
+      return `:lock: Ended ${slackDate(request.endedAt ?? 0)}.${request.keptBecause ? ` Assignment kept: ${escapeMrkdwn(request.keptBecause)}.` : ' Access removed.'}`;
+  }
+}
+
+/** Fallback text for notifications and screen readers. */
+export function summary(request: AccessRequest): string {
+  return `${request.requester.name ?? request.requester.slackUserId} requests ${request.permissionSetName} on ${request.accountName} for ${formatDuration(request.durationMs)} (${request.id})`;
+}
+
+/** The approvals-channel message, at every stage of the request. Buttons only while pending. */
+export function requestMessage(request: AccessRequest): { text: string; blocks: KnownBlock[] } {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: request.autoApproved ? 'AWS access (auto-approved)' : 'AWS access request' } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Requester*\n${mention(request.requester.slackUserId)}` },
+        { type: 'mrkdwn', text: `*Account*\n${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`)` },
+        { type: 'mrkdwn', text: `*Permission set*\n${escapeMrkdwn(request.permissionSetName)}` },
+        { type: 'mrkdwn', text: `*Duration*\n${formatDuration(request.durationMs)}` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escapeMrkdwn(truncate(request.reason, 2000))}` } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `Request \`${request.id}\` · rule \`${escapeMrkdwn(request.ruleName)}\`` }] },
+    { type: 'section', block_id: 'status', text: { type: 'mrkdwn', text: statusLine(request) } },
+  ];
+  if (request.status === 'PENDING') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'decision',
+      elements: [
+        { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: request.id },
+        { type: 'button', action_id: DENY_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Deny' }, value: request.id },
+      ],
+    });
+  }
+  return { text: summary(request), blocks };
+}
+
+/** The direct message the requester gets when their request reaches an outcome. */
+export function requesterMessage(request: AccessRequest): string {
+  const what = `${escapeMrkdwn(request.permissionSetName)} on ${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`)`;
+  switch (request.status) {
+    case 'ACTIVE':
+      return `:white_check_mark: Your access to ${what} is active until ${slackDate(request.endsAt ?? 0)}. Sign in through your AWS access portal. (${request.id})`;
+    case 'DENIED':
+      return `:no_entry: Your request for ${what} was denied by ${request.decidedBy ? mention(request.decidedBy.slackUserId) : 'an approver'}. (${request.id})`;
+    case 'EXPIRED':
+      return `:zzz: Your request for ${what} expired before anyone decided. (${request.id})`;
+    case 'FAILED':
+      return `:x: Your access to ${what} could not be granted: ${escapeMrkdwn(truncate(request.failure ?? 'unknown error', 500))}. (${request.id})`;
+    case 'ENDED':
+      return `:lock: Your access to ${what} has ended${request.keptBecause ? ' (the assignment stays because another grant or a permanent assignment covers it)' : ''}. Sessions already open last until their own expiry. (${request.id})`;
+    default:
+      return `Your request ${request.id} is ${request.status.toLowerCase()}.`;
+  }
+}

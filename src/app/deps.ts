@@ -1,0 +1,36 @@
+import type { Policy } from '../domain/policy';
+import type { Clock, IdentityCenter, JobQueue, JobScheduler, Logger, Notifier, RequestStore, UserDirectory } from './ports';
+
+export interface WorkflowOptions {
+  /** How long a worker holds a GRANTING/REVOKING request before a sweep may take it over. */
+  claimMs: number;
+  /** How long a grant waits for another grant's revoke of the same assignment to finish. */
+  leaseWaitMs: number;
+  /** Pause between looks at a busy lease. */
+  leasePollMs: number;
+  /** First delay before a failed revoke is tried again; doubles each time, up to 5 minutes. */
+  revokeRetryMs: number;
+}
+
+export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
+  claimMs: 120_000,
+  leaseWaitMs: 60_000,
+  leasePollMs: 500,
+  revokeRetryMs: 15_000,
+};
+
+/** Everything a use case may touch. Entry points build one of these; tests build their own. */
+export interface WorkflowDeps {
+  policy: Policy;
+  store: RequestStore;
+  identityCenter: IdentityCenter;
+  queue: JobQueue;
+  scheduler: JobScheduler;
+  directory: UserDirectory;
+  notifier: Notifier;
+  clock: Clock;
+  logger: Logger;
+  options: WorkflowOptions;
+  newRequestId(): string;
+  sleep(ms: number): Promise<void>;
+}

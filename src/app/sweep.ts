@@ -1,0 +1,33 @@
+import { dueAt } from '../domain/access-request';
+import type { WorkflowDeps } from './deps';
+
+export interface SweepResult {
+  /** Requests handed to the worker now. */
+  dispatched: string[];
+  /** Requests due within the lookahead, armed on the scheduler. */
+  scheduled: string[];
+}
+
+/**
+ * The safety net: hands every request whose due time has passed (an access window that ended,
+ * a pending request past its expiry, a grant or revoke whose worker died, a notification
+ * Slack refused) to the worker, and arms the scheduler for those due within `lookaheadMs`.
+ * Reads only the index of open requests, so its cost grows with open requests, not history.
+ */
+export async function sweepDueRequests(deps: WorkflowDeps, lookaheadMs = 0): Promise<SweepResult> {
+  const now = deps.clock.now();
+  const result: SweepResult = { dispatched: [], scheduled: [] };
+  for (const request of await deps.store.listDue(now + lookaheadMs)) {
+    const at = dueAt(request);
+    if (at === undefined) continue;
+    if (at <= now) {
+      await deps.queue.dispatch({ requestId: request.id });
+      result.dispatched.push(request.id);
+    } else {
+      await deps.scheduler.scheduleAt({ requestId: request.id }, at);
+      result.scheduled.push(request.id);
+    }
+  }
+  if (result.dispatched.length > 0) deps.logger.info({ dispatched: result.dispatched.length }, 'sweep found due requests');
+  return result;
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { parseDuration } from '../domain/duration';
+import type { Policy, Rule } from '../domain/policy';
+
+const durationText = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const text = String(value);
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : `"${text}" is not a duration` });
+    return z.NEVER;
+  }
+});
+
+const accountId = z.union([z.string(), z.number()]).transform((v) => String(v)).pipe(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
+const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-"');
+const slackIdOrEmail = z
+  .string()
+  .trim()
+  .refine((v) => v === '*' || /^[UW][A-Z0-9]{2,}$/.test(v) || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), {
+    message: 'must be an email, a Slack user id (U…/W…), or "*"',
+  });
+
+const ruleSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  accounts: z.array(z.union([z.string(), z.number()]).transform((v) => String(v))).min(1),
+  permissionSets: z.array(z.string()).min(1),
+  requesters: z.array(slackIdOrEmail).min(1),
+  approvers: z.array(slackIdOrEmail).default([]),
+  approvalsRequired: z.number().int().min(1).max(10).default(1),
+  allowSelfApproval: z.boolean().default(false),
+  autoApprove: z.boolean().default(false),
+  maxDuration: durationText,
+});
+
+export const configFileSchema = z
+  .strictObject({
+    identityCenter: z.strictObject({
+      instanceArn: z.string().regex(/^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/, 'must be an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)'),
+      identityStoreId: z.string().regex(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be an identity store id (d-…)'),
+    }),
+    slack: z.strictObject({
+      approvalChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name'),
+    }),
+    accounts: z.record(name, accountId).refine((r) => Object.keys(r).length > 0, 'list at least one account'),
+    permissionSets: z
+      .record(name, z.string().regex(/^arn:aws[a-z-]*:sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/, 'must be a permission set ARN'))
+      .refine((r) => Object.keys(r).length > 0, 'list at least one permission set'),
+    durations: z
+      .strictObject({
+        default: durationText.default(3_600_000),
+        min: durationText.default(900_000),
+        pendingExpiry: durationText.default(86_400_000),
+      })
+      .default({ default: 3_600_000, min: 900_000, pendingExpiry: 86_400_000 }),
+    rules: z.array(ruleSchema).min(1, 'a config with no rules grants nothing'),
+  })
+  // Runs even when some fields are wrong, so an operator sees every problem in one go;
+  // it therefore reads the parsed value defensively.
+  .superRefine((config, ctx) => crossCheck(config, ctx), { when: () => true });
+
+type Ctx = z.core.$RefinementCtx<unknown>;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+function duplicateNamesIgnoringCase(record: unknown, section: string, ctx: Ctx): void {
+  if (!isRecord(record)) return;
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(record)) {
+    const other = seen.get(key.toLowerCase());
+    if (other !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [section, key], message: `"${key}" and "${other}" differ only in case; names are matched case-insensitively, so rename one` });
+    }
+    seen.set(key.toLowerCase(), key);
+  }
+}
+
+function crossCheck(config: unknown, ctx: Ctx): void {
+  if (!isRecord(config)) return;
+  duplicateNamesIgnoringCase(config.accounts, 'accounts', ctx);
+  duplicateNamesIgnoringCase(config.permissionSets, 'permissionSets', ctx);
+  const accounts = isRecord(config.accounts) ? config.accounts : {};
+  const accountNames = new Set(Object.keys(accounts).map((n) => n.toLowerCase()));
+  const accountIds = new Set(Object.values(accounts).map((v) => String(v)));
+  const permissionSets = new Set(isRecord(config.permissionSets) ? Object.keys(config.permissionSets) : []);
+  const minMs = isRecord(config.durations) && typeof config.durations.min === 'number' ? config.durations.min : undefined;
+  const seen = new Set<string>();
+  (Array.isArray(config.rules) ? config.rules : []).forEach((rule: unknown, i) => {
+    if (!isRecord(rule)) return;
+    if (typeof rule.name === 'string') {
+      if (seen.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"` });
+      seen.add(rule.name);
+    }
+    strings(rule.accounts).forEach((a, j) => {
+      if (a !== '*' && !accountNames.has(a.toLowerCase()) && !accountIds.has(a)) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'accounts', j], message: `"${a}" is not an account listed under accounts` });
+      }
+    });
+    if (isRecord(config.permissionSets)) {
+      strings(rule.permissionSets).forEach((p, j) => {
+        if (p !== '*' && !permissionSets.has(p)) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'permissionSets', j], message: `"${p}" is not a permission set listed under permissionSets` });
+        }
+      });
+    }
+    const approvers = strings(rule.approvers);
+    const required = typeof rule.approvalsRequired === 'number' ? rule.approvalsRequired : 1;
+    if (rule.autoApprove !== true && approvers.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvers'], message: 'a rule without autoApprove needs at least one approver' });
+    } else if (rule.autoApprove !== true && !approvers.includes('*') && required > approvers.length) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvalsRequired'], message: `needs ${required} approvals but only ${approvers.length} approvers are listed` });
+    }
+    if (typeof rule.maxDuration === 'number' && minMs !== undefined && rule.maxDuration < minMs) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'maxDuration'], message: 'is below durations.min, so the rule could never be used' });
+    }
+  });
+}
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+export interface TimeboxConfig {
+  identityCenter: ConfigFile['identityCenter'];
+  slack: ConfigFile['slack'];
+  policy: Policy;
+}
+
+/** Turns the validated file into the domain's policy: names resolved to ids, emails lower-cased. */
+export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
+  const byName = new Map(Object.entries(file.accounts).map(([n, id]) => [n.toLowerCase(), id]));
+  const rules: Rule[] = file.rules.map((rule) => ({
+    name: rule.name,
+    accountIds: rule.accounts.map((a) => (a === '*' ? '*' : (byName.get(a.toLowerCase()) ?? a))),
+    permissionSets: rule.permissionSets,
+    requesters: rule.requesters.map(normalisePerson),
+    approvers: rule.approvers.map(normalisePerson),
+    approvalsRequired: rule.approvalsRequired,
+    allowSelfApproval: rule.allowSelfApproval,
+    autoApprove: rule.autoApprove,
+    maxDurationMs: rule.maxDuration,
+  }));
+  return {
+    identityCenter: file.identityCenter,
+    slack: file.slack,
+    policy: {
+      accounts: Object.entries(file.accounts).map(([n, id]) => ({ name: n, id })),
+      permissionSets: Object.entries(file.permissionSets).map(([n, arn]) => ({ name: n, arn })),
+      durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry },
+      rules,
+    },
+  };
+}
+
+function normalisePerson(entry: string): string {
+  return entry.includes('@') ? entry.toLowerCase() : entry;
+}

@@ -1,0 +1,161 @@
+import { TimeboxError } from './errors';
+import type { AuditEvent } from './audit';
+import type { Person } from './policy';
+
+/**
+ * PENDING ─approve×N─▶ APPROVED ─▶ GRANTING ─▶ ACTIVE ─▶ REVOKING ─▶ ENDED
+ *    │                               │
+ *    ├─deny─▶ DENIED                 └─▶ FAILED
+ *    └─timeout─▶ EXPIRED
+ * Auto-approved requests are born APPROVED.
+ */
+export type RequestStatus =
+  | 'PENDING'
+  | 'APPROVED'
+  | 'DENIED'
+  | 'EXPIRED'
+  | 'GRANTING'
+  | 'ACTIVE'
+  | 'FAILED'
+  | 'REVOKING'
+  | 'ENDED';
+
+export const TERMINAL_STATUSES: readonly RequestStatus[] = ['DENIED', 'EXPIRED', 'FAILED', 'ENDED'];
+
+const ALLOWED: Record<RequestStatus, readonly RequestStatus[]> = {
+  PENDING: ['APPROVED', 'DENIED', 'EXPIRED'],
+  APPROVED: ['GRANTING'],
+  GRANTING: ['ACTIVE', 'FAILED'],
+  ACTIVE: ['REVOKING'],
+  REVOKING: ['ENDED'],
+  DENIED: [],
+  EXPIRED: [],
+  FAILED: [],
+  ENDED: [],
+};
+
+export interface Approval {
+  slackUserId: string;
+  email?: string;
+  at: number;
+}
+
+export interface AccessRequest {
+  id: string;
+  /** Bumped on every write; every write is conditional on the version read. */
+  version: number;
+  status: RequestStatus;
+  requester: Person;
+  accountId: string;
+  accountName: string;
+  permissionSetName: string;
+  permissionSetArn: string;
+  durationMs: number;
+  reason: string;
+  ruleName: string;
+  autoApproved: boolean;
+  approvalsRequired: number;
+  approvals: Approval[];
+  createdAt: number;
+  /** A PENDING request nobody decides expires then. */
+  expiresAt: number;
+  decidedBy?: Person;
+  decidedAt?: number;
+  /** Identity Center user id, once resolved. */
+  principalId?: string;
+  activeAt?: number;
+  endsAt?: number;
+  endedAt?: number;
+  /** Why the assignment was left in place at the end, if it was. */
+  keptBecause?: string;
+  failure?: string;
+  /** While GRANTING or REVOKING: a worker holds the request until then; after it, a sweep may take over. */
+  claimUntil?: number;
+  /** How many times the revoke has been tried without success. */
+  revokeAttempts?: number;
+  lastError?: string;
+  approvalMessage?: { channel: string; ts: string };
+  /** What people were last told about (see notificationKey); when it differs, telling them is due. */
+  notified?: string;
+  updatedAt: number;
+  /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
+  lastEvents?: AuditEvent[];
+}
+
+/** Statuses people are told about (channel message and, for outcomes, a DM). */
+const NOTIFIED_STATUSES: readonly RequestStatus[] = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'ACTIVE', 'FAILED', 'ENDED'];
+
+/** Changes when the approvals message should change: the status, or one more approval. */
+export function notificationKey(request: AccessRequest): string {
+  return `${request.status}:${request.approvals.length}`;
+}
+
+export function needsNotification(request: AccessRequest): boolean {
+  return NOTIFIED_STATUSES.includes(request.status) && request.notified !== notificationKey(request);
+}
+
+/** Outcomes the requester hears about in a direct message. */
+export function isRequesterNews(status: RequestStatus): boolean {
+  return ['ACTIVE', 'DENIED', 'EXPIRED', 'FAILED', 'ENDED'].includes(status);
+}
+
+export function isTerminal(status: RequestStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** Returns the request moved to `to`, or throws if the state machine forbids it. */
+export function transition(request: AccessRequest, to: RequestStatus, patch: Partial<AccessRequest> = {}): AccessRequest {
+  if (!ALLOWED[request.status].includes(to)) {
+    throw new TimeboxError('invalid_transition', `Request ${request.id} is ${request.status.toLowerCase()}, it cannot become ${to.toLowerCase()}.`);
+  }
+  return { ...request, ...patch, status: to };
+}
+
+export type Decision = 'approve' | 'deny';
+
+/**
+ * Applies one approver's click. Approval needs `approvalsRequired` distinct approvers;
+ * one deny ends the request. Authorisation is checked by the caller (rules.checkApprover).
+ */
+export function decide(request: AccessRequest, decision: Decision, approver: Person, now: number): AccessRequest {
+  if (request.status !== 'PENDING') {
+    throw new TimeboxError('already_decided', `Request ${request.id} is already ${request.status.toLowerCase()}.`);
+  }
+  if (now >= request.expiresAt) {
+    throw new TimeboxError('already_decided', `Request ${request.id} has expired.`);
+  }
+  if (decision === 'deny') {
+    return transition(request, 'DENIED', { decidedBy: approver, decidedAt: now });
+  }
+  if (request.approvals.some((a) => a.slackUserId === approver.slackUserId)) {
+    throw new TimeboxError('already_approved_by_you', `You have already approved request ${request.id}.`);
+  }
+  const approvals = [...request.approvals, { slackUserId: approver.slackUserId, email: approver.email, at: now }];
+  if (approvals.length < request.approvalsRequired) {
+    return { ...request, approvals };
+  }
+  return transition(request, 'APPROVED', { approvals, decidedBy: approver, decidedAt: now });
+}
+
+/** When the request next needs attention from a timer or a sweep, if ever. */
+export function dueAt(request: AccessRequest): number | undefined {
+  const work = workDueAt(request);
+  if (!needsNotification(request)) return work;
+  return Math.min(work ?? Infinity, request.updatedAt);
+}
+
+function workDueAt(request: AccessRequest): number | undefined {
+  switch (request.status) {
+    case 'PENDING':
+      return request.expiresAt;
+    case 'ACTIVE':
+      return request.endsAt;
+    case 'APPROVED':
+      return request.decidedAt ?? request.createdAt;
+    case 'GRANTING':
+    case 'REVOKING':
+      return request.claimUntil ?? 0;
+    default:
+      return undefined;
+  }
+}

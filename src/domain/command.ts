@@ -1,0 +1,38 @@
+import { parseDuration } from './duration';
+import { TimeboxError } from './errors';
+
+export const MAX_REASON_LENGTH = 500;
+export const USAGE =
+  'Usage: `/aws-access <account> <permission-set> <duration> <reason…>`, e.g. `/aws-access staging ReadOnly 2h investigating INC-123`. ' +
+  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form; `/aws-access help` shows this.';
+
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'modal' }
+  | { kind: 'request'; account: string; permissionSet: string; durationMs: number; reason: string };
+
+/** Cleans a free-text reason: control characters out, white space folded, length bounded. */
+export function normaliseReason(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e]/g, ' ').replace(/\s+/g, ' ').trim();
+  if (cleaned === '') throw new TimeboxError('missing_reason', 'Please give a reason for the access.');
+  if (cleaned.length > MAX_REASON_LENGTH) {
+    throw new TimeboxError('reason_too_long', `The reason is ${cleaned.length} characters; keep it under ${MAX_REASON_LENGTH}.`);
+  }
+  return cleaned;
+}
+
+/** Parses the text after `/aws-access`. Never throws anything but a TimeboxError. */
+export function parseCommand(text: string): ParsedCommand {
+  const trimmed = text.trim();
+  if (trimmed === '') return { kind: 'modal' };
+  const words = trimmed.split(/\s+/);
+  if (words.length === 1 && ['help', '-h', '--help', '?'].includes(words[0]!.toLowerCase())) return { kind: 'help' };
+  const [account, permissionSet, duration, ...reasonWords] = words;
+  if (account === undefined || permissionSet === undefined || duration === undefined) {
+    throw new TimeboxError('invalid_command', `Not enough arguments. ${USAGE}`);
+  }
+  const durationMs = parseDuration(duration);
+  const reason = normaliseReason(reasonWords.join(' '));
+  return { kind: 'request', account, permissionSet, durationMs, reason };
+}

@@ -1,0 +1,36 @@
+import { readLocalEnv } from '../config/env';
+import { ConfigError, loadConfigFile } from '../config/load-config';
+import { createLogger } from '../adapters/logger';
+import { startLocalRuntime } from './local-runtime';
+
+/** `npm start`: read the environment and config, start, and stop cleanly on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let env;
+  let config;
+  try {
+    env = readLocalEnv();
+    config = loadConfigFile(env.TIMEBOX_CONFIG);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`timebox: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(env.LOG_LEVEL);
+  const runtime = await startLocalRuntime({ env, config, logger });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'stopping');
+      runtime.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`timebox: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

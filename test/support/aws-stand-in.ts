@@ -1,0 +1,721 @@
+/**
+ * A local stand-in for the three AWS services Timebox talks to (IAM Identity Center admin,
+ * Identity Store and EventBridge Scheduler). It speaks their real wire protocols so the real
+ * AWS SDK v3 clients can be pointed at it with an endpoint override: that way tests exercise
+ * our serialisation, paging, polling and error handling, not a mock's idea of them.
+ *
+ * Wire formats (checked against the SDK's own schemas in node_modules):
+ * - SSO Admin and Identity Store use AWS JSON 1.1: `POST /`, `X-Amz-Target: <Service>.<Operation>`,
+ *   timestamps as epoch seconds, errors as HTTP 400 (500 for server faults) with `__type`.
+ * - Scheduler uses REST JSON: the operation comes from method + path, errors carry the type in
+ *   the `x-amzn-errortype` header and the HTTP status from the error's `httpError` trait
+ *   (Conflict 409, NotFound 404, Throttling 429, Validation 400, ...).
+ * Signatures are not checked.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+
+export interface StandInAssignment {
+  instanceArn: string;
+  accountId: string;
+  permissionSetArn: string;
+  principalId: string;
+  principalType: 'USER' | 'GROUP';
+}
+
+export interface AwsCall {
+  service: 'sso-admin' | 'identitystore' | 'scheduler';
+  operation: string;
+  input: unknown;
+  at: number;
+}
+
+export interface StandInOptions {
+  /** How many Describe…CreationStatus calls still answer IN_PROGRESS (default 1; 0 = done at once). */
+  creationPolls?: number;
+  /** Same for Describe…DeletionStatus. */
+  deletionPolls?: number;
+}
+
+export interface StandInFault {
+  /** AWS error type, e.g. ThrottlingException, InternalServerException, ConflictException. */
+  type: string;
+  message?: string;
+  /** Overrides the HTTP status the real service would use for this type. */
+  status?: number;
+}
+
+export interface StandInSchedule {
+  name: string;
+  groupName: string;
+  expression: string;
+  input?: string;
+  targetArn: string;
+  roleArn: string;
+  actionAfterCompletion?: string;
+  /** The CreateSchedule request body exactly as the SDK sent it. */
+  raw: unknown;
+}
+
+interface StandInUser {
+  userId: string;
+  email: string;
+  userName: string;
+  identityStoreId?: string;
+}
+
+type Json = Record<string, unknown>;
+type Service = AwsCall['service'];
+
+const ACCOUNT_ID = '123456789012';
+const REGION = 'us-east-1';
+
+/** Thrown by handlers; turned into the protocol's error response. */
+class AwsError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status?: number,
+    readonly extra: Json = {},
+  ) {
+    super(message);
+  }
+}
+
+// JSON 1.1 services answer every client error with 400; only server faults use 5xx.
+const JSON_RPC_SERVER_ERRORS: Record<string, number> = { InternalServerException: 500, ServiceUnavailableException: 503 };
+// REST JSON statuses come from each error shape's httpError trait in the Scheduler model.
+const REST_ERROR_STATUS: Record<string, number> = {
+  ValidationException: 400,
+  ServiceQuotaExceededException: 402,
+  AccessDeniedException: 403,
+  ResourceNotFoundException: 404,
+  UnknownOperationException: 404,
+  ConflictException: 409,
+  ThrottlingException: 429,
+  InternalServerException: 500,
+};
+
+const epochSeconds = (ms: number): number => ms / 1000;
+
+function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const details = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
+    throw new AwsError('ValidationException', `1 validation error(s) detected: ${details.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Opaque-looking page tokens, so callers cannot get away with treating them as numbers. */
+function paginate<T>(
+  items: T[],
+  maxResults: number | undefined,
+  nextToken: string | undefined,
+  limit: number,
+): { page: T[]; nextToken?: string } {
+  const size = maxResults ?? limit;
+  if (!Number.isInteger(size) || size < 1 || size > limit) {
+    throw new AwsError('ValidationException', `MaxResults must be between 1 and ${limit}`);
+  }
+  let offset = 0;
+  if (nextToken !== undefined) {
+    const match = /^page:(\d+)$/.exec(Buffer.from(nextToken, 'base64').toString('utf8'));
+    if (!match?.[1]) throw new AwsError('ValidationException', 'Invalid NextToken');
+    offset = Number(match[1]);
+  }
+  const page = items.slice(offset, offset + size);
+  const next = offset + size < items.length ? Buffer.from(`page:${offset + size}`).toString('base64') : undefined;
+  return next === undefined ? { page } : { page, nextToken: next };
+}
+
+// ---- request shapes (only what we rely on; unknown members are ignored like AWS does) ----
+const nonEmpty = z.string().min(1);
+const assignmentOperationInput = z.object({
+  InstanceArn: nonEmpty,
+  TargetId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  TargetType: z.literal('AWS_ACCOUNT'),
+  PermissionSetArn: nonEmpty,
+  PrincipalType: z.enum(['USER', 'GROUP']),
+  PrincipalId: nonEmpty,
+});
+const describeCreationInput = z.object({ InstanceArn: nonEmpty, AccountAssignmentCreationRequestId: nonEmpty });
+const describeDeletionInput = z.object({ InstanceArn: nonEmpty, AccountAssignmentDeletionRequestId: nonEmpty });
+const listAssignmentsInput = z.object({
+  InstanceArn: nonEmpty,
+  AccountId: nonEmpty,
+  PermissionSetArn: nonEmpty,
+  MaxResults: z.number().optional(),
+  NextToken: z.string().optional(),
+});
+const listForPrincipalInput = z.object({
+  InstanceArn: nonEmpty,
+  PrincipalId: nonEmpty,
+  PrincipalType: z.enum(['USER', 'GROUP']),
+  Filter: z.object({ AccountId: z.string().optional() }).optional(),
+  MaxResults: z.number().optional(),
+  NextToken: z.string().optional(),
+});
+const getUserIdInput = z.object({
+  IdentityStoreId: nonEmpty,
+  AlternateIdentifier: z.object({
+    UniqueAttribute: z.object({ AttributePath: nonEmpty, AttributeValue: z.unknown() }).optional(),
+    ExternalId: z.object({ Issuer: z.string(), Id: z.string() }).optional(),
+  }),
+});
+const describeUserInput = z.object({ IdentityStoreId: nonEmpty, UserId: nonEmpty });
+
+const scheduleName = z.string().regex(/^[0-9a-zA-Z-_.]{1,64}$/, 'must match [0-9a-zA-Z-_.]{1,64}');
+// Scheduler's own grammar; catching a sloppy at() (milliseconds, trailing Z) here is the point.
+const scheduleExpression = z
+  .string()
+  .max(256)
+  .refine(
+    (e) =>
+      /^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$/.test(e) ||
+      /^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$/.test(e) ||
+      /^cron\(\S+( \S+){5}\)$/.test(e),
+    'must be at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(6 fields)',
+  );
+const createScheduleInput = z.object({
+  Name: scheduleName,
+  GroupName: scheduleName.optional(),
+  ScheduleExpression: scheduleExpression,
+  ScheduleExpressionTimezone: z.string().optional(),
+  State: z.enum(['ENABLED', 'DISABLED']).optional(),
+  Description: z.string().max(512).optional(),
+  StartDate: z.number().optional(),
+  EndDate: z.number().optional(),
+  KmsKeyArn: z.string().optional(),
+  ClientToken: z.string().optional(),
+  ActionAfterCompletion: z.enum(['NONE', 'DELETE']).optional(),
+  FlexibleTimeWindow: z
+    .object({ Mode: z.enum(['OFF', 'FLEXIBLE']), MaximumWindowInMinutes: z.number().int().min(1).max(1440).optional() })
+    .refine((w) => w.Mode === 'OFF' || w.MaximumWindowInMinutes !== undefined, 'FLEXIBLE needs MaximumWindowInMinutes'),
+  // Loose: we echo every target parameter back from GetSchedule, not just the ones we check.
+  Target: z.looseObject({
+    Arn: nonEmpty,
+    RoleArn: nonEmpty,
+    Input: z.string().min(1).max(8192).optional(),
+    RetryPolicy: z
+      .object({
+        MaximumEventAgeInSeconds: z.number().int().min(60).max(86400).optional(),
+        MaximumRetryAttempts: z.number().int().min(0).max(185).optional(),
+      })
+      .optional(),
+    DeadLetterConfig: z.object({ Arn: z.string().optional() }).optional(),
+  }),
+});
+type CreateScheduleInput = z.infer<typeof createScheduleInput>;
+
+interface StoredSchedule extends CreateScheduleInput {
+  GroupName: string;
+  Arn: string;
+  CreationDate: number;
+  raw: unknown;
+}
+
+interface AssignmentOperation {
+  kind: 'creation' | 'deletion';
+  requestId: string;
+  assignment: StandInAssignment;
+  pollsLeft: number;
+  status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+  failureReason?: string;
+  createdDate: number;
+}
+
+const assignmentKey = (a: Omit<StandInAssignment, 'principalType'> & { principalType?: string }): string =>
+  [a.instanceArn, a.accountId, a.permissionSetArn, a.principalType ?? '*', a.principalId].join('|');
+
+function checkPolls(n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`polls must be a non-negative integer, got ${n}`);
+  return n;
+}
+
+export class AwsStandIn {
+  readonly calls: AwsCall[] = [];
+  private readonly assignments = new Map<string, StandInAssignment>();
+  private readonly operations = new Map<string, AssignmentOperation>();
+  private readonly users: StandInUser[] = [];
+  private readonly scheduleStore = new Map<string, StoredSchedule>();
+  private readonly faults = new Map<string, StandInFault[]>();
+  private nextCreationFailure: string | undefined;
+  private nextDeletionFailure: string | undefined;
+  private creationPolls: number;
+  private deletionPolls: number;
+
+  private readonly jsonRpcOperations = new Map<string, (input: unknown) => Json>([
+    ['SWBExternalService.CreateAccountAssignment', (i) => this.startOperation('creation', i)],
+    ['SWBExternalService.DeleteAccountAssignment', (i) => this.startOperation('deletion', i)],
+    ['SWBExternalService.DescribeAccountAssignmentCreationStatus', (i) => this.describeOperation('creation', i)],
+    ['SWBExternalService.DescribeAccountAssignmentDeletionStatus', (i) => this.describeOperation('deletion', i)],
+    ['SWBExternalService.ListAccountAssignments', (i) => this.listAccountAssignments(i)],
+    ['SWBExternalService.ListAccountAssignmentsForPrincipal', (i) => this.listAccountAssignmentsForPrincipal(i)],
+    ['AWSIdentityStore.GetUserId', (i) => this.getUserId(i)],
+    ['AWSIdentityStore.DescribeUser', (i) => this.describeUser(i)],
+  ]);
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+    options: StandInOptions,
+  ) {
+    this.creationPolls = checkPolls(options.creationPolls ?? 1);
+    this.deletionPolls = checkPolls(options.deletionPolls ?? 1);
+  }
+
+  static async start(options: StandInOptions = {}): Promise<AwsStandIn> {
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const standIn = new AwsStandIn(server, `http://127.0.0.1:${port}`, options);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void standIn.handle(req, res));
+    return standIn;
+  }
+
+  callsTo(operation: string): AwsCall[] {
+    return this.calls.filter((c) => c.operation === operation);
+  }
+
+  /** Environment that makes SDK clients built without an explicit endpoint talk to this stand-in. */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_SSO_ADMIN: this.url,
+      AWS_ENDPOINT_URL_IDENTITYSTORE: this.url,
+      AWS_ENDPOINT_URL_SCHEDULER: this.url,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'AKIASTANDINDUMMYKEY0',
+      AWS_SECRET_ACCESS_KEY: 'stand-in-dummy-secret',
+    };
+  }
+
+  addUser(u: { userId: string; email: string; userName?: string; identityStoreId?: string }): void {
+    this.users.push({ ...u, userName: u.userName ?? u.email });
+  }
+
+  addAssignment(a: StandInAssignment): void {
+    this.assignments.set(assignmentKey(a), { ...a });
+  }
+
+  hasAssignment(a: Omit<StandInAssignment, 'principalType'>): boolean {
+    return this.listAssignments().some(
+      (x) =>
+        x.instanceArn === a.instanceArn &&
+        x.accountId === a.accountId &&
+        x.permissionSetArn === a.permissionSetArn &&
+        x.principalId === a.principalId,
+    );
+  }
+
+  listAssignments(): StandInAssignment[] {
+    return [...this.assignments.values()].map((a) => ({ ...a }));
+  }
+
+  setCreationPolls(n: number): void {
+    this.creationPolls = checkPolls(n);
+  }
+
+  setDeletionPolls(n: number): void {
+    this.deletionPolls = checkPolls(n);
+  }
+
+  failNextCreation(reason: string): void {
+    this.nextCreationFailure = reason;
+  }
+
+  failNextDeletion(reason: string): void {
+    this.nextDeletionFailure = reason;
+  }
+
+  injectFault(operation: string, fault: StandInFault, times = 1): void {
+    const queue = this.faults.get(operation) ?? [];
+    for (let i = 0; i < times; i++) queue.push(fault);
+    this.faults.set(operation, queue);
+  }
+
+  schedules(): StandInSchedule[] {
+    return [...this.scheduleStore.values()].map((s) => ({
+      name: s.Name,
+      groupName: s.GroupName,
+      expression: s.ScheduleExpression,
+      ...(s.Target.Input === undefined ? {} : { input: s.Target.Input }),
+      targetArn: s.Target.Arn,
+      roleArn: s.Target.RoleArn,
+      ...(s.ActionAfterCompletion === undefined ? {} : { actionAfterCompletion: s.ActionAfterCompletion }),
+      raw: s.raw,
+    }));
+  }
+
+  /** Simulates a one-time schedule that fired with ActionAfterCompletion=DELETE (we never fire). */
+  removeSchedule(name: string, groupName = 'default'): boolean {
+    return this.scheduleStore.delete(`${groupName}/${name}`);
+  }
+
+  async close(): Promise<void> {
+    // The SDK keeps connections alive; without this, close() would wait for their idle timeout.
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => this.server.close((err) => (err ? reject(err) : resolve())));
+  }
+
+  // ---------------------------------------------------------------- transport
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks).toString('utf8');
+      const target = req.headers['x-amz-target'];
+      if (typeof target === 'string') this.handleJsonRpc(target, body, res);
+      else this.handleRest(req, body, res);
+    } catch (err) {
+      // A bug in the stand-in itself (or a broken request): answer with a server fault rather
+      // than leaving the SDK hanging or crashing the test run with an unhandled rejection.
+      const message = err instanceof Error ? err.message : String(err);
+      if (!res.headersSent) {
+        const headers = { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' };
+        send(res, 500, headers, { __type: 'InternalServerException', message });
+      }
+    }
+  }
+
+  private handleJsonRpc(target: string, body: string, res: http.ServerResponse): void {
+    const [prefix = '', operation = ''] = target.split('.');
+    const service: Service = prefix === 'AWSIdentityStore' ? 'identitystore' : 'sso-admin';
+    const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() };
+    try {
+      const input = parseJsonBody(body);
+      this.record(service, operation, input);
+      this.throwInjectedFault(operation);
+      const handler = this.jsonRpcOperations.get(target);
+      if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${target}`);
+      send(res, 200, headers, handler(input));
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      const status = err.status ?? JSON_RPC_SERVER_ERRORS[err.type] ?? 400;
+      send(res, status, headers, { __type: err.type, message: err.message, Message: err.message, ...err.extra });
+    }
+  }
+
+  private handleRest(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', this.url);
+    const match = /^\/schedules(?:\/([^/]+))?$/.exec(url.pathname);
+    const name = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
+    const query = (key: string): string | undefined => url.searchParams.get(key) ?? undefined;
+    const requestId = randomUUID();
+    try {
+      let operation: string;
+      let input: Json;
+      if (match && name !== undefined && req.method === 'POST') {
+        operation = 'CreateSchedule';
+        const parsed = parseJsonBody(body);
+        input = { ...(isRecord(parsed) ? parsed : {}), Name: name };
+      } else if (match && name !== undefined && (req.method === 'GET' || req.method === 'DELETE')) {
+        operation = req.method === 'GET' ? 'GetSchedule' : 'DeleteSchedule';
+        input = { Name: name, GroupName: query('groupName') };
+      } else if (match && req.method === 'GET') {
+        operation = 'ListSchedules';
+        const max = query('MaxResults');
+        input = {
+          GroupName: query('ScheduleGroup'),
+          NamePrefix: query('NamePrefix'),
+          State: query('State'),
+          NextToken: query('NextToken'),
+          MaxResults: max === undefined ? undefined : Number(max),
+        };
+      } else {
+        this.record('scheduler', 'Unknown', { method: req.method, path: url.pathname });
+        throw new AwsError('UnknownOperationException', `No route for ${req.method ?? ''} ${url.pathname}`);
+      }
+      this.record('scheduler', operation, input);
+      this.throwInjectedFault(operation);
+      const output =
+        operation === 'CreateSchedule'
+          ? this.createSchedule(input)
+          : operation === 'GetSchedule'
+            ? this.getSchedule(input)
+            : operation === 'DeleteSchedule'
+              ? this.deleteSchedule(input)
+              : this.listSchedules(input);
+      send(res, 200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, output);
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      const status = err.status ?? REST_ERROR_STATUS[err.type] ?? 400;
+      const headers = { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.type };
+      send(res, status, headers, { Message: err.message, ...err.extra });
+    }
+  }
+
+  private record(service: Service, operation: string, input: unknown): void {
+    this.calls.push({ service, operation, input, at: Date.now() });
+  }
+
+  private throwInjectedFault(operation: string): void {
+    const fault = this.faults.get(operation)?.shift();
+    if (fault) throw new AwsError(fault.type, fault.message ?? `Injected ${fault.type}`, fault.status);
+  }
+
+  // ---------------------------------------------------------------- SSO Admin
+
+  private startOperation(kind: AssignmentOperation['kind'], raw: unknown): Json {
+    const input = parseInput(assignmentOperationInput, raw);
+    const failureReason = kind === 'creation' ? this.nextCreationFailure : this.nextDeletionFailure;
+    if (kind === 'creation') this.nextCreationFailure = undefined;
+    else this.nextDeletionFailure = undefined;
+    const op: AssignmentOperation = {
+      kind,
+      requestId: randomUUID(),
+      assignment: {
+        instanceArn: input.InstanceArn,
+        accountId: input.TargetId,
+        permissionSetArn: input.PermissionSetArn,
+        principalId: input.PrincipalId,
+        principalType: input.PrincipalType,
+      },
+      pollsLeft: kind === 'creation' ? this.creationPolls : this.deletionPolls,
+      status: 'IN_PROGRESS',
+      ...(failureReason === undefined ? {} : { failureReason }),
+      createdDate: epochSeconds(Date.now()),
+    };
+    this.operations.set(op.requestId, op);
+    // AWS always answers the request itself with IN_PROGRESS; with 0 polls the work is already done.
+    const response = statusBody(op);
+    if (op.pollsLeft === 0) this.finish(op);
+    return { [kind === 'creation' ? 'AccountAssignmentCreationStatus' : 'AccountAssignmentDeletionStatus']: response };
+  }
+
+  private describeOperation(kind: AssignmentOperation['kind'], raw: unknown): Json {
+    const requestId =
+      kind === 'creation'
+        ? parseInput(describeCreationInput, raw).AccountAssignmentCreationRequestId
+        : parseInput(describeDeletionInput, raw).AccountAssignmentDeletionRequestId;
+    const op = this.operations.get(requestId);
+    if (!op || op.kind !== kind) {
+      throw new AwsError('ResourceNotFoundException', `Account assignment ${kind} request ${requestId} not found`);
+    }
+    if (op.status === 'IN_PROGRESS') {
+      if (op.pollsLeft > 0) op.pollsLeft--;
+      else this.finish(op);
+    }
+    return { [kind === 'creation' ? 'AccountAssignmentCreationStatus' : 'AccountAssignmentDeletionStatus']: statusBody(op) };
+  }
+
+  /** The assignment only changes when the operation reaches a terminal state, as in AWS. */
+  private finish(op: AssignmentOperation): void {
+    if (op.failureReason !== undefined) {
+      op.status = 'FAILED';
+      return;
+    }
+    op.status = 'SUCCEEDED';
+    // Both directions are idempotent: re-creating an existing or deleting a missing assignment succeeds.
+    if (op.kind === 'creation') this.assignments.set(assignmentKey(op.assignment), { ...op.assignment });
+    else this.assignments.delete(assignmentKey(op.assignment));
+  }
+
+  private listAccountAssignments(raw: unknown): Json {
+    const input = parseInput(listAssignmentsInput, raw);
+    const matching = this.listAssignments().filter(
+      (a) => a.instanceArn === input.InstanceArn && a.accountId === input.AccountId && a.permissionSetArn === input.PermissionSetArn,
+    );
+    const { page, nextToken } = paginate(matching, input.MaxResults, input.NextToken, 100);
+    return {
+      AccountAssignments: page.map((a) => ({
+        AccountId: a.accountId,
+        PermissionSetArn: a.permissionSetArn,
+        PrincipalType: a.principalType,
+        PrincipalId: a.principalId,
+      })),
+      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+    };
+  }
+
+  private listAccountAssignmentsForPrincipal(raw: unknown): Json {
+    const input = parseInput(listForPrincipalInput, raw);
+    const accountId = input.Filter?.AccountId;
+    const matching = this.listAssignments().filter(
+      (a) =>
+        a.instanceArn === input.InstanceArn &&
+        a.principalId === input.PrincipalId &&
+        a.principalType === input.PrincipalType &&
+        (accountId === undefined || a.accountId === accountId),
+    );
+    const { page, nextToken } = paginate(matching, input.MaxResults, input.NextToken, 100);
+    return {
+      AccountAssignments: page.map((a) => ({
+        AccountId: a.accountId,
+        PermissionSetArn: a.permissionSetArn,
+        PrincipalId: a.principalId,
+        PrincipalType: a.principalType,
+      })),
+      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+    };
+  }
+
+  // ---------------------------------------------------------------- Identity Store
+
+  private usersIn(identityStoreId: string): StandInUser[] {
+    // A user added without a store id is visible in every store, which keeps simple tests short.
+    return this.users.filter((u) => u.identityStoreId === undefined || u.identityStoreId === identityStoreId);
+  }
+
+  private getUserId(raw: unknown): Json {
+    const input = parseInput(getUserIdInput, raw);
+    const unique = input.AlternateIdentifier.UniqueAttribute;
+    if (!unique) {
+      // ExternalId lookups are valid AWS requests, but no stand-in user has external ids.
+      throw new AwsError('ResourceNotFoundException', 'USER not found.', undefined, { ResourceType: 'USER' });
+    }
+    const path = unique.AttributePath.toLowerCase();
+    if (path !== 'emails.value' && path !== 'username') {
+      throw new AwsError('ValidationException', `Unsupported AttributePath ${unique.AttributePath}`);
+    }
+    if (typeof unique.AttributeValue !== 'string') {
+      throw new AwsError('ValidationException', 'AttributeValue must be a string');
+    }
+    // Identity Center matches user names and emails case-insensitively.
+    const wanted = unique.AttributeValue.toLowerCase();
+    const user = this.usersIn(input.IdentityStoreId).find(
+      (u) => (path === 'username' ? u.userName : u.email).toLowerCase() === wanted,
+    );
+    if (!user) throw new AwsError('ResourceNotFoundException', 'USER not found.', undefined, { ResourceType: 'USER' });
+    return { IdentityStoreId: input.IdentityStoreId, UserId: user.userId };
+  }
+
+  private describeUser(raw: unknown): Json {
+    const input = parseInput(describeUserInput, raw);
+    const user = this.usersIn(input.IdentityStoreId).find((u) => u.userId === input.UserId);
+    if (!user) {
+      throw new AwsError('ResourceNotFoundException', 'USER not found.', undefined, { ResourceType: 'USER', ResourceId: input.UserId });
+    }
+    return {
+      IdentityStoreId: input.IdentityStoreId,
+      UserId: user.userId,
+      UserName: user.userName,
+      DisplayName: user.userName,
+      Emails: [{ Value: user.email, Type: 'work', Primary: true }],
+    };
+  }
+
+  // ---------------------------------------------------------------- Scheduler
+
+  private createSchedule(raw: Json): Json {
+    const input = parseInput(createScheduleInput, raw);
+    const groupName = input.GroupName ?? 'default';
+    const key = `${groupName}/${input.Name}`;
+    const existing = this.scheduleStore.get(key);
+    if (existing) {
+      // A retry carrying the same idempotency token is the same request, not a conflict.
+      if (input.ClientToken !== undefined && existing.ClientToken === input.ClientToken) return { ScheduleArn: existing.Arn };
+      throw new AwsError('ConflictException', `Schedule ${input.Name} already exists.`);
+    }
+    const { Name: _name, ...body } = raw;
+    const schedule: StoredSchedule = {
+      ...input,
+      GroupName: groupName,
+      Arn: `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule/${groupName}/${input.Name}`,
+      CreationDate: epochSeconds(Date.now()),
+      raw: body,
+    };
+    this.scheduleStore.set(key, schedule);
+    return { ScheduleArn: schedule.Arn };
+  }
+
+  private findSchedule(input: Json): StoredSchedule & { key: string } {
+    const name = String(input.Name);
+    const key = `${typeof input.GroupName === 'string' ? input.GroupName : 'default'}/${name}`;
+    const schedule = this.scheduleStore.get(key);
+    if (!schedule) throw new AwsError('ResourceNotFoundException', `Schedule ${name} does not exist.`);
+    return { ...schedule, key };
+  }
+
+  private getSchedule(input: Json): Json {
+    const s = this.findSchedule(input);
+    return {
+      Arn: s.Arn,
+      Name: s.Name,
+      GroupName: s.GroupName,
+      ScheduleExpression: s.ScheduleExpression,
+      ScheduleExpressionTimezone: s.ScheduleExpressionTimezone,
+      State: s.State ?? 'ENABLED',
+      Description: s.Description,
+      StartDate: s.StartDate,
+      EndDate: s.EndDate,
+      KmsKeyArn: s.KmsKeyArn,
+      CreationDate: s.CreationDate,
+      LastModificationDate: s.CreationDate,
+      FlexibleTimeWindow: s.FlexibleTimeWindow,
+      Target: s.Target,
+      ActionAfterCompletion: s.ActionAfterCompletion ?? 'NONE',
+    };
+  }
+
+  private deleteSchedule(input: Json): Json {
+    this.scheduleStore.delete(this.findSchedule(input).key);
+    return {};
+  }
+
+  private listSchedules(input: Json): Json {
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const group = str(input.GroupName);
+    const prefix = str(input.NamePrefix) ?? '';
+    const state = str(input.State);
+    const matching = [...this.scheduleStore.values()].filter(
+      (s) =>
+        (group === undefined || s.GroupName === group) &&
+        s.Name.startsWith(prefix) &&
+        (state === undefined || (s.State ?? 'ENABLED') === state),
+    );
+    const max = typeof input.MaxResults === 'number' ? input.MaxResults : undefined;
+    const { page, nextToken } = paginate(matching, max, str(input.NextToken), 100);
+    return {
+      Schedules: page.map((s) => ({
+        Arn: s.Arn,
+        Name: s.Name,
+        GroupName: s.GroupName,
+        State: s.State ?? 'ENABLED',
+        CreationDate: s.CreationDate,
+        LastModificationDate: s.CreationDate,
+        Target: { Arn: s.Target.Arn },
+      })),
+      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+    };
+  }
+}
+
+function statusBody(op: AssignmentOperation): Json {
+  return {
+    Status: op.status,
+    RequestId: op.requestId,
+    TargetId: op.assignment.accountId,
+    TargetType: 'AWS_ACCOUNT',
+    PermissionSetArn: op.assignment.permissionSetArn,
+    PrincipalType: op.assignment.principalType,
+    PrincipalId: op.assignment.principalId,
+    CreatedDate: op.createdDate,
+    ...(op.status === 'FAILED' ? { FailureReason: op.failureReason } : {}),
+  };
+}
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseJsonBody(body: string): unknown {
+  if (body.trim() === '') return {};
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new AwsError('SerializationException', 'Request body is not valid JSON');
+  }
+}
+
+function send(res: http.ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}

@@ -1,0 +1,221 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { AccessRequest, RequestStatus } from '../../src/domain/access-request';
+import type { AuditEvent } from '../../src/domain/audit';
+import { readLocalEnv } from '../../src/config/env';
+import { parseConfig } from '../../src/config/load-config';
+import type { WorkflowOptions } from '../../src/app/deps';
+import { startLocalRuntime, type LocalRuntime } from '../../src/entrypoints/local-runtime';
+import { AwsStandIn } from './aws-stand-in';
+import { eventually } from './eventually';
+import { SlackRequestSender, type SignedResponse } from './slack-requests';
+import { SlackStandIn, type SlackMessage } from './slack-stand-in';
+
+export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
+export const BOT_TOKEN = 'xoxb-test';
+export const APPROVAL_CHANNEL = 'C0APPROVALS';
+export const INSTANCE_ARN = 'arn:aws:sso:::instance/ssoins-1234567890abcdef';
+export const IDENTITY_STORE_ID = 'd-1234567890';
+export const ACCOUNTS = { staging: '111111111111', production: '222222222222' } as const;
+export const PERMISSION_SETS = {
+  ReadOnly: 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1111111111111111',
+  Admin: 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-2222222222222222',
+} as const;
+
+/** People in the test workspace, with their Identity Center user ids. */
+export const PEOPLE = {
+  carol: { id: 'U0CAROL000', name: 'carol', email: 'carol@example.com', principalId: 'ic-carol' },
+  alice: { id: 'U0ALICE000', name: 'alice', email: 'alice@example.com', principalId: 'ic-alice' },
+  bob: { id: 'U0BOB00000', name: 'bob', email: 'bob@example.com', principalId: 'ic-bob' },
+  dave: { id: 'U0DAVE0000', name: 'dave', email: 'dave@example.com', principalId: 'ic-dave' },
+} as const;
+export type PersonName = keyof typeof PEOPLE;
+
+export function testConfigYaml(extraRules = ''): string {
+  return `
+identityCenter:
+  instanceArn: ${INSTANCE_ARN}
+  identityStoreId: ${IDENTITY_STORE_ID}
+slack:
+  approvalChannel: ${APPROVAL_CHANNEL}
+accounts:
+  staging: "${ACCOUNTS.staging}"
+  production: "${ACCOUNTS.production}"
+permissionSets:
+  ReadOnly: ${PERMISSION_SETS.ReadOnly}
+  Admin: ${PERMISSION_SETS.Admin}
+durations:
+  default: 1h
+  min: 1s
+rules:${extraRules}
+  - name: staging-readonly
+    accounts: [staging]
+    permissionSets: [ReadOnly]
+    requesters: ["*"]
+    autoApprove: true
+    maxDuration: 8h
+  - name: prod-admin
+    accounts: [production]
+    permissionSets: [Admin, ReadOnly]
+    requesters: ["*"]
+    approvers: [alice@example.com, U0BOB00000]
+    maxDuration: 1h
+`;
+}
+
+export interface HarnessOptions {
+  configYaml?: string;
+  workflow?: Partial<WorkflowOptions>;
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The real local process (Bolt over HTTP, dynalite on disk, real SDK clients) wired to the
+ * Slack and AWS stand-ins, plus a signed-request sender playing Slack's side.
+ */
+export class TimeboxHarness {
+  runtime!: LocalRuntime;
+  sender!: SlackRequestSender;
+
+  private constructor(
+    readonly aws: AwsStandIn,
+    readonly slack: SlackStandIn,
+    readonly dataDir: string,
+    private readonly options: HarnessOptions,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<TimeboxHarness> {
+    const aws = await AwsStandIn.start({ creationPolls: 1, deletionPolls: 1 });
+    const slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
+    for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
+    const harness = new TimeboxHarness(aws, slack, mkdtempSync(join(tmpdir(), 'timebox-e2e-')), options);
+    await harness.startRuntime();
+    return harness;
+  }
+
+  /** Starts (again) the Timebox process on the same data directory. */
+  async startRuntime(): Promise<void> {
+    // The SDK reads AWS_ENDPOINT_URL_* when a client is built, as it would in production.
+    Object.assign(process.env, this.aws.env());
+    const env = readLocalEnv({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: this.slack.apiUrl,
+      PORT: '0',
+      TIMEBOX_DATA_DIR: this.dataDir,
+      LOG_LEVEL: 'silent',
+    });
+    this.runtime = await startLocalRuntime({
+      env,
+      config: parseConfig(this.options.configYaml ?? testConfigYaml(), 'test config'),
+      logger: pino({ level: process.env.TIMEBOX_TEST_LOG ?? 'silent' }),
+      identityCenter: { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000 },
+      workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, ...this.options.workflow },
+      ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
+    });
+    this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET });
+  }
+
+  /** Stops the process without waiting for anything in flight, as a crash would leave it. */
+  async restart(): Promise<void> {
+    await this.runtime.stop();
+    await this.startRuntime();
+  }
+
+  async stop(): Promise<void> {
+    await this.runtime.stop();
+    await this.slack.close();
+    await this.aws.close();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Types `/aws-access <text>` as `who`; returns Slack's HTTP response and the ephemeral text. */
+  async command(who: PersonName, text: string): Promise<{ response: SignedResponse; text: string }> {
+    const person = PEOPLE[who];
+    const response = await this.sender.command({
+      userId: person.id,
+      userName: person.name,
+      text,
+      channelId: 'C0GENERAL0',
+      responseUrl: this.slack.responseUrl({ userId: person.id, channelId: 'C0GENERAL0' }),
+    });
+    const body = response.body ? (JSON.parse(response.body) as { text?: string }) : {};
+    return { response, text: body.text ?? '' };
+  }
+
+  /** Files a request and returns its id, read from the ephemeral confirmation. */
+  async file(who: PersonName, text: string): Promise<string> {
+    const { text: reply } = await this.command(who, text);
+    const id = /`(R-[0-9A-Z]{10})`/.exec(reply)?.[1];
+    if (!id) throw new Error(`no request id in reply: ${reply}`);
+    return id;
+  }
+
+  /** The approvals-channel message of a request, once posted. */
+  async approvalMessage(requestId: string): Promise<SlackMessage> {
+    return this.slack.waitFor(
+      () => this.slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks ?? []).includes(requestId)),
+      10_000,
+      `approval message for ${requestId}`,
+    );
+  }
+
+  /** Clicks Approve or Deny on the request's channel message as `who`; returns the ephemeral replies it caused. */
+  async click(who: PersonName, decision: 'approve' | 'deny', requestId: string, valueOverride?: string): Promise<SignedResponse> {
+    const message = await this.approvalMessage(requestId);
+    const person = PEOPLE[who];
+    return this.sender.blockAction({
+      userId: person.id,
+      userName: person.name,
+      actionId: decision === 'approve' ? 'timebox_approve' : 'timebox_deny',
+      value: valueOverride ?? requestId,
+      channelId: APPROVAL_CHANNEL,
+      messageTs: message.ts,
+      message,
+      responseUrl: this.slack.responseUrl({ userId: person.id, channelId: APPROVAL_CHANNEL, messageTs: message.ts }),
+    });
+  }
+
+  async request(requestId: string): Promise<AccessRequest> {
+    const found = await this.runtime.deps.store.getRequest(requestId);
+    if (!found) throw new Error(`no request ${requestId}`);
+    return found;
+  }
+
+  async waitForStatus(requestId: string, status: RequestStatus, timeoutMs = 15_000): Promise<AccessRequest> {
+    let last: AccessRequest | undefined;
+    return eventually(
+      async () => {
+        last = await this.runtime.deps.store.getRequest(requestId);
+        return last?.status === status ? last : undefined;
+      },
+      timeoutMs,
+      `${requestId} to be ${status}`,
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (last seen: ${last?.status ?? 'nothing'})`);
+    });
+  }
+
+  audit(requestId: string): Promise<AuditEvent[]> {
+    return this.runtime.deps.store.listAudit(requestId);
+  }
+
+  hasAssignment(who: PersonName, account: keyof typeof ACCOUNTS, permissionSet: keyof typeof PERMISSION_SETS): boolean {
+    return this.aws.hasAssignment({
+      instanceArn: INSTANCE_ARN,
+      accountId: ACCOUNTS[account],
+      permissionSetArn: PERMISSION_SETS[permissionSet],
+      principalId: PEOPLE[who].principalId,
+    });
+  }
+
+  ephemeralTextsTo(who: PersonName): string[] {
+    return this.slack.ephemeralsTo(PEOPLE[who].id).map((m) => m.text ?? '');
+  }
+
+  dmTextsTo(who: PersonName): string[] {
+    return this.slack.dmsTo(PEOPLE[who].id).map((m) => m.text ?? '');
+  }
+}

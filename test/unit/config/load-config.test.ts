@@ -1,0 +1,481 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { readLocalEnv } from '../../../src/config/env';
+import { ConfigError, formatPath, loadConfigFile, parseConfig } from '../../../src/config/load-config';
+import { resolveAccount } from '../../../src/domain/rules';
+
+const EXAMPLE_PATH = join(__dirname, '..', '..', '..', 'timebox.example.yaml');
+const EXAMPLE_TEXT = readFileSync(EXAMPLE_PATH, 'utf8');
+const M = 60_000;
+const H = 60 * M;
+
+type Yaml = Record<string, unknown> & { rules: Array<Record<string, unknown>> };
+
+/** The example file as a plain object, edited by `edit`, written back as YAML. */
+function exampleWith(edit: (doc: Yaml) => void): string {
+  const doc = parse(EXAMPLE_TEXT) as Yaml;
+  edit(doc);
+  return stringify(doc);
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
+}
+
+describe('the example configuration', () => {
+  const config = parseConfig(EXAMPLE_TEXT, 'timebox.example.yaml');
+
+  test('parses, keeping the Identity Center and Slack settings', () => {
+    expect(config.identityCenter).toEqual({ instanceArn: 'arn:aws:sso:::instance/ssoins-1234567890abcdef', identityStoreId: 'd-1234567890' });
+    expect(config.slack).toEqual({ approvalChannel: 'C0APPROVALS' });
+  });
+
+  test('lists accounts and permission sets by name', () => {
+    expect(config.policy.accounts).toEqual([
+      { name: 'staging', id: '111111111111' },
+      { name: 'production', id: '222222222222' },
+    ]);
+    expect(config.policy.permissionSets.map((p) => p.name)).toEqual(['ReadOnly', 'Admin']);
+    expect(config.policy.permissionSets[1]?.arn).toBe('arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-2222222222222222');
+  });
+
+  test('rule account names resolve to ids', () => {
+    expect(config.policy.rules.map((r) => r.accountIds)).toEqual([['111111111111'], ['222222222222']]);
+  });
+
+  test('durations are in milliseconds', () => {
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H });
+    expect(config.policy.rules.map((r) => r.maxDurationMs)).toEqual([8 * H, H]);
+  });
+
+  test('rules keep file order, with defaults filled in', () => {
+    const [staging, prod] = config.policy.rules;
+    expect(staging).toEqual({
+      name: 'staging-readonly',
+      accountIds: ['111111111111'],
+      permissionSets: ['ReadOnly'],
+      requesters: ['*'],
+      approvers: [],
+      approvalsRequired: 1,
+      allowSelfApproval: false,
+      autoApprove: true,
+      maxDurationMs: 8 * H,
+    });
+    expect(prod).toMatchObject({ name: 'prod-admin', approvers: ['alice@example.com', 'U0BOB00000'], autoApprove: false });
+  });
+
+  test('loadConfigFile reads the same file from disk', () => {
+    expect(loadConfigFile(EXAMPLE_PATH)).toEqual(config);
+  });
+});
+
+describe('normalisation and defaults', () => {
+  test('emails are lower-cased; Slack ids are kept as written', () => {
+    const config = parseConfig(
+      exampleWith((doc) => {
+        doc.rules[1]!.approvers = ['Alice@Example.COM', 'U0BOB00000'];
+        doc.rules[1]!.requesters = ['  Carol@Example.com ', 'U0DAVE0000'];
+      }),
+    );
+    expect(config.policy.rules[1]?.approvers).toEqual(['alice@example.com', 'U0BOB00000']);
+    expect(config.policy.rules[1]?.requesters).toEqual(['carol@example.com', 'U0DAVE0000']);
+  });
+
+  test('approvalsRequired defaults to 1 and allowSelfApproval to false', () => {
+    const config = parseConfig(
+      exampleWith((doc) => {
+        delete doc.rules[1]!.approvalsRequired;
+        delete doc.rules[1]!.allowSelfApproval;
+      }),
+    );
+    expect(config.policy.rules[1]).toMatchObject({ approvalsRequired: 1, allowSelfApproval: false });
+  });
+
+  test('without a durations section: default 1h, min 15m, pendingExpiry 24h', () => {
+    const config = parseConfig(exampleWith((doc) => delete doc.durations));
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H });
+  });
+
+  test('a partial durations section fills in the rest', () => {
+    const config = parseConfig(exampleWith((doc) => (doc.durations = { min: '5s' })));
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 5_000, pendingExpiryMs: 24 * H });
+  });
+
+  test('rule accounts may be given by name (any case), by id, by unquoted number, or "*"', () => {
+    const text = exampleWith((doc) => {
+      doc.rules[0]!.accounts = ['STAGING', 222222222222];
+      doc.rules[1]!.accounts = ['*'];
+    });
+    expect(text).toMatch(/^ {6}- 222222222222$/m); // a YAML number, not a string
+    const config = parseConfig(text);
+    expect(config.policy.rules[0]?.accountIds).toEqual(['111111111111', '222222222222']);
+    expect(config.policy.rules[1]?.accountIds).toEqual(['*']);
+  });
+
+  test('"*" permission sets and requesters are kept as "*"', () => {
+    const config = parseConfig(exampleWith((doc) => (doc.rules[1]!.permissionSets = ['*'])));
+    expect(config.policy.rules[1]?.permissionSets).toEqual(['*']);
+    expect(config.policy.rules[1]?.requesters).toEqual(['*']);
+  });
+});
+
+describe('errors name their path', () => {
+  test('a bad duration is reported exactly as `rules[1].maxDuration: "2 hours" is not a duration (use 90m, 2h, 1h30m)`', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[1]!.maxDuration = '2 hours'))));
+    expect(problems).toEqual(['rules[1].maxDuration: "2 hours" is not a duration (use 90m, 2h, 1h30m)']);
+  });
+
+  test('the ConfigError message names the source and every problem', () => {
+    try {
+      parseConfig(exampleWith((doc) => (doc.rules[1]!.maxDuration = '2 hours')), 'team.yaml');
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const e = err as ConfigError;
+      expect(e.source).toBe('team.yaml');
+      expect(e.message).toContain('team.yaml');
+      expect(e.message).toContain('rules[1].maxDuration: "2 hours" is not a duration');
+    }
+  });
+
+  test('several field problems at once are all listed', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        exampleWith((doc) => {
+          doc.slack = { approvalChannel: '#approvals' };
+          (doc.accounts as Record<string, unknown>).staging = '1234';
+          doc.rules[0]!.maxDuration = 'forever';
+          doc.rules[1]!.approvalsRequired = 0;
+        }),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^slack\.approvalChannel: .*channel id/),
+        expect.stringMatching(/^accounts\.staging: .*12-digit/),
+        'rules[0].maxDuration: "forever" is not a duration (use 90m, 2h, 1h30m)',
+        expect.stringMatching(/^rules\[1\]\.approvalsRequired: /),
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  test('several cross-checks at once are all listed', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        exampleWith((doc) => {
+          doc.rules[1]!.accounts = ['prod'];
+          doc.rules[1]!.permissionSets = ['Admin', 'PowerUser'];
+          doc.rules[0]!.name = 'prod-admin';
+        }),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'rules[1].accounts[0]: "prod" is not an account listed under accounts',
+        'rules[1].permissionSets[1]: "PowerUser" is not a permission set listed under permissionSets',
+        'rules[1].name: duplicate rule name "prod-admin"',
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+  });
+
+  test('field problems and cross-check problems are reported together', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        exampleWith((doc) => {
+          doc.rules[1]!.maxDuration = '2 hours';
+          doc.rules[1]!.accounts = ['prod'];
+        }),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'rules[1].maxDuration: "2 hours" is not a duration (use 90m, 2h, 1h30m)',
+        'rules[1].accounts[0]: "prod" is not an account listed under accounts',
+      ]),
+    );
+  });
+
+  test('a rule naming an account grants the account that name resolves to (or the config is refused)', () => {
+    const text = exampleWith((doc) => {
+      doc.accounts = { Staging: '111111111111', staging: '333333333333', production: '222222222222' };
+      doc.rules[0]!.accounts = ['Staging'];
+    });
+    let config;
+    try {
+      config = parseConfig(text);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return;
+    }
+    expect(config.policy.rules[0]?.accountIds).toEqual([resolveAccount(config.policy, 'Staging').id]);
+  });
+
+  test('an unknown account name in a rule', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[0]!.accounts = ['staging', 'dev']))));
+    expect(problems).toEqual(['rules[0].accounts[1]: "dev" is not an account listed under accounts']);
+  });
+
+  test('an unknown account id in a rule', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[0]!.accounts = ['333333333333']))));
+    expect(problems).toEqual(['rules[0].accounts[0]: "333333333333" is not an account listed under accounts']);
+  });
+
+  test('an unknown permission set (names are case-sensitive in the file)', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[0]!.permissionSets = ['readonly']))));
+    expect(problems).toEqual(['rules[0].permissionSets[0]: "readonly" is not a permission set listed under permissionSets']);
+  });
+
+  test('a rule without autoApprove needs approvers', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => delete doc.rules[1]!.approvers)));
+    expect(problems).toContain('rules[1].approvers: a rule without autoApprove needs at least one approver');
+  });
+
+  test('approvalsRequired may not exceed the number of approvers', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[1]!.approvalsRequired = 3))));
+    expect(problems).toEqual(['rules[1].approvalsRequired: needs 3 approvals but only 2 approvers are listed']);
+  });
+
+  test('approvalsRequired equal to the number of approvers is fine, and "*" approvers allow any number', () => {
+    expect(parseConfig(exampleWith((doc) => (doc.rules[1]!.approvalsRequired = 2))).policy.rules[1]?.approvalsRequired).toBe(2);
+    const star = parseConfig(
+      exampleWith((doc) => {
+        doc.rules[1]!.approvers = ['*'];
+        doc.rules[1]!.approvalsRequired = 3;
+      }),
+    );
+    expect(star.policy.rules[1]).toMatchObject({ approvers: ['*'], approvalsRequired: 3 });
+  });
+
+  test('duplicate rule names', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[1]!.name = 'staging-readonly'))));
+    expect(problems).toEqual(['rules[1].name: duplicate rule name "staging-readonly"']);
+  });
+
+  test('a misspelt key is rejected, naming it and where it is', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        exampleWith((doc) => {
+          doc.rules[0]!.maxDurration = doc.rules[0]!.maxDuration;
+        }),
+      ),
+    );
+    expect(problems).toEqual([expect.stringMatching(/^rules\[0\]: .*"maxDurration"/)]);
+  });
+
+  test.each([
+    ['top level', (doc: Yaml) => (doc.rule = [])],
+    ['identityCenter', (doc: Yaml) => ((doc.identityCenter as Record<string, unknown>).region = 'eu-west-1')],
+    ['durations', (doc: Yaml) => ((doc.durations as Record<string, unknown>).maximum = '8h')],
+  ])('a misspelt key is rejected (%s)', (_where, edit) => {
+    const problems = problemsOf(() => parseConfig(exampleWith(edit)));
+    expect(problems.some((p) => /Unrecognized key/i.test(p))).toBe(true);
+  });
+
+  test('a misspelt autoApprove is caught (rather than silently requiring approval)', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        exampleWith((doc) => {
+          doc.rules[0]!.autoaprove = true;
+          delete doc.rules[0]!.autoApprove;
+        }),
+      ),
+    );
+    expect(problems[0]).toMatch(/^rules\[0\]: .*"autoaprove"/);
+  });
+
+  test('no rules → error', () => {
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules = []))))).toEqual(['rules: a config with no rules grants nothing']);
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => delete (doc as Partial<Yaml>).rules)))[0]).toMatch(/^rules: /);
+  });
+
+  test('a rule whose maxDuration is below durations.min could never be used', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[1]!.maxDuration = '10m'))));
+    expect(problems).toEqual(['rules[1].maxDuration: is below durations.min, so the rule could never be used']);
+  });
+
+  test('a duration written as a bare number is refused', () => {
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[1]!.maxDuration = 90))))).toEqual([
+      'rules[1].maxDuration: "90" is not a duration (use 90m, 2h, 1h30m)',
+    ]);
+  });
+
+  test('a bad durations entry is named by its path', () => {
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => ((doc.durations as Record<string, unknown>).pendingExpiry = 'a day'))))).toEqual([
+      'durations.pendingExpiry: "a day" is not a duration (use 90m, 2h, 1h30m)',
+    ]);
+  });
+
+  test('a maxDuration above 366d is reported as too long, not as "not a duration"', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[0]!.maxDuration = '400d'))));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^rules\[0\]\.maxDuration: /);
+    expect(problems[0]).toContain('366d');
+    expect(problems[0]).not.toContain('is not a duration (use');
+  });
+
+  test('bad account ids, ARNs, Slack ids and emails are each named', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        exampleWith((doc) => {
+          (doc.permissionSets as Record<string, unknown>).Admin = 'AdministratorAccess';
+          (doc.identityCenter as Record<string, unknown>).identityStoreId = 'store';
+          doc.rules[1]!.approvers = ['alice', 'U0BOB00000'];
+        }),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^permissionSets\.Admin: must be a permission set ARN/),
+        expect.stringMatching(/^identityCenter\.identityStoreId: /),
+        expect.stringMatching(/^rules\[1\]\.approvers\[0\]: must be an email, a Slack user id/),
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+  });
+
+  test('invalid YAML → ConfigError saying so', () => {
+    const problems = problemsOf(() => parseConfig('rules: [1, 2\naccounts: {', 'broken.yaml'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^not valid YAML: /);
+  });
+
+  test('an empty file → ConfigError', () => {
+    expect(problemsOf(() => parseConfig('')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('loadConfigFile', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'timebox-config-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a missing file → ConfigError mentioning the path and how to fix it', () => {
+    const path = join(dir, 'nope', 'timebox.yaml');
+    try {
+      loadConfigFile(path);
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const e = err as ConfigError;
+      expect(e.source).toBe(path);
+      expect(e.message).toContain(path);
+      expect(e.problems[0]).toContain('file not found');
+      expect(e.problems[0]).toContain('TIMEBOX_CONFIG');
+    }
+  });
+
+  test('problems in a file on disk are reported against that file', () => {
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, exampleWith((doc) => (doc.rules[1]!.maxDuration = '2 hours')));
+    try {
+      loadConfigFile(path);
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).source).toBe(path);
+      expect((err as ConfigError).problems).toEqual(['rules[1].maxDuration: "2 hours" is not a duration (use 90m, 2h, 1h30m)']);
+    }
+  });
+});
+
+describe('formatPath', () => {
+  test.each([
+    [['rules', 1, 'maxDuration'], 'rules[1].maxDuration'],
+    [['rules', 0, 'accounts', 2], 'rules[0].accounts[2]'],
+    [['slack', 'approvalChannel'], 'slack.approvalChannel'],
+    [['PORT'], 'PORT'],
+    [[], ''],
+  ] as const)('%j → %j', (path, text) => {
+    expect(formatPath(path)).toBe(text);
+  });
+});
+
+describe('readLocalEnv', () => {
+  const GOOD = { SLACK_BOT_TOKEN: 'xoxb-123-456-abc', SLACK_SIGNING_SECRET: '0123456789abcdef' };
+
+  test('missing SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are each named on their own line', () => {
+    try {
+      readLocalEnv({});
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const e = err as ConfigError;
+      expect(e.source).toBe('environment');
+      expect(e.problems).toHaveLength(2);
+      expect(e.problems).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^SLACK_BOT_TOKEN: is required/), expect.stringMatching(/^SLACK_SIGNING_SECRET: is required/)]),
+      );
+      const lines = e.message.split('\n');
+      expect(lines.filter((l) => l.includes('SLACK_BOT_TOKEN'))).toHaveLength(1);
+      expect(lines.filter((l) => l.includes('SLACK_SIGNING_SECRET'))).toHaveLength(1);
+    }
+  });
+
+  test('a token of the wrong kind is named', () => {
+    expect(problemsOf(() => readLocalEnv({ ...GOOD, SLACK_BOT_TOKEN: 'xapp-1-abc' }))).toEqual([expect.stringMatching(/^SLACK_BOT_TOKEN: .*xoxb-/)]);
+  });
+
+  test.each(['abc', '70000', '-1', '80.5'])('a bad PORT (%j) is named', (port) => {
+    expect(problemsOf(() => readLocalEnv({ ...GOOD, PORT: port }))).toEqual([expect.stringMatching(/^PORT: /)]);
+  });
+
+  test('a good PORT is a number', () => {
+    expect(readLocalEnv({ ...GOOD, PORT: '8080' }).PORT).toBe(8080);
+  });
+
+  test('an empty PORT means the default 3000, not port 0', () => {
+    expect(readLocalEnv({ ...GOOD, PORT: '' }).PORT).toBe(3000);
+  });
+
+  test('defaults for PORT, TIMEBOX_CONFIG, TIMEBOX_DATA_DIR and LOG_LEVEL', () => {
+    const env = readLocalEnv(GOOD);
+    expect(env).toMatchObject({ PORT: 3000, TIMEBOX_CONFIG: './timebox.yaml', TIMEBOX_DATA_DIR: './.timebox', LOG_LEVEL: 'info' });
+    expect(env.SLACK_API_URL).toBeUndefined();
+    expect(env.SLACK_APP_TOKEN).toBeUndefined();
+    expect(env.TIMEBOX_TABLE).toBeUndefined();
+  });
+
+  test('explicit TIMEBOX_CONFIG and TIMEBOX_DATA_DIR are used', () => {
+    expect(readLocalEnv({ ...GOOD, TIMEBOX_CONFIG: '/etc/timebox.yaml', TIMEBOX_DATA_DIR: '/var/lib/timebox' })).toMatchObject({
+      TIMEBOX_CONFIG: '/etc/timebox.yaml',
+      TIMEBOX_DATA_DIR: '/var/lib/timebox',
+    });
+  });
+
+  test('SLACK_API_URL gets a trailing slash', () => {
+    expect(readLocalEnv({ ...GOOD, SLACK_API_URL: 'http://localhost:3001/api' }).SLACK_API_URL).toBe('http://localhost:3001/api/');
+  });
+
+  test('SLACK_API_URL that already ends in a slash is left alone', () => {
+    expect(readLocalEnv({ ...GOOD, SLACK_API_URL: 'https://slack.com/api/' }).SLACK_API_URL).toBe('https://slack.com/api/');
+  });
+
+  test('a blank SLACK_API_URL or SLACK_APP_TOKEN counts as unset', () => {
+    const env = readLocalEnv({ ...GOOD, SLACK_API_URL: '  ', SLACK_APP_TOKEN: '' });
+    expect(env.SLACK_API_URL).toBeUndefined();
+    expect(env.SLACK_APP_TOKEN).toBeUndefined();
+  });
+
+  test('a malformed SLACK_API_URL or SLACK_APP_TOKEN is named', () => {
+    const problems = problemsOf(() => readLocalEnv({ ...GOOD, SLACK_API_URL: 'not a url', SLACK_APP_TOKEN: 'xoxb-wrong' }));
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^SLACK_API_URL: /), expect.stringMatching(/^SLACK_APP_TOKEN: .*xapp-/)]));
+  });
+
+  test('an unknown LOG_LEVEL is named', () => {
+    expect(problemsOf(() => readLocalEnv({ ...GOOD, LOG_LEVEL: 'verbose' }))).toEqual([expect.stringMatching(/^LOG_LEVEL: /)]);
+  });
+});

@@ -1,0 +1,189 @@
+import fc from 'fast-check';
+import { MAX_REASON_LENGTH, normaliseReason, parseCommand, USAGE } from '../../../src/domain/command';
+import { TimeboxError } from '../../../src/domain/errors';
+
+const H = 3_600_000;
+/** Characters normaliseReason promises to strip: C0/C1 controls, DEL, zero-width and bidi controls, line/paragraph separators. */
+// eslint-disable-next-line no-control-regex
+const STRIPPED = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e]/u;
+
+function timeboxErrorFrom(fn: () => unknown): TimeboxError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(TimeboxError);
+    return err as TimeboxError;
+  }
+  throw new Error('expected a TimeboxError, but nothing was thrown');
+}
+
+describe('parseCommand', () => {
+  test.each(['', '   ', '\n\t '])('%j opens the form', (text) => {
+    expect(parseCommand(text)).toEqual({ kind: 'modal' });
+  });
+
+  test.each(['help', 'HELP', 'Help', '  help  ', '-h', '--help', '?'])('%j shows help', (text) => {
+    expect(parseCommand(text)).toEqual({ kind: 'help' });
+  });
+
+  test('a full command becomes a request', () => {
+    expect(parseCommand('staging ReadOnly 2h fixing INC-1')).toEqual({
+      kind: 'request',
+      account: 'staging',
+      permissionSet: 'ReadOnly',
+      durationMs: 2 * H,
+      reason: 'fixing INC-1',
+    });
+  });
+
+  test('keeps the account and permission set as typed (resolution is case-insensitive later)', () => {
+    const parsed = parseCommand('Staging readonly 1h30m x');
+    expect(parsed).toMatchObject({ kind: 'request', account: 'Staging', permissionSet: 'readonly', durationMs: 1.5 * H });
+  });
+
+  test('extra spaces, tabs and newlines anywhere are folded', () => {
+    expect(parseCommand('  staging \n ReadOnly\t\t2h   fixing \n\n  INC-1  \n')).toEqual({
+      kind: 'request',
+      account: 'staging',
+      permissionSet: 'ReadOnly',
+      durationMs: 2 * H,
+      reason: 'fixing INC-1',
+    });
+  });
+
+  test('"help" followed by more words is not help', () => {
+    expect(timeboxErrorFrom(() => parseCommand('help me')).code).toBe('invalid_command');
+  });
+
+  test('a missing reason is refused with missing_reason', () => {
+    const err = timeboxErrorFrom(() => parseCommand('staging ReadOnly 2h'));
+    expect(err.code).toBe('missing_reason');
+    expect(err.message).toMatch(/reason/i);
+  });
+
+  test('a reason made only of control characters counts as missing', () => {
+    expect(timeboxErrorFrom(() => parseCommand('staging ReadOnly 2h \u0000\u0007\u200b')).code).toBe('missing_reason');
+  });
+
+  test.each(['staging', 'staging ReadOnly'])('too few arguments (%j) is invalid_command with usage', (text) => {
+    const err = timeboxErrorFrom(() => parseCommand(text));
+    expect(err.code).toBe('invalid_command');
+    expect(err.message).toContain(USAGE);
+    expect(err.message).toContain('/aws-access <account> <permission-set> <duration> <reason');
+  });
+
+  test.each(['2hours', '1.5h', 'soon', '0m', '400d'])('a bad duration (%j) is invalid_duration naming it', (duration) => {
+    const err = timeboxErrorFrom(() => parseCommand(`staging ReadOnly ${duration} fixing INC-1`));
+    expect(err.code).toBe('invalid_duration');
+    expect(err.message).toContain(`"${duration}"`);
+  });
+
+  test('a bad duration is reported before a missing reason', () => {
+    expect(timeboxErrorFrom(() => parseCommand('staging ReadOnly forever')).code).toBe('invalid_duration');
+  });
+
+  test(`a reason of exactly ${MAX_REASON_LENGTH} characters is accepted`, () => {
+    const reason = 'a'.repeat(MAX_REASON_LENGTH);
+    expect(parseCommand(`staging ReadOnly 2h ${reason}`)).toMatchObject({ reason });
+  });
+
+  test(`a reason over ${MAX_REASON_LENGTH} characters is refused with reason_too_long, giving the length`, () => {
+    const err = timeboxErrorFrom(() => parseCommand(`staging ReadOnly 2h ${'a'.repeat(MAX_REASON_LENGTH + 1)}`));
+    expect(err.code).toBe('reason_too_long');
+    expect(err.message).toContain(String(MAX_REASON_LENGTH + 1));
+    expect(err.message).toContain(String(MAX_REASON_LENGTH));
+  });
+
+  test('the length limit applies after white space is folded', () => {
+    const words = Array.from({ length: 250 }, () => 'ab').join('     ');
+    // 250 × "ab" joined by single spaces is 749 characters; folded that is still too long…
+    expect(timeboxErrorFrom(() => parseCommand(`staging ReadOnly 2h ${words}`)).code).toBe('reason_too_long');
+    // …but 100 words separated by runs of spaces fold down to 299 characters.
+    const spaced = Array.from({ length: 100 }, () => 'ab').join(' '.repeat(20));
+    expect(parseCommand(`staging ReadOnly 2h ${spaced}`)).toMatchObject({ reason: Array.from({ length: 100 }, () => 'ab').join(' ') });
+  });
+
+  test('control, zero-width and bidi characters are stripped from the reason', () => {
+    const parsed = parseCommand('staging ReadOnly 2h fix\u0000ing\u0007 INC\u200b-1\u202e evil\u001b[31m red\u0085end');
+    expect(parsed.kind).toBe('request');
+    if (parsed.kind !== 'request') return;
+    expect(parsed.reason).not.toMatch(STRIPPED);
+    expect(parsed.reason).toBe('fix ing INC -1 evil [31m red end');
+  });
+});
+
+describe('normaliseReason', () => {
+  test('folds runs of white space and trims', () => {
+    expect(normaliseReason('  a \r\n\t b  ')).toBe('a b');
+  });
+  test('an empty or blank reason is missing_reason', () => {
+    expect(timeboxErrorFrom(() => normaliseReason('')).code).toBe('missing_reason');
+    expect(timeboxErrorFrom(() => normaliseReason(' \n\u2028 ')).code).toBe('missing_reason');
+  });
+});
+
+describe('parseCommand properties', () => {
+  const nasty = fc.constantFrom(' ', '\n', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u00a0', '\u200b', '\u2028', '\u202e', '\ufeff', 'é', '😀');
+  const word = fc.oneof(
+    fc.constantFrom('staging', 'ReadOnly', '2h', '90m', '1h30m', 'help', '?', '0m', 'x'),
+    fc.string({ maxLength: 12 }),
+    fc.string({ unit: 'binary', maxLength: 12 }),
+  );
+  const commandish = fc
+    .array(fc.oneof(word, nasty, fc.string({ unit: nasty, maxLength: 4 })), { maxLength: 20 })
+    .map((parts) => parts.join(' '));
+  const anyText = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'binary' }),
+    commandish,
+    fc.tuple(fc.constantFrom('staging ReadOnly 2h '), fc.string({ unit: 'binary', minLength: 400, maxLength: 700 })).map(([a, b]) => a + b),
+  );
+
+  test('for ANY string: one of the three kinds, or a TimeboxError — never another exception', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        let parsed;
+        try {
+          parsed = parseCommand(text);
+        } catch (err) {
+          return err instanceof TimeboxError;
+        }
+        return ['help', 'modal', 'request'].includes(parsed.kind);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  test('a returned request has a non-empty reason, at most 500 characters, with no control characters', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        let parsed;
+        try {
+          parsed = parseCommand(text);
+        } catch {
+          return true;
+        }
+        if (parsed.kind !== 'request') return true;
+        return (
+          parsed.reason.length > 0 &&
+          parsed.reason.length <= MAX_REASON_LENGTH &&
+          parsed.reason === parsed.reason.trim() &&
+          !STRIPPED.test(parsed.reason) &&
+          !/\p{Cc}/u.test(parsed.reason)
+        );
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  test('requests built from valid parts always parse back to those parts', () => {
+    const token = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/);
+    const reasonWord = fc.stringMatching(/^[A-Za-z0-9#:,.-]{1,10}$/);
+    fc.assert(
+      fc.property(token, token, fc.integer({ min: 1, max: 48 }), fc.array(reasonWord, { minLength: 1, maxLength: 10 }), (account, ps, hours, words) => {
+        const parsed = parseCommand(`${account} ${ps} ${hours}h ${words.join('  ')}`);
+        expect(parsed).toEqual({ kind: 'request', account, permissionSet: ps, durationMs: hours * H, reason: words.join(' ') });
+      }),
+    );
+  });
+});

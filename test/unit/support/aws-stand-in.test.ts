@@ -1,0 +1,450 @@
+/**
+ * Proves the AWS stand-in against the REAL SDK v3 clients: if these pass, code under test that
+ * uses the SDK sees the same responses, paging and error classes it would see from AWS.
+ */
+import {
+  CreateAccountAssignmentCommand,
+  DeleteAccountAssignmentCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  DescribeAccountAssignmentDeletionStatusCommand,
+  ListAccountAssignmentsCommand,
+  ListAccountAssignmentsForPrincipalCommand,
+  paginateListAccountAssignments,
+  ResourceNotFoundException as SsoResourceNotFoundException,
+  SSOAdminClient,
+  ThrottlingException as SsoThrottlingException,
+  type AccountAssignment,
+} from '@aws-sdk/client-sso-admin';
+import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient, ResourceNotFoundException } from '@aws-sdk/client-identitystore';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  SchedulerClient,
+  type CreateScheduleCommandInput,
+} from '@aws-sdk/client-scheduler';
+import { AwsStandIn, type StandInAssignment } from '../../support/aws-stand-in';
+
+const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111111111111111';
+const PERMISSION_SET = 'arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222';
+const ACCOUNT = '111122223333';
+const USER_ID = '90676a6b1c-aaaa-bbbb-cccc-111111111111';
+const STORE = 'd-9067000000';
+const credentials = { accessKeyId: 'AKIASTANDINDUMMYKEY0', secretAccessKey: 'dummy' };
+
+const assignment: StandInAssignment = {
+  instanceArn: INSTANCE,
+  accountId: ACCOUNT,
+  permissionSetArn: PERMISSION_SET,
+  principalId: USER_ID,
+  principalType: 'USER',
+};
+const assignmentInput = {
+  InstanceArn: INSTANCE,
+  TargetId: ACCOUNT,
+  TargetType: 'AWS_ACCOUNT' as const,
+  PermissionSetArn: PERMISSION_SET,
+  PrincipalType: 'USER' as const,
+  PrincipalId: USER_ID,
+};
+
+/** Runs a promise that must reject and returns the rejection, typed for assertions. */
+async function failure(promise: Promise<unknown>): Promise<Error & { $fault?: string; $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof Error) return err;
+    throw new Error(`rejected with a non-Error: ${String(err)}`, { cause: err });
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('AwsStandIn', () => {
+  let standIn: AwsStandIn;
+  let sso: SSOAdminClient;
+  let ssoNoRetry: SSOAdminClient;
+  let identity: IdentitystoreClient;
+  let scheduler: SchedulerClient;
+
+  beforeEach(async () => {
+    standIn = await AwsStandIn.start();
+    const base = { endpoint: standIn.url, region: 'us-east-1', credentials };
+    sso = new SSOAdminClient(base);
+    ssoNoRetry = new SSOAdminClient({ ...base, maxAttempts: 1 });
+    identity = new IdentitystoreClient({ ...base, maxAttempts: 1 });
+    scheduler = new SchedulerClient({ ...base, maxAttempts: 1 });
+  });
+
+  afterEach(async () => {
+    for (const client of [sso, ssoNoRetry, identity, scheduler]) client.destroy();
+    await standIn.close();
+  });
+
+  describe('SSO Admin', () => {
+    it('creates an assignment that exists only once the creation SUCCEEDED', async () => {
+      const created = await sso.send(new CreateAccountAssignmentCommand(assignmentInput));
+      const status = created.AccountAssignmentCreationStatus;
+      expect(status).toMatchObject({ Status: 'IN_PROGRESS', TargetId: ACCOUNT, TargetType: 'AWS_ACCOUNT', PrincipalId: USER_ID, PrincipalType: 'USER' });
+      expect(status?.CreatedDate).toBeInstanceOf(Date);
+      expect(Math.abs((status?.CreatedDate?.getTime() ?? 0) - Date.now())).toBeLessThan(5000);
+      const requestId = status?.RequestId;
+      expect(requestId).toEqual(expect.any(String));
+      expect(standIn.hasAssignment(assignment)).toBe(false);
+
+      const describe = () =>
+        sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE, AccountAssignmentCreationRequestId: requestId }));
+      expect((await describe()).AccountAssignmentCreationStatus?.Status).toBe('IN_PROGRESS');
+      expect(standIn.hasAssignment(assignment)).toBe(false);
+      expect((await describe()).AccountAssignmentCreationStatus?.Status).toBe('SUCCEEDED');
+      expect(standIn.hasAssignment(assignment)).toBe(true);
+
+      const listed = await sso.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET }));
+      expect(listed.AccountAssignments).toEqual([{ AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET, PrincipalType: 'USER', PrincipalId: USER_ID }]);
+      expect(listed.NextToken).toBeUndefined();
+    });
+
+    it('honours the configured number of polls, including 0', async () => {
+      standIn.setCreationPolls(0);
+      const created = await sso.send(new CreateAccountAssignmentCommand(assignmentInput));
+      expect(created.AccountAssignmentCreationStatus?.Status).toBe('IN_PROGRESS');
+      expect(standIn.hasAssignment(assignment)).toBe(true);
+      const described = await sso.send(
+        new DescribeAccountAssignmentCreationStatusCommand({
+          InstanceArn: INSTANCE,
+          AccountAssignmentCreationRequestId: created.AccountAssignmentCreationStatus?.RequestId,
+        }),
+      );
+      expect(described.AccountAssignmentCreationStatus?.Status).toBe('SUCCEEDED');
+
+      const slow = await AwsStandIn.start({ deletionPolls: 3 });
+      try {
+        slow.addAssignment(assignment);
+        const client = new SSOAdminClient({ endpoint: slow.url, region: 'us-east-1', credentials });
+        const deleted = await client.send(new DeleteAccountAssignmentCommand(assignmentInput));
+        const statuses: Array<string | undefined> = [];
+        for (let i = 0; i < 4; i++) {
+          const out = await client.send(
+            new DescribeAccountAssignmentDeletionStatusCommand({
+              InstanceArn: INSTANCE,
+              AccountAssignmentDeletionRequestId: deleted.AccountAssignmentDeletionStatus?.RequestId,
+            }),
+          );
+          statuses.push(out.AccountAssignmentDeletionStatus?.Status);
+        }
+        expect(statuses).toEqual(['IN_PROGRESS', 'IN_PROGRESS', 'IN_PROGRESS', 'SUCCEEDED']);
+        expect(slow.listAssignments()).toEqual([]);
+        client.destroy();
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it('deletes an assignment once the deletion SUCCEEDED', async () => {
+      standIn.addAssignment(assignment);
+      const deleted = await sso.send(new DeleteAccountAssignmentCommand(assignmentInput));
+      const status = deleted.AccountAssignmentDeletionStatus;
+      expect(status).toMatchObject({ Status: 'IN_PROGRESS', PermissionSetArn: PERMISSION_SET });
+      const describe = () =>
+        sso.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: INSTANCE, AccountAssignmentDeletionRequestId: status?.RequestId }));
+      expect((await describe()).AccountAssignmentDeletionStatus?.Status).toBe('IN_PROGRESS');
+      expect(standIn.hasAssignment(assignment)).toBe(true);
+      expect((await describe()).AccountAssignmentDeletionStatus?.Status).toBe('SUCCEEDED');
+      expect(standIn.hasAssignment(assignment)).toBe(false);
+      const listed = await sso.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET }));
+      expect(listed.AccountAssignments).toEqual([]);
+    });
+
+    it('reports FAILED with the FailureReason and leaves assignments untouched', async () => {
+      standIn.setCreationPolls(0);
+      standIn.failNextCreation('Permission set is not provisioned');
+      const created = await sso.send(new CreateAccountAssignmentCommand(assignmentInput));
+      const out = await sso.send(
+        new DescribeAccountAssignmentCreationStatusCommand({
+          InstanceArn: INSTANCE,
+          AccountAssignmentCreationRequestId: created.AccountAssignmentCreationStatus?.RequestId,
+        }),
+      );
+      expect(out.AccountAssignmentCreationStatus).toMatchObject({ Status: 'FAILED', FailureReason: 'Permission set is not provisioned' });
+      expect(standIn.hasAssignment(assignment)).toBe(false);
+
+      // Only the next one fails.
+      await sso.send(new CreateAccountAssignmentCommand(assignmentInput));
+      expect(standIn.hasAssignment(assignment)).toBe(true);
+
+      standIn.setDeletionPolls(0);
+      standIn.failNextDeletion('Something went wrong');
+      const deleted = await sso.send(new DeleteAccountAssignmentCommand(assignmentInput));
+      const del = await sso.send(
+        new DescribeAccountAssignmentDeletionStatusCommand({
+          InstanceArn: INSTANCE,
+          AccountAssignmentDeletionRequestId: deleted.AccountAssignmentDeletionStatus?.RequestId,
+        }),
+      );
+      expect(del.AccountAssignmentDeletionStatus).toMatchObject({ Status: 'FAILED', FailureReason: 'Something went wrong' });
+      expect(standIn.hasAssignment(assignment)).toBe(true);
+    });
+
+    it('treats creating an existing assignment as a success', async () => {
+      standIn.addAssignment(assignment);
+      standIn.setCreationPolls(0);
+      const created = await sso.send(new CreateAccountAssignmentCommand(assignmentInput));
+      const out = await sso.send(
+        new DescribeAccountAssignmentCreationStatusCommand({
+          InstanceArn: INSTANCE,
+          AccountAssignmentCreationRequestId: created.AccountAssignmentCreationStatus?.RequestId,
+        }),
+      );
+      expect(out.AccountAssignmentCreationStatus?.Status).toBe('SUCCEEDED');
+      expect(standIn.listAssignments()).toEqual([assignment]);
+    });
+
+    it('pages ListAccountAssignments with MaxResults/NextToken', async () => {
+      for (let i = 0; i < 5; i++) standIn.addAssignment({ ...assignment, principalId: `user-${i}` });
+      standIn.addAssignment({ ...assignment, accountId: '999988887777' }); // other account: not listed
+      const first = await sso.send(
+        new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET, MaxResults: 2 }),
+      );
+      expect(first.AccountAssignments?.map((a) => a.PrincipalId)).toEqual(['user-0', 'user-1']);
+      expect(first.NextToken).toEqual(expect.any(String));
+
+      const all: AccountAssignment[] = [];
+      const pages = paginateListAccountAssignments(
+        { client: sso, pageSize: 2 },
+        { InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET },
+      );
+      for await (const page of pages) all.push(...(page.AccountAssignments ?? []));
+      expect(all.map((a) => a.PrincipalId)).toEqual(['user-0', 'user-1', 'user-2', 'user-3', 'user-4']);
+      expect(standIn.callsTo('ListAccountAssignments')).toHaveLength(1 + 3);
+    });
+
+    it('lists assignments for a principal', async () => {
+      standIn.addAssignment(assignment);
+      standIn.addAssignment({ ...assignment, accountId: '999988887777' });
+      standIn.addAssignment({ ...assignment, principalId: 'someone-else' });
+      const out = await sso.send(
+        new ListAccountAssignmentsForPrincipalCommand({ InstanceArn: INSTANCE, PrincipalId: USER_ID, PrincipalType: 'USER', Filter: { AccountId: ACCOUNT } }),
+      );
+      expect(out.AccountAssignments).toEqual([{ AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET, PrincipalId: USER_ID, PrincipalType: 'USER' }]);
+    });
+
+    it('rejects invalid requests with ValidationException and unknown request ids with ResourceNotFoundException', async () => {
+      const invalid = await failure(ssoNoRetry.send(new CreateAccountAssignmentCommand({ ...assignmentInput, PrincipalId: '' })));
+      expect(invalid.name).toBe('ValidationException');
+      expect(invalid.message).toContain('PrincipalId');
+      expect(invalid.$metadata?.httpStatusCode).toBe(400);
+
+      const missing = await failure(
+        ssoNoRetry.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE, AccountAssignmentCreationRequestId: 'nope' })),
+      );
+      expect(missing).toBeInstanceOf(SsoResourceNotFoundException);
+    });
+
+    it('answers injected faults with the error class the SDK expects', async () => {
+      standIn.injectFault('CreateAccountAssignment', { type: 'ThrottlingException', message: 'Rate exceeded' });
+      const throttled = await failure(ssoNoRetry.send(new CreateAccountAssignmentCommand(assignmentInput)));
+      expect(throttled.name).toBe('ThrottlingException');
+      expect(throttled).toBeInstanceOf(SsoThrottlingException);
+      expect(throttled.message).toBe('Rate exceeded');
+      expect(throttled.$metadata?.httpStatusCode).toBe(400);
+
+      standIn.injectFault('ListAccountAssignments', { type: 'InternalServerException' });
+      const serverError = await failure(
+        ssoNoRetry.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET })),
+      );
+      expect(serverError.name).toBe('InternalServerException');
+      expect(serverError.$fault).toBe('server');
+      expect(serverError.$metadata?.httpStatusCode).toBe(500);
+
+      standIn.injectFault('DeleteAccountAssignment', { type: 'ConflictException' }, 2);
+      for (let i = 0; i < 2; i++) {
+        expect((await failure(ssoNoRetry.send(new DeleteAccountAssignmentCommand(assignmentInput)))).name).toBe('ConflictException');
+      }
+      // Fault budget used up: the third call goes through.
+      await ssoNoRetry.send(new DeleteAccountAssignmentCommand(assignmentInput));
+    });
+
+    it('lets a retrying client recover from a single injected throttle', async () => {
+      standIn.injectFault('ListAccountAssignments', { type: 'ThrottlingException' });
+      const out = await sso.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET }));
+      expect(out.AccountAssignments).toEqual([]);
+      expect(standIn.callsTo('ListAccountAssignments')).toHaveLength(2);
+    });
+
+    it('records every call in order with its parsed input', async () => {
+      await sso.send(new CreateAccountAssignmentCommand(assignmentInput));
+      await sso.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET }));
+      expect(standIn.calls.map((c) => [c.service, c.operation])).toEqual([
+        ['sso-admin', 'CreateAccountAssignment'],
+        ['sso-admin', 'ListAccountAssignments'],
+      ]);
+      expect(standIn.calls[0]?.input).toEqual(assignmentInput);
+      expect(standIn.calls[0]?.at).toEqual(expect.any(Number));
+    });
+  });
+
+  describe('Identity Store', () => {
+    beforeEach(() => {
+      standIn.addUser({ userId: USER_ID, email: 'alice@example.com', userName: 'alice', identityStoreId: STORE });
+    });
+
+    it('resolves a user id by email or user name, and describes the user', async () => {
+      const byEmail = await identity.send(
+        new GetUserIdCommand({
+          IdentityStoreId: STORE,
+          AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: 'alice@example.com' } },
+        }),
+      );
+      expect(byEmail).toMatchObject({ IdentityStoreId: STORE, UserId: USER_ID });
+      expect(standIn.callsTo('GetUserId')[0]?.input).toEqual({
+        IdentityStoreId: STORE,
+        AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: 'alice@example.com' } },
+      });
+
+      const byName = await identity.send(
+        new GetUserIdCommand({ IdentityStoreId: STORE, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'userName', AttributeValue: 'alice' } } }),
+      );
+      expect(byName.UserId).toBe(USER_ID);
+
+      const user = await identity.send(new DescribeUserCommand({ IdentityStoreId: STORE, UserId: USER_ID }));
+      expect(user).toMatchObject({ UserId: USER_ID, UserName: 'alice', Emails: [{ Value: 'alice@example.com', Primary: true }] });
+    });
+
+    it('answers unknown users with ResourceNotFoundException', async () => {
+      const err = await failure(
+        identity.send(
+          new GetUserIdCommand({
+            IdentityStoreId: STORE,
+            AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: 'mallory@example.com' } },
+          }),
+        ),
+      );
+      expect(err.name).toBe('ResourceNotFoundException');
+      expect(err).toBeInstanceOf(ResourceNotFoundException);
+      expect((err as ResourceNotFoundException).ResourceType).toBe('USER');
+
+      const other = await failure(identity.send(new DescribeUserCommand({ IdentityStoreId: STORE, UserId: 'nobody' })));
+      expect(other.name).toBe('ResourceNotFoundException');
+
+      // A user pinned to one identity store is invisible in another.
+      const wrongStore = await failure(identity.send(new DescribeUserCommand({ IdentityStoreId: 'd-other', UserId: USER_ID })));
+      expect(wrongStore.name).toBe('ResourceNotFoundException');
+    });
+  });
+
+  describe('Scheduler', () => {
+    const scheduleInput: CreateScheduleCommandInput = {
+      Name: 'timebox-revoke-req-123',
+      GroupName: 'timebox',
+      ScheduleExpression: 'at(2030-01-02T03:04:05)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      ActionAfterCompletion: 'DELETE',
+      Target: {
+        Arn: 'arn:aws:lambda:us-east-1:123456789012:function:timebox-revoker',
+        RoleArn: 'arn:aws:iam::123456789012:role/timebox-scheduler',
+        Input: JSON.stringify({ requestId: 'req-123' }),
+        RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:123456789012:timebox-dlq' },
+      },
+    };
+
+    it('creates, gets, lists, conflicts on and deletes schedules', async () => {
+      const created = await scheduler.send(new CreateScheduleCommand(scheduleInput));
+      expect(created.ScheduleArn).toBe('arn:aws:scheduler:us-east-1:123456789012:schedule/timebox/timebox-revoke-req-123');
+      expect(standIn.schedules()).toEqual([
+        {
+          name: 'timebox-revoke-req-123',
+          groupName: 'timebox',
+          expression: 'at(2030-01-02T03:04:05)',
+          input: JSON.stringify({ requestId: 'req-123' }),
+          targetArn: scheduleInput.Target?.Arn,
+          roleArn: scheduleInput.Target?.RoleArn,
+          actionAfterCompletion: 'DELETE',
+          raw: expect.objectContaining({ GroupName: 'timebox', ClientToken: expect.any(String) }),
+        },
+      ]);
+
+      const got = await scheduler.send(new GetScheduleCommand({ Name: 'timebox-revoke-req-123', GroupName: 'timebox' }));
+      expect(got).toMatchObject({
+        Name: 'timebox-revoke-req-123',
+        GroupName: 'timebox',
+        ScheduleExpression: 'at(2030-01-02T03:04:05)',
+        State: 'ENABLED',
+        ActionAfterCompletion: 'DELETE',
+        Target: scheduleInput.Target,
+      });
+      expect(got.CreationDate).toBeInstanceOf(Date);
+
+      const listed = await scheduler.send(new ListSchedulesCommand({ GroupName: 'timebox', NamePrefix: 'timebox-revoke-' }));
+      expect(listed.Schedules?.map((s) => s.Name)).toEqual(['timebox-revoke-req-123']);
+      expect(standIn.callsTo('ListSchedules')[0]?.input).toMatchObject({ GroupName: 'timebox', NamePrefix: 'timebox-revoke-' });
+
+      const conflict = await failure(scheduler.send(new CreateScheduleCommand(scheduleInput)));
+      expect(conflict.name).toBe('ConflictException');
+      expect(conflict).toBeInstanceOf(ConflictException);
+      expect(conflict.$metadata?.httpStatusCode).toBe(409);
+      expect(conflict.message).toContain('already exists');
+
+      // Same name in another group is a different schedule.
+      await scheduler.send(new CreateScheduleCommand({ ...scheduleInput, GroupName: undefined }));
+      expect(standIn.schedules().map((s) => s.groupName)).toEqual(['timebox', 'default']);
+
+      await scheduler.send(new DeleteScheduleCommand({ Name: 'timebox-revoke-req-123', GroupName: 'timebox' }));
+      expect(standIn.schedules().map((s) => s.groupName)).toEqual(['default']);
+      const gone = await failure(scheduler.send(new GetScheduleCommand({ Name: 'timebox-revoke-req-123', GroupName: 'timebox' })));
+      expect(gone.name).toBe('ResourceNotFoundException');
+      expect(gone.$metadata?.httpStatusCode).toBe(404);
+      const deleteAgain = await failure(scheduler.send(new DeleteScheduleCommand({ Name: 'timebox-revoke-req-123', GroupName: 'timebox' })));
+      expect(deleteAgain.name).toBe('ResourceNotFoundException');
+    });
+
+    it('treats a retried create with the same ClientToken as the same request', async () => {
+      const first = await scheduler.send(new CreateScheduleCommand({ ...scheduleInput, ClientToken: 'token-1' }));
+      const again = await scheduler.send(new CreateScheduleCommand({ ...scheduleInput, ClientToken: 'token-1' }));
+      expect(again.ScheduleArn).toBe(first.ScheduleArn);
+      expect(standIn.schedules()).toHaveLength(1);
+    });
+
+    it('validates names and expressions like the real service', async () => {
+      const badExpression = await failure(scheduler.send(new CreateScheduleCommand({ ...scheduleInput, ScheduleExpression: 'at(2030-01-02T03:04:05.000Z)' })));
+      expect(badExpression.name).toBe('ValidationException');
+      expect(badExpression.$metadata?.httpStatusCode).toBe(400);
+      const badName = await failure(scheduler.send(new CreateScheduleCommand({ ...scheduleInput, Name: 'x'.repeat(65) })));
+      expect(badName.name).toBe('ValidationException');
+      expect(standIn.schedules()).toEqual([]);
+    });
+
+    it('answers injected faults with REST JSON errors', async () => {
+      standIn.injectFault('CreateSchedule', { type: 'ThrottlingException' });
+      const throttled = await failure(scheduler.send(new CreateScheduleCommand(scheduleInput)));
+      expect(throttled.name).toBe('ThrottlingException');
+      expect(throttled.$metadata?.httpStatusCode).toBe(429);
+      standIn.injectFault('DeleteSchedule', { type: 'InternalServerException', message: 'boom' });
+      const boom = await failure(scheduler.send(new DeleteScheduleCommand({ Name: 'x', GroupName: 'timebox' })));
+      expect(boom.name).toBe('InternalServerException');
+      expect(boom.message).toBe('boom');
+      expect(boom.$fault).toBe('server');
+    });
+  });
+
+  it('env() points clients without an explicit endpoint at the stand-in', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, standIn.env());
+    try {
+      standIn.addUser({ userId: USER_ID, email: 'alice@example.com' });
+      const envSso = new SSOAdminClient({});
+      const envIdentity = new IdentitystoreClient({});
+      const envScheduler = new SchedulerClient({});
+      await envSso.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET }));
+      await envIdentity.send(new DescribeUserCommand({ IdentityStoreId: STORE, UserId: USER_ID }));
+      await envScheduler.send(new ListSchedulesCommand({}));
+      expect(standIn.calls.map((c) => c.service)).toEqual(['sso-admin', 'identitystore', 'scheduler']);
+      for (const client of [envSso, envIdentity, envScheduler]) client.destroy();
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  });
+});
