@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { ConfigError, formatIssues } from './load-config';
+
+const required = (what: string) => z.string({ error: `is required (${what}; set by the CDK stack)` }).min(1, `is required (${what})`);
+
+const lambdaEnvSchema = z.object({
+  TIMEBOX_TABLE: required('the DynamoDB table name'),
+  TIMEBOX_SECRET_ARN: required('the Secrets Manager secret holding botToken and signingSecret'),
+  TIMEBOX_CONFIG: z.string().default('/var/task/timebox.yaml'),
+  TIMEBOX_WORKER_FUNCTION: required('the worker function name'),
+  TIMEBOX_SCHEDULE_GROUP: required('the EventBridge Scheduler group'),
+  TIMEBOX_SCHEDULER_ROLE_ARN: required('the role Scheduler uses to invoke the worker'),
+  TIMEBOX_WORKER_ARN: required('the worker function ARN'),
+  TIMEBOX_DLQ_ARN: z.string().optional(),
+  SLACK_API_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type LambdaEnv = z.infer<typeof lambdaEnvSchema>;
+
+/** The only reader of process.env in the Lambda functions. */
+export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
+  const result = lambdaEnvSchema.safeParse(env);
+  if (!result.success) throw new ConfigError(formatIssues(result.error.issues), 'Lambda environment');
+  const parsed = result.data;
+  if (parsed.SLACK_API_URL && !parsed.SLACK_API_URL.endsWith('/')) parsed.SLACK_API_URL += '/';
+  return parsed;
+}

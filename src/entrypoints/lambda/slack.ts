@@ -1,0 +1,36 @@
+import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import { registerListeners } from '../../adapters/slack/listeners/register';
+import { lambdaRuntime } from './lambda-runtime';
+
+type Handler = ReturnType<AwsLambdaReceiver['toHandler']>;
+type AwsEvent = Parameters<Handler>[0];
+type AwsResponse = Awaited<ReturnType<Handler>>;
+let boltHandler: Promise<Handler> | undefined;
+
+async function buildHandler(): Promise<Handler> {
+  const runtime = await lambdaRuntime();
+  const receiver = new AwsLambdaReceiver({ signingSecret: runtime.secrets.signingSecret, logLevel: LogLevel.WARN });
+  const app = new App({
+    token: runtime.secrets.botToken,
+    receiver,
+    logLevel: LogLevel.WARN,
+    clientOptions: {
+      ...(runtime.env.SLACK_API_URL ? { slackApiUrl: runtime.env.SLACK_API_URL } : {}),
+      retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1000 },
+    },
+  });
+  // Listeners record the decision and hand the slow part to the worker, so Slack is answered
+  // well inside its 3 seconds even though AwsLambdaReceiver replies only when they return.
+  registerListeners(app, { deps: runtime.deps, approvalChannel: runtime.config.slack.approvalChannel });
+  return receiver.toHandler();
+}
+
+/** Slack requests arriving through the Lambda Function URL (API Gateway v2 event format). */
+export async function handler(event: AwsEvent, context: unknown): Promise<AwsResponse> {
+  boltHandler ??= buildHandler().catch((err: unknown) => {
+    boltHandler = undefined;
+    throw err;
+  });
+  const handle = await boltHandler;
+  return handle(event, context, () => undefined);
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { advanceRequest } from '../../app/advance-request';
+import { lambdaRuntime } from './lambda-runtime';
+
+const workerEvent = z.object({ requestId: z.string().regex(/^R-[0-9A-Z]{10}$/) });
+
+/**
+ * Grants, revokes and expiries. Invoked asynchronously by the Slack handler and the sweeper,
+ * and by EventBridge Scheduler at the end of each window, always with `{"requestId": …}`.
+ * A throw makes Lambda retry (then the DLQ); the request's state in the table makes that safe.
+ */
+export async function handler(event: unknown): Promise<{ requestId: string; status: string | undefined }> {
+  const runtime = await lambdaRuntime();
+  const parsed = workerEvent.safeParse(event);
+  if (!parsed.success) {
+    // A malformed event can never succeed: log it and do not let Lambda retry it.
+    runtime.deps.logger.error({ event: JSON.stringify(event).slice(0, 500) }, 'worker ignored a malformed event');
+    return { requestId: '', status: undefined };
+  }
+  const request = await advanceRequest(runtime.deps, parsed.data.requestId);
+  return { requestId: parsed.data.requestId, status: request?.status };
+}
