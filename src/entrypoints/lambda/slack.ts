@@ -32,5 +32,5 @@ export async function handler(event: AwsEvent, context: unknown): Promise<AwsRes
     throw err;
   });
   const handle = await boltHandler;
-  return handle(event, context, () => undefined);
+  return handle(event, context);
 }
