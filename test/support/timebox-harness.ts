@@ -163,14 +163,14 @@ export class TimeboxHarness {
   }
 
   /** Clicks Approve or Deny on the request's channel message as `who`; returns the ephemeral replies it caused. */
-  async click(who: PersonName, decision: 'approve' | 'deny', requestId: string, valueOverride?: string): Promise<SignedResponse> {
-    const message = await this.approvalMessage(requestId);
+  async click(who: PersonName, decision: 'approve' | 'deny', requestId: string, staleMessage?: SlackMessage): Promise<SignedResponse> {
+    const message = staleMessage ?? (await this.approvalMessage(requestId));
     const person = PEOPLE[who];
     return this.sender.blockAction({
       userId: person.id,
       userName: person.name,
       actionId: decision === 'approve' ? 'timebox_approve' : 'timebox_deny',
-      value: valueOverride ?? requestId,
+      value: requestId,
       channelId: APPROVAL_CHANNEL,
       messageTs: message.ts,
       message,
@@ -209,6 +209,13 @@ export class TimeboxHarness {
       permissionSetArn: PERMISSION_SETS[permissionSet],
       principalId: PEOPLE[who].principalId,
     });
+  }
+
+  /** Runs `action` and returns the next ephemeral message `who` receives because of it. */
+  async nextEphemeral(who: PersonName, action: () => Promise<unknown>): Promise<string> {
+    const before = this.ephemeralTextsTo(who).length;
+    await action();
+    return this.slack.waitFor(() => this.ephemeralTextsTo(who)[before], 5000, `an ephemeral reply to ${who}`);
   }
 
   ephemeralTextsTo(who: PersonName): string[] {

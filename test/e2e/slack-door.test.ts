@@ -1,0 +1,127 @@
+import { checkModalView } from '../support/block-kit-limits';
+import { slackSignature } from '../support/slack-requests';
+import { APPROVAL_CHANNEL, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+
+/** What people see at the Slack door: usage, clear refusals of bad input, the form, signatures. */
+describe('the /aws-access door', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({
+      configYaml: testConfigYaml(`
+  - name: two-person-admin
+    accounts: ["*"]
+    permissionSets: [Admin]
+    requesters: [dave@example.com]
+    approvers: [alice@example.com, U0BOB00000]
+    approvalsRequired: 2
+    maxDuration: 2h`),
+    });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  const requestCount = async () => (await h.runtime.deps.store.listDue(Number.MAX_SAFE_INTEGER)).length;
+
+  test('GET /healthz answers 200 once ready', async () => {
+    const response = await fetch(`${h.runtime.url}/healthz`);
+    expect(response.status).toBe(200);
+  });
+
+  test('help shows usage', async () => {
+    const { text } = await h.command('carol', 'help');
+    expect(text).toContain('Usage: `/aws-access <account> <permission-set> <duration> <reason…>`');
+  });
+
+  test.each([
+    ['an unknown account', 'sandbox ReadOnly 1h test', 'Unknown account "sandbox". Known accounts: staging, production'],
+    ['an unknown permission set', 'staging PowerUser 1h test', 'Unknown permission set "PowerUser"'],
+    ['no rule allowing it', 'staging Admin 1h test', 'No rule allows you to request Admin on staging (111111111111).'],
+    ['a duration above the rule maximum', 'production Admin 3h test', '3h is above the maximum of 1h for Admin on production'],
+    ['a malformed duration', 'production Admin soon test', '"soon" is not a duration (use 90m, 2h, 1h30m)'],
+    ['a missing reason', 'production Admin 1h', 'Please give a reason'],
+    ['too few words', 'production', 'Not enough arguments'],
+  ])('%s gets an ephemeral answer naming the problem and files nothing', async (_what, input, expected) => {
+    const before = await requestCount();
+    const { response, text } = await h.command('carol', input);
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ response_type: 'ephemeral' });
+    expect(text).toContain(expected);
+    expect(await requestCount()).toBe(before);
+    expect(h.slack.messagesIn(APPROVAL_CHANNEL).filter((m) => m.text?.includes(input))).toEqual([]);
+  });
+
+  test('user text is escaped: a reason of <!channel> pings nobody', async () => {
+    const id = await h.file('carol', 'production ReadOnly 30m <!channel> & <@U0ALICE000> <https://evil.example|click>');
+    const message = await h.approvalMessage(id);
+    const blocks = JSON.stringify(message.blocks);
+    expect(blocks).toContain('&lt;!channel&gt; &amp; &lt;@U0ALICE000&gt; &lt;https://evil.example|click&gt;');
+    expect(blocks).not.toContain('<!channel>');
+  });
+
+  test('requests with two required approvals wait for two distinct approvers', async () => {
+    const id = await h.file('dave', 'production Admin 30m two person rule');
+    await h.approvalMessage(id);
+    await h.click('alice', 'approve', id);
+    await h.slack.waitFor(() => JSON.stringify(h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))?.blocks).includes('1/2 approvals'), 5000, 'message shows 1/2');
+    expect((await h.request(id)).status).toBe('PENDING');
+    expect(await h.nextEphemeral('alice', () => h.click('alice', 'approve', id))).toContain('already approved');
+    await h.click('bob', 'approve', id);
+    await h.waitForStatus(id, 'ACTIVE');
+    expect((await h.audit(id)).map((e) => `${e.type}:${e.actor}`).slice(0, 4)).toEqual(['requested:U0DAVE0000', 'approval_recorded:U0ALICE000', 'decision_refused:U0ALICE000', 'approved:U0BOB00000']);
+  });
+
+  test('/aws-access alone opens the form, and submitting it files the request', async () => {
+    const triggerId = '12345.98765.abcdef';
+    await h.sender.command({ userId: PEOPLE.carol.id, text: '', triggerId, channelId: 'C0GENERAL0', responseUrl: h.slack.responseUrl({ userId: PEOPLE.carol.id }) });
+    const opened = h.slack.openedViews().find((v) => v.trigger_id === triggerId);
+    expect(opened).toBeDefined();
+    expect(checkModalView(opened!.view)).toEqual([]);
+    const view = opened!.view as { callback_id: string; private_metadata: string; blocks: Array<{ block_id: string; element: { type: string } }> };
+    expect(view.blocks.map((b) => `${b.block_id}:${b.element.type}`)).toEqual([
+      'account:static_select',
+      'permission_set:static_select',
+      'duration:plain_text_input',
+      'reason:plain_text_input',
+    ]);
+
+    const values = (duration: string, reason: string) => ({
+      account: { account: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'production' }, value: '222222222222' } } },
+      permission_set: { permission_set: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'Admin' }, value: 'Admin' } } },
+      duration: { duration: { type: 'plain_text_input', value: duration } },
+      reason: { reason: { type: 'plain_text_input', value: reason } },
+    });
+    const tooLong = await h.sender.viewSubmission({ userId: PEOPLE.carol.id, callbackId: view.callback_id, values: values('3h', 'from the form'), privateMetadata: view.private_metadata });
+    expect(JSON.parse(tooLong.body)).toEqual({ response_action: 'errors', errors: { duration: expect.stringContaining('above the maximum of 1h') } });
+
+    const ok = await h.sender.viewSubmission({ userId: PEOPLE.carol.id, callbackId: view.callback_id, values: values('45m', 'from the form'), privateMetadata: view.private_metadata });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toBe('');
+    const confirmation = await h.slack.waitFor(() => h.ephemeralTextsTo('carol').find((t) => t.includes('45m') && t.includes('waiting for approval')), 5000, 'confirmation');
+    const id = /`(R-[0-9A-Z]{10})`/.exec(confirmation)![1]!;
+    expect(await h.request(id)).toMatchObject({ accountId: '222222222222', permissionSetName: 'Admin', durationMs: 45 * 60_000, reason: 'from the form', status: 'PENDING' });
+  });
+
+  describe('request signing', () => {
+    const body = new URLSearchParams({ command: '/aws-access', text: 'staging ReadOnly 1h forged', user_id: PEOPLE.carol.id, response_url: 'http://127.0.0.1:9/x' }).toString();
+
+    test.each([
+      ['a forged signature', { signature: `v0=${'0'.repeat(64)}` }],
+      ['a signature made with another secret', { signature: slackSignature('not-the-secret', Math.floor(Date.now() / 1000), body) }],
+      ['no signature', { signature: null }],
+      ['a timestamp six minutes old', { timestamp: Math.floor(Date.now() / 1000) - 360 }],
+    ])('%s gets 401 and changes nothing', async (_what, options) => {
+      const before = await requestCount();
+      const calls = h.slack.calls.length;
+      const response = await h.sender.raw(body, options);
+      expect(response.status).toBe(401);
+      expect(await requestCount()).toBe(before);
+      expect(h.slack.calls.length).toBe(calls);
+    });
+
+    test('the same body correctly signed is accepted (the signer is right)', async () => {
+      const response = await h.sender.raw(body, { signature: slackSignature(SIGNING_SECRET, Math.floor(Date.now() / 1000), body) });
+      expect(response.status).toBe(200);
+    });
+  });
+});
