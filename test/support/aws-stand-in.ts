@@ -1,15 +1,18 @@
 /**
- * A local stand-in for the three AWS services Timebox talks to (IAM Identity Center admin,
- * Identity Store and EventBridge Scheduler). It speaks their real wire protocols so the real
+ * A local stand-in for the AWS services Timebox talks to (IAM Identity Center admin, Identity
+ * Store, EventBridge Scheduler, Lambda and Secrets Manager). It speaks their real wire protocols so the real
  * AWS SDK v3 clients can be pointed at it with an endpoint override: that way tests exercise
  * our serialisation, paging, polling and error handling, not a mock's idea of them.
  *
  * Wire formats (checked against the SDK's own schemas in node_modules):
- * - SSO Admin and Identity Store use AWS JSON 1.1: `POST /`, `X-Amz-Target: <Service>.<Operation>`,
- *   timestamps as epoch seconds, errors as HTTP 400 (500 for server faults) with `__type`.
- * - Scheduler uses REST JSON: the operation comes from method + path, errors carry the type in
- *   the `x-amzn-errortype` header and the HTTP status from the error's `httpError` trait
+ * - SSO Admin, Identity Store and Secrets Manager use AWS JSON 1.1: `POST /`,
+ *   `X-Amz-Target: <Service>.<Operation>`, timestamps as epoch seconds, errors as HTTP 400
+ *   (500 for server faults) with `__type`.
+ * - Scheduler and Lambda use REST JSON: the operation comes from method + path, errors carry the
+ *   type in the `x-amzn-errortype` header and the HTTP status from the error's `httpError` trait
  *   (Conflict 409, NotFound 404, Throttling 429, Validation 400, ...).
+ * - Lambda Invoke: `POST /2015-03-31/functions/{FunctionName}/invocations`, the invocation type in
+ *   `X-Amz-Invocation-Type`, the payload as the raw body; `Event` answers 202 with no body.
  * Signatures are not checked.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,7 +29,7 @@ export interface StandInAssignment {
 }
 
 export interface AwsCall {
-  service: 'sso-admin' | 'identitystore' | 'scheduler';
+  service: 'sso-admin' | 'identitystore' | 'scheduler' | 'lambda' | 'secretsmanager';
   operation: string;
   input: unknown;
   at: number;
@@ -59,6 +62,23 @@ export interface StandInSchedule {
   raw: unknown;
 }
 
+export interface StandInInvocation {
+  /** As the SDK sent it: a name, a (partial) ARN, possibly with a qualifier. */
+  functionName: string;
+  invocationType: string;
+  /** The raw request body (JSON text; '' when the caller sent no payload). */
+  payload: string;
+  at: number;
+}
+
+interface StoredSecret {
+  arn: string;
+  name: string;
+  secretString: string;
+  versionId: string;
+  createdDate: number;
+}
+
 interface StandInUser {
   userId: string;
   email: string;
@@ -85,7 +105,16 @@ class AwsError extends Error {
 }
 
 // JSON 1.1 services answer every client error with 400; only server faults use 5xx.
-const JSON_RPC_SERVER_ERRORS: Record<string, number> = { InternalServerException: 500, ServiceUnavailableException: 503 };
+const JSON_RPC_SERVER_ERRORS: Record<string, number> = {
+  InternalServerException: 500,
+  InternalServiceError: 500, // Secrets Manager's name for it
+  ServiceUnavailableException: 503,
+};
+const JSON_RPC_SERVICES: Record<string, Service> = {
+  SWBExternalService: 'sso-admin',
+  AWSIdentityStore: 'identitystore',
+  secretsmanager: 'secretsmanager',
+};
 // REST JSON statuses come from each error shape's httpError trait in the Scheduler model.
 const REST_ERROR_STATUS: Record<string, number> = {
   ValidationException: 400,
@@ -97,6 +126,23 @@ const REST_ERROR_STATUS: Record<string, number> = {
   ThrottlingException: 429,
   InternalServerException: 500,
 };
+// Lambda's own httpError traits for the errors Invoke can return (from the Lambda model).
+const LAMBDA_ERROR_STATUS: Record<string, number> = {
+  InvalidParameterValueException: 400,
+  InvalidRequestContentException: 400,
+  InvalidRuntimeException: 502,
+  KMSAccessDeniedException: 502,
+  RequestTooLargeException: 413,
+  ResourceConflictException: 409,
+  ResourceNotFoundException: 404,
+  ResourceNotReadyException: 502,
+  ServiceException: 500,
+  TooManyRequestsException: 429,
+  UnsupportedMediaTypeException: 415,
+};
+const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+// Documented payload quotas: 6 MB synchronous, 1 MB asynchronous.
+const LAMBDA_PAYLOAD_LIMIT: Record<string, number> = { RequestResponse: 6 * 1024 * 1024, Event: 1024 * 1024, DryRun: 6 * 1024 * 1024 };
 
 const epochSeconds = (ms: number): number => ms / 1000;
 
@@ -166,6 +212,7 @@ const getUserIdInput = z.object({
   }),
 });
 const describeUserInput = z.object({ IdentityStoreId: nonEmpty, UserId: nonEmpty });
+const getSecretValueInput = z.object({ SecretId: nonEmpty, VersionId: z.string().optional(), VersionStage: z.string().optional() });
 
 const scheduleName = z.string().regex(/^[0-9a-zA-Z-_.]{1,64}$/, 'must match [0-9a-zA-Z-_.]{1,64}');
 // Scheduler's own grammar; catching a sloppy at() (milliseconds, trailing Z) here is the point.
@@ -214,6 +261,7 @@ interface StoredSchedule extends CreateScheduleInput {
   GroupName: string;
   Arn: string;
   CreationDate: number;
+  LastModificationDate: number;
   raw: unknown;
 }
 
@@ -242,6 +290,9 @@ export class AwsStandIn {
   private readonly users: StandInUser[] = [];
   private readonly scheduleStore = new Map<string, StoredSchedule>();
   private readonly faults = new Map<string, StandInFault[]>();
+  private invocationLog: StandInInvocation[] = [];
+  /** Keyed by every SecretId that finds the secret (name and ARN); values are shared. */
+  private readonly secrets = new Map<string, StoredSecret>();
   private nextCreationFailure: string | undefined;
   private nextDeletionFailure: string | undefined;
   private creationPolls: number;
@@ -256,6 +307,7 @@ export class AwsStandIn {
     ['SWBExternalService.ListAccountAssignmentsForPrincipal', (i) => this.listAccountAssignmentsForPrincipal(i)],
     ['AWSIdentityStore.GetUserId', (i) => this.getUserId(i)],
     ['AWSIdentityStore.DescribeUser', (i) => this.describeUser(i)],
+    ['secretsmanager.GetSecretValue', (i) => this.getSecretValue(i)],
   ]);
 
   private constructor(
@@ -289,6 +341,8 @@ export class AwsStandIn {
       AWS_ENDPOINT_URL_SSO_ADMIN: this.url,
       AWS_ENDPOINT_URL_IDENTITYSTORE: this.url,
       AWS_ENDPOINT_URL_SCHEDULER: this.url,
+      AWS_ENDPOINT_URL_LAMBDA: this.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'AKIASTANDINDUMMYKEY0',
       AWS_SECRET_ACCESS_KEY: 'stand-in-dummy-secret',
@@ -357,6 +411,33 @@ export class AwsStandIn {
     return this.scheduleStore.delete(`${groupName}/${name}`);
   }
 
+  /** Lambda invocations received so far (all, or those for one function), oldest first. */
+  invocations(functionName?: string): StandInInvocation[] {
+    return this.invocationLog.filter((i) => functionName === undefined || sameFunction(i.functionName, functionName)).map((i) => ({ ...i }));
+  }
+
+  /** Like invocations(), but also forgets them, so each one is handed to a worker exactly once. */
+  takeInvocations(functionName?: string): StandInInvocation[] {
+    const taken = this.invocations(functionName);
+    this.invocationLog = this.invocationLog.filter((i) => functionName !== undefined && !sameFunction(i.functionName, functionName));
+    return taken;
+  }
+
+  /**
+   * Stores (or replaces, as a new version) a secret. GetSecretValue finds it by exactly the id
+   * given here, and also by its name when that id is an ARN, or by its generated ARN when it is a name.
+   */
+  putSecret(idOrArn: string, secretString: string): void {
+    const arnMatch = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/.exec(idOrArn);
+    // Real secret ARNs end in a dash and six random characters that are not part of the name.
+    const name = arnMatch?.[1] === undefined ? idOrArn : arnMatch[1].replace(/-[A-Za-z0-9]{6}$/, '');
+    const arn = arnMatch ? idOrArn : `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${name}-${randomUUID().slice(0, 6)}`;
+    const secret: StoredSecret = { arn, name, secretString, versionId: randomUUID(), createdDate: epochSeconds(Date.now()) };
+    this.secrets.set(idOrArn, secret);
+    this.secrets.set(name, secret);
+    this.secrets.set(arn, secret);
+  }
+
   async close(): Promise<void> {
     // The SDK keeps connections alive; without this, close() would wait for their idle timeout.
     this.server.closeAllConnections();
@@ -372,6 +453,7 @@ export class AwsStandIn {
       const body = Buffer.concat(chunks).toString('utf8');
       const target = req.headers['x-amz-target'];
       if (typeof target === 'string') this.handleJsonRpc(target, body, res);
+      else if (new URL(req.url ?? '/', this.url).pathname.startsWith('/2015-03-31/functions/')) this.handleLambda(req, body, res);
       else this.handleRest(req, body, res);
     } catch (err) {
       // A bug in the stand-in itself (or a broken request): answer with a server fault rather
@@ -386,7 +468,7 @@ export class AwsStandIn {
 
   private handleJsonRpc(target: string, body: string, res: http.ServerResponse): void {
     const [prefix = '', operation = ''] = target.split('.');
-    const service: Service = prefix === 'AWSIdentityStore' ? 'identitystore' : 'sso-admin';
+    const service: Service = JSON_RPC_SERVICES[prefix] ?? 'sso-admin';
     const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() };
     try {
       const input = parseJsonBody(body);
@@ -411,8 +493,8 @@ export class AwsStandIn {
     try {
       let operation: string;
       let input: Json;
-      if (match && name !== undefined && req.method === 'POST') {
-        operation = 'CreateSchedule';
+      if (match && name !== undefined && (req.method === 'POST' || req.method === 'PUT')) {
+        operation = req.method === 'POST' ? 'CreateSchedule' : 'UpdateSchedule';
         const parsed = parseJsonBody(body);
         input = { ...(isRecord(parsed) ? parsed : {}), Name: name };
       } else if (match && name !== undefined && (req.method === 'GET' || req.method === 'DELETE')) {
@@ -437,17 +519,75 @@ export class AwsStandIn {
       const output =
         operation === 'CreateSchedule'
           ? this.createSchedule(input)
-          : operation === 'GetSchedule'
-            ? this.getSchedule(input)
-            : operation === 'DeleteSchedule'
-              ? this.deleteSchedule(input)
-              : this.listSchedules(input);
+          : operation === 'UpdateSchedule'
+            ? this.updateSchedule(input)
+            : operation === 'GetSchedule'
+              ? this.getSchedule(input)
+              : operation === 'DeleteSchedule'
+                ? this.deleteSchedule(input)
+                : this.listSchedules(input);
       send(res, 200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, output);
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
       const status = err.status ?? REST_ERROR_STATUS[err.type] ?? 400;
       const headers = { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.type };
       send(res, status, headers, { Message: err.message, ...err.extra });
+    }
+  }
+
+  private handleLambda(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', this.url);
+    const match = LAMBDA_INVOKE_PATH.exec(url.pathname);
+    const requestId = randomUUID();
+    try {
+      const header = req.headers['x-amz-invocation-type'];
+      const invocationType = typeof header === 'string' ? header : 'RequestResponse';
+      const qualifier = url.searchParams.get('Qualifier') ?? undefined;
+      if (!match?.[1] || req.method !== 'POST') {
+        this.record('lambda', 'Unknown', { method: req.method, path: url.pathname });
+        throw new AwsError('UnknownOperationException', `No route for ${req.method ?? ''} ${url.pathname}`, 404);
+      }
+      const functionName = decodeURIComponent(match[1]);
+      this.record('lambda', 'Invoke', {
+        FunctionName: functionName,
+        InvocationType: invocationType,
+        ...(qualifier === undefined ? {} : { Qualifier: qualifier }),
+        Payload: body,
+      });
+      this.throwInjectedFault('Invoke');
+      const limit = LAMBDA_PAYLOAD_LIMIT[invocationType];
+      if (limit === undefined) {
+        throw new AwsError('InvalidParameterValueException', `Unsupported invocation type ${invocationType}`);
+      }
+      if (Buffer.byteLength(body) > limit) {
+        throw new AwsError('RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${invocationType} invocation`);
+      }
+      // Lambda only accepts JSON payloads (an empty body counts as none).
+      if (body.trim() !== '') {
+        try {
+          JSON.parse(body);
+        } catch {
+          throw new AwsError('InvalidRequestContentException', 'Could not parse request body into json');
+        }
+      }
+      const headers = { 'x-amzn-requestid': requestId };
+      if (invocationType === 'DryRun') {
+        res.writeHead(204, headers).end();
+        return;
+      }
+      this.invocationLog.push({ functionName, invocationType, payload: body, at: Date.now() });
+      if (invocationType === 'Event') {
+        res.writeHead(202, { ...headers, 'content-length': 0 }).end();
+        return;
+      }
+      // Nothing actually runs: a synchronous call gets what a handler returning nothing gives.
+      send(res, 200, { ...headers, 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' }, null);
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      const status = err.status ?? LAMBDA_ERROR_STATUS[err.type] ?? 400;
+      const headers = { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.type };
+      // Lambda's error shapes disagree on the member's case (message vs Message), so send both.
+      send(res, status, headers, { Type: status >= 500 ? 'Service' : 'User', message: err.message, Message: err.message, ...err.extra });
     }
   }
 
@@ -601,6 +741,26 @@ export class AwsStandIn {
     };
   }
 
+  // ---------------------------------------------------------------- Secrets Manager
+
+  private getSecretValue(raw: unknown): Json {
+    const input = parseInput(getSecretValueInput, raw);
+    const secret = this.secrets.get(input.SecretId);
+    const notFound = (): AwsError => new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (!secret) throw notFound();
+    // Only the current version is kept, so any other version or stage does not exist.
+    if (input.VersionId !== undefined && input.VersionId !== secret.versionId) throw notFound();
+    if (input.VersionStage !== undefined && input.VersionStage !== 'AWSCURRENT') throw notFound();
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      SecretString: secret.secretString,
+      VersionId: secret.versionId,
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: secret.createdDate,
+    };
+  }
+
   // ---------------------------------------------------------------- Scheduler
 
   private createSchedule(raw: Json): Json {
@@ -619,9 +779,27 @@ export class AwsStandIn {
       GroupName: groupName,
       Arn: `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule/${groupName}/${input.Name}`,
       CreationDate: epochSeconds(Date.now()),
+      LastModificationDate: epochSeconds(Date.now()),
       raw: body,
     };
     this.scheduleStore.set(key, schedule);
+    return { ScheduleArn: schedule.Arn };
+  }
+
+  /** UpdateSchedule replaces the whole definition (omitted optional members are cleared), as in AWS. */
+  private updateSchedule(raw: Json): Json {
+    const input = parseInput(createScheduleInput, raw);
+    const existing = this.findSchedule(raw);
+    const { Name: _name, ...body } = raw;
+    const schedule: StoredSchedule = {
+      ...input,
+      GroupName: existing.GroupName,
+      Arn: existing.Arn,
+      CreationDate: existing.CreationDate,
+      LastModificationDate: epochSeconds(Date.now()),
+      raw: body,
+    };
+    this.scheduleStore.set(existing.key, schedule);
     return { ScheduleArn: schedule.Arn };
   }
 
@@ -647,7 +825,7 @@ export class AwsStandIn {
       EndDate: s.EndDate,
       KmsKeyArn: s.KmsKeyArn,
       CreationDate: s.CreationDate,
-      LastModificationDate: s.CreationDate,
+      LastModificationDate: s.LastModificationDate,
       FlexibleTimeWindow: s.FlexibleTimeWindow,
       Target: s.Target,
       ActionAfterCompletion: s.ActionAfterCompletion ?? 'NONE',
@@ -679,12 +857,20 @@ export class AwsStandIn {
         GroupName: s.GroupName,
         State: s.State ?? 'ENABLED',
         CreationDate: s.CreationDate,
-        LastModificationDate: s.CreationDate,
+        LastModificationDate: s.LastModificationDate,
         Target: { Arn: s.Target.Arn },
       })),
       ...(nextToken === undefined ? {} : { NextToken: nextToken }),
     };
   }
+}
+
+/** Whether a function name/ARN as sent to Invoke names `wanted` (a name or the same ARN). */
+function sameFunction(sent: string, wanted: string): boolean {
+  if (sent === wanted) return true;
+  // arn:aws:lambda:region:account:function:name[:qualifier], or the partial account:function:name form.
+  const name = /(?:^|:)function:([^:]+)(?::[^:]+)?$/.exec(sent)?.[1];
+  return name !== undefined && name === wanted;
 }
 
 function statusBody(op: AssignmentOperation): Json {

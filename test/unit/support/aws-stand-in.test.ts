@@ -23,8 +23,11 @@ import {
   GetScheduleCommand,
   ListSchedulesCommand,
   SchedulerClient,
+  UpdateScheduleCommand,
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
+import { InvokeCommand, LambdaClient, ServiceException, TooManyRequestsException } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, ResourceNotFoundException as SecretNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsStandIn, type StandInAssignment } from '../../support/aws-stand-in';
 
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111111111111111';
@@ -67,6 +70,8 @@ describe('AwsStandIn', () => {
   let ssoNoRetry: SSOAdminClient;
   let identity: IdentitystoreClient;
   let scheduler: SchedulerClient;
+  let lambda: LambdaClient;
+  let secrets: SecretsManagerClient;
 
   beforeEach(async () => {
     standIn = await AwsStandIn.start();
@@ -75,10 +80,12 @@ describe('AwsStandIn', () => {
     ssoNoRetry = new SSOAdminClient({ ...base, maxAttempts: 1 });
     identity = new IdentitystoreClient({ ...base, maxAttempts: 1 });
     scheduler = new SchedulerClient({ ...base, maxAttempts: 1 });
+    lambda = new LambdaClient({ ...base, maxAttempts: 1 });
+    secrets = new SecretsManagerClient({ ...base, maxAttempts: 1 });
   });
 
   afterEach(async () => {
-    for (const client of [sso, ssoNoRetry, identity, scheduler]) client.destroy();
+    for (const client of [sso, ssoNoRetry, identity, scheduler, lambda, secrets]) client.destroy();
     await standIn.close();
   });
 
@@ -427,6 +434,138 @@ describe('AwsStandIn', () => {
       expect(boom.message).toBe('boom');
       expect(boom.$fault).toBe('server');
     });
+
+    it('updates an existing schedule in place and 404s on a missing one', async () => {
+      const created = await scheduler.send(new CreateScheduleCommand(scheduleInput));
+      const before = await scheduler.send(new GetScheduleCommand({ Name: scheduleInput.Name, GroupName: 'timebox' }));
+      const updated = await scheduler.send(
+        new UpdateScheduleCommand({ ...scheduleInput, ScheduleExpression: 'at(2030-02-03T04:05:06)', Target: { ...scheduleInput.Target!, Input: '{"moved":true}' } }),
+      );
+      expect(updated.ScheduleArn).toBe(created.ScheduleArn);
+      expect(standIn.schedules()).toEqual([
+        expect.objectContaining({ name: scheduleInput.Name, groupName: 'timebox', expression: 'at(2030-02-03T04:05:06)', input: '{"moved":true}' }),
+      ]);
+      const after = await scheduler.send(new GetScheduleCommand({ Name: scheduleInput.Name, GroupName: 'timebox' }));
+      expect(after.CreationDate).toEqual(before.CreationDate);
+      expect(after.ScheduleExpression).toBe('at(2030-02-03T04:05:06)');
+      expect(standIn.callsTo('UpdateSchedule')[0]).toMatchObject({ service: 'scheduler', input: expect.objectContaining({ Name: scheduleInput.Name }) });
+
+      const missing = await failure(scheduler.send(new UpdateScheduleCommand({ ...scheduleInput, Name: 'timebox-revoke-nope' })));
+      expect(missing.name).toBe('ResourceNotFoundException');
+      expect(missing.$metadata?.httpStatusCode).toBe(404);
+      const invalid = await failure(scheduler.send(new UpdateScheduleCommand({ ...scheduleInput, ScheduleExpression: 'at(tomorrow)' })));
+      expect(invalid.name).toBe('ValidationException');
+      expect(standIn.schedules()[0]?.expression).toBe('at(2030-02-03T04:05:06)');
+    });
+  });
+
+  describe('Lambda', () => {
+    const FUNCTION = 'timebox-worker';
+    const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+    it('accepts an Event invocation with 202 and records its payload', async () => {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, InvocationType: 'Event', Payload: encode({ job: 'grant', id: 1 }) }));
+      expect(out.StatusCode).toBe(202);
+      expect(out.FunctionError).toBeUndefined();
+      expect(standIn.invocations()).toEqual([{ functionName: FUNCTION, invocationType: 'Event', payload: '{"job":"grant","id":1}', at: expect.any(Number) }]);
+      expect(standIn.calls.map((c) => [c.service, c.operation])).toEqual([['lambda', 'Invoke']]);
+      expect(standIn.callsTo('Invoke')[0]?.input).toEqual({ FunctionName: FUNCTION, InvocationType: 'Event', Payload: '{"job":"grant","id":1}' });
+    });
+
+    it('filters invocations by function (name or ARN) and hands each one over exactly once', async () => {
+      const arn = `arn:aws:lambda:us-east-1:123456789012:function:${FUNCTION}`;
+      await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, InvocationType: 'Event', Payload: encode({ n: 1 }) }));
+      await lambda.send(new InvokeCommand({ FunctionName: 'other', InvocationType: 'Event', Payload: encode({ n: 2 }) }));
+      await lambda.send(new InvokeCommand({ FunctionName: arn, InvocationType: 'Event', Payload: encode({ n: 3 }) }));
+      expect(standIn.invocations(FUNCTION).map((i) => i.payload)).toEqual(['{"n":1}', '{"n":3}']);
+      expect(standIn.invocations(FUNCTION)[1]?.functionName).toBe(arn);
+
+      expect(standIn.takeInvocations(FUNCTION).map((i) => i.payload)).toEqual(['{"n":1}', '{"n":3}']);
+      expect(standIn.takeInvocations(FUNCTION)).toEqual([]);
+      expect(standIn.takeInvocations().map((i) => i.functionName)).toEqual(['other']);
+      expect(standIn.invocations()).toEqual([]);
+      // Taking does not rewrite history: every call is still in the log.
+      expect(standIn.callsTo('Invoke')).toHaveLength(3);
+    });
+
+    it('answers a RequestResponse invocation with 200 and a null payload', async () => {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: encode({}) }));
+      expect(out.StatusCode).toBe(200);
+      expect(new TextDecoder().decode(out.Payload)).toBe('null');
+      expect(standIn.invocations()[0]?.invocationType).toBe('RequestResponse');
+    });
+
+    it('rejects a payload that is not JSON, like Lambda', async () => {
+      const err = await failure(lambda.send(new InvokeCommand({ FunctionName: FUNCTION, InvocationType: 'Event', Payload: new TextEncoder().encode('not json') })));
+      expect(err.name).toBe('InvalidRequestContentException');
+      expect(err.$metadata?.httpStatusCode).toBe(400);
+      expect(standIn.invocations()).toEqual([]);
+    });
+
+    it('answers injected faults with the error class the SDK expects', async () => {
+      standIn.injectFault('Invoke', { type: 'TooManyRequestsException', message: 'Rate Exceeded.' });
+      const throttled = await failure(lambda.send(new InvokeCommand({ FunctionName: FUNCTION, InvocationType: 'Event', Payload: encode({}) })));
+      expect(throttled.name).toBe('TooManyRequestsException');
+      expect(throttled).toBeInstanceOf(TooManyRequestsException);
+      expect(throttled.message).toBe('Rate Exceeded.');
+      expect(throttled.$metadata?.httpStatusCode).toBe(429);
+
+      standIn.injectFault('Invoke', { type: 'ServiceException', message: 'boom' });
+      const boom = await failure(lambda.send(new InvokeCommand({ FunctionName: FUNCTION, InvocationType: 'Event', Payload: encode({}) })));
+      expect(boom).toBeInstanceOf(ServiceException);
+      expect(boom.message).toBe('boom');
+      expect(boom.$fault).toBe('server');
+      expect(boom.$metadata?.httpStatusCode).toBe(500);
+
+      standIn.injectFault('Invoke', { type: 'ResourceNotFoundException', status: 404 });
+      expect((await failure(lambda.send(new InvokeCommand({ FunctionName: FUNCTION, InvocationType: 'Event' })))).name).toBe('ResourceNotFoundException');
+
+      // Faulted calls hand nothing over; the next one goes through.
+      expect(standIn.invocations()).toEqual([]);
+      expect((await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, InvocationType: 'Event' }))).StatusCode).toBe(202);
+      expect(standIn.invocations()).toEqual([expect.objectContaining({ payload: '' })]);
+    });
+  });
+
+  describe('Secrets Manager', () => {
+    const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:timebox/slack-AbCdEf';
+
+    it('returns a stored secret by ARN or by name', async () => {
+      standIn.putSecret(ARN, '{"signingSecret":"s3cr3t"}');
+      const byArn = await secrets.send(new GetSecretValueCommand({ SecretId: ARN }));
+      expect(byArn).toMatchObject({ ARN, Name: 'timebox/slack', SecretString: '{"signingSecret":"s3cr3t"}', VersionStages: ['AWSCURRENT'] });
+      expect(byArn.VersionId).toEqual(expect.any(String));
+      expect(byArn.CreatedDate).toBeInstanceOf(Date);
+      const byName = await secrets.send(new GetSecretValueCommand({ SecretId: 'timebox/slack' }));
+      expect(byName.SecretString).toBe('{"signingSecret":"s3cr3t"}');
+      expect(standIn.calls.map((c) => [c.service, c.operation, c.input])).toEqual([
+        ['secretsmanager', 'GetSecretValue', { SecretId: ARN }],
+        ['secretsmanager', 'GetSecretValue', { SecretId: 'timebox/slack' }],
+      ]);
+
+      standIn.putSecret('plain-name', 'v1');
+      const plain = await secrets.send(new GetSecretValueCommand({ SecretId: 'plain-name' }));
+      expect(plain).toMatchObject({ Name: 'plain-name', SecretString: 'v1' });
+      expect(plain.ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:123456789012:secret:plain-name-.{6}$/);
+      standIn.putSecret('plain-name', 'v2');
+      expect((await secrets.send(new GetSecretValueCommand({ SecretId: 'plain-name' }))).SecretString).toBe('v2');
+    });
+
+    it('answers unknown secrets and versions with ResourceNotFoundException', async () => {
+      const err = await failure(secrets.send(new GetSecretValueCommand({ SecretId: 'nope' })));
+      expect(err.name).toBe('ResourceNotFoundException');
+      expect(err).toBeInstanceOf(SecretNotFoundException);
+      expect(err.$metadata?.httpStatusCode).toBe(400);
+
+      standIn.putSecret('known', 'x');
+      const stage = await failure(secrets.send(new GetSecretValueCommand({ SecretId: 'known', VersionStage: 'AWSPREVIOUS' })));
+      expect(stage.name).toBe('ResourceNotFoundException');
+
+      standIn.injectFault('GetSecretValue', { type: 'InternalServiceError' });
+      const boom = await failure(secrets.send(new GetSecretValueCommand({ SecretId: 'known' })));
+      expect(boom.name).toBe('InternalServiceError');
+      expect(boom.$fault).toBe('server');
+    });
   });
 
   it('env() points clients without an explicit endpoint at the stand-in', async () => {
@@ -437,11 +576,16 @@ describe('AwsStandIn', () => {
       const envSso = new SSOAdminClient({});
       const envIdentity = new IdentitystoreClient({});
       const envScheduler = new SchedulerClient({});
+      const envLambda = new LambdaClient({});
+      const envSecrets = new SecretsManagerClient({});
+      standIn.putSecret('timebox/slack', 'x');
       await envSso.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET }));
       await envIdentity.send(new DescribeUserCommand({ IdentityStoreId: STORE, UserId: USER_ID }));
       await envScheduler.send(new ListSchedulesCommand({}));
-      expect(standIn.calls.map((c) => c.service)).toEqual(['sso-admin', 'identitystore', 'scheduler']);
-      for (const client of [envSso, envIdentity, envScheduler]) client.destroy();
+      expect((await envLambda.send(new InvokeCommand({ FunctionName: 'timebox-worker', InvocationType: 'Event' }))).StatusCode).toBe(202);
+      expect((await envSecrets.send(new GetSecretValueCommand({ SecretId: 'timebox/slack' }))).SecretString).toBe('x');
+      expect(standIn.calls.map((c) => c.service)).toEqual(['sso-admin', 'identitystore', 'scheduler', 'lambda', 'secretsmanager']);
+      for (const client of [envSso, envIdentity, envScheduler, envLambda, envSecrets]) client.destroy();
     } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
