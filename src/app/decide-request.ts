@@ -59,8 +59,10 @@ export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Pro
 }
 
 function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: DecideInput, person: Person): AccessRequest {
+  // A button must sit on this request's own message. (Until the message's ts is recorded, a
+  // click can only come from the message just posted, so there is nothing to compare yet.)
   const ref = request.approvalMessage;
-  if (input.message && (!ref || ref.channel !== input.message.channel || ref.ts !== input.message.ts)) {
+  if (input.message && ref && (ref.channel !== input.message.channel || ref.ts !== input.message.ts)) {
     throw new TimeboxError('stale_button', 'That button does not belong to this request.');
   }
   const rule = deps.policy.rules.find((r) => r.name === request.ruleName);

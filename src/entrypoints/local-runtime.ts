@@ -103,6 +103,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
       port: env.PORT,
       isReady: () => ready,
+      logger,
     },
     { deps, approvalChannel: config.slack.approvalChannel },
   );

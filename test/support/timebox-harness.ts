@@ -153,8 +153,9 @@ export class TimeboxHarness {
     return id;
   }
 
-  /** The approvals-channel message of a request, once posted. */
+  /** The approvals-channel message of a request, once posted and recorded on the request. */
   async approvalMessage(requestId: string): Promise<SlackMessage> {
+    await eventually(async () => (await this.runtime.deps.store.getRequest(requestId))?.approvalMessage, 10_000, `${requestId} to record its message`);
     return this.slack.waitFor(
       () => this.slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks ?? []).includes(requestId)),
       10_000,

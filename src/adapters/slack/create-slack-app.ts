@@ -1,6 +1,8 @@
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../app/ports';
+import { boltLogger } from './bolt-logger';
 import { registerListeners } from './listeners/register';
 import type { SlackDoor } from './listeners/context';
 
@@ -13,6 +15,7 @@ export interface SlackAppOptions {
   apiUrl?: string;
   port: number;
   isReady: () => boolean;
+  logger: Logger;
 }
 
 export interface SlackAppHandle {
@@ -24,6 +27,7 @@ export interface SlackAppHandle {
 
 /** The Bolt app: HTTP receiver (or Socket Mode) with `GET /healthz`, and Timebox's listeners. */
 export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): Promise<SlackAppHandle> {
+  const logger = boltLogger(options.logger);
   const customRoutes: CustomRoute[] = [
     {
       path: '/healthz',
@@ -36,12 +40,12 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
     },
   ];
   const receiver = options.appToken
-    ? new SocketModeReceiver({ appToken: options.appToken, customRoutes, installerOptions: { port: options.port } })
-    : new HTTPReceiver({ signingSecret: options.signingSecret, customRoutes, processBeforeResponse: false, logLevel: LogLevel.WARN });
+    ? new SocketModeReceiver({ appToken: options.appToken, customRoutes, installerOptions: { port: options.port }, logger })
+    : new HTTPReceiver({ signingSecret: options.signingSecret, customRoutes, processBeforeResponse: false, logger });
   const app = new App({
     token: options.botToken,
     receiver,
-    logLevel: LogLevel.WARN,
+    logger,
     clientOptions: {
       ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
       // Slack's default is ten retries over half an hour; a worker must not hang that long.

@@ -1,4 +1,5 @@
-import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import { App, AwsLambdaReceiver } from '@slack/bolt';
+import { boltLogger } from '../../adapters/slack/bolt-logger';
 import { registerListeners } from '../../adapters/slack/listeners/register';
 import { lambdaRuntime } from './lambda-runtime';
 
@@ -9,11 +10,12 @@ let boltHandler: Promise<Handler> | undefined;
 
 async function buildHandler(): Promise<Handler> {
   const runtime = await lambdaRuntime();
-  const receiver = new AwsLambdaReceiver({ signingSecret: runtime.secrets.signingSecret, logLevel: LogLevel.WARN });
+  const logger = boltLogger(runtime.deps.logger);
+  const receiver = new AwsLambdaReceiver({ signingSecret: runtime.secrets.signingSecret, logger });
   const app = new App({
     token: runtime.secrets.botToken,
     receiver,
-    logLevel: LogLevel.WARN,
+    logger,
     clientOptions: {
       ...(runtime.env.SLACK_API_URL ? { slackApiUrl: runtime.env.SLACK_API_URL } : {}),
       retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1000 },
