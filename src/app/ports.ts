@@ -1,4 +1,4 @@
-import type { AccessRequest, RequestStatus } from '../domain/access-request';
+import type { AccessRequest } from '../domain/access-request';
 import type { AssignmentLease, AssignmentTarget } from '../domain/assignment-lease';
 import type { AuditEvent } from '../domain/audit';
 import type { Person } from '../domain/policy';
@@ -23,8 +23,6 @@ export interface RequestStore {
   saveRequest(request: AccessRequest): Promise<AccessRequest>;
   /** Requests that need attention at or before `before` (due time index), oldest first. */
   listDue(before: number, limit?: number): Promise<AccessRequest[]>;
-  /** Requests currently in `status`. Served by the due index, so it only sees open requests. */
-  listOpen(status: RequestStatus): Promise<AccessRequest[]>;
   /** Appends an audit event; appending the same (requestId, seq) twice keeps the first. */
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(requestId: string): Promise<AuditEvent[]>;
@@ -36,7 +34,10 @@ export interface RequestStore {
 
 export type AssignmentOutcome = { ok: true } | { ok: false; reason: string };
 
-/** IAM Identity Center, as Timebox needs it. Create and delete wait until AWS says SUCCEEDED or FAILED. */
+/**
+ * IAM Identity Center, as Timebox needs it. Create and delete poll until AWS says SUCCEEDED or
+ * FAILED; past the adapter's poll budget they throw, and the request is picked up again later.
+ */
 export interface IdentityCenter {
   findUserIdByEmail(email: string): Promise<string | undefined>;
   hasAssignment(target: AssignmentTarget): Promise<boolean>;

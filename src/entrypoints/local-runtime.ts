@@ -85,7 +85,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   let ready = false;
   const sweep = async () => {
     try {
-      // Looking a full interval ahead arms timers for everything due before the next sweep.
+      // Looking two intervals ahead arms timers for everything due before the next sweep, with room to spare.
       await sweepDueRequests(deps, sweepEvery * 2);
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'sweep failed');

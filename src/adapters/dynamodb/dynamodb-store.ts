@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { dueAt, type AccessRequest, type RequestStatus } from '../../domain/access-request';
+import { dueAt, type AccessRequest } from '../../domain/access-request';
 import type { AssignmentLease } from '../../domain/assignment-lease';
 import type { AuditEvent } from '../../domain/audit';
 import { StoreConflictError, type RequestStore } from '../../app/ports';
@@ -49,15 +49,6 @@ export class DynamoDbStore implements RequestStore {
       KeyConditionExpression: 'dueKey = :k AND dueAt <= :t',
       ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':t': before },
     }, limit);
-  }
-
-  async listOpen(status: RequestStatus): Promise<AccessRequest[]> {
-    return this.queryDue({
-      KeyConditionExpression: 'dueKey = :k',
-      FilterExpression: '#s = :s',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':s': status },
-    }, Infinity);
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {

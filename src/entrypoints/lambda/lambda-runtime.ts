@@ -60,7 +60,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
     store: new DynamoDbStore(new DynamoDBClient({}), env.TIMEBOX_TABLE),
     identityCenter: new IdentityCenterAdapter(new SSOAdminClient({ maxAttempts: 5 }), new IdentitystoreClient({ maxAttempts: 5 }), {
       ...config.identityCenter,
-      // The worker has 5 minutes; leave room to record the outcome.
+      // The worker has 5 minutes: lease wait + polling stay well inside it.
       pollBudgetMs: 180_000,
     }),
     queue: new LambdaJobQueue(new LambdaClient({}), env.TIMEBOX_WORKER_FUNCTION),
@@ -74,7 +74,9 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
     notifier: new SlackNotifier(slack, config.slack.approvalChannel),
     clock: { now: () => Date.now() },
     logger,
-    options: { ...DEFAULT_WORKFLOW_OPTIONS, claimMs: 240_000 },
+    // A claim outlives the worker's 5-minute timeout, so the sweep never starts a second worker
+    // on a request the first may still be working on.
+    options: { ...DEFAULT_WORKFLOW_OPTIONS, claimMs: 330_000, leaseWaitMs: 60_000 },
     newRequestId,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };

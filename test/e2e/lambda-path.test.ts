@@ -1,0 +1,190 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dynamodb';
+import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store';
+import { AwsStandIn } from '../support/aws-stand-in';
+import { slackSignature } from '../support/slack-requests';
+import { SlackStandIn } from '../support/slack-stand-in';
+import { APPROVAL_CHANNEL, BOT_TOKEN, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, testConfigYaml } from '../support/timebox-harness';
+
+type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
+interface FunctionUrlResponse { statusCode: number; body?: string }
+
+const WORKER = 'timebox-worker';
+const WORKER_ARN = `arn:aws:lambda:us-east-1:123456789012:function:${WORKER}`;
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:timebox-slack-AbCdEf';
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/timebox-scheduler';
+const DLQ_ARN = 'arn:aws:sqs:us-east-1:123456789012:timebox-dlq';
+const GROUP = 'timebox';
+
+/**
+ * The AWS deployment's path, in-process: Function URL events signed as Slack signs them go to the
+ * Slack handler; what it hands to the worker (an async Lambda invoke, over the wire to the
+ * stand-in) is run through the worker handler; schedules land in the Scheduler stand-in and are
+ * fired by invoking the worker with their input, exactly as EventBridge Scheduler would.
+ */
+describe('Lambda path: Function URL → Slack handler → worker → EventBridge Scheduler → worker', () => {
+  let aws: AwsStandIn;
+  let slack: SlackStandIn;
+  let dynamo: EmbeddedDynamoDb;
+  let dir: string;
+  let slackHandler: Handler;
+  let worker: Handler;
+  let sweep: Handler;
+  let store: DynamoDbStore;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    aws = await AwsStandIn.start({ creationPolls: 1, deletionPolls: 1 });
+    slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
+    for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
+    aws.putSecret(SECRET_ARN, JSON.stringify({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }));
+    dynamo = await startEmbeddedDynamoDb(undefined);
+    store = new DynamoDbStore(dynamo.client, dynamo.tableName);
+    dir = mkdtempSync(join(tmpdir(), 'timebox-lambda-'));
+    writeFileSync(join(dir, 'timebox.yaml'), testConfigYaml());
+    Object.assign(process.env, aws.env(), {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      TIMEBOX_TABLE: dynamo.tableName,
+      TIMEBOX_SECRET_ARN: SECRET_ARN,
+      TIMEBOX_CONFIG: join(dir, 'timebox.yaml'),
+      TIMEBOX_WORKER_FUNCTION: WORKER,
+      TIMEBOX_WORKER_ARN: WORKER_ARN,
+      TIMEBOX_SCHEDULE_GROUP: GROUP,
+      TIMEBOX_SCHEDULER_ROLE_ARN: ROLE_ARN,
+      TIMEBOX_DLQ_ARN: DLQ_ARN,
+      SLACK_API_URL: slack.apiUrl,
+      LOG_LEVEL: 'silent',
+    });
+    // Imported after the environment is set, as Lambda would load them.
+    slackHandler = (await import('../../src/entrypoints/lambda/slack')).handler as Handler;
+    worker = (await import('../../src/entrypoints/lambda/worker')).handler as Handler;
+    sweep = (await import('../../src/entrypoints/lambda/sweep')).handler as Handler;
+  });
+
+  afterAll(async () => {
+    process.env = savedEnv;
+    await slack.close();
+    await aws.close();
+    await dynamo.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A Lambda Function URL (payload format 2.0) event carrying a body signed as Slack signs it. */
+  function functionUrlEvent(body: string, timestamp = Math.floor(Date.now() / 1000), signature?: string) {
+    return {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/slack/events',
+      rawQueryString: '',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': signature ?? slackSignature(SIGNING_SECRET, timestamp, body),
+      },
+      requestContext: { http: { method: 'POST', path: '/slack/events', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'Slackbot 1.0' }, requestId: 'r', stage: '$default' },
+      body,
+      isBase64Encoded: false,
+    };
+  }
+
+  const command = (user: keyof typeof PEOPLE, text: string) =>
+    new URLSearchParams({
+      token: 'x', team_id: 'T0TIMEBOX', team_domain: 'timebox-test', channel_id: 'C0GENERAL0', channel_name: 'general',
+      user_id: PEOPLE[user].id, user_name: PEOPLE[user].name, command: '/aws-access', text,
+      api_app_id: 'A0TIMEBOX', response_url: slack.responseUrl({ userId: PEOPLE[user].id }), trigger_id: '1.2.3',
+    }).toString();
+
+  const click = (user: keyof typeof PEOPLE, requestId: string, ts: string) =>
+    `payload=${encodeURIComponent(JSON.stringify({
+      type: 'block_actions',
+      user: { id: PEOPLE[user].id, username: PEOPLE[user].name, name: PEOPLE[user].name, team_id: 'T0TIMEBOX' },
+      api_app_id: 'A0TIMEBOX', token: 'x', team: { id: 'T0TIMEBOX', domain: 'timebox-test' },
+      container: { type: 'message', message_ts: ts, channel_id: APPROVAL_CHANNEL, is_ephemeral: false },
+      channel: { id: APPROVAL_CHANNEL, name: 'aws-approvals' },
+      message: { ts, type: 'message' },
+      response_url: slack.responseUrl({ userId: PEOPLE[user].id, channelId: APPROVAL_CHANNEL, messageTs: ts }),
+      trigger_id: '4.5.6',
+      actions: [{ type: 'button', action_id: 'timebox_approve', block_id: 'decision', value: requestId, action_ts: '1' }],
+    }))}`;
+
+  /** Runs the worker on everything handed to it, as Lambda's async invoke would. Returns how many ran. */
+  async function runHandedOverWork(): Promise<number> {
+    const invocations = aws.takeInvocations(WORKER);
+    for (const invocation of invocations) {
+      expect(invocation.invocationType).toBe('Event');
+      await worker(JSON.parse(invocation.payload));
+    }
+    return invocations.length;
+  }
+
+  test('a request is filed, approved, granted, scheduled for revoke, and revoked when Scheduler fires', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('carol', 'production Admin 2s lambda path')))) as FunctionUrlResponse;
+    expect(filed.statusCode).toBe(200);
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    // The handler only recorded the request and handed over: nothing posted yet, nothing granted.
+    expect(slack.messagesIn(APPROVAL_CHANNEL)).toHaveLength(0);
+    // The pending request's expiry is already scheduled.
+    expect(aws.schedules().map((s) => s.name)).toEqual([`timebox-${id}`]);
+
+    expect(await runHandedOverWork()).toBe(1);
+    const posted = slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
+    expect(posted).toBeDefined();
+
+    const approved = (await slackHandler(functionUrlEvent(click('alice', id, posted.ts)))) as FunctionUrlResponse;
+    expect(approved.statusCode).toBe(200);
+    expect((await store.getRequest(id))!.status).toBe('APPROVED');
+    expect(aws.callsTo('CreateAccountAssignment')).toHaveLength(0);
+
+    // A retried hand-off (Lambda's async retry, or a duplicate) must not grant twice.
+    const handedOver = aws.invocations(WORKER);
+    expect(handedOver).toHaveLength(1);
+    await worker(JSON.parse(handedOver[0]!.payload));
+    expect(await runHandedOverWork()).toBe(1);
+    const active = (await store.getRequest(id))!;
+    expect(active.status).toBe('ACTIVE');
+    expect(aws.callsTo('CreateAccountAssignment')).toHaveLength(1);
+
+    const [schedule] = aws.schedules().filter((s) => s.name === `timebox-${id}`);
+    expect(schedule).toBeDefined();
+    const at = /^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$/.exec(schedule!.expression)![1]!;
+    const fireAt = Date.parse(`${at}Z`);
+    expect(fireAt).toBeGreaterThanOrEqual(active.endsAt!); // never before the window ends
+    expect(fireAt - active.endsAt!).toBeLessThan(60_000); // and within the minute after
+    expect(schedule).toMatchObject({ groupName: GROUP, targetArn: WORKER_ARN, roleArn: ROLE_ARN, actionAfterCompletion: 'DELETE', input: JSON.stringify({ requestId: id }) });
+    expect(schedule!.raw).toMatchObject({ FlexibleTimeWindow: { Mode: 'OFF' }, Target: { DeadLetterConfig: { Arn: DLQ_ARN }, RetryPolicy: { MaximumRetryAttempts: expect.any(Number) } } });
+
+    // Scheduler fires once the window is over: invoke the worker with the schedule's input.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, active.endsAt! - Date.now() + 50)));
+    await worker(JSON.parse(schedule!.input!));
+    const ended = (await store.getRequest(id))!;
+    expect(ended.status).toBe('ENDED');
+    expect(aws.listAssignments()).toEqual([]);
+    expect(slack.dmsTo(PEOPLE.carol.id).map((m) => m.text).join('\n')).toContain('has ended');
+  });
+
+  test('the sweep revokes a grant whose schedule never fired', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 1s sweep me')))) as FunctionUrlResponse;
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    await runHandedOverWork();
+    expect((await store.getRequest(id))!.status).toBe('ACTIVE');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Scheduler failed to fire: the 5-minute sweep finds it and hands it to the worker.
+    expect(await sweep({})).toEqual({ dispatched: 1 });
+    expect(await runHandedOverWork()).toBe(1);
+    expect((await store.getRequest(id))!.status).toBe('ENDED');
+    expect(aws.listAssignments()).toEqual([]);
+  });
+
+  test('a bad signature is refused with 401 and hands nothing over', async () => {
+    const body = command('carol', 'production Admin 1h forged');
+    const response = (await slackHandler(functionUrlEvent(body, Math.floor(Date.now() / 1000), `v0=${'f'.repeat(64)}`))) as FunctionUrlResponse;
+    expect(response.statusCode).toBe(401);
+    expect(aws.invocations(WORKER)).toHaveLength(0);
+  });
+
+  test('a malformed worker event is logged and dropped, not retried forever', async () => {
+    await expect(worker({ requestId: '../../etc/passwd' })).resolves.toEqual({ requestId: '', status: undefined });
+  });
+});
