@@ -476,7 +476,9 @@ export class AwsStandIn {
       this.throwInjectedFault(operation);
       const handler = this.jsonRpcOperations.get(target);
       if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${target}`);
-      send(res, 200, headers, handler(input));
+      const output = handler(input);
+      send(res, 200, headers, output);
+      for (const hook of this.responseHooks) hook(operation, output);
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
       const status = err.status ?? JSON_RPC_SERVER_ERRORS[err.type] ?? 400;
@@ -592,7 +594,30 @@ export class AwsStandIn {
   }
 
   private record(service: Service, operation: string, input: unknown): void {
-    this.calls.push({ service, operation, input, at: Date.now() });
+    const call = { service, operation, input, at: Date.now() };
+    this.calls.push(call);
+    for (const hook of this.callHooks) hook(call);
+    const outstanding = [...this.operations.values()].filter((op) => op.kind === 'creation' && op.status === 'IN_PROGRESS').length;
+    this.maxOutstanding = Math.max(this.maxOutstanding, outstanding + (operation === 'CreateAccountAssignment' ? 1 : 0));
+  }
+
+  private readonly callHooks: Array<(call: AwsCall) => void> = [];
+  private readonly responseHooks: Array<(operation: string, output: unknown) => void> = [];
+  private maxOutstanding = 0;
+
+  /** Runs `hook` on every request as it arrives, before it is answered (e.g. to kill the caller mid-call). */
+  onCall(hook: (call: AwsCall) => void): void {
+    this.callHooks.push(hook);
+  }
+
+  /** Runs `hook` after a successful SSO Admin / Identity Store answer has been written to the caller. */
+  afterResponse(hook: (operation: string, output: unknown) => void): void {
+    this.responseHooks.push(hook);
+  }
+
+  /** The most CreateAccountAssignment operations ever IN_PROGRESS at once (AWS allows 15). */
+  get maxOutstandingCreations(): number {
+    return this.maxOutstanding;
   }
 
   private throwInjectedFault(operation: string): void {

@@ -251,6 +251,13 @@ export class SlackStandIn {
   // Inspection API
   // ---------------------------------------------------------------------------------------------
 
+  private readonly callHooks: Array<(call: SlackApiCall) => void> = [];
+
+  /** Runs `hook` on every Web API call as it arrives, before it is answered. */
+  onCall(hook: (call: SlackApiCall) => void): void {
+    this.callHooks.push(hook);
+  }
+
   callsTo(method: string): SlackApiCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -475,7 +482,9 @@ export class SlackStandIn {
     res: http.ServerResponse,
   ): Promise<void> {
     const { args, token, failure } = this.parseArgs(req, url, raw);
-    this.calls.push({ method, args, at: Date.now() });
+    const call = { method, args, at: Date.now() };
+    this.calls.push(call);
+    for (const hook of this.callHooks) hook(call);
     if (await this.applyFault(method, res, 'api')) return;
     try {
       if (token !== this.token) throw new ApiFailure('invalid_auth');

@@ -5,11 +5,12 @@ import {
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
   SSOAdminClient,
-  paginateListAccountAssignments,
+  ListAccountAssignmentsCommand,
   type AccountAssignmentOperationStatus,
 } from '@aws-sdk/client-sso-admin';
 import type { AssignmentTarget } from '../../domain/assignment-lease';
 import type { AssignmentOutcome, IdentityCenter } from '../../app/ports';
+import { RateLimiter } from './rate-limiter';
 import { Semaphore } from './semaphore';
 
 export interface IdentityCenterOptions {
@@ -20,6 +21,8 @@ export interface IdentityCenterOptions {
   pollBudgetMs?: number;
   /** AWS allows 15 outstanding CreateAccountAssignment calls per instance; stay under it. */
   maxOutstandingCreates?: number;
+  /** Calls per second to SSO Admin and to Identity Store (each); AWS throttles at about 20. */
+  maxCallsPerSecond?: number;
   /** Attempts for ConflictException ("another operation is in progress") on create/delete. */
   conflictAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -43,6 +46,8 @@ export class IdentityCenterAdapter implements IdentityCenter {
   private readonly creates: Semaphore;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly pollDelays: number[];
+  private readonly ssoAdminRate: RateLimiter;
+  private readonly identityStoreRate: RateLimiter;
 
   constructor(
     private readonly ssoAdmin: SSOAdminClient,
@@ -52,10 +57,13 @@ export class IdentityCenterAdapter implements IdentityCenter {
     this.creates = new Semaphore(options.maxOutstandingCreates ?? 15);
     this.sleep = options.sleep ?? defaultSleep;
     this.pollDelays = options.pollDelaysMs ?? [250, 500, 1000, 2000, 4000];
+    this.ssoAdminRate = new RateLimiter(options.maxCallsPerSecond ?? 15);
+    this.identityStoreRate = new RateLimiter(options.maxCallsPerSecond ?? 15);
   }
 
   async findUserIdByEmail(email: string): Promise<string | undefined> {
     try {
+      await this.identityStoreRate.take();
       const out = await this.identityStore.send(
         new GetUserIdCommand({
           IdentityStoreId: this.options.identityStoreId,
@@ -70,34 +78,41 @@ export class IdentityCenterAdapter implements IdentityCenter {
   }
 
   async hasAssignment(target: AssignmentTarget): Promise<boolean> {
-    const pages = paginateListAccountAssignments(
-      { client: this.ssoAdmin },
-      { InstanceArn: this.options.instanceArn, AccountId: target.accountId, PermissionSetArn: target.permissionSetArn },
-    );
-    for await (const page of pages) {
+    const { instanceArn } = this.options;
+    let NextToken: string | undefined;
+    do {
+      const input = { InstanceArn: instanceArn, AccountId: target.accountId, PermissionSetArn: target.permissionSetArn, NextToken };
+      const page = await this.sso((c) => c.send(new ListAccountAssignmentsCommand(input)));
       if ((page.AccountAssignments ?? []).some((a) => a.PrincipalType === 'USER' && a.PrincipalId === target.principalId)) return true;
-    }
+      NextToken = page.NextToken;
+    } while (NextToken);
     return false;
   }
 
   async createAssignment(target: AssignmentTarget): Promise<AssignmentOutcome> {
+    const InstanceArn = this.options.instanceArn;
     return this.creates.run(async () => {
-      const started = await this.retryConflicts(() => this.ssoAdmin.send(new CreateAccountAssignmentCommand(this.assignmentInput(target))));
-      return this.waitFor(started.AccountAssignmentCreationStatus, (RequestId) =>
-        this.ssoAdmin
-          .send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: this.options.instanceArn, AccountAssignmentCreationRequestId: RequestId }))
-          .then((o) => o.AccountAssignmentCreationStatus),
-      );
+      const started = await this.retryConflicts(() => this.sso((c) => c.send(new CreateAccountAssignmentCommand(this.assignmentInput(target)))));
+      return this.waitFor(started.AccountAssignmentCreationStatus, async (RequestId) => {
+        const out = await this.sso((c) => c.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn, AccountAssignmentCreationRequestId: RequestId })));
+        return out.AccountAssignmentCreationStatus;
+      });
     });
   }
 
   async deleteAssignment(target: AssignmentTarget): Promise<AssignmentOutcome> {
-    const started = await this.retryConflicts(() => this.ssoAdmin.send(new DeleteAccountAssignmentCommand(this.assignmentInput(target))));
-    return this.waitFor(started.AccountAssignmentDeletionStatus, (RequestId) =>
-      this.ssoAdmin
-        .send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: this.options.instanceArn, AccountAssignmentDeletionRequestId: RequestId }))
-        .then((o) => o.AccountAssignmentDeletionStatus),
-    );
+    const InstanceArn = this.options.instanceArn;
+    const started = await this.retryConflicts(() => this.sso((c) => c.send(new DeleteAccountAssignmentCommand(this.assignmentInput(target)))));
+    return this.waitFor(started.AccountAssignmentDeletionStatus, async (RequestId) => {
+      const out = await this.sso((c) => c.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: RequestId })));
+      return out.AccountAssignmentDeletionStatus;
+    });
+  }
+
+  /** Every SSO Admin call goes through here, so the rate limit covers polls and listings too. */
+  private async sso<T>(call: (client: SSOAdminClient) => Promise<T>): Promise<T> {
+    await this.ssoAdminRate.take();
+    return call(this.ssoAdmin);
   }
 
   private assignmentInput(target: AssignmentTarget) {

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError } from '../../src/config/load-config';
+import { TimeboxStack } from '../lib/timebox-stack';
+
+const app = new App();
+const stackName: unknown = app.node.tryGetContext('stackName') ?? 'Timebox';
+if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]*$/.test(stackName)) {
+  throw new Error(`context "stackName" must be a CloudFormation stack name, got ${JSON.stringify(stackName)}`);
+}
+
+try {
+  // No env: an environment-agnostic stack synthesizes offline with no credentials and deploys
+  // to whatever account and region the CLI is pointed at.
+  new TimeboxStack(app, stackName, {
+    description: 'Timebox: time-boxed AWS IAM Identity Center access, requested and approved in Slack',
+  });
+} catch (err) {
+  if (err instanceof ConfigError) {
+    // The message lists every problem with its path; a stack trace would only hide it.
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+
+// cdk-nag's AWS Solutions rules run as a policy-validation plugin: any finding that is not
+// acknowledged (with its reason, next to the resource) fails the synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }));

@@ -1,0 +1,478 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { REPO_ROOT, resolveConfigSource } from '../lib/config-source';
+import { TimeboxStack } from '../lib/timebox-stack';
+
+/** The same feature flags `cdk synth` runs with, so the test pins what is deployed. */
+const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'infra', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+const EXAMPLE_CONFIG = readFileSync(join(REPO_ROOT, 'timebox.example.yaml'), 'utf8');
+/** Skips NodejsFunction bundling, for the extra stacks that only check one property. */
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[], config: 'timebox.example.yaml' };
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+}
+
+let app: App;
+let stack: TimeboxStack;
+let template: Template;
+let nagReport: ReturnType<AwsSolutionsChecks['validateScope']>;
+/** CDK prints its validation report (here: the example-config warning) on every synth. */
+const printed: string[] = [];
+let quiet: jest.SpyInstance;
+
+beforeAll(() => {
+  quiet = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')));
+  app = new App({ context: { ...cdkJson.context, config: 'timebox.example.yaml' } });
+  stack = new TimeboxStack(app, 'Timebox');
+  // Registered as `bin/timebox.ts` does: an unacknowledged finding would make this synth throw.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  template = Template.fromStack(stack);
+  nagReport = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(app);
+});
+afterAll(() => quiet.mockRestore());
+
+const partition = { Ref: 'AWS::Partition' };
+const region = { Ref: 'AWS::Region' };
+const account = { Ref: 'AWS::AccountId' };
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const schedulesInGroup = { 'Fn::Join': ['', ['arn:', partition, ':scheduler:', region, ':', account, ':schedule/Timebox-schedules/*']] };
+const scheduleGroupArn = { 'Fn::Join': ['', ['arn:', partition, ':scheduler:', region, ':', account, ':schedule-group/Timebox-schedules']] };
+
+function logicalId(type: string, props: Json): string {
+  const found = Object.keys(template.findResources(type, { Properties: Match.objectLike(props) }));
+  expect(found).toHaveLength(1);
+  return found[0] as string;
+}
+const functionId = (description: RegExp) => {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, r]) => description.test(String((r as { Properties: Json }).Properties.Description)));
+  expect(found).toHaveLength(1);
+  return (found[0] as [string, unknown])[0];
+};
+const roleId = (kind: 'slack' | 'worker' | 'sweep') => logicalId('AWS::IAM::Role', { Description: `Timebox ${kind} function` });
+const tableId = () => Object.keys(template.findResources('AWS::DynamoDB::Table'))[0] as string;
+const dlqId = () => Object.keys(template.findResources('AWS::SQS::Queue'))[0] as string;
+const secretId = () => Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0] as string;
+const schedulerRoleId = () => logicalId('AWS::IAM::Role', { Description: Match.stringLikeRegexp('EventBridge Scheduler') });
+
+/** Every statement of every inline policy attached to the role. */
+function statementsOf(role: string): Statement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: unknown[]; PolicyDocument: { Statement: Statement[] } } }[];
+  return policies.filter((p) => p.Properties.Roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: role }))).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+function statement(role: string, sid: string): Statement {
+  const found = statementsOf(role).filter((s) => s.Sid === sid);
+  expect(found).toHaveLength(1);
+  return found[0] as Statement;
+}
+const sorted = (v: string | string[]) => [...(Array.isArray(v) ? v : [v])].sort();
+const tableResources = () => [arnOf(tableId()), { 'Fn::Join': ['', [arnOf(tableId()), '/index/due']] }];
+
+describe('functions', () => {
+  const kinds = [
+    { kind: 'slack', description: /^Timebox Slack endpoint/, memory: 1024, timeout: 10 },
+    { kind: 'worker', description: /^Timebox worker/, memory: 512, timeout: 300 },
+    { kind: 'sweep', description: /^Timebox sweep/, memory: 256, timeout: 120 },
+  ] as const;
+
+  test('exactly three functions, all nodejs22.x on arm64', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' }, 3);
+  });
+
+  test.each(kinds)('$kind: memory, timeout, role, log group', ({ kind, description, memory, timeout }) => {
+    const fn = template.toJSON().Resources[functionId(description)].Properties;
+    expect(fn.MemorySize).toBe(memory);
+    expect(fn.Timeout).toBe(timeout);
+    expect(fn.Role).toEqual(arnOf(roleId(kind)));
+    const logGroup = fn.LoggingConfig.LogGroup.Ref as string;
+    expect(template.toJSON().Resources[logGroup]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 90 } });
+  });
+
+  test.each(kinds)('$kind: receives every runtime variable', ({ description }) => {
+    const env = template.toJSON().Resources[functionId(description)].Properties.Environment.Variables;
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        'NODE_OPTIONS',
+        'TIMEBOX_CONFIG',
+        'TIMEBOX_DLQ_ARN',
+        'TIMEBOX_SCHEDULER_ROLE_ARN',
+        'TIMEBOX_SCHEDULE_GROUP',
+        'TIMEBOX_SECRET_ARN',
+        'TIMEBOX_TABLE',
+        'TIMEBOX_WORKER_ARN',
+        'TIMEBOX_WORKER_FUNCTION',
+      ].sort(),
+    );
+    expect(env).toMatchObject({
+      NODE_OPTIONS: '--enable-source-maps',
+      TIMEBOX_CONFIG: '/var/task/timebox.yaml',
+      TIMEBOX_TABLE: { Ref: tableId() },
+      TIMEBOX_SECRET_ARN: { Ref: secretId() },
+      TIMEBOX_WORKER_FUNCTION: 'Timebox-worker',
+      TIMEBOX_WORKER_ARN: { 'Fn::Join': ['', ['arn:', partition, ':lambda:', region, ':', account, ':function:Timebox-worker']] },
+      TIMEBOX_SCHEDULE_GROUP: 'Timebox-schedules',
+      TIMEBOX_SCHEDULER_ROLE_ARN: arnOf(schedulerRoleId()),
+      TIMEBOX_DLQ_ARN: arnOf(dlqId()),
+    });
+    expect(env).not.toHaveProperty('AWS_NODEJS_CONNECTION_REUSE_ENABLED');
+  });
+
+  test('the worker is named as its own environment says', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Timebox-worker', Description: Match.stringLikeRegexp('worker') });
+  });
+
+  test('worker async invokes: 2 retries, then the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionId(/^Timebox worker/) },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: arnOf(dlqId()) } },
+    });
+  });
+
+  test('every bundle carries index.js, its source map and the validated config', () => {
+    const assetDirs = readdirSync(app.outdir).filter((d) => d.startsWith('asset.'));
+    expect(assetDirs).toHaveLength(3);
+    for (const dir of assetDirs) {
+      const files = readdirSync(join(app.outdir, dir)).sort();
+      expect(files).toEqual(['index.js', 'index.js.map', 'timebox.yaml']);
+      expect(readFileSync(join(app.outdir, dir, 'timebox.yaml'), 'utf8')).toBe(EXAMPLE_CONFIG);
+    }
+  });
+
+  test('the Slack function has a Function URL without IAM auth (Bolt verifies Slack signatures)', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: arnOf(functionId(/^Timebox Slack endpoint/)) });
+    const outputs = template.toJSON().Outputs;
+    const url = logicalId('AWS::Lambda::Url', {});
+    expect(outputs.SlackFunctionUrl.Value).toEqual({ 'Fn::GetAtt': [url, 'FunctionUrl'] });
+    expect(outputs.SlackRequestUrl.Value).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [url, 'FunctionUrl'] }, 'slack/events']] });
+    expect(outputs.SlackSecretArn.Value).toEqual({ Ref: secretId() });
+  });
+
+  test('the sweep runs every 5 minutes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: arnOf(functionId(/^Timebox sweep/)) })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: functionId(/^Timebox sweep/) }, MaximumRetryAttempts: 0 });
+  });
+});
+
+describe('data', () => {
+  test('the table: pk/sk, the sparse due index, on-demand, PITR, AWS-managed encryption, retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'dueKey', AttributeType: 'S' },
+          { AttributeName: 'dueAt', AttributeType: 'N' },
+        ]),
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'due',
+            KeySchema: [
+              { AttributeName: 'dueKey', KeyType: 'HASH' },
+              { AttributeName: 'dueAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+  });
+
+  test('the Slack secret starts as a placeholder with a random signing secret', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { SecretStringTemplate: Match.stringLikeRegexp('"botToken"'), GenerateStringKey: 'signingSecret', ExcludePunctuation: true, PasswordLength: 32 },
+    });
+  });
+});
+
+describe('scheduling and dead letters', () => {
+  test('one schedule group', () => {
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'Timebox-schedules' });
+  });
+
+  test('the scheduler role trusts only Scheduler, from this account and this group', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': account },
+              ArnLike: { 'aws:SourceArn': [scheduleGroupArn, schedulesInGroup] },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('the scheduler role may invoke the worker and write dead letters, nothing else', () => {
+    const statements = statementsOf(schedulerRoleId());
+    expect(statements).toEqual([
+      { Sid: 'InvokeWorker', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(functionId(/^Timebox worker/)) },
+      { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(dlqId()) },
+    ]);
+    expect(template.toJSON().Resources[schedulerRoleId()].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('the dead-letter queue: SQS-managed encryption, TLS only, 14 days', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: dlqId() }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+  });
+
+  test('an alarm fires on the first dead letter', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId(), 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+});
+
+describe('least privilege', () => {
+  const logs = (kind: 'slack' | 'worker' | 'sweep') => {
+    const fn = template.toJSON().Resources[functionId(kind === 'slack' ? /^Timebox Slack endpoint/ : kind === 'worker' ? /^Timebox worker/ : /^Timebox sweep/)].Properties;
+    return { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(fn.LoggingConfig.LogGroup.Ref) };
+  };
+  const readWriteTable = () => ({
+    Sid: 'ReadWriteTable',
+    Effect: 'Allow',
+    Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    Resource: tableResources(),
+  });
+  const readSecret = () => ({ Sid: 'ReadSlackSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: secretId() } });
+  const invokeWorker = () => ({ Sid: 'InvokeWorker', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(functionId(/^Timebox worker/)) });
+  const manageSchedules = {
+    Sid: 'ManageSchedulesInGroup',
+    Effect: 'Allow',
+    Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+    Resource: schedulesInGroup,
+  };
+  const passRole = () => ({
+    Sid: 'PassSchedulerRole',
+    Effect: 'Allow',
+    Action: 'iam:PassRole',
+    Resource: arnOf(schedulerRoleId()),
+    Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+  });
+
+  test('Slack function: table, secret, invoke worker, schedules in its group, pass the scheduler role', () => {
+    expect(statementsOf(roleId('slack'))).toEqual([logs('slack'), readWriteTable(), readSecret(), invokeWorker(), manageSchedules, passRole()]);
+  });
+
+  test('worker: the same, plus account assignments and user look-ups, and its dead-letter destination', () => {
+    const statements = statementsOf(roleId('worker'));
+    expect(statements.map((s) => s.Sid ?? `(${sorted(s.Action).join(',')})`).sort()).toEqual(
+      [
+        'WriteOwnLogs',
+        'ReadWriteTable',
+        'ReadSlackSecret',
+        'ManageSchedulesInGroup',
+        'PassSchedulerRole',
+        'ManageAccountAssignments',
+        'LookUpIdentityStoreUsers',
+        '(sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage)',
+      ].sort(),
+    );
+    expect(statement(roleId('worker'), 'WriteOwnLogs')).toEqual(logs('worker'));
+    expect(statement(roleId('worker'), 'ReadWriteTable')).toEqual(readWriteTable());
+    expect(statement(roleId('worker'), 'ReadSlackSecret')).toEqual(readSecret());
+    expect(statement(roleId('worker'), 'ManageSchedulesInGroup')).toEqual(manageSchedules);
+    expect(statement(roleId('worker'), 'PassSchedulerRole')).toEqual(passRole());
+    // The on-failure destination's grant: only the dead-letter queue.
+    expect(statements.find((s) => s.Sid === undefined)).toEqual({
+      Effect: 'Allow',
+      Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+      Resource: arnOf(dlqId()),
+    });
+  });
+
+  test('worker: Identity Center actions only on the configured instance, permission sets and accounts', () => {
+    const s = statement(roleId('worker'), 'ManageAccountAssignments');
+    expect(sorted(s.Action)).toEqual([
+      'sso:CreateAccountAssignment',
+      'sso:DeleteAccountAssignment',
+      'sso:DescribeAccountAssignmentCreationStatus',
+      'sso:DescribeAccountAssignmentDeletionStatus',
+      'sso:ListAccountAssignments',
+    ]);
+    expect(sorted(s.Resource as string[])).toEqual([
+      'arn:aws:sso:::account/111111111111',
+      'arn:aws:sso:::account/222222222222',
+      'arn:aws:sso:::instance/ssoins-1234567890abcdef',
+      'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1111111111111111',
+      'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-2222222222222222',
+    ]);
+    expect(s.Condition).toBeUndefined();
+  });
+
+  test('worker: identity store look-ups only in the configured store', () => {
+    expect(statement(roleId('worker'), 'LookUpIdentityStoreUsers')).toEqual({
+      Sid: 'LookUpIdentityStoreUsers',
+      Effect: 'Allow',
+      Action: ['identitystore:DescribeUser', 'identitystore:GetUserId'],
+      Resource: [
+        { 'Fn::Join': ['', ['arn:', partition, ':identitystore::', account, ':identitystore/d-1234567890']] },
+        { 'Fn::Join': ['', ['arn:', partition, ':identitystore:::user/*']] },
+      ],
+    });
+  });
+
+  test('sweep: read the table, read the secret, invoke the worker', () => {
+    expect(statementsOf(roleId('sweep'))).toEqual([
+      logs('sweep'),
+      { Sid: 'ReadTable', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: tableResources() },
+      readSecret(),
+      invokeWorker(),
+    ]);
+  });
+
+  test('no managed policies, no wildcard actions, no "*" resources anywhere', () => {
+    for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+      expect({ id, managed: (role as { Properties: Json }).Properties.ManagedPolicyArns }).toEqual({ id, managed: undefined });
+    }
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) {
+      expect(s.Effect).toBe('Allow');
+      for (const action of sorted(s.Action)) expect(action).not.toMatch(/\*/);
+      const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+      for (const r of resources) expect(r).not.toBe('*');
+    }
+  });
+
+  test('iam:PassRole appears only for the scheduler role, always with a PassedToService condition', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+    const passRoles = statements.filter((s) => sorted(s.Action).includes('iam:PassRole'));
+    expect(passRoles).toHaveLength(2); // Slack function and worker
+    for (const s of passRoles) expect(s).toEqual(passRole());
+  });
+});
+
+describe('cdk-nag (AWS Solutions)', () => {
+  test('no unacknowledged findings, errors or warnings', () => {
+    expect(nagReport.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(nagReport.success).toBe(true);
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+    expect(printed.join('\n')).not.toMatch(/AwsSolutions/);
+  });
+
+  test('every acknowledgment is narrow and explained', () => {
+    const acknowledged: { path: string; id: string; reason: string }[] = [];
+    const visit = (c: IConstruct) => {
+      for (const entry of c.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acknowledged.push({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason });
+      }
+      c.node.children.forEach(visit);
+    };
+    visit(stack);
+    expect(acknowledged.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
+      [
+        'Timebox/SlackSecret AwsSolutions-SMG4',
+        'Timebox/DeadLetterQueue AwsSolutions-SQS3',
+        'Timebox/SlackFunction AwsSolutions-L1',
+        'Timebox/WorkerFunction AwsSolutions-L1',
+        'Timebox/SweepFunction AwsSolutions-L1',
+        'Timebox/SlackRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Timebox-schedules/*]',
+        'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Timebox-schedules/*]',
+        'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+      ].sort(),
+    );
+    for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(80);
+  });
+
+  test('the example config is deployed with a warning', () => {
+    Annotations.fromStack(stack).hasWarning('/Timebox', Match.stringLikeRegexp('timebox\\.example\\.yaml'));
+  });
+});
+
+describe('configuration', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'timebox-infra-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('an invalid config fails synth, naming every bad field', () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, EXAMPLE_CONFIG.replace('arn:aws:sso:::instance/ssoins-1234567890abcdef', 'not-an-arn').replace('C0APPROVALS', 'approvals'));
+    const make = () => new TimeboxStack(new App({ context: { ...NO_BUNDLING, config: bad } }), 'Bad');
+    expect(make).toThrow(/identityCenter\.instanceArn: must be an Identity Center instance ARN/);
+    expect(make).toThrow(/slack\.approvalChannel: must be a Slack channel id/);
+  });
+
+  test('a missing config file fails synth with its path', () => {
+    const missing = join(dir, 'nope.yaml');
+    expect(() => new TimeboxStack(new App({ context: { ...NO_BUNDLING, config: missing } }), 'Missing')).toThrow(/file not found/);
+  });
+
+  test('IAM follows the config: a third account and a delegated-admin identity store account', () => {
+    const custom = join(dir, 'custom.yaml');
+    writeFileSync(custom, EXAMPLE_CONFIG.replace('  production: "222222222222"', '  production: "222222222222"\n  sandbox: "333333333333"'));
+    const other = new TimeboxStack(new App({ context: { ...NO_BUNDLING, config: custom, identityStoreAccount: '999999999999' } }), 'Custom');
+    const statements = Template.fromStack(other).toJSON().Resources;
+    const worker = Object.values(statements).find((r) => (r as Json).Type === 'AWS::IAM::Policy' && JSON.stringify(r).includes('ManageAccountAssignments')) as { Properties: { PolicyDocument: { Statement: Statement[] } } };
+    const byId = Object.fromEntries(worker.Properties.PolicyDocument.Statement.map((s) => [s.Sid, s]));
+    expect(byId.ManageAccountAssignments?.Resource).toContain('arn:aws:sso:::account/333333333333');
+    expect(JSON.stringify(byId.LookUpIdentityStoreUsers?.Resource)).toContain(':identitystore::999999999999:identitystore/d-1234567890');
+    expect(Annotations.fromStack(other).findWarning('*', Match.stringLikeRegexp('timebox\\.example\\.yaml'))).toEqual([]);
+  });
+
+  test('context values are checked', () => {
+    expect(() => new TimeboxStack(new App({ context: { ...NO_BUNDLING, identityStoreAccount: 'management' } }), 'BadAccount')).toThrow(/identityStoreAccount/);
+    expect(() => new TimeboxStack(new App({ context: { ...NO_BUNDLING, alarmTopicArn: 'my-topic' } }), 'BadTopic')).toThrow(/alarmTopicArn/);
+    const withTopic = new TimeboxStack(new App({ context: { ...NO_BUNDLING, alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall' } }), 'WithTopic');
+    Template.fromStack(withTopic).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:oncall'] });
+  });
+
+  test('config resolution: context, then timebox.yaml, then the example', () => {
+    writeFileSync(join(dir, 'timebox.example.yaml'), 'x');
+    expect(resolveConfigSource(undefined, dir)).toEqual({ path: join(dir, 'timebox.example.yaml'), isExample: true });
+    writeFileSync(join(dir, 'timebox.yaml'), 'x');
+    expect(resolveConfigSource(undefined, dir)).toEqual({ path: join(dir, 'timebox.yaml'), isExample: false });
+    expect(resolveConfigSource('conf/prod.yaml', dir)).toEqual({ path: join(dir, 'conf', 'prod.yaml'), isExample: false });
+    expect(resolveConfigSource('/etc/timebox.yaml', dir)).toEqual({ path: '/etc/timebox.yaml', isExample: false });
+    expect(resolveConfigSource('timebox.example.yaml', dir).isExample).toBe(true);
+    expect(() => resolveConfigSource(42, dir)).toThrow(/must be a file path/);
+    expect(existsSync(join(dir, 'timebox.yaml'))).toBe(true);
+  });
+});
