@@ -32,5 +32,6 @@ export interface WorkflowDeps {
   logger: Logger;
   options: WorkflowOptions;
   newRequestId(): string;
+  requestIdFor(idempotencyKey: string): string;
   sleep(ms: number): Promise<void>;
 }

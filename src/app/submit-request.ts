@@ -5,6 +5,7 @@ import { TimeboxError } from '../domain/errors';
 import { checkEntitlement, resolveAccount, resolvePermissionSet } from '../domain/rules';
 import { commitNew, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
+import { StoreConflictError } from './ports';
 
 export interface SubmitInput {
   requesterSlackUserId: string;
@@ -12,6 +13,8 @@ export interface SubmitInput {
   permissionSet: string;
   durationMs: number;
   reason: string;
+  /** Identifies the Slack interaction (trigger_id, view id): the same one twice files one request. */
+  idempotencyKey?: string;
 }
 
 /**
@@ -34,7 +37,7 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
   }
   const now = deps.clock.now();
   const request: AccessRequest = {
-    id: deps.newRequestId(),
+    id: input.idempotencyKey ? deps.requestIdFor(input.idempotencyKey) : deps.newRequestId(),
     version: 1,
     status: rule.autoApprove ? 'APPROVED' : 'PENDING',
     requester: { slackUserId: requester.slackUserId, email: requester.email, ...(requester.name ? { name: requester.name } : {}) },
@@ -55,7 +58,16 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
   };
   const drafts: EventDraft[] = [{ type: 'requested', actor: requester.slackUserId, detail: `rule ${rule.name}: ${reason}` }];
   if (rule.autoApprove) drafts.push({ type: 'auto_approved', actor: SYSTEM_ACTOR, detail: `rule ${rule.name}` });
-  const stored = await commitNew(deps, request, drafts);
+  let stored: AccessRequest;
+  try {
+    stored = await commitNew(deps, request, drafts);
+  } catch (err) {
+    if (!(err instanceof StoreConflictError)) throw err;
+    // The same interaction again (a replayed or retried request): answer as before, change nothing.
+    const existing = await deps.store.getRequest(request.id);
+    if (existing && existing.requester.slackUserId === requester.slackUserId) return existing;
+    throw err;
+  }
   deps.logger.info({ requestId: stored.id, status: stored.status, rule: rule.name }, 'request filed');
   await deps.queue.dispatch({ requestId: stored.id });
   if (!rule.autoApprove) await deps.scheduler.scheduleAt({ requestId: stored.id }, stored.expiresAt);

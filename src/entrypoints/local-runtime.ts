@@ -5,7 +5,7 @@ import { WebClient } from '@slack/web-api';
 import { advanceRequest } from '../app/advance-request';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
 import type { Clock, Logger } from '../app/ports';
-import { newRequestId } from '../app/request-id';
+import { newRequestId, requestIdFor } from '../app/request-id';
 import { sweepDueRequests } from '../app/sweep';
 import type { TimeboxConfig } from '../config/config-schema';
 import type { LocalEnv } from '../config/env';
@@ -61,7 +61,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const identityStore = new IdentitystoreClient({ maxAttempts: 5 });
   const slackClient = new WebClient(env.SLACK_BOT_TOKEN, {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    // Slack's default is ten retries over half an hour; the worker would hang that long.
+    // A notification that still fails is retried by the sweep.
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
+    timeout: 10_000,
   });
 
   const queue = new InProcessJobQueue(logger);
@@ -78,6 +81,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     logger,
     options: { ...DEFAULT_WORKFLOW_OPTIONS, ...options.workflow },
     newRequestId,
+    requestIdFor,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
   queue.bind((job) => advanceRequest(deps, job.requestId));

@@ -93,7 +93,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     new URLSearchParams({
       token: 'x', team_id: 'T0TIMEBOX', team_domain: 'timebox-test', channel_id: 'C0GENERAL0', channel_name: 'general',
       user_id: PEOPLE[user].id, user_name: PEOPLE[user].name, command: '/aws-access', text,
-      api_app_id: 'A0TIMEBOX', response_url: slack.responseUrl({ userId: PEOPLE[user].id }), trigger_id: '1.2.3',
+      api_app_id: 'A0TIMEBOX', response_url: slack.responseUrl({ userId: PEOPLE[user].id }), trigger_id: `${Date.now()}.${Math.random()}`,
     }).toString();
 
   const click = (user: keyof typeof PEOPLE, requestId: string, ts: string) =>

@@ -1,8 +1,9 @@
 import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../app/ports';
 import { boltLogger } from './bolt-logger';
+import { isFromTheFuture } from './request-freshness';
 import { registerListeners } from './listeners/register';
 import type { SlackDoor } from './listeners/context';
 
@@ -39,28 +40,45 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
       },
     },
   ];
-  const receiver = options.appToken
-    ? new SocketModeReceiver({ appToken: options.appToken, customRoutes, installerOptions: { port: options.port }, logger })
-    : new HTTPReceiver({ signingSecret: options.signingSecret, customRoutes, processBeforeResponse: false, logger });
-  const app = new App({
-    token: options.botToken,
-    receiver,
-    logger,
-    clientOptions: {
-      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-      // Slack's default is ten retries over half an hour; a worker must not hang that long.
-      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
-    },
-  });
+  // This client serves the listeners (views.open, postEphemeral), which race Slack's 3-second
+  // deadline: fail fast rather than retry or wait out a rate limit.
+  const clientOptions = {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 2500,
+  };
+  if (options.appToken) {
+    const receiver = new SocketModeReceiver({ appToken: options.appToken, customRoutes, installerOptions: { port: options.port }, logger });
+    const app = new App({ token: options.botToken, receiver, logger, clientOptions });
+    registerListeners(app, door);
+    await app.start();
+    return { app, url: `http://127.0.0.1:${options.port}`, stop: async () => void (await app.stop()) };
+  }
+  const receiver = new HTTPReceiver({ signingSecret: options.signingSecret, customRoutes, processBeforeResponse: false, logger });
+  const app = new App({ token: options.botToken, receiver, logger, clientOptions });
   registerListeners(app, door);
-  const started = (await app.start(options.port)) as unknown;
-  const server = typeof started === 'object' && started !== null && 'address' in started ? (started as Server) : undefined;
-  const port = server ? (server.address() as AddressInfo).port : options.port;
+  // Our own server in front of Bolt's listener, to refuse what Bolt lets through: timestamps
+  // from more than five minutes in the future.
+  const server = createServer((req, res) => {
+    if (isFromTheFuture(req.headers['x-slack-request-timestamp'], Date.now())) {
+      logger.warn('refused a Slack request stamped more than 5 minutes in the future');
+      res.writeHead(401).end();
+      return;
+    }
+    receiver.requestListener(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
   return {
     app,
     url: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      await app.stop();
-    },
+    stop: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
   };
 }

@@ -6,7 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { WebClient } from '@slack/web-api';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps } from '../../app/deps';
-import { newRequestId } from '../../app/request-id';
+import { newRequestId, requestIdFor } from '../../app/request-id';
 import type { TimeboxConfig } from '../../config/config-schema';
 import { readLambdaEnv, type LambdaEnv } from '../../config/lambda-env';
 import { loadConfigFile } from '../../config/load-config';
@@ -78,6 +78,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
     // on a request the first may still be working on.
     options: { ...DEFAULT_WORKFLOW_OPTIONS, claimMs: 330_000, leaseWaitMs: 60_000 },
     newRequestId,
+    requestIdFor,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
   return { env, config, secrets, deps };

@@ -1,5 +1,6 @@
 import { App, AwsLambdaReceiver } from '@slack/bolt';
 import { boltLogger } from '../../adapters/slack/bolt-logger';
+import { isFromTheFuture } from '../../adapters/slack/request-freshness';
 import { registerListeners } from '../../adapters/slack/listeners/register';
 import { lambdaRuntime } from './lambda-runtime';
 
@@ -18,7 +19,9 @@ async function buildHandler(): Promise<Handler> {
     logger,
     clientOptions: {
       ...(runtime.env.SLACK_API_URL ? { slackApiUrl: runtime.env.SLACK_API_URL } : {}),
-      retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1000 },
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: 2500,
     },
   });
   // Listeners record the decision and hand the slow part to the worker, so Slack is answered
@@ -29,6 +32,11 @@ async function buildHandler(): Promise<Handler> {
 
 /** Slack requests arriving through the Lambda Function URL (API Gateway v2 event format). */
 export async function handler(event: AwsEvent, context: unknown): Promise<AwsResponse> {
+  // Bolt accepts timestamps from the future; a request stamped far ahead is refused here.
+  const headers = (event.headers ?? {}) as Record<string, string | undefined>;
+  if (isFromTheFuture(headers['x-slack-request-timestamp'] ?? headers['X-Slack-Request-Timestamp'], Date.now())) {
+    return { statusCode: 401, body: '' };
+  }
   boltHandler ??= buildHandler().catch((err: unknown) => {
     boltHandler = undefined;
     throw err;

@@ -39,6 +39,7 @@ export function awsAccessCommand(door: SlackDoor) {
         permissionSet: parsed.permissionSet,
         durationMs: parsed.durationMs,
         reason: parsed.reason,
+        idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,
       });
       await ack({ response_type: 'ephemeral', text: filedMessage(request, door.approvalChannel) });
     } catch (err) {

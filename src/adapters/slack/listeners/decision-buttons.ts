@@ -13,7 +13,12 @@ const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
 export function decisionButton(door: SlackDoor) {
   return async ({ ack, body, action, respond, logger }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
-    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    const tell = async (text: string) => {
+      // The response_url may be gone (expired, or Slack trouble); the decision stands either way.
+      await respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err: unknown) =>
+        logger.warn(`could not reply to ${body.user.id}: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    };
     const requestId = requestIdValue.safeParse(action.value);
     if (!requestId.success) {
       await tell(`${WARNING} That button is not a Timebox request button.`);

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { submitRequest } from '../../../app/submit-request';
 import { parseDuration } from '../../../domain/duration';
@@ -46,12 +47,12 @@ export function requestModalSubmission(door: SlackDoor) {
         permissionSet: field(values, MODAL_BLOCKS.permissionSet),
         durationMs,
         reason: field(values, MODAL_BLOCKS.reason),
+        idempotencyKey: `view:${view.id}`,
       });
       await ack();
-      const { channelId } = metadataSchema.parse(safeJson(view.private_metadata));
-      const text = filedMessage(request, door.approvalChannel);
-      if (channelId) await client.chat.postEphemeral({ channel: channelId, user: body.user.id, text }).catch(() => client.chat.postMessage({ channel: body.user.id, text }));
-      else await client.chat.postMessage({ channel: body.user.id, text });
+      await confirm(client, body.user.id, view.private_metadata, filedMessage(request, door.approvalChannel)).catch((err: unknown) =>
+        logger.warn(`request ${request.id} filed, but the confirmation could not be posted: ${err instanceof Error ? err.message : String(err)}`),
+      );
     } catch (err) {
       if (isTimeboxError(err)) {
         await ack({ response_action: 'errors', errors: { [FIELD_FOR[err.code] ?? MODAL_BLOCKS.account]: err.message.slice(0, 150) } });
@@ -61,6 +62,20 @@ export function requestModalSubmission(door: SlackDoor) {
       await ack({ response_action: 'errors', errors: { [MODAL_BLOCKS.reason]: GENERIC_FAILURE.slice(0, 150) } });
     }
   };
+}
+
+/** Tells the requester in the channel they opened the form from, or by DM if that fails. */
+async function confirm(client: WebClient, userId: string, privateMetadata: string | undefined, text: string): Promise<void> {
+  const { channelId } = metadataSchema.parse(safeJson(privateMetadata));
+  if (channelId) {
+    try {
+      await client.chat.postEphemeral({ channel: channelId, user: userId, text });
+      return;
+    } catch {
+      // e.g. the bot is not in that channel: fall back to a DM
+    }
+  }
+  await client.chat.postMessage({ channel: userId, text });
 }
 
 function safeJson(text: string | undefined): unknown {
