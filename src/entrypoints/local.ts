@@ -1,4 +1,5 @@
 import { readLocalEnv } from '../config/env';
+import { lintPolicy } from '../config/config-lint';
 import { ConfigError, loadConfigFile } from '../config/load-config';
 import { createLogger } from '../adapters/logger';
 import { startLocalRuntime } from './local-runtime';
@@ -18,6 +19,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(env.LOG_LEVEL);
+  for (const warning of lintPolicy(config.policy)) {
+    process.stderr.write(`timebox: warning: ${warning}\n`);
+    logger.warn({ config: env.TIMEBOX_CONFIG }, warning);
+  }
   const runtime = await startLocalRuntime({ env, config, logger });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -9,6 +9,7 @@ import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps } from '../../app/deps';
 import { newRequestId, requestIdFor } from '../../app/request-id';
 import type { TimeboxConfig } from '../../config/config-schema';
 import { readLambdaEnv, type LambdaEnv } from '../../config/lambda-env';
+import { lintPolicy } from '../../config/config-lint';
 import { loadConfigFile } from '../../config/load-config';
 import { DynamoDbStore } from '../../adapters/dynamodb/dynamodb-store';
 import { IdentityCenterAdapter } from '../../adapters/identity-center/identity-center-adapter';
@@ -50,6 +51,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, 'invalid Timebox config');
     throw err;
   }
+  for (const warning of lintPolicy(config.policy)) logger.warn({ config: env.TIMEBOX_CONFIG }, warning);
   const secrets = await readSlackSecrets(new SecretsManagerClient({}), env.TIMEBOX_SECRET_ARN);
   const slack = new WebClient(secrets.botToken, {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
