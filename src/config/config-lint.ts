@@ -3,7 +3,7 @@ import type { Policy, Rule } from '../domain/policy';
 /** Permission sets whose names suggest broad power; rules that hand them out loosely are flagged. */
 const PRIVILEGED = /admin|poweruser|fullaccess|owner|root/i;
 
-function coversPrivileged(rule: Rule, policy: Policy): string | undefined {
+function coversPrivileged(rule: Rule): string | undefined {
   if (rule.permissionSets.includes('*')) return 'any permission set';
   const names = rule.permissionSets.filter((p) => PRIVILEGED.test(p));
   return names.length > 0 ? names.join(', ') : undefined;
@@ -22,7 +22,7 @@ export function lintPolicy(policy: Policy): string[] {
   const warnings: string[] = [];
   policy.rules.forEach((rule, i) => {
     const where = `rules[${i}] (${rule.name})`;
-    const privileged = coversPrivileged(rule, policy);
+    const privileged = coversPrivileged(rule);
     if (rule.autoApprove && privileged && rule.requesters.includes('*')) {
       warnings.push(`${where}: anyone can grant themselves ${privileged} without approval (autoApprove with requesters "*")`);
     }
