@@ -211,6 +211,10 @@ export class TimeboxStack extends Stack {
       description: 'Timebox worker: grants, revokes and expiries for one request at a time',
       memorySize: 512,
       timeout: Duration.minutes(5),
+      // Each running worker holds at most one CreateAccountAssignment at a time; AWS allows 15
+      // outstanding per instance, so at most 10 workers run at once, leaving room for people
+      // and other tools. (Needs 10 of the account's unreserved concurrency.)
+      reservedConcurrentExecutions: 10,
       retryAttempts: 2,
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
@@ -220,7 +224,7 @@ export class TimeboxStack extends Stack {
       timeout: Duration.seconds(10),
     });
     this.sweepFunction = makeFunction('sweep', {
-      description: 'Timebox sweep: hands every overdue request to the worker',
+      description: 'Timebox sweep: hands every overdue request to the worker and reconciles assignments',
       memorySize: 256,
       timeout: Duration.minutes(2),
       // The next sweep is 5 minutes away; retrying a failed one would only overlap it.
@@ -245,7 +249,6 @@ export class TimeboxStack extends Stack {
       actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: tableResources,
     });
-    const readTable = new iam.PolicyStatement({ sid: 'ReadTable', actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: tableResources });
     const readSecret = new iam.PolicyStatement({ sid: 'ReadSlackSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.slackSecret.secretArn] });
     const invokeWorker = new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.workerFunction.functionArn] });
     const manageSchedules = new iam.PolicyStatement({
@@ -277,6 +280,12 @@ export class TimeboxStack extends Stack {
         ...this.config.policy.accounts.map((a) => `arn:${ssoPartition(this.config.identityCenter.instanceArn)}:sso:::account/${a.id}`),
       ],
     });
+    // The reconciler (in the sweep) may list assignments and remove an orphan Timebox created; it never creates.
+    const reconcileAssignments = new iam.PolicyStatement({
+      sid: 'ReconcileAccountAssignments',
+      actions: ['sso:ListAccountAssignments', 'sso:DeleteAccountAssignment', 'sso:DescribeAccountAssignmentDeletionStatus'],
+      resources: manageAssignments.resources,
+    });
     const identityStoreArn = `arn:${this.partition}:identitystore::${identityStoreAccount}:identitystore/${this.config.identityCenter.identityStoreId}`;
     const allUsersArn = `arn:${this.partition}:identitystore:::user/*`;
     const lookUpUsers = new iam.PolicyStatement({
@@ -287,9 +296,9 @@ export class TimeboxStack extends Stack {
 
     for (const statement of [readWriteTable, readSecret, invokeWorker, manageSchedules, passSchedulerRole]) this.slackFunction.addToRolePolicy(statement);
     for (const statement of [readWriteTable, readSecret, manageSchedules, passSchedulerRole, manageAssignments, lookUpUsers]) this.workerFunction.addToRolePolicy(statement);
-    // The sweep builds the same runtime as the others (it reads the secret at cold start), but
-    // only reads the due index and hands work to the worker.
-    for (const statement of [readTable, readSecret, invokeWorker]) this.sweepFunction.addToRolePolicy(statement);
+    // The sweep builds the same runtime as the others (it reads the secret at cold start), hands
+    // overdue work to the worker, and reconciles leases with Identity Center (lease and audit writes).
+    for (const statement of [readWriteTable, readSecret, invokeWorker, reconcileAssignments]) this.sweepFunction.addToRolePolicy(statement);
 
     this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.workerFunction.functionArn] }));
     this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SendDeadLetters', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));

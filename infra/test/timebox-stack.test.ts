@@ -355,13 +355,18 @@ describe('least privilege', () => {
     });
   });
 
-  test('sweep: read the table, read the secret, invoke the worker', () => {
-    expect(statementsOf(roleId('sweep'))).toEqual([
-      logs('sweep'),
-      { Sid: 'ReadTable', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: tableResources() },
-      readSecret(),
-      invokeWorker(),
-    ]);
+  test('sweep: the table, the secret, invoke the worker, and reconcile (list and delete, never create) assignments', () => {
+    const statements = statementsOf(roleId('sweep'));
+    expect(statements.slice(0, 4)).toEqual([logs('sweep'), readWriteTable(), readSecret(), invokeWorker()]);
+    const reconcile = statements[4] as Statement;
+    expect(reconcile.Sid).toBe('ReconcileAccountAssignments');
+    expect(sorted(reconcile.Action)).toEqual(['sso:DeleteAccountAssignment', 'sso:DescribeAccountAssignmentDeletionStatus', 'sso:ListAccountAssignments']);
+    expect(sorted(reconcile.Resource as string[])).toEqual(sorted(statement(roleId('worker'), 'ManageAccountAssignments').Resource as string[]));
+    expect(statements).toHaveLength(5);
+  });
+
+  test('worker concurrency is capped so outstanding CreateAccountAssignment calls stay under 15', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Timebox worker'), ReservedConcurrentExecutions: 10 });
   });
 
   test('no managed policies, no wildcard actions, no "*" resources anywhere', () => {

@@ -30,6 +30,8 @@ export interface RequestStore {
   /** Writes the lease if the stored one still has `expectedVersion` (undefined: must not exist). */
   putLease(lease: AssignmentLease, expectedVersion: number | undefined): Promise<void>;
   deleteLease(key: string, expectedVersion: number): Promise<void>;
+  /** Every lease: the assignments Timebox believes it holds (for the reconciler). */
+  listLeases(): Promise<AssignmentLease[]>;
 }
 
 export type AssignmentOutcome = { ok: true } | { ok: false; reason: string };

@@ -29,6 +29,7 @@ export type AuditEventType =
   | 'revoked'
   | 'assignment_kept'
   | 'revoke_failed'
-  | 'decision_refused';
+  | 'decision_refused'
+  | 'reconciled';
 
 export const SYSTEM_ACTOR = 'timebox';

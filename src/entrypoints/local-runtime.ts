@@ -6,6 +6,7 @@ import { advanceRequest } from '../app/advance-request';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
 import type { Clock, Logger } from '../app/ports';
 import { newRequestId, requestIdFor } from '../app/request-id';
+import { reconcileAssignments, type ReconcileReport } from '../app/reconcile-assignments';
 import { sweepDueRequests } from '../app/sweep';
 import type { TimeboxConfig } from '../config/config-schema';
 import type { LocalEnv } from '../config/env';
@@ -19,6 +20,7 @@ import { SlackDirectory } from '../adapters/slack/slack-directory';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 
 export const SWEEP_INTERVAL_MS = 30_000;
+export const RECONCILE_INTERVAL_MS = 300_000;
 
 export interface LocalRuntimeOptions {
   env: LocalEnv;
@@ -28,6 +30,7 @@ export interface LocalRuntimeOptions {
   workflow?: Partial<WorkflowOptions>;
   identityCenter?: Pick<IdentityCenterOptions, 'pollDelaysMs' | 'pollBudgetMs'>;
   sweepIntervalMs?: number;
+  reconcileIntervalMs?: number;
   clock?: Clock;
 }
 
@@ -39,6 +42,8 @@ export interface LocalRuntime {
   scheduler: InProcessScheduler;
   /** Runs one sweep now (the timer runs one every 30 s). */
   sweep(): Promise<void>;
+  /** Compares Timebox's leases with Identity Center now (the timer does so every 5 minutes). */
+  reconcile(): Promise<ReconcileReport>;
   stop(): Promise<void>;
 }
 
@@ -95,9 +100,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'sweep failed');
     }
   };
+  const reconcile = () => reconcileAssignments(deps);
+  const reconcileQuietly = () =>
+    reconcile().catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reconcile failed'));
   await sweep();
+  await reconcileQuietly();
   const sweepTimer = setInterval(() => void sweep(), sweepEvery);
   sweepTimer.unref();
+  const reconcileTimer = setInterval(() => void reconcileQuietly(), options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS);
+  reconcileTimer.unref();
 
   const slack = await startSlackApp(
     {
@@ -121,11 +132,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     queue,
     scheduler,
     sweep,
+    reconcile,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       ready = false;
       clearInterval(sweepTimer);
+      clearInterval(reconcileTimer);
       await slack.stop();
       scheduler.close();
       await queue.close();

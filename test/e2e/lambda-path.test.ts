@@ -171,7 +171,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     expect((await store.getRequest(id))!.status).toBe('ACTIVE');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     // Scheduler failed to fire: the 5-minute sweep finds it and hands it to the worker.
-    expect(await sweep({})).toEqual({ dispatched: 1 });
+    expect(await sweep({})).toEqual({ dispatched: 1, orphansRevoked: 0 });
     expect(await runHandedOverWork()).toBe(1);
     expect((await store.getRequest(id))!.status).toBe('ENDED');
     expect(aws.listAssignments()).toEqual([]);

@@ -95,7 +95,7 @@ export class DynamoDbStore implements RequestStore {
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...leaseItemKey(lease.key), kind: 'lease', version: lease.version, lease },
+          Item: { ...leaseItemKey(lease.key), kind: 'lease', version: lease.version, lease, dueKey: DUE_INDEX.leases, dueAt: lease.updatedAt },
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
@@ -115,6 +115,25 @@ export class DynamoDbStore implements RequestStore {
         }),
       ),
     );
+  }
+
+  async listLeases(): Promise<AssignmentLease[]> {
+    const leases: AssignmentLease[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: DUE_INDEX.name,
+          KeyConditionExpression: 'dueKey = :k',
+          ExpressionAttributeValues: { ':k': DUE_INDEX.leases },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) leases.push(leaseSchema.parse(item.lease));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return leases;
   }
 
   private requestItem(request: AccessRequest): Record<string, unknown> {

@@ -14,7 +14,7 @@ export const auditEventSchema = z.object({
   seq: z.string(),
   type: z.enum([
     'requested', 'approval_recorded', 'approved', 'auto_approved', 'denied', 'expired', 'grant_started', 'granted',
-    'grant_failed', 'revoke_started', 'revoked', 'assignment_kept', 'revoke_failed', 'decision_refused',
+    'grant_failed', 'revoke_started', 'revoked', 'assignment_kept', 'revoke_failed', 'decision_refused', 'reconciled',
   ]),
   actor: z.string(),
   from: status.optional(),

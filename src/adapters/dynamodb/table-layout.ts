@@ -3,11 +3,12 @@
  *   request      pk=REQ#<id>        sk=REQUEST
  *   audit event  pk=REQ#<id>        sk=AUDIT#<seq>      (append-only: put if absent, never updated)
  *   lease        pk=LEASE#<key>     sk=LEASE
- * The sparse index `due` (dueKey=DUE, dueAt=<epoch ms>) holds only requests that need attention
- * at some time, so sweeps cost what is open, not what ever was.
+ * The sparse index `due` holds only what may need work: requests that need attention at some
+ * time (dueKey=DUE, dueAt=<epoch ms>) and every lease (dueKey=LEASE, dueAt=<updatedAt>), so the
+ * sweep and the reconciler cost what is open, not what ever was.
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
-export const DUE_INDEX = { name: 'due', partitionKey: 'dueKey', sortKey: 'dueAt', value: 'DUE' } as const;
+export const DUE_INDEX = { name: 'due', partitionKey: 'dueKey', sortKey: 'dueAt', value: 'DUE', leases: 'LEASE' } as const;
 
 export const requestKey = (id: string) => ({ pk: `REQ#${id}`, sk: 'REQUEST' });
 export const auditKey = (requestId: string, seq: string) => ({ pk: `REQ#${requestId}`, sk: `AUDIT#${seq}` });
