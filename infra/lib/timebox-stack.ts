@@ -1,4 +1,7 @@
-import { isAbsolute, join, relative } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Annotations, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -38,7 +41,7 @@ export interface TimeboxStackProps extends StackProps {
 }
 
 /** Where the config file lands inside every bundle, and so inside /var/task at run time. */
-export const BUNDLED_CONFIG_NAME = 'timebox.yaml';
+export const BUNDLED_CONFIG_NAME = 'timebox.json';
 const LAMBDA_TASK_ROOT = '/var/task';
 
 type FunctionKind = 'slack' | 'worker' | 'sweep';
@@ -335,29 +338,51 @@ export class TimeboxStack extends Stack {
  * esbuild on this machine (Docker only if esbuild is missing), then the validated config file
  * copied next to index.js so the function reads exactly what synth checked.
  */
+/** Modules the Lambda path never runs, replaced by small stand-ins to keep cold starts short. */
+const BUNDLE_STUBS: Record<string, string> = {
+  '@slack/socket-mode': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/socket-mode.ts'),
+  'iconv-lite': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/iconv-lite.ts'),
+};
+
+/** The esbuild settings for the three functions; scripts/bundle-report.ts measures the same. */
+export const LAMBDA_ESBUILD = {
+  minify: true,
+  target: 'node22',
+  // The ESM builds of the AWS SDK and zod tree-shake; their CommonJS builds do not.
+  mainFields: ['module', 'main'],
+  alias: BUNDLE_STUBS,
+} as const;
+
+/**
+ * The operator's YAML, validated at synth, goes into each bundle as JSON, so the functions need
+ * no YAML parser (they validate it again at cold start).
+ */
+function bundledConfigJson(configPath: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'timebox-config-'));
+  const path = join(dir, BUNDLED_CONFIG_NAME);
+  writeFileSync(path, JSON.stringify(parseYaml(readFileSync(configPath, 'utf8'))));
+  return path;
+}
+
 function bundlingFor(configPath: string): nodejs.BundlingOptions {
-  const insideProject = relative(REPO_ROOT, configPath);
-  const inProject = !insideProject.startsWith('..') && !isAbsolute(insideProject);
+  const configJson = bundledConfigJson(configPath);
   return {
     forceDockerBundling: false,
-    minify: true,
+    minify: LAMBDA_ESBUILD.minify,
     sourceMap: true,
     // Stack traces need the mappings, not a copy of every source file: a smaller map is
     // faster to load under --enable-source-maps.
     sourcesContent: false,
-    target: 'node22',
+    target: LAMBDA_ESBUILD.target,
     format: nodejs.OutputFormat.CJS,
+    mainFields: [...LAMBDA_ESBUILD.mainFields],
+    esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_STUBS).map(([from, to]) => [`--alias:${from}`, to])),
     // Bundle the AWS SDK too: the versions tested are the versions deployed.
     externalModules: [],
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (inputDir: string, outputDir: string) => {
-        // Inside the project the path is taken relative to inputDir, which also holds for Docker
-        // bundling (/asset-input); a file outside it is only reachable by local bundling.
-        const from = inProject ? `${inputDir}/${insideProject.split('\\').join('/')}` : configPath;
-        return [`cp ${shellQuote(from)} ${shellQuote(`${outputDir}/${BUNDLED_CONFIG_NAME}`)}`];
-      },
+      afterBundling: (_inputDir: string, outputDir: string) => [`cp ${shellQuote(configJson)} ${shellQuote(`${outputDir}/${BUNDLED_CONFIG_NAME}`)}`],
     },
   };
 }

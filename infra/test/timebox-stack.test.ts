@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -116,7 +117,7 @@ describe('functions', () => {
     );
     expect(env).toMatchObject({
       NODE_OPTIONS: '--enable-source-maps',
-      TIMEBOX_CONFIG: '/var/task/timebox.yaml',
+      TIMEBOX_CONFIG: '/var/task/timebox.json',
       TIMEBOX_TABLE: { Ref: tableId() },
       TIMEBOX_SECRET_ARN: { Ref: secretId() },
       TIMEBOX_WORKER_FUNCTION: 'Timebox-worker',
@@ -145,8 +146,8 @@ describe('functions', () => {
     expect(assetDirs).toHaveLength(3);
     for (const dir of assetDirs) {
       const files = readdirSync(join(app.outdir, dir)).sort();
-      expect(files).toEqual(['index.js', 'index.js.map', 'timebox.yaml']);
-      expect(readFileSync(join(app.outdir, dir, 'timebox.yaml'), 'utf8')).toBe(EXAMPLE_CONFIG);
+      expect(files).toEqual(['index.js', 'index.js.map', 'timebox.json']);
+      expect(JSON.parse(readFileSync(join(app.outdir, dir, 'timebox.json'), 'utf8'))).toEqual(parseYaml(EXAMPLE_CONFIG));
     }
   });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../lib/zod';
 import { parseDuration } from '../domain/duration';
 import type { Policy, Rule } from '../domain/policy';
 

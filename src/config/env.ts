@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { ConfigError, formatIssues } from './load-config';
+import * as z from '../lib/zod';
+import { ConfigError, formatIssues } from './validate-config';
 
 const optionalText = z
   .string()

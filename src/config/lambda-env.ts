@@ -1,12 +1,12 @@
-import { z } from 'zod';
-import { ConfigError, formatIssues } from './load-config';
+import * as z from '../lib/zod';
+import { ConfigError, formatIssues } from './validate-config';
 
 const required = (what: string) => z.string({ error: `is required (${what}; set by the CDK stack)` }).min(1, `is required (${what})`);
 
 const lambdaEnvSchema = z.object({
   TIMEBOX_TABLE: required('the DynamoDB table name'),
   TIMEBOX_SECRET_ARN: required('the Secrets Manager secret holding botToken and signingSecret'),
-  TIMEBOX_CONFIG: z.string().default('/var/task/timebox.yaml'),
+  TIMEBOX_CONFIG: z.string().default('/var/task/timebox.json'),
   TIMEBOX_WORKER_FUNCTION: required('the worker function name'),
   TIMEBOX_SCHEDULE_GROUP: required('the EventBridge Scheduler group'),
   TIMEBOX_SCHEDULER_ROLE_ARN: required('the role Scheduler uses to invoke the worker'),

@@ -1,30 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { z } from 'zod';
-import { configFileSchema, toTimeboxConfig, type TimeboxConfig } from './config-schema';
+import type { TimeboxConfig } from './config-schema';
+import { ConfigError, validateConfig } from './validate-config';
 
-/** A configuration problem, with every issue already phrased as `path: message`. */
-export class ConfigError extends Error {
-  constructor(
-    readonly problems: string[],
-    readonly source: string,
-  ) {
-    super(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** `rules[1].maxDuration` from ['rules', 1, 'maxDuration']. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
-}
-
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const where = formatPath(issue.path);
-    return where ? `${where}: ${issue.message}` : issue.message;
-  });
-}
+// Re-exported so callers that load YAML need one import.
+export { ConfigError, formatIssues, formatPath } from './validate-config';
 
 export function parseConfig(text: string, source = 'config'): TimeboxConfig {
   let raw: unknown;
@@ -33,9 +13,7 @@ export function parseConfig(text: string, source = 'config'): TimeboxConfig {
   } catch (err) {
     throw new ConfigError([`not valid YAML: ${err instanceof Error ? err.message : String(err)}`], source);
   }
-  const result = configFileSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(result.error.issues), source);
-  return toTimeboxConfig(result.data);
+  return validateConfig(raw, source);
 }
 
 export function loadConfigFile(path: string): TimeboxConfig {

@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { parse as parseYaml } from 'yaml';
+import { LAMBDA_ESBUILD } from '../../infra/lib/timebox-stack';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dynamodb';
 import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store';
 import { AwsStandIn } from '../support/aws-stand-in';
@@ -9,6 +14,7 @@ import { SlackStandIn } from '../support/slack-stand-in';
 import { APPROVAL_CHANNEL, BOT_TOKEN, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, testConfigYaml } from '../support/timebox-harness';
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
+const execFileAsync = promisify(execFile);
 interface FunctionUrlResponse { statusCode: number; body?: string }
 
 const WORKER = 'timebox-worker';
@@ -43,12 +49,13 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     dynamo = await startEmbeddedDynamoDb(undefined);
     store = new DynamoDbStore(dynamo.client, dynamo.tableName);
     dir = mkdtempSync(join(tmpdir(), 'timebox-lambda-'));
-    writeFileSync(join(dir, 'timebox.yaml'), testConfigYaml());
+    // The stack bundles the config as JSON (converted from YAML at synth).
+    writeFileSync(join(dir, 'timebox.json'), JSON.stringify(parseYaml(testConfigYaml())));
     Object.assign(process.env, aws.env(), {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       TIMEBOX_TABLE: dynamo.tableName,
       TIMEBOX_SECRET_ARN: SECRET_ARN,
-      TIMEBOX_CONFIG: join(dir, 'timebox.yaml'),
+      TIMEBOX_CONFIG: join(dir, 'timebox.json'),
       TIMEBOX_WORKER_FUNCTION: WORKER,
       TIMEBOX_WORKER_ARN: WORKER_ARN,
       TIMEBOX_SCHEDULE_GROUP: GROUP,
@@ -182,6 +189,23 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     const response = (await slackHandler(functionUrlEvent(body, Math.floor(Date.now() / 1000), `v0=${'f'.repeat(64)}`))) as FunctionUrlResponse;
     expect(response.statusCode).toBe(401);
     expect(aws.invocations(WORKER)).toHaveLength(0);
+  });
+
+  test('the deployed bundle (esbuild, stubs and all, as the stack builds it) answers Slack too', async () => {
+    const outfile = join(dir, 'bundle', 'slack.js');
+    await build({
+      entryPoints: [join(__dirname, '../../src/entrypoints/lambda/slack.ts')],
+      outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'silent',
+      minify: LAMBDA_ESBUILD.minify, target: LAMBDA_ESBUILD.target, mainFields: [...LAMBDA_ESBUILD.mainFields], alias: { ...LAMBDA_ESBUILD.alias },
+    });
+    // In a plain Node process, as Lambda runs it (jest's VM cannot run the SDK's lazy imports).
+    const event = JSON.stringify(functionUrlEvent(command('carol', 'production ReadOnly 30m from the bundle')));
+    const script = `require(${JSON.stringify(outfile)}).handler(JSON.parse(process.env.EVENT), {}).then((r) => process.stdout.write(JSON.stringify(r)))`;
+    const { stdout } = await execFileAsync(process.execPath, ['-e', script], { env: { ...process.env, EVENT: event } });
+    const response = JSON.parse(stdout) as FunctionUrlResponse;
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/Request `R-[0-9A-Z]{10}`.*waiting for approval/);
+    aws.takeInvocations(WORKER);
   });
 
   test('a malformed worker event is logged and dropped, not retried forever', async () => {

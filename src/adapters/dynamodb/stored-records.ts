@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../lib/zod';
 import type { AccessRequest } from '../../domain/access-request';
 import type { AssignmentLease } from '../../domain/assignment-lease';
 import type { AuditEvent } from '../../domain/audit';

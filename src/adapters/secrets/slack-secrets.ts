@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from '../../lib/zod';
 
 export const slackSecretsSchema = z.object({
   botToken: z.string().regex(/^xox[bp]-/, 'botToken must be a Slack bot token (xoxb-…)'),

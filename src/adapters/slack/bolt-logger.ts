@@ -1,4 +1,4 @@
-import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { LogLevel, type Logger as BoltLogger } from '@slack/logger';
 import type { Logger } from '../../app/ports';
 
 /** Bolt's own messages (e.g. a rejected signature) go to the same structured log as Timebox's. */

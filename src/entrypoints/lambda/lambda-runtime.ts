@@ -10,7 +10,7 @@ import { newRequestId, requestIdFor } from '../../app/request-id';
 import type { TimeboxConfig } from '../../config/config-schema';
 import { readLambdaEnv, type LambdaEnv } from '../../config/lambda-env';
 import { lintPolicy } from '../../config/config-lint';
-import { loadConfigFile } from '../../config/load-config';
+import { loadJsonConfigFile } from '../../config/validate-config';
 import { DynamoDbStore } from '../../adapters/dynamodb/dynamodb-store';
 import { IdentityCenterAdapter } from '../../adapters/identity-center/identity-center-adapter';
 import { createLogger } from '../../adapters/logger';
@@ -46,7 +46,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
   const logger = createLogger(env.LOG_LEVEL);
   let config: TimeboxConfig;
   try {
-    config = loadConfigFile(env.TIMEBOX_CONFIG);
+    config = loadJsonConfigFile(env.TIMEBOX_CONFIG);
   } catch (err) {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, 'invalid Timebox config');
     throw err;

@@ -1,4 +1,7 @@
-import { App, AwsLambdaReceiver } from '@slack/bolt';
+// Deep imports: Bolt's index also loads the Express receiver and its dependencies, which the
+// Lambda never uses and which would triple the bundle (docs/DEPLOY.md, "Bundles").
+import App from '@slack/bolt/dist/App';
+import AwsLambdaReceiver from '@slack/bolt/dist/receivers/AwsLambdaReceiver';
 import { boltLogger } from '../../adapters/slack/bolt-logger';
 import { isFromTheFuture } from '../../adapters/slack/request-freshness';
 import { registerListeners } from '../../adapters/slack/listeners/register';

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { z } from 'zod';
+import * as z from '../../../lib/zod';
 import { decideRequest } from '../../../app/decide-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn } from '../views/mrkdwn';

@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { z } from 'zod';
+import * as z from '../../../lib/zod';
 import { submitRequest } from '../../../app/submit-request';
 import { parseDuration } from '../../../domain/duration';
 import { isTimeboxError, type TimeboxErrorCode } from '../../../domain/errors';
