@@ -40,6 +40,8 @@ export interface LocalRuntime {
   deps: WorkflowDeps;
   queue: InProcessJobQueue;
   scheduler: InProcessScheduler;
+  /** The store's DynamoDB client (embedded or real), for diagnostics and tests. */
+  dynamo: DynamoDBClient;
   /** Runs one sweep now (the timer runs one every 30 s). */
   sweep(): Promise<void>;
   /** Compares Timebox's leases with Identity Center now (the timer does so every 5 minutes). */
@@ -131,6 +133,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     deps,
     queue,
     scheduler,
+    dynamo,
     sweep,
     reconcile,
     stop: async () => {

@@ -1,0 +1,90 @@
+import { auditProblems } from '../support/audit-check';
+import { ACCOUNTS, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+
+interface Write {
+  command: string;
+  input: { Key?: { sk?: unknown }; Item?: { sk?: unknown }; ConditionExpression?: string; UpdateExpression?: string };
+}
+
+/**
+ * Every state change of every request is in the audit log with its actor, and the log is
+ * append-only: nothing in Timebox ever updates or deletes an audit event.
+ */
+describe('Audit trail', () => {
+  let h: TimeboxHarness;
+  const writes: Write[] = [];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({ configYaml: testConfigYaml().replace('  min: 1s', '  min: 1s\n  pendingExpiry: 3s') });
+    // Watch every command the store sends to DynamoDB, as a proxy between Timebox and the table would.
+    h.runtime.dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = (context as { commandName?: string }).commandName ?? 'unknown';
+        if (/Put|Update|Delete|Batch|Transact/.test(name)) writes.push({ command: name, input: (args as { input: Write['input'] }).input });
+        return next(args);
+      },
+      { step: 'initialize', name: 'auditWriteRecorder' },
+    );
+
+    // A mix of every outcome: approved and revoked, denied, refused clicks, auto-approved,
+    // failed, kept because it pre-existed, expired.
+    const approved = await h.file('carol', 'production Admin 2s approved one');
+    await h.click('dave', 'approve', approved); // refused
+    await h.click('carol', 'approve', approved); // refused: own request
+    await h.click('alice', 'approve', approved);
+    const denied = await h.file('carol', 'production Admin 30m denied one');
+    await h.click('bob', 'deny', denied);
+    const auto = await h.file('dave', 'staging ReadOnly 2s auto one');
+    await h.waitForStatus(approved, 'ACTIVE');
+    await h.waitForStatus(auto, 'ACTIVE');
+    h.aws.failNextCreation('role limit');
+    const failed = await h.file('alice', 'staging ReadOnly 2s failed one');
+    await h.waitForStatus(failed, 'FAILED');
+    h.aws.addAssignment({ instanceArn: INSTANCE_ARN, accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.ReadOnly, principalId: PEOPLE.bob.principalId, principalType: 'USER' });
+    const kept = await h.file('bob', 'staging ReadOnly 2s kept one');
+    const expired = await h.file('carol', 'production ReadOnly 30m nobody decides');
+    ids.push(approved, denied, auto, failed, kept, expired);
+    await h.waitForStatus(approved, 'ENDED');
+    await h.waitForStatus(denied, 'DENIED');
+    await h.waitForStatus(auto, 'ENDED');
+    await h.waitForStatus(kept, 'ENDED');
+    await h.waitForStatus(expired, 'EXPIRED', 10_000);
+    await h.runtime.queue.drain();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('every request has every transition, in an order the state machine allows, each with its actor', async () => {
+    for (const id of ids) {
+      const request = await h.request(id);
+      expect({ id, problems: auditProblems(request, await h.audit(id)) }).toEqual({ id, problems: [] });
+    }
+  });
+
+  test('who did what is recorded: requester, approver, refused clickers, and the system', async () => {
+    const [approved, denied] = ids;
+    expect((await h.audit(approved!)).map((e) => `${e.type}:${e.actor}`)).toEqual([
+      'requested:U0CAROL000',
+      'decision_refused:U0DAVE0000',
+      'decision_refused:U0CAROL000',
+      'approved:U0ALICE000',
+      'grant_started:timebox',
+      'granted:timebox',
+      'revoke_started:timebox',
+      'revoked:timebox',
+    ]);
+    expect((await h.audit(denied!)).map((e) => `${e.type}:${e.actor}`)).toEqual(['requested:U0CAROL000', 'denied:U0BOB00000']);
+  });
+
+  test('audit events are only ever created, never updated or deleted', () => {
+    const touchingAudit = writes.filter((w) => String(w.input.Key?.sk ?? w.input.Item?.sk ?? '').startsWith('AUDIT#'));
+    expect(touchingAudit.length).toBeGreaterThan(ids.length); // the log was written to
+    for (const w of touchingAudit) {
+      expect({ command: w.command, condition: w.input.ConditionExpression }).toEqual({ command: 'PutItemCommand', condition: 'attribute_not_exists(pk)' });
+    }
+    // Nothing updates or deletes by an AUDIT# key.
+    expect(writes.filter((w) => /Delete|Update/.test(w.command) && String(w.input.Key?.sk).startsWith('AUDIT#'))).toEqual([]);
+  });
+});
