@@ -4,6 +4,7 @@ import { SYSTEM_ACTOR } from '../domain/audit';
 import { commit } from './commit';
 import type { WorkflowDeps } from './deps';
 import { StoreConflictError } from './ports';
+import { releaseAssignment } from './release-assignment';
 
 export function targetOf(request: AccessRequest & { principalId: string }): AssignmentTarget {
   return { accountId: request.accountId, permissionSetArn: request.permissionSetArn, principalId: request.principalId };
@@ -90,7 +91,10 @@ export async function grantAccess(deps: WorkflowDeps, granting: AccessRequest): 
   await acquireLease(deps, target, request.id);
   const outcome = await deps.identityCenter.createAssignment(target);
   if (!outcome.ok) {
-    await dropFromLease(deps, target, request.id);
+    // An earlier attempt of this grant (before a crash, or past its poll budget) may have
+    // created the assignment after all: then it is Timebox's to remove, like any revoke.
+    if (await deps.identityCenter.hasAssignment(target)) await releaseAssignment(deps, target, request.id);
+    else await dropFromLease(deps, target, request.id);
     return fail(`AWS could not create the assignment: ${outcome.reason}`);
   }
   const now = deps.clock.now();

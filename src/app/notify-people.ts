@@ -1,7 +1,7 @@
 import { isRequesterNews, needsNotification, notificationKey, type AccessRequest } from '../domain/access-request';
 import { commit } from './commit';
 import type { WorkflowDeps } from './deps';
-import type { MessageRef } from './ports';
+import { StoreConflictError, type MessageRef } from './ports';
 
 /**
  * Brings the approvals-channel message and the requester's DMs up to date with the request.
@@ -23,11 +23,31 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
     }
   } catch (err) {
     deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not notify Slack; will retry');
-    if (ref && !request.approvalMessage) {
-      // Keep the message we did post, so the retry updates it instead of posting a second one.
-      return commit(deps, request, { ...request, approvalMessage: ref }, []);
-    }
-    return request;
+    // Keep a message we did post, so the retry updates it instead of posting a second one.
+    return ref && !request.approvalMessage ? recordMessage(deps, request, ref) : request;
   }
-  return commit(deps, request, { ...request, approvalMessage: ref, notified: notificationKey(request) }, []);
+  if (!request.approvalMessage) {
+    // A new message: its ts must be recorded even if someone (an approver's click) wrote the
+    // request meanwhile, or the next pass would post a second message.
+    try {
+      return await commit(deps, request, { ...request, approvalMessage: ref, notified: notificationKey(request) }, []);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+      return recordMessage(deps, request, ref);
+    }
+  }
+  return commit(deps, request, { ...request, notified: notificationKey(request) }, []);
+}
+
+/** Saves the posted message's ts on the latest version of the request (what it shows is brought up to date next pass). */
+async function recordMessage(deps: WorkflowDeps, request: AccessRequest, ref: MessageRef): Promise<AccessRequest> {
+  for (;;) {
+    const fresh = await deps.store.getRequest(request.id);
+    if (!fresh || fresh.approvalMessage) return fresh ?? request;
+    try {
+      return await commit(deps, fresh, { ...fresh, approvalMessage: ref }, []);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../app/ports';
@@ -48,15 +49,19 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
     rejectRateLimitedCalls: true,
     timeout: 2500,
   };
+  // Check the token once, here, with a clear error; Bolt would otherwise do it in the background
+  // and an unreachable Slack would crash the process after it said it was ready.
+  const identity = await whoAmI(options.botToken, clientOptions);
+  const appOptions = { token: options.botToken, ...identity, tokenVerificationEnabled: false, logger, clientOptions };
   if (options.appToken) {
     const receiver = new SocketModeReceiver({ appToken: options.appToken, customRoutes, installerOptions: { port: options.port }, logger });
-    const app = new App({ token: options.botToken, receiver, logger, clientOptions });
+    const app = new App({ ...appOptions, receiver });
     registerListeners(app, door);
     await app.start();
     return { app, url: `http://127.0.0.1:${options.port}`, stop: async () => void (await app.stop()) };
   }
   const receiver = new HTTPReceiver({ signingSecret: options.signingSecret, customRoutes, processBeforeResponse: false, logger });
-  const app = new App({ token: options.botToken, receiver, logger, clientOptions });
+  const app = new App({ ...appOptions, receiver });
   registerListeners(app, door);
   // Our own server in front of Bolt's listener, to refuse what Bolt lets through: timestamps
   // from more than five minutes in the future.
@@ -81,4 +86,16 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
       server.closeAllConnections();
     }),
   };
+}
+
+/** The bot's own ids, from auth.test: proves the token works before Timebox says it is ready. */
+async function whoAmI(token: string, clientOptions: WebClientOptions): Promise<{ botId: string; botUserId: string }> {
+  try {
+    const auth = await new WebClient(token, { ...clientOptions, retryConfig: { retries: 2, minTimeout: 500 } }).auth.test();
+    if (!auth.user_id || !auth.bot_id) throw new Error('auth.test returned no bot user; is SLACK_BOT_TOKEN a bot token (xoxb-)?');
+    return { botId: auth.bot_id, botUserId: auth.user_id };
+  } catch (err) {
+    const reason = (err as { data?: { error?: string } }).data?.error ?? (err instanceof Error ? err.message : String(err));
+    throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${reason})`, { cause: err });
+  }
 }

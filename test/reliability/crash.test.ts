@@ -1,0 +1,736 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { notificationKey, type AccessRequest, type RequestStatus } from '../../src/domain/access-request';
+import { leaseKey, type AssignmentLease } from '../../src/domain/assignment-lease';
+import type { AuditEvent, AuditEventType } from '../../src/domain/audit';
+import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store';
+import { startEmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dynamodb';
+import { AwsStandIn, type AwsCall } from '../support/aws-stand-in';
+import type { ChildKnobs } from '../support/child-timebox';
+import { SlackRequestSender } from '../support/slack-requests';
+import { SlackStandIn, type SlackApiCall, type SlackMessage } from '../support/slack-stand-in';
+import {
+  ACCOUNTS,
+  APPROVAL_CHANNEL,
+  BOT_TOKEN,
+  IDENTITY_STORE_ID,
+  INSTANCE_ARN,
+  PEOPLE,
+  PERMISSION_SETS,
+  SIGNING_SECRET,
+  testConfigYaml,
+  type PersonName,
+} from '../support/timebox-harness';
+
+/**
+ * Crash safety, for real: the local Timebox runs as a separate process (test/support/child-timebox.ts)
+ * that is SIGKILLed at one exact step of a grant or a revoke, chosen by a hook in the Slack or AWS
+ * stand-in, then started again on the same dynalite data directory. Whatever the step, the process
+ * must converge on its own: the request ends ENDED, the assignment existed throughout its recorded
+ * window and is gone at the end, it was created once (one window), every audit event is in the log,
+ * and the requester was told (at least once) that access was active and that it ended.
+ */
+
+const ROOT = join(__dirname, '../..');
+const CHILD_ENTRY = join(ROOT, 'test/support/child-timebox.ts');
+
+const KNOBS: ChildKnobs = {
+  claimMs: 1500,
+  sweepIntervalMs: 500,
+  pollDelaysMs: [20, 40, 80],
+  pollBudgetMs: 5_000,
+  leasePollMs: 20,
+  leaseWaitMs: 5_000,
+  revokeRetryMs: 200,
+  logLevel: (process.env.TIMEBOX_TEST_LOG as ChildKnobs['logLevel']) ?? 'silent',
+};
+
+const REQUESTER: PersonName = 'dave';
+const APPROVER: PersonName = 'alice';
+const CASE_TIMEOUT_MS = 60_000;
+const WAIT_MS = 20_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The child process
+// ---------------------------------------------------------------------------------------------
+
+/** One run of the Timebox process. */
+class TimeboxChild {
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private stderr = '';
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-20_000);
+      if (process.env.TIMEBOX_TEST_LOG) process.stderr.write(chunk);
+    });
+    this.exited = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  static async start(env: Record<string, string>): Promise<{ child: TimeboxChild; url: string }> {
+    const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD_ENTRY], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = new TimeboxChild(proc);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`the Timebox child printed no READY line within 30 s. stderr: ${child.logs()}`));
+      }, 30_000);
+      proc.stdout.setEncoding('utf8');
+      proc.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        const ready = /^READY (\S+)$/m.exec(out);
+        if (ready?.[1]) {
+          clearTimeout(timer);
+          resolve(ready[1]);
+        }
+      });
+      void child.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`the Timebox child exited before READY (code ${code}, signal ${signal}). stderr: ${child.logs()}`));
+      });
+    });
+    return { child, url };
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  logs(): string {
+    return this.stderr.slice(-4000);
+  }
+
+  /** A crash: no clean-up, no draining, nothing flushed by the process itself. */
+  kill(): void {
+    if (this.running) this.proc.kill('SIGKILL');
+  }
+
+  /** The last stop: SIGTERM drains in-flight work and closes the store; SIGKILL if it hangs. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.kill(), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One crash scenario: stand-ins, a data directory, and the children that share it
+// ---------------------------------------------------------------------------------------------
+
+type KillTrigger =
+  | { kind: 'aws-call'; match: (call: AwsCall) => boolean }
+  | { kind: 'aws-response'; match: (operation: string, output: unknown) => boolean }
+  | { kind: 'slack-call'; match: (call: SlackApiCall) => boolean };
+
+interface PresenceChange {
+  at: number;
+  present: boolean;
+  operation: string;
+}
+
+interface FinalState {
+  request: AccessRequest;
+  audit: AuditEvent[];
+  lease: AssignmentLease | undefined;
+  due: AccessRequest[];
+}
+
+const scenarios = new Set<CrashScenario>();
+
+class CrashScenario {
+  child: TimeboxChild | undefined;
+  sender: SlackRequestSender | undefined;
+  readonly children: TimeboxChild[] = [];
+  /** Every change of whether the requester's assignment exists, seen at SSO Admin call boundaries. */
+  readonly presence: PresenceChange[] = [];
+  /** What each crash interrupted, and when. */
+  readonly crashes: Array<{ at: number; what: string; pid: number | undefined }> = [];
+  private trigger: { what: string; trigger: KillTrigger; fired: () => void } | undefined;
+  private readonly configPath: string;
+
+  private constructor(
+    readonly aws: AwsStandIn,
+    readonly slack: SlackStandIn,
+    readonly dir: string,
+    readonly target: { account: keyof typeof ACCOUNTS; permissionSet: keyof typeof PERMISSION_SETS },
+  ) {
+    this.configPath = join(dir, 'timebox.yaml');
+    writeFileSync(this.configPath, testConfigYaml());
+
+    // Every change to an assignment happens while the stand-in handles an SSO Admin call, and
+    // the stand-in runs each call's hooks, handler and answer in one synchronous stretch. So
+    // looking before and after each call tells which call changed it, and that call's arrival
+    // time is when it changed: no later than the answer, so before the caller could know of it.
+    let callAt = 0;
+    const look = (operation: string) => {
+      const present = this.hasAssignment();
+      const last = this.presence[this.presence.length - 1];
+      if ((last?.present ?? false) !== present) this.presence.push({ at: callAt, present, operation });
+    };
+    aws.onCall((call) => {
+      callAt = call.at;
+      look(call.operation);
+      if (this.trigger?.trigger.kind === 'aws-call' && this.trigger.trigger.match(call)) this.fire();
+    });
+    aws.afterResponse((operation, output) => {
+      look(operation);
+      if (this.trigger?.trigger.kind === 'aws-response' && this.trigger.trigger.match(operation, output)) this.fire();
+    });
+    slack.onCall((call) => {
+      if (this.trigger?.trigger.kind === 'slack-call' && this.trigger.trigger.match(call)) this.fire();
+    });
+  }
+
+  static async start(options: { creationPolls: number; deletionPolls: number; target: CrashScenario['target'] }): Promise<CrashScenario> {
+    const aws = await AwsStandIn.start({ creationPolls: options.creationPolls, deletionPolls: options.deletionPolls });
+    const slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
+    for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
+    const scenario = new CrashScenario(aws, slack, mkdtempSync(join(tmpdir(), 'timebox-crash-')), options.target);
+    scenarios.add(scenario);
+    return scenario;
+  }
+
+  get dataDir(): string {
+    return join(this.dir, 'data');
+  }
+
+  /** Starts (again) the Timebox process on this scenario's data directory. */
+  async startChild(): Promise<void> {
+    if (this.child?.running) throw new Error('a Timebox child is still running on this data directory');
+    const { child, url } = await TimeboxChild.start({
+      PATH: process.env.PATH ?? '',
+      ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
+      ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+      ...this.aws.env(),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: this.slack.apiUrl,
+      PORT: '0',
+      TIMEBOX_CONFIG: this.configPath,
+      TIMEBOX_DATA_DIR: this.dataDir,
+      LOG_LEVEL: 'silent',
+      TIMEBOX_TEST_KNOBS: JSON.stringify(KNOBS),
+    });
+    this.child = child;
+    this.children.push(child);
+    this.sender = new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });
+  }
+
+  /**
+   * SIGKILLs the running child the first time `trigger` matches (inside the stand-in's hook, so
+   * before the stand-in answers, or right after it answered). Resolves once the process is gone.
+   */
+  killWhen(what: string, trigger: KillTrigger): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.trigger = { what, trigger, fired: resolve };
+    });
+  }
+
+  /** Kills the child now (for kill points the test itself observes, such as an HTTP answer). */
+  killNow(what: string): void {
+    this.trigger = { what, trigger: { kind: 'slack-call', match: () => false }, fired: () => undefined };
+    this.fire();
+  }
+
+  private fire(): void {
+    const armed = this.trigger;
+    if (!armed) return;
+    this.trigger = undefined; // once only: the restarted child must be able to do the same step
+    const child = this.child;
+    child?.kill();
+    this.crashes.push({ at: Date.now(), what: armed.what, pid: child?.pid });
+    void (child ? child.exited : Promise.resolve()).then(() => armed.fired());
+  }
+
+  /** Waits for the killed child to be gone, then starts a new one on the same data. */
+  async restartAfterCrash(): Promise<void> {
+    if (this.child) await this.child.exited;
+    await this.startChild();
+  }
+
+  /** The last stop, after which the store may be opened. */
+  async stopForGood(): Promise<void> {
+    await this.child?.stop();
+  }
+
+  /** Reads the store the children wrote, with the same adapter they use. Only once they are all gone. */
+  async readFinalState(requestId: string): Promise<FinalState> {
+    if (this.children.some((c) => c.running)) throw new Error('cannot open the store while a child holds it');
+    const db = await startEmbeddedDynamoDb(this.dataDir);
+    try {
+      const store = new DynamoDbStore(db.client, db.tableName);
+      const request = await store.getRequest(requestId);
+      if (!request) throw new Error(`the store has no request ${requestId}`);
+      const principalId = PEOPLE[REQUESTER].principalId;
+      const key = leaseKey({ principalId, accountId: ACCOUNTS[this.target.account], permissionSetArn: PERMISSION_SETS[this.target.permissionSet] });
+      return {
+        request,
+        audit: await store.listAudit(requestId),
+        lease: await store.getLease(key),
+        due: await store.listDue(Number.MAX_SAFE_INTEGER),
+      };
+    } finally {
+      await db.close();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    scenarios.delete(this);
+    for (const child of this.children) child.kill();
+    await Promise.all(this.children.map((c) => c.exited));
+    await this.slack.close();
+    await this.aws.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // ------------------------------------------------------------------ Slack's side
+
+  /** `/aws-access <text>` as the requester; returns the request id from the ephemeral answer. */
+  async file(text: string): Promise<string> {
+    const person = PEOPLE[REQUESTER];
+    const response = await this.requireSender().command({
+      userId: person.id,
+      userName: person.name,
+      text,
+      channelId: 'C0GENERAL0',
+      responseUrl: this.slack.responseUrl({ userId: person.id, channelId: 'C0GENERAL0' }),
+    });
+    expect(response.status).toBe(200);
+    const reply = (JSON.parse(response.body) as { text?: string }).text ?? '';
+    const id = /`(R-[0-9A-Z]{10})`/.exec(reply)?.[1];
+    if (!id) throw new Error(`no request id in the answer to the command: ${reply}`);
+    return id;
+  }
+
+  async approvalMessage(requestId: string): Promise<SlackMessage> {
+    return this.slack.waitFor(() => this.channelMessagesFor(requestId)[0], WAIT_MS, `the approvals-channel message for ${requestId}`);
+  }
+
+  /** Clicks Approve on the request's message as the approver. */
+  async approve(requestId: string): Promise<void> {
+    const message = await this.approvalMessage(requestId);
+    // Give the worker a moment to record the message it just posted: a click racing that write
+    // is a different story (see the report), not the crash under test here.
+    await sleep(300);
+    const person = PEOPLE[APPROVER];
+    const response = await this.requireSender().blockAction({
+      userId: person.id,
+      userName: person.name,
+      actionId: 'timebox_approve',
+      value: requestId,
+      channelId: APPROVAL_CHANNEL,
+      messageTs: message.ts,
+      message,
+      responseUrl: this.slack.responseUrl({ userId: person.id, channelId: APPROVAL_CHANNEL, messageTs: message.ts }),
+    });
+    expect(response.status).toBe(200);
+  }
+
+  channelMessagesFor(requestId: string): SlackMessage[] {
+    return this.slack.messagesIn(APPROVAL_CHANNEL).filter((m) => JSON.stringify(m.blocks ?? []).includes(requestId));
+  }
+
+  dmsAbout(requestId: string, kind: 'active' | 'ended' | 'failed'): string[] {
+    const marker = { active: 'is active until', ended: 'has ended', failed: 'could not be granted' }[kind];
+    return this.slack
+      .dmsTo(PEOPLE[REQUESTER].id)
+      .map((m) => m.text ?? '')
+      .filter((t) => t.includes(requestId) && t.includes(marker));
+  }
+
+  async waitForDm(requestId: string, kind: 'active' | 'ended', timeoutMs = WAIT_MS): Promise<string> {
+    return this.slack
+      .waitFor(() => this.dmsAbout(requestId, kind)[0], timeoutMs, `the ${kind.toUpperCase()} DM for ${requestId}`)
+      .catch((err: unknown) => {
+        const failed = this.dmsAbout(requestId, 'failed');
+        throw new Error(
+          `${err instanceof Error ? err.message : String(err)}\n  failure DMs: ${JSON.stringify(failed)}\n  crashes: ${JSON.stringify(this.crashes)}\n` +
+            `  AWS calls: ${this.aws.calls.map((c) => c.operation).join(', ')}\n  child log: ${this.child?.logs() ?? ''}`,
+        );
+      });
+  }
+
+  hasAssignment(): boolean {
+    return this.aws.hasAssignment({
+      instanceArn: INSTANCE_ARN,
+      accountId: ACCOUNTS[this.target.account],
+      permissionSetArn: PERMISSION_SETS[this.target.permissionSet],
+      principalId: PEOPLE[REQUESTER].principalId,
+    });
+  }
+
+  private requireSender(): SlackRequestSender {
+    if (!this.sender) throw new Error('no Timebox child has been started');
+    return this.sender;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What every crash must converge to
+// ---------------------------------------------------------------------------------------------
+
+const statusOf = (output: unknown, key: string): string | undefined =>
+  ((output as Record<string, { Status?: string } | undefined> | undefined)?.[key])?.Status;
+
+/** The audit trail without the repeats a crash legitimately adds (a grant resumed, a revoke retried). */
+function essentialTypes(audit: AuditEvent[]): AuditEventType[] {
+  return audit
+    .filter((e) => !(e.type === 'grant_started' && e.detail === 'resumed') && !(e.type === 'revoke_started' && e.detail === 'retry'))
+    .map((e) => e.type);
+}
+
+/** Every status change is in the log, in order: each event starts where the previous one ended. */
+function expectUnbrokenChain(audit: AuditEvent[], finalStatus: RequestStatus): void {
+  let status: RequestStatus | undefined;
+  for (const event of audit) {
+    if (event.to === undefined) continue; // not about the status (a refused click, a reconciler note)
+    if (event.from !== undefined) expect({ seq: event.seq, type: event.type, from: event.from }).toEqual({ seq: event.seq, type: event.type, from: status });
+    else if (status !== undefined) expect({ seq: event.seq, type: event.type, to: event.to }).toEqual({ seq: event.seq, type: event.type, to: status });
+    status = event.to ?? status;
+  }
+  expect(status).toBe(finalStatus);
+}
+
+async function expectConverged(s: CrashScenario, requestId: string, expected: { approvalType: 'approved' | 'auto_approved' }): Promise<FinalState> {
+  // Slack's view, while the last child still runs.
+  expect(s.dmsAbout(requestId, 'active').length).toBeGreaterThanOrEqual(1);
+  expect(s.dmsAbout(requestId, 'ended').length).toBeGreaterThanOrEqual(1);
+  expect(s.dmsAbout(requestId, 'failed')).toEqual([]);
+  const messages = s.channelMessagesFor(requestId);
+  expect(messages.length).toBeGreaterThanOrEqual(1);
+  await s.slack.waitFor(() => JSON.stringify(messages[messages.length - 1]?.blocks ?? []).includes('Access removed'), WAIT_MS, 'the channel message to say access was removed');
+
+  // AWS's view: nothing left behind.
+  expect(s.aws.listAssignments()).toEqual([]);
+
+  await s.stopForGood();
+  const state = await s.readFinalState(requestId);
+  const { request, audit, lease, due } = state;
+
+  // A truthful end state with nothing left to do.
+  expect(request.status).toBe('ENDED');
+  expect(request.failure).toBeUndefined();
+  expect(request.keptBecause).toBeUndefined();
+  expect(request.claimUntil).toBeUndefined();
+  expect(request.notified).toBe(notificationKey(request));
+  expect(lease).toBeUndefined();
+  expect(due.map((r) => r.id)).not.toContain(requestId);
+  const { activeAt, endsAt, endedAt } = request;
+  if (activeAt === undefined || endsAt === undefined || endedAt === undefined) throw new Error(`ENDED without its window: ${JSON.stringify(request)}`);
+  expect(endsAt - activeAt).toBe(request.durationMs);
+  expect(endedAt).toBeGreaterThanOrEqual(endsAt);
+
+  // The assignment came exactly once and went exactly once, and it was there for the whole
+  // recorded window: created before the window started, deleted only after it ended, and gone
+  // before ENDED was written.
+  expect(s.presence.map((p) => p.present)).toEqual([true, false]);
+  const [appeared, disappeared] = s.presence as [PresenceChange, PresenceChange];
+  expect(appeared.at).toBeLessThanOrEqual(activeAt);
+  expect(disappeared.at).toBeGreaterThanOrEqual(endsAt);
+  expect(disappeared.at).toBeLessThanOrEqual(endedAt);
+
+  // The audit log: every transition, once, in order, nothing lost.
+  expect(essentialTypes(audit)).toEqual(['requested', expected.approvalType, 'grant_started', 'granted', 'revoke_started', 'revoked']);
+  expect(audit.filter((e) => e.type === 'grant_failed' || e.type === 'revoke_failed')).toEqual([]);
+  expectUnbrokenChain(audit, 'ENDED');
+  const logged = new Set(audit.map((e) => e.seq));
+  for (const event of request.lastEvents ?? []) expect(logged.has(event.seq)).toBe(true);
+  // The window was recorded in the write that logged `granted`, just before it (commit takes its own time).
+  const granted = audit.find((e) => e.type === 'granted');
+  expect(granted?.at).toBeGreaterThanOrEqual(activeAt);
+  expect(granted?.at).toBeLessThan(endsAt);
+  return state;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases
+// ---------------------------------------------------------------------------------------------
+
+const PROD_ADMIN = { account: 'production', permissionSet: 'Admin' } as const;
+const STAGING_READONLY = { account: 'staging', permissionSet: 'ReadOnly' } as const;
+
+interface ApprovalCase {
+  name: string;
+  phase: 'grant' | 'revoke';
+  /** Long enough to see the window active after a restart (grant) or short enough to end before the crash (revoke). */
+  duration: string;
+  creationPolls: number;
+  deletionPolls: number;
+  trigger: KillTrigger;
+  /** The audit event a restarted worker adds when it takes the request over after the crash. */
+  takeover?: { type: AuditEventType; detail: string };
+  /** CreateAccountAssignment calls there must have been: a grant interrupted after sending one sends it again. */
+  minCreates: number;
+  /** What the world looks like once the process is dead: proof the kill landed on the step meant. */
+  afterCrash: (s: CrashScenario, requestId: string) => void;
+}
+
+const APPROVAL_CASES: ApprovalCase[] = [
+  {
+    // decideRequest looks the clicker up (users.info) BEFORE the conditional write of APPROVED;
+    // after it, the handler only cancels an in-process timer and dispatches the in-process job,
+    // and the first thing the worker does is bring the channel message up to date. So the first
+    // call to leave the process after APPROVED is stored is that chat.update (before GetUserId).
+    name: '1. after the approval is stored (killed at the first chat.update, the worker updating the approved message)',
+    phase: 'grant',
+    duration: '3s',
+    creationPolls: 1,
+    deletionPolls: 1,
+    trigger: { kind: 'slack-call', match: (call) => call.method === 'chat.update' },
+    afterCrash: (s) => {
+      expect(s.aws.callsTo('GetUserId')).toEqual([]); // the grant had not begun
+      expect(s.slack.callsTo('chat.update')).toHaveLength(1);
+    },
+    minCreates: 1,
+  },
+  {
+    // The worker has committed APPROVED → GRANTING (with its claim); its next step is finding the
+    // requester's Identity Center user, so GetUserId is the first call after the claim.
+    name: '1b. after the grant is claimed (killed at GetUserId)',
+    phase: 'grant',
+    duration: '3s',
+    creationPolls: 1,
+    deletionPolls: 1,
+    trigger: { kind: 'aws-call', match: (call) => call.operation === 'GetUserId' },
+    afterCrash: (s) => {
+      expect(s.aws.callsTo('GetUserId')).toHaveLength(1);
+      expect(s.aws.callsTo('CreateAccountAssignment')).toEqual([]);
+    },
+    takeover: { type: 'grant_started', detail: 'resumed' },
+    minCreates: 1,
+  },
+  {
+    name: '2a. after CreateAccountAssignment is sent, and AWS carries it out',
+    phase: 'grant',
+    duration: '3s',
+    creationPolls: 0, // done as soon as AWS has the request: the assignment exists while the process is dead
+    deletionPolls: 1,
+    trigger: { kind: 'aws-call', match: (call) => call.operation === 'CreateAccountAssignment' },
+    afterCrash: (s, id) => {
+      expect(s.hasAssignment()).toBe(true); // AWS has it, no window is recorded
+      expect(s.dmsAbout(id, 'active')).toEqual([]);
+    },
+    takeover: { type: 'grant_started', detail: 'resumed' },
+    minCreates: 2,
+  },
+  {
+    name: '2b. after CreateAccountAssignment is sent, and that operation never completes',
+    phase: 'grant',
+    duration: '3s',
+    creationPolls: 1, // nobody polls the first operation again: it stays IN_PROGRESS for good
+    deletionPolls: 1,
+    trigger: { kind: 'aws-call', match: (call) => call.operation === 'CreateAccountAssignment' },
+    afterCrash: (s) => expect(s.hasAssignment()).toBe(false),
+    takeover: { type: 'grant_started', detail: 'resumed' },
+    minCreates: 2,
+  },
+  {
+    name: '3. after the creation SUCCEEDED but before the window is recorded',
+    phase: 'grant',
+    duration: '3s',
+    creationPolls: 1,
+    deletionPolls: 1,
+    trigger: {
+      kind: 'aws-response',
+      match: (op, out) => op === 'DescribeAccountAssignmentCreationStatus' && statusOf(out, 'AccountAssignmentCreationStatus') === 'SUCCEEDED',
+    },
+    afterCrash: (s, id) => {
+      expect(s.hasAssignment()).toBe(true);
+      expect(s.slack.callsTo('chat.update').map((c) => JSON.stringify(c.args)).filter((a) => a.includes('Active until'))).toEqual([]);
+      expect(s.dmsAbout(id, 'active')).toEqual([]);
+    },
+    takeover: { type: 'grant_started', detail: 'resumed' },
+    minCreates: 2,
+  },
+  {
+    // ACTIVE (with endsAt) is stored, then the revoke timer is armed in memory, then the worker
+    // updates the channel message: killing at that update loses the timer and the ACTIVE news.
+    name: '3b. after ACTIVE is recorded, before anyone is told (killed at the chat.update saying it is active)',
+    phase: 'grant',
+    duration: '8s', // the window started before the crash: it must outlast the restart, even on a busy machine
+    creationPolls: 1,
+    deletionPolls: 1,
+    trigger: { kind: 'slack-call', match: (call) => call.method === 'chat.update' && JSON.stringify(call.args).includes('Active until') },
+    afterCrash: (s, id) => {
+      expect(s.hasAssignment()).toBe(true);
+      expect(s.dmsAbout(id, 'active')).toEqual([]); // the requester has not been told yet
+    },
+    minCreates: 1,
+  },
+  {
+    name: '4a. after DeleteAccountAssignment is sent, and AWS carries it out',
+    phase: 'revoke',
+    duration: '2s',
+    creationPolls: 1,
+    deletionPolls: 0,
+    trigger: { kind: 'aws-call', match: (call) => call.operation === 'DeleteAccountAssignment' },
+    afterCrash: (s) => expect(s.hasAssignment()).toBe(false),
+    takeover: { type: 'revoke_started', detail: 'retry' },
+    minCreates: 1,
+  },
+  {
+    name: '4b. after DeleteAccountAssignment is sent, and that operation never completes',
+    phase: 'revoke',
+    duration: '2s',
+    creationPolls: 1,
+    deletionPolls: 1,
+    trigger: { kind: 'aws-call', match: (call) => call.operation === 'DeleteAccountAssignment' },
+    afterCrash: (s) => expect(s.hasAssignment()).toBe(true),
+    takeover: { type: 'revoke_started', detail: 'retry' },
+    minCreates: 1,
+  },
+  {
+    name: '5. after the deletion SUCCEEDED but before ENDED is recorded',
+    phase: 'revoke',
+    duration: '2s',
+    creationPolls: 1,
+    deletionPolls: 1,
+    trigger: {
+      kind: 'aws-response',
+      match: (op, out) => op === 'DescribeAccountAssignmentDeletionStatus' && statusOf(out, 'AccountAssignmentDeletionStatus') === 'SUCCEEDED',
+    },
+    afterCrash: (s, id) => {
+      expect(s.hasAssignment()).toBe(false);
+      expect(s.dmsAbout(id, 'ended')).toEqual([]);
+    },
+    takeover: { type: 'revoke_started', detail: 'retry' },
+    minCreates: 1,
+  },
+  {
+    name: '5b. after ENDED is recorded, before anyone is told (killed at the chat.update saying it ended)',
+    phase: 'revoke',
+    duration: '2s',
+    creationPolls: 1,
+    deletionPolls: 1,
+    trigger: { kind: 'slack-call', match: (call) => call.method === 'chat.update' && JSON.stringify(call.args).includes('Access removed') },
+    afterCrash: (s, id) => {
+      expect(s.hasAssignment()).toBe(false);
+      expect(s.dmsAbout(id, 'ended')).toEqual([]);
+    },
+    minCreates: 1,
+  },
+];
+
+describe('a Timebox process killed with SIGKILL converges after a restart', () => {
+  let s: CrashScenario | undefined;
+
+  afterEach(async () => {
+    const current = s;
+    s = undefined;
+    await current?.dispose();
+  });
+
+  afterAll(async () => {
+    // Belt and braces: nothing may outlive the run (each child also exits when its stdin closes).
+    await Promise.all([...scenarios].map((x) => x.dispose()));
+  });
+
+  test.each(APPROVAL_CASES)('$name', async (c) => {
+    s = await CrashScenario.start({ creationPolls: c.creationPolls, deletionPolls: c.deletionPolls, target: PROD_ADMIN });
+    await s.startChild();
+
+    const requestId = await s.file(`production Admin ${c.duration} crash test`);
+    const crashed = s.killWhen(c.name, c.trigger);
+    await s.approve(requestId);
+    if (c.phase === 'revoke') await s.waitForDm(requestId, 'active'); // the crash comes when this window ends
+    await crashed;
+    expect(s.crashes).toHaveLength(1);
+    c.afterCrash(s, requestId);
+
+    const crashedAt = s.crashes[0]!.at;
+    await s.restartAfterCrash();
+    if (c.phase === 'grant') {
+      await s.waitForDm(requestId, 'active');
+      expect(s.hasAssignment()).toBe(true); // ACTIVE is only ever said once the assignment exists
+    }
+    await s.waitForDm(requestId, 'ended');
+    expect(s.hasAssignment()).toBe(false);
+
+    // Calls may repeat after a crash (they are idempotent, and the start-up reconciler may get
+    // there first); what counts is that the assignment came and went once (expectConverged).
+    expect(s.aws.callsTo('CreateAccountAssignment').length).toBeGreaterThanOrEqual(c.minCreates);
+    expect(s.aws.callsTo('DeleteAccountAssignment').length).toBeGreaterThanOrEqual(1);
+    expect(s.channelMessagesFor(requestId)).toHaveLength(1); // the message was recorded before the crash: updated, never re-posted
+    // The approval was stored by the first process, before the crash, and is in the log once.
+    const { audit } = await expectConverged(s, requestId, { approvalType: 'approved' });
+    const approved = audit.filter((e) => e.type === 'approved');
+    expect(approved).toHaveLength(1);
+    expect(approved[0]!.actor).toBe(PEOPLE[APPROVER].id);
+    expect(approved[0]!.at).toBeLessThan(crashedAt);
+
+    const takeovers = audit.filter((e) => (e.type === 'grant_started' && e.detail === 'resumed') || (e.type === 'revoke_started' && e.detail === 'retry'));
+    if (c.takeover) {
+      expect(takeovers.length).toBeGreaterThanOrEqual(1);
+      for (const t of takeovers) expect({ type: t.type, detail: t.detail }).toEqual(c.takeover);
+      expect(takeovers[0]!.at).toBeGreaterThan(crashedAt);
+    } else {
+      expect(takeovers).toEqual([]);
+    }
+  }, CASE_TIMEOUT_MS);
+
+  test('6. an auto-approved request, killed right after the command is acknowledged', async () => {
+    s = await CrashScenario.start({ creationPolls: 1, deletionPolls: 1, target: STAGING_READONLY });
+    await s.startChild();
+    const scenario = s;
+
+    // Kill the moment the acknowledgement reaches Slack: the request is stored as APPROVED and
+    // the in-process job that grants it has just been queued (or has barely started).
+    const requestId = await s.file('staging ReadOnly 3s crash test');
+    s.killNow('auto-approved request acknowledged');
+    await s.restartAfterCrash();
+
+    await s.waitForDm(requestId, 'active');
+    expect(s.hasAssignment()).toBe(true);
+    await s.waitForDm(requestId, 'ended');
+    expect(s.hasAssignment()).toBe(false);
+    expect(s.aws.callsTo('CreateAccountAssignment').length).toBeGreaterThanOrEqual(1);
+    expect(s.aws.callsTo('DeleteAccountAssignment')).toHaveLength(1);
+    await expectConverged(scenario, requestId, { approvalType: 'auto_approved' });
+  }, CASE_TIMEOUT_MS);
+
+  // A FAILED creation after an earlier attempt already created the assignment: grantAccess
+  // asks AWS and removes what Timebox created, like a revoke would.
+  test('2c. after CreateAccountAssignment is sent and AWS carries it out, a retried creation that FAILS leaves no assignment behind', async () => {
+    s = await CrashScenario.start({ creationPolls: 0, deletionPolls: 1, target: PROD_ADMIN });
+    const scenario = s;
+    await s.startChild();
+    const requestId = await s.file('production Admin 3s crash test');
+    const crashed = s.killWhen('CreateAccountAssignment sent', { kind: 'aws-call', match: (call) => call.operation === 'CreateAccountAssignment' });
+    await s.approve(requestId);
+    await crashed;
+    expect(s.hasAssignment()).toBe(true); // AWS made it; the dead process never heard
+
+    s.aws.failNextCreation('Permission set provisioning failed in the account');
+    await s.restartAfterCrash();
+    // Either end is truthful if AWS agrees with it: FAILED with nothing left in AWS, or a
+    // window that is recorded and then revoked. Wait for one of them and a few sweeps more.
+    await s.slack.waitFor(() => scenario.dmsAbout(requestId, 'failed')[0] ?? scenario.dmsAbout(requestId, 'ended')[0], WAIT_MS, `a FAILED or ENDED DM for ${requestId}`);
+    await sleep(4 * (KNOBS.sweepIntervalMs ?? 500));
+
+    await s.stopForGood();
+    const { request, audit, lease } = await scenario.readFinalState(requestId);
+    expect(['FAILED', 'ENDED']).toContain(request.status);
+    expectUnbrokenChain(audit, request.status);
+    // What the user actually has in AWS must match what Timebox says: nothing, once it is over.
+    expect({ status: request.status, lease, assignments: scenario.aws.listAssignments() }).toEqual({ status: request.status, lease: undefined, assignments: [] });
+  }, CASE_TIMEOUT_MS);
+});

@@ -1,0 +1,87 @@
+/**
+ * The real local Timebox process, run as a child process so a test can SIGKILL it at any point
+ * and start it again on the same data directory (test/reliability/crash.test.ts).
+ *
+ * Run as: node --require tsx/cjs test/support/child-timebox.ts
+ *
+ * Settings come from the environment, as `npm start` reads them (SLACK_BOT_TOKEN,
+ * SLACK_SIGNING_SECRET, SLACK_API_URL, PORT, TIMEBOX_CONFIG, TIMEBOX_DATA_DIR, and the AWS SDK's
+ * AWS_ENDPOINT_URL_* and credentials), plus TIMEBOX_TEST_KNOBS: JSON with the short timings a
+ * test needs (claimMs, sweepIntervalMs, pollDelaysMs, …) and an optional pino `logLevel`.
+ *
+ * Protocol with the parent:
+ * - stdout gets exactly one line, `READY <base url>`, once the HTTP server is listening.
+ * - logs (when `logLevel` is set) go to stderr as JSON lines.
+ * - SIGTERM stops cleanly (drains in-flight work, closes the store) and exits 0.
+ * - when stdin closes (the parent went away, even by crashing) the process exits at once, so a
+ *   broken test run can never leave a Timebox running.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { z } from 'zod';
+import { readLocalEnv } from '../../src/config/env';
+import { parseConfig } from '../../src/config/load-config';
+import { startLocalRuntime } from '../../src/entrypoints/local-runtime';
+
+const knobsSchema = z
+  .object({
+    claimMs: z.number().int().positive(),
+    leaseWaitMs: z.number().int().positive(),
+    leasePollMs: z.number().int().positive(),
+    revokeRetryMs: z.number().int().positive(),
+    sweepIntervalMs: z.number().int().positive(),
+    pollDelaysMs: z.array(z.number().int().nonnegative()).min(1),
+    pollBudgetMs: z.number().int().positive(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  })
+  .partial();
+
+export type ChildKnobs = z.infer<typeof knobsSchema>;
+
+async function main(): Promise<void> {
+  // Exit with the parent: a test that dies must not leave a Timebox holding the data directory.
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+
+  const knobs = knobsSchema.parse(JSON.parse(process.env.TIMEBOX_TEST_KNOBS ?? '{}'));
+  const env = readLocalEnv();
+  const config = parseConfig(readFileSync(env.TIMEBOX_CONFIG, 'utf8'), env.TIMEBOX_CONFIG);
+  const logger = pino({ level: knobs.logLevel ?? 'silent', base: { pid: process.pid } }, pino.destination(2));
+
+  const runtime = await startLocalRuntime({
+    env,
+    config,
+    logger,
+    workflow: {
+      ...(knobs.claimMs !== undefined ? { claimMs: knobs.claimMs } : {}),
+      ...(knobs.leaseWaitMs !== undefined ? { leaseWaitMs: knobs.leaseWaitMs } : {}),
+      ...(knobs.leasePollMs !== undefined ? { leasePollMs: knobs.leasePollMs } : {}),
+      ...(knobs.revokeRetryMs !== undefined ? { revokeRetryMs: knobs.revokeRetryMs } : {}),
+    },
+    identityCenter: {
+      ...(knobs.pollDelaysMs !== undefined ? { pollDelaysMs: knobs.pollDelaysMs } : {}),
+      ...(knobs.pollBudgetMs !== undefined ? { pollBudgetMs: knobs.pollBudgetMs } : {}),
+    },
+    ...(knobs.sweepIntervalMs !== undefined ? { sweepIntervalMs: knobs.sweepIntervalMs } : {}),
+  });
+
+  process.once('SIGTERM', () => {
+    runtime.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`child-timebox: stop failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  });
+
+  process.stdout.write(`READY ${runtime.url}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`child-timebox: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
