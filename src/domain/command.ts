@@ -13,8 +13,9 @@ export type ParsedCommand =
 
 /** Cleans a free-text reason: control characters out, white space folded, length bounded. */
 export function normaliseReason(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e]/g, ' ').replace(/\s+/g, ' ').trim();
+  // Control and invisible format characters (zero-width, bidi overrides and isolates) could hide
+  // or reorder what an approver reads; line and paragraph separators become spaces.
+  const cleaned = text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, ' ').replace(/\s+/g, ' ').trim();
   if (cleaned === '') throw new TimeboxError('missing_reason', 'Please give a reason for the access.');
   if (cleaned.length > MAX_REASON_LENGTH) {
     throw new TimeboxError('reason_too_long', `The reason is ${cleaned.length} characters; keep it under ${MAX_REASON_LENGTH}.`);

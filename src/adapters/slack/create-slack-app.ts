@@ -1,10 +1,10 @@
 import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../app/ports';
 import { boltLogger } from './bolt-logger';
-import { isFromTheFuture } from './request-freshness';
+import { MAX_BODY_BYTES, refuseSlackRequest } from './request-guard';
 import { registerListeners } from './listeners/register';
 import type { SlackDoor } from './listeners/context';
 
@@ -63,15 +63,35 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
   const receiver = new HTTPReceiver({ signingSecret: options.signingSecret, customRoutes, processBeforeResponse: false, logger });
   const app = new App({ ...appOptions, receiver });
   registerListeners(app, door);
-  // Our own server in front of Bolt's listener, to refuse what Bolt lets through: timestamps
-  // from more than five minutes in the future.
+  // Our own server in front of Bolt's listener: it reads the body once (Bolt reuses it) and
+  // refuses what Bolt would let through or answer with a 500 (see request-guard.ts).
   const server = createServer((req, res) => {
-    if (isFromTheFuture(req.headers['x-slack-request-timestamp'], Date.now())) {
-      logger.warn('refused a Slack request stamped more than 5 minutes in the future');
-      res.writeHead(401).end();
+    if (req.method !== 'POST' || !req.url?.startsWith('/slack/events')) {
+      receiver.requestListener(req, res);
       return;
     }
-    receiver.requestListener(req, res);
+    void readBody(req).then(
+      (rawBody) => {
+        const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+        const refusal =
+          rawBody === undefined
+            ? ({ status: 413, reason: 'body too large' } as const)
+            : refuseSlackRequest(
+                { contentType: header('content-type'), timestamp: header('x-slack-request-timestamp'), signature: header('x-slack-signature') },
+                rawBody.toString('utf8'),
+                Date.now(),
+                options.signingSecret,
+              );
+        if (refusal) {
+          logger.warn(`refused a request to /slack/events: ${refusal.reason}`);
+          res.writeHead(refusal.status).end();
+          return;
+        }
+        (req as IncomingMessage & { rawBody?: Buffer }).rawBody = rawBody;
+        receiver.requestListener(req, res);
+      },
+      () => res.writeHead(400).end(),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -98,4 +118,23 @@ async function whoAmI(token: string, clientOptions: WebClientOptions): Promise<{
     const reason = (err as { data?: { error?: string } }).data?.error ?? (err instanceof Error ? err.message : String(err));
     throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${reason})`, { cause: err });
   }
+}
+
+/** The request body, or undefined past MAX_BODY_BYTES (the rest is not read). */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }

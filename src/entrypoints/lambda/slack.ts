@@ -3,7 +3,7 @@
 import App from '@slack/bolt/dist/App';
 import AwsLambdaReceiver from '@slack/bolt/dist/receivers/AwsLambdaReceiver';
 import { boltLogger } from '../../adapters/slack/bolt-logger';
-import { isFromTheFuture } from '../../adapters/slack/request-freshness';
+import { refuseSlackRequest } from '../../adapters/slack/request-guard';
 import { registerListeners } from '../../adapters/slack/listeners/register';
 import { lambdaRuntime } from './lambda-runtime';
 
@@ -35,15 +35,21 @@ async function buildHandler(): Promise<Handler> {
 
 /** Slack requests arriving through the Lambda Function URL (API Gateway v2 event format). */
 export async function handler(event: AwsEvent, context: unknown): Promise<AwsResponse> {
-  // Bolt accepts timestamps from the future; a request stamped far ahead is refused here.
-  const headers = (event.headers ?? {}) as Record<string, string | undefined>;
-  if (isFromTheFuture(headers['x-slack-request-timestamp'] ?? headers['X-Slack-Request-Timestamp'], Date.now())) {
-    return { statusCode: 401, body: '' };
-  }
+  // Refuse what Bolt would accept (far-future timestamps) or answer with a 500 (malformed payloads).
+  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])) as Record<string, string | undefined>;
+  const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
   boltHandler ??= buildHandler().catch((err: unknown) => {
     boltHandler = undefined;
     throw err;
   });
+  const { secrets } = await lambdaRuntime();
+  const refusal = refuseSlackRequest(
+    { contentType: headers['content-type'], timestamp: headers['x-slack-request-timestamp'], signature: headers['x-slack-signature'] },
+    body,
+    Date.now(),
+    secrets.signingSecret,
+  );
+  if (refusal) return { statusCode: refusal.status, body: '' };
   const handle = await boltHandler;
   return handle(event, context);
 }

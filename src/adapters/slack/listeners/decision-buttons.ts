@@ -26,12 +26,17 @@ export function decisionButton(door: SlackDoor) {
     }
     const channel = body.container?.channel_id ?? body.channel?.id;
     const ts = body.container?.message_ts ?? body.message?.ts;
+    if (!channel || !ts) {
+      // Approve/Deny only ever sit on the approvals message; the decision is checked against it.
+      await tell(`${WARNING} That button is not on a Timebox approval message.`);
+      return;
+    }
     try {
       await decideRequest(door.deps, {
         requestId: requestId.data,
         decision: action.action_id === APPROVE_ACTION ? 'approve' : 'deny',
         clickerSlackUserId: body.user.id,
-        ...(channel && ts ? { message: { channel, ts } } : {}),
+        message: { channel, ts },
       });
     } catch (err) {
       if (isTimeboxError(err)) {

@@ -32,7 +32,7 @@ function field(values: ViewValues, block: string): string {
 /** The /aws-access form was submitted: file the request, or show the errors in the form. */
 export function requestModalSubmission(door: SlackDoor) {
   return async ({ ack, body, view, client, logger }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
-    const values = view.state.values;
+    const values: ViewValues = view.state?.values ?? {};
     let durationMs: number;
     try {
       durationMs = parseDuration(field(values, MODAL_BLOCKS.duration));
