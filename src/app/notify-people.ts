@@ -1,42 +1,63 @@
-import { isRequesterNews, needsNotification, notificationKey, type AccessRequest } from '../domain/access-request';
+import { channelNeedsUpdate, needsNotification, notificationKey, requesterNeedsTelling, type AccessRequest } from '../domain/access-request';
 import { commit } from './commit';
 import type { WorkflowDeps } from './deps';
-import { StoreConflictError, type MessageRef } from './ports';
+import { MessageGoneError, StoreConflictError, type MessageRef } from './ports';
 
 /**
- * Brings the approvals-channel message and the requester's DMs up to date with the request.
- * At least once: a crash after Slack got the message and before it was recorded sends it again.
- * A Slack failure is logged and left due, so the sweep tries again; it never blocks the work.
+ * Brings the approvals-channel message and the requester's DM up to date with the request, each
+ * on its own: a failure of one never holds the other back. At least once: a crash after Slack
+ * got a message and before it was recorded sends it again. A Slack failure is logged and left
+ * due, so the sweep tries again; notifying never blocks granting or revoking.
  */
 export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): Promise<AccessRequest> {
   if (!needsNotification(request)) return request;
-  const previousStatus = request.notified?.split(':')[0];
-  let ref: MessageRef | undefined = request.approvalMessage;
-  try {
-    if (ref) {
-      await deps.notifier.updateApproverMessage(ref, request);
-    } else {
-      ref = await deps.notifier.postToApprovers(request);
-    }
-    if (previousStatus !== request.status && isRequesterNews(request.status)) {
-      await deps.notifier.tellRequester(request);
-    }
-  } catch (err) {
-    deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not notify Slack; will retry');
-    // Keep a message we did post, so the retry updates it instead of posting a second one.
-    return ref && !request.approvalMessage ? recordMessage(deps, request, ref) : request;
-  }
-  if (!request.approvalMessage) {
-    // A new message: its ts must be recorded even if someone (an approver's click) wrote the
-    // request meanwhile, or the next pass would post a second message.
+  const patch: Partial<AccessRequest> = {};
+  if (channelNeedsUpdate(request)) {
     try {
-      return await commit(deps, request, { ...request, approvalMessage: ref, notified: notificationKey(request) }, []);
+      patch.approvalMessage = await showInChannel(deps, request);
+      patch.notified = notificationKey(request);
     } catch (err) {
-      if (!(err instanceof StoreConflictError)) throw err;
-      return recordMessage(deps, request, ref);
+      if (err instanceof MessageGoneError) {
+        // Deleted or archived: nothing left to update. A pending request gets a fresh message
+        // (approvers need its buttons); for any other state, giving up on the channel is right.
+        deps.logger.warn({ requestId: request.id, err: err.message }, 'approval message is gone');
+        if (request.status === 'PENDING') {
+          patch.approvalMessage = await deps.notifier.postToApprovers(request).catch(() => undefined);
+          if (patch.approvalMessage) patch.notified = notificationKey(request);
+        } else {
+          patch.notified = notificationKey(request);
+        }
+      } else {
+        deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not update the approvals channel; will retry');
+      }
     }
   }
-  return commit(deps, request, { ...request, notified: notificationKey(request) }, []);
+  if (requesterNeedsTelling(request)) {
+    try {
+      await deps.notifier.tellRequester(request);
+      patch.toldRequester = request.status;
+    } catch (err) {
+      deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not DM the requester; will retry');
+    }
+  }
+  if (Object.keys(patch).length === 0) return request;
+  try {
+    return await commit(deps, request, { ...request, ...patch }, []);
+  } catch (err) {
+    if (!(err instanceof StoreConflictError)) throw err;
+    // Someone (an approver's click) wrote the request meanwhile. A newly posted message must
+    // still be recorded, or the next pass would post a second one; the rest is simply redone.
+    const posted = patch.approvalMessage && !request.approvalMessage ? patch.approvalMessage : undefined;
+    return posted ? recordMessage(deps, request, posted) : request;
+  }
+}
+
+async function showInChannel(deps: WorkflowDeps, request: AccessRequest): Promise<MessageRef> {
+  if (request.approvalMessage) {
+    await deps.notifier.updateApproverMessage(request.approvalMessage, request);
+    return request.approvalMessage;
+  }
+  return deps.notifier.postToApprovers(request);
 }
 
 /** Saves the posted message's ts on the latest version of the request (what it shows is brought up to date next pass). */

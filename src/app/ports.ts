@@ -34,6 +34,15 @@ export interface RequestStore {
   listLeases(): Promise<AssignmentLease[]>;
 }
 
+/** AWS still says IN_PROGRESS after the adapter's poll budget: not an error, just not done yet. */
+export class AssignmentStillInProgressError extends Error {
+  readonly code = 'still_in_progress';
+  constructor(readonly operationId: string) {
+    super(`assignment operation ${operationId} still IN_PROGRESS after the poll budget`);
+    this.name = 'AssignmentStillInProgressError';
+  }
+}
+
 export type AssignmentOutcome = { ok: true } | { ok: false; reason: string };
 
 /**
@@ -75,6 +84,18 @@ export interface UserDirectory {
 export interface MessageRef {
   channel: string;
   ts: string;
+}
+
+/**
+ * The approvals message (or its channel) is gone for good: deleted, archived, or the bot removed.
+ * Retrying cannot help; the notifier's caller decides what to do instead.
+ */
+export class MessageGoneError extends Error {
+  readonly code = 'message_gone';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MessageGoneError';
+  }
 }
 
 /** Tells people what happened. Rendering (Block Kit) lives in the adapter. */

@@ -73,16 +73,20 @@ export interface AccessRequest {
   claimUntil?: number;
   /** How many times the revoke has been tried without success. */
   revokeAttempts?: number;
+  /** How many grant attempts ended in an error (AWS refusing or unreachable); FAILED after a few. */
+  grantAttempts?: number;
   lastError?: string;
   approvalMessage?: { channel: string; ts: string };
   /** What people were last told about (see notificationKey); when it differs, telling them is due. */
   notified?: string;
+  /** The last outcome the requester was told about by DM (tracked apart, so a failing channel never holds a DM back). */
+  toldRequester?: RequestStatus;
   updatedAt: number;
   /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
   lastEvents?: AuditEvent[];
 }
 
-/** Statuses people are told about (channel message and, for outcomes, a DM). */
+/** Statuses the approvals-channel message shows. */
 const NOTIFIED_STATUSES: readonly RequestStatus[] = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'ACTIVE', 'FAILED', 'ENDED'];
 
 /** Changes when the approvals message should change: the status, or one more approval. */
@@ -90,13 +94,22 @@ export function notificationKey(request: AccessRequest): string {
   return `${request.status}:${request.approvals.length}`;
 }
 
-export function needsNotification(request: AccessRequest): boolean {
-  return NOTIFIED_STATUSES.includes(request.status) && request.notified !== notificationKey(request);
-}
-
 /** Outcomes the requester hears about in a direct message. */
 export function isRequesterNews(status: RequestStatus): boolean {
   return ['ACTIVE', 'DENIED', 'EXPIRED', 'FAILED', 'ENDED'].includes(status);
+}
+
+export function channelNeedsUpdate(request: AccessRequest): boolean {
+  return NOTIFIED_STATUSES.includes(request.status) && request.notified !== notificationKey(request);
+}
+
+export function requesterNeedsTelling(request: AccessRequest): boolean {
+  return isRequesterNews(request.status) && request.toldRequester !== request.status;
+}
+
+/** Telling people is due: the channel message is behind, or the requester has not had their DM. */
+export function needsNotification(request: AccessRequest): boolean {
+  return channelNeedsUpdate(request) || requesterNeedsTelling(request);
 }
 
 export function isTerminal(status: RequestStatus): boolean {

@@ -30,6 +30,7 @@ export type AuditEventType =
   | 'assignment_kept'
   | 'revoke_failed'
   | 'decision_refused'
-  | 'reconciled';
+  | 'reconciled'
+  | 'grant_stalled';
 
 export const SYSTEM_ACTOR = 'timebox';

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { WebClient } from '@slack/web-api';
-import { advanceRequest } from '../app/advance-request';
+import { advanceWork, notifyRequest } from '../app/advance-request';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
 import type { Clock, Logger } from '../app/ports';
 import { newRequestId, requestIdFor } from '../app/request-id';
@@ -66,13 +66,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const ssoAdmin = new SSOAdminClient({ maxAttempts: 5 });
   const identityStore = new IdentitystoreClient({ maxAttempts: 5 });
-  const slackClient = new WebClient(env.SLACK_BOT_TOKEN, {
-    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-    // Slack's default is ten retries over half an hour; the worker would hang that long.
-    // A notification that still fails is retried by the sweep.
-    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
-    timeout: 10_000,
-  });
+  const slackApi = env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {};
+  // Notifications: Slack's default is ten retries over half an hour; a notification that still
+  // fails is retried by the sweep instead.
+  const slackClient = new WebClient(env.SLACK_BOT_TOKEN, { ...slackApi, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 }, timeout: 5_000 });
+  // Profile look-ups happen while Slack waits for its 3-second answer: fail fast instead.
+  const slackLookups = new WebClient(env.SLACK_BOT_TOKEN, { ...slackApi, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 2_000 });
 
   const queue = new InProcessJobQueue(logger);
   const scheduler = new InProcessScheduler(queue, clock);
@@ -82,7 +81,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     identityCenter: new IdentityCenterAdapter(ssoAdmin, identityStore, { ...config.identityCenter, ...options.identityCenter }),
     queue,
     scheduler,
-    directory: new SlackDirectory(slackClient),
+    directory: new SlackDirectory(slackLookups),
     notifier: new SlackNotifier(slackClient, config.slack.approvalChannel),
     clock,
     logger,
@@ -91,7 +90,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     requestIdFor,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
-  queue.bind((job) => advanceRequest(deps, job.requestId));
+  queue.bind({ work: (job) => advanceWork(deps, job.requestId), notify: (job) => notifyRequest(deps, job.requestId) });
 
   let ready = false;
   const sweep = async () => {

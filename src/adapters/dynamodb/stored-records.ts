@@ -14,7 +14,7 @@ export const auditEventSchema = z.object({
   seq: z.string(),
   type: z.enum([
     'requested', 'approval_recorded', 'approved', 'auto_approved', 'denied', 'expired', 'grant_started', 'granted',
-    'grant_failed', 'revoke_started', 'revoked', 'assignment_kept', 'revoke_failed', 'decision_refused', 'reconciled',
+    'grant_failed', 'revoke_started', 'revoked', 'assignment_kept', 'revoke_failed', 'decision_refused', 'reconciled', 'grant_stalled',
   ]),
   actor: z.string(),
   from: status.optional(),
@@ -49,9 +49,11 @@ export const accessRequestSchema = z.object({
   failure: z.string().optional(),
   claimUntil: z.number().optional(),
   revokeAttempts: z.number().optional(),
+  grantAttempts: z.number().optional(),
   lastError: z.string().optional(),
   approvalMessage: z.object({ channel: z.string(), ts: z.string() }).optional(),
   notified: z.string().optional(),
+  toldRequester: status.optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
 }) satisfies z.ZodType<AccessRequest>;

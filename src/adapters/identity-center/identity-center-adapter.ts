@@ -9,7 +9,7 @@ import {
   type AccountAssignmentOperationStatus,
 } from '@aws-sdk/client-sso-admin';
 import type { AssignmentTarget } from '../../domain/assignment-lease';
-import type { AssignmentOutcome, IdentityCenter } from '../../app/ports';
+import { AssignmentStillInProgressError, type AssignmentOutcome, type IdentityCenter } from '../../app/ports';
 import { RateLimiter } from './rate-limiter';
 import { Semaphore } from './semaphore';
 
@@ -26,14 +26,6 @@ export interface IdentityCenterOptions {
   /** Attempts for ConflictException ("another operation is in progress") on create/delete. */
   conflictAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** Neither SUCCEEDED nor FAILED within the poll budget: the caller must look again later. */
-export class AssignmentStillInProgressError extends Error {
-  constructor(readonly requestId: string) {
-    super(`assignment operation ${requestId} still IN_PROGRESS after the poll budget`);
-    this.name = 'AssignmentStillInProgressError';
-  }
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

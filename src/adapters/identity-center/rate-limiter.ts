@@ -16,9 +16,15 @@ export class RateLimiter {
   }
 
   async take(): Promise<void> {
-    const now = this.now();
-    const at = Math.max(now, this.nextFreeAt);
-    this.nextFreeAt = at + this.spacingMs;
-    if (at > now) await this.sleep(at - now);
+    // Slots are taken when a call actually goes out, not booked in advance: after a stalled
+    // event loop, callers that all wake at once still leave one at a time.
+    for (;;) {
+      const now = this.now();
+      if (now >= this.nextFreeAt) {
+        this.nextFreeAt = now + this.spacingMs;
+        return;
+      }
+      await this.sleep(this.nextFreeAt - now);
+    }
   }
 }

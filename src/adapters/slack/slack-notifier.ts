@@ -1,7 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { AccessRequest } from '../../domain/access-request';
-import type { MessageRef, Notifier } from '../../app/ports';
+import { MessageGoneError, type MessageRef, type Notifier } from '../../app/ports';
 import { requesterMessage, requestMessage } from './views/request-message';
+
+/** Slack errors that mean the message or its channel is gone for good: retrying cannot help. */
+const GONE = new Set(['message_not_found', 'channel_not_found', 'is_archived', 'not_in_channel', 'cant_update_message']);
 
 /** Posts and updates the approvals-channel message and DMs the requester. */
 export class SlackNotifier implements Notifier {
@@ -17,7 +20,13 @@ export class SlackNotifier implements Notifier {
   }
 
   async updateApproverMessage(ref: MessageRef, request: AccessRequest): Promise<void> {
-    await this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...requestMessage(request) });
+    try {
+      await this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...requestMessage(request) });
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (code && GONE.has(code)) throw new MessageGoneError(`chat.update: ${code}`, { cause: err });
+      throw err;
+    }
   }
 
   async tellRequester(request: AccessRequest): Promise<void> {

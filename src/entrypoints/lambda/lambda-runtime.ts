@@ -53,10 +53,10 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
   }
   for (const warning of lintPolicy(config.policy)) logger.warn({ config: env.TIMEBOX_CONFIG }, warning);
   const secrets = await readSlackSecrets(new SecretsManagerClient({}), env.TIMEBOX_SECRET_ARN);
-  const slack = new WebClient(secrets.botToken, {
-    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-    retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2000 },
-  });
+  const slackApi = env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {};
+  const slack = new WebClient(secrets.botToken, { ...slackApi, retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2000 }, timeout: 5_000 });
+  // Profile look-ups happen while Slack waits for its 3-second answer: fail fast instead.
+  const slackLookups = new WebClient(secrets.botToken, { ...slackApi, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 2_000 });
   const deps: WorkflowDeps = {
     policy: config.policy,
     store: new DynamoDbStore(new DynamoDBClient({}), env.TIMEBOX_TABLE),
@@ -72,7 +72,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
       roleArn: env.TIMEBOX_SCHEDULER_ROLE_ARN,
       ...(env.TIMEBOX_DLQ_ARN ? { deadLetterArn: env.TIMEBOX_DLQ_ARN } : {}),
     }),
-    directory: new SlackDirectory(slack),
+    directory: new SlackDirectory(slackLookups),
     notifier: new SlackNotifier(slack, config.slack.approvalChannel),
     clock: { now: () => Date.now() },
     logger,
