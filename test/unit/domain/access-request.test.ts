@@ -60,9 +60,10 @@ function pending(overrides: Partial<AccessRequest> = {}): AccessRequest {
   };
 }
 
+/** A request in `status` whose channel message and requester DM are both up to date. */
 function withStatus(status: RequestStatus, overrides: Partial<AccessRequest> = {}): AccessRequest {
   const base = pending({ status, ...overrides });
-  return { ...base, notified: overrides.notified ?? notificationKey(base) };
+  return { ...base, notified: overrides.notified ?? notificationKey(base), toldRequester: overrides.toldRequester ?? status };
 }
 
 function timeboxErrorFrom(fn: () => unknown): TimeboxError {
@@ -258,6 +259,10 @@ describe('dueAt', () => {
 
   test.each(TERMINAL_STATUSES)('terminal %s with nothing to notify → undefined (never again)', (status) => {
     expect(dueAt(withStatus(status))).toBeUndefined();
+  });
+
+  test.each(TERMINAL_STATUSES)('terminal %s whose requester has not had the DM yet → due at its last update', (status) => {
+    expect(dueAt(withStatus(status, { updatedAt: T0 + 9, toldRequester: 'ACTIVE' }))).toBe(T0 + 9);
   });
 
   test.each(TERMINAL_STATUSES)('terminal %s not yet announced → due at its last update', (status) => {
