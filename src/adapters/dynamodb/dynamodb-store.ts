@@ -45,10 +45,11 @@ export class DynamoDbStore implements RequestStore {
   }
 
   async listDue(before: number, limit = 1000): Promise<AccessRequest[]> {
-    return this.queryDue({
-      KeyConditionExpression: 'dueKey = :k AND dueAt <= :t',
-      ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':t': before },
-    }, limit);
+    const items = await this.queryAll(
+      { IndexName: DUE_INDEX.name, KeyConditionExpression: 'dueKey = :k AND dueAt <= :t', ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':t': before } },
+      limit,
+    );
+    return items.map((item) => accessRequestSchema.parse(item.request));
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
@@ -67,22 +68,12 @@ export class DynamoDbStore implements RequestStore {
   }
 
   async listAudit(requestId: string): Promise<AuditEvent[]> {
-    const events: AuditEvent[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
-          ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ':a': 'AUDIT#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) events.push(auditEventSchema.parse(item.event));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return events.sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq));
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
+      ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ':a': 'AUDIT#' },
+      ConsistentRead: true,
+    });
+    return items.map((item) => auditEventSchema.parse(item.event)).sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq));
   }
 
   async getLease(key: string): Promise<AssignmentLease | undefined> {
@@ -118,22 +109,8 @@ export class DynamoDbStore implements RequestStore {
   }
 
   async listLeases(): Promise<AssignmentLease[]> {
-    const leases: AssignmentLease[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: DUE_INDEX.name,
-          KeyConditionExpression: 'dueKey = :k',
-          ExpressionAttributeValues: { ':k': DUE_INDEX.leases },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) leases.push(leaseSchema.parse(item.lease));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return leases;
+    const items = await this.queryAll({ IndexName: DUE_INDEX.name, KeyConditionExpression: 'dueKey = :k', ExpressionAttributeValues: { ':k': DUE_INDEX.leases } });
+    return items.map((item) => leaseSchema.parse(item.lease));
   }
 
   private requestItem(request: AccessRequest): Record<string, unknown> {
@@ -149,15 +126,16 @@ export class DynamoDbStore implements RequestStore {
     };
   }
 
-  private async queryDue(input: Omit<QueryCommandInput, 'TableName' | 'IndexName'>, limit: number): Promise<AccessRequest[]> {
-    const found: AccessRequest[] = [];
+  /** Every item a query matches, page after page (up to `limit`). */
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, limit = Infinity): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({ ...input, TableName: this.tableName, IndexName: DUE_INDEX.name, ExclusiveStartKey: start }));
-      for (const item of out.Items ?? []) found.push(accessRequestSchema.parse(item.request));
+      const out = await this.doc.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
-    } while (start && found.length < limit);
-    return found.slice(0, limit);
+    } while (start && items.length < limit);
+    return items.slice(0, limit);
   }
 
   private async conditional<T>(what: string, write: () => Promise<T>): Promise<T> {
