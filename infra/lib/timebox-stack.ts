@@ -76,6 +76,9 @@ export class TimeboxStack extends Stack {
       );
     }
     const identityStoreAccount = optionalText(props.identityStoreAccount ?? this.node.tryGetContext('identityStoreAccount'), 'identityStoreAccount', /^\d{12}$/) ?? this.account;
+    // `-c workerConcurrency=none` for accounts whose Lambda concurrency limit is too low to reserve 10.
+    const workerConcurrencyText = optionalText(this.node.tryGetContext('workerConcurrency'), 'workerConcurrency', /^(none|[1-9]|1[0-5])$/) ?? '10';
+    const workerConcurrency = workerConcurrencyText === 'none' ? undefined : Number(workerConcurrencyText);
     const alarmTopicArn = optionalText(props.alarmTopicArn ?? this.node.tryGetContext('alarmTopicArn'), 'alarmTopicArn', /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/);
 
     // ---- Data: one table (see src/adapters/dynamodb/table-layout.ts and docs/DEPLOY.md).
@@ -216,8 +219,8 @@ export class TimeboxStack extends Stack {
       timeout: Duration.minutes(5),
       // Each running worker holds at most one CreateAccountAssignment at a time; AWS allows 15
       // outstanding per instance, so at most 10 workers run at once, leaving room for people
-      // and other tools. (Needs 10 of the account's unreserved concurrency.)
-      reservedConcurrentExecutions: 10,
+      // and other tools. (Needs 10 of the account's unreserved concurrency; see DEPLOY.md.)
+      ...(workerConcurrency === undefined ? {} : { reservedConcurrentExecutions: workerConcurrency }),
       retryAttempts: 2,
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });

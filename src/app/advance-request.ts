@@ -2,7 +2,7 @@ import { transition, type AccessRequest } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { commit } from './commit';
 import type { WorkflowDeps } from './deps';
-import { RetryLaterError, grantAccess, targetOf } from './grant-access';
+import { RetryLaterError, dropFromLease, grantAccess, targetOf } from './grant-access';
 import { notifyPeople } from './notify-people';
 import { AssignmentStillInProgressError, StoreConflictError } from './ports';
 import { releaseAssignment } from './release-assignment';
@@ -117,6 +117,7 @@ async function grantSafely(deps: WorkflowDeps, granting: AccessRequest): Promise
     if (fresh.principalId) {
       const target = targetOf({ ...fresh, principalId: fresh.principalId });
       if (await deps.identityCenter.hasAssignment(target).catch(() => true)) await releaseAssignment(deps, target, fresh.id);
+      else await dropFromLease(deps, target, fresh.id);
     }
     return commit(deps, fresh, transition(fresh, 'FAILED', { grantAttempts: attempts, failure: `AWS kept refusing: ${reason}`, claimUntil: undefined }), [
       { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: `gave up after ${attempts} attempts: ${reason}` },

@@ -626,3 +626,17 @@ describe('Bad input: malformed payloads', () => {
     await jsonCommandFilesNothing(JSON.stringify(Object.fromEntries(new URLSearchParams(commandForm('carol', 'production Admin 30m fields sent as json')))));
   });
 });
+
+describe('Bad input: oversized bodies', () => {
+  test('a 1.2 MB body is refused with 413 before it is parsed, and the app keeps serving', async () => {
+    const harness = await TimeboxHarness.start();
+    try {
+      const response = await harness.sender.raw(`text=${'x'.repeat(1_200_000)}`);
+      expect(response.status).toBe(413);
+      expect((await harness.runtime.deps.store.listDue(Number.MAX_SAFE_INTEGER)).length).toBe(0);
+      expect((await harness.command('carol', 'help')).response.status).toBe(200);
+    } finally {
+      await harness.stop();
+    }
+  });
+});

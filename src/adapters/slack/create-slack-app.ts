@@ -84,7 +84,7 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
               );
         if (refusal) {
           logger.warn(`refused a request to /slack/events: ${refusal.reason}`);
-          res.writeHead(refusal.status).end();
+          res.writeHead(refusal.status, { Connection: 'close' }).end();
           return;
         }
         (req as IncomingMessage & { rawBody?: Buffer }).rawBody = rawBody;
@@ -128,8 +128,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // Stop keeping it, let the rest drain, and answer 413 (destroying the socket would lose the answer).
+        chunks.length = 0;
         resolve(undefined);
-        req.destroy();
         return;
       }
       chunks.push(chunk);
