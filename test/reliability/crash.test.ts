@@ -20,9 +20,11 @@ import {
   PEOPLE,
   PERMISSION_SETS,
   SIGNING_SECRET,
+  TimeboxHarness,
   testConfigYaml,
   type PersonName,
 } from '../support/timebox-harness';
+import { eventually } from '../support/eventually';
 
 /**
  * Crash safety, for real: the local Timebox runs as a separate process (test/support/child-timebox.ts)
@@ -486,23 +488,6 @@ interface ApprovalCase {
 
 const APPROVAL_CASES: ApprovalCase[] = [
   {
-    // decideRequest looks the clicker up (users.info) BEFORE the conditional write of APPROVED;
-    // after it, the handler only cancels an in-process timer and dispatches the in-process job,
-    // and the first thing the worker does is bring the channel message up to date. So the first
-    // call to leave the process after APPROVED is stored is that chat.update (before GetUserId).
-    name: '1. after the approval is stored (killed at the first chat.update, the worker updating the approved message)',
-    phase: 'grant',
-    duration: '3s',
-    creationPolls: 1,
-    deletionPolls: 1,
-    trigger: { kind: 'slack-call', match: (call) => call.method === 'chat.update' },
-    afterCrash: (s) => {
-      expect(s.aws.callsTo('GetUserId')).toEqual([]); // the grant had not begun
-      expect(s.slack.callsTo('chat.update')).toHaveLength(1);
-    },
-    minCreates: 1,
-  },
-  {
     // The worker has committed APPROVED → GRANTING (with its claim); its next step is finding the
     // requester's Identity Center user, so GetUserId is the first call after the claim.
     name: '1b. after the grant is claimed (killed at GetUserId)',
@@ -684,6 +669,31 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
       expect(takeovers[0]!.at).toBeGreaterThan(crashedAt);
     } else {
       expect(takeovers).toEqual([]);
+    }
+  }, CASE_TIMEOUT_MS);
+
+  // In one process the decision is stored and the work dispatched in-process, with no call to the
+  // outside in between to kill at; stopping the work queue before the click leaves exactly the
+  // state a crash there would: APPROVED stored, no work started, every timer gone.
+  test('1. after the approval is stored, before any work starts (work queue stopped, then a restart)', async () => {
+    const h = await TimeboxHarness.start();
+    try {
+      const id = await h.file('carol', 'production Admin 3s decided then crashed');
+      await h.approvalMessage(id);
+      await h.runtime.queue.close();
+      await h.click('alice', 'approve', id);
+      await eventually(async () => (await h.request(id)).status === 'APPROVED', 5000, 'the approval to be stored');
+      expect(h.aws.callsTo('GetUserId')).toEqual([]);
+      await h.restart();
+      const active = await h.waitForStatus(id, 'ACTIVE', 10_000);
+      expect(h.hasAssignment('carol', 'production', 'Admin')).toBe(true);
+      const ended = await h.waitForStatus(id, 'ENDED', 15_000);
+      expect(ended.endedAt!).toBeGreaterThanOrEqual(active.endsAt!);
+      expect(h.aws.listAssignments()).toEqual([]);
+      const types = (await h.audit(id)).map((e) => e.type);
+      expect(types).toEqual(['requested', 'approved', 'grant_started', 'granted', 'revoke_started', 'revoked']);
+    } finally {
+      await h.stop();
     }
   }, CASE_TIMEOUT_MS);
 
