@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sso-admin';
 import type { AssignmentTarget } from '../../domain/assignment-lease';
 import { AssignmentStillInProgressError, type AssignmentOutcome, type IdentityCenter } from '../../app/ports';
-import { RateLimiter } from './rate-limiter';
+import { RateLimiter, type CallPriority } from './rate-limiter';
 import { Semaphore } from './semaphore';
 
 export interface IdentityCenterOptions {
@@ -94,16 +94,16 @@ export class IdentityCenterAdapter implements IdentityCenter {
 
   async deleteAssignment(target: AssignmentTarget): Promise<AssignmentOutcome> {
     const InstanceArn = this.options.instanceArn;
-    const started = await this.retryConflicts(() => this.sso((c) => c.send(new DeleteAccountAssignmentCommand(this.assignmentInput(target)))));
+    const started = await this.retryConflicts(() => this.sso((c) => c.send(new DeleteAccountAssignmentCommand(this.assignmentInput(target))), 'revoke'));
     return this.waitFor(started.AccountAssignmentDeletionStatus, async (RequestId) => {
-      const out = await this.sso((c) => c.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: RequestId })));
+      const out = await this.sso((c) => c.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: RequestId })), 'revoke');
       return out.AccountAssignmentDeletionStatus;
     });
   }
 
   /** Every SSO Admin call goes through here, so the rate limit covers polls and listings too. */
-  private async sso<T>(call: (client: SSOAdminClient) => Promise<T>): Promise<T> {
-    await this.ssoAdminRate.take();
+  private async sso<T>(call: (client: SSOAdminClient) => Promise<T>, priority: CallPriority = 'normal'): Promise<T> {
+    await this.ssoAdminRate.take(priority);
     return call(this.ssoAdmin);
   }
 
