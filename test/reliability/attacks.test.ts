@@ -155,13 +155,18 @@ describe('Attacks: request authenticity', () => {
     const id = requestIdIn(first.body);
     expect(id).toBeDefined();
     expect(replay.body).toBe(first.body);
-    await h.approvalMessage(id!);
-    await sleep(300);
-    expect(await openRequests()).toBe(before + 1);
-    expect(channelMessagesAbout(id!)).toHaveLength(1);
-    expect(h.slack.callsTo('chat.postMessage').slice(posts).filter((c) => JSON.stringify(c.args).includes(id!))).toHaveLength(1);
-    expect(ofType(await h.audit(id!), 'requested')).toHaveLength(1);
+    await expectFiledOnce(id!, before, posts);
   });
+
+  /** The replays made one request, one approval message and one `requested` event. */
+  async function expectFiledOnce(id: string, openBefore: number, postsBefore: number): Promise<void> {
+    await h.approvalMessage(id);
+    await sleep(300);
+    expect(await openRequests()).toBe(openBefore + 1);
+    expect(channelMessagesAbout(id)).toHaveLength(1);
+    expect(h.slack.callsTo('chat.postMessage').slice(postsBefore).filter((c) => JSON.stringify(c.args).includes(id))).toHaveLength(1);
+    expect(ofType(await h.audit(id), 'requested')).toHaveLength(1);
+  }
 
   test('the same signed /aws-access command delivered 20 times at once files one request: every reply names the same id, and one approval message is posted', async () => {
     const sender = recordingSender();
@@ -175,12 +180,7 @@ describe('Attacks: request authenticity', () => {
     expect(ids.size).toBe(1);
     const [id] = [...ids];
     expect(id).toBeDefined();
-    await h.approvalMessage(id!);
-    await sleep(300);
-    expect(await openRequests()).toBe(before + 1);
-    expect(channelMessagesAbout(id!)).toHaveLength(1);
-    expect(h.slack.callsTo('chat.postMessage').slice(posts).filter((c) => JSON.stringify(c.args).includes(id!))).toHaveLength(1);
-    expect(ofType(await h.audit(id!), 'requested')).toHaveLength(1);
+    await expectFiledOnce(id!, before, posts);
   });
 
   /** alice's Approve click on `id`, recorded for replay; sent once first when `sendFirst`. */
