@@ -2,7 +2,7 @@ import { transition, type AccessRequest } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { commit } from './commit';
 import type { WorkflowDeps } from './deps';
-import { RetryLaterError, dropFromLease, grantAccess, targetOf } from './grant-access';
+import { RetryLaterError, grantAccess, targetOf } from './grant-access';
 import { notifyPeople } from './notify-people';
 import { AssignmentStillInProgressError, StoreConflictError } from './ports';
 import { releaseAssignment } from './release-assignment';
@@ -10,7 +10,7 @@ import { retryLater, revokeAccess } from './revoke-access';
 
 const MAX_STEPS = 20;
 /** A grant that errors this many times (AWS refusing, not just slow) is failed and the requester told. */
-export const MAX_GRANT_ATTEMPTS = 5;
+const MAX_GRANT_ATTEMPTS = 5;
 
 /**
  * The worker: moves one request as far as its state and the clock allow (expire, grant,
@@ -116,8 +116,9 @@ async function grantSafely(deps: WorkflowDeps, granting: AccessRequest): Promise
     }
     if (fresh.principalId) {
       const target = targetOf({ ...fresh, principalId: fresh.principalId });
+      // If AWS shows it now, remove it; if not, stay on the lease: an earlier attempt may still
+      // be IN_PROGRESS, and the reconciler removes this stale holder (and anything it created).
       if (await deps.identityCenter.hasAssignment(target).catch(() => true)) await releaseAssignment(deps, target, fresh.id);
-      else await dropFromLease(deps, target, fresh.id);
     }
     return commit(deps, fresh, transition(fresh, 'FAILED', { grantAttempts: attempts, failure: `AWS kept refusing: ${reason}`, claimUntil: undefined }), [
       { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: `gave up after ${attempts} attempts: ${reason}` },

@@ -13,7 +13,9 @@ export interface WorkflowOptions {
 }
 
 export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
-  claimMs: 120_000,
+  // Longer than a lease wait (60 s) plus the Identity Center poll budget (120 s), so the sweep
+  // never hands out a grant whose worker may still be on it.
+  claimMs: 200_000,
   leaseWaitMs: 60_000,
   leasePollMs: 500,
   revokeRetryMs: 15_000,

@@ -19,8 +19,8 @@ import { startSlackApp } from '../adapters/slack/create-slack-app';
 import { SlackDirectory } from '../adapters/slack/slack-directory';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 
-export const SWEEP_INTERVAL_MS = 30_000;
-export const RECONCILE_INTERVAL_MS = 300_000;
+const SWEEP_INTERVAL_MS = 30_000;
+const RECONCILE_INTERVAL_MS = 300_000;
 
 export interface LocalRuntimeOptions {
   env: LocalEnv;

@@ -11,7 +11,7 @@ export interface EmbeddedDynamoDb {
   close(): Promise<void>;
 }
 
-export const EMBEDDED_TABLE_NAME = 'timebox';
+const EMBEDDED_TABLE_NAME = 'timebox';
 
 /**
  * Starts dynalite (a DynamoDB engine) on loopback with its data under `dataDir`, so the local

@@ -4,7 +4,7 @@ import { isValidSlackRequest } from '@slack/bolt/dist/receivers/verify-request';
 import * as z from '../../lib/zod';
 
 /** Slack allows five minutes of clock skew; Bolt enforces it only for timestamps in the past. */
-export const MAX_SKEW_SECONDS = 300;
+const MAX_SKEW_SECONDS = 300;
 /** Slack's own payloads stay far below this; anything larger is refused before it is parsed. */
 export const MAX_BODY_BYTES = 1_000_000;
 
