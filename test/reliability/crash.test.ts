@@ -1,4 +1,3 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { startEmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dyna
 import { AwsStandIn, type AwsCall } from '../support/aws-stand-in';
 import type { ChildKnobs } from '../support/child-timebox';
 import { SlackRequestSender } from '../support/slack-requests';
+import { TimeboxChild, childEnv } from '../support/timebox-child-process';
 import { SlackStandIn, type SlackApiCall, type SlackMessage } from '../support/slack-stand-in';
 import {
   ACCOUNTS,
@@ -35,9 +35,6 @@ import { eventually } from '../support/eventually';
  * and the requester was told (at least once) that access was active and that it ended.
  */
 
-const ROOT = join(__dirname, '../..');
-const CHILD_ENTRY = join(ROOT, 'test/support/child-timebox.ts');
-
 const KNOBS: ChildKnobs = {
   claimMs: 1500,
   sweepIntervalMs: 500,
@@ -55,83 +52,6 @@ const CASE_TIMEOUT_MS = 60_000;
 const WAIT_MS = 20_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-// ---------------------------------------------------------------------------------------------
-// The child process
-// ---------------------------------------------------------------------------------------------
-
-/** One run of the Timebox process. */
-class TimeboxChild {
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private stderr = '';
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-
-  private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (chunk: string) => {
-      this.stderr = (this.stderr + chunk).slice(-20_000);
-      if (process.env.TIMEBOX_TEST_LOG) process.stderr.write(chunk);
-    });
-    this.exited = new Promise((resolve) => {
-      proc.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        resolve(this.exitInfo);
-      });
-    });
-  }
-
-  static async start(env: Record<string, string>): Promise<{ child: TimeboxChild; url: string }> {
-    const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD_ENTRY], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const child = new TimeboxChild(proc);
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => {
-        child.kill();
-        reject(new Error(`the Timebox child printed no READY line within 30 s. stderr: ${child.logs()}`));
-      }, 30_000);
-      proc.stdout.setEncoding('utf8');
-      proc.stdout.on('data', (chunk: string) => {
-        out += chunk;
-        const ready = /^READY (\S+)$/m.exec(out);
-        if (ready?.[1]) {
-          clearTimeout(timer);
-          resolve(ready[1]);
-        }
-      });
-      void child.exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`the Timebox child exited before READY (code ${code}, signal ${signal}). stderr: ${child.logs()}`));
-      });
-    });
-    return { child, url };
-  }
-
-  get pid(): number | undefined {
-    return this.proc.pid;
-  }
-
-  get running(): boolean {
-    return this.exitInfo === undefined;
-  }
-
-  logs(): string {
-    return this.stderr.slice(-4000);
-  }
-
-  /** A crash: no clean-up, no draining, nothing flushed by the process itself. */
-  kill(): void {
-    if (this.running) this.proc.kill('SIGKILL');
-  }
-
-  /** The last stop: SIGTERM drains in-flight work and closes the store; SIGKILL if it hangs. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.kill(), 10_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // One crash scenario: stand-ins, a data directory, and the children that share it
@@ -217,21 +137,7 @@ class CrashScenario {
   /** Starts (again) the Timebox process on this scenario's data directory. */
   async startChild(): Promise<void> {
     if (this.child?.running) throw new Error('a Timebox child is still running on this data directory');
-    const { child, url } = await TimeboxChild.start({
-      PATH: process.env.PATH ?? '',
-      ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-      ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
-      ...this.aws.env(),
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: this.slack.apiUrl,
-      PORT: '0',
-      TIMEBOX_CONFIG: this.configPath,
-      TIMEBOX_DATA_DIR: this.dataDir,
-      LOG_LEVEL: 'silent',
-      TIMEBOX_TEST_KNOBS: JSON.stringify(KNOBS),
-    });
+    const { child, url } = await TimeboxChild.start(childEnv({ aws: this.aws, slack: this.slack, configPath: this.configPath, dataDir: this.dataDir, knobs: KNOBS }));
     this.child = child;
     this.children.push(child);
     this.sender = new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });

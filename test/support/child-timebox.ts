@@ -7,7 +7,8 @@
  * Settings come from the environment, as `npm start` reads them (SLACK_BOT_TOKEN,
  * SLACK_SIGNING_SECRET, SLACK_API_URL, PORT, TIMEBOX_CONFIG, TIMEBOX_DATA_DIR, and the AWS SDK's
  * AWS_ENDPOINT_URL_* and credentials), plus TIMEBOX_TEST_KNOBS: JSON with the short timings a
- * test needs (claimMs, sweepIntervalMs, pollDelaysMs, …) and an optional pino `logLevel`.
+ * test needs (claimMs, sweepIntervalMs, pollDelaysMs, …), an optional pino `logLevel`, and an
+ * optional `awsSendLog` file that gets the send time of every AWS call when the process stops.
  *
  * Protocol with the parent:
  * - stdout gets exactly one line, `READY <base url>`, once the HTTP server is listening.
@@ -18,12 +19,13 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { z } from 'zod';
 import { readLocalEnv } from '../../src/config/env';
 import { parseConfig } from '../../src/config/load-config';
 import { startLocalRuntime } from '../../src/entrypoints/local-runtime';
+import { recordAwsSends } from './aws-sends';
 
 const knobsSchema = z
   .object({
@@ -35,6 +37,8 @@ const knobsSchema = z
     pollDelaysMs: z.array(z.number().int().nonnegative()).min(1),
     pollBudgetMs: z.number().int().positive(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    /** A file to write, on SIGTERM, when each AWS call was sent (JSON, see aws-sends.ts). */
+    awsSendLog: z.string().min(1),
   })
   .partial();
 
@@ -51,6 +55,7 @@ async function main(): Promise<void> {
   const config = parseConfig(readFileSync(env.TIMEBOX_CONFIG, 'utf8'), env.TIMEBOX_CONFIG);
   const logger = pino({ level: knobs.logLevel ?? 'silent', base: { pid: process.pid } }, pino.destination(2));
 
+  const sends = knobs.awsSendLog ? recordAwsSends() : undefined;
   const runtime = await startLocalRuntime({
     env,
     config,
@@ -70,7 +75,10 @@ async function main(): Promise<void> {
 
   process.once('SIGTERM', () => {
     runtime.stop().then(
-      () => process.exit(0),
+      () => {
+        if (knobs.awsSendLog && sends) writeFileSync(knobs.awsSendLog, JSON.stringify(sends.calls));
+        process.exit(0);
+      },
       (err: unknown) => {
         process.stderr.write(`child-timebox: stop failed: ${err instanceof Error ? err.message : String(err)}\n`);
         process.exit(1);

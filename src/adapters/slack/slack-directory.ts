@@ -3,23 +3,39 @@ import type { SlackPerson, UserDirectory } from '../../app/ports';
 
 const CACHE_MS = 60_000;
 
-/** Slack profiles via users.info (the email needs the users:read.email scope), cached for a minute. */
+/**
+ * Slack profiles via users.info (the email needs the users:read.email scope), cached for a
+ * minute. Look-ups of the same user that overlap share one users.info call, so an approver
+ * clearing a queue of requests costs one call, not one per click. Failures are not cached.
+ */
 export class SlackDirectory implements UserDirectory {
   private readonly cache = new Map<string, { person: SlackPerson | undefined; until: number }>();
+  private readonly inFlight = new Map<string, Promise<SlackPerson | undefined>>();
 
   constructor(
     private readonly client: WebClient,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async lookup(slackUserId: string): Promise<SlackPerson | undefined> {
+  lookup(slackUserId: string): Promise<SlackPerson | undefined> {
     const hit = this.cache.get(slackUserId);
-    if (hit && hit.until > this.now()) return hit.person;
-    let person: SlackPerson | undefined;
+    if (hit && hit.until > this.now()) return Promise.resolve(hit.person);
+    const pending = this.inFlight.get(slackUserId);
+    if (pending) return pending;
+    const started = this.fetch(slackUserId)
+      .then((person) => {
+        this.cache.set(slackUserId, { person, until: this.now() + CACHE_MS });
+        return person;
+      })
+      .finally(() => this.inFlight.delete(slackUserId));
+    this.inFlight.set(slackUserId, started);
+    return started;
+  }
+
+  private async fetch(slackUserId: string): Promise<SlackPerson | undefined> {
     try {
-      const out = await this.client.users.info({ user: slackUserId });
-      const user = out.user;
-      person = user?.id
+      const user = (await this.client.users.info({ user: slackUserId })).user;
+      return user?.id
         ? {
             slackUserId: user.id,
             ...(user.profile?.email ? { email: user.profile.email.toLowerCase() } : {}),
@@ -29,9 +45,8 @@ export class SlackDirectory implements UserDirectory {
           }
         : undefined;
     } catch (err) {
-      if ((err as { data?: { error?: string } }).data?.error !== 'user_not_found') throw err;
+      if ((err as { data?: { error?: string } }).data?.error === 'user_not_found') return undefined;
+      throw err;
     }
-    this.cache.set(slackUserId, { person, until: this.now() + CACHE_MS });
-    return person;
   }
 }

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import type { AwsStandIn } from './aws-stand-in';
+import type { ChildKnobs } from './child-timebox';
+import type { SlackStandIn } from './slack-stand-in';
+import { BOT_TOKEN, SIGNING_SECRET } from './timebox-harness';
+
+/**
+ * The parent's side of test/support/child-timebox.ts: the real local Timebox as a process of its
+ * own, for tests that SIGKILL it (crash.test.ts) or that must not share a CPU with the stand-ins
+ * and the clients driving them (load.test.ts).
+ */
+
+const ROOT = join(__dirname, '../..');
+const CHILD_ENTRY = join(ROOT, 'test/support/child-timebox.ts');
+
+/** The environment `npm start` would get, pointed at the stand-ins. */
+export function childEnv(options: { aws: AwsStandIn; slack: SlackStandIn; configPath: string; dataDir: string; knobs: ChildKnobs }): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
+    ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+    ...options.aws.env(),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: options.slack.apiUrl,
+    PORT: '0',
+    TIMEBOX_CONFIG: options.configPath,
+    TIMEBOX_DATA_DIR: options.dataDir,
+    LOG_LEVEL: 'silent',
+    TIMEBOX_TEST_KNOBS: JSON.stringify(options.knobs),
+  };
+}
+
+/** One run of the Timebox process. */
+export class TimeboxChild {
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private stderr = '';
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-20_000);
+      if (process.env.TIMEBOX_TEST_LOG) process.stderr.write(chunk);
+    });
+    this.exited = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  static async start(env: Record<string, string>): Promise<{ child: TimeboxChild; url: string }> {
+    const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD_ENTRY], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = new TimeboxChild(proc);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`the Timebox child printed no READY line within 30 s. stderr: ${child.logs()}`));
+      }, 30_000);
+      proc.stdout.setEncoding('utf8');
+      proc.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        const ready = /^READY (\S+)$/m.exec(out);
+        if (ready?.[1]) {
+          clearTimeout(timer);
+          resolve(ready[1]);
+        }
+      });
+      void child.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`the Timebox child exited before READY (code ${code}, signal ${signal}). stderr: ${child.logs()}`));
+      });
+    });
+    return { child, url };
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  logs(): string {
+    return this.stderr.slice(-4000);
+  }
+
+  /** A crash: no clean-up, no draining, nothing flushed by the process itself. */
+  kill(): void {
+    if (this.running) this.proc.kill('SIGKILL');
+  }
+
+  /** The last stop: SIGTERM drains in-flight work and closes the store; SIGKILL if it hangs. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.kill(), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
