@@ -65,6 +65,8 @@ export interface AccessRequest {
   principalId?: string;
   activeAt?: number;
   endsAt?: number;
+  /** Who ended the window before its time (the requester or an approver), if anyone did. */
+  endedEarlyBy?: Person;
   endedAt?: number;
   /** Why the assignment was left in place at the end, if it was. */
   keptBecause?: string;
@@ -89,9 +91,9 @@ export interface AccessRequest {
 /** Statuses the approvals-channel message shows. */
 const NOTIFIED_STATUSES: readonly RequestStatus[] = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'ACTIVE', 'FAILED', 'ENDED'];
 
-/** Changes when the approvals message should change: the status, or one more approval. */
+/** Changes when the approvals message should change: the status, one more approval, or an early end. */
 export function notificationKey(request: AccessRequest): string {
-  return `${request.status}:${request.approvals.length}`;
+  return `${request.status}:${request.approvals.length}${request.endedEarlyBy ? ':ending' : ''}`;
 }
 
 /** Outcomes the requester hears about in a direct message. */
@@ -148,6 +150,27 @@ export function decide(request: AccessRequest, decision: Decision, approver: Per
     return { ...request, approvals };
   }
   return transition(request, 'APPROVED', { approvals, decidedBy: approver, decidedAt: now });
+}
+
+/**
+ * Ends an active window now, at the request of `by` (authorised by the caller: the requester, or
+ * an approver of the rule). The revoke itself is the ordinary one, due at once.
+ */
+export function endEarly(request: AccessRequest, by: Person, now: number): AccessRequest {
+  switch (request.status) {
+    case 'ACTIVE':
+      if ((request.endsAt ?? 0) <= now) throw new TimeboxError('already_ending', `Request ${request.id}'s access is already being removed.`);
+      return { ...request, endsAt: now, endedEarlyBy: by };
+    case 'REVOKING':
+      throw new TimeboxError('already_ending', `Request ${request.id}'s access is already being removed.`);
+    case 'APPROVED':
+    case 'GRANTING':
+      throw new TimeboxError('not_active_yet', `Request ${request.id} is still being granted; end it once it is active.`);
+    case 'PENDING':
+      throw new TimeboxError('not_active_yet', `Request ${request.id} is waiting for approval, so there is no access to end yet.`);
+    default:
+      throw new TimeboxError('already_over', `Request ${request.id} is ${request.status.toLowerCase()}; there is no access to end.`);
+  }
 }
 
 /** When the request next needs attention from a timer or a sweep, if ever. */

@@ -25,6 +25,8 @@ export type AuditEventType =
   | 'grant_started'
   | 'granted'
   | 'grant_failed'
+  | 'ended_early'
+  | 'end_refused'
   | 'revoke_started'
   | 'revoked'
   | 'assignment_kept'

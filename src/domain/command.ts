@@ -4,11 +4,15 @@ import { TimeboxError } from './errors';
 export const MAX_REASON_LENGTH = 500;
 export const USAGE =
   'Usage: `/aws-access <account> <permission-set> <duration> <reason…>`, e.g. `/aws-access staging ReadOnly 2h investigating INC-123`. ' +
-  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form; `/aws-access help` shows this.';
+  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form; `/aws-access end <request id>` ends your access early; ' +
+  '`/aws-access help` shows this.';
+
+const REQUEST_ID = /^R-[0-9A-Z]{10}$/;
 
 export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'modal' }
+  | { kind: 'end'; requestId: string }
   | { kind: 'request'; account: string; permissionSet: string; durationMs: number; reason: string };
 
 /** Cleans a free-text reason: control characters out, white space folded, length bounded. */
@@ -29,6 +33,14 @@ export function parseCommand(text: string): ParsedCommand {
   if (trimmed === '') return { kind: 'modal' };
   const words = trimmed.split(/\s+/);
   if (words.length === 1 && ['help', '-h', '--help', '?'].includes(words[0]!.toLowerCase())) return { kind: 'help' };
+  // A request needs four words or more, so `end <id>` cannot be mistaken for one (even for an account named "end").
+  if (words.length <= 2 && words[0]!.toLowerCase() === 'end') {
+    const requestId = words[1]?.toUpperCase();
+    if (requestId === undefined || !REQUEST_ID.test(requestId)) {
+      throw new TimeboxError('invalid_command', 'Say which request to end, e.g. `/aws-access end R-0123456789` (the id is in your DM).');
+    }
+    return { kind: 'end', requestId };
+  }
   const [account, permissionSet, duration, ...reasonWords] = words;
   if (account === undefined || permissionSet === undefined || duration === undefined) {
     throw new TimeboxError('invalid_command', `Not enough arguments. ${USAGE}`);

@@ -20,6 +20,10 @@ export type TimeboxErrorCode =
   | 'stale_button'
   | 'invalid_transition'
   | 'requester_unknown'
+  | 'not_allowed_to_end'
+  | 'not_active_yet'
+  | 'already_ending'
+  | 'already_over'
   | 'conflict';
 
 export class TimeboxError extends Error {

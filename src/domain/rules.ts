@@ -90,3 +90,10 @@ export function checkApprover(rule: Rule, requester: Person, person: Person): vo
     throw new TimeboxError('not_an_approver', `You are not an approver for rule "${rule.name}".`);
   }
 }
+
+/** Who may end a window early: the requester, or an approver of the rule it was granted under. */
+export function checkCanEnd(rule: Rule | undefined, requester: Person, person: Person): void {
+  if (person.slackUserId === requester.slackUserId) return;
+  if (rule && personMatches(rule.approvers, person)) return;
+  throw new TimeboxError('not_allowed_to_end', rule ? `Only the requester or an approver for rule "${rule.name}" can end this access.` : 'Only the requester can end this access.');
+}

@@ -171,6 +171,27 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     expect(slack.dmsTo(PEOPLE.carol.id).map((m) => m.text).join('\n')).toContain('has ended');
   });
 
+  test('/aws-access end <id>: the handler deletes the revoke schedule and hands over, and the worker removes the assignment at once', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('carol', 'staging ReadOnly 30m end me early')))) as FunctionUrlResponse;
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    await runHandedOverWork();
+    expect((await store.getRequest(id))!.status).toBe('ACTIVE');
+    expect(aws.schedules().filter((s) => s.name === `timebox-${id}`)).toHaveLength(1);
+
+    const ending = (await slackHandler(functionUrlEvent(command('carol', `end ${id}`)))) as FunctionUrlResponse;
+    expect(ending.statusCode).toBe(200);
+    expect(ending.body).toContain(`Ending your access to *ReadOnly* on *staging* now (\`${id}\`)`);
+    // The window's schedule is gone with it: nothing fires for this request 30 minutes from now.
+    expect(aws.schedules().filter((s) => s.name === `timebox-${id}`)).toEqual([]);
+    expect(aws.callsTo('DeleteSchedule').map((c) => (c.input as { Name?: string }).Name)).toContain(`timebox-${id}`);
+
+    expect(await runHandedOverWork()).toBe(1);
+    const ended = (await store.getRequest(id))!;
+    expect(ended).toMatchObject({ status: 'ENDED', endedEarlyBy: { slackUserId: PEOPLE.carol.id } });
+    expect(aws.listAssignments()).toEqual([]);
+    expect(slack.dmsTo(PEOPLE.carol.id).map((m) => m.text).join('\n')).toContain('was ended early by you');
+  });
+
   test('the sweep revokes a grant whose schedule never fired', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 1s sweep me')))) as FunctionUrlResponse;
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;

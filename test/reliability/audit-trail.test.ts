@@ -28,7 +28,7 @@ describe('Audit trail', () => {
     );
 
     // A mix of every outcome: approved and revoked, denied, refused clicks, auto-approved,
-    // failed, kept because it pre-existed, expired.
+    // failed, kept because it pre-existed, expired, ended early (after a refused attempt).
     const approved = await h.file('carol', 'production Admin 2s approved one');
     await h.click('dave', 'approve', approved); // refused
     await h.click('carol', 'approve', approved); // refused: own request
@@ -44,12 +44,18 @@ describe('Audit trail', () => {
     h.aws.addAssignment({ instanceArn: INSTANCE_ARN, accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.ReadOnly, principalId: PEOPLE.bob.principalId, principalType: 'USER' });
     const kept = await h.file('bob', 'staging ReadOnly 2s kept one');
     const expired = await h.file('carol', 'production ReadOnly 30m nobody decides');
-    ids.push(approved, denied, auto, failed, kept, expired);
+    const endedEarly = await h.file('dave', 'production Admin 30m ended early one');
+    await h.click('bob', 'approve', endedEarly);
+    await h.waitForStatus(endedEarly, 'ACTIVE');
+    await h.command('carol', `end ${endedEarly}`); // refused: neither requester nor approver
+    await h.command('alice', `end ${endedEarly}`);
+    ids.push(approved, denied, auto, failed, kept, expired, endedEarly);
     await h.waitForStatus(approved, 'ENDED');
     await h.waitForStatus(denied, 'DENIED');
     await h.waitForStatus(auto, 'ENDED');
     await h.waitForStatus(kept, 'ENDED');
     await h.waitForStatus(expired, 'EXPIRED', 10_000);
+    await h.waitForStatus(endedEarly, 'ENDED');
     await h.runtime.queue.drain();
   });
   afterAll(async () => {
@@ -63,8 +69,8 @@ describe('Audit trail', () => {
     }
   });
 
-  test('who did what is recorded: requester, approver, refused clickers, and the system', async () => {
-    const [approved, denied] = ids;
+  test('who did what is recorded: requester, approver, refused clickers, who ended access early, and the system', async () => {
+    const [approved, denied, , , , , endedEarly] = ids;
     expect((await h.audit(approved!)).map((e) => `${e.type}:${e.actor}`)).toEqual([
       'requested:U0CAROL000',
       'decision_refused:U0DAVE0000',
@@ -76,6 +82,16 @@ describe('Audit trail', () => {
       'revoked:timebox',
     ]);
     expect((await h.audit(denied!)).map((e) => `${e.type}:${e.actor}`)).toEqual(['requested:U0CAROL000', 'denied:U0BOB00000']);
+    expect((await h.audit(endedEarly!)).map((e) => `${e.type}:${e.actor}`)).toEqual([
+      'requested:U0DAVE0000',
+      'approved:U0BOB00000',
+      'grant_started:timebox',
+      'granted:timebox',
+      'end_refused:U0CAROL000',
+      'ended_early:U0ALICE000',
+      'revoke_started:timebox',
+      'revoked:timebox',
+    ]);
   });
 
   test('audit events are only ever created, never updated or deleted', () => {

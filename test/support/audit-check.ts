@@ -9,7 +9,7 @@ import type { AuditEvent } from '../../src/domain/audit';
 export function auditProblems(request: AccessRequest, events: AuditEvent[]): string[] {
   const problems: string[] = [];
   for (const e of events) if (!e.actor) problems.push(`${e.type} at ${e.at} has no actor`);
-  const changes = events.filter((e) => e.type !== 'decision_refused' && e.type !== 'reconciled');
+  const changes = events.filter((e) => e.type !== 'decision_refused' && e.type !== 'end_refused' && e.type !== 'reconciled');
   const first = changes[0];
   if (!first || first.type !== 'requested') return [...problems, `does not start with "requested" (${first?.type ?? 'no events'})`];
   let status: RequestStatus = first.to ?? 'PENDING';

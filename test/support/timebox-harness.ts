@@ -179,6 +179,30 @@ export class TimeboxHarness {
     });
   }
 
+  /** Clicks "End access now" as `who` on `message` (the requester's DM or the channel message). */
+  async clickEnd(who: PersonName, requestId: string, message: SlackMessage): Promise<SignedResponse> {
+    const person = PEOPLE[who];
+    return this.sender.blockAction({
+      userId: person.id,
+      userName: person.name,
+      actionId: 'timebox_end',
+      value: requestId,
+      channelId: message.channel,
+      messageTs: message.ts,
+      message,
+      responseUrl: this.slack.responseUrl({ userId: person.id, channelId: message.channel, messageTs: message.ts }),
+    });
+  }
+
+  /** The requester's "access is active" DM for a request (it carries the End button). */
+  activeDm(who: PersonName, requestId: string): Promise<SlackMessage> {
+    return this.slack.waitFor(
+      () => this.slack.dmsTo(PEOPLE[who].id).find((m) => (m.text ?? '').includes(requestId) && (m.text ?? '').includes('is active until')),
+      10_000,
+      `the active DM for ${requestId}`,
+    );
+  }
+
   async request(requestId: string): Promise<AccessRequest> {
     const found = await this.runtime.deps.store.getRequest(requestId);
     if (!found) throw new Error(`no request ${requestId}`);

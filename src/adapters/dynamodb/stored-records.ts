@@ -14,7 +14,7 @@ export const auditEventSchema = z.object({
   seq: z.string(),
   type: z.enum([
     'requested', 'approval_recorded', 'approved', 'auto_approved', 'denied', 'expired', 'grant_started', 'granted',
-    'grant_failed', 'revoke_started', 'revoked', 'assignment_kept', 'revoke_failed', 'decision_refused', 'reconciled', 'grant_stalled',
+    'ended_early', 'end_refused', 'grant_failed', 'revoke_started', 'revoked', 'assignment_kept', 'revoke_failed', 'decision_refused', 'reconciled', 'grant_stalled',
   ]),
   actor: z.string(),
   from: status.optional(),
@@ -44,6 +44,7 @@ export const accessRequestSchema = z.object({
   principalId: z.string().optional(),
   activeAt: z.number().optional(),
   endsAt: z.number().optional(),
+  endedEarlyBy: person.optional(),
   endedAt: z.number().optional(),
   keptBecause: z.string().optional(),
   failure: z.string().optional(),

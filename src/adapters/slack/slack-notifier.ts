@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { AccessRequest } from '../../domain/access-request';
 import { MessageGoneError, type MessageRef, type Notifier } from '../../app/ports';
-import { requesterMessage, requestMessage } from './views/request-message';
+import { requesterBlocks, requesterMessage, requestMessage } from './views/request-message';
 
 /** Slack errors that mean the message or its channel is gone for good: retrying cannot help. */
 const GONE = new Set(['message_not_found', 'channel_not_found', 'is_archived', 'not_in_channel', 'cant_update_message']);
@@ -33,6 +33,6 @@ export class SlackNotifier implements Notifier {
     const opened = await this.client.conversations.open({ users: request.requester.slackUserId });
     const channel = opened.channel?.id;
     if (!channel) throw new Error('conversations.open returned no channel');
-    await this.client.chat.postMessage({ channel, text: requesterMessage(request), unfurl_links: false });
+    await this.client.chat.postMessage({ channel, text: requesterMessage(request), blocks: requesterBlocks(request), unfurl_links: false });
   }
 }

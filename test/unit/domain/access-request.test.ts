@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   decide,
   dueAt,
+  endEarly,
   isRequesterNews,
   isTerminal,
   needsNotification,
@@ -311,6 +312,44 @@ describe('decide properties', () => {
         return true;
       }),
       { numRuns: 1_000 },
+    );
+  });
+});
+
+describe('endEarly', () => {
+  const active = () => withStatus('ACTIVE', { activeAt: T0, endsAt: T0 + H });
+
+  test('moves the end of an active window to now and records who ended it; the request is due at once', () => {
+    const ended = endEarly(active(), ALICE, T0 + 10 * 60_000);
+    expect(ended).toMatchObject({ status: 'ACTIVE', endsAt: T0 + 10 * 60_000, endedEarlyBy: ALICE });
+    expect(dueAt(ended)).toBeLessThanOrEqual(T0 + 10 * 60_000);
+    // The channel message is due an update ("ended early by …; removing access").
+    expect(needsNotification(ended)).toBe(true);
+  });
+
+  test('an active window already past its end is being removed: already_ending', () => {
+    expect(timeboxErrorFrom(() => endEarly(active(), ALICE, T0 + H)).code).toBe('already_ending');
+    expect(timeboxErrorFrom(() => endEarly(withStatus('REVOKING'), ALICE, T0)).code).toBe('already_ending');
+  });
+
+  test.each(['PENDING', 'APPROVED', 'GRANTING'] as const)('%s: not_active_yet, nothing to end', (status) => {
+    expect(timeboxErrorFrom(() => endEarly(withStatus(status), REQUESTER, T0)).code).toBe('not_active_yet');
+  });
+
+  test.each(['DENIED', 'EXPIRED', 'FAILED', 'ENDED'] as const)('%s: already_over', (status) => {
+    expect(timeboxErrorFrom(() => endEarly(withStatus(status), REQUESTER, T0)).code).toBe('already_over');
+  });
+
+  test('for any status and time: the end only ever moves earlier, never later', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ALL_STATUSES), fc.integer({ min: 0, max: 2 * H }), (status, offset) => {
+        const request = withStatus(status, { activeAt: T0, endsAt: T0 + H });
+        try {
+          return (endEarly(request, BOB, T0 + offset).endsAt ?? Infinity) < (request.endsAt ?? 0);
+        } catch (err) {
+          return err instanceof TimeboxError;
+        }
+      }),
     );
   });
 });

@@ -26,6 +26,22 @@ describe('parseCommand', () => {
     expect(parseCommand(text)).toEqual({ kind: 'help' });
   });
 
+  test.each([
+    ['end R-0123456789', 'R-0123456789'],
+    ['END r-abcdefghjk', 'R-ABCDEFGHJK'],
+    ['  end   R-0123456789  ', 'R-0123456789'],
+  ])('%j ends a request', (text, requestId) => {
+    expect(parseCommand(text)).toEqual({ kind: 'end', requestId });
+  });
+
+  test.each(['end', 'end yesterday', 'end R-123', 'end R-0123456789X'])('%j asks which request to end', (text) => {
+    expect(timeboxErrorFrom(() => parseCommand(text)).message).toContain('Say which request to end, e.g. `/aws-access end R-0123456789`');
+  });
+
+  test('an account called "end" is still requested with four words or more', () => {
+    expect(parseCommand('end ReadOnly 1h looking')).toMatchObject({ kind: 'request', account: 'end', permissionSet: 'ReadOnly' });
+  });
+
   test('a full command becomes a request', () => {
     expect(parseCommand('staging ReadOnly 2h fixing INC-1')).toEqual({
       kind: 'request',
@@ -125,7 +141,7 @@ describe('normaliseReason', () => {
 describe('parseCommand properties', () => {
   const nasty = fc.constantFrom(' ', '\n', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u00a0', '\u200b', '\u2028', '\u202e', '\ufeff', 'é', '😀');
   const word = fc.oneof(
-    fc.constantFrom('staging', 'ReadOnly', '2h', '90m', '1h30m', 'help', '?', '0m', 'x'),
+    fc.constantFrom('staging', 'ReadOnly', '2h', '90m', '1h30m', 'help', '?', '0m', 'x', 'end', 'R-0123456789'),
     fc.string({ maxLength: 12 }),
     fc.string({ unit: 'binary', maxLength: 12 }),
   );
@@ -139,7 +155,7 @@ describe('parseCommand properties', () => {
     fc.tuple(fc.constantFrom('staging ReadOnly 2h '), fc.string({ unit: 'binary', minLength: 400, maxLength: 700 })).map(([a, b]) => a + b),
   );
 
-  test('for ANY string: one of the three kinds, or a TimeboxError — never another exception', () => {
+  test('for ANY string: one of the four kinds, or a TimeboxError — never another exception', () => {
     fc.assert(
       fc.property(anyText, (text) => {
         let parsed;
@@ -148,6 +164,7 @@ describe('parseCommand properties', () => {
         } catch (err) {
           return err instanceof TimeboxError;
         }
+        if (parsed.kind === 'end') return /^R-[0-9A-Z]{10}$/.test(parsed.requestId);
         return ['help', 'modal', 'request'].includes(parsed.kind);
       }),
       { numRuns: 2_000 },

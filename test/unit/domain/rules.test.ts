@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { TimeboxError } from '../../../src/domain/errors';
 import type { Account, PermissionSet, Person, Policy, Rule } from '../../../src/domain/policy';
-import { checkApprover, checkEntitlement, findRule, personMatches, resolveAccount, resolvePermissionSet } from '../../../src/domain/rules';
+import { checkApprover, checkCanEnd, checkEntitlement, findRule, personMatches, resolveAccount, resolvePermissionSet } from '../../../src/domain/rules';
 
 const M = 60_000;
 const H = 60 * M;
@@ -340,5 +340,29 @@ describe('rule properties', () => {
       ),
       { numRuns: 1_000 },
     );
+  });
+});
+
+describe('checkCanEnd', () => {
+  const prodAdmin = EXAMPLE_POLICY.rules[1]!;
+
+  test('the requester may end their own access, whatever the rule says about approvers', () => {
+    expect(() => checkCanEnd(prodAdmin, CAROL, CAROL)).not.toThrow();
+    expect(() => checkCanEnd(undefined, CAROL, CAROL)).not.toThrow();
+  });
+
+  test("an approver of the rule may end someone's access", () => {
+    expect(() => checkCanEnd(prodAdmin, CAROL, ALICE)).not.toThrow();
+    expect(() => checkCanEnd(prodAdmin, CAROL, BOB)).not.toThrow();
+  });
+
+  test('anyone else is not_allowed_to_end, naming the rule', () => {
+    const err = timeboxErrorFrom(() => checkCanEnd(prodAdmin, ALICE, CAROL));
+    expect(err.code).toBe('not_allowed_to_end');
+    expect(err.message).toContain('prod-admin');
+  });
+
+  test('when the rule is gone from the config, only the requester may end it', () => {
+    expect(timeboxErrorFrom(() => checkCanEnd(undefined, CAROL, ALICE)).code).toBe('not_allowed_to_end');
   });
 });

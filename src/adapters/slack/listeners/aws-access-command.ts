@@ -7,6 +7,7 @@ import { submitRequest } from '../../../app/submit-request';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+import { endAndDescribe } from './end-button';
 
 export const COMMAND = '/aws-access';
 
@@ -18,13 +19,17 @@ export function filedMessage(request: AccessRequest, approvalChannel: string): s
     : `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval in <#${approvalChannel}>. I'll DM you when it is decided.`;
 }
 
-/** `/aws-access` (form), `/aws-access help`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
+/** `/aws-access` (form), `/aws-access help`, `/aws-access end <request id>`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
 export function awsAccessCommand(door: SlackDoor) {
   return async ({ command, ack, client, logger }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     try {
       const parsed = parseCommand(command.text ?? '');
       if (parsed.kind === 'help') {
         await ack({ response_type: 'ephemeral', text: USAGE });
+        return;
+      }
+      if (parsed.kind === 'end') {
+        await ack({ response_type: 'ephemeral', text: await endAndDescribe(door, parsed.requestId, command.user_id, (m) => logger.error(m)) });
         return;
       }
       if (parsed.kind === 'modal') {

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { registerActions } from './decision-buttons';
 import { registerCommands } from './aws-access-command';
+import { registerEndButton } from './end-button';
 import { registerOptions } from './menu-options';
 import { registerViews } from './request-modal-submission';
 import type { SlackDoor } from './context';
@@ -8,6 +9,7 @@ import type { SlackDoor } from './context';
 export function registerListeners(app: App, door: SlackDoor): void {
   registerCommands(app, door);
   registerActions(app, door);
+  registerEndButton(app, door);
   registerViews(app, door);
   registerOptions(app, door);
 }

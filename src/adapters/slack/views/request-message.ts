@@ -5,6 +5,35 @@ import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
+export const END_ACTION = 'timebox_end';
+
+/** "End access now", with a confirmation: on the channel message while active, and in the requester's DM. */
+function endButton(request: AccessRequest): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: 'end',
+    elements: [
+      {
+        type: 'button',
+        action_id: END_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'End access now' },
+        value: request.id,
+        confirm: {
+          title: { type: 'plain_text', text: 'End this access now?' },
+          text: { type: 'plain_text', text: `${truncate(request.permissionSetName, 60)} on ${truncate(request.accountName, 60)} is removed at once, before its window ends.` },
+          confirm: { type: 'plain_text', text: 'End it now' },
+          deny: { type: 'plain_text', text: 'Keep it' },
+        },
+      },
+    ],
+  };
+}
+
+/** The window was ended before its time: by whom, for the messages. */
+function endedEarlyNote(request: AccessRequest): string {
+  return request.endedEarlyBy ? ` early by ${mention(request.endedEarlyBy.slackUserId)}` : '';
+}
 
 /** One line saying where the request stands, for the channel message. */
 export function statusLine(request: AccessRequest): string {
@@ -21,9 +50,10 @@ export function statusLine(request: AccessRequest): string {
         ? ':gear: Approved automatically by rule; granting access…'
         : `:gear: Approved by ${by}; granting access…`;
     case 'ACTIVE':
+      if (request.endedEarlyBy) return `:gear: Ended${endedEarlyNote(request)}; removing access…`;
       return `:white_check_mark: ${request.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(request.endsAt ?? 0)}.`;
     case 'REVOKING':
-      return ':gear: Window over; removing access…';
+      return request.endedEarlyBy ? `:gear: Ended${endedEarlyNote(request)}; removing access…` : ':gear: Window over; removing access…';
     case 'DENIED':
       return `:no_entry: Denied by ${by}.`;
     case 'EXPIRED':
@@ -31,7 +61,7 @@ export function statusLine(request: AccessRequest): string {
     case 'FAILED':
       return `:x: Failed: ${escapeMrkdwn(truncate(request.failure ?? 'unknown error', 500))}`;
     case 'ENDED':
-      return `:lock: Ended ${slackDate(request.endedAt ?? 0)}.${request.keptBecause ? ` Assignment kept: ${escapeMrkdwn(request.keptBecause)}.` : ' Access removed.'}`;
+      return `:lock: Ended${endedEarlyNote(request)} ${slackDate(request.endedAt ?? 0)}.${request.keptBecause ? ` Assignment kept: ${escapeMrkdwn(request.keptBecause)}.` : ' Access removed.'}`;
   }
 }
 
@@ -40,7 +70,7 @@ export function summary(request: AccessRequest): string {
   return `${request.requester.name ?? request.requester.slackUserId} requests ${request.permissionSetName} on ${request.accountName} for ${formatDuration(request.durationMs)} (${request.id})`;
 }
 
-/** The approvals-channel message, at every stage of the request. Buttons only while pending. */
+/** The approvals-channel message, at every stage of the request: Approve / Deny while pending, End while active. */
 export function requestMessage(request: AccessRequest): { text: string; blocks: KnownBlock[] } {
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: request.autoApproved ? 'AWS access (auto-approved)' : 'AWS access request' } },
@@ -67,6 +97,7 @@ export function requestMessage(request: AccessRequest): { text: string; blocks: 
       ],
     });
   }
+  if (request.status === 'ACTIVE' && !request.endedEarlyBy) blocks.push(endButton(request));
   return { text: summary(request), blocks };
 }
 
@@ -83,8 +114,18 @@ export function requesterMessage(request: AccessRequest): string {
     case 'FAILED':
       return `:x: Your access to ${what} could not be granted: ${escapeMrkdwn(truncate(request.failure ?? 'unknown error', 500))}. (${request.id})`;
     case 'ENDED':
+      if (request.endedEarlyBy) {
+        const by = request.endedEarlyBy.slackUserId === request.requester.slackUserId ? 'you' : mention(request.endedEarlyBy.slackUserId);
+        return `:lock: Your access to ${what} was ended early by ${by}${request.keptBecause ? ' (the assignment stays because another grant or a permanent assignment covers it)' : ''}. Sessions already open last until their own expiry. (${request.id})`;
+      }
       return `:lock: Your access to ${what} has ended${request.keptBecause ? ' (the assignment stays because another grant or a permanent assignment covers it)' : ''}. Sessions already open last until their own expiry. (${request.id})`;
     default:
       return `Your request ${request.id} is ${request.status.toLowerCase()}.`;
   }
+}
+
+/** The requester's DM as blocks: the text, and while the access is active, a way to end it. */
+export function requesterBlocks(request: AccessRequest): KnownBlock[] {
+  const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: requesterMessage(request) } };
+  return request.status === 'ACTIVE' && !request.endedEarlyBy ? [text, endButton(request)] : [text];
 }

@@ -1,0 +1,47 @@
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import * as z from '../../../lib/zod';
+import { endAccess } from '../../../app/end-access';
+import type { AccessRequest } from '../../../domain/access-request';
+import { isTimeboxError } from '../../../domain/errors';
+import { escapeMrkdwn, mention } from '../views/mrkdwn';
+import { END_ACTION } from '../views/request-message';
+import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+
+// The value only says which request; who may end it is read from the store.
+const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
+
+/** What the person who ended a window is told (ephemeral). */
+export function endingMessage(request: AccessRequest): string {
+  const whose = request.requester.slackUserId === request.endedEarlyBy?.slackUserId ? 'your' : `${mention(request.requester.slackUserId)}'s`;
+  return `:lock: Ending ${whose} access to *${escapeMrkdwn(request.permissionSetName)}* on *${escapeMrkdwn(request.accountName)}* now (\`${request.id}\`). The requester gets a DM once it is removed.`;
+}
+
+/** Ends a window on behalf of `slackUserId`; returns what to tell them. Never throws. */
+export async function endAndDescribe(door: SlackDoor, requestId: string, slackUserId: string, log: (message: string) => void): Promise<string> {
+  try {
+    return endingMessage(await endAccess(door.deps, { requestId, bySlackUserId: slackUserId }));
+  } catch (err) {
+    if (isTimeboxError(err)) return `${WARNING} ${escapeMrkdwn(err.message)} Nothing was changed.`;
+    log(`ending ${requestId} failed: ${err instanceof Error ? err.message : String(err)}`);
+    return GENERIC_FAILURE;
+  }
+}
+
+/** "End access now", in the requester's DM and on the approvals-channel message while active. */
+export function endButton(door: SlackDoor) {
+  return async ({ ack, body, action, respond, logger }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const requestId = requestIdValue.safeParse(action.value);
+    const text = requestId.success
+      ? await endAndDescribe(door, requestId.data, body.user.id, (m) => logger.error(m))
+      : `${WARNING} That button is not a Timebox request button.`;
+    // The response_url may be gone; the outcome stands either way (and the requester is DMed).
+    await respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err: unknown) =>
+      logger.warn(`could not reply to ${body.user.id}: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  };
+}
+
+export function registerEndButton(app: App, door: SlackDoor): void {
+  app.action<BlockAction<ButtonAction>>(END_ACTION, endButton(door));
+}
