@@ -30,7 +30,9 @@ export function lintPolicy(policy: Policy): string[] {
       warnings.push(`${where}: an approver can approve their own access to ${privileged} (allowSelfApproval: true)`);
     }
     if (!rule.autoApprove && rule.approvers.includes('*')) {
-      warnings.push(`${where}: approvers "*" lets anyone in the workspace approve${rule.allowSelfApproval ? ', including their own requests' : ''}`);
+      warnings.push(`${where}: approvers "*" lets anyone in the workspace approve${rule.allowSelfApproval ? ', including their own requests' : ''}, and end anyone's access early`);
+    } else if (rule.autoApprove && rule.approvers.includes('*')) {
+      warnings.push(`${where}: approvers "*" lets anyone in the workspace end anyone's access under this rule early`);
     }
     const shadow = policy.rules.slice(0, i).find((earlier) => covers(earlier, rule));
     if (shadow) warnings.push(`${where}: never used, because the earlier rule "${shadow.name}" matches every request it would`);

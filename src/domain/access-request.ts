@@ -159,7 +159,7 @@ export function decide(request: AccessRequest, decision: Decision, approver: Per
 export function endEarly(request: AccessRequest, by: Person, now: number): AccessRequest {
   switch (request.status) {
     case 'ACTIVE':
-      if ((request.endsAt ?? 0) <= now) throw new TimeboxError('already_ending', `Request ${request.id}'s access is already being removed.`);
+      if (request.endedEarlyBy || (request.endsAt ?? 0) <= now) throw new TimeboxError('already_ending', `Request ${request.id}'s access is already being removed.`);
       return { ...request, endsAt: now, endedEarlyBy: by };
     case 'REVOKING':
       throw new TimeboxError('already_ending', `Request ${request.id}'s access is already being removed.`);

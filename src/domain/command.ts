@@ -4,7 +4,8 @@ import { TimeboxError } from './errors';
 export const MAX_REASON_LENGTH = 500;
 export const USAGE =
   'Usage: `/aws-access <account> <permission-set> <duration> <reason…>`, e.g. `/aws-access staging ReadOnly 2h investigating INC-123`. ' +
-  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form; `/aws-access end <request id>` ends your access early; ' +
+  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form; `/aws-access end <request id>` ends access early ' +
+  "(your own, or, as an approver, access granted under your rule); " +
   '`/aws-access help` shows this.';
 
 const REQUEST_ID = /^R-[0-9A-Z]{10}$/;

@@ -95,5 +95,8 @@ export function checkApprover(rule: Rule, requester: Person, person: Person): vo
 export function checkCanEnd(rule: Rule | undefined, requester: Person, person: Person): void {
   if (person.slackUserId === requester.slackUserId) return;
   if (rule && personMatches(rule.approvers, person)) return;
-  throw new TimeboxError('not_allowed_to_end', rule ? `Only the requester or an approver for rule "${rule.name}" can end this access.` : 'Only the requester can end this access.');
+  throw new TimeboxError(
+    'not_allowed_to_end',
+    rule && rule.approvers.length > 0 ? `Only the requester or an approver for rule "${rule.name}" can end this access.` : 'Only the requester can end this access.',
+  );
 }

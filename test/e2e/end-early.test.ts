@@ -95,6 +95,7 @@ describe('ending access early', () => {
     expect(replies.filter((t) => t.includes('Ending your access'))).toHaveLength(1);
     expect(replies.filter((t) => t.includes('already being removed') || t.includes('is ended'))).toHaveLength(1);
     expect((await h.audit(id)).filter((e) => e.type === 'ended_early')).toHaveLength(1);
+    expect((await h.audit(id)).filter((e) => e.type === 'end_refused')).toEqual([]);
     expect(h.aws.callsTo('DeleteAccountAssignment').length - deletesBefore).toBe(1);
   });
 
@@ -104,7 +105,9 @@ describe('ending access early', () => {
     const second = await h.file('dave', 'staging ReadOnly 30m second window');
     await h.waitForStatus(second, 'ACTIVE');
 
-    await h.command('dave', `end ${first}`);
+    const { text: endingFirst } = await h.command('dave', `end ${first}`);
+    expect(endingFirst).toContain(`The assignment itself stays: still needed by ${second}.`);
+    expect(endingFirst).toContain('AWS sessions already open last until they expire.');
     const firstEnded = await h.waitForStatus(first, 'ENDED');
     expect(firstEnded.keptBecause).toBeDefined();
     expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
@@ -125,8 +128,49 @@ describe('ending access early', () => {
     await h.waitForStatus(over, 'ENDED');
     expect((await h.command('carol', `end ${over}`)).text).toBe(`:warning: Request ${over} is ended; there is no access to end. Nothing was changed.`);
 
+    // Refusals because of where the request stands are answered, not audited as an attempt by an outsider.
+    expect((await h.audit(pending)).filter((e) => e.type === 'end_refused')).toEqual([]);
+    expect((await h.audit(over)).filter((e) => e.type === 'end_refused')).toEqual([]);
     expect((await h.command('carol', 'end R-0000000000')).text).toBe(':warning: There is no request R-0000000000. Nothing was changed.');
     expect((await h.command('carol', 'end')).text).toContain('Say which request to end, e.g. `/aws-access end R-0123456789`');
     expect((await h.command('carol', 'end yesterday')).text).toContain('Say which request to end');
+  });
+
+  test("an End button clicked by someone who may not end it (a copy of the channel message) is refused the same way", async () => {
+    const { id } = await activeAdmin('carol', 'outsider clicks end');
+    const message = await h.slack.waitFor(
+      () => h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.text?.includes(id) && JSON.stringify(m.blocks).includes('timebox_end')),
+      5000,
+      'the End button on the channel message',
+    );
+    const reply = await h.nextEphemeral('dave', () => h.clickEnd('dave', id, message));
+    expect(reply).toBe(':warning: Only the requester or an approver for rule "prod-admin" can end this access. Nothing was changed.');
+    expect(await h.request(id)).toMatchObject({ status: 'ACTIVE' });
+    expect(h.hasAssignment('carol', 'production', 'Admin')).toBe(true);
+    await h.command('carol', `end ${id}`);
+    await h.waitForStatus(id, 'ENDED');
+  });
+
+  test('under a rule with no approvers (auto-approve), only the requester may end it, and the refusal says so', async () => {
+    const id = await h.file('carol', 'staging ReadOnly 30m auto approved');
+    await h.waitForStatus(id, 'ACTIVE');
+    expect((await h.command('alice', `end ${id}`)).text).toBe(':warning: Only the requester can end this access. Nothing was changed.');
+    await h.command('carol', `end ${id}`);
+    await h.waitForStatus(id, 'ENDED');
+  });
+
+  test('the hand-off to the worker lost after the end is stored: the requester is still told it is ending, and the start-up sweep revokes it', async () => {
+    const id = await h.file('dave', 'staging ReadOnly 30m hand-off lost');
+    await h.waitForStatus(id, 'ACTIVE');
+    await h.runtime.queue.close(); // what a crash right after the write would leave: nothing runs the revoke
+    const { text } = await h.command('dave', `end ${id}`);
+    expect(text).toContain(`Ending your access to *ReadOnly* on *staging* now (\`${id}\`)`);
+    expect(await h.request(id)).toMatchObject({ status: 'ACTIVE', endedEarlyBy: { slackUserId: PEOPLE.dave.id } });
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
+
+    await h.restart();
+    const ended = await h.waitForStatus(id, 'ENDED', 10_000);
+    expect(ended.endedAt! - ended.activeAt!).toBeLessThan(ended.durationMs);
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);
   });
 });

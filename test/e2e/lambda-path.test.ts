@@ -192,6 +192,26 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     expect(slack.dmsTo(PEOPLE.carol.id).map((m) => m.text).join('\n')).toContain('was ended early by you');
   });
 
+  test('an early end whose hand-off to the worker fails still stands: the user is told it is ending, and the sweep revokes it', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('carol', 'staging ReadOnly 30m lambda down')))) as FunctionUrlResponse;
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    await runHandedOverWork();
+    expect((await store.getRequest(id))!.status).toBe('ACTIVE');
+
+    aws.injectFault('Invoke', { type: 'TooManyRequestsException', message: 'Rate exceeded' }, 10);
+    const ending = (await slackHandler(functionUrlEvent(command('carol', `end ${id}`)))) as FunctionUrlResponse;
+    aws.clearFaults('Invoke');
+    expect(ending.body).toContain(`Ending your access to *ReadOnly* on *staging* now (\`${id}\`)`);
+    expect(await runHandedOverWork()).toBe(0); // nothing reached the worker
+    expect((await store.getRequest(id))!).toMatchObject({ status: 'ACTIVE', endedEarlyBy: { slackUserId: PEOPLE.carol.id } });
+    expect(aws.schedules().filter((s) => s.name === `timebox-${id}`)).toEqual([]);
+
+    await sweep({});
+    await runHandedOverWork();
+    expect((await store.getRequest(id))!.status).toBe('ENDED');
+    expect(aws.listAssignments()).toEqual([]);
+  });
+
   test('the sweep revokes a grant whose schedule never fired', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 1s sweep me')))) as FunctionUrlResponse;
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;

@@ -212,8 +212,8 @@ class CrashScenario {
 
   // ------------------------------------------------------------------ Slack's side
 
-  /** `/aws-access <text>` as the requester; returns the request id from the ephemeral answer. */
-  async file(text: string): Promise<string> {
+  /** `/aws-access <text>` as the requester; returns the ephemeral answer. */
+  async command(text: string): Promise<string> {
     const person = PEOPLE[REQUESTER];
     const response = await this.requireSender().command({
       userId: person.id,
@@ -223,7 +223,12 @@ class CrashScenario {
       responseUrl: this.slack.responseUrl({ userId: person.id, channelId: 'C0GENERAL0' }),
     });
     expect(response.status).toBe(200);
-    const reply = (JSON.parse(response.body) as { text?: string }).text ?? '';
+    return (JSON.parse(response.body) as { text?: string }).text ?? '';
+  }
+
+  /** Files a request as the requester; returns its id from the ephemeral answer. */
+  async file(text: string): Promise<string> {
+    const reply = await this.command(text);
     const id = /`(R-[0-9A-Z]{10})`/.exec(reply)?.[1];
     if (!id) throw new Error(`no request id in the answer to the command: ${reply}`);
     return id;
@@ -258,11 +263,11 @@ class CrashScenario {
   }
 
   dmsAbout(requestId: string, kind: 'active' | 'ended' | 'failed'): string[] {
-    const marker = { active: 'is active until', ended: 'has ended', failed: 'could not be granted' }[kind];
+    const markers = { active: ['is active until'], ended: ['has ended', 'was ended early'], failed: ['could not be granted'] }[kind];
     return this.slack
       .dmsTo(PEOPLE[REQUESTER].id)
       .map((m) => m.text ?? '')
-      .filter((t) => t.includes(requestId) && t.includes(marker));
+      .filter((t) => t.includes(requestId) && markers.some((marker) => t.includes(marker)));
   }
 
   async waitForDm(requestId: string, kind: 'active' | 'ended', timeoutMs = WAIT_MS): Promise<string> {
@@ -621,6 +626,31 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
     expect(s.aws.callsTo('CreateAccountAssignment').length).toBeGreaterThanOrEqual(1);
     expect(s.aws.callsTo('DeleteAccountAssignment')).toHaveLength(1);
     await expectConverged(scenario, requestId, { approvalType: 'auto_approved' });
+  }, CASE_TIMEOUT_MS);
+
+  // The early end is stored and the revoke queued in-process, with no outside call in between:
+  // killing the moment Slack has the answer leaves the end recorded and the revoke not yet done.
+  test('7. an early end, killed right after it is acknowledged: the restarted process removes the access at once, not at the old end', async () => {
+    s = await CrashScenario.start({ creationPolls: 1, deletionPolls: 1, target: STAGING_READONLY });
+    await s.startChild();
+    const requestId = await s.file('staging ReadOnly 10m crash test');
+    await s.waitForDm(requestId, 'active');
+    expect(await s.command(`end ${requestId}`)).toContain(`Ending your access to *ReadOnly* on *staging* now (\`${requestId}\`)`);
+    s.killNow('early end acknowledged');
+    await s.restartAfterCrash();
+
+    await s.waitForDm(requestId, 'ended');
+    expect(s.hasAssignment()).toBe(false);
+    expect(s.presence.map((p) => p.present)).toEqual([true, false]);
+    expect(s.aws.callsTo('DeleteAccountAssignment').length).toBeGreaterThanOrEqual(1);
+    await s.stopForGood();
+    const { request, audit, lease, due } = await s.readFinalState(requestId);
+    expect(request).toMatchObject({ status: 'ENDED', endedEarlyBy: { slackUserId: PEOPLE[REQUESTER].id } });
+    expect(request.endedAt!).toBeLessThan(request.activeAt! + request.durationMs - 5 * 60_000); // long before the old end
+    expect(lease).toBeUndefined();
+    expect(due.map((r) => r.id)).not.toContain(requestId);
+    expect(essentialTypes(audit)).toEqual(['requested', 'auto_approved', 'grant_started', 'granted', 'ended_early', 'revoke_started', 'revoked']);
+    expectUnbrokenChain(audit, 'ENDED');
   }, CASE_TIMEOUT_MS);
 
   // A FAILED creation after an earlier attempt already created the assignment: grantAccess

@@ -393,6 +393,12 @@ export class AwsStandIn {
     this.faults.set(operation, queue);
   }
 
+  /** Drops the faults not yet used (for one operation, or all). */
+  clearFaults(operation?: string): void {
+    if (operation === undefined) this.faults.clear();
+    else this.faults.delete(operation);
+  }
+
   schedules(): StandInSchedule[] {
     return [...this.scheduleStore.values()].map((s) => ({
       name: s.Name,

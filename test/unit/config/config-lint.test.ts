@@ -46,7 +46,18 @@ describe('config lint: valid rule sets that are probably a mistake are flagged a
     permissionSets: [ReadOnly]
     requesters: [U0CAROL000]
     approvers: ["*"]
-    maxDuration: 1h`)).toEqual(['rules[0] (anyone-approves): approvers "*" lets anyone in the workspace approve']);
+    maxDuration: 1h`)).toEqual(['rules[0] (anyone-approves): approvers "*" lets anyone in the workspace approve, and end anyone\'s access early']);
+  });
+
+  test('approvers "*" on an auto-approve rule is flagged: they decide nothing, but anyone could end access', () => {
+    expect(lint(`
+  - name: anyone-ends
+    accounts: [staging]
+    permissionSets: [ReadOnly]
+    requesters: [U0CAROL000]
+    autoApprove: true
+    approvers: ["*"]
+    maxDuration: 1h`)).toEqual(['rules[0] (anyone-ends): approvers "*" lets anyone in the workspace end anyone\'s access under this rule early']);
   });
 
   test('a rule that an earlier rule always wins over is flagged as never used', () => {

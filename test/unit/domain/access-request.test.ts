@@ -330,6 +330,9 @@ describe('endEarly', () => {
   test('an active window already past its end is being removed: already_ending', () => {
     expect(timeboxErrorFrom(() => endEarly(active(), ALICE, T0 + H)).code).toBe('already_ending');
     expect(timeboxErrorFrom(() => endEarly(withStatus('REVOKING'), ALICE, T0)).code).toBe('already_ending');
+    // Once ended early, a second end is refused even on a clock that runs behind the first one's.
+    const once = endEarly(active(), ALICE, T0 + 10 * 60_000);
+    expect(timeboxErrorFrom(() => endEarly(once, BOB, T0 + 5 * 60_000)).code).toBe('already_ending');
   });
 
   test.each(['PENDING', 'APPROVED', 'GRANTING'] as const)('%s: not_active_yet, nothing to end', (status) => {

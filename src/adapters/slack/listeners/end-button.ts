@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import * as z from '../../../lib/zod';
-import { endAccess } from '../../../app/end-access';
+import { endAccess, whatKeepsAssignment } from '../../../app/end-access';
 import type { AccessRequest } from '../../../domain/access-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn, mention } from '../views/mrkdwn';
@@ -10,16 +10,25 @@ import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 // The value only says which request; who may end it is read from the store.
 const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
 
-/** What the person who ended a window is told (ephemeral). */
-export function endingMessage(request: AccessRequest): string {
-  const whose = request.requester.slackUserId === request.endedEarlyBy?.slackUserId ? 'your' : `${mention(request.requester.slackUserId)}'s`;
-  return `:lock: Ending ${whose} access to *${escapeMrkdwn(request.permissionSetName)}* on *${escapeMrkdwn(request.accountName)}* now (\`${request.id}\`). The requester gets a DM once it is removed.`;
+/** What the person who ended a window is told (ephemeral), including what ending cannot do. */
+export function endingMessage(request: AccessRequest, keptBecause?: string): string {
+  const own = request.requester.slackUserId === request.endedEarlyBy?.slackUserId;
+  const whose = own ? 'your' : `${mention(request.requester.slackUserId)}'s`;
+  return [
+    `:lock: Ending ${whose} access to *${escapeMrkdwn(request.permissionSetName)}* on *${escapeMrkdwn(request.accountName)}* now (\`${request.id}\`).`,
+    own ? "You'll get a DM once it is removed." : 'They get a DM once it is removed.',
+    keptBecause ? `The assignment itself stays: ${escapeMrkdwn(keptBecause)}.` : '',
+    'AWS sessions already open last until they expire.',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** Ends a window on behalf of `slackUserId`; returns what to tell them. Never throws. */
 export async function endAndDescribe(door: SlackDoor, requestId: string, slackUserId: string, log: (message: string) => void): Promise<string> {
   try {
-    return endingMessage(await endAccess(door.deps, { requestId, bySlackUserId: slackUserId }));
+    const ended = await endAccess(door.deps, { requestId, bySlackUserId: slackUserId });
+    return endingMessage(ended, await whatKeepsAssignment(door.deps, ended));
   } catch (err) {
     if (isTimeboxError(err)) return `${WARNING} ${escapeMrkdwn(err.message)} Nothing was changed.`;
     log(`ending ${requestId} failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -21,7 +21,10 @@ function endButton(request: AccessRequest): KnownBlock {
         value: request.id,
         confirm: {
           title: { type: 'plain_text', text: 'End this access now?' },
-          text: { type: 'plain_text', text: `${truncate(request.permissionSetName, 60)} on ${truncate(request.accountName, 60)} is removed at once, before its window ends.` },
+          text: {
+            type: 'plain_text',
+            text: `${truncate(request.permissionSetName, 50)} on ${truncate(request.accountName, 50)} is removed now, unless another Timebox window or an assignment made outside Timebox still needs it. AWS sessions already open last until they expire.`,
+          },
           confirm: { type: 'plain_text', text: 'End it now' },
           deny: { type: 'plain_text', text: 'Keep it' },
         },
@@ -106,6 +109,8 @@ export function requesterMessage(request: AccessRequest): string {
   const what = `${escapeMrkdwn(request.permissionSetName)} on ${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`)`;
   switch (request.status) {
     case 'ACTIVE':
+      // Ended before this DM went out: say so rather than "active until" a moment already past.
+      if (request.endedEarlyBy) return `:lock: Your access to ${what} was granted and is being ended early${request.endedEarlyBy.slackUserId === request.requester.slackUserId ? '' : ` by ${mention(request.endedEarlyBy.slackUserId)}`}. (${request.id})`;
       return `:white_check_mark: Your access to ${what} is active until ${slackDate(request.endsAt ?? 0)}. Sign in through your AWS access portal. (${request.id})`;
     case 'DENIED':
       return `:no_entry: Your request for ${what} was denied by ${request.decidedBy ? mention(request.decidedBy.slackUserId) : 'an approver'}. (${request.id})`;
