@@ -155,6 +155,11 @@ export class SlackRequestSender {
 
   /** A slash command, form-encoded with the fields Slack sends, in Slack's order. */
   async command(params: CommandParams): Promise<SignedResponse> {
+    return this.raw(this.commandForm(params).toString());
+  }
+
+  /** The fields of a slash command, as Slack sends them (form-encoded over HTTP, a JSON object over Socket Mode). */
+  commandForm(params: CommandParams): URLSearchParams {
     const channelId = params.channelId ?? 'C0TIMEBOX';
     const form = new URLSearchParams();
     form.set('token', this.verificationToken);
@@ -170,11 +175,16 @@ export class SlackRequestSender {
     form.set('is_enterprise_install', 'false');
     form.set('response_url', params.responseUrl);
     form.set('trigger_id', params.triggerId ?? newTriggerId());
-    return this.raw(form.toString());
+    return form;
   }
 
   /** A button click (`block_actions`) in a message. */
   async blockAction(params: BlockActionParams): Promise<SignedResponse> {
+    return this.sendPayload(this.blockActionPayload(params));
+  }
+
+  /** The `block_actions` payload of a button click (the `payload=` field over HTTP, the envelope's payload over Socket Mode). */
+  blockActionPayload(params: BlockActionParams): Json {
     const channelId = params.channelId ?? (isRecord(params.message) && typeof params.message.channel === 'string'
       ? params.message.channel
       : 'C0TIMEBOX');
@@ -250,7 +260,7 @@ export class SlackRequestSender {
         },
       ],
     };
-    return this.sendPayload(payload);
+    return payload;
   }
 
   /** A modal submission (`view_submission`). */

@@ -21,6 +21,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import { checkBlockKit, checkModalView, BLOCK_KIT_LIMITS } from './block-kit-limits';
+import { SocketModeLink } from './slack-socket-mode';
 
 export interface SlackUser {
   id: string;
@@ -95,6 +96,8 @@ export interface SlackStandInOptions {
   users?: SlackUser[];
   /** Bot token the app must present. Default 'xoxb-test'. */
   token?: string;
+  /** App-level token for apps.connections.open (Socket Mode). Default 'xapp-test'. */
+  appToken?: string;
   teamId?: string;
   teamDomain?: string;
   botUserId?: string;
@@ -180,9 +183,12 @@ function sendText(res: http.ServerResponse, status: number, body: string, header
 export class SlackStandIn {
   readonly apiUrl: string;
   readonly calls: SlackApiCall[] = [];
+  /** Socket Mode: the WebSocket side (see slack-socket-mode.ts). */
+  readonly socketMode: SocketModeLink;
 
   private readonly baseUrl: string;
   private readonly token: string;
+  private readonly appToken: string;
   private readonly teamId: string;
   private readonly teamDomain: string;
   private readonly botUserId: string;
@@ -213,12 +219,14 @@ export class SlackStandIn {
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.apiUrl = `${this.baseUrl}/api/`;
     this.token = options.token ?? 'xoxb-test';
+    this.appToken = options.appToken ?? 'xapp-test';
     this.teamId = options.teamId ?? 'T0TIMEBOX';
     this.teamDomain = options.teamDomain ?? 'timebox-test';
     this.botUserId = options.botUserId ?? 'U0TIMEBOXBOT';
     this.botId = options.botId ?? 'B0TIMEBOX';
     this.appId = options.appId ?? 'A0TIMEBOX';
     for (const u of options.users ?? []) this.addUser(u);
+    this.socketMode = new SocketModeLink(server, `ws://127.0.0.1:${port}`, this.appId);
   }
 
   static async start(options: SlackStandInOptions = {}): Promise<SlackStandIn> {
@@ -369,6 +377,7 @@ export class SlackStandIn {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.socketMode.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -487,6 +496,13 @@ export class SlackStandIn {
     for (const hook of this.callHooks) hook(call);
     if (await this.applyFault(method, res, 'api')) return;
     try {
+      if (method === 'apps.connections.open') {
+        // Only the app-level token opens connections; a bot token is the wrong kind.
+        if (token === this.token) throw new ApiFailure('not_allowed_token_type');
+        if (token !== this.appToken) throw new ApiFailure('invalid_auth');
+        sendJson(res, 200, { ok: true, url: this.socketMode.newUrl() });
+        return;
+      }
       if (token !== this.token) throw new ApiFailure('invalid_auth');
       if (failure) throw failure;
       const handler = this.methods[method];

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -15,6 +16,19 @@ import { SlackStandIn, type SlackMessage } from './slack-stand-in';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-test';
+export const SOCKET_MODE_APP_TOKEN = 'xapp-test';
+
+/** A TCP port free on loopback right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 export const APPROVAL_CHANNEL = 'C0APPROVALS';
 export const INSTANCE_ARN = 'arn:aws:sso:::instance/ssoins-1234567890abcdef';
 export const IDENTITY_STORE_ID = 'd-1234567890';
@@ -67,6 +81,8 @@ rules:${extraRules}
 
 export interface HarnessOptions {
   configYaml?: string;
+  /** Socket Mode (SLACK_APP_TOKEN set) instead of HTTP: Slack's traffic comes over the stand-in's WebSocket. */
+  socketMode?: boolean;
   workflow?: Partial<WorkflowOptions>;
   sweepIntervalMs?: number;
 }
@@ -103,7 +119,8 @@ export class TimeboxHarness {
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: this.slack.apiUrl,
-      PORT: '0',
+      // Socket Mode serves /healthz on PORT from Bolt's own server, which cannot report a port 0 pick.
+      ...(this.options.socketMode ? { SLACK_APP_TOKEN: SOCKET_MODE_APP_TOKEN, PORT: String(await freePort()) } : { PORT: '0' }),
       TIMEBOX_DATA_DIR: this.dataDir,
       LOG_LEVEL: 'silent',
     });

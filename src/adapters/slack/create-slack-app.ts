@@ -54,7 +54,13 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
   const identity = await whoAmI(options.botToken, clientOptions);
   const appOptions = { token: options.botToken, ...identity, tokenVerificationEnabled: false, logger, clientOptions };
   if (options.appToken) {
-    const receiver = new SocketModeReceiver({ appToken: options.appToken, customRoutes, installerOptions: { port: options.port }, logger });
+    // apps.connections.open goes to the same Slack as every other call (SLACK_API_URL, e.g. GovSlack).
+    const receiver = new SocketModeReceiver({
+      appToken: options.appToken,
+      customRoutes,
+      installerOptions: { port: options.port, ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}) },
+      logger,
+    });
     const app = new App({ ...appOptions, receiver });
     registerListeners(app, door);
     await app.start();
