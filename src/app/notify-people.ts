@@ -1,4 +1,4 @@
-import { channelNeedsUpdate, needsNotification, notificationKey, requesterNeedsTelling, type AccessRequest } from '../domain/access-request';
+import { channelNeedsUpdate, isTerminal, needsNotification, notificationKey, requesterNeedsTelling, type AccessRequest } from '../domain/access-request';
 import { commit } from './commit';
 import type { WorkflowDeps } from './deps';
 import { MessageGoneError, StoreConflictError, type MessageRef } from './ports';
@@ -34,11 +34,20 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
   }
   if (requesterNeedsTelling(request)) {
     try {
-      await deps.notifier.tellRequester(request);
+      const dm = await deps.notifier.tellRequester(request);
       patch.toldRequester = request.status;
+      if (request.status === 'ACTIVE') patch.activeDm = dm;
     } catch (err) {
       deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not DM the requester; will retry');
     }
+  }
+  if (request.activeDm && isTerminal(request.status) && (patch.toldRequester ?? request.toldRequester) === request.status) {
+    // Once the end is told, the old "active" DM loses its End button. Best effort, once: a
+    // button left behind only gets a clear "there is no access to end".
+    await deps.notifier.closeActiveDm(request.activeDm, request).catch((err: unknown) =>
+      deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not close the active DM'),
+    );
+    patch.activeDm = undefined;
   }
   if (Object.keys(patch).length === 0) return request;
   try {

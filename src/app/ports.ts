@@ -103,8 +103,10 @@ export interface Notifier {
   /** Posts the approval request (or an FYI for auto-approved ones) to the approvals channel. */
   postToApprovers(request: AccessRequest): Promise<MessageRef>;
   updateApproverMessage(ref: MessageRef, request: AccessRequest): Promise<void>;
-  /** A direct message to the requester about the request's current state. */
-  tellRequester(request: AccessRequest): Promise<void>;
+  /** A direct message to the requester about the request's current state; returns where it went. */
+  tellRequester(request: AccessRequest): Promise<MessageRef>;
+  /** Rewrites the requester's "access is active" DM once the window is over, so its End button goes. */
+  closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void>;
 }
 
 export interface Clock {

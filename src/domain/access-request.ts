@@ -79,6 +79,8 @@ export interface AccessRequest {
   grantAttempts?: number;
   lastError?: string;
   approvalMessage?: { channel: string; ts: string };
+  /** The requester's "access is active" DM (it carries the End button), until it is closed at the end. */
+  activeDm?: { channel: string; ts: string };
   /** What people were last told about (see notificationKey); when it differs, telling them is due. */
   notified?: string;
   /** The last outcome the requester was told about by DM (tracked apart, so a failing channel never holds a DM back). */

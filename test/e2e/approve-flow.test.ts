@@ -43,6 +43,11 @@ describe('request → approve → active → automatic revoke', () => {
     expect(h.hasAssignment('carol', 'production', 'Admin')).toBe(false);
     expect(ended.endedAt!).toBeGreaterThanOrEqual(active.endsAt!);
     await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes('has ended')), 5000, 'ended DM');
+    // The "active" DM offered "End access now" while it could; once over, it keeps only the record.
+    const activeDm = h.slack.dmsTo('U0CAROL000').find((m) => m.history[0]?.text?.includes('is active until'));
+    expect(JSON.stringify(activeDm?.history[0]?.blocks)).toContain('timebox_end');
+    await h.slack.waitFor(() => activeDm && !JSON.stringify(activeDm.blocks).includes('timebox_end'), 5000, 'the active DM to lose its End button');
+    expect(activeDm?.text).toMatch(/was active from <!date\^\d+\^.*> until <!date\^\d+\^/);
     await h.slack.waitFor(() => JSON.stringify(h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.ts === message.ts)?.blocks).includes('Ended'), 5000, 'channel shows ended');
 
     const events = (await h.audit(id)).map((e) => `${e.type}:${e.actor}`);

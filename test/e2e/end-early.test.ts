@@ -31,6 +31,10 @@ describe('ending access early', () => {
     expect(ended.endedEarlyBy?.slackUserId).toBe(PEOPLE.carol.id);
 
     await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes(id) && t.includes('was ended early by you')), 5000, 'the ended DM');
+    // The "active" DM is closed: its End button is gone, and it says when the access ended.
+    const closed = await h.slack.waitFor(() => h.slack.dmsTo(PEOPLE.carol.id).find((m) => m.ts === dm.ts && !JSON.stringify(m.blocks).includes('timebox_end')), 5000, 'the active DM to lose its End button');
+    expect(closed.text).toContain(`was active from <!date^`);
+    expect(closed.text).toContain(`early by <@${PEOPLE.carol.id}>. (${id})`);
     const message = await h.approvalMessage(id);
     await h.slack.waitFor(() => JSON.stringify(h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.ts === message.ts)?.blocks).includes(`Ended early by <@${PEOPLE.carol.id}>`), 5000, 'the channel to show who ended it');
     const shown = JSON.stringify(h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.ts === message.ts)?.blocks);

@@ -264,9 +264,10 @@ class CrashScenario {
 
   dmsAbout(requestId: string, kind: 'active' | 'ended' | 'failed'): string[] {
     const markers = { active: ['is active until'], ended: ['has ended', 'was ended early'], failed: ['could not be granted'] }[kind];
+    // What each DM said when it was sent (the "active" one is rewritten once the window is over).
     return this.slack
       .dmsTo(PEOPLE[REQUESTER].id)
-      .map((m) => m.text ?? '')
+      .map((m) => m.history[0]?.text ?? m.text ?? '')
       .filter((t) => t.includes(requestId) && markers.some((marker) => t.includes(marker)));
   }
 

@@ -214,7 +214,7 @@ export class TimeboxHarness {
   /** The requester's "access is active" DM for a request (it carries the End button). */
   activeDm(who: PersonName, requestId: string): Promise<SlackMessage> {
     return this.slack.waitFor(
-      () => this.slack.dmsTo(PEOPLE[who].id).find((m) => (m.text ?? '').includes(requestId) && (m.text ?? '').includes('is active until')),
+      () => this.slack.dmsTo(PEOPLE[who].id).find((m) => (m.history[0]?.text ?? '').includes(requestId) && (m.history[0]?.text ?? '').includes('is active until')),
       10_000,
       `the active DM for ${requestId}`,
     );
@@ -264,7 +264,8 @@ export class TimeboxHarness {
     return this.slack.ephemeralsTo(PEOPLE[who].id).map((m) => m.text ?? '');
   }
 
+  /** The DMs `who` got, as sent (the "active" DM is rewritten once the window is over). */
   dmTextsTo(who: PersonName): string[] {
-    return this.slack.dmsTo(PEOPLE[who].id).map((m) => m.text ?? '');
+    return this.slack.dmsTo(PEOPLE[who].id).map((m) => m.history[0]?.text ?? m.text ?? '');
   }
 }

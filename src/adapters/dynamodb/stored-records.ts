@@ -53,6 +53,7 @@ export const accessRequestSchema = z.object({
   grantAttempts: z.number().optional(),
   lastError: z.string().optional(),
   approvalMessage: z.object({ channel: z.string(), ts: z.string() }).optional(),
+  activeDm: z.object({ channel: z.string(), ts: z.string() }).optional(),
   notified: z.string().optional(),
   toldRequester: status.optional(),
   updatedAt: z.number(),

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { AccessRequest } from '../../domain/access-request';
 import { MessageGoneError, type MessageRef, type Notifier } from '../../app/ports';
-import { requesterBlocks, requesterMessage, requestMessage } from './views/request-message';
+import { closedActiveDm, requesterBlocks, requesterMessage, requestMessage } from './views/request-message';
 
 /** Slack errors that mean the message or its channel is gone for good: retrying cannot help. */
 const GONE = new Set(['message_not_found', 'channel_not_found', 'is_archived', 'not_in_channel', 'cant_update_message']);
@@ -29,10 +29,16 @@ export class SlackNotifier implements Notifier {
     }
   }
 
-  async tellRequester(request: AccessRequest): Promise<void> {
+  async tellRequester(request: AccessRequest): Promise<MessageRef> {
     const opened = await this.client.conversations.open({ users: request.requester.slackUserId });
     const channel = opened.channel?.id;
     if (!channel) throw new Error('conversations.open returned no channel');
-    await this.client.chat.postMessage({ channel, text: requesterMessage(request), blocks: requesterBlocks(request), unfurl_links: false });
+    const out = await this.client.chat.postMessage({ channel, text: requesterMessage(request), blocks: requesterBlocks(request), unfurl_links: false });
+    return { channel: out.channel ?? channel, ts: out.ts ?? '' };
+  }
+
+  async closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void> {
+    const text = closedActiveDm(request);
+    await this.client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
   }
 }

@@ -134,3 +134,10 @@ export function requesterBlocks(request: AccessRequest): KnownBlock[] {
   const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: requesterMessage(request) } };
   return request.status === 'ACTIVE' && !request.endedEarlyBy ? [text, endButton(request)] : [text];
 }
+
+/** What the requester's "access is active" DM becomes once the window is over: the record, without the End button. */
+export function closedActiveDm(request: AccessRequest): string {
+  const what = `${escapeMrkdwn(request.permissionSetName)} on ${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`)`;
+  const from = request.activeAt ? ` from ${slackDate(request.activeAt)}` : '';
+  return `:white_check_mark: Your access to ${what} was active${from} until ${slackDate(request.endedAt ?? request.endsAt ?? 0)}${endedEarlyNote(request)}. (${request.id})`;
+}
