@@ -49,3 +49,12 @@ export async function commit(deps: WorkflowDeps, before: AccessRequest, after: A
   await appendAll(deps, events);
   return saved;
 }
+
+/**
+ * Logs something that happened to a request without changing it (a refused click or end, a
+ * reconciler repair). Its own unique seq, so it never collides with the events of a write.
+ */
+export async function noteOnRequest(deps: WorkflowDeps, requestId: string, type: AuditEventType, actor: string, detail: string): Promise<void> {
+  const at = deps.clock.now();
+  await deps.store.appendAudit({ requestId, at, seq: `${type}-${at}-${deps.newRequestId()}`, type, actor, detail });
+}

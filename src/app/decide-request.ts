@@ -2,7 +2,7 @@ import { decide, type AccessRequest, type Decision } from '../domain/access-requ
 import { TimeboxError, isTimeboxError } from '../domain/errors';
 import type { Person } from '../domain/policy';
 import { checkApprover } from '../domain/rules';
-import { commit } from './commit';
+import { commit, noteOnRequest } from './commit';
 import type { WorkflowDeps } from './deps';
 import { StoreConflictError, type MessageRef } from './ports';
 
@@ -44,14 +44,7 @@ export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Pro
     } catch (err) {
       if (err instanceof StoreConflictError && attempt < MAX_RACE_RETRIES) continue;
       if (isTimeboxError(err)) {
-        await deps.store.appendAudit({
-          requestId: request.id,
-          at: deps.clock.now(),
-          seq: `refused-${deps.clock.now()}-${deps.newRequestId()}`,
-          type: 'decision_refused',
-          actor: person.slackUserId,
-          detail: `${input.decision}: ${err.code}`,
-        });
+        await noteOnRequest(deps, request.id, 'decision_refused', person.slackUserId, `${input.decision}: ${err.code}`);
       }
       throw err;
     }

@@ -3,7 +3,7 @@ import { leaseKey, planRelease } from '../domain/assignment-lease';
 import { TimeboxError, isTimeboxError } from '../domain/errors';
 import type { Person } from '../domain/policy';
 import { checkCanEnd } from '../domain/rules';
-import { commit } from './commit';
+import { commit, noteOnRequest } from './commit';
 import type { WorkflowDeps } from './deps';
 import { targetOf } from './grant-access';
 import { StoreConflictError } from './ports';
@@ -43,7 +43,7 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
       );
       ended = endEarly(request, person, deps.clock.now());
     } catch (err) {
-      if (isTimeboxError(err, 'not_allowed_to_end')) await auditRefusal(deps, request, person, err);
+      if (isTimeboxError(err, 'not_allowed_to_end')) await noteOnRequest(deps, request.id, 'end_refused', person.slackUserId, err.code);
       // Already past its end but not yet revoked (a late schedule, a lost timer): nudge the worker.
       if (isTimeboxError(err, 'already_ending') && request.status === 'ACTIVE') await handOver(deps, request, false);
       throw err;
@@ -73,17 +73,6 @@ async function handOver(deps: WorkflowDeps, request: AccessRequest, cancelSchedu
   await deps.scheduler.cancel({ requestId: request.id }).catch((err: unknown) =>
     deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not cancel the revoke schedule; it will find the request ended'),
   );
-}
-
-async function auditRefusal(deps: WorkflowDeps, request: AccessRequest, person: Person, err: TimeboxError): Promise<void> {
-  await deps.store.appendAudit({
-    requestId: request.id,
-    at: deps.clock.now(),
-    seq: `refused-${deps.clock.now()}-${deps.newRequestId()}`,
-    type: 'end_refused',
-    actor: person.slackUserId,
-    detail: err.code,
-  });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { AccessRequest } from '../domain/access-request';
 import type { AssignmentLease } from '../domain/assignment-lease';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import type { WorkflowDeps } from './deps';
+import { noteOnRequest } from './commit';
 import { StoreConflictError } from './ports';
 
 /** Statuses in which a request may legitimately hold an assignment. */
@@ -66,14 +67,7 @@ async function reconcileLease(deps: WorkflowDeps, lease: AssignmentLease, report
     report.staleHoldersRemoved.push(...stale);
     for (const id of stale) {
       if (requests.get(id)) {
-        await deps.store.appendAudit({
-          requestId: id,
-          at: now,
-          seq: `reconciled-${now}-${deps.newRequestId()}`,
-          type: 'reconciled',
-          actor: SYSTEM_ACTOR,
-          detail: `request ${requests.get(id)?.status.toLowerCase()} but still held ${describe(lease)}: released`,
-        });
+        await noteOnRequest(deps, id, 'reconciled', SYSTEM_ACTOR, `request ${requests.get(id)?.status.toLowerCase()} but still held ${describe(lease)}: released`);
       }
     }
   }
