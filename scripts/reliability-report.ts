@@ -51,8 +51,8 @@ interface Row {
 /** Each promise, in a security reviewer's words, and (by name) the test families (describe blocks) that prove it. */
 const PROMISES: Array<{ promise: string; families: string[] }> = [
   {
-    promise: '**Access is time-bound and revoked automatically.** The window starts only when AWS reports the assignment created, and ends with its deletion, retried until it succeeds, whether or not Slack is reachable.',
-    families: ['automatic revoke', 'grants and revokes', 'Lambda path', 'AWS faults', 'Slack faults', 'load'],
+    promise: '**Access is time-bound and revoked automatically.** The window starts only when AWS reports the assignment created, and ends with its deletion, retried until it succeeds, whether or not Slack is reachable. It can be ended sooner, never later.',
+    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load'],
   },
   {
     promise: '**Revocation never removes access Timebox did not grant.** Pre-existing assignments are kept; overlapping grants keep it until the last window ends.',
@@ -63,8 +63,8 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
     families: ['grants and revokes', 'SIGKILL', 'Lambda path', 'Reconciler'],
   },
   {
-    promise: '**Approval is authorised server-side from stored state.** Only the rule\'s approvers decide, never the requester unless the rule allows it; tampered or repeated clicks change nothing.',
-    families: ['approval decisions', 'Attacks: approval abuse', 'the /aws-access door', 'load'],
+    promise: '**Approval is authorised server-side from stored state.** Only the rule\'s approvers decide, never the requester unless the rule allows it; only the requester or an approver ends access early; tampered or repeated clicks change nothing.',
+    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load'],
   },
   {
     promise: '**Requests are authenticated.** Every Slack request must carry a valid signature within the 5-minute replay window.',
@@ -72,11 +72,11 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**The audit trail is complete and append-only.** Every state change and every refused decision is recorded with who, what and when; none is lost under load or crashes.',
-    families: ['Audit trail', 'automatic revoke', 'approval decisions', 'AWS faults', 'SIGKILL', 'load'],
+    families: ['Audit trail', 'automatic revoke', 'approval decisions', 'ending access early', 'AWS faults', 'SIGKILL', 'load'],
   },
   {
     promise: '**Input is validated.** Commands, config and environment are checked; bad input is refused with the reason and files nothing; user text is escaped.',
-    families: ['the /aws-access door', 'Bad input', 'start-up checks'],
+    families: ['the /aws-access door', 'Bad input', 'Socket Mode', 'start-up checks'],
   },
 ];
 
