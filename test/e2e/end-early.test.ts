@@ -10,6 +10,14 @@ describe('ending access early', () => {
     await h.stop();
   });
 
+  /** The request's channel message once it shows the End button (it does while the access is active). */
+  const channelMessageWithEnd = (id: string) =>
+    h.slack.waitFor(
+      () => h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.text?.includes(id) && JSON.stringify(m.blocks).includes('timebox_end')),
+      5000,
+      'the End button on the channel message',
+    );
+
   async function activeAdmin(who: 'carol' | 'dave', reason: string): Promise<{ id: string; endsAt: number }> {
     const id = await h.file(who, `production Admin 30m ${reason}`);
     await h.click('alice', 'approve', id);
@@ -53,11 +61,7 @@ describe('ending access early', () => {
 
   test('an approver ends it from the channel message; the requester is told who did', async () => {
     const { id } = await activeAdmin('dave', 'suspicious activity check');
-    const message = await h.slack.waitFor(
-      () => h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.text?.includes(id) && JSON.stringify(m.blocks).includes('timebox_end')),
-      5000,
-      'the End button on the channel message',
-    );
+    const message = await channelMessageWithEnd(id);
     const reply = await h.nextEphemeral('bob', () => h.clickEnd('bob', id, message));
     expect(reply).toContain(`Ending <@${PEOPLE.dave.id}>'s access`);
     await h.waitForStatus(id, 'ENDED');
@@ -142,11 +146,7 @@ describe('ending access early', () => {
 
   test("an End button clicked by someone who may not end it (a copy of the channel message) is refused the same way", async () => {
     const { id } = await activeAdmin('carol', 'outsider clicks end');
-    const message = await h.slack.waitFor(
-      () => h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.text?.includes(id) && JSON.stringify(m.blocks).includes('timebox_end')),
-      5000,
-      'the End button on the channel message',
-    );
+    const message = await channelMessageWithEnd(id);
     const reply = await h.nextEphemeral('dave', () => h.clickEnd('dave', id, message));
     expect(reply).toBe(':warning: Only the requester or an approver for rule "prod-admin" can end this access. Nothing was changed.');
     expect(await h.request(id)).toMatchObject({ status: 'ACTIVE' });
