@@ -1,5 +1,5 @@
 import type { SlackMessage } from '../support/slack-stand-in';
-import { APPROVAL_CHANNEL, PEOPLE, TimeboxHarness } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, PEOPLE, TimeboxHarness, buttonClick } from '../support/timebox-harness';
 
 /**
  * Socket Mode (SLACK_APP_TOKEN set): the real Bolt app opens its connection with
@@ -26,16 +26,7 @@ describe('Socket Mode', () => {
   const approve = (who: keyof typeof PEOPLE, requestId: string, message: SlackMessage) =>
     h.slack.socketMode.deliver(
       'interactive',
-      h.sender.blockActionPayload({
-        userId: PEOPLE[who].id,
-        userName: PEOPLE[who].name,
-        actionId: 'timebox_approve',
-        value: requestId,
-        channelId: APPROVAL_CHANNEL,
-        messageTs: message.ts,
-        message,
-        responseUrl: h.slack.responseUrl({ userId: PEOPLE[who].id, channelId: APPROVAL_CHANNEL, messageTs: message.ts }),
-      }),
+      h.sender.blockActionPayload(buttonClick(h.slack, PEOPLE[who], 'timebox_approve', requestId, message)),
     );
 
   test('the connection is opened with the app-level token at SLACK_API_URL, and /healthz answers on PORT', async () => {

@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEvent } from '../../src/domain/audit';
 import { checkBlockKit } from '../support/block-kit-limits';
 import { SlackRequestSender, newTriggerId, slackSignature, type RawOptions, type SignedResponse } from '../support/slack-requests';
 import type { SlackMessage } from '../support/slack-stand-in';
-import { APPROVAL_CHANNEL, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, PEOPLE, buttonClick, SIGNING_SECRET, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
 
 /**
  * What an attacker (or a broken client) can do at the Slack door, and what Timebox promises in
@@ -29,7 +30,6 @@ afterAll(async () => {
 });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Requests the store still has work for (pending, granting, active, …): a new filing shows up here. */
 const openRequests = async () => (await h.runtime.deps.store.listDue(Number.MAX_SAFE_INTEGER)).length;
@@ -188,16 +188,7 @@ describe('Attacks: request authenticity', () => {
     const message = await h.approvalMessage(id);
     const sender = recordingSender();
     sender.dryRun = !sendFirst;
-    const response = await sender.blockAction({
-      userId: PEOPLE.alice.id,
-      userName: PEOPLE.alice.name,
-      actionId: 'timebox_approve',
-      value: id,
-      channelId: APPROVAL_CHANNEL,
-      messageTs: message.ts,
-      message,
-      responseUrl: h.slack.responseUrl({ userId: PEOPLE.alice.id, channelId: APPROVAL_CHANNEL, messageTs: message.ts }),
-    });
+    const response = await sender.blockAction(buttonClick(h.slack, PEOPLE.alice, 'timebox_approve', id, message));
     if (sendFirst) expect(response.status).toBe(200);
     sender.dryRun = false;
     return { sender, ...sender.last! };
@@ -389,16 +380,8 @@ describe('Attacks: approval abuse', () => {
     const id = await h.file('carol', 'production Admin 30m name spoofing');
     const message = await h.approvalMessage(id);
     const before = await snapshot();
-    const reply = await h.nextEphemeral('carol', () => h.sender.blockAction({
-      userId: PEOPLE.carol.id,
-      userName: PEOPLE.alice.name,
-      actionId: 'timebox_approve',
-      value: id,
-      channelId: APPROVAL_CHANNEL,
-      messageTs: message.ts,
-      message,
-      responseUrl: h.slack.responseUrl({ userId: PEOPLE.carol.id, channelId: APPROVAL_CHANNEL, messageTs: message.ts }),
-    }));
+    // carol's own user id, with alice's name in user.name.
+    const reply = await h.nextEphemeral('carol', () => h.sender.blockAction(buttonClick(h.slack, { id: PEOPLE.carol.id, name: PEOPLE.alice.name }, 'timebox_approve', id, message)));
     expect(reply).toContain('cannot approve or deny your own request');
     await expectNothingChanged(before);
     expect(await h.request(id)).toMatchObject({ status: 'PENDING', approvals: [] });

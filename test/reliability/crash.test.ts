@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import {
   PERMISSION_SETS,
   SIGNING_SECRET,
   TimeboxHarness,
+  buttonClick,
   testConfigYaml,
   type PersonName,
 } from '../support/timebox-harness';
@@ -51,7 +53,6 @@ const APPROVER: PersonName = 'alice';
 const CASE_TIMEOUT_MS = 60_000;
 const WAIT_MS = 20_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
 // One crash scenario: stand-ins, a data directory, and the children that share it
@@ -244,17 +245,7 @@ class CrashScenario {
     // Give the worker a moment to record the message it just posted: a click racing that write
     // is a different story (see the report), not the crash under test here.
     await sleep(300);
-    const person = PEOPLE[APPROVER];
-    const response = await this.requireSender().blockAction({
-      userId: person.id,
-      userName: person.name,
-      actionId: 'timebox_approve',
-      value: requestId,
-      channelId: APPROVAL_CHANNEL,
-      messageTs: message.ts,
-      message,
-      responseUrl: this.slack.responseUrl({ userId: person.id, channelId: APPROVAL_CHANNEL, messageTs: message.ts }),
-    });
+    const response = await this.requireSender().blockAction(buttonClick(this.slack, PEOPLE[APPROVER], 'timebox_approve', requestId, message));
     expect(response.status).toBe(200);
   }
 

@@ -4,6 +4,7 @@
  * promises that matter most while faults are flying (never ACTIVE without the assignment, never
  * ENDED while it is still there).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccessRequest, RequestStatus } from '../../src/domain/access-request';
 import type { AuditEvent } from '../../src/domain/audit';
 import type { AwsStandIn } from '../support/aws-stand-in';
@@ -39,7 +40,6 @@ export function requestIdIn(text: string): string {
   return id;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Assignments AWS holds for this access (more than one would be a duplicate grant). */
 export function assignmentsFor(h: TimeboxHarness, access: Access): number {

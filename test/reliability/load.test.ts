@@ -13,6 +13,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { startEmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dynamodb';
 import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store';
@@ -24,7 +25,7 @@ import { recordAwsSends, type AwsSend } from '../support/aws-sends';
 import { SlackRequestSender, type SignedResponse } from '../support/slack-requests';
 import { SlackStandIn, type SlackMessage } from '../support/slack-stand-in';
 import { TimeboxChild, childEnv } from '../support/timebox-child-process';
-import { APPROVAL_CHANNEL, BOT_TOKEN, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, BOT_TOKEN, buttonClick, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
 
 const REQUESTS = 200;
 const SSO_ADMIN_LIMIT_PER_SECOND = 20;
@@ -54,7 +55,6 @@ const loadRule = `
     approvers: [alice@example.com, U0BOB00000]
     maxDuration: 1m`;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function timed<T>(action: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -155,22 +155,10 @@ class LoadRig {
 
   /** Clicks Approve as `who` on the request's message; returns the response_url the reply would go to. */
   async approve(who: 'alice' | 'bob', requestId: string, message: SlackMessage): Promise<{ responseUrl: string; ackMs: number }> {
-    const person = PEOPLE[who];
-    const responseUrl = this.slack.responseUrl({ userId: person.id, channelId: APPROVAL_CHANNEL, messageTs: message.ts });
-    const { value, ms } = await timed(() =>
-      this.sender.blockAction({
-        userId: person.id,
-        userName: person.name,
-        actionId: 'timebox_approve',
-        value: requestId,
-        channelId: APPROVAL_CHANNEL,
-        messageTs: message.ts,
-        message,
-        responseUrl,
-      }),
-    );
+    const click = buttonClick(this.slack, PEOPLE[who], 'timebox_approve', requestId, message);
+    const { value, ms } = await timed(() => this.sender.blockAction(click));
     if (value.status !== 200) throw new Error(`${who}'s click on ${requestId} got HTTP ${value.status}`);
-    return { responseUrl, ackMs: ms };
+    return { responseUrl: click.responseUrl, ackMs: ms };
   }
 
   /** What Timebox said through a response_url (a click that worked says nothing there). */

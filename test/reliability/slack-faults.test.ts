@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { APPROVAL_CHANNEL, BOT_TOKEN, PEOPLE, type TimeboxHarness } from '../support/timebox-harness';
-import { DAVE_STAGING_READONLY as DAVE, channelMessagesAbout, drainSlackFaults, holds, openRequests, requestIdIn, sleep, startHarness, waitForAudit, waitForRequest } from './fault-helpers';
+import { DAVE_STAGING_READONLY as DAVE, channelMessagesAbout, drainSlackFaults, holds, openRequests, requestIdIn, startHarness, waitForAudit, waitForRequest } from './fault-helpers';
 
 /**
  * What Slack's own failures do to Timebox: rate limits, server errors, slow or hanging calls,

@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 
-export type AwsSendService = 'sso-admin' | 'identitystore';
+type AwsSendService = 'sso-admin' | 'identitystore';
 
 export interface AwsSend {
   service: AwsSendService;

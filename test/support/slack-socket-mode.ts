@@ -10,17 +10,11 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-export type EnvelopeType = 'slash_commands' | 'interactive';
-
-export interface SocketAck {
-  envelopeId: string;
-  payload: Record<string, unknown>;
-}
+type EnvelopeType = 'slash_commands' | 'interactive';
 
 const PING_EVERY_MS = 5_000;
 
 export class SocketModeLink {
-  readonly acks: SocketAck[] = [];
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly tickets = new Set<string>();
   private readonly sockets = new Set<WebSocket>();
@@ -101,7 +95,6 @@ export class SocketModeLink {
       }
       if (typeof message.envelope_id !== 'string') return;
       const payload = typeof message.payload === 'object' && message.payload !== null ? (message.payload as Record<string, unknown>) : {};
-      this.acks.push({ envelopeId: message.envelope_id, payload });
       this.waiting.get(message.envelope_id)?.(payload);
       this.waiting.delete(message.envelope_id);
     });

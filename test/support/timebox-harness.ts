@@ -11,12 +11,35 @@ import type { WorkflowOptions } from '../../src/app/deps';
 import { startLocalRuntime, type LocalRuntime } from '../../src/entrypoints/local-runtime';
 import { AwsStandIn } from './aws-stand-in';
 import { eventually } from './eventually';
-import { SlackRequestSender, type SignedResponse } from './slack-requests';
+import { SlackRequestSender, type BlockActionParams, type SignedResponse } from './slack-requests';
 import { SlackStandIn, type SlackMessage } from './slack-stand-in';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-test';
 export const SOCKET_MODE_APP_TOKEN = 'xapp-test';
+
+/**
+ * `who` clicking the button `actionId` (value `requestId`) on `message`, as Slack would send it,
+ * with a fresh response_url attributed to them. The message's own channel is where the click happened.
+ */
+export function buttonClick(
+  slack: SlackStandIn,
+  who: { id: string; name: string },
+  actionId: string,
+  requestId: string,
+  message: SlackMessage,
+): BlockActionParams {
+  return {
+    userId: who.id,
+    userName: who.name,
+    actionId,
+    value: requestId,
+    channelId: message.channel,
+    messageTs: message.ts,
+    message,
+    responseUrl: slack.responseUrl({ userId: who.id, channelId: message.channel, messageTs: message.ts }),
+  };
+}
 
 /** A TCP port free on loopback right now. */
 function freePort(): Promise<number> {
@@ -183,32 +206,12 @@ export class TimeboxHarness {
   /** Clicks Approve or Deny on the request's channel message as `who`; returns the ephemeral replies it caused. */
   async click(who: PersonName, decision: 'approve' | 'deny', requestId: string, staleMessage?: SlackMessage): Promise<SignedResponse> {
     const message = staleMessage ?? (await this.approvalMessage(requestId));
-    const person = PEOPLE[who];
-    return this.sender.blockAction({
-      userId: person.id,
-      userName: person.name,
-      actionId: decision === 'approve' ? 'timebox_approve' : 'timebox_deny',
-      value: requestId,
-      channelId: APPROVAL_CHANNEL,
-      messageTs: message.ts,
-      message,
-      responseUrl: this.slack.responseUrl({ userId: person.id, channelId: APPROVAL_CHANNEL, messageTs: message.ts }),
-    });
+    return this.sender.blockAction(buttonClick(this.slack, PEOPLE[who], decision === 'approve' ? 'timebox_approve' : 'timebox_deny', requestId, message));
   }
 
   /** Clicks "End access now" as `who` on `message` (the requester's DM or the channel message). */
   async clickEnd(who: PersonName, requestId: string, message: SlackMessage): Promise<SignedResponse> {
-    const person = PEOPLE[who];
-    return this.sender.blockAction({
-      userId: person.id,
-      userName: person.name,
-      actionId: 'timebox_end',
-      value: requestId,
-      channelId: message.channel,
-      messageTs: message.ts,
-      message,
-      responseUrl: this.slack.responseUrl({ userId: person.id, channelId: message.channel, messageTs: message.ts }),
-    });
+    return this.sender.blockAction(buttonClick(this.slack, PEOPLE[who], 'timebox_end', requestId, message));
   }
 
   /** The requester's "access is active" DM for a request (it carries the End button). */

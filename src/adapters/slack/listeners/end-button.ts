@@ -11,7 +11,7 @@ import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
 
 /** What the person who ended a window is told (ephemeral), including what ending cannot do. */
-export function endingMessage(request: AccessRequest, keptBecause?: string): string {
+function endingMessage(request: AccessRequest, keptBecause?: string): string {
   const own = request.requester.slackUserId === request.endedEarlyBy?.slackUserId;
   const whose = own ? 'your' : `${mention(request.requester.slackUserId)}'s`;
   return [
