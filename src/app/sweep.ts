@@ -1,4 +1,4 @@
-import { dueAt } from '../domain/access-request';
+import { dueAt, workDueAt } from '../domain/access-request';
 import type { WorkflowDeps } from './deps';
 
 export interface SweepResult {
@@ -23,8 +23,13 @@ export async function sweepDueRequests(deps: WorkflowDeps, lookaheadMs = 0): Pro
     if (at <= now) {
       await deps.queue.dispatch({ requestId: request.id });
       result.dispatched.push(request.id);
-    } else {
-      await deps.scheduler.scheduleAt({ requestId: request.id }, at);
+    }
+    // The work's own time is armed even when an overdue notification made the request due now:
+    // after a restart, an active window whose "active" news was never recorded must still end
+    // on time, not at the first sweep after the worker has told people.
+    const workAt = workDueAt(request);
+    if (workAt !== undefined && workAt > now && workAt <= now + lookaheadMs) {
+      await deps.scheduler.scheduleAt({ requestId: request.id }, workAt);
       result.scheduled.push(request.id);
     }
   }

@@ -182,7 +182,8 @@ export function dueAt(request: AccessRequest): number | undefined {
   return Math.min(work ?? Infinity, request.updatedAt);
 }
 
-function workDueAt(request: AccessRequest): number | undefined {
+/** When the request's own work is due (an expiry, a grant, the end of a window, a retry), leaving notifications aside. */
+export function workDueAt(request: AccessRequest): number | undefined {
   switch (request.status) {
     case 'PENDING':
       return request.expiresAt;

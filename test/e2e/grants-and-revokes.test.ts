@@ -62,6 +62,25 @@ describe('grants and revokes', () => {
     expect(ended.endedAt! - active.endsAt!).toBeLessThan(10_000);
   });
 
+  // A window whose "active" news was never recorded is due at once (for the news); its end must
+  // still be re-armed at start-up, not left to the first sweep 30 s later.
+  test('after a restart with the "active" DM still untold (Slack failing), the window still ends on time', async () => {
+    h.slack.injectFault('conversations.open', { error: 'fatal_error' }, 1000);
+    try {
+      const id = await h.file('dave', 'staging ReadOnly 6s slack cannot dm');
+      const active = await h.waitForStatus(id, 'ACTIVE');
+      await h.slack.waitFor(() => h.slack.callsTo('conversations.open').length >= 1, 5000, 'a failed attempt to DM dave');
+      await h.restart();
+      expect((await h.request(id)).toldRequester).toBeUndefined();
+      expect(h.runtime.scheduler.pending).toBeGreaterThanOrEqual(1); // the end re-armed, though the news went first
+      const ended = await h.waitForStatus(id, 'ENDED', 15_000);
+      expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);
+      expect(ended.endedAt! - active.endsAt!).toBeLessThan(5_000);
+    } finally {
+      h.slack.clearFaults('conversations.open');
+    }
+  });
+
   test('a grant that was overdue while the process was down is revoked at start-up', async () => {
     const id = await h.file('dave', 'staging ReadOnly 1s down over the end');
     await h.waitForStatus(id, 'ACTIVE');

@@ -358,6 +358,12 @@ export class SlackStandIn {
     );
   }
 
+  /** Drops the faults not yet used (for one method, or all). */
+  clearFaults(method?: string): void {
+    if (method === undefined) this.faults.clear();
+    else this.faults.delete(method);
+  }
+
   /** Forget calls, messages, responses, views and pending faults (users are kept). */
   reset(): void {
     this.calls.length = 0;
