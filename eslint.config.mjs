@@ -11,4 +11,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // The layers point inward (docs/ARCHITECTURE.md): the domain imports nothing but itself; use
+  // cases import only the domain. Anything else there is a missing port.
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./)', message: 'src/domain imports nothing outside src/domain (no I/O, no SDKs).' }] }],
+    },
+  },
+  {
+    files: ['src/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./|\\.\\./domain/)', message: 'src/app imports only src/domain and itself; reach the outside through a port in app/ports.ts.' }] }],
+    },
+  },
 );

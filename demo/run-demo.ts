@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the real Timebox process (Bolt over signed HTTP, dynalite, real AWS SDK
- * clients) against local stand-ins for Slack and AWS. Plays request → approve → active →
- * automatic revoke and prints what people see in Slack and which AWS calls were made.
+ * clients) against local stand-ins for Slack and AWS. Plays a two-account request (one grant
+ * auto-approved, one approved by a person) and a temporary group membership, through to their
+ * automatic revokes, and prints what people see in Slack and which AWS calls were made.
  */
 import type { AwsCall } from '../test/support/aws-stand-in';
 import { APPROVAL_CHANNEL, PEOPLE, TimeboxHarness } from '../test/support/timebox-harness';
@@ -23,6 +24,11 @@ function awsLine(call: AwsCall): string {
     case 'CreateAccountAssignment':
     case 'DeleteAccountAssignment':
       return `sso:${call.operation}(account=${input.TargetId}, permissionSet=…${input.PermissionSetArn?.slice(-19)}, user=${input.PrincipalId})`;
+    case 'GetGroupMembershipId':
+    case 'CreateGroupMembership':
+      return `identitystore:${call.operation}(group=${input.GroupId}, user=${(input as unknown as { MemberId?: { UserId?: string } }).MemberId?.UserId})`;
+    case 'DeleteGroupMembership':
+      return `identitystore:DeleteGroupMembership(membership=${input.MembershipId})`;
     default:
       return `sso:${call.operation}`;
   }
@@ -45,14 +51,16 @@ async function main(): Promise<void> {
     console.log('Timebox demo: the real app, with Slack and AWS played by local stand-ins.');
     console.log(`Rules: ${h.runtime.deps.policy.rules.map((r) => `${r.name} (${r.autoApprove ? 'auto-approve' : `approvers: ${r.approvers.join(', ')}`})`).join('; ')}`);
 
-    say(`@carol types: /aws-access production Admin ${WINDOW} investigating INC-4711`);
-    const { text } = await h.command('carol', `production Admin ${WINDOW} investigating INC-4711`);
+    say(`@carol types: /aws-access staging,production ReadOnly ${WINDOW} investigating INC-4711`);
+    const { text } = await h.command('carol', `staging,production ReadOnly ${WINDOW} investigating INC-4711`);
     console.log(box('only visible to @carol', [readable(text)]));
     const id = /`(R-[0-9A-Z]{10})`/.exec(text)?.[1];
     if (!id) throw new Error(`request was not filed: ${text}`);
 
     const posted = await h.approvalMessage(id);
-    say('Timebox posts to #aws-approvals:');
+    await h.waitForGrants(id, ['ACTIVE', 'PENDING']);
+    say('Two grants: staging is auto-approved and already active; production waits in #aws-approvals:');
+    showAws();
     showChannel(posted.ts);
 
     say('@dave (not an approver) clicks Approve:');
@@ -60,26 +68,38 @@ async function main(): Promise<void> {
 
     say('@alice (an approver) clicks Approve.');
     await h.click('alice', 'approve', id);
-    const active = await h.waitForStatus(id, 'ACTIVE');
-    await h.slack.waitFor(() => h.dmTextsTo('carol').length > 0, 5000, 'the DM');
+    const active = await h.waitForGrants(id, ['ACTIVE', 'ACTIVE']).then(() => h.request(id));
+    await h.slack.waitFor(() => h.dmTextsTo('carol').some((t) => t.includes('2 of 2 active')), 5000, 'the DM');
     showAws();
     say('The channel message is updated:');
     showChannel(posted.ts);
     console.log(box('DM to @carol', h.dmTextsTo('carol').map(readable)));
 
-    say(`Access window runs until ${new Date(active.endsAt ?? 0).toISOString()}; waiting for Timebox to revoke it on its own…`);
+    say(`@carol also types: /aws-access group oncall ${WINDOW} paging duty`);
+    const { text: groupText } = await h.command('carol', `group oncall ${WINDOW} paging duty`);
+    console.log(box('only visible to @carol', [readable(groupText)]));
+    const groupId = /`(R-[0-9A-Z]{10})`/.exec(groupText)?.[1];
+    if (!groupId) throw new Error(`group request was not filed: ${groupText}`);
+    await h.waitForStatus(groupId, 'ACTIVE');
+    showAws();
+    say(`Identity Center says carol is in group oncall: ${h.isMember('carol', 'oncall') ? 'yes' : 'NO (this is a bug)'}`);
+
+    const ends = active.grants.map((g) => new Date(g.endsAt ?? 0).toISOString().slice(11, 19)).join(' and ');
+    say(`The windows run until ${ends} (each from its own grant); waiting for Timebox to revoke them on its own…`);
     await h.waitForStatus(id, 'ENDED', 30_000);
-    await h.slack.waitFor(() => h.dmTextsTo('carol').length > 1, 5000, 'the ended DM');
+    await h.waitForStatus(groupId, 'ENDED', 30_000);
+    await h.slack.waitFor(() => h.dmTextsTo('carol').some((t) => t.includes('2 of 2 ended')), 5000, 'the ended DM');
     showAws();
     say('The channel message is updated:');
     showChannel(posted.ts);
-    console.log(box('DM to @carol', h.dmTextsTo('carol').slice(1).map(readable)));
+    console.log(box('DMs to @carol', h.dmTextsTo('carol').slice(1).map(readable)));
 
-    const stillAssigned = h.hasAssignment('carol', 'production', 'Admin');
-    say(`Identity Center now has the assignment: ${stillAssigned ? 'YES (this is a bug)' : 'no (removed)'}`);
+    const stillAssigned = h.hasAssignment('carol', 'production', 'ReadOnly') || h.hasAssignment('carol', 'staging', 'ReadOnly');
+    const stillMember = h.isMember('carol', 'oncall');
+    say(`Identity Center now has the assignments: ${stillAssigned ? 'YES (this is a bug)' : 'no (removed)'}; the membership: ${stillMember ? 'YES (this is a bug)' : 'no (removed)'}`);
     const audit = await h.audit(id);
-    console.log(box(`Audit log for ${id}`, audit.map((e) => `${new Date(e.at).toISOString().slice(11, 23)}  ${e.type.padEnd(17)} by ${e.actor}${e.detail ? `  (${e.detail})` : ''}`)));
-    if (stillAssigned) throw new Error('the assignment was not removed');
+    console.log(box(`Audit log for ${id}`, audit.map((e) => `${new Date(e.at).toISOString().slice(11, 23)}  ${e.grantId ? `grant ${e.grantId}` : "request"}  ${e.type.padEnd(17)} by ${e.actor}${e.detail ? `  (${e.detail})` : ''}`)));
+    if (stillAssigned || stillMember) throw new Error('access was not removed');
     say(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
     await h.stop();

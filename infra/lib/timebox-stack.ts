@@ -252,7 +252,8 @@ export class TimeboxStack extends Stack {
     // ---- Permissions, written out (docs/DEPLOY.md explains each).
     const readWriteTable = new iam.PolicyStatement({
       sid: 'ReadWriteTable',
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      // The store writes whole items (conditional PutItem) and never updates in place, so no UpdateItem.
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
       resources: tableResources,
     });
     const readSecret = new iam.PolicyStatement({ sid: 'ReadSlackSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.slackSecret.secretArn] });
@@ -294,17 +295,49 @@ export class TimeboxStack extends Stack {
     });
     const identityStoreArn = `arn:${this.partition}:identitystore::${identityStoreAccount}:identitystore/${this.config.identityCenter.identityStoreId}`;
     const allUsersArn = `arn:${this.partition}:identitystore:::user/*`;
+    const allMembershipsArn = `arn:${this.partition}:identitystore:::membership/*`;
     const lookUpUsers = new iam.PolicyStatement({
       sid: 'LookUpIdentityStoreUsers',
-      actions: ['identitystore:GetUserId', 'identitystore:DescribeUser'],
+      actions: ['identitystore:GetUserId'],
       resources: [identityStoreArn, allUsersArn],
+    });
+    // Group grants: temporary membership of a configured group. The service authorization
+    // reference lists, per action: CreateGroupMembership → Identitystore, Group, User;
+    // DeleteGroupMembership and GetGroupMembershipId → Identitystore, Group, GroupMembership, User.
+    // (IsMemberInGroups is not granted: Timebox looks memberships up with GetGroupMembershipId.) Groups are
+    // named one by one; users and memberships cannot be (see the acknowledgments below). IAM
+    // matches each action only against the resource types it authorizes, so membership/* in the
+    // same statement gives CreateGroupMembership nothing more. No groups configured: no statement.
+    const groupArns = this.config.policy.groups.map((g) => `arn:${this.partition}:identitystore:::group/${g.id}`);
+    const hasGroups = groupArns.length > 0;
+    const membershipResources = [identityStoreArn, ...groupArns, allUsersArn, allMembershipsArn];
+    const manageMemberships = new iam.PolicyStatement({
+      sid: 'ManageGroupMemberships',
+      actions: [
+        'identitystore:CreateGroupMembership',
+        'identitystore:DeleteGroupMembership',
+        'identitystore:GetGroupMembershipId',
+      ],
+      resources: membershipResources,
+    });
+    // The reconciler (in the sweep) looks memberships up and removes an orphan Timebox created; it
+    // never adds anyone to a group, so no CreateGroupMembership. The lease already holds the user
+    // id, so it needs no GetUserId either.
+    const reconcileMemberships = new iam.PolicyStatement({
+      sid: 'ReconcileGroupMemberships',
+      actions: ['identitystore:DeleteGroupMembership', 'identitystore:GetGroupMembershipId'],
+      resources: membershipResources,
     });
 
     for (const statement of [readWriteTable, readSecret, invokeWorker, manageSchedules, passSchedulerRole]) this.slackFunction.addToRolePolicy(statement);
-    for (const statement of [readWriteTable, readSecret, manageSchedules, passSchedulerRole, manageAssignments, lookUpUsers]) this.workerFunction.addToRolePolicy(statement);
+    for (const statement of [readWriteTable, readSecret, manageSchedules, passSchedulerRole, manageAssignments, lookUpUsers, ...(hasGroups ? [manageMemberships] : [])]) {
+      this.workerFunction.addToRolePolicy(statement);
+    }
     // The sweep builds the same runtime as the others (it reads the secret at cold start), hands
     // overdue work to the worker, and reconciles leases with Identity Center (lease and audit writes).
-    for (const statement of [readWriteTable, readSecret, invokeWorker, reconcileAssignments]) this.sweepFunction.addToRolePolicy(statement);
+    for (const statement of [readWriteTable, readSecret, invokeWorker, reconcileAssignments, ...(hasGroups ? [reconcileMemberships] : [])]) {
+      this.sweepFunction.addToRolePolicy(statement);
+    }
 
     this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.workerFunction.functionArn] }));
     this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SendDeadLetters', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
@@ -314,14 +347,25 @@ export class TimeboxStack extends Stack {
       'Schedule names are per request (timebox-R-…), created and deleted at run time, so they cannot be listed in advance. The wildcard is confined to this stack\'s own schedule group, and the PassRole statement allows only the scheduler role.';
     // Acknowledged on the roles: their DefaultPolicy is where the statements land.
     Validations.of(roleOf(this.slackFunction)).acknowledge({ id: schedulesFinding, reason: schedulesReason });
+    const usersFinding = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]';
+    const membershipsFinding = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]';
+    const membershipUsersReason =
+      'The group membership actions (CreateGroupMembership, DeleteGroupMembership, GetGroupMembershipId) authorize against the user resource too, and the member is whoever asked for access, so the user id cannot be known in advance. The same statement names the one configured identity store and each configured group by id, so only memberships of those groups are reachable.';
+    const membershipsReason =
+      'DeleteGroupMembership and GetGroupMembershipId authorize against the membership resource, whose id Identity Store assigns when the membership is created, so it cannot be named in advance. The same statement names the one configured identity store and each configured group by id.';
     Validations.of(roleOf(this.workerFunction)).acknowledge(
       { id: schedulesFinding, reason: schedulesReason },
       {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+        id: usersFinding,
         reason:
-          'identitystore:GetUserId and DescribeUser authorize against the user resource as well as the store, and the user id is what the call looks up, so it cannot be known in advance. The statement also names the one configured identity store, and both actions are read-only.',
+          'identitystore:GetUserId authorizes against the user resource as well as the store, and the user id is what the call looks up, so it cannot be known in advance; the statement also names the one configured identity store, and the action is read-only.' +
+          (hasGroups ? ` ${membershipUsersReason}` : ''),
       },
+      ...(hasGroups ? [{ id: membershipsFinding, reason: membershipsReason }] : []),
     );
+    if (hasGroups) {
+      Validations.of(roleOf(this.sweepFunction)).acknowledge({ id: usersFinding, reason: membershipUsersReason }, { id: membershipsFinding, reason: membershipsReason });
+    }
 
     // ---- Outputs.
     new CfnOutput(this, 'SlackFunctionUrl', { value: functionUrl.url, description: 'The Slack function URL' });

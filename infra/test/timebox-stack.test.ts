@@ -50,8 +50,8 @@ const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const schedulesInGroup = { 'Fn::Join': ['', ['arn:', partition, ':scheduler:', region, ':', account, ':schedule/Timebox-schedules/*']] };
 const scheduleGroupArn = { 'Fn::Join': ['', ['arn:', partition, ':scheduler:', region, ':', account, ':schedule-group/Timebox-schedules']] };
 
-function logicalId(type: string, props: Json): string {
-  const found = Object.keys(template.findResources(type, { Properties: Match.objectLike(props) }));
+function logicalId(type: string, props: Json, t: Template = template): string {
+  const found = Object.keys(t.findResources(type, { Properties: Match.objectLike(props) }));
   expect(found).toHaveLength(1);
   return found[0] as string;
 }
@@ -60,23 +60,46 @@ const functionId = (description: RegExp) => {
   expect(found).toHaveLength(1);
   return (found[0] as [string, unknown])[0];
 };
-const roleId = (kind: 'slack' | 'worker' | 'sweep') => logicalId('AWS::IAM::Role', { Description: `Timebox ${kind} function` });
+const roleId = (kind: 'slack' | 'worker' | 'sweep', t: Template = template) => logicalId('AWS::IAM::Role', { Description: `Timebox ${kind} function` }, t);
 const tableId = () => Object.keys(template.findResources('AWS::DynamoDB::Table'))[0] as string;
 const dlqId = () => Object.keys(template.findResources('AWS::SQS::Queue'))[0] as string;
 const secretId = () => Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0] as string;
 const schedulerRoleId = () => logicalId('AWS::IAM::Role', { Description: Match.stringLikeRegexp('EventBridge Scheduler') });
 
 /** Every statement of every inline policy attached to the role. */
-function statementsOf(role: string): Statement[] {
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: unknown[]; PolicyDocument: { Statement: Statement[] } } }[];
+function statementsOf(role: string, t: Template = template): Statement[] {
+  const policies = Object.values(t.findResources('AWS::IAM::Policy')) as { Properties: { Roles: unknown[]; PolicyDocument: { Statement: Statement[] } } }[];
   return policies.filter((p) => p.Properties.Roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: role }))).flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
-function statement(role: string, sid: string): Statement {
-  const found = statementsOf(role).filter((s) => s.Sid === sid);
+function statement(role: string, sid: string, t: Template = template): Statement {
+  const found = statementsOf(role, t).filter((s) => s.Sid === sid);
   expect(found).toHaveLength(1);
   return found[0] as Statement;
 }
 const sorted = (v: string | string[]) => [...(Array.isArray(v) ? v : [v])].sort();
+/** Every statement of every inline policy in the template. */
+const allStatements = (t: Template = template) =>
+  Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+/** cdk-nag findings as readable lines; empty when every finding is acknowledged. */
+const nagViolations = (report: ReturnType<AwsSolutionsChecks['validateScope']>) =>
+  report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+/** Every acknowledgment under the stack, with the construct it sits on. */
+function acknowledgmentsOf(root: IConstruct): { path: string; id: string; reason: string }[] {
+  const acknowledged: { path: string; id: string; reason: string }[] = [];
+  const visit = (c: IConstruct) => {
+    for (const entry of c.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acknowledged.push({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason });
+    }
+    c.node.children.forEach(visit);
+  };
+  visit(root);
+  return acknowledged;
+}
+const identityStoreArn = { 'Fn::Join': ['', ['arn:', partition, ':identitystore::', account, ':identitystore/d-1234567890']] };
+const allUsersArn = { 'Fn::Join': ['', ['arn:', partition, ':identitystore:::user/*']] };
+const allMembershipsArn = { 'Fn::Join': ['', ['arn:', partition, ':identitystore:::membership/*']] };
+const groupArn = (id: string) => ({ 'Fn::Join': ['', ['arn:', partition, `:identitystore:::group/${id}`]] });
 const tableResources = () => [arnOf(tableId()), { 'Fn::Join': ['', [arnOf(tableId()), '/index/due']] }];
 
 describe('functions', () => {
@@ -275,7 +298,7 @@ describe('least privilege', () => {
   const readWriteTable = () => ({
     Sid: 'ReadWriteTable',
     Effect: 'Allow',
-    Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
     Resource: tableResources(),
   });
   const readSecret = () => ({ Sid: 'ReadSlackSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: secretId() } });
@@ -348,12 +371,23 @@ describe('least privilege', () => {
     expect(statement(roleId('worker'), 'LookUpIdentityStoreUsers')).toEqual({
       Sid: 'LookUpIdentityStoreUsers',
       Effect: 'Allow',
-      Action: ['identitystore:DescribeUser', 'identitystore:GetUserId'],
-      Resource: [
-        { 'Fn::Join': ['', ['arn:', partition, ':identitystore::', account, ':identitystore/d-1234567890']] },
-        { 'Fn::Join': ['', ['arn:', partition, ':identitystore:::user/*']] },
-      ],
+      Action: 'identitystore:GetUserId',
+      Resource: [identityStoreArn, allUsersArn],
     });
+  });
+
+  test('no grant that no code calls: identitystore:DescribeUser and dynamodb:UpdateItem are gone', () => {
+    const actions = allStatements().flatMap((s) => sorted(s.Action));
+    expect(actions).toContain('identitystore:GetUserId');
+    expect(actions).toContain('dynamodb:PutItem');
+    expect(actions).not.toContain('identitystore:DescribeUser');
+    expect(actions).not.toContain('dynamodb:UpdateItem');
+  });
+
+  test('no groups configured: no group membership statement, on any role', () => {
+    expect(allStatements().filter((s) => sorted(s.Action).some((a) => /GroupMembership|IsMemberInGroups/.test(a)))).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toContain(':identitystore:::membership/');
+    expect(JSON.stringify(template.toJSON())).not.toContain(':identitystore:::group/');
   });
 
   test('sweep: the table, the secret, invoke the worker, and reconcile (list and delete, never create) assignments', () => {
@@ -392,9 +426,96 @@ describe('least privilege', () => {
   });
 });
 
+describe('group grants (a config with two groups)', () => {
+  const ONCALL = '9067d4a2f1-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+  const BILLING = '1234abcd-1111-2222-3333-444455556666';
+  let dir: string;
+  let groupsStack: TimeboxStack;
+  let groupsTemplate: Template;
+  let groupsNag: ReturnType<AwsSolutionsChecks['validateScope']>;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'timebox-infra-groups-'));
+    const path = join(dir, 'groups.yaml');
+    const withGroups = EXAMPLE_CONFIG.replace(/^durations:/m, `groups:\n  oncall: "${ONCALL}"\n  billing-admins: "${BILLING}"\ndurations:`).concat(
+      ['  - name: groups', '    groups: [oncall, billing-admins]', '    requesters: ["*"]', '    approvers: [alice@example.com]', '    maxDuration: 4h', ''].join('\n'),
+    );
+    expect(withGroups).toContain('billing-admins');
+    writeFileSync(path, withGroups);
+    const groupsApp = new App({ context: { ...cdkJson.context, ...NO_BUNDLING, config: path } });
+    groupsStack = new TimeboxStack(groupsApp, 'Groups');
+    Validations.of(groupsApp).addPlugins(new AwsSolutionsChecks(groupsApp, { verbose: true }));
+    groupsTemplate = Template.fromStack(groupsStack);
+    groupsNag = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(groupsApp);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the config really has the two groups', () => {
+    expect(groupsStack.config.policy.groups.map((g) => g.id).sort()).toEqual([BILLING, ONCALL].sort());
+  });
+
+  // The store, each configured group, and the user/* and membership/* that cannot be named (in any order: CDK sorts them).
+  const membershipResources = [identityStoreArn, groupArn(ONCALL), groupArn(BILLING), allUsersArn, allMembershipsArn];
+  const inAnyOrder = (xs: unknown[]) => [...xs].map((x) => JSON.stringify(x)).sort();
+
+  test('worker: create, delete and look up memberships of the configured groups only, in the configured store', () => {
+    const { Resource, ...rest } = statement(roleId('worker', groupsTemplate), 'ManageGroupMemberships', groupsTemplate);
+    expect(rest).toEqual({ Sid: 'ManageGroupMemberships', Effect: 'Allow', Action: ['identitystore:CreateGroupMembership', 'identitystore:DeleteGroupMembership', 'identitystore:GetGroupMembershipId'] });
+    expect(inAnyOrder(Resource as unknown[])).toEqual(inAnyOrder(membershipResources));
+    expect(statementsOf(roleId('worker', groupsTemplate), groupsTemplate).map((s) => s.Sid ?? '(dead letters)').sort()).toEqual(
+      [
+        'WriteOwnLogs',
+        'ReadWriteTable',
+        'ReadSlackSecret',
+        'ManageSchedulesInGroup',
+        'PassSchedulerRole',
+        'ManageAccountAssignments',
+        'LookUpIdentityStoreUsers',
+        'ManageGroupMemberships',
+        '(dead letters)',
+      ].sort(),
+    );
+  });
+
+  test('sweep: reconciles memberships (delete and look up, never create) on the same resources', () => {
+    const sweep = statementsOf(roleId('sweep', groupsTemplate), groupsTemplate);
+    expect(sweep.map((s) => s.Sid)).toEqual(['WriteOwnLogs', 'ReadWriteTable', 'ReadSlackSecret', 'InvokeWorker', 'ReconcileAccountAssignments', 'ReconcileGroupMemberships']);
+    const { Resource, ...rest } = statement(roleId('sweep', groupsTemplate), 'ReconcileGroupMemberships', groupsTemplate);
+    expect(rest).toEqual({ Sid: 'ReconcileGroupMemberships', Effect: 'Allow', Action: ['identitystore:DeleteGroupMembership', 'identitystore:GetGroupMembershipId'] });
+    expect(inAnyOrder(Resource as unknown[])).toEqual(inAnyOrder(membershipResources));
+  });
+
+  test('the Slack function gets no identity store access; no role has DescribeUser or UpdateItem', () => {
+    expect(statementsOf(roleId('slack', groupsTemplate), groupsTemplate).flatMap((s) => sorted(s.Action)).filter((a) => a.startsWith('identitystore:'))).toEqual([]);
+    const actions = allStatements(groupsTemplate).flatMap((s) => sorted(s.Action));
+    expect(actions).not.toContain('identitystore:DescribeUser');
+    expect(actions).not.toContain('dynamodb:UpdateItem');
+    expect(actions.filter((a) => a === 'identitystore:CreateGroupMembership')).toHaveLength(1);
+  });
+
+  test('cdk-nag: no unacknowledged findings; the user/* and membership/* wildcards are acknowledged on the worker and sweep roles only', () => {
+    expect(nagViolations(groupsNag)).toEqual([]);
+    expect(groupsNag.success).toBe(true);
+    expect(Annotations.fromStack(groupsStack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+    const acknowledged = acknowledgmentsOf(groupsStack);
+    expect(acknowledged.filter((a) => /identitystore/.test(a.id)).map((a) => `${a.path} ${a.id}`).sort()).toEqual(
+      [
+        'Groups/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+        'Groups/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
+        'Groups/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+        'Groups/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
+      ].sort(),
+    );
+    for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(80);
+    const workerUsers = acknowledged.find((a) => a.path === 'Groups/WorkerRole' && a.id.endsWith('user/*]'));
+    expect(workerUsers?.reason).toMatch(/GetUserId/);
+    expect(workerUsers?.reason).toMatch(/CreateGroupMembership/);
+  });
+});
+
 describe('cdk-nag (AWS Solutions)', () => {
   test('no unacknowledged findings, errors or warnings', () => {
-    expect(nagReport.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(nagViolations(nagReport)).toEqual([]);
     expect(nagReport.success).toBe(true);
     expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
@@ -402,15 +523,7 @@ describe('cdk-nag (AWS Solutions)', () => {
   });
 
   test('every acknowledgment is narrow and explained', () => {
-    const acknowledged: { path: string; id: string; reason: string }[] = [];
-    const visit = (c: IConstruct) => {
-      for (const entry of c.node.metadata) {
-        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acknowledged.push({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason });
-      }
-      c.node.children.forEach(visit);
-    };
-    visit(stack);
+    const acknowledged = acknowledgmentsOf(stack);
     expect(acknowledged.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
       [
         'Timebox/SlackSecret AwsSolutions-SMG4',

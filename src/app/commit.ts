@@ -1,29 +1,43 @@
-import type { AccessRequest } from '../domain/access-request';
+import { requestStatus, type AccessRequest, type GrantStatus } from '../domain/access-request';
 import type { AuditEvent, AuditEventType } from '../domain/audit';
+import { StoreConflictError } from '../domain/errors';
 import type { WorkflowDeps } from './deps';
 
 export interface EventDraft {
   type: AuditEventType;
   actor: string;
+  /** The grant the event is about; its status before and after are recorded. */
+  grantId?: string;
   detail?: string;
 }
 
+function statusOf(request: AccessRequest | undefined, grantId: string | undefined): GrantStatus | undefined {
+  if (!request) return undefined;
+  return grantId === undefined ? requestStatus(request) : request.grants.find((g) => g.id === grantId)?.status;
+}
+
 function toEvents(before: AccessRequest | undefined, after: AccessRequest, version: number, drafts: EventDraft[], at: number): AuditEvent[] {
-  return drafts.map((draft, i) => ({
-    requestId: after.id,
-    at,
-    // Deterministic per write, so appending the same event again is a no-op.
-    seq: `${String(version).padStart(8, '0')}-${i}`,
-    type: draft.type,
-    actor: draft.actor,
-    ...(before && before.status !== after.status ? { from: before.status } : {}),
-    to: after.status,
-    ...(draft.detail ? { detail: draft.detail } : {}),
-  }));
+  return drafts.map((draft, i) => {
+    const from = statusOf(before, draft.grantId);
+    const to = statusOf(after, draft.grantId);
+    return {
+      requestId: after.id,
+      ...(draft.grantId === undefined ? {} : { grantId: draft.grantId }),
+      at,
+      // Deterministic per write, so appending the same event again is a no-op.
+      seq: `${String(version).padStart(8, '0')}-${i}`,
+      type: draft.type,
+      actor: draft.actor,
+      ...(from !== undefined && from !== to ? { from } : {}),
+      ...(to === undefined ? {} : { to }),
+      ...(draft.detail ? { detail: draft.detail } : {}),
+    };
+  });
 }
 
 async function appendAll(deps: WorkflowDeps, events: AuditEvent[] | undefined): Promise<void> {
-  for (const event of events ?? []) await deps.store.appendAudit(event);
+  // Independent put-if-absent writes (each event has its own seq): side by side, not one after another.
+  await Promise.all((events ?? []).map((event) => deps.store.appendAudit(event)));
 }
 
 /** Stores a new request and its first audit events. */
@@ -50,11 +64,49 @@ export async function commit(deps: WorkflowDeps, before: AccessRequest, after: A
   return saved;
 }
 
+const MAX_RACE_RETRIES = 8;
+
+/** Runs `attempt` again each time it loses a race (StoreConflictError), up to a bound: the one retry-on-conflict loop. */
+export async function retryOnConflict<T>(attempt: (round: number) => Promise<T>, rounds = MAX_RACE_RETRIES): Promise<T> {
+  for (let round = 0; ; round++) {
+    try {
+      return await attempt(round);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError) || round >= rounds) throw err;
+    }
+  }
+}
+
+export interface Change {
+  next: AccessRequest;
+  events: EventDraft[];
+}
+
+/**
+ * Applies `change` to the latest stored request and writes it, re-reading and re-applying on
+ * every lost race, so a grant finishing while an approver clicks never loses either write.
+ * `change` returns undefined when there is nothing to do (then nothing is written). Resolves to
+ * the request as written (or as read, when unchanged), or undefined if there is no such request.
+ */
+export async function updateRequest(
+  deps: WorkflowDeps,
+  requestId: string,
+  change: (fresh: AccessRequest) => Change | undefined,
+): Promise<AccessRequest | undefined> {
+  return retryOnConflict(async () => {
+    const fresh = await deps.store.getRequest(requestId);
+    if (!fresh) return undefined;
+    const planned = change(fresh);
+    if (!planned) return fresh;
+    return commit(deps, fresh, planned.next, planned.events);
+  });
+}
+
 /**
  * Logs something that happened to a request without changing it (a refused click or end, a
  * reconciler repair). Its own unique seq, so it never collides with the events of a write.
  */
-export async function noteOnRequest(deps: WorkflowDeps, requestId: string, type: AuditEventType, actor: string, detail: string): Promise<void> {
+export async function noteOnRequest(deps: WorkflowDeps, requestId: string, type: AuditEventType, actor: string, detail: string, grantId?: string): Promise<void> {
   const at = deps.clock.now();
-  await deps.store.appendAudit({ requestId, at, seq: `${type}-${at}-${deps.newRequestId()}`, type, actor, detail });
+  await deps.store.appendAudit({ requestId, ...(grantId ? { grantId } : {}), at, seq: `${type}-${at}-${deps.newRequestId()}`, type, actor, detail });
 }

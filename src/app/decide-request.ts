@@ -1,67 +1,108 @@
-import { decide, type AccessRequest, type Decision } from '../domain/access-request';
-import { TimeboxError, isTimeboxError } from '../domain/errors';
+import { decideGrant, type AccessRequest, type Decision, type Grant } from '../domain/access-request';
+import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
 import type { Person } from '../domain/policy';
 import { checkApprover } from '../domain/rules';
-import { commit, noteOnRequest } from './commit';
+import { commit, noteOnRequest, retryOnConflict, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
-import { StoreConflictError, type MessageRef } from './ports';
+import type { MessageRef } from './ports';
 
 export interface DecideInput {
   requestId: string;
   decision: Decision;
   clickerSlackUserId: string;
+  /** Only this grant (a per-grant button); otherwise every pending grant the clicker may decide. */
+  grantId?: string;
   /** The message the button sat on; must be the request's own approval message. */
   message?: MessageRef;
 }
 
-const MAX_RACE_RETRIES = 8;
+export interface DecideResult {
+  request: AccessRequest;
+  /** The grants this click decided (or added an approval to). */
+  decided: Grant[];
+  /** Pending grants the clicker may not decide, left as they were. */
+  leftAlone: Grant[];
+}
 
 /**
- * Records one approver's click. Who may decide comes from the stored request and the rule it
- * was filed under, never from the button. Concurrent clicks are settled by conditional writes:
- * exactly one of them moves the request on. Refusals are audited and thrown as TimeboxError.
+ * Records one approver's click on every pending grant of the request they may decide (an
+ * approver of that grant's rule, not the requester unless the rule allows it); the rest are left
+ * as they are. Who may decide comes from the stored request and the rules, never from the button.
+ * Concurrent clicks are settled by conditional writes. Refusals are audited and thrown as TimeboxError.
  */
-export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Promise<AccessRequest> {
+export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Promise<DecideResult> {
   const clicker = await deps.directory.lookup(input.clickerSlackUserId);
   const person: Person = clicker ?? { slackUserId: input.clickerSlackUserId };
-  for (let attempt = 0; ; attempt++) {
-    const request = await deps.store.getRequest(input.requestId);
-    if (!request) throw new TimeboxError('not_found', `There is no request ${input.requestId.slice(0, 40)}.`);
-    try {
-      const next = authoriseAndDecide(deps, request, input, person);
-      const saved = await commit(deps, request, next, [
-        {
-          type: next.status === 'DENIED' ? 'denied' : next.status === 'APPROVED' ? 'approved' : 'approval_recorded',
-          actor: person.slackUserId,
-          detail: `${next.approvals.length}/${next.approvalsRequired} approvals`,
-        },
-      ]);
-      deps.logger.info({ requestId: saved.id, status: saved.status, by: person.slackUserId }, 'decision recorded');
-      if (saved.status !== 'PENDING') await deps.scheduler.cancel({ requestId: saved.id });
-      // The worker grants, or updates the channel message (a partial approval shows who approved so far).
-      await deps.queue.dispatch({ requestId: saved.id });
-      return saved;
-    } catch (err) {
-      if (err instanceof StoreConflictError && attempt < MAX_RACE_RETRIES) continue;
-      if (isTimeboxError(err)) {
-        await noteOnRequest(deps, request.id, 'decision_refused', person.slackUserId, `${input.decision}: ${err.code}`);
-      }
-      throw err;
+  let lastRead: AccessRequest | undefined;
+  try {
+    const result = await retryOnConflict(async () => {
+      const request = await deps.store.getRequest(input.requestId);
+      if (!request) throw new TimeboxError('not_found', `There is no request ${input.requestId.slice(0, 40)}.`);
+      lastRead = request;
+      const planned = authoriseAndDecide(deps, request, input, person);
+      const saved = await commit(deps, request, planned.next, planned.events);
+      return { request: saved, decided: planned.decided, leftAlone: planned.leftAlone };
+    });
+    deps.logger.info({ requestId: result.request.id, grants: result.decided.map((g) => `${g.id}:${g.status}`), by: person.slackUserId }, 'decision recorded');
+    // The worker grants what is approved, and updates the channel message (a partial approval shows who approved so far).
+    await deps.queue.dispatch({ requestId: result.request.id });
+    return result;
+  } catch (err) {
+    if (isTimeboxError(err) && lastRead) {
+      await noteOnRequest(deps, lastRead.id, 'decision_refused', person.slackUserId, `${input.decision}: ${err.code}`);
     }
+    if (err instanceof StoreConflictError) throw new TimeboxError('conflict', 'Several people clicked at once; please try again.', { cause: err });
+    throw err;
   }
 }
 
-function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: DecideInput, person: Person): AccessRequest {
+function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: DecideInput, person: Person) {
   // A button must sit on this request's own message. (Until the message's ts is recorded, a
   // click can only come from the message just posted, so there is nothing to compare yet.)
   const ref = request.approvalMessage;
   if (input.message && ref && (ref.channel !== input.message.channel || ref.ts !== input.message.ts)) {
     throw new TimeboxError('stale_button', 'That button does not belong to this request.');
   }
-  const rule = deps.policy.rules.find((r) => r.name === request.ruleName);
-  if (!rule) {
-    throw new TimeboxError('not_an_approver', `The rule "${request.ruleName}" this request was filed under no longer exists.`);
+  const now = deps.clock.now();
+  const pending = request.grants.filter((g) => g.status === 'PENDING' && (input.grantId === undefined || g.id === input.grantId));
+  if (pending.length === 0) {
+    const grant = input.grantId ? request.grants.find((g) => g.id === input.grantId) : undefined;
+    if (input.grantId && !grant) throw new TimeboxError('not_found', `Request ${request.id} has no grant ${input.grantId.slice(0, 10)}.`);
+    const status = grant?.status ?? request.grants[0]?.status ?? 'ENDED';
+    throw new TimeboxError('already_decided', `Request ${request.id} is already ${status.toLowerCase()}.`);
   }
-  checkApprover(rule, request.requester, person);
-  return decide(request, input.decision, person, deps.clock.now());
+  const refusals: TimeboxError[] = [];
+  const decided: Grant[] = [];
+  const leftAlone: Grant[] = [];
+  for (const grant of pending) {
+    const rule = deps.policy.rules.find((r) => r.name === grant.ruleName);
+    try {
+      if (!rule) throw new TimeboxError('not_an_approver', `The rule "${grant.ruleName}" this request was filed under no longer exists.`);
+      checkApprover(rule, request.requester, person);
+      decided.push(decideGrant(request, grant, input.decision, person, now));
+    } catch (err) {
+      if (!isTimeboxError(err)) throw err;
+      refusals.push(err);
+      leftAlone.push(grant);
+    }
+  }
+  if (decided.length === 0) {
+    // The clearest reason: your own request, then already approved by you, then not an approver.
+    const order = ['self_approval', 'already_decided', 'already_approved_by_you', 'not_an_approver'];
+    refusals.sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code));
+    const rules = [...new Set(leftAlone.map((g) => g.ruleName))];
+    const first = refusals[0] as TimeboxError;
+    if (first.code === 'not_an_approver' && rules.length > 1) {
+      throw new TimeboxError('not_an_approver', `You are not an approver for any of the rules of this request (${rules.map((r) => `"${r}"`).join(', ')}).`);
+    }
+    throw first;
+  }
+  const byId = new Map(decided.map((g) => [g.id, g]));
+  const events: EventDraft[] = decided.map((g) => ({
+    type: g.status === 'DENIED' ? 'denied' : g.status === 'APPROVED' ? 'approved' : 'approval_recorded',
+    actor: person.slackUserId,
+    grantId: g.id,
+    detail: `${g.approvals.length}/${g.approvalsRequired} approvals`,
+  }));
+  return { next: { ...request, grants: request.grants.map((g) => byId.get(g.id) ?? g) }, events, decided, leftAlone };
 }

@@ -1,5 +1,5 @@
 import type { Policy } from '../domain/policy';
-import type { Clock, IdentityCenter, JobQueue, JobScheduler, Logger, Notifier, RequestStore, UserDirectory } from './ports';
+import type { Clock, JobQueue, JobScheduler, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
 
 export interface WorkflowOptions {
   /** How long a worker holds a GRANTING/REVOKING request before a sweep may take it over. */
@@ -25,7 +25,7 @@ export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
 export interface WorkflowDeps {
   policy: Policy;
   store: RequestStore;
-  identityCenter: IdentityCenter;
+  provisioner: Provisioner;
   queue: JobQueue;
   scheduler: JobScheduler;
   directory: UserDirectory;

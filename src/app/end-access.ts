@@ -1,12 +1,11 @@
 import { endEarly, type AccessRequest } from '../domain/access-request';
-import { leaseKey, planRelease } from '../domain/assignment-lease';
+import { holderRef, planRelease } from '../domain/lease';
 import { TimeboxError, isTimeboxError } from '../domain/errors';
+import { provisionTarget, targetKey } from '../domain/grant-target';
 import type { Person } from '../domain/policy';
 import { checkCanEnd } from '../domain/rules';
-import { commit, noteOnRequest } from './commit';
+import { commit, noteOnRequest, retryOnConflict } from './commit';
 import type { WorkflowDeps } from './deps';
-import { targetOf } from './grant-access';
-import { StoreConflictError } from './ports';
 
 export interface EndAccessInput {
   requestId: string;
@@ -14,7 +13,6 @@ export interface EndAccessInput {
   bySlackUserId: string;
 }
 
-const MAX_RACE_RETRIES = 8;
 
 /**
  * Ends an active window now. The window's end moves to this moment (a conditional write), the
@@ -26,7 +24,7 @@ const MAX_RACE_RETRIES = 8;
  */
 export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Promise<AccessRequest> {
   let person: Person | undefined;
-  for (let attempt = 0; ; attempt++) {
+  const saved = await retryOnConflict(async () => {
     const request = await deps.store.getRequest(input.requestId);
     if (!request) throw new TimeboxError('not_found', `There is no request ${input.requestId.slice(0, 40)}.`);
     // The requester is known from the request; anyone else is looked up for the approver check.
@@ -34,33 +32,32 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
       input.bySlackUserId === request.requester.slackUserId
         ? request.requester
         : ((await deps.directory.lookup(input.bySlackUserId)) ?? { slackUserId: input.bySlackUserId });
+    const by: Person = person;
     let ended: AccessRequest;
     try {
       checkCanEnd(
-        deps.policy.rules.find((r) => r.name === request.ruleName),
+        request.grants.map((g) => deps.policy.rules.find((r) => r.name === g.ruleName)),
         request.requester,
-        person,
+        by,
       );
-      ended = endEarly(request, person, deps.clock.now());
+      ended = endEarly(request, by, deps.clock.now());
     } catch (err) {
-      if (isTimeboxError(err, 'not_allowed_to_end')) await noteOnRequest(deps, request.id, 'end_refused', person.slackUserId, err.code);
+      if (isTimeboxError(err, 'not_allowed_to_end')) await noteOnRequest(deps, request.id, 'end_refused', by.slackUserId, err.code);
       // Already past its end but not yet revoked (a late schedule, a lost timer): nudge the worker.
-      if (isTimeboxError(err, 'already_ending') && request.status === 'ACTIVE') await handOver(deps, request, false);
+      if (isTimeboxError(err, 'already_ending') && request.grants.some((g) => g.status === 'ACTIVE')) await handOver(deps, request, false);
       throw err;
     }
-    let saved: AccessRequest;
-    try {
-      saved = await commit(deps, request, ended, [
-        { type: 'ended_early', actor: person.slackUserId, detail: request.endsAt ? `was to end ${new Date(request.endsAt).toISOString()}` : undefined },
-      ]);
-    } catch (err) {
-      if (err instanceof StoreConflictError && attempt < MAX_RACE_RETRIES) continue;
-      throw err;
-    }
-    deps.logger.info({ requestId: saved.id, by: person.slackUserId }, 'access ended early');
-    await handOver(deps, saved, true);
-    return saved;
-  }
+    const endedNow = request.grants.filter((g) => ended.grants.find((e) => e.id === g.id)?.endsAt !== g.endsAt);
+    return commit(
+      deps,
+      request,
+      ended,
+      endedNow.map((g) => ({ type: 'ended_early' as const, actor: by.slackUserId, grantId: g.id, detail: `was to end ${new Date(g.endsAt as number).toISOString()}` })),
+    );
+  });
+  deps.logger.info({ requestId: saved.id, by: input.bySlackUserId }, 'access ended early');
+  await handOver(deps, saved, true);
+  return saved;
 }
 
 /** Best effort once the end is stored: the revoke is due now, so the sweep covers a failure here. */
@@ -76,17 +73,22 @@ async function handOver(deps: WorkflowDeps, request: AccessRequest, cancelSchedu
 }
 
 /**
- * Why the assignment will outlive this window, if it will (another Timebox window holds it, or it
- * was there before Timebox), for the person ending it. Undefined when it goes, or when unknown.
+ * Why targets will outlive this request's windows, if any will (another Timebox window holds
+ * them, or they were there before Timebox), for the person ending it. Empty when all go, or when unknown.
  */
-export async function whatKeepsAssignment(deps: WorkflowDeps, request: AccessRequest): Promise<string | undefined> {
-  if (!request.principalId) return undefined;
-  try {
-    const lease = await deps.store.getLease(leaseKey(targetOf({ ...request, principalId: request.principalId })));
-    if (!lease) return undefined;
-    const plan = planRelease(lease, request.id, deps.clock.now());
-    return plan.action === 'delete' ? undefined : plan.reason;
-  } catch {
-    return undefined;
+export async function whatKeepsAccess(deps: WorkflowDeps, request: AccessRequest): Promise<string[]> {
+  const principalId = request.principalId;
+  if (!principalId) return [];
+  const reasons: string[] = [];
+  for (const grant of request.grants.filter((g) => g.status === 'ACTIVE')) {
+    try {
+      const lease = await deps.store.getLease(targetKey(provisionTarget(grant.target, principalId)));
+      if (!lease) continue;
+      const plan = planRelease(lease, holderRef(request.id, grant.id), deps.clock.now());
+      if (plan.action !== 'delete') reasons.push(plan.reason);
+    } catch {
+      // unknown: say nothing rather than guess
+    }
   }
+  return reasons;
 }

@@ -1,110 +1,94 @@
-import { transition, type AccessRequest } from '../domain/access-request';
-import { leaseKey, planRelease, type AssignmentLease, type AssignmentTarget } from '../domain/assignment-lease';
+import { findGrant, grantTransitions, withGrant, type AccessRequest, type Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
-import { commit } from './commit';
+import { provisionTarget, targetKey, type ProvisionTarget } from '../domain/grant-target';
+import { holderRef } from '../domain/lease';
+import { updateRequest, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
-import { StoreConflictError } from './ports';
-import { releaseAssignment } from './release-assignment';
+import { acquireLease, dropFromLease, operationRecorder, releaseLease, updateLease } from './leases';
 
-export function targetOf(request: AccessRequest & { principalId: string }): AssignmentTarget {
-  return { accountId: request.accountId, permissionSetArn: request.permissionSetArn, principalId: request.principalId };
+export function targetOf(request: AccessRequest, grant: Grant): ProvisionTarget | undefined {
+  return request.principalId ? provisionTarget(grant.target, request.principalId) : undefined;
 }
 
-/** Thrown when the work cannot go on now but may later (busy lease, AWS unavailable). */
-export class RetryLaterError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RetryLaterError';
-  }
+/** Moves one GRANTING grant on, provided it still is GRANTING (another worker may have finished it). */
+export async function updateGrant(
+  deps: WorkflowDeps,
+  requestId: string,
+  grantId: string,
+  change: (grant: Grant, request: AccessRequest) => { grant: Grant; events: EventDraft[] } | undefined,
+): Promise<AccessRequest | undefined> {
+  return updateRequest(deps, requestId, (fresh) => {
+    const grant = fresh.grants.find((g) => g.id === grantId);
+    if (!grant) return undefined;
+    const planned = change(grant, fresh);
+    if (!planned) return undefined;
+    return { next: withGrant(fresh, planned.grant), events: planned.events };
+  });
 }
 
-/**
- * Adds `requestId` to the holders of the assignment's lease. The first holder learns whether
- * the assignment already existed (then Timebox will never delete it). Waits while a previous
- * holder's revoke is still deleting the assignment.
- */
-export async function acquireLease(deps: WorkflowDeps, target: AssignmentTarget, requestId: string): Promise<AssignmentLease> {
-  const key = leaseKey(target);
-  const deadline = deps.clock.now() + deps.options.leaseWaitMs;
-  for (;;) {
-    const now = deps.clock.now();
-    const lease = await deps.store.getLease(key);
-    try {
-      if (!lease) {
-        const preExisting = await deps.identityCenter.hasAssignment(target);
-        const created: AssignmentLease = { key, target, holders: [requestId], preExisting, deleting: false, version: 1, updatedAt: now };
-        await deps.store.putLease(created, undefined);
-        return created;
-      }
-      if (lease.holders.includes(requestId)) return lease;
-      if (!lease.deleting) {
-        const next = { ...lease, holders: [...lease.holders, requestId], version: lease.version + 1, updatedAt: now };
-        await deps.store.putLease(next, lease.version);
-        return next;
-      }
-    } catch (err) {
-      if (!(err instanceof StoreConflictError)) throw err;
-      continue;
-    }
-    if (deps.clock.now() >= deadline) throw new RetryLaterError(`assignment ${key} is still being revoked`);
-    await deps.sleep(deps.options.leasePollMs);
-  }
-}
-
-/** Takes `requestId` off the lease after a failed grant; deletes nothing in AWS. */
-export async function dropFromLease(deps: WorkflowDeps, target: AssignmentTarget, requestId: string): Promise<void> {
-  for (;;) {
-    const lease = await deps.store.getLease(leaseKey(target));
-    if (!lease || !lease.holders.includes(requestId)) return;
-    const plan = planRelease(lease, requestId, deps.clock.now());
-    try {
-      if (plan.action === 'keep') await deps.store.putLease({ ...plan.lease, version: lease.version + 1 }, lease.version);
-      else await deps.store.deleteLease(lease.key, lease.version);
-      return;
-    } catch (err) {
-      if (!(err instanceof StoreConflictError)) throw err;
-    }
-  }
+/** Fails a GRANTING grant with `reason` (told to the requester). */
+export function failGrant(deps: WorkflowDeps, requestId: string, grantId: string, reason: string, patch: Partial<Grant> = {}): Promise<AccessRequest | undefined> {
+  deps.logger.warn({ requestId, grantId, reason }, 'grant failed');
+  return updateGrant(deps, requestId, grantId, (grant) =>
+    grant.status !== 'GRANTING'
+      ? undefined
+      : { grant: grantTransitions.fail({ ...grant, ...patch }, reason, requestId), events: [{ type: 'grant_failed', actor: SYSTEM_ACTOR, grantId, detail: reason }] },
+  );
 }
 
 /**
- * GRANTING → ACTIVE or FAILED. Safe to run again after a crash at any point: the lease and
- * CreateAccountAssignment are idempotent, and the window only starts once AWS says SUCCEEDED.
+ * One GRANTING grant → ACTIVE or FAILED. Safe to run again after a crash at any point: the lease
+ * re-checks AWS, creation is skipped when the target is there, and the window only starts once
+ * AWS says SUCCEEDED (or the membership exists). Throws what AWS throws; the caller records it.
  */
-export async function grantAccess(deps: WorkflowDeps, granting: AccessRequest): Promise<AccessRequest> {
+export async function grantOne(deps: WorkflowDeps, granting: AccessRequest, grantId: string): Promise<AccessRequest | undefined> {
   let request = granting;
-  const fail = async (reason: string): Promise<AccessRequest> => {
-    const failed = await commit(deps, request, transition(request, 'FAILED', { failure: reason, claimUntil: undefined }), [
-      { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: reason },
-    ]);
-    deps.logger.warn({ requestId: request.id, reason }, 'grant failed');
-    return failed;
-  };
-
   if (!request.principalId) {
     const email = request.requester.email ?? '';
-    const principalId = await deps.identityCenter.findUserIdByEmail(email);
-    if (!principalId) return fail(`no Identity Center user has the email ${email}`);
-    request = await commit(deps, request, { ...request, principalId }, []);
+    const principalId = await deps.provisioner.findUserIdByEmail(email);
+    if (!principalId) return failGrant(deps, request.id, grantId, `no Identity Center user has the email ${email}`);
+    const saved = await updateRequest(deps, request.id, (fresh) => (fresh.principalId ? undefined : { next: { ...fresh, principalId }, events: [] }));
+    if (!saved) return undefined;
+    request = saved;
   }
-  const target = targetOf({ ...request, principalId: request.principalId as string });
-  await acquireLease(deps, target, request.id);
-  const outcome = await deps.identityCenter.createAssignment(target);
-  if (!outcome.ok) {
-    // An earlier attempt of this grant (before a crash, or past its poll budget) may have
-    // created the assignment after all: then it is Timebox's to remove, like any revoke.
-    if (await deps.identityCenter.hasAssignment(target)) await releaseAssignment(deps, target, request.id);
-    else await dropFromLease(deps, target, request.id);
-    return fail(`AWS could not create the assignment: ${outcome.reason}`);
+  const grant = findGrant(request, grantId);
+  const target = targetOf(request, grant) as ProvisionTarget;
+  const holder = holderRef(request.id, grantId);
+  const { lease, present, membershipId: found } = await acquireLease(deps, target, holder);
+  let owned = lease.createdByTimebox;
+  let membershipId = lease.membershipId;
+  if (present && owned && target.kind === 'group' && !membershipId && found) {
+    // An earlier attempt created the membership and stopped before recording its id: it is Timebox's.
+    membershipId = found;
+    await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: l.membershipId ?? found, updatedAt: deps.clock.now() }));
+  }
+  if (!present) {
+    const recorder = operationRecorder(deps, lease.key, 'create');
+    const outcome = await deps.provisioner.create(target, recorder.hooks);
+    if (!outcome.ok) {
+      await recorder.finished();
+      // An earlier attempt of this grant (before a crash, or past its poll budget) may have
+      // created it after all: then it is Timebox's to remove, like any revoke.
+      if ((await deps.provisioner.lookup(target)).present) await releaseLease(deps, target, holder);
+      else await dropFromLease(deps, target, holder);
+      return failGrant(deps, request.id, grantId, `AWS could not create it: ${outcome.reason}`);
+    }
+    await recorder.finished();
+    owned = true;
+    if (outcome.membershipId) {
+      membershipId = outcome.membershipId;
+      await updateLease(deps, targetKey(target), (l) => ({ ...l, membershipId: outcome.membershipId, updatedAt: deps.clock.now() }));
+    }
   }
   const now = deps.clock.now();
-  const active = await commit(
-    deps,
-    request,
-    transition(request, 'ACTIVE', { activeAt: now, endsAt: now + request.durationMs, claimUntil: undefined, lastError: undefined }),
-    [{ type: 'granted', actor: SYSTEM_ACTOR, detail: `until ${new Date(now + request.durationMs).toISOString()}` }],
+  const active = await updateGrant(deps, request.id, grantId, (g, fresh) =>
+    g.status !== 'GRANTING'
+      ? undefined
+      : {
+          grant: { ...grantTransitions.activate(g, now, fresh.durationMs, fresh.id), timeboxOwned: owned, ...(membershipId ? { membershipId } : {}) },
+          events: [{ type: 'granted', actor: SYSTEM_ACTOR, grantId, detail: `until ${new Date(now + fresh.durationMs).toISOString()}${present ? ' (it was there already)' : ''}` }],
+        },
   );
-  await deps.scheduler.scheduleAt({ requestId: active.id }, active.endsAt as number);
-  deps.logger.info({ requestId: active.id, endsAt: active.endsAt }, 'access granted');
+  deps.logger.info({ requestId: request.id, grantId, endsAt: now + request.durationMs }, 'access granted');
   return active;
 }

@@ -1,5 +1,5 @@
-import { channelNeedsUpdate, isTerminal, needsNotification, notificationKey, requesterNeedsTelling, type AccessRequest } from '../domain/access-request';
-import { commit } from './commit';
+import { channelKey, channelNeedsUpdate, isRequestOver, needsNotification, requesterKey, requesterNeedsTelling, type AccessRequest } from '../domain/access-request';
+import { commit, updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
 import { MessageGoneError, StoreConflictError, type MessageRef } from './ports';
 
@@ -15,17 +15,17 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
   if (channelNeedsUpdate(request)) {
     try {
       patch.approvalMessage = await showInChannel(deps, request);
-      patch.notified = notificationKey(request);
+      patch.notified = channelKey(request);
     } catch (err) {
       if (err instanceof MessageGoneError) {
         // Deleted or archived: nothing left to update. A pending request gets a fresh message
         // (approvers need its buttons); for any other state, giving up on the channel is right.
         deps.logger.warn({ requestId: request.id, err: err.message }, 'approval message is gone');
-        if (request.status === 'PENDING') {
+        if (request.grants.some((g) => g.status === 'PENDING')) {
           patch.approvalMessage = await deps.notifier.postToApprovers(request).catch(() => undefined);
-          if (patch.approvalMessage) patch.notified = notificationKey(request);
+          if (patch.approvalMessage) patch.notified = channelKey(request);
         } else {
-          patch.notified = notificationKey(request);
+          patch.notified = channelKey(request);
         }
       } else {
         deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not update the approvals channel; will retry');
@@ -35,13 +35,20 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
   if (requesterNeedsTelling(request)) {
     try {
       const dm = await deps.notifier.tellRequester(request);
-      patch.toldRequester = request.status;
-      if (request.status === 'ACTIVE') patch.activeDm = dm;
+      patch.toldRequester = requesterKey(request);
+      if (request.activeDm) {
+        // The newest DM says where every grant stands; the older one loses its End button.
+        await deps.notifier.closeActiveDm(request.activeDm, request).catch((err: unknown) =>
+          deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not close the earlier active DM'),
+        );
+        patch.activeDm = undefined;
+      }
+      if (request.grants.some((g) => g.status === 'ACTIVE')) patch.activeDm = dm;
     } catch (err) {
       deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not DM the requester; will retry');
     }
   }
-  if (request.activeDm && isTerminal(request.status) && (patch.toldRequester ?? request.toldRequester) === request.status) {
+  if (request.activeDm && !('activeDm' in patch) && isRequestOver(request) && (patch.toldRequester ?? request.toldRequester) === requesterKey(request)) {
     // Once the end is told, the old "active" DM loses its End button. Best effort, once: a
     // button left behind only gets a clear "there is no access to end".
     await deps.notifier.closeActiveDm(request.activeDm, request).catch((err: unknown) =>
@@ -54,11 +61,24 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
     return await commit(deps, request, { ...request, ...patch }, []);
   } catch (err) {
     if (!(err instanceof StoreConflictError)) throw err;
-    // Someone (an approver's click) wrote the request meanwhile. A newly posted message must
-    // still be recorded, or the next pass would post a second one; the rest is simply redone.
-    const posted = patch.approvalMessage && !request.approvalMessage ? patch.approvalMessage : undefined;
-    return posted ? recordMessage(deps, request, posted) : request;
+    // Someone (an approver's click, a worker) wrote the request meanwhile. What was sent must
+    // still be recorded, or the next pass would post a second channel message, or DM again and
+    // leave this DM's End button behind; what the channel shows is simply brought up to date next pass.
+    return recordSent(deps, request, patch);
   }
+}
+
+/** Records on the latest version of the request the messages this pass sent (see notifyPeople). */
+async function recordSent(deps: WorkflowDeps, request: AccessRequest, patch: Partial<AccessRequest>): Promise<AccessRequest> {
+  const saved = await updateRequest(deps, request.id, (fresh) => {
+    const sent: Partial<AccessRequest> = {};
+    if (patch.approvalMessage && !fresh.approvalMessage) sent.approvalMessage = patch.approvalMessage;
+    if (patch.notified !== undefined && patch.notified === channelKey(fresh)) sent.notified = patch.notified;
+    if ('toldRequester' in patch) sent.toldRequester = patch.toldRequester;
+    if ('activeDm' in patch) sent.activeDm = patch.activeDm;
+    return Object.keys(sent).length === 0 ? undefined : { next: { ...fresh, ...sent }, events: [] };
+  });
+  return saved ?? request;
 }
 
 async function showInChannel(deps: WorkflowDeps, request: AccessRequest): Promise<MessageRef> {
@@ -67,17 +87,4 @@ async function showInChannel(deps: WorkflowDeps, request: AccessRequest): Promis
     return request.approvalMessage;
   }
   return deps.notifier.postToApprovers(request);
-}
-
-/** Saves the posted message's ts on the latest version of the request (what it shows is brought up to date next pass). */
-async function recordMessage(deps: WorkflowDeps, request: AccessRequest, ref: MessageRef): Promise<AccessRequest> {
-  for (;;) {
-    const fresh = await deps.store.getRequest(request.id);
-    if (!fresh || fresh.approvalMessage) return fresh ?? request;
-    try {
-      return await commit(deps, fresh, { ...fresh, approvalMessage: ref }, []);
-    } catch (err) {
-      if (!(err instanceof StoreConflictError)) throw err;
-    }
-  }
 }

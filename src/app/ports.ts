@@ -1,16 +1,12 @@
-import type { AccessRequest } from '../domain/access-request';
-import type { AssignmentLease, AssignmentTarget } from '../domain/assignment-lease';
+import type { AccessRequest, MessageRef } from '../domain/access-request';
 import type { AuditEvent } from '../domain/audit';
+import type { ProvisionTarget } from '../domain/grant-target';
+import type { Lease } from '../domain/lease';
 import type { Person } from '../domain/policy';
 
-/** A write lost a race: someone else changed the item first. Re-read and decide again. */
-export class StoreConflictError extends Error {
-  readonly code = 'store_conflict';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreConflictError';
-  }
-}
+// The errors ports throw live with every other coded error; re-exported for adapters.
+export { AssignmentStillInProgressError, MessageGoneError, StoreConflictError } from '../domain/errors';
+export type { MessageRef } from '../domain/access-request';
 
 export interface RequestStore {
   /** Creates a new request; fails with StoreConflictError if the id exists. */
@@ -26,39 +22,49 @@ export interface RequestStore {
   /** Appends an audit event; appending the same (requestId, seq) twice keeps the first. */
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(requestId: string): Promise<AuditEvent[]>;
-  getLease(key: string): Promise<AssignmentLease | undefined>;
+  getLease(key: string): Promise<Lease | undefined>;
   /** Writes the lease if the stored one still has `expectedVersion` (undefined: must not exist). */
-  putLease(lease: AssignmentLease, expectedVersion: number | undefined): Promise<void>;
+  putLease(lease: Lease, expectedVersion: number | undefined): Promise<void>;
   deleteLease(key: string, expectedVersion: number): Promise<void>;
-  /** Every lease: the assignments Timebox believes it holds (for the reconciler). */
-  listLeases(): Promise<AssignmentLease[]>;
+  /** Every lease: what Timebox believes it holds (for the reconciler). */
+  listLeases(): Promise<Lease[]>;
 }
 
-/** AWS still says IN_PROGRESS after the adapter's poll budget: not an error, just not done yet. */
-export class AssignmentStillInProgressError extends Error {
-  readonly code = 'still_in_progress';
-  constructor(readonly operationId: string) {
-    super(`assignment operation ${operationId} still IN_PROGRESS after the poll budget`);
-    this.name = 'AssignmentStillInProgressError';
-  }
+export type OperationStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+export type ProvisionOutcome = { ok: true; membershipId?: string } | { ok: false; reason: string };
+export interface ProvisionHooks {
+  /** Called once AWS has accepted an asynchronous operation, before any polling, so the caller can record its id. */
+  onStarted?(operationId: string): Promise<void>;
 }
-
-export type AssignmentOutcome = { ok: true } | { ok: false; reason: string };
 
 /**
- * IAM Identity Center, as Timebox needs it. Create and delete poll until AWS says SUCCEEDED or
- * FAILED; past the adapter's poll budget they throw, and the request is picked up again later.
+ * IAM Identity Center, as Timebox needs it: account assignments (SSO Admin, asynchronous:
+ * create and remove poll until AWS says SUCCEEDED or FAILED, and throw past the poll budget)
+ * and group memberships (Identity Store, synchronous), behind one port.
  */
-export interface IdentityCenter {
+export interface Provisioner {
   findUserIdByEmail(email: string): Promise<string | undefined>;
-  hasAssignment(target: AssignmentTarget): Promise<boolean>;
-  createAssignment(target: AssignmentTarget): Promise<AssignmentOutcome>;
-  deleteAssignment(target: AssignmentTarget): Promise<AssignmentOutcome>;
+  /** Is the target there now? For a group, also the membership id. */
+  lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }>;
+  create(target: ProvisionTarget, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
+  /** For a group, removes exactly `membershipId`. */
+  remove(target: ProvisionTarget, membershipId: string | undefined, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
+  /** Where an earlier asynchronous account operation stands. */
+  operationStatus(kind: 'create' | 'delete', operationId: string): Promise<OperationStatus>;
+}
+
+/** What a revoke job knows it must remove even if the store has lost the request (see revokeFromReceipt). */
+export interface HeldTarget {
+  grantId: string;
+  target: ProvisionTarget;
+  membershipId?: string;
 }
 
 /** "Look at this request again": the worker advances it as far as its state allows. */
 export interface AdvanceJob {
   requestId: string;
+  /** On a window's end: the targets Timebox created for it, so a lost store cannot keep them. */
+  created?: HeldTarget[];
 }
 
 /** Hands a job to the worker without waiting for it (in-process, or an async Lambda invoke). */
@@ -66,7 +72,7 @@ export interface JobQueue {
   dispatch(job: AdvanceJob): Promise<void>;
 }
 
-/** Fires a job at a time (in-process timers, or EventBridge Scheduler). Idempotent per request. */
+/** Fires a job at a time (in-process timers, or EventBridge Scheduler). One per request: a new time replaces the old. */
 export interface JobScheduler {
   scheduleAt(job: AdvanceJob, at: number): Promise<void>;
   cancel(job: AdvanceJob): Promise<void>;
@@ -81,23 +87,6 @@ export interface UserDirectory {
   lookup(slackUserId: string): Promise<SlackPerson | undefined>;
 }
 
-export interface MessageRef {
-  channel: string;
-  ts: string;
-}
-
-/**
- * The approvals message (or its channel) is gone for good: deleted, archived, or the bot removed.
- * Retrying cannot help; the notifier's caller decides what to do instead.
- */
-export class MessageGoneError extends Error {
-  readonly code = 'message_gone';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MessageGoneError';
-  }
-}
-
 /** Tells people what happened. Rendering (Block Kit) lives in the adapter. */
 export interface Notifier {
   /** Posts the approval request (or an FYI for auto-approved ones) to the approvals channel. */
@@ -105,7 +94,7 @@ export interface Notifier {
   updateApproverMessage(ref: MessageRef, request: AccessRequest): Promise<void>;
   /** A direct message to the requester about the request's current state; returns where it went. */
   tellRequester(request: AccessRequest): Promise<MessageRef>;
-  /** Rewrites the requester's "access is active" DM once the window is over, so its End button goes. */
+  /** Rewrites an earlier "access is active" DM once it is out of date, so its End button goes. */
   closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void>;
 }
 

@@ -1,90 +1,114 @@
-import type { AccessRequest } from '../domain/access-request';
-import type { AssignmentLease } from '../domain/assignment-lease';
+import { holdsAccess, type AccessRequest } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
-import type { WorkflowDeps } from './deps';
+import { parseHolderRef, withoutOperation, type Lease } from '../domain/lease';
 import { noteOnRequest } from './commit';
-import { StoreConflictError } from './ports';
-
-/** Statuses in which a request may legitimately hold an assignment. */
-const HOLDING = new Set(['GRANTING', 'ACTIVE', 'REVOKING']);
+import type { WorkflowDeps } from './deps';
+import { removeTarget } from './leases';
 
 export interface ReconcileReport {
   /** Leases compared with what Identity Center reports. */
   checked: number;
-  /** Assignments Timebox created that no live grant needed any more: removed. */
+  /** Targets Timebox created that no live grant needed any more: removed. */
   orphansRevoked: string[];
-  /** Holders whose request had already ended (a crash between steps): taken off the lease. */
+  /** Holders whose grant had already ended (a crash between steps): taken off the lease. */
   staleHoldersRemoved: string[];
-  /** Assignments that were there before Timebox: never touched, only reported. */
+  /** Targets that were there before Timebox: never touched, only reported. */
   notCreatedByTimebox: string[];
-  /** Grants Timebox believes active whose assignment AWS does not show (removed by someone else). */
+  /** Grants Timebox believes active whose target AWS does not show (removed by someone else). */
   missingWhileActive: string[];
+  /** Leases kept because an AWS operation Timebox started on them has not finished yet. */
+  waitingForAws: string[];
+  /** Leases that could not be checked this time (an AWS or store error): tried again next time. */
+  failed: string[];
 }
 
-const describe = (lease: AssignmentLease) => `${lease.target.principalId} on ${lease.target.accountId} with ${lease.target.permissionSetArn}`;
+const describe = (lease: Lease) =>
+  lease.target.kind === 'account'
+    ? `${lease.target.principalId} on ${lease.target.accountId} with ${lease.target.permissionSetArn}`
+    : `${lease.target.principalId} in group ${lease.target.groupId}`;
 
 /**
- * Part of the sweep: compares every assignment Timebox believes it holds (its leases) with what
- * Identity Center reports, and repairs what a crash left behind. It only ever deletes an
- * assignment Timebox itself created and no live grant needs; anything else is reported.
+ * Part of the sweep: compares every target Timebox believes it holds (its leases) with what
+ * Identity Center reports, and repairs what a crash left behind. It only ever removes a target
+ * Timebox itself created and no live grant needs, and forgets a lease only once every AWS
+ * operation Timebox started on it has finished. Each lease is handled on its own: one that
+ * fails is reported and the rest are still checked.
  */
 export async function reconcileAssignments(deps: WorkflowDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [] };
+  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [] };
   for (const lease of await deps.store.listLeases()) {
     report.checked++;
     try {
       await reconcileLease(deps, lease, report);
     } catch (err) {
-      if (!(err instanceof StoreConflictError)) throw err;
-      // A grant or revoke of this assignment moved meanwhile: it is in good hands; look next time.
+      // A lost race means a grant or revoke of this target moved meanwhile: it is in good hands.
+      report.failed.push(describe(lease));
+      deps.logger.warn({ lease: lease.key, err: err instanceof Error ? err.message : String(err) }, 'reconciler could not check a lease; will look again next time');
     }
   }
-  const problems = report.orphansRevoked.length + report.staleHoldersRemoved.length + report.missingWhileActive.length;
-  if (problems > 0 || report.notCreatedByTimebox.length > 0) deps.logger.warn({ ...report }, 'reconciler report');
+  const problems = report.orphansRevoked.length + report.staleHoldersRemoved.length + report.missingWhileActive.length + report.failed.length;
+  if (problems > 0 || report.notCreatedByTimebox.length > 0 || report.waitingForAws.length > 0) deps.logger.warn({ ...report }, 'reconciler report');
   return report;
 }
 
-async function reconcileLease(deps: WorkflowDeps, lease: AssignmentLease, report: ReconcileReport): Promise<void> {
+async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: ReconcileReport): Promise<void> {
   const now = deps.clock.now();
   const requests = new Map<string, AccessRequest | undefined>();
-  for (const id of lease.holders) requests.set(id, await deps.store.getRequest(id));
-  const live = lease.holders.filter((id) => HOLDING.has(requests.get(id)?.status ?? 'gone'));
-  const stale = lease.holders.filter((id) => !live.includes(id));
-  const present = await deps.identityCenter.hasAssignment(lease.target);
-
-  if (lease.preExisting && present) report.notCreatedByTimebox.push(describe(lease));
-  for (const id of live) {
-    if (requests.get(id)?.status === 'ACTIVE' && !present) report.missingWhileActive.push(`${id}: ${describe(lease)}`);
+  const grantStatus = async (ref: string) => {
+    const { requestId, grantId } = parseHolderRef(ref);
+    if (!requests.has(requestId)) requests.set(requestId, await deps.store.getRequest(requestId));
+    return requests.get(requestId)?.grants.find((g) => g.id === grantId)?.status;
+  };
+  const live: string[] = [];
+  const stale: string[] = [];
+  for (const ref of lease.holders) {
+    const status = await grantStatus(ref);
+    (status && holdsAccess(status) ? live : stale).push(ref);
   }
-  // A revoke that is deleting right now owns the lease until its claim runs out.
+  const { present } = await deps.provisioner.lookup(lease.target);
+  if (!lease.createdByTimebox && present) report.notCreatedByTimebox.push(describe(lease));
+  for (const ref of live) {
+    if ((await grantStatus(ref)) === 'ACTIVE' && !present) report.missingWhileActive.push(`${ref}: ${describe(lease)}`);
+  }
+  // A revoke that is removing it right now owns the lease until its claim runs out.
   if (lease.deleting && now - lease.updatedAt < deps.options.claimMs) return;
-  if (stale.length === 0 && live.length > 0) return;
 
+  // Operations Timebox started: finished ones are crossed off; while one runs, nothing is decided.
   let current = lease;
-  if (stale.length > 0) {
-    current = { ...lease, holders: live, version: lease.version + 1, updatedAt: now };
-    await deps.store.putLease(current, lease.version);
-    report.staleHoldersRemoved.push(...stale);
-    for (const id of stale) {
-      if (requests.get(id)) {
-        await noteOnRequest(deps, id, 'reconciled', SYSTEM_ACTOR, `request ${requests.get(id)?.status.toLowerCase()} but still held ${describe(lease)}: released`);
+  for (const op of lease.operations) {
+    const status = lease.target.kind === 'account' ? await deps.provisioner.operationStatus(op.kind, op.id) : 'SUCCEEDED';
+    if (status === 'IN_PROGRESS') {
+      report.waitingForAws.push(`${describe(lease)} (${op.kind} ${op.id})`);
+      continue;
+    }
+    current = withoutOperation(current, op.id, now);
+  }
+  if (stale.length > 0 || current !== lease) {
+    const next = { ...current, holders: live, version: lease.version + 1, updatedAt: now };
+    await deps.store.putLease(next, lease.version);
+    current = next;
+    report.staleHoldersRemoved.push(...stale.map((ref) => parseHolderRef(ref).requestId));
+    for (const ref of stale) {
+      const { requestId, grantId } = parseHolderRef(ref);
+      if (requests.get(requestId)) {
+        await noteOnRequest(deps, requestId, 'reconciled', SYSTEM_ACTOR, `grant ${(await grantStatus(ref))?.toLowerCase() ?? 'gone'} but still held ${describe(lease)}: released`, grantId);
       }
     }
   }
-  if (live.length > 0) return;
-  if (current.preExisting || !present) {
-    // Nothing of Timebox's is left there: forget the lease (a pre-existing assignment stays).
+  if (live.length > 0 || current.operations.length > 0) return;
+  // AWS may still be finishing: look again once it has.
+  const { present: stillThere } = current === lease ? { present } : await deps.provisioner.lookup(current.target);
+  if (!current.createdByTimebox || !stillThere) {
+    // Nothing of Timebox's is left there: forget the lease (a pre-existing target stays).
     await deps.store.deleteLease(current.key, current.version);
     return;
   }
   // Created by Timebox, needed by nobody: an orphan. Remove it the way a revoke would.
-  const deleting = { ...current, deleting: true, version: current.version + 1, updatedAt: now };
-  await deps.store.putLease(deleting, current.version);
-  const outcome = await deps.identityCenter.deleteAssignment(lease.target);
-  if (!outcome.ok) {
-    deps.logger.error({ lease: lease.key, reason: outcome.reason }, 'reconciler could not remove an orphaned assignment; will retry');
+  const outcome = await removeTarget(deps, current);
+  if (outcome.kind === 'failed') {
+    deps.logger.error({ lease: current.key, reason: outcome.reason }, 'reconciler could not remove an orphaned target; will retry');
+    report.failed.push(describe(current));
     return;
   }
-  await deps.store.deleteLease(deleting.key, deleting.version);
   report.orphansRevoked.push(describe(lease));
 }

@@ -1,40 +1,74 @@
-import { transition, type AccessRequest } from '../domain/access-request';
+import { findGrant, grantTransitions, type AccessRequest } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
-import { commit } from './commit';
+import { provisionTarget, targetKey } from '../domain/grant-target';
+import { holderRef } from '../domain/lease';
 import type { WorkflowDeps } from './deps';
-import { targetOf } from './grant-access';
-import { releaseAssignment, type ReleaseOutcome } from './release-assignment';
+import { updateGrant } from './grant-access';
+import { releaseLease, removeTarget, updateLease, type ReleaseOutcome } from './leases';
+import type { AdvanceJob } from './ports';
 
 const MAX_REVOKE_RETRY_MS = 300_000;
 
 /**
- * REVOKING → ENDED. Removes the assignment only when this was the last Timebox grant holding it
- * and Timebox created it. Safe to run again after a crash at any point. A failed deletion
- * leaves the request REVOKING with a retry time, which the sweep honours.
+ * One REVOKING grant → ENDED. Removes the target only when this was the last Timebox grant
+ * holding it and Timebox put it there. Safe to run again after a crash at any point. A failed
+ * removal leaves the grant REVOKING with a retry time, which the sweep honours.
  */
-export async function revokeAccess(deps: WorkflowDeps, revoking: AccessRequest): Promise<AccessRequest> {
+export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, grantId: string): Promise<AccessRequest | undefined> {
+  const grant = findGrant(revoking, grantId);
   const outcome: ReleaseOutcome = revoking.principalId
-    ? await releaseAssignment(deps, targetOf({ ...revoking, principalId: revoking.principalId }), revoking.id)
+    ? await releaseLease(deps, provisionTarget(grant.target, revoking.principalId), holderRef(revoking.id, grantId))
     : { kind: 'removed' };
-  if (outcome.kind === 'failed') return retryLater(deps, revoking, outcome.reason);
+  if (outcome.kind === 'failed') return retryRevokeLater(deps, revoking.id, grantId, outcome.reason);
   const keptBecause = outcome.kind === 'kept' ? outcome.reason : undefined;
-  return commit(
-    deps,
-    revoking,
-    transition(revoking, 'ENDED', { endedAt: deps.clock.now(), claimUntil: undefined, lastError: undefined, ...(keptBecause ? { keptBecause } : {}) }),
-    [
-      ...(keptBecause ? [{ type: 'assignment_kept' as const, actor: SYSTEM_ACTOR, detail: keptBecause }] : []),
-      { type: 'revoked' as const, actor: SYSTEM_ACTOR, detail: keptBecause ? 'assignment kept' : 'assignment removed' },
-    ],
+  return updateGrant(deps, revoking.id, grantId, (g) =>
+    g.status !== 'REVOKING'
+      ? undefined
+      : {
+          grant: grantTransitions.end(g, deps.clock.now(), keptBecause, revoking.id),
+          events: [
+            ...(keptBecause ? [{ type: 'assignment_kept' as const, actor: SYSTEM_ACTOR, grantId, detail: keptBecause }] : []),
+            { type: 'revoked' as const, actor: SYSTEM_ACTOR, grantId, detail: keptBecause ? 'kept' : 'removed' },
+          ],
+        },
   );
 }
 
-/** Records a failed revoke attempt; the sweep picks the request up again at claimUntil. */
-export async function retryLater(deps: WorkflowDeps, request: AccessRequest, reason: string): Promise<AccessRequest> {
-  const attempts = (request.revokeAttempts ?? 0) + 1;
-  const delay = Math.min(deps.options.revokeRetryMs * 2 ** (attempts - 1), MAX_REVOKE_RETRY_MS);
-  deps.logger.error({ requestId: request.id, attempts, reason }, 'revoke failed; will retry');
-  return commit(deps, request, { ...request, revokeAttempts: attempts, lastError: reason, claimUntil: deps.clock.now() + delay }, [
-    { type: 'revoke_failed', actor: SYSTEM_ACTOR, detail: `attempt ${attempts}: ${reason}` },
-  ]);
+/** Records a failed revoke attempt; the sweep picks the grant up again at its claimUntil. */
+export function retryRevokeLater(deps: WorkflowDeps, requestId: string, grantId: string, reason: string): Promise<AccessRequest | undefined> {
+  return updateGrant(deps, requestId, grantId, (g) => {
+    if (g.status !== 'REVOKING') return undefined;
+    const attempts = (g.revokeAttempts ?? 0) + 1;
+    const delay = Math.min(deps.options.revokeRetryMs * 2 ** (attempts - 1), MAX_REVOKE_RETRY_MS);
+    deps.logger.error({ requestId, grantId, attempts, reason }, 'revoke failed; will retry');
+    return {
+      grant: { ...g, revokeAttempts: attempts, lastError: reason, claimUntil: deps.clock.now() + delay },
+      events: [{ type: 'revoke_failed', actor: SYSTEM_ACTOR, grantId, detail: `attempt ${attempts}: ${reason}` }],
+    };
+  });
+}
+
+/**
+ * A window's end fired for a request the store does not have (the table was replaced, or
+ * restored from a backup older than the grant): the job itself says what Timebox created for
+ * it, so that is removed anyway, unless a grant in the store now holds it (then that lease
+ * learns the target is Timebox's, and its last holder removes it).
+ */
+export async function revokeFromReceipt(deps: WorkflowDeps, job: AdvanceJob): Promise<void> {
+  for (const held of job.created ?? []) {
+    const key = targetKey(held.target);
+    const lease = await deps.store.getLease(key);
+    const holder = holderRef(job.requestId, held.grantId);
+    if (lease && lease.holders.some((h) => h !== holder)) {
+      await updateLease(deps, key, (l) => ({ ...l, createdByTimebox: true, membershipId: l.membershipId ?? held.membershipId, updatedAt: deps.clock.now() }));
+      deps.logger.warn({ requestId: job.requestId, target: key }, 'a window ended for a request the store does not know; another grant holds its target, which is now known to be Timebox\'s');
+      continue;
+    }
+    const look = await deps.provisioner.lookup(held.target);
+    if (!look.present) continue;
+    const stored = lease ?? { key, target: held.target, holders: [], createdByTimebox: true, operations: [], deleting: false, version: 0, updatedAt: deps.clock.now(), ...(held.membershipId ? { membershipId: held.membershipId } : {}) };
+    if (!lease) await deps.store.putLease({ ...stored, version: 1 }, undefined);
+    const outcome = await removeTarget(deps, { ...stored, version: lease ? lease.version : 1 });
+    deps.logger.error({ requestId: job.requestId, target: key, outcome: outcome.kind }, 'a window ended for a request the store does not know (was the store replaced?); removed what Timebox created for it');
+  }
 }

@@ -1,16 +1,15 @@
-import type { AccessRequest } from '../domain/access-request';
+import type { AccessRequest, Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { normaliseReason } from '../domain/command';
-import { TimeboxError } from '../domain/errors';
-import { checkEntitlement, resolveAccount, resolvePermissionSet } from '../domain/rules';
+import { StoreConflictError, TimeboxError } from '../domain/errors';
+import { describeTarget } from '../domain/grant-target';
+import { checkEntitlements, resolveTargets, type TargetSpec } from '../domain/rules';
 import { commitNew, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
-import { StoreConflictError } from './ports';
 
 export interface SubmitInput {
   requesterSlackUserId: string;
-  account: string;
-  permissionSet: string;
+  spec: TargetSpec;
   durationMs: number;
   reason: string;
   /** Identifies the Slack interaction (trigger_id, view id): the same one twice files one request. */
@@ -18,46 +17,49 @@ export interface SubmitInput {
 }
 
 /**
- * Files a request: checks it against the rules, stores it, and hands the rest (posting to the
- * approvals channel, or granting at once under an autoApprove rule) to the worker, so the
- * caller can answer Slack within its 3 seconds. Throws TimeboxError for anything not allowed.
+ * Files a request: every grant it asks for is matched to its own rule (one grant not allowed
+ * refuses the whole request, naming it), it is stored, and the rest (posting to the approvals
+ * channel, granting what an autoApprove rule covers) is handed to the worker, so the caller can
+ * answer Slack within its 3 seconds. Throws TimeboxError for anything not allowed.
  */
 export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Promise<AccessRequest> {
   const { policy } = deps;
-  const account = resolveAccount(policy, input.account);
-  const permissionSet = resolvePermissionSet(policy, input.permissionSet);
+  const targets = resolveTargets(policy, input.spec);
   const reason = normaliseReason(input.reason);
   const requester = await deps.directory.lookup(input.requesterSlackUserId);
   if (!requester || requester.deleted || requester.isBot) {
     throw new TimeboxError('requester_unknown', 'Timebox could not look up your Slack profile.');
   }
-  const { rule, durationMs } = checkEntitlement(policy, requester, account, permissionSet, input.durationMs);
+  const entitlements = checkEntitlements(policy, requester, targets, input.durationMs);
   if (!requester.email) {
     throw new TimeboxError('requester_unknown', 'Your Slack profile has no email address, so Timebox cannot find your AWS identity.');
   }
   const now = deps.clock.now();
-  const request: AccessRequest = {
-    id: input.idempotencyKey ? deps.requestIdFor(input.idempotencyKey) : deps.newRequestId(),
-    version: 1,
-    status: rule.autoApprove ? 'APPROVED' : 'PENDING',
-    requester: { slackUserId: requester.slackUserId, email: requester.email, ...(requester.name ? { name: requester.name } : {}) },
-    accountId: account.id,
-    accountName: account.name,
-    permissionSetName: permissionSet.name,
-    permissionSetArn: permissionSet.arn,
-    durationMs,
-    reason,
+  const grants: Grant[] = entitlements.map(({ target, rule }, i) => ({
+    id: String(i + 1),
+    target,
     ruleName: rule.name,
     autoApproved: rule.autoApprove,
     approvalsRequired: rule.autoApprove ? 0 : rule.approvalsRequired,
     approvals: [],
+    status: rule.autoApprove ? 'APPROVED' : 'PENDING',
+    ...(rule.autoApprove ? { decidedAt: now } : {}),
+  }));
+  const request: AccessRequest = {
+    id: input.idempotencyKey ? deps.requestIdFor(input.idempotencyKey) : deps.newRequestId(),
+    version: 1,
+    requester: { slackUserId: requester.slackUserId, email: requester.email, ...(requester.name ? { name: requester.name } : {}) },
+    durationMs: input.durationMs,
+    reason,
     createdAt: now,
     expiresAt: now + policy.durations.pendingExpiryMs,
+    grants,
     updatedAt: now,
-    ...(rule.autoApprove ? { decidedAt: now } : {}),
   };
-  const drafts: EventDraft[] = [{ type: 'requested', actor: requester.slackUserId, detail: `rule ${rule.name}: ${reason}` }];
-  if (rule.autoApprove) drafts.push({ type: 'auto_approved', actor: SYSTEM_ACTOR, detail: `rule ${rule.name}` });
+  const drafts: EventDraft[] = grants.flatMap((g): EventDraft[] => [
+    { type: 'requested', actor: requester.slackUserId, grantId: g.id, detail: `${describeTarget(g.target)}, rule ${g.ruleName}: ${reason}` },
+    ...(g.autoApproved ? [{ type: 'auto_approved' as const, actor: SYSTEM_ACTOR, grantId: g.id, detail: `rule ${g.ruleName}` }] : []),
+  ]);
   let stored: AccessRequest;
   try {
     stored = await commitNew(deps, request, drafts);
@@ -68,8 +70,8 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     if (existing && existing.requester.slackUserId === requester.slackUserId) return existing;
     throw err;
   }
-  deps.logger.info({ requestId: stored.id, status: stored.status, rule: rule.name }, 'request filed');
+  deps.logger.info({ requestId: stored.id, grants: grants.length, rules: [...new Set(grants.map((g) => g.ruleName))] }, 'request filed');
+  // The worker posts to the channel, grants what is auto-approved, and arms the expiry.
   await deps.queue.dispatch({ requestId: stored.id });
-  if (!rule.autoApprove) await deps.scheduler.scheduleAt({ requestId: stored.id }, stored.expiresAt);
   return stored;
 }

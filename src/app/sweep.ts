@@ -1,4 +1,5 @@
 import { dueAt, workDueAt } from '../domain/access-request';
+import { armNextTimer } from './advance-request';
 import type { WorkflowDeps } from './deps';
 
 export interface SweepResult {
@@ -29,7 +30,7 @@ export async function sweepDueRequests(deps: WorkflowDeps, lookaheadMs = 0): Pro
     // on time, not at the first sweep after the worker has told people.
     const workAt = workDueAt(request);
     if (workAt !== undefined && workAt > now && workAt <= now + lookaheadMs) {
-      await deps.scheduler.scheduleAt({ requestId: request.id }, workAt);
+      await armNextTimer(deps, request);
       result.scheduled.push(request.id);
     }
   }

@@ -3,7 +3,10 @@ import type { Policy, Rule } from '../domain/policy';
 /** Permission sets whose names suggest broad power; rules that hand them out loosely are flagged. */
 const PRIVILEGED = /admin|poweruser|fullaccess|owner|root/i;
 
+const isGroupRule = (rule: Rule) => rule.groups.length > 0;
+
 function coversPrivileged(rule: Rule): string | undefined {
+  if (isGroupRule(rule)) return rule.groups.includes('*') ? 'any group' : rule.groups.filter((g) => PRIVILEGED.test(g)).join(', ') || undefined;
   if (rule.permissionSets.includes('*')) return 'any permission set';
   const names = rule.permissionSets.filter((p) => PRIVILEGED.test(p));
   return names.length > 0 ? names.join(', ') : undefined;
@@ -11,7 +14,10 @@ function coversPrivileged(rule: Rule): string | undefined {
 
 function covers(outer: Rule, inner: Rule): boolean {
   const all = (list: string[], sub: string[]) => list.includes('*') || sub.every((x) => list.includes(x));
-  return all(outer.accountIds, inner.accountIds) && all(outer.permissionSets, inner.permissionSets) && all(outer.requesters, inner.requesters);
+  if (isGroupRule(outer) !== isGroupRule(inner)) return false;
+  return (
+    all(outer.accountIds, inner.accountIds) && all(outer.permissionSets, inner.permissionSets) && all(outer.groups, inner.groups) && all(outer.requesters, inner.requesters)
+  );
 }
 
 /**

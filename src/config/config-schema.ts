@@ -23,8 +23,10 @@ const slackIdOrEmail = z
 
 const ruleSchema = z.strictObject({
   name: z.string().min(1).max(64),
-  accounts: z.array(z.union([z.string(), z.number()]).transform((v) => String(v))).min(1),
-  permissionSets: z.array(z.string()).min(1),
+  // Either accounts + permissionSets or groups (checked in crossCheck, which names the field).
+  accounts: z.array(z.union([z.string(), z.number()]).transform((v) => String(v))).min(1).optional(),
+  permissionSets: z.array(z.string()).min(1).optional(),
+  groups: z.array(z.string()).min(1).optional(),
   requesters: z.array(slackIdOrEmail).min(1),
   approvers: z.array(slackIdOrEmail).default([]),
   approvalsRequired: z.number().int().min(1).max(10).default(1),
@@ -46,6 +48,10 @@ export const configFileSchema = z
     permissionSets: z
       .record(name, z.string().regex(/^arn:aws[a-z-]*:sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/, 'must be a permission set ARN'))
       .refine((r) => Object.keys(r).length > 0, 'list at least one permission set'),
+    groups: z
+      .record(name, z.string().regex(/^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/, 'must be an Identity Center group id'))
+      .default({}),
+    limits: z.strictObject({ maxGrantsPerRequest: z.number().int().min(1).max(50).default(10) }).default({ maxGrantsPerRequest: 10 }),
     durations: z
       .strictObject({
         default: durationText.default(3_600_000),
@@ -83,6 +89,8 @@ function crossCheck(config: unknown, ctx: Ctx): void {
   const accountNames = new Set(Object.keys(accounts).map((n) => n.toLowerCase()));
   const accountIds = new Set(Object.values(accounts).map((v) => String(v)));
   const permissionSets = new Set(isRecord(config.permissionSets) ? Object.keys(config.permissionSets) : []);
+  duplicateNamesIgnoringCase(config.groups, 'groups', ctx);
+  const groups = new Set(isRecord(config.groups) ? Object.keys(config.groups).map((g) => g.toLowerCase()) : []);
   const minMs = isRecord(config.durations) && typeof config.durations.min === 'number' ? config.durations.min : undefined;
   const seen = new Set<string>();
   (Array.isArray(config.rules) ? config.rules : []).forEach((rule: unknown, i) => {
@@ -91,6 +99,21 @@ function crossCheck(config: unknown, ctx: Ctx): void {
       if (seen.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"` });
       seen.add(rule.name);
     }
+    const hasAccounts = rule.accounts !== undefined || rule.permissionSets !== undefined;
+    if (hasAccounts && rule.groups !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'groups'], message: 'a rule covers either accounts + permissionSets or groups, never both' });
+    } else if (!hasAccounts && rule.groups === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i], message: 'a rule needs accounts + permissionSets, or groups' });
+    } else if (hasAccounts && rule.accounts === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'accounts'], message: 'a rule with permissionSets needs accounts too' });
+    } else if (hasAccounts && rule.permissionSets === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'permissionSets'], message: 'a rule with accounts needs permissionSets too' });
+    }
+    strings(rule.groups).forEach((g, j) => {
+      if (g !== '*' && !groups.has(g.toLowerCase())) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'groups', j], message: `"${g}" is not a group listed under groups` });
+      }
+    });
     strings(rule.accounts).forEach((a, j) => {
       if (a !== '*' && !accountNames.has(a.toLowerCase()) && !accountIds.has(a)) {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'accounts', j], message: `"${a}" is not an account listed under accounts` });
@@ -127,10 +150,13 @@ export interface TimeboxConfig {
 /** Turns the validated file into the domain's policy: names resolved to ids, emails lower-cased. */
 export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
   const byName = new Map(Object.entries(file.accounts).map(([n, id]) => [n.toLowerCase(), id]));
+  // Rules name groups as the file spells them under groups:, so matching is by that name.
+  const groupNames = new Map(Object.keys(file.groups).map((n) => [n.toLowerCase(), n]));
   const rules: Rule[] = file.rules.map((rule) => ({
     name: rule.name,
-    accountIds: rule.accounts.map((a) => (a === '*' ? '*' : (byName.get(a.toLowerCase()) ?? a))),
-    permissionSets: rule.permissionSets,
+    accountIds: (rule.accounts ?? []).map((a) => (a === '*' ? '*' : (byName.get(a.toLowerCase()) ?? a))),
+    permissionSets: rule.permissionSets ?? [],
+    groups: (rule.groups ?? []).map((g) => (g === '*' ? '*' : (groupNames.get(g.toLowerCase()) ?? g))),
     requesters: rule.requesters.map(normalisePerson),
     approvers: rule.approvers.map(normalisePerson),
     approvalsRequired: rule.approvalsRequired,
@@ -144,6 +170,8 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     policy: {
       accounts: Object.entries(file.accounts).map(([n, id]) => ({ name: n, id })),
       permissionSets: Object.entries(file.permissionSets).map(([n, arn]) => ({ name: n, arn })),
+      groups: Object.entries(file.groups).map(([n, id]) => ({ name: n, id })),
+      limits: file.limits,
       durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry },
       rules,
     },

@@ -1,37 +1,44 @@
 import { TimeboxError } from './errors';
 import type { AuditEvent } from './audit';
-import type { Person } from './policy';
+import { describeTarget, type GrantTarget } from './grant-target';
+import { asPerson, type Person } from './policy';
 
 /**
+ * A grant's life (one account × permission set, or one group membership):
+ *
  * PENDING ─approve×N─▶ APPROVED ─▶ GRANTING ─▶ ACTIVE ─▶ REVOKING ─▶ ENDED
  *    │                               │
  *    ├─deny─▶ DENIED                 └─▶ FAILED
  *    └─timeout─▶ EXPIRED
- * Auto-approved requests are born APPROVED.
+ * Auto-approved grants are born APPROVED.
  */
-export type RequestStatus =
-  | 'PENDING'
-  | 'APPROVED'
-  | 'DENIED'
-  | 'EXPIRED'
-  | 'GRANTING'
-  | 'ACTIVE'
-  | 'FAILED'
-  | 'REVOKING'
-  | 'ENDED';
+export const GRANT_STATUSES = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'GRANTING', 'ACTIVE', 'FAILED', 'REVOKING', 'ENDED'] as const;
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+/** A request's status is derived from its grants' (see requestStatus); it is never stored. */
+export type RequestStatus = GrantStatus;
 
-export const TERMINAL_STATUSES: readonly RequestStatus[] = ['DENIED', 'EXPIRED', 'FAILED', 'ENDED'];
+export interface StatusFacts {
+  next: readonly GrantStatus[];
+  terminal: boolean;
+  /** The approvals-channel message is brought up to date when a grant reaches it. */
+  shownInChannel: boolean;
+  /** The requester gets a DM when a grant reaches it. */
+  toldRequester: boolean;
+  /** The grant may hold access in AWS (a lease holder). */
+  holdsAccess: boolean;
+}
 
-const ALLOWED: Record<RequestStatus, readonly RequestStatus[]> = {
-  PENDING: ['APPROVED', 'DENIED', 'EXPIRED'],
-  APPROVED: ['GRANTING'],
-  GRANTING: ['ACTIVE', 'FAILED'],
-  ACTIVE: ['REVOKING'],
-  REVOKING: ['ENDED'],
-  DENIED: [],
-  EXPIRED: [],
-  FAILED: [],
-  ENDED: [],
+/** The one table every grouping of statuses reads. */
+export const STATUS_TABLE: Readonly<Record<GrantStatus, StatusFacts>> = {
+  PENDING: { next: ['APPROVED', 'DENIED', 'EXPIRED'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
+  APPROVED: { next: ['GRANTING'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
+  GRANTING: { next: ['ACTIVE', 'FAILED'], terminal: false, shownInChannel: false, toldRequester: false, holdsAccess: true },
+  ACTIVE: { next: ['REVOKING'], terminal: false, shownInChannel: true, toldRequester: true, holdsAccess: true },
+  REVOKING: { next: ['ENDED'], terminal: false, shownInChannel: false, toldRequester: false, holdsAccess: true },
+  DENIED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
+  EXPIRED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
+  FAILED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
+  ENDED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
 };
 
 export interface Approval {
@@ -40,139 +47,229 @@ export interface Approval {
   at: number;
 }
 
-export interface AccessRequest {
+export interface Grant {
+  /** "1", "2", …: stable within the request. */
   id: string;
-  /** Bumped on every write; every write is conditional on the version read. */
-  version: number;
-  status: RequestStatus;
-  requester: Person;
-  accountId: string;
-  accountName: string;
-  permissionSetName: string;
-  permissionSetArn: string;
-  durationMs: number;
-  reason: string;
+  target: GrantTarget;
+  /** The rule this grant was matched to when it was filed. */
   ruleName: string;
   autoApproved: boolean;
   approvalsRequired: number;
   approvals: Approval[];
-  createdAt: number;
-  /** A PENDING request nobody decides expires then. */
-  expiresAt: number;
+  status: GrantStatus;
   decidedBy?: Person;
   decidedAt?: number;
-  /** Identity Center user id, once resolved. */
-  principalId?: string;
+  /** The window: from the grant's own success, for the request's duration. */
   activeAt?: number;
   endsAt?: number;
-  /** Who ended the window before its time (the requester or an approver), if anyone did. */
-  endedEarlyBy?: Person;
   endedAt?: number;
-  /** Why the assignment was left in place at the end, if it was. */
+  /** Why the assignment or membership was left in place at the end, if it was. */
   keptBecause?: string;
   failure?: string;
-  /** While GRANTING or REVOKING: a worker holds the request until then; after it, a sweep may take over. */
+  /** While GRANTING or REVOKING: a worker holds the grant until then; after it, a sweep may take over. */
   claimUntil?: number;
-  /** How many times the revoke has been tried without success. */
-  revokeAttempts?: number;
-  /** How many grant attempts ended in an error (AWS refusing or unreachable); FAILED after a few. */
   grantAttempts?: number;
+  revokeAttempts?: number;
   lastError?: string;
-  approvalMessage?: { channel: string; ts: string };
-  /** The requester's "access is active" DM (it carries the End button), until it is closed at the end. */
-  activeDm?: { channel: string; ts: string };
-  /** What people were last told about (see notificationKey); when it differs, telling them is due. */
+  /** Set once ACTIVE: the target is Timebox's (it created it), so its end removes it unless another grant holds it. */
+  timeboxOwned?: boolean;
+  /** For a group grant: the membership Timebox created. */
+  membershipId?: string;
+  /** Who ended this grant's window before its time, if anyone did. */
+  endedEarlyBy?: Person;
+}
+
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  /** Bumped on every write; every write is conditional on the version read. */
+  version: number;
+  requester: Person;
+  /** Identity Center user id, once resolved. */
+  principalId?: string;
+  durationMs: number;
+  reason: string;
+  createdAt: number;
+  /** Grants nobody decides expire then. */
+  expiresAt: number;
+  grants: Grant[];
+  /** Who last ended windows of this request before their time (each grant records its own). */
+  endedEarlyBy?: Person;
+  approvalMessage?: MessageRef;
+  /** The requester's latest DM while access is active (it carries the End button), until it is closed. */
+  activeDm?: MessageRef;
+  /** What the channel message last showed (see channelKey); when it differs, an update is due. */
   notified?: string;
-  /** The last outcome the requester was told about by DM (tracked apart, so a failing channel never holds a DM back). */
-  toldRequester?: RequestStatus;
+  /** What the requester was last told (see requesterKey), tracked apart so a failing channel never holds a DM back. */
+  toldRequester?: string;
   updatedAt: number;
   /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
   lastEvents?: AuditEvent[];
 }
 
-/** Statuses the approvals-channel message shows. */
-const NOTIFIED_STATUSES: readonly RequestStatus[] = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'ACTIVE', 'FAILED', 'ENDED'];
+export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
+export const holdsAccess = (status: GrantStatus): boolean => STATUS_TABLE[status].holdsAccess;
 
-/** Changes when the approvals message should change: the status, one more approval, or an early end. */
-export function notificationKey(request: AccessRequest): string {
-  return `${request.status}:${request.approvals.length}${request.endedEarlyBy ? ':ending' : ''}`;
+/** The order statuses are reported in when grants differ: the one furthest from done leads. */
+const OPEN_ORDER: readonly GrantStatus[] = ['GRANTING', 'APPROVED', 'REVOKING', 'PENDING', 'ACTIVE'];
+const DONE_ORDER: readonly GrantStatus[] = ['ENDED', 'FAILED', 'DENIED', 'EXPIRED'];
+
+/**
+ * The request's status, derived from its grants: while any grant is open, the open status
+ * furthest from done (GRANTING before ACTIVE, so "ACTIVE" means every open grant is active);
+ * once all are over, ENDED if any grant ran, else how the others ended.
+ */
+export function requestStatus(request: Pick<AccessRequest, 'grants'>): RequestStatus {
+  const present = new Set(request.grants.map((g) => g.status));
+  return OPEN_ORDER.find((s) => present.has(s)) ?? DONE_ORDER.find((s) => present.has(s)) ?? 'ENDED';
 }
 
-/** Outcomes the requester hears about in a direct message. */
-export function isRequesterNews(status: RequestStatus): boolean {
-  return ['ACTIVE', 'DENIED', 'EXPIRED', 'FAILED', 'ENDED'].includes(status);
+export function isRequestOver(request: AccessRequest): boolean {
+  return request.grants.every((g) => isTerminal(g.status));
 }
 
-export function channelNeedsUpdate(request: AccessRequest): boolean {
-  return NOTIFIED_STATUSES.includes(request.status) && request.notified !== notificationKey(request);
+export function findGrant(request: AccessRequest, grantId: string): Grant {
+  const grant = request.grants.find((g) => g.id === grantId);
+  if (!grant) throw new TimeboxError('not_found', `Request ${request.id} has no grant ${grantId}.`);
+  return grant;
 }
 
-export function requesterNeedsTelling(request: AccessRequest): boolean {
-  return isRequesterNews(request.status) && request.toldRequester !== request.status;
+/** The request with one grant replaced. */
+export function withGrant(request: AccessRequest, grant: Grant): AccessRequest {
+  return { ...request, grants: request.grants.map((g) => (g.id === grant.id ? grant : g)) };
 }
 
-/** Telling people is due: the channel message is behind, or the requester has not had their DM. */
-export function needsNotification(request: AccessRequest): boolean {
-  return channelNeedsUpdate(request) || requesterNeedsTelling(request);
+export function grantLabel(grant: Grant): string {
+  return describeTarget(grant.target);
 }
 
-export function isTerminal(status: RequestStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
-}
+// ---- Grant transitions: each names the data it sets, once.
 
-/** Returns the request moved to `to`, or throws if the state machine forbids it. */
-export function transition(request: AccessRequest, to: RequestStatus, patch: Partial<AccessRequest> = {}): AccessRequest {
-  if (!ALLOWED[request.status].includes(to)) {
-    throw new TimeboxError('invalid_transition', `Request ${request.id} is ${request.status.toLowerCase()}, it cannot become ${to.toLowerCase()}.`);
+function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: string): Grant {
+  if (!STATUS_TABLE[grant.status].next.includes(to)) {
+    throw new TimeboxError('invalid_transition', `Grant ${requestId}/${grant.id} is ${grant.status.toLowerCase()}, it cannot become ${to.toLowerCase()}.`);
   }
-  return { ...request, ...patch, status: to };
+  return { ...grant, ...patch, status: to };
 }
+
+export const grantTransitions = {
+  approve: (g: Grant, by: Person, now: number, requestId: string) => move(g, 'APPROVED', { decidedBy: asPerson(by), decidedAt: now }, requestId),
+  deny: (g: Grant, by: Person, now: number, requestId: string) => move(g, 'DENIED', { decidedBy: asPerson(by), decidedAt: now }, requestId),
+  expire: (g: Grant, requestId: string) => move(g, 'EXPIRED', {}, requestId),
+  startGranting: (g: Grant, claimUntil: number, requestId: string) => move(g, 'GRANTING', { claimUntil }, requestId),
+  activate: (g: Grant, now: number, durationMs: number, requestId: string) =>
+    move(g, 'ACTIVE', { activeAt: now, endsAt: now + durationMs, claimUntil: undefined, lastError: undefined }, requestId),
+  fail: (g: Grant, failure: string, requestId: string) => move(g, 'FAILED', { failure, claimUntil: undefined }, requestId),
+  startRevoking: (g: Grant, claimUntil: number, requestId: string) => move(g, 'REVOKING', { claimUntil }, requestId),
+  end: (g: Grant, now: number, keptBecause: string | undefined, requestId: string) =>
+    move(g, 'ENDED', { endedAt: now, claimUntil: undefined, lastError: undefined, ...(keptBecause ? { keptBecause } : {}) }, requestId),
+  /** A worker takes (or takes back, after a crash) a GRANTING or REVOKING grant. */
+  claim: (g: Grant, claimUntil: number): Grant => ({ ...g, claimUntil }),
+} as const;
 
 export type Decision = 'approve' | 'deny';
 
 /**
- * Applies one approver's click. Approval needs `approvalsRequired` distinct approvers;
- * one deny ends the request. Authorisation is checked by the caller (rules.checkApprover).
+ * One approver's click on one grant. Approval needs `approvalsRequired` distinct approvers;
+ * one deny ends the grant. Authorisation is checked by the caller (rules.checkApprover).
  */
-export function decide(request: AccessRequest, decision: Decision, approver: Person, now: number): AccessRequest {
-  if (request.status !== 'PENDING') {
-    throw new TimeboxError('already_decided', `Request ${request.id} is already ${request.status.toLowerCase()}.`);
+export function decideGrant(request: AccessRequest, grant: Grant, decision: Decision, approver: Person, now: number): Grant {
+  if (grant.status !== 'PENDING') {
+    throw new TimeboxError('already_decided', `Request ${request.id} is already ${grant.status.toLowerCase()}.`);
   }
-  if (now >= request.expiresAt) {
-    throw new TimeboxError('already_decided', `Request ${request.id} has expired.`);
-  }
-  if (decision === 'deny') {
-    return transition(request, 'DENIED', { decidedBy: approver, decidedAt: now });
-  }
-  if (request.approvals.some((a) => a.slackUserId === approver.slackUserId)) {
+  if (now >= request.expiresAt) throw new TimeboxError('already_decided', `Request ${request.id} has expired.`);
+  if (decision === 'deny') return grantTransitions.deny(grant, approver, now, request.id);
+  if (grant.approvals.some((a) => a.slackUserId === approver.slackUserId)) {
     throw new TimeboxError('already_approved_by_you', `You have already approved request ${request.id}.`);
   }
-  const approvals = [...request.approvals, { slackUserId: approver.slackUserId, email: approver.email, at: now }];
-  if (approvals.length < request.approvalsRequired) {
-    return { ...request, approvals };
-  }
-  return transition(request, 'APPROVED', { approvals, decidedBy: approver, decidedAt: now });
+  const approvals = [...grant.approvals, { slackUserId: approver.slackUserId, ...(approver.email ? { email: approver.email } : {}), at: now }];
+  if (approvals.length < grant.approvalsRequired) return { ...grant, approvals };
+  return { ...grantTransitions.approve(grant, approver, now, request.id), approvals };
 }
 
 /**
- * Ends an active window now, at the request of `by` (authorised by the caller: the requester, or
- * an approver of the rule). The revoke itself is the ordinary one, due at once.
+ * Ends every active window of the request now, at the request of `by` (authorised by the
+ * caller). The revokes themselves are the ordinary ones, due at once.
  */
 export function endEarly(request: AccessRequest, by: Person, now: number): AccessRequest {
-  switch (request.status) {
-    case 'ACTIVE':
-      if (request.endedEarlyBy || (request.endsAt ?? 0) <= now) throw new TimeboxError('already_ending', `Request ${request.id}'s access is already being removed.`);
-      return { ...request, endsAt: now, endedEarlyBy: by };
-    case 'REVOKING':
+  // A grant already ended early is never ended again (a second click, or a clock behind the
+  // first one's); one that went live after an earlier end can be.
+  const active = request.grants.filter((g) => g.status === 'ACTIVE' && (g.endsAt ?? 0) > now && !g.endedEarlyBy);
+  if (active.length === 0) {
+    const status = requestStatus(request);
+    if (status === 'REVOKING' || request.grants.some((g) => g.status === 'ACTIVE' || g.status === 'REVOKING')) {
       throw new TimeboxError('already_ending', `Request ${request.id}'s access is already being removed.`);
-    case 'APPROVED':
-    case 'GRANTING':
-      throw new TimeboxError('not_active_yet', `Request ${request.id} is still being granted; end it once it is active.`);
-    case 'PENDING':
-      throw new TimeboxError('not_active_yet', `Request ${request.id} is waiting for approval, so there is no access to end yet.`);
-    default:
-      throw new TimeboxError('already_over', `Request ${request.id} is ${request.status.toLowerCase()}; there is no access to end.`);
+    }
+    if (status === 'APPROVED' || status === 'GRANTING') throw new TimeboxError('not_active_yet', `Request ${request.id} is still being granted; end it once it is active.`);
+    if (status === 'PENDING') throw new TimeboxError('not_active_yet', `Request ${request.id} is waiting for approval, so there is no access to end yet.`);
+    throw new TimeboxError('already_over', `Request ${request.id} is ${status.toLowerCase()}; there is no access to end.`);
   }
+  const person = asPerson(by);
+  return {
+    ...request,
+    endedEarlyBy: person,
+    grants: request.grants.map((g) => (active.includes(g) ? { ...g, endsAt: now, endedEarlyBy: person } : g)),
+  };
+}
+
+// ---- Notifications: what the channel and the requester were last shown, as keys.
+
+/** Changes when the approvals message should change: a grant's status, one more approval, or an early end. */
+export function channelKey(request: AccessRequest): string {
+  const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}`;
+}
+
+/** Changes when a grant reaches news for the requester (active, denied, expired, failed, ended). */
+export function requesterKey(request: AccessRequest): string {
+  // A window being removed is still the news "active" until it has ended.
+  return request.grants.map((g) => `${g.id}=${g.status === 'REVOKING' ? 'ACTIVE' : STATUS_TABLE[g.status].toldRequester ? g.status : '-'}`).join(',');
+}
+
+const NOTHING_TOLD = (request: AccessRequest) => request.grants.map((g) => `${g.id}=-`).join(',');
+
+export function channelNeedsUpdate(request: AccessRequest): boolean {
+  // While every grant is between steps (granting, revoking) the message stays as it was.
+  if (request.grants.every((g) => !STATUS_TABLE[g.status].shownInChannel)) return false;
+  return request.notified !== channelKey(request);
+}
+
+export function requesterNeedsTelling(request: AccessRequest): boolean {
+  const key = requesterKey(request);
+  return key !== (request.toldRequester ?? NOTHING_TOLD(request)) && key !== NOTHING_TOLD(request);
+}
+
+export function needsNotification(request: AccessRequest): boolean {
+  return channelNeedsUpdate(request) || requesterNeedsTelling(request);
+}
+
+// ---- Due times: when the request next needs a timer or a sweep.
+
+/** When one grant's own work is due (expiry, grant, end of window, retry), if ever. */
+export function grantWorkDueAt(request: AccessRequest, grant: Grant): number | undefined {
+  switch (grant.status) {
+    case 'PENDING':
+      return request.expiresAt;
+    case 'ACTIVE':
+      return grant.endsAt;
+    case 'APPROVED':
+      return grant.decidedAt ?? request.createdAt;
+    case 'GRANTING':
+    case 'REVOKING':
+      return grant.claimUntil ?? 0;
+    default:
+      return undefined;
+  }
+}
+
+/** When the request's own work is due, leaving notifications aside. */
+export function workDueAt(request: AccessRequest): number | undefined {
+  const times = request.grants.map((g) => grantWorkDueAt(request, g)).filter((t): t is number => t !== undefined);
+  return times.length > 0 ? Math.min(...times) : undefined;
 }
 
 /** When the request next needs attention from a timer or a sweep, if ever. */
@@ -180,21 +277,4 @@ export function dueAt(request: AccessRequest): number | undefined {
   const work = workDueAt(request);
   if (!needsNotification(request)) return work;
   return Math.min(work ?? Infinity, request.updatedAt);
-}
-
-/** When the request's own work is due (an expiry, a grant, the end of a window, a retry), leaving notifications aside. */
-export function workDueAt(request: AccessRequest): number | undefined {
-  switch (request.status) {
-    case 'PENDING':
-      return request.expiresAt;
-    case 'ACTIVE':
-      return request.endsAt;
-    case 'APPROVED':
-      return request.decidedAt ?? request.createdAt;
-    case 'GRANTING':
-    case 'REVOKING':
-      return request.claimUntil ?? 0;
-    default:
-      return undefined;
-  }
 }

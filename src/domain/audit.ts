@@ -1,8 +1,10 @@
-import type { RequestStatus } from './access-request';
+import type { GrantStatus } from './access-request';
 
 /** An append-only record of one thing that happened to a request. Never updated or deleted. */
 export interface AuditEvent {
   requestId: string;
+  /** The grant it concerns; absent for events about the whole request. */
+  grantId?: string;
   /** Milliseconds since the epoch. */
   at: number;
   /** Unique within the request, so two events at the same millisecond both survive. */
@@ -10,29 +12,32 @@ export interface AuditEvent {
   type: AuditEventType;
   /** Slack user id of the person who caused it, or "timebox" for the system. */
   actor: string;
-  from?: RequestStatus;
-  to?: RequestStatus;
+  /** The grant's status before and after (or the request's, for request events). */
+  from?: GrantStatus;
+  to?: GrantStatus;
   detail?: string;
 }
 
-export type AuditEventType =
-  | 'requested'
-  | 'approval_recorded'
-  | 'approved'
-  | 'auto_approved'
-  | 'denied'
-  | 'expired'
-  | 'grant_started'
-  | 'granted'
-  | 'grant_failed'
-  | 'ended_early'
-  | 'end_refused'
-  | 'revoke_started'
-  | 'revoked'
-  | 'assignment_kept'
-  | 'revoke_failed'
-  | 'decision_refused'
-  | 'reconciled'
-  | 'grant_stalled';
+export const AUDIT_EVENT_TYPES = [
+  'requested',
+  'approval_recorded',
+  'approved',
+  'auto_approved',
+  'denied',
+  'expired',
+  'grant_started',
+  'granted',
+  'grant_failed',
+  'ended_early',
+  'end_refused',
+  'revoke_started',
+  'revoked',
+  'assignment_kept',
+  'revoke_failed',
+  'decision_refused',
+  'reconciled',
+  'grant_stalled',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export const SYSTEM_ACTOR = 'timebox';

@@ -1,10 +1,13 @@
 import { parseDuration } from './duration';
 import { TimeboxError } from './errors';
+import type { TargetSpec } from './rules';
 
 export const MAX_REASON_LENGTH = 500;
 export const USAGE =
-  'Usage: `/aws-access <account> <permission-set> <duration> <reason…>`, e.g. `/aws-access staging ReadOnly 2h investigating INC-123`. ' +
-  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form; `/aws-access end <request id>` ends access early ' +
+  'Usage: `/aws-access <accounts> <permission-sets> <duration> <reason…>`, e.g. `/aws-access staging ReadOnly 2h investigating INC-123`; ' +
+  'accounts and permission sets may be comma-separated lists without spaces (`/aws-access staging,sandbox ReadOnly,Admin 2h incident 123`), one grant per pair. ' +
+  '`/aws-access group <groups> <duration> <reason…>` asks for temporary group membership. ' +
+  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form (`/aws-access group` one for groups); `/aws-access end <request id>` ends access early ' +
   "(your own, or, as an approver, access granted under your rule); " +
   '`/aws-access help` shows this.';
 
@@ -12,9 +15,16 @@ const REQUEST_ID = /^R-[0-9A-Z]{10}$/;
 
 export type ParsedCommand =
   | { kind: 'help' }
-  | { kind: 'modal' }
+  | { kind: 'modal'; targets: 'account' | 'group' }
   | { kind: 'end'; requestId: string }
-  | { kind: 'request'; account: string; permissionSet: string; durationMs: number; reason: string };
+  | { kind: 'request'; spec: TargetSpec; durationMs: number; reason: string };
+
+/** `a,b,c` → ['a', 'b', 'c']; empty items (a trailing comma) are an error that names the list. */
+function list(word: string, what: string): string[] {
+  const items = word.split(',');
+  if (items.some((i) => i.trim() === '')) throw new TimeboxError('invalid_command', `"${word.slice(0, 64)}" has an empty ${what} in it; separate ${what}s with commas and no spaces.`);
+  return items;
+}
 
 /** Cleans a free-text reason: control characters out, white space folded, length bounded. */
 export function normaliseReason(text: string): string {
@@ -31,8 +41,9 @@ export function normaliseReason(text: string): string {
 /** Parses the text after `/aws-access`. Never throws anything but a TimeboxError. */
 export function parseCommand(text: string): ParsedCommand {
   const trimmed = text.trim();
-  if (trimmed === '') return { kind: 'modal' };
+  if (trimmed === '') return { kind: 'modal', targets: 'account' };
   const words = trimmed.split(/\s+/);
+  if (words.length === 1 && words[0]!.toLowerCase() === 'group') return { kind: 'modal', targets: 'group' };
   if (words.length === 1 && ['help', '-h', '--help', '?'].includes(words[0]!.toLowerCase())) return { kind: 'help' };
   // A request needs four words or more, so `end <id>` cannot be mistaken for one (even for an account named "end").
   if (words.length <= 2 && words[0]!.toLowerCase() === 'end') {
@@ -42,11 +53,17 @@ export function parseCommand(text: string): ParsedCommand {
     }
     return { kind: 'end', requestId };
   }
-  const [account, permissionSet, duration, ...reasonWords] = words;
-  if (account === undefined || permissionSet === undefined || duration === undefined) {
+  // "group" is a keyword: an account that happens to be named so is requested by its id.
+  if (words[0]!.toLowerCase() === 'group') {
+    const [, groups, duration, ...reasonWords] = words;
+    if (groups === undefined || duration === undefined) throw new TimeboxError('invalid_command', `Not enough arguments. ${USAGE}`);
+    return { kind: 'request', spec: { kind: 'group', groups: list(groups, 'group') }, durationMs: parseDuration(duration), reason: normaliseReason(reasonWords.join(' ')) };
+  }
+  const [accounts, permissionSets, duration, ...reasonWords] = words;
+  if (accounts === undefined || permissionSets === undefined || duration === undefined) {
     throw new TimeboxError('invalid_command', `Not enough arguments. ${USAGE}`);
   }
-  const durationMs = parseDuration(duration);
-  const reason = normaliseReason(reasonWords.join(' '));
-  return { kind: 'request', account, permissionSet, durationMs, reason };
+  // The lists first: "staging, sandbox …" is a list typed with a space, not a bad duration.
+  const spec: TargetSpec = { kind: 'account', accounts: list(accounts, 'account'), permissionSets: list(permissionSets, 'permission set') };
+  return { kind: 'request', spec, durationMs: parseDuration(duration), reason: normaliseReason(reasonWords.join(' ')) };
 }

@@ -1,12 +1,19 @@
 /**
- * Every failure a person can cause (bad input, a refused click) is a TimeboxError with a
- * stable `code`, so doors can switch on codes and render their own words, never on message text.
+ * Every error Timebox raises on purpose, in one place (bolt-js `errors.ts` style): each class
+ * carries a stable string `code`, so callers switch on codes, never on message text.
+ *
+ * - TimeboxError: something a person caused (bad input, a refused click). Its message is
+ *   written for them and shown as is.
+ * - The others are for the code: a lost race, work that cannot go on now, AWS still busy,
+ *   a Slack message gone for good.
  */
 export type TimeboxErrorCode =
   | 'invalid_command'
   | 'invalid_duration'
   | 'unknown_account'
   | 'unknown_permission_set'
+  | 'unknown_group'
+  | 'too_many_grants'
   | 'missing_reason'
   | 'reason_too_long'
   | 'no_matching_rule'
@@ -26,6 +33,14 @@ export type TimeboxErrorCode =
   | 'already_over'
   | 'conflict';
 
+export const ErrorCode = {
+  StoreConflict: 'store_conflict',
+  RetryLater: 'retry_later',
+  StillInProgress: 'still_in_progress',
+  MessageGone: 'message_gone',
+  StoredItemInvalid: 'stored_item_invalid',
+} as const;
+
 export class TimeboxError extends Error {
   constructor(
     readonly code: TimeboxErrorCode,
@@ -39,4 +54,52 @@ export class TimeboxError extends Error {
 
 export function isTimeboxError(err: unknown, code?: TimeboxErrorCode): err is TimeboxError {
   return err instanceof TimeboxError && (code === undefined || err.code === code);
+}
+
+/** A write lost a race: someone else changed the item first. Re-read and decide again. */
+export class StoreConflictError extends Error {
+  readonly code = ErrorCode.StoreConflict;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreConflictError';
+  }
+}
+
+/** The work cannot go on now but may later (a busy lease, AWS refusing for now). */
+export class RetryLaterError extends Error {
+  readonly code = ErrorCode.RetryLater;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** AWS still says IN_PROGRESS after the adapter's poll budget: not an error, just not done yet. */
+export class AssignmentStillInProgressError extends Error {
+  readonly code = ErrorCode.StillInProgress;
+  constructor(readonly operationId: string) {
+    super(`assignment operation ${operationId} still IN_PROGRESS after the poll budget`);
+    this.name = 'AssignmentStillInProgressError';
+  }
+}
+
+/**
+ * The approvals message (or its channel) is gone for good: deleted, archived, or the bot removed.
+ * Retrying cannot help; the notifier's caller decides what to do instead.
+ */
+export class MessageGoneError extends Error {
+  readonly code = ErrorCode.MessageGone;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MessageGoneError';
+  }
+}
+
+/** A stored item that no schema version of this code can read (corrupt, or written by a newer Timebox). */
+export class StoredItemInvalidError extends Error {
+  readonly code = ErrorCode.StoredItemInvalid;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoredItemInvalidError';
+  }
 }

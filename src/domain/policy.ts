@@ -12,12 +12,20 @@ export interface PermissionSet {
   arn: string;
 }
 
+export interface Group {
+  name: string;
+  /** Identity Store group id. */
+  id: string;
+}
+
 export interface Rule {
   name: string;
-  /** Account ids, or ['*']. */
+  /** Account ids, or ['*']. Empty for a group rule. */
   accountIds: string[];
-  /** Permission set names, or ['*']. */
+  /** Permission set names, or ['*']. Empty for a group rule. */
   permissionSets: string[];
+  /** Group names, or ['*']. Empty for an account rule: a rule covers accounts or groups, never both. */
+  groups: string[];
   /** Lower-cased emails, Slack user ids, or ['*']. */
   requesters: string[];
   /** Lower-cased emails or Slack user ids. Empty when autoApprove. */
@@ -31,6 +39,8 @@ export interface Rule {
 export interface Policy {
   accounts: Account[];
   permissionSets: PermissionSet[];
+  groups: Group[];
+  limits: { maxGrantsPerRequest: number };
   durations: { defaultMs: number; minMs: number; pendingExpiryMs: number };
   rules: Rule[];
 }
@@ -40,4 +50,9 @@ export interface Person {
   slackUserId: string;
   email?: string;
   name?: string;
+}
+
+/** Just the Person fields of a richer profile, for storing: nothing else about someone is kept. */
+export function asPerson(p: Person): Person {
+  return { slackUserId: p.slackUserId, ...(p.email ? { email: p.email } : {}), ...(p.name ? { name: p.name } : {}) };
 }

@@ -1,6 +1,7 @@
 import { formatDuration } from './duration';
 import { TimeboxError } from './errors';
-import type { Account, Person, PermissionSet, Policy, Rule } from './policy';
+import { describeTarget, type GrantTarget } from './grant-target';
+import type { Account, Group, Person, PermissionSet, Policy, Rule } from './policy';
 
 export function resolveAccount(policy: Policy, text: string): Account {
   const wanted = text.trim().toLowerCase();
@@ -23,9 +24,48 @@ export function resolvePermissionSet(policy: Policy, text: string): PermissionSe
   return found;
 }
 
+export function resolveGroup(policy: Policy, text: string): Group {
+  const wanted = text.trim().toLowerCase();
+  const found = policy.groups.find((g) => g.name.toLowerCase() === wanted || g.id.toLowerCase() === wanted);
+  if (!found) {
+    const known = policy.groups.length > 0 ? `Known groups: ${listNames(policy.groups)}` : 'No groups are configured.';
+    throw new TimeboxError('unknown_group', `Unknown group "${text.slice(0, 64)}". ${known}`);
+  }
+  return found;
+}
+
 function listNames(items: Array<{ name: string }>): string {
   const names = items.map((i) => i.name);
   return names.length > 20 ? `${names.slice(0, 20).join(', ')} and ${names.length - 20} more` : names.join(', ');
+}
+
+/** What a person asked for: accounts × permission sets, or groups (names or ids as typed). */
+export type TargetSpec = { kind: 'account'; accounts: string[]; permissionSets: string[] } | { kind: 'group'; groups: string[] };
+
+const unique = <T>(items: T[], key: (t: T) => string): T[] => [...new Map(items.map((i) => [key(i), i])).values()];
+
+/** Every grant a spec asks for (each account × permission set pair, or each group), duplicates folded. */
+export function resolveTargets(policy: Policy, spec: TargetSpec): GrantTarget[] {
+  let targets: GrantTarget[];
+  let count: number;
+  if (spec.kind === 'group') {
+    const groups = unique(spec.groups.map((g) => resolveGroup(policy, g)), (g) => g.id);
+    count = groups.length;
+    targets = groups.map((g) => ({ kind: 'group', groupId: g.id, groupName: g.name }));
+  } else {
+    const accounts = unique(spec.accounts.map((a) => resolveAccount(policy, a)), (a) => a.id);
+    const sets = unique(spec.permissionSets.map((p) => resolvePermissionSet(policy, p)), (p) => p.arn);
+    count = accounts.length * sets.length;
+    targets = count > policy.limits.maxGrantsPerRequest ? [] : accounts.flatMap((a) => sets.map((p) => ({ kind: 'account' as const, accountId: a.id, accountName: a.name, permissionSetName: p.name, permissionSetArn: p.arn })));
+  }
+  if (count > policy.limits.maxGrantsPerRequest) {
+    throw new TimeboxError(
+      'too_many_grants',
+      `That asks for ${count} grants; one request may hold at most ${policy.limits.maxGrantsPerRequest} (limits.maxGrantsPerRequest). Split it up.`,
+    );
+  }
+  if (count === 0) throw new TimeboxError('invalid_command', 'Say which accounts and permission sets, or which groups, you need.');
+  return targets;
 }
 
 /** True when `person` is named in `list` by Slack id or (case-insensitive) email, or the list is ["*"]. */
@@ -35,52 +75,49 @@ export function personMatches(list: string[], person: Person): boolean {
   return list.some((entry) => entry === person.slackUserId || (email !== undefined && entry === email));
 }
 
-/** The first rule, in file order, that covers this requester, account and permission set. */
-export function findRule(policy: Policy, requester: Person, account: Account, permissionSet: PermissionSet): Rule | undefined {
-  return policy.rules.find(
-    (rule) =>
-      (rule.accountIds.includes('*') || rule.accountIds.includes(account.id)) &&
-      (rule.permissionSets.includes('*') || rule.permissionSets.includes(permissionSet.name)) &&
-      personMatches(rule.requesters, requester),
+function ruleCovers(rule: Rule, target: GrantTarget): boolean {
+  if (target.kind === 'group') return rule.groups.includes('*') || rule.groups.includes(target.groupName);
+  return (
+    (rule.accountIds.includes('*') || rule.accountIds.includes(target.accountId)) &&
+    (rule.permissionSets.includes('*') || rule.permissionSets.includes(target.permissionSetName))
   );
 }
 
+/** The first rule, in file order, that covers this requester and target. */
+export function findRule(policy: Policy, requester: Person, target: GrantTarget): Rule | undefined {
+  return policy.rules.find((rule) => ruleCovers(rule, target) && personMatches(rule.requesters, requester));
+}
+
 export interface Entitlement {
+  target: GrantTarget;
   rule: Rule;
-  durationMs: number;
 }
 
-/** Decides whether a request is allowed at all, and under which rule. Throws a TimeboxError naming the problem. */
-export function checkEntitlement(
-  policy: Policy,
-  requester: Person,
-  account: Account,
-  permissionSet: PermissionSet,
-  durationMs: number,
-): Entitlement {
-  const rule = findRule(policy, requester, account, permissionSet);
-  if (!rule) {
-    throw new TimeboxError(
-      'no_matching_rule',
-      `No rule allows you to request ${permissionSet.name} on ${account.name} (${account.id}).`,
-    );
-  }
+/**
+ * Decides whether every grant of a request is allowed, and under which rule each falls. One
+ * grant without a rule, or past its rule's maximum, refuses the whole request (naming the grant).
+ */
+export function checkEntitlements(policy: Policy, requester: Person, targets: GrantTarget[], durationMs: number): Entitlement[] {
   if (durationMs < policy.durations.minMs) {
-    throw new TimeboxError(
-      'duration_too_short',
-      `${formatDuration(durationMs)} is below the minimum of ${formatDuration(policy.durations.minMs)}.`,
-    );
+    throw new TimeboxError('duration_too_short', `${formatDuration(durationMs)} is below the minimum of ${formatDuration(policy.durations.minMs)}.`);
   }
-  if (durationMs > rule.maxDurationMs) {
-    throw new TimeboxError(
-      'duration_too_long',
-      `${formatDuration(durationMs)} is above the maximum of ${formatDuration(rule.maxDurationMs)} for ${permissionSet.name} on ${account.name} (rule "${rule.name}").`,
-    );
-  }
-  return { rule, durationMs };
+  return targets.map((target) => {
+    const rule = findRule(policy, requester, target);
+    if (!rule) {
+      const what = target.kind === 'group' ? `membership of ${target.groupName}` : `${target.permissionSetName} on ${target.accountName} (${target.accountId})`;
+      throw new TimeboxError('no_matching_rule', `No rule allows you to request ${what}.`);
+    }
+    if (durationMs > rule.maxDurationMs) {
+      throw new TimeboxError(
+        'duration_too_long',
+        `${formatDuration(durationMs)} is above the maximum of ${formatDuration(rule.maxDurationMs)} for ${describeTarget(target)} (rule "${rule.name}").`,
+      );
+    }
+    return { target, rule };
+  });
 }
 
-/** Throws unless `person` may decide a request filed under `rule` by `requester`. */
+/** Throws unless `person` may decide a grant filed under `rule` by `requester`. */
 export function checkApprover(rule: Rule, requester: Person, person: Person): void {
   const isSelf = person.slackUserId === requester.slackUserId;
   if (isSelf && !rule.allowSelfApproval) {
@@ -91,12 +128,13 @@ export function checkApprover(rule: Rule, requester: Person, person: Person): vo
   }
 }
 
-/** Who may end a window early: the requester, or an approver of the rule it was granted under. */
-export function checkCanEnd(rule: Rule | undefined, requester: Person, person: Person): void {
+/** Who may end a window early: the requester, or an approver of a rule the request's grants fall under. */
+export function checkCanEnd(rules: Array<Rule | undefined>, requester: Person, person: Person): void {
   if (person.slackUserId === requester.slackUserId) return;
-  if (rule && personMatches(rule.approvers, person)) return;
+  if (rules.some((rule) => rule && personMatches(rule.approvers, person))) return;
+  const named = [...new Set(rules.filter((r): r is Rule => r !== undefined && r.approvers.length > 0))];
   throw new TimeboxError(
     'not_allowed_to_end',
-    rule && rule.approvers.length > 0 ? `Only the requester or an approver for rule "${rule.name}" can end this access.` : 'Only the requester can end this access.',
+    named.length > 0 ? `Only the requester or an approver for rule ${named.map((r) => `"${r.name}"`).join(' or ')} can end this access.` : 'Only the requester can end this access.',
   );
 }

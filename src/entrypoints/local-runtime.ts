@@ -1,23 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
-import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { WebClient } from '@slack/web-api';
 import { advanceWork, notifyRequest } from '../app/advance-request';
-import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
+import type { WorkflowDeps, WorkflowOptions } from '../app/deps';
 import type { Clock, Logger } from '../app/ports';
-import { newRequestId, requestIdFor } from '../app/request-id';
 import { reconcileAssignments, type ReconcileReport } from '../app/reconcile-assignments';
 import { sweepDueRequests } from '../app/sweep';
 import type { TimeboxConfig } from '../config/config-schema';
 import type { LocalEnv } from '../config/env';
 import { DynamoDbStore } from '../adapters/dynamodb/dynamodb-store';
 import { ensureTable, startEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb';
-import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
+import type { IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
+import { wireWorkflow } from './wire-workflow';
 import { InProcessJobQueue } from '../adapters/scheduler/in-process-job-queue';
 import { InProcessScheduler } from '../adapters/scheduler/in-process-scheduler';
 import { startSlackApp } from '../adapters/slack/create-slack-app';
-import { SlackDirectory } from '../adapters/slack/slack-directory';
-import { SlackNotifier } from '../adapters/slack/slack-notifier';
 
 const SWEEP_INTERVAL_MS = 30_000;
 const RECONCILE_INTERVAL_MS = 300_000;
@@ -64,33 +59,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const tableName = embedded?.tableName ?? (env.TIMEBOX_TABLE as string);
   if (!embedded) await ensureTable(dynamo, tableName);
 
-  const ssoAdmin = new SSOAdminClient({ maxAttempts: 5 });
-  const identityStore = new IdentitystoreClient({ maxAttempts: 5 });
-  const slackApi = env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {};
-  // Notifications: Slack's default is ten retries over half an hour; a notification that still
-  // fails is retried by the sweep instead.
-  const slackClient = new WebClient(env.SLACK_BOT_TOKEN, { ...slackApi, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 }, timeout: 5_000 });
-  // Profile look-ups happen while Slack waits for its 3-second answer: fail fast instead.
-  const slackLookups = new WebClient(env.SLACK_BOT_TOKEN, { ...slackApi, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 2_000 });
-
   const queue = new InProcessJobQueue(logger);
   const scheduler = new InProcessScheduler(queue, clock);
-  const deps: WorkflowDeps = {
-    policy: config.policy,
+  const wiring = wireWorkflow({
+    config,
     store: new DynamoDbStore(dynamo, tableName),
-    identityCenter: new IdentityCenterAdapter(ssoAdmin, identityStore, { ...config.identityCenter, ...options.identityCenter }),
     queue,
     scheduler,
-    directory: new SlackDirectory(slackLookups),
-    notifier: new SlackNotifier(slackClient, config.slack.approvalChannel),
-    clock,
+    slackBotToken: env.SLACK_BOT_TOKEN,
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
-    options: { ...DEFAULT_WORKFLOW_OPTIONS, ...options.workflow },
-    newRequestId,
-    requestIdFor,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
-  queue.bind({ work: (job) => advanceWork(deps, job.requestId), notify: (job) => notifyRequest(deps, job.requestId) });
+    clock,
+    ...(options.workflow ? { workflow: options.workflow } : {}),
+    ...(options.identityCenter ? { identityCenter: options.identityCenter } : {}),
+  });
+  const { deps } = wiring;
+  queue.bind({ work: (job) => advanceWork(deps, job), notify: (job) => notifyRequest(deps, job.requestId) });
 
   let ready = false;
   const sweep = async () => {
@@ -144,8 +128,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await slack.stop();
       scheduler.close();
       await queue.close();
-      ssoAdmin.destroy();
-      identityStore.destroy();
+      wiring.close();
       if (embedded) await embedded.close();
       else dynamo.destroy();
     },

@@ -1,4 +1,4 @@
-import { APPROVAL_CHANNEL, TimeboxHarness } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, PEOPLE, TimeboxHarness } from '../support/timebox-harness';
 
 describe('request → approve → active → automatic revoke', () => {
   let h: TimeboxHarness;
@@ -31,7 +31,7 @@ describe('request → approve → active → automatic revoke', () => {
     expect(active.endsAt! - active.activeAt!).toBe(3000);
     // The assignment was created for carol's Identity Center user, found by her Slack email.
     const create = h.aws.callsTo('CreateAccountAssignment')[0]!.input as Record<string, string>;
-    expect(create).toMatchObject({ TargetId: '222222222222', TargetType: 'AWS_ACCOUNT', PrincipalType: 'USER', PrincipalId: 'ic-carol' });
+    expect(create).toMatchObject({ TargetId: '222222222222', TargetType: 'AWS_ACCOUNT', PrincipalType: 'USER', PrincipalId: PEOPLE.carol.principalId });
     expect(h.aws.callsTo('DescribeAccountAssignmentCreationStatus').length).toBeGreaterThanOrEqual(1);
 
     await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes('is active until')), 5000, 'active DM');

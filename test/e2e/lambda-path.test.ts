@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
 import { LAMBDA_ESBUILD } from '../../infra/lib/timebox-stack';
@@ -11,7 +12,8 @@ import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store';
 import { AwsStandIn } from '../support/aws-stand-in';
 import { slackSignature } from '../support/slack-requests';
 import { SlackStandIn } from '../support/slack-stand-in';
-import { APPROVAL_CHANNEL, BOT_TOKEN, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, testConfigYaml } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, BOT_TOKEN, GROUPS, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, testConfigYaml } from '../support/timebox-harness';
+import { viewOf } from '../support/request-view';
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
 const execFileAsync = promisify(execFile);
@@ -45,6 +47,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     aws = await AwsStandIn.start({ creationPolls: 1, deletionPolls: 1 });
     slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
     for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
+    for (const [displayName, groupId] of Object.entries(GROUPS)) aws.addGroup({ groupId, displayName, identityStoreId: IDENTITY_STORE_ID });
     aws.putSecret(SECRET_ARN, JSON.stringify({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET }));
     dynamo = await startEmbeddedDynamoDb(undefined);
     store = new DynamoDbStore(dynamo.client, dynamo.tableName);
@@ -132,16 +135,15 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
     // The handler only recorded the request and handed over: nothing posted yet, nothing granted.
     expect(slack.messagesIn(APPROVAL_CHANNEL)).toHaveLength(0);
-    // The pending request's expiry is already scheduled.
-    expect(aws.schedules().map((s) => s.name)).toEqual([`timebox-${id}`]);
-
     expect(await runHandedOverWork()).toBe(1);
+    // The worker armed the pending request's expiry.
+    expect(aws.schedules().map((s) => s.name)).toEqual([`timebox-${id}`]);
     const posted = slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
     expect(posted).toBeDefined();
 
     const approved = (await slackHandler(functionUrlEvent(click('alice', id, posted.ts)))) as FunctionUrlResponse;
     expect(approved.statusCode).toBe(200);
-    expect((await store.getRequest(id))!.status).toBe('APPROVED');
+    expect(viewOf((await store.getRequest(id))!).status).toBe('APPROVED');
     expect(aws.callsTo('CreateAccountAssignment')).toHaveLength(0);
 
     // A retried hand-off (Lambda's async retry, or a duplicate) must not grant twice.
@@ -149,7 +151,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     expect(handedOver).toHaveLength(1);
     await worker(JSON.parse(handedOver[0]!.payload));
     expect(await runHandedOverWork()).toBe(1);
-    const active = (await store.getRequest(id))!;
+    const active = viewOf((await store.getRequest(id))!);
     expect(active.status).toBe('ACTIVE');
     expect(aws.callsTo('CreateAccountAssignment')).toHaveLength(1);
 
@@ -159,13 +161,18 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     const fireAt = Date.parse(`${at}Z`);
     expect(fireAt).toBeGreaterThanOrEqual(active.endsAt!); // never before the window ends
     expect(fireAt - active.endsAt!).toBeLessThan(60_000); // and within the minute after
-    expect(schedule).toMatchObject({ groupName: GROUP, targetArn: WORKER_ARN, roleArn: ROLE_ARN, actionAfterCompletion: 'DELETE', input: JSON.stringify({ requestId: id }) });
+    expect(schedule).toMatchObject({ groupName: GROUP, targetArn: WORKER_ARN, roleArn: ROLE_ARN, actionAfterCompletion: 'DELETE' });
+    // The schedule carries what Timebox created, so a replaced table cannot keep it (revokeFromReceipt).
+    expect(JSON.parse(schedule!.input!)).toEqual({
+      requestId: id,
+      created: [{ grantId: '1', target: { kind: 'account', principalId: PEOPLE.carol.principalId, accountId: '222222222222', permissionSetArn: expect.stringContaining('ps-2222') } }],
+    });
     expect(schedule!.raw).toMatchObject({ FlexibleTimeWindow: { Mode: 'OFF' }, Target: { DeadLetterConfig: { Arn: DLQ_ARN }, RetryPolicy: { MaximumRetryAttempts: expect.any(Number) } } });
 
     // Scheduler fires once the window is over: invoke the worker with the schedule's input.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, active.endsAt! - Date.now() + 50)));
     await worker(JSON.parse(schedule!.input!));
-    const ended = (await store.getRequest(id))!;
+    const ended = viewOf((await store.getRequest(id))!);
     expect(ended.status).toBe('ENDED');
     expect(aws.listAssignments()).toEqual([]);
     expect(slack.dmsTo(PEOPLE.carol.id).map((m) => m.text).join('\n')).toContain('has ended');
@@ -175,7 +182,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     const filed = (await slackHandler(functionUrlEvent(command('carol', 'staging ReadOnly 30m end me early')))) as FunctionUrlResponse;
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
     await runHandedOverWork();
-    expect((await store.getRequest(id))!.status).toBe('ACTIVE');
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
     expect(aws.schedules().filter((s) => s.name === `timebox-${id}`)).toHaveLength(1);
 
     const ending = (await slackHandler(functionUrlEvent(command('carol', `end ${id}`)))) as FunctionUrlResponse;
@@ -186,7 +193,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     expect(aws.callsTo('DeleteSchedule').map((c) => (c.input as { Name?: string }).Name)).toContain(`timebox-${id}`);
 
     expect(await runHandedOverWork()).toBe(1);
-    const ended = (await store.getRequest(id))!;
+    const ended = viewOf((await store.getRequest(id))!);
     expect(ended).toMatchObject({ status: 'ENDED', endedEarlyBy: { slackUserId: PEOPLE.carol.id } });
     expect(aws.listAssignments()).toEqual([]);
     expect(slack.dmsTo(PEOPLE.carol.id).map((m) => m.text).join('\n')).toContain('was ended early by you');
@@ -196,19 +203,19 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     const filed = (await slackHandler(functionUrlEvent(command('carol', 'staging ReadOnly 30m lambda down')))) as FunctionUrlResponse;
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
     await runHandedOverWork();
-    expect((await store.getRequest(id))!.status).toBe('ACTIVE');
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
 
     aws.injectFault('Invoke', { type: 'TooManyRequestsException', message: 'Rate exceeded' }, 10);
     const ending = (await slackHandler(functionUrlEvent(command('carol', `end ${id}`)))) as FunctionUrlResponse;
     aws.clearFaults('Invoke');
     expect(ending.body).toContain(`Ending your access to *ReadOnly* on *staging* now (\`${id}\`)`);
     expect(await runHandedOverWork()).toBe(0); // nothing reached the worker
-    expect((await store.getRequest(id))!).toMatchObject({ status: 'ACTIVE', endedEarlyBy: { slackUserId: PEOPLE.carol.id } });
+    expect(viewOf((await store.getRequest(id))!)).toMatchObject({ status: 'ACTIVE', endedEarlyBy: { slackUserId: PEOPLE.carol.id } });
     expect(aws.schedules().filter((s) => s.name === `timebox-${id}`)).toEqual([]);
 
     await sweep({});
     await runHandedOverWork();
-    expect((await store.getRequest(id))!.status).toBe('ENDED');
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ENDED');
     expect(aws.listAssignments()).toEqual([]);
   });
 
@@ -216,13 +223,77 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 1s sweep me')))) as FunctionUrlResponse;
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
     await runHandedOverWork();
-    expect((await store.getRequest(id))!.status).toBe('ACTIVE');
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     // Scheduler failed to fire: the 5-minute sweep finds it and hands it to the worker.
     expect(await sweep({})).toEqual({ dispatched: 1, orphansRevoked: 0 });
     expect(await runHandedOverWork()).toBe(1);
-    expect((await store.getRequest(id))!.status).toBe('ENDED');
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ENDED');
     expect(aws.listAssignments()).toEqual([]);
+  });
+
+  /** Fires the request's schedule as EventBridge Scheduler would, once its time has come: the worker with the schedule's input. */
+  async function fireSchedule(id: string): Promise<void> {
+    const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
+    if (!schedule) throw new Error(`no schedule for ${id}`);
+    const at = Date.parse(`${/^at\((.*)\)$/.exec(schedule.expression)![1]!}Z`);
+    // at() is rounded up to the minute; the grants' own ends are what the worker checks.
+    const request = viewOf((await store.getRequest(id))!);
+    const due = Math.min(...request.grants.filter((g) => g.status === 'ACTIVE').map((g) => g.endsAt ?? Infinity));
+    expect(at).toBeGreaterThanOrEqual(Math.floor(due / 1000) * 1000);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now() + 50)));
+    await worker(JSON.parse(schedule.input!));
+  }
+
+  test('a two-account request on the Lambda path: the auto-approved grant starts at once, the other on approval, and each is revoked by its schedule', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('carol', 'staging,production ReadOnly 2s lambda two grants')))) as FunctionUrlResponse;
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    expect(filed.body).toContain('Approved automatically: ReadOnly on staging');
+    await runHandedOverWork();
+    expect(viewOf((await store.getRequest(id))!).grants.map((g) => g.status)).toEqual(['ACTIVE', 'PENDING']);
+    const posted = slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id))!;
+    await slackHandler(functionUrlEvent(click('alice', id, posted.ts)));
+    await runHandedOverWork();
+    expect(viewOf((await store.getRequest(id))!).grants.map((g) => g.status)).toEqual(['ACTIVE', 'ACTIVE']);
+    expect(aws.listAssignments().filter((a) => a.principalId === PEOPLE.carol.principalId)).toHaveLength(2);
+
+    // The request's one schedule fires at the first end; the worker then arms it for the next.
+    await fireSchedule(id);
+    await runHandedOverWork();
+    const afterFirst = viewOf((await store.getRequest(id))!);
+    if (afterFirst.status !== 'ENDED') {
+      await fireSchedule(id);
+      await runHandedOverWork();
+    }
+    expect(viewOf((await store.getRequest(id))!).grants.map((g) => g.status)).toEqual(['ENDED', 'ENDED']);
+    expect(aws.listAssignments().filter((a) => a.principalId === PEOPLE.carol.principalId)).toEqual([]);
+  });
+
+  test('a group membership on the Lambda path is created and removed by its schedule', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('dave', 'group oncall 1s lambda group')))) as FunctionUrlResponse;
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    await runHandedOverWork();
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
+    expect(aws.isMember({ groupId: GROUPS.oncall, userId: PEOPLE.dave.principalId })).toBe(true);
+    await fireSchedule(id);
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ENDED');
+    expect(aws.isMember({ groupId: GROUPS.oncall, userId: PEOPLE.dave.principalId })).toBe(false);
+  });
+
+  test('(c) the table replaced while a grant is active: the window\'s schedule still removes what Timebox created', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('bob', 'staging ReadOnly 1s table about to go')))) as FunctionUrlResponse;
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    await runHandedOverWork();
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
+    const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
+    // Everything in the table is gone (a stack re-created, a restore from an older backup).
+    const items = await dynamo.client.send(new ScanCommand({ TableName: dynamo.tableName, ProjectionExpression: 'pk, sk' }));
+    for (const item of items.Items ?? []) await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.tableName, Key: { pk: item.pk!, sk: item.sk! } }));
+    expect(await store.getRequest(id)).toBeUndefined();
+    expect(aws.listAssignments().some((a) => a.principalId === PEOPLE.bob.principalId)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await worker(JSON.parse(schedule!.input!));
+    expect(aws.listAssignments().some((a) => a.principalId === PEOPLE.bob.principalId)).toBe(false);
   });
 
   test('a bad signature is refused with 401 and hands nothing over', async () => {

@@ -1,6 +1,6 @@
 import { checkModalView } from '../support/block-kit-limits';
 import { slackSignature } from '../support/slack-requests';
-import { APPROVAL_CHANNEL, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, PEOPLE, PERMISSION_SETS, SIGNING_SECRET, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
 
 /** What people see at the Slack door: usage, clear refusals of bad input, the form, signatures. */
 describe('the /aws-access door', () => {
@@ -30,7 +30,8 @@ describe('the /aws-access door', () => {
 
   test('help shows usage', async () => {
     const { text } = await h.command('carol', 'help');
-    expect(text).toContain('Usage: `/aws-access <account> <permission-set> <duration> <reason…>`');
+    expect(text).toContain('Usage: `/aws-access <accounts> <permission-sets> <duration> <reason…>`');
+    expect(text).toContain('`/aws-access group <groups> <duration> <reason…>`');
   });
 
   test.each([
@@ -71,7 +72,7 @@ describe('the /aws-access door', () => {
     expect((await h.audit(id)).map((e) => `${e.type}:${e.actor}`).slice(0, 4)).toEqual(['requested:U0DAVE0000', 'approval_recorded:U0ALICE000', 'decision_refused:U0ALICE000', 'approved:U0BOB00000']);
   });
 
-  test('/aws-access alone opens the form, and submitting it files the request', async () => {
+  test('/aws-access alone opens the form (several accounts and permission sets), and submitting it files one grant per pair', async () => {
     const triggerId = '12345.98765.abcdef';
     await h.sender.command({ userId: PEOPLE.carol.id, text: '', triggerId, channelId: 'C0GENERAL0', responseUrl: h.slack.responseUrl({ userId: PEOPLE.carol.id }) });
     const opened = h.slack.openedViews().find((v) => v.trigger_id === triggerId);
@@ -79,27 +80,42 @@ describe('the /aws-access door', () => {
     expect(checkModalView(opened!.view)).toEqual([]);
     const view = opened!.view as { callback_id: string; private_metadata: string; blocks: Array<{ block_id: string; element: { type: string } }> };
     expect(view.blocks.map((b) => `${b.block_id}:${b.element.type}`)).toEqual([
-      'account:static_select',
-      'permission_set:static_select',
+      'account:multi_static_select',
+      'permission_set:multi_static_select',
       'duration:plain_text_input',
       'reason:plain_text_input',
     ]);
 
-    const values = (duration: string, reason: string) => ({
-      account: { account: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'production' }, value: '222222222222' } } },
-      permission_set: { permission_set: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'Admin' }, value: 'Admin' } } },
+    const option = (text: string, value: string) => ({ text: { type: 'plain_text', text }, value });
+    const values = (duration: string, reason: string, accounts = [option('production', '222222222222')]) => ({
+      account: { account: { type: 'multi_static_select', selected_options: accounts } },
+      permission_set: { permission_set: { type: 'multi_static_select', selected_options: [option('Admin', 'Admin'), option('ReadOnly', 'ReadOnly')] } },
       duration: { duration: { type: 'plain_text_input', value: duration } },
       reason: { reason: { type: 'plain_text_input', value: reason } },
     });
     const tooLong = await h.sender.viewSubmission({ userId: PEOPLE.carol.id, callbackId: view.callback_id, values: values('3h', 'from the form'), privateMetadata: view.private_metadata });
     expect(JSON.parse(tooLong.body)).toEqual({ response_action: 'errors', errors: { duration: expect.stringContaining('above the maximum of 1h') } });
+    // staging × Admin has no rule: the whole form is refused under the permission sets, naming that grant, and nothing is filed.
+    const before = await h.storedRequestCount();
+    const noRule = await h.sender.viewSubmission({
+      userId: PEOPLE.carol.id,
+      callbackId: view.callback_id,
+      values: values('45m', 'from the form', [option('production', '222222222222'), option('staging', '111111111111')]),
+      privateMetadata: view.private_metadata,
+    });
+    expect(JSON.parse(noRule.body)).toEqual({ response_action: 'errors', errors: { permission_set: expect.stringContaining('No rule allows you to request Admin on staging (111111111111)') } });
+    expect(await h.storedRequestCount()).toBe(before);
 
     const ok = await h.sender.viewSubmission({ userId: PEOPLE.carol.id, callbackId: view.callback_id, values: values('45m', 'from the form'), privateMetadata: view.private_metadata });
     expect(ok.status).toBe(200);
     expect(ok.body).toBe('');
     const confirmation = await h.slack.waitFor(() => h.ephemeralTextsTo('carol').find((t) => t.includes('45m') && t.includes('waiting for approval')), 5000, 'confirmation');
     const id = /`(R-[0-9A-Z]{10})`/.exec(confirmation)![1]!;
-    expect(await h.request(id)).toMatchObject({ accountId: '222222222222', permissionSetName: 'Admin', durationMs: 45 * 60_000, reason: 'from the form', status: 'PENDING' });
+    expect(await h.request(id)).toMatchObject({ durationMs: 45 * 60_000, reason: 'from the form', status: 'PENDING' });
+    expect((await h.request(id)).grants.map((g) => [g.target, g.ruleName, g.status])).toEqual([
+      [{ kind: 'account', accountId: '222222222222', accountName: 'production', permissionSetName: 'Admin', permissionSetArn: PERMISSION_SETS.Admin }, 'prod-admin', 'PENDING'],
+      [{ kind: 'account', accountId: '222222222222', accountName: 'production', permissionSetName: 'ReadOnly', permissionSetArn: PERMISSION_SETS.ReadOnly }, 'prod-admin', 'PENDING'],
+    ]);
   });
 
   describe('request signing', () => {

@@ -1,4 +1,4 @@
-import { leaseKey } from '../../src/domain/assignment-lease';
+import { targetKey } from '../../src/domain/grant-target';
 import { eventually } from '../support/eventually';
 import { ACCOUNTS, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, type TimeboxHarness } from '../support/timebox-harness';
 import {
@@ -91,8 +91,8 @@ describe('AWS faults: SSO Admin', () => {
 
     await h.waitForStatus(id, 'ACTIVE', 30_000);
     expect((await auditOf(h, id, 'grant_started')).map((e) => e.detail)).toContain('resumed');
-    const lease = await h.runtime.deps.store.getLease(leaseKey(daveTarget));
-    expect(lease?.preExisting).toBe(true);
+    const lease = await h.runtime.deps.store.getLease(targetKey({ kind: 'account', principalId: daveTarget.principalId, accountId: daveTarget.accountId, permissionSetArn: daveTarget.permissionSetArn }));
+    expect(lease?.createdByTimebox).toBe(false);
 
     const ended = await h.waitForStatus(id, 'ENDED', 20_000);
     expect(ended.keptBecause).toContain('existed before');
@@ -155,7 +155,7 @@ describe('AWS faults: SSO Admin', () => {
     expect((await waitForAudit(h, failedId, 'grant_failed')).map((e) => e.type)).toEqual(['requested', 'auto_approved', 'grant_started', 'grant_failed']);
     await h.slack.waitFor(() => h!.dmTextsTo('dave').find((t) => t.includes(failedId) && t.includes('could not be granted') && t.includes('role quota exceeded')), 5000, 'the failure DM');
     // The failed grant let go of the assignment's lease, so nothing stops or confuses the next one.
-    expect(await h.runtime.deps.store.getLease(leaseKey(daveTarget))).toBeUndefined();
+    expect(await h.runtime.deps.store.getLease(targetKey({ kind: 'account', principalId: daveTarget.principalId, accountId: daveTarget.accountId, permissionSetArn: daveTarget.permissionSetArn }))).toBeUndefined();
 
     const retryId = await h.file('dave', 'staging ReadOnly 1s try again');
     await h.waitForStatus(retryId, 'ACTIVE');

@@ -5,7 +5,8 @@
  * ENDED while it is still there).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AccessRequest, RequestStatus } from '../../src/domain/access-request';
+import type { RequestStatus } from '../../src/domain/access-request';
+import { viewOf, type RequestView } from '../support/request-view';
 import type { AuditEvent } from '../../src/domain/audit';
 import type { AwsStandIn } from '../support/aws-stand-in';
 import { eventually } from '../support/eventually';
@@ -103,10 +104,11 @@ export async function auditOf(h: TimeboxHarness, requestId: string, type: AuditE
 }
 
 /** Waits until the stored request satisfies `probe`, and returns it. */
-export function waitForRequest(h: TimeboxHarness, requestId: string, probe: (r: AccessRequest) => boolean, what: string, timeoutMs = 15_000): Promise<AccessRequest> {
+export function waitForRequest(h: TimeboxHarness, requestId: string, probe: (r: RequestView) => boolean, what: string, timeoutMs = 15_000): Promise<RequestView> {
   return eventually(
     async () => {
-      const r = await h.runtime.deps.store.getRequest(requestId);
+      const stored = await h.runtime.deps.store.getRequest(requestId);
+      const r = stored ? viewOf(stored) : undefined;
       return r && probe(r) ? r : undefined;
     },
     timeoutMs,
@@ -136,7 +138,8 @@ export function watchInvariants(h: TimeboxHarness, requestId: string, access: Ac
   const loop = (async () => {
     while (running) {
       const before = holds(h, access);
-      const request = await h.runtime.deps.store.getRequest(requestId).catch(() => undefined);
+      const stored = await h.runtime.deps.store.getRequest(requestId).catch(() => undefined);
+      const request = stored ? viewOf(stored) : undefined;
       const after = holds(h, access);
       if (request) {
         if (report.statuses[report.statuses.length - 1] !== request.status) report.statuses.push(request.status);

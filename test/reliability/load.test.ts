@@ -1,5 +1,6 @@
 /**
- * Load: 200 requests and their 200 approvals arrive at once at one local Timebox. Timebox runs as
+ * Load: 100 requests of two grants each (production ReadOnly and Admin) and their 100 approvals
+ * arrive at once at one local Timebox. Timebox runs as
  * its own process (test/support/child-timebox.ts: the real Bolt app over HTTP, dynalite on disk,
  * the real SDK clients), as `npm start` would; the Slack and AWS stand-ins and the 400 signed
  * requests run in this process. Every grant must be made exactly once and revoked exactly once,
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { startEmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dynamodb';
 import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store';
 import { GENERIC_FAILURE } from '../../src/adapters/slack/listeners/context';
-import type { AccessRequest } from '../../src/domain/access-request';
+import { viewOf, type RequestView } from '../support/request-view';
 import type { AuditEvent } from '../../src/domain/audit';
 import { AwsStandIn, type AwsCall } from '../support/aws-stand-in';
 import { recordAwsSends, type AwsSend } from '../support/aws-sends';
@@ -27,7 +28,9 @@ import { SlackStandIn, type SlackMessage } from '../support/slack-stand-in';
 import { TimeboxChild, childEnv } from '../support/timebox-child-process';
 import { APPROVAL_CHANNEL, BOT_TOKEN, buttonClick, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
 
-const REQUESTS = 200;
+const REQUESTS = 100;
+/** Each request asks for production × (ReadOnly, Admin): two grants under one rule. */
+const GRANTS_PER_REQUEST = 2;
 const SSO_ADMIN_LIMIT_PER_SECOND = 20;
 const MAX_OUTSTANDING_CREATES = 15;
 const REPORT_PATH = join(__dirname, '..', '..', 'reports', 'load.json');
@@ -87,6 +90,12 @@ function peakPerSecond(calls: Array<{ at: number }>): number {
 
 function principalOf(call: AwsCall): string {
   return (call.input as { PrincipalId?: string }).PrincipalId ?? '';
+}
+
+/** One assignment: the user and the permission set (the account is always production here). */
+function assignmentOf(call: AwsCall): string {
+  const input = call.input as { PrincipalId?: string; PermissionSetArn?: string };
+  return `${input.PrincipalId ?? ''}|${input.PermissionSetArn ?? ''}`;
 }
 
 function replyText(response: SignedResponse): string {
@@ -167,7 +176,7 @@ class LoadRig {
   }
 
   /** SIGTERM (in-flight work drains), then reads what the process wrote, with the same store adapter. */
-  async stopAndRead(ids: string[]): Promise<{ requests: AccessRequest[]; audits: AuditEvent[][]; sends: AwsSend[] }> {
+  async stopAndRead(ids: string[]): Promise<{ requests: RequestView[]; audits: AuditEvent[][]; sends: AwsSend[] }> {
     await this.child.stop();
     const db = await startEmbeddedDynamoDb(this.dataDir);
     try {
@@ -176,7 +185,7 @@ class LoadRig {
         ids.map(async (id) => {
           const r = await store.getRequest(id);
           if (!r) throw new Error(`the store has no request ${id}`);
-          return r;
+          return viewOf(r);
         }),
       );
       const audits = await Promise.all(ids.map((id) => store.listAudit(id)));
@@ -209,7 +218,7 @@ async function waitForApprovalMessages(slack: SlackStandIn, ids: string[]): Prom
   }
 }
 
-describe('load: 200 concurrent requests and approvals', () => {
+describe('load: 100 concurrent two-grant requests and their approvals', () => {
   let rig: LoadRig;
   beforeAll(async () => {
     rig = await LoadRig.start();
@@ -218,19 +227,19 @@ describe('load: 200 concurrent requests and approvals', () => {
     await rig?.dispose();
   });
 
-  test('200 requests filed and approved at once are each granted once, revoked once and fully audited, within Identity Center limits', async () => {
+  test('100 two-grant requests filed and approved at once: every grant made once, revoked once and fully audited, within Identity Center limits', async () => {
     const { aws, slack } = rig;
     // Watch every CreateAccountAssignment as it arrives: the principal must not hold the assignment already.
     const createdWhileAssigned: string[] = [];
     aws.onCall((call) => {
       if (call.operation !== 'CreateAccountAssignment') return;
-      const principalId = principalOf(call);
-      if (aws.listAssignments().some((a) => a.principalId === principalId)) createdWhileAssigned.push(principalId);
+      const key = assignmentOf(call);
+      if (aws.listAssignments().some((a) => `${a.principalId}|${a.permissionSetArn}` === key)) createdWhileAssigned.push(key);
     });
 
-    // 1. All 200 slash commands at once.
+    // 1. All 100 slash commands at once, each asking for two grants.
     const firstCommandAt = Date.now();
-    const commands = await Promise.all(users.map((u, i) => rig.command(u, `production ReadOnly ${3 + (i % 3)}s load test ${i + 1}`)));
+    const commands = await Promise.all(users.map((u, i) => rig.command(u, `production ReadOnly,Admin ${3 + (i % 3)}s load test ${i + 1}`)));
     const ids = commands.map(({ reply }, i) => {
       const id = /`(R-[0-9A-Z]{10})`/.exec(reply)?.[1];
       if (!id) throw new Error(`no request id in the reply to ${users[i]?.name}: ${reply}`);
@@ -238,20 +247,20 @@ describe('load: 200 concurrent requests and approvals', () => {
     });
     expect(new Set(ids).size).toBe(REQUESTS);
 
-    // 2. Once every approval message is in the channel, all 200 clicks at once.
+    // 2. Once every approval message is in the channel, all 100 clicks at once (each decides both grants).
     const messages = await waitForApprovalMessages(slack, ids);
     const approvers = ids.map((_, i) => (i % 2 === 0 ? 'alice' : 'bob') as 'alice' | 'bob');
     const clicks = await Promise.all(ids.map((id, i) => rig.approve(approvers[i] as 'alice' | 'bob', id, messages.get(id) as SlackMessage)));
     const clickAcksMs = clicks.map((c) => c.ackMs);
 
-    // 3. Until every requester has the "has ended" DM (sent only once ENDED). An approver told
+    // 3. Until every requester has the "2 of 2 ended" DM (sent only once both grants are ENDED). An approver told
     //    "try again" clicks again; any other reply to a click is a refusal, and a failure here.
     const lastClick = clicks.map((c) => c.responseUrl);
     const tries = ids.map(() => 1);
     const refusals: string[] = [];
     const deadline = Date.now() + 200_000;
     while (Date.now() < deadline) {
-      const open = ids.map((_, i) => i).filter((i) => !slack.dmsTo(users[i]?.slackId ?? '').some((m) => (m.text ?? '').includes('has ended')));
+      const open = ids.map((_, i) => i).filter((i) => !slack.dmsTo(users[i]?.slackId ?? '').some((m) => (m.text ?? '').includes(`${GRANTS_PER_REQUEST} of ${GRANTS_PER_REQUEST} ended`)));
       if (open.length === 0) break;
       for (const i of open) {
         const replies = rig.repliesVia(lastClick[i] as string);
@@ -279,17 +288,22 @@ describe('load: 200 concurrent requests and approvals', () => {
     const deletes = aws.callsTo('DeleteAccountAssignment');
     const grants = audits.reduce((n, events) => n + events.filter((e) => e.type === 'granted').length, 0);
     const revokes = audits.reduce((n, events) => n + events.filter((e) => e.type === 'revoked').length, 0);
-    const expectedEvents = (i: number): string[] => [
-      `requested:${users[i]?.slackId}`,
-      `approved:${PEOPLE[approvers[i] as 'alice' | 'bob'].id}`,
-      'grant_started:timebox',
-      'granted:timebox',
-      'revoke_started:timebox',
-      'revoked:timebox',
-    ];
-    const actualEvents = audits.map((events) => events.map((e) => `${e.type}:${e.actor}`));
+    // Each grant's own story, in order; the two grants' stories interleave freely.
+    const expectedEvents = (i: number): string[] =>
+      ['1', '2'].flatMap((g) => [
+        `${g} requested:${users[i]?.slackId}`,
+        `${g} approved:${PEOPLE[approvers[i] as 'alice' | 'bob'].id}`,
+        `${g} grant_started:timebox`,
+        `${g} granted:timebox`,
+        `${g} revoke_started:timebox`,
+        `${g} revoked:timebox`,
+      ]);
+    const actualEvents = audits.map((events) => {
+      const line = (e: AuditEvent) => `${e.grantId ?? '-'} ${e.type}:${e.actor}`;
+      return [...events.filter((e) => e.grantId === '1'), ...events.filter((e) => e.grantId !== '1')].map(line);
+    });
     const lostAuditEvents = actualEvents.reduce((lost, actual, i) => lost + expectedEvents(i).filter((e) => !actual.includes(e)).length, 0);
-    const lastEndedAt = Math.max(...requests.map((r) => r.endedAt ?? Date.now()));
+    const lastEndedAt = Math.max(...requests.flatMap((r) => r.grants.map((g) => g.endedAt ?? Date.now())));
     const commandAcksMs = commands.flatMap((c) => c.ackMs);
     const figures = {
       generatedAt: new Date().toISOString(),
@@ -297,7 +311,7 @@ describe('load: 200 concurrent requests and approvals', () => {
       ended: requests.filter((r) => r.status === 'ENDED').length,
       grants,
       revokes,
-      duplicates: creates.length - new Set(creates.map(principalOf)).size + (deletes.length - new Set(deletes.map(principalOf)).size),
+      duplicates: creates.length - new Set(creates.map(assignmentOf)).size + (deletes.length - new Set(deletes.map(assignmentOf)).size),
       lostAuditEvents,
       maxOutstandingCreates: aws.maxOutstandingCreations,
       peakSsoAdminCallsPerSecond: peakPerSecond(sends.filter((c) => c.service === 'sso-admin')),
@@ -314,7 +328,7 @@ describe('load: 200 concurrent requests and approvals', () => {
       clickAckMs: latencySummary(clickAcksMs),
       clicksRetried: tries.filter((n) => n > 1).length,
       // How long access outlived its window: from endsAt to the request being ENDED (assignment deleted).
-      revokeDelayMs: latencySummary(requests.map((r) => (r.endedAt ?? Date.now()) - (r.endsAt ?? 0))),
+      revokeDelayMs: latencySummary(requests.flatMap((r) => r.grants.map((g) => (g.endedAt ?? Date.now()) - (g.endsAt ?? 0)))),
       node: process.version,
       cpus: cpus().length,
     };
@@ -326,16 +340,20 @@ describe('load: 200 concurrent requests and approvals', () => {
     // Every request ended, with exactly its six events, by the right people, in order.
     expect(requests.map((r) => `${r.id}:${r.status}`)).toEqual(ids.map((id) => `${id}:ENDED`));
     actualEvents.forEach((actual, i) => expect({ id: ids[i], events: actual }).toEqual({ id: ids[i], events: expectedEvents(i) }));
-    expect(grants).toBe(REQUESTS);
-    expect(revokes).toBe(REQUESTS);
+    expect(grants).toBe(REQUESTS * GRANTS_PER_REQUEST);
+    expect(revokes).toBe(REQUESTS * GRANTS_PER_REQUEST);
     expect(lostAuditEvents).toBe(0);
 
-    // One creation and one deletion per principal, each for the requester's own user, in that order.
-    const everyPrincipal = users.map((u) => u.principalId).sort();
-    expect(creates.map(principalOf).sort()).toEqual(everyPrincipal);
-    expect(deletes.map(principalOf).sort()).toEqual(everyPrincipal);
-    const createdBeforeDeleted = creates.filter((c) => deletes.some((d) => principalOf(d) === principalOf(c) && d.at >= c.at));
-    expect(createdBeforeDeleted).toHaveLength(REQUESTS);
+    // One creation and one deletion per assignment, each for the requester's own user, in that order.
+    const everyAssignment = creates.map(assignmentOf);
+    expect(new Set(everyAssignment).size).toBe(REQUESTS * GRANTS_PER_REQUEST);
+    expect(new Set(creates.map(principalOf))).toEqual(new Set(users.map((u) => u.principalId)));
+    expect(deletes.map(assignmentOf).sort()).toEqual([...everyAssignment].sort());
+    const createdBeforeDeleted = creates.filter((c) => deletes.some((d) => assignmentOf(d) === assignmentOf(c) && d.at >= c.at));
+    expect(createdBeforeDeleted).toHaveLength(REQUESTS * GRANTS_PER_REQUEST);
+    // No grant outlived its window by more than a sweep period plus the revoke itself (a correctness bound).
+    const lateBy = requests.flatMap((r) => r.grants.map((g) => (g.endedAt ?? Infinity) - (g.endsAt ?? 0)));
+    expect(Math.max(...lateBy)).toBeLessThan(30_000);
     expect(createdWhileAssigned).toEqual([]);
     expect(figures.duplicates).toBe(0);
     expect(aws.listAssignments()).toEqual([]);

@@ -1,8 +1,8 @@
-import { transition } from '../../src/domain/access-request';
-import { leaseKey } from '../../src/domain/assignment-lease';
+import { grantTransitions, withGrant } from '../../src/domain/access-request';
+import { targetKey } from '../../src/domain/grant-target';
 import { ACCOUNTS, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness } from '../support/timebox-harness';
 
-const target = (who: keyof typeof PEOPLE) => ({ accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.ReadOnly, principalId: PEOPLE[who].principalId });
+const target = (who: keyof typeof PEOPLE) => ({ kind: 'account' as const, accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.ReadOnly, principalId: PEOPLE[who].principalId });
 
 /**
  * The reconciler compares the assignments Timebox believes it made (its leases) with what
@@ -28,8 +28,9 @@ describe('Reconciler', () => {
     const store = h.runtime.deps.store;
     await h.runtime.queue.drain(); // let the ACTIVE notifications finish writing first
     const active = (await store.getRequest(id))!;
-    const revoking = await store.saveRequest(transition(active, 'REVOKING', {}));
-    await store.saveRequest(transition(revoking, 'ENDED', { endedAt: Date.now() }));
+    const grant = active.grants[0]!;
+    const revoking = grantTransitions.startRevoking(grant, Date.now() + 60_000, id);
+    await store.saveRequest(withGrant(active, grantTransitions.end(revoking, Date.now(), undefined, id)));
   }
 
   test('an orphan Timebox created (its grant ended, the assignment still there) is revoked and audited', async () => {
@@ -41,7 +42,7 @@ describe('Reconciler', () => {
     expect(report.orphansRevoked).toHaveLength(1);
     expect(report.staleHoldersRemoved).toEqual([grant.id]);
     expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);
-    expect(await h.runtime.deps.store.getLease(leaseKey(target('dave')))).toBeUndefined();
+    expect(await h.runtime.deps.store.getLease(targetKey(target('dave')))).toBeUndefined();
     expect((await h.audit(grant.id)).filter((e) => e.type === 'reconciled')).toEqual([expect.objectContaining({ actor: 'timebox' })]);
   });
 
@@ -66,13 +67,13 @@ describe('Reconciler', () => {
     expect(report.staleHoldersRemoved).toEqual([first.id]);
     expect(report.orphansRevoked).toEqual([]);
     expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
-    expect((await h.runtime.deps.store.getLease(leaseKey(target('dave'))))!.holders).toEqual([second.id]);
+    expect((await h.runtime.deps.store.getLease(targetKey(target('dave'))))!.holders).toEqual([`${second.id}/1`]);
   });
 
   test('an active grant whose assignment someone removed outside Timebox is reported, not silently recreated', async () => {
     const grant = await activeGrant('dave');
     // Someone deletes it in the AWS console.
-    await h.runtime.deps.identityCenter.deleteAssignment(target('dave'));
+    await h.runtime.deps.provisioner.remove(target('dave'), undefined);
     const creates = h.aws.callsTo('CreateAccountAssignment').length;
 
     const report = await h.runtime.reconcile();
@@ -85,7 +86,7 @@ describe('Reconciler', () => {
     await activeGrant('dave');
     const before = h.aws.calls.length;
     const report = await h.runtime.reconcile();
-    expect(report).toEqual({ checked: 1, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [] });
+    expect(report).toEqual({ checked: 1, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [] });
     expect(h.aws.calls.slice(before).map((c) => c.operation)).toEqual(['ListAccountAssignments']);
   });
 });

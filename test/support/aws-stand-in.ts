@@ -86,6 +86,20 @@ interface StandInUser {
   identityStoreId?: string;
 }
 
+interface StandInGroup {
+  groupId: string;
+  displayName: string;
+  /** Unset: the group is visible in every identity store (like users added without one). */
+  identityStoreId?: string;
+}
+
+/** One Identity Store group membership (group × user), made by Timebox or standing. */
+export interface StandInMembership {
+  membershipId: string;
+  groupId: string;
+  userId: string;
+}
+
 type Json = Record<string, unknown>;
 type Service = AwsCall['service'];
 
@@ -211,7 +225,40 @@ const getUserIdInput = z.object({
     ExternalId: z.object({ Issuer: z.string(), Id: z.string() }).optional(),
   }),
 });
-const describeUserInput = z.object({ IdentityStoreId: nonEmpty, UserId: nonEmpty });
+const listOperationStatusInput = z.object({
+  InstanceArn: nonEmpty,
+  MaxResults: z.number().optional(),
+  NextToken: z.string().optional(),
+  Filter: z.object({ Status: z.enum(['IN_PROGRESS', 'FAILED', 'SUCCEEDED']).optional() }).optional(),
+});
+
+// Identity Store id constraints from the service model (the SDK does not carry them, so they come
+// from the API reference): store ids are d-<10 hex> or a UUID, 1-36 chars; user, group and
+// membership ids are an optional <10 hex>- prefix and a UUID, 1-47 chars.
+const IDENTITY_STORE_ID = /^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RESOURCE_ID = /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/;
+const identityStoreId = z.string().min(1).max(36).regex(IDENTITY_STORE_ID, 'must match the IdentityStoreId pattern');
+const resourceId = z.string().min(1).max(47).regex(RESOURCE_ID, 'must match the ResourceId pattern');
+/** A union with one member: exactly UserId. */
+const memberId = z.strictObject({ UserId: resourceId });
+const alternateIdentifier = z.object({
+  UniqueAttribute: z.object({ AttributePath: nonEmpty, AttributeValue: z.unknown() }).optional(),
+  ExternalId: z.object({ Issuer: z.string(), Id: z.string() }).optional(),
+});
+const getGroupIdInput = z.object({ IdentityStoreId: identityStoreId, AlternateIdentifier: alternateIdentifier });
+const groupMembershipInput = z.object({ IdentityStoreId: identityStoreId, GroupId: resourceId, MemberId: memberId });
+const membershipIdInput = z.object({ IdentityStoreId: identityStoreId, MembershipId: resourceId });
+const isMemberInGroupsInput = z.object({
+  IdentityStoreId: identityStoreId,
+  MemberId: memberId,
+  GroupIds: z.array(resourceId).min(1).max(100),
+});
+const listMembershipsForMemberInput = z.object({
+  IdentityStoreId: identityStoreId,
+  MemberId: memberId,
+  MaxResults: z.number().optional(),
+  NextToken: z.string().optional(),
+});
 const getSecretValueInput = z.object({ SecretId: nonEmpty, VersionId: z.string().optional(), VersionStage: z.string().optional() });
 
 const scheduleName = z.string().regex(/^[0-9a-zA-Z-_.]{1,64}$/, 'must match [0-9a-zA-Z-_.]{1,64}');
@@ -288,6 +335,9 @@ export class AwsStandIn {
   private readonly assignments = new Map<string, StandInAssignment>();
   private readonly operations = new Map<string, AssignmentOperation>();
   private readonly users: StandInUser[] = [];
+  private readonly groups: StandInGroup[] = [];
+  /** Keyed by membership id, in creation order. */
+  private readonly memberships = new Map<string, StandInMembership>();
   private readonly scheduleStore = new Map<string, StoredSchedule>();
   private readonly faults = new Map<string, StandInFault[]>();
   private invocationLog: StandInInvocation[] = [];
@@ -305,8 +355,15 @@ export class AwsStandIn {
     ['SWBExternalService.DescribeAccountAssignmentDeletionStatus', (i) => this.describeOperation('deletion', i)],
     ['SWBExternalService.ListAccountAssignments', (i) => this.listAccountAssignments(i)],
     ['SWBExternalService.ListAccountAssignmentsForPrincipal', (i) => this.listAccountAssignmentsForPrincipal(i)],
+    ['SWBExternalService.ListAccountAssignmentCreationStatus', (i) => this.listOperationStatus('creation', i)],
+    ['SWBExternalService.ListAccountAssignmentDeletionStatus', (i) => this.listOperationStatus('deletion', i)],
     ['AWSIdentityStore.GetUserId', (i) => this.getUserId(i)],
-    ['AWSIdentityStore.DescribeUser', (i) => this.describeUser(i)],
+    ['AWSIdentityStore.GetGroupId', (i) => this.getGroupId(i)],
+    ['AWSIdentityStore.CreateGroupMembership', (i) => this.createGroupMembership(i)],
+    ['AWSIdentityStore.GetGroupMembershipId', (i) => this.getGroupMembershipId(i)],
+    ['AWSIdentityStore.DeleteGroupMembership', (i) => this.deleteGroupMembership(i)],
+    ['AWSIdentityStore.IsMemberInGroups', (i) => this.isMemberInGroups(i)],
+    ['AWSIdentityStore.ListGroupMembershipsForMember', (i) => this.listGroupMembershipsForMember(i)],
     ['secretsmanager.GetSecretValue', (i) => this.getSecretValue(i)],
   ]);
 
@@ -353,8 +410,50 @@ export class AwsStandIn {
     this.users.push({ ...u, userName: u.userName ?? u.email });
   }
 
+  /** A group in the Identity Store. Its id must look like a real one, or no API call could name it. */
+  addGroup(g: { groupId: string; displayName: string; identityStoreId?: string }): void {
+    if (!RESOURCE_ID.test(g.groupId)) throw new Error(`addGroup: ${g.groupId} is not a valid Identity Store group id`);
+    if (g.identityStoreId !== undefined && !IDENTITY_STORE_ID.test(g.identityStoreId)) {
+      throw new Error(`addGroup: ${g.identityStoreId} is not a valid identity store id`);
+    }
+    if (this.groups.some((x) => x.groupId === g.groupId)) throw new Error(`addGroup: group ${g.groupId} already exists`);
+    this.groups.push({ ...g });
+  }
+
+  /**
+   * A membership made outside Timebox (a standing one). Both the group (addGroup) and the user
+   * (addUser, with an id AWS would accept) must exist, and it must not be there already.
+   */
+  addMembership(m: { groupId: string; userId: string }): string {
+    if (!this.groups.some((g) => g.groupId === m.groupId)) throw new Error(`addMembership: no group ${m.groupId} (addGroup first)`);
+    if (!RESOURCE_ID.test(m.userId)) throw new Error(`addMembership: ${m.userId} is not a valid Identity Store user id`);
+    if (!this.users.some((u) => u.userId === m.userId)) throw new Error(`addMembership: no user ${m.userId} (addUser first)`);
+    if (this.findMembership(m.groupId, m.userId)) throw new Error(`addMembership: ${m.userId} is already a member of ${m.groupId}`);
+    return this.storeMembership(m.groupId, m.userId).membershipId;
+  }
+
+  /** Removes a membership (by id, or by group and user) as if someone did it outside Timebox. */
+  removeMembership(ref: string | { groupId: string; userId: string }): boolean {
+    const id = typeof ref === 'string' ? ref : this.findMembership(ref.groupId, ref.userId)?.membershipId;
+    return id !== undefined && this.memberships.delete(id);
+  }
+
+  isMember(m: { groupId: string; userId: string }): boolean {
+    return this.findMembership(m.groupId, m.userId) !== undefined;
+  }
+
+  /** The user's memberships, oldest first. */
+  membershipsOf(userId: string): StandInMembership[] {
+    return [...this.memberships.values()].filter((m) => m.userId === userId).map((m) => ({ ...m }));
+  }
+
   addAssignment(a: StandInAssignment): void {
     this.assignments.set(assignmentKey(a), { ...a });
+  }
+
+  /** An assignment removed outside Timebox (an admin in the console); true if there was one. */
+  removeAssignment(a: Omit<StandInAssignment, 'principalType'>): boolean {
+    return this.assignments.delete(assignmentKey({ ...a, principalType: 'USER' }));
   }
 
   hasAssignment(a: Omit<StandInAssignment, 'principalType'>): boolean {
@@ -369,6 +468,17 @@ export class AwsStandIn {
 
   listAssignments(): StandInAssignment[] {
     return [...this.assignments.values()].map((a) => ({ ...a }));
+  }
+
+  /** AWS finishing, in its own time, every assignment operation still IN_PROGRESS; returns how many. */
+  completeOperations(): number {
+    let done = 0;
+    for (const op of this.operations.values()) {
+      if (op.status !== 'IN_PROGRESS') continue;
+      this.finish(op);
+      done++;
+    }
+    return done;
   }
 
   setCreationPolls(n: number): void {
@@ -705,6 +815,24 @@ export class AwsStandIn {
     };
   }
 
+  /** Lists operations without advancing them: only Describe… moves an operation on, as elsewhere here. */
+  private listOperationStatus(kind: AssignmentOperation['kind'], raw: unknown): Json {
+    const input = parseInput(listOperationStatusInput, raw);
+    const status = input.Filter?.Status;
+    const matching = [...this.operations.values()].filter(
+      (op) => op.kind === kind && op.assignment.instanceArn === input.InstanceArn && (status === undefined || op.status === status),
+    );
+    const { page, nextToken } = paginate(matching, input.MaxResults, input.NextToken, 100);
+    return {
+      [kind === 'creation' ? 'AccountAssignmentsCreationStatus' : 'AccountAssignmentsDeletionStatus']: page.map((op) => ({
+        Status: op.status,
+        RequestId: op.requestId,
+        CreatedDate: op.createdDate,
+      })),
+      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+    };
+  }
+
   private listAccountAssignmentsForPrincipal(raw: unknown): Json {
     const input = parseInput(listForPrincipalInput, raw);
     const accountId = input.Filter?.AccountId;
@@ -757,18 +885,117 @@ export class AwsStandIn {
     return { IdentityStoreId: input.IdentityStoreId, UserId: user.userId };
   }
 
-  private describeUser(raw: unknown): Json {
-    const input = parseInput(describeUserInput, raw);
-    const user = this.usersIn(input.IdentityStoreId).find((u) => u.userId === input.UserId);
-    if (!user) {
-      throw new AwsError('ResourceNotFoundException', 'USER not found.', undefined, { ResourceType: 'USER', ResourceId: input.UserId });
+  private groupsIn(identityStoreId: string): StandInGroup[] {
+    return this.groups.filter((g) => g.identityStoreId === undefined || g.identityStoreId === identityStoreId);
+  }
+
+  private findMembership(groupId: string, userId: string): StandInMembership | undefined {
+    return [...this.memberships.values()].find((m) => m.groupId === groupId && m.userId === userId);
+  }
+
+  private storeMembership(groupId: string, userId: string): StandInMembership {
+    const membership = { membershipId: randomUUID(), groupId, userId };
+    this.memberships.set(membership.membershipId, membership);
+    return { ...membership };
+  }
+
+  /** The membership with this id, if its group is in this store. */
+  private membershipIn(identityStoreId: string, membershipId: string): StandInMembership | undefined {
+    const m = this.memberships.get(membershipId);
+    return m && this.groupsIn(identityStoreId).some((g) => g.groupId === m.groupId) ? m : undefined;
+  }
+
+  private requireGroup(identityStoreId: string, groupId: string): StandInGroup {
+    const group = this.groupsIn(identityStoreId).find((g) => g.groupId === groupId);
+    if (!group) throw new AwsError('ResourceNotFoundException', 'GROUP not found.', undefined, { ResourceType: 'GROUP', ResourceId: groupId });
+    return group;
+  }
+
+  private requireUser(identityStoreId: string, userId: string): StandInUser {
+    const user = this.usersIn(identityStoreId).find((u) => u.userId === userId);
+    if (!user) throw new AwsError('ResourceNotFoundException', 'USER not found.', undefined, { ResourceType: 'USER', ResourceId: userId });
+    return user;
+  }
+
+  private getGroupId(raw: unknown): Json {
+    const input = parseInput(getGroupIdInput, raw);
+    const unique = input.AlternateIdentifier.UniqueAttribute;
+    const notFound = () => new AwsError('ResourceNotFoundException', 'GROUP not found.', undefined, { ResourceType: 'GROUP' });
+    // ExternalId lookups are valid AWS requests, but no stand-in group has external ids.
+    if (!unique) throw notFound();
+    // For groups the only valid unique attribute is displayName.
+    if (unique.AttributePath.toLowerCase() !== 'displayname') {
+      throw new AwsError('ValidationException', `Unsupported AttributePath ${unique.AttributePath}; the only valid path is displayName`);
     }
+    if (typeof unique.AttributeValue !== 'string') throw new AwsError('ValidationException', 'AttributeValue must be a string');
+    const wanted = unique.AttributeValue.toLowerCase();
+    const group = this.groupsIn(input.IdentityStoreId).find((g) => g.displayName.toLowerCase() === wanted);
+    if (!group) throw notFound();
+    return { GroupId: group.groupId, IdentityStoreId: input.IdentityStoreId };
+  }
+
+  private createGroupMembership(raw: unknown): Json {
+    const input = parseInput(groupMembershipInput, raw);
+    this.requireGroup(input.IdentityStoreId, input.GroupId);
+    this.requireUser(input.IdentityStoreId, input.MemberId.UserId);
+    // Unlike account assignments, a second identical membership is refused, not a no-op.
+    if (this.findMembership(input.GroupId, input.MemberId.UserId)) {
+      throw new AwsError('ConflictException', 'Membership already exists for this member in the group.', undefined, {
+        Reason: 'UNIQUENESS_CONSTRAINT_VIOLATION',
+      });
+    }
+    const membership = this.storeMembership(input.GroupId, input.MemberId.UserId);
+    return { MembershipId: membership.membershipId, IdentityStoreId: input.IdentityStoreId };
+  }
+
+  private getGroupMembershipId(raw: unknown): Json {
+    const input = parseInput(groupMembershipInput, raw);
+    this.requireGroup(input.IdentityStoreId, input.GroupId);
+    const membership = this.findMembership(input.GroupId, input.MemberId.UserId);
+    if (!membership) {
+      throw new AwsError('ResourceNotFoundException', 'GROUP_MEMBERSHIP not found.', undefined, { ResourceType: 'GROUP_MEMBERSHIP' });
+    }
+    return { MembershipId: membership.membershipId, IdentityStoreId: input.IdentityStoreId };
+  }
+
+  private deleteGroupMembership(raw: unknown): Json {
+    const input = parseInput(membershipIdInput, raw);
+    if (!this.membershipIn(input.IdentityStoreId, input.MembershipId)) {
+      throw new AwsError('ResourceNotFoundException', 'GROUP_MEMBERSHIP not found.', undefined, {
+        ResourceType: 'GROUP_MEMBERSHIP',
+        ResourceId: input.MembershipId,
+      });
+    }
+    this.memberships.delete(input.MembershipId);
+    return {};
+  }
+
+  private isMemberInGroups(raw: unknown): Json {
+    const input = parseInput(isMemberInGroupsInput, raw);
+    const userId = input.MemberId.UserId;
+    const visible = new Set(this.groupsIn(input.IdentityStoreId).map((g) => g.groupId));
     return {
-      IdentityStoreId: input.IdentityStoreId,
-      UserId: user.userId,
-      UserName: user.userName,
-      DisplayName: user.userName,
-      Emails: [{ Value: user.email, Type: 'work', Primary: true }],
+      Results: input.GroupIds.map((groupId) => ({
+        GroupId: groupId,
+        MemberId: { UserId: userId },
+        MembershipExists: visible.has(groupId) && this.findMembership(groupId, userId) !== undefined,
+      })),
+    };
+  }
+
+  private listGroupMembershipsForMember(raw: unknown): Json {
+    const input = parseInput(listMembershipsForMemberInput, raw);
+    const visible = new Set(this.groupsIn(input.IdentityStoreId).map((g) => g.groupId));
+    const matching = [...this.memberships.values()].filter((m) => m.userId === input.MemberId.UserId && visible.has(m.groupId));
+    const { page, nextToken } = paginate(matching, input.MaxResults, input.NextToken, 100);
+    return {
+      GroupMemberships: page.map((m) => ({
+        IdentityStoreId: input.IdentityStoreId,
+        MembershipId: m.membershipId,
+        GroupId: m.groupId,
+        MemberId: { UserId: m.userId },
+      })),
+      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
     };
   }
 

@@ -2,12 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import pino from 'pino';
-import type { AccessRequest, RequestStatus } from '../../src/domain/access-request';
+import type { RequestStatus } from '../../src/domain/access-request';
+import { viewOf, type RequestView } from './request-view';
 import type { AuditEvent } from '../../src/domain/audit';
 import { readLocalEnv } from '../../src/config/env';
 import { parseConfig } from '../../src/config/load-config';
 import type { WorkflowOptions } from '../../src/app/deps';
+import type { Clock } from '../../src/app/ports';
 import { startLocalRuntime, type LocalRuntime } from '../../src/entrypoints/local-runtime';
 import { AwsStandIn } from './aws-stand-in';
 import { eventually } from './eventually';
@@ -63,12 +66,18 @@ export const PERMISSION_SETS = {
 
 /** People in the test workspace, with their Identity Center user ids. */
 export const PEOPLE = {
-  carol: { id: 'U0CAROL000', name: 'carol', email: 'carol@example.com', principalId: 'ic-carol' },
-  alice: { id: 'U0ALICE000', name: 'alice', email: 'alice@example.com', principalId: 'ic-alice' },
-  bob: { id: 'U0BOB00000', name: 'bob', email: 'bob@example.com', principalId: 'ic-bob' },
-  dave: { id: 'U0DAVE0000', name: 'dave', email: 'dave@example.com', principalId: 'ic-dave' },
+  carol: { id: 'U0CAROL000', name: 'carol', email: 'carol@example.com', principalId: '9067c0ffee-ca201000-0000-4000-8000-000000000001' },
+  alice: { id: 'U0ALICE000', name: 'alice', email: 'alice@example.com', principalId: '9067c0ffee-a11ce000-0000-4000-8000-000000000002' },
+  bob: { id: 'U0BOB00000', name: 'bob', email: 'bob@example.com', principalId: '9067c0ffee-b0b00000-0000-4000-8000-000000000003' },
+  dave: { id: 'U0DAVE0000', name: 'dave', email: 'dave@example.com', principalId: '9067c0ffee-da5e0000-0000-4000-8000-000000000004' },
 } as const;
 export type PersonName = keyof typeof PEOPLE;
+
+/** Identity Center groups in the test config: oncall is auto-approved, db-admins needs an approver. */
+export const GROUPS = {
+  oncall: '9067c0ffee-0c0a1100-0000-4000-8000-0000000000a1',
+  'db-admins': '9067c0ffee-dbad0000-0000-4000-8000-0000000000a2',
+} as const;
 
 export function testConfigYaml(extraRules = ''): string {
   return `
@@ -83,6 +92,9 @@ accounts:
 permissionSets:
   ReadOnly: ${PERMISSION_SETS.ReadOnly}
   Admin: ${PERMISSION_SETS.Admin}
+groups:
+  oncall: ${GROUPS.oncall}
+  db-admins: ${GROUPS['db-admins']}
 durations:
   default: 1h
   min: 1s
@@ -99,6 +111,16 @@ rules:${extraRules}
     requesters: ["*"]
     approvers: [alice@example.com, U0BOB00000]
     maxDuration: 1h
+  - name: oncall-group
+    groups: [oncall]
+    requesters: ["*"]
+    autoApprove: true
+    maxDuration: 8h
+  - name: db-admins-group
+    groups: [db-admins]
+    requesters: ["*"]
+    approvers: [alice@example.com, U0BOB00000]
+    maxDuration: 1h
 `;
 }
 
@@ -108,6 +130,12 @@ export interface HarnessOptions {
   socketMode?: boolean;
   workflow?: Partial<WorkflowOptions>;
   sweepIntervalMs?: number;
+  /** Start on this embedded data directory (e.g. a copy of a store an older release wrote) instead of a new one. */
+  dataDir?: string;
+  /** Timebox's clock, for stores written at another time; Slack's signing still uses the real one. */
+  clock?: Clock;
+  /** Called with the stand-ins before Timebox starts, to set up the world it wakes up in. */
+  beforeStart?: (aws: AwsStandIn) => void;
 }
 
 /**
@@ -129,7 +157,9 @@ export class TimeboxHarness {
     const aws = await AwsStandIn.start({ creationPolls: 1, deletionPolls: 1 });
     const slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
     for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
-    const harness = new TimeboxHarness(aws, slack, mkdtempSync(join(tmpdir(), 'timebox-e2e-')), options);
+    for (const [displayName, groupId] of Object.entries(GROUPS)) aws.addGroup({ groupId, displayName, identityStoreId: IDENTITY_STORE_ID });
+    options.beforeStart?.(aws);
+    const harness = new TimeboxHarness(aws, slack, options.dataDir ?? mkdtempSync(join(tmpdir(), 'timebox-e2e-')), options);
     await harness.startRuntime();
     return harness;
   }
@@ -154,6 +184,7 @@ export class TimeboxHarness {
       identityCenter: { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000 },
       workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, ...this.options.workflow },
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
     });
     this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET });
   }
@@ -223,17 +254,19 @@ export class TimeboxHarness {
     );
   }
 
-  async request(requestId: string): Promise<AccessRequest> {
+  async request(requestId: string): Promise<RequestView> {
     const found = await this.runtime.deps.store.getRequest(requestId);
     if (!found) throw new Error(`no request ${requestId}`);
-    return found;
+    return viewOf(found);
   }
 
-  async waitForStatus(requestId: string, status: RequestStatus, timeoutMs = 15_000): Promise<AccessRequest> {
-    let last: AccessRequest | undefined;
+  /** Waits until the request's status (derived from its grants) is `status`. */
+  async waitForStatus(requestId: string, status: RequestStatus, timeoutMs = 15_000): Promise<RequestView> {
+    let last: RequestView | undefined;
     return eventually(
       async () => {
-        last = await this.runtime.deps.store.getRequest(requestId);
+        const found = await this.runtime.deps.store.getRequest(requestId);
+        last = found ? viewOf(found) : undefined;
         return last?.status === status ? last : undefined;
       },
       timeoutMs,
@@ -245,6 +278,57 @@ export class TimeboxHarness {
 
   audit(requestId: string): Promise<AuditEvent[]> {
     return this.runtime.deps.store.listAudit(requestId);
+  }
+
+  /**
+   * What replacing the store under a running process leaves (a table recreated, a restore from
+   * a backup older than the grants): every item gone, while the process and its timers go on.
+   */
+  async replaceStore(): Promise<void> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.runtime.dynamo.send(new ScanCommand({ TableName: 'timebox', ProjectionExpression: 'pk, sk', ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) await this.runtime.dynamo.send(new DeleteItemCommand({ TableName: 'timebox', Key: { pk: item.pk!, sk: item.sk! } }));
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** How many requests the store holds (a scan of the table: tests only). */
+  async storedRequestCount(): Promise<number> {
+    let count = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.runtime.dynamo.send(
+        new ScanCommand({ TableName: 'timebox', FilterExpression: 'kind = :k', ExpressionAttributeValues: { ':k': { S: 'request' } }, ExclusiveStartKey: start }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  /** Each grant's status, in grant order ("1", "2", …). */
+  async grantStatuses(requestId: string): Promise<RequestStatus[]> {
+    return (await this.runtime.deps.store.getRequest(requestId))?.grants.map((g) => g.status) ?? [];
+  }
+
+  /** Waits until the grants' statuses are exactly `statuses`, in grant order. */
+  async waitForGrants(requestId: string, statuses: RequestStatus[], timeoutMs = 15_000): Promise<void> {
+    let last: RequestStatus[] = [];
+    await eventually(
+      async () => {
+        last = await this.grantStatuses(requestId);
+        return JSON.stringify(last) === JSON.stringify(statuses) ? true : undefined;
+      },
+      timeoutMs,
+      `${requestId}'s grants to be ${statuses.join(', ')}`,
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (last seen: ${last.join(', ')})`);
+    });
+  }
+
+  isMember(who: PersonName, group: keyof typeof GROUPS): boolean {
+    return this.aws.isMember({ groupId: GROUPS[group], userId: PEOPLE[who].principalId });
   }
 
   hasAssignment(who: PersonName, account: keyof typeof ACCOUNTS, permissionSet: keyof typeof PERMISSION_SETS): boolean {

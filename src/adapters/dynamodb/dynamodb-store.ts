@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { dueAt, type AccessRequest } from '../../domain/access-request';
-import type { AssignmentLease } from '../../domain/assignment-lease';
+import { dueAt, requestStatus, type AccessRequest } from '../../domain/access-request';
+import type { Lease } from '../../domain/lease';
 import type { AuditEvent } from '../../domain/audit';
 import { StoreConflictError, type RequestStore } from '../../app/ports';
-import { accessRequestSchema, auditEventSchema, leaseSchema } from './stored-records';
+import { readAuditEvent, readLease, readRequest, SCHEMA_VERSION } from './stored-records';
 import { DUE_INDEX, auditKey, leaseItemKey, requestKey } from './table-layout';
 
 /** The one store: single-item conditional writes only, so it runs on dynalite and on DynamoDB alike. */
@@ -26,7 +26,7 @@ export class DynamoDbStore implements RequestStore {
 
   async getRequest(id: string): Promise<AccessRequest | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: requestKey(id), ConsistentRead: true }));
-    return out.Item ? accessRequestSchema.parse(out.Item.request) : undefined;
+    return out.Item ? readRequest(out.Item) : undefined;
   }
 
   async saveRequest(request: AccessRequest): Promise<AccessRequest> {
@@ -49,7 +49,7 @@ export class DynamoDbStore implements RequestStore {
       { IndexName: DUE_INDEX.name, KeyConditionExpression: 'dueKey = :k AND dueAt <= :t', ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':t': before } },
       limit,
     );
-    return items.map((item) => accessRequestSchema.parse(item.request));
+    return items.map((item) => readRequest(item));
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
@@ -57,7 +57,7 @@ export class DynamoDbStore implements RequestStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...auditKey(event.requestId, event.seq), kind: 'audit', event },
+          Item: { ...auditKey(event.requestId, event.seq), kind: 'audit', schemaVersion: SCHEMA_VERSION, event },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -73,20 +73,20 @@ export class DynamoDbStore implements RequestStore {
       ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ':a': 'AUDIT#' },
       ConsistentRead: true,
     });
-    return items.map((item) => auditEventSchema.parse(item.event)).sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq));
+    return items.map((item) => readAuditEvent(item)).sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq));
   }
 
-  async getLease(key: string): Promise<AssignmentLease | undefined> {
+  async getLease(key: string): Promise<Lease | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: leaseItemKey(key), ConsistentRead: true }));
-    return out.Item ? leaseSchema.parse(out.Item.lease) : undefined;
+    return out.Item ? readLease(out.Item) : undefined;
   }
 
-  async putLease(lease: AssignmentLease, expectedVersion: number | undefined): Promise<void> {
+  async putLease(lease: Lease, expectedVersion: number | undefined): Promise<void> {
     await this.conditional(`lease ${lease.key} changed`, () =>
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...leaseItemKey(lease.key), kind: 'lease', version: lease.version, lease, dueKey: DUE_INDEX.leases, dueAt: lease.updatedAt },
+          Item: { ...leaseItemKey(lease.key), kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, lease, dueKey: DUE_INDEX.leases, dueAt: lease.updatedAt },
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
@@ -108,9 +108,9 @@ export class DynamoDbStore implements RequestStore {
     );
   }
 
-  async listLeases(): Promise<AssignmentLease[]> {
+  async listLeases(): Promise<Lease[]> {
     const items = await this.queryAll({ IndexName: DUE_INDEX.name, KeyConditionExpression: 'dueKey = :k', ExpressionAttributeValues: { ':k': DUE_INDEX.leases } });
-    return items.map((item) => leaseSchema.parse(item.lease));
+    return items.map((item) => readLease(item));
   }
 
   private requestItem(request: AccessRequest): Record<string, unknown> {
@@ -118,8 +118,10 @@ export class DynamoDbStore implements RequestStore {
     return {
       ...requestKey(request.id),
       kind: 'request',
+      schemaVersion: SCHEMA_VERSION,
       version: request.version,
-      status: request.status,
+      // For people reading the table: the status is derived from the grants, never read back.
+      status: requestStatus(request),
       request,
       // Sparse: requests with nothing left to do drop out of the index.
       ...(due === undefined ? {} : { dueKey: DUE_INDEX.value, dueAt: due }),

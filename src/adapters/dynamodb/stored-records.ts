@@ -1,31 +1,116 @@
 import * as z from '../../lib/zod';
-import type { AccessRequest } from '../../domain/access-request';
-import type { AssignmentLease } from '../../domain/assignment-lease';
-import type { AuditEvent } from '../../domain/audit';
+import { GRANT_STATUSES, type AccessRequest, type Grant } from '../../domain/access-request';
+import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../domain/audit';
+import { StoredItemInvalidError } from '../../domain/errors';
+import type { GrantTarget, ProvisionTarget } from '../../domain/grant-target';
+import { OPERATION_KINDS, type Lease } from '../../domain/lease';
 
-// Items are validated on the way out of the table: a hand-edited or corrupt item is an error
-// with a name, not an undefined deep in a grant.
-const status = z.enum(['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'GRANTING', 'ACTIVE', 'FAILED', 'REVOKING', 'ENDED']);
-const person = z.object({ slackUserId: z.string(), email: z.string().optional(), name: z.string().optional() });
+/**
+ * The stored shape is a mapping of the domain types, not a second type: the schemas are built
+ * from the domain's own enums, are exact (an unknown field is an error, never silently dropped),
+ * and are checked below to infer exactly the domain types, so a field added to the domain but
+ * not here fails the type check. Every item carries `schemaVersion`; older items are upgraded
+ * on read (upgradeRequestV1, upgradeLeaseV1), newer ones are refused with a clear error.
+ */
+export const SCHEMA_VERSION = 2;
 
-export const auditEventSchema = z.object({
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const exactly = <T extends true>(_proof: T): void => undefined;
+
+const status = z.enum(GRANT_STATUSES);
+const person = z.strictObject({ slackUserId: z.string(), email: z.string().optional(), name: z.string().optional() });
+const messageRef = z.strictObject({ channel: z.string(), ts: z.string() });
+
+export const auditEventSchema = z.strictObject({
   requestId: z.string(),
+  grantId: z.string().optional(),
   at: z.number(),
   seq: z.string(),
-  type: z.enum([
-    'requested', 'approval_recorded', 'approved', 'auto_approved', 'denied', 'expired', 'grant_started', 'granted',
-    'ended_early', 'end_refused', 'grant_failed', 'revoke_started', 'revoked', 'assignment_kept', 'revoke_failed', 'decision_refused', 'reconciled', 'grant_stalled',
-  ]),
+  type: z.enum(AUDIT_EVENT_TYPES),
   actor: z.string(),
   from: status.optional(),
   to: status.optional(),
   detail: z.string().optional(),
-}) satisfies z.ZodType<AuditEvent>;
+});
+exactly<Equals<z.infer<typeof auditEventSchema>, AuditEvent>>(true);
 
-export const accessRequestSchema = z.object({
+const grantTarget = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('account'), accountId: z.string(), accountName: z.string(), permissionSetName: z.string(), permissionSetArn: z.string() }),
+  z.strictObject({ kind: z.literal('group'), groupId: z.string(), groupName: z.string() }),
+]);
+exactly<Equals<z.infer<typeof grantTarget>, GrantTarget>>(true);
+
+const grantSchema = z.strictObject({
+  id: z.string(),
+  target: grantTarget,
+  ruleName: z.string(),
+  autoApproved: z.boolean(),
+  approvalsRequired: z.number().int(),
+  approvals: z.array(z.strictObject({ slackUserId: z.string(), email: z.string().optional(), at: z.number() })),
+  status,
+  decidedBy: person.optional(),
+  decidedAt: z.number().optional(),
+  activeAt: z.number().optional(),
+  endsAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  keptBecause: z.string().optional(),
+  failure: z.string().optional(),
+  claimUntil: z.number().optional(),
+  grantAttempts: z.number().optional(),
+  revokeAttempts: z.number().optional(),
+  lastError: z.string().optional(),
+  timeboxOwned: z.boolean().optional(),
+  membershipId: z.string().optional(),
+  endedEarlyBy: person.optional(),
+});
+exactly<Equals<z.infer<typeof grantSchema>, Grant>>(true);
+
+export const accessRequestSchema = z.strictObject({
   id: z.string(),
   version: z.number().int(),
-  status,
+  requester: person,
+  principalId: z.string().optional(),
+  durationMs: z.number(),
+  reason: z.string(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  grants: z.array(grantSchema).min(1),
+  endedEarlyBy: person.optional(),
+  approvalMessage: messageRef.optional(),
+  activeDm: messageRef.optional(),
+  notified: z.string().optional(),
+  toldRequester: z.string().optional(),
+  updatedAt: z.number(),
+  lastEvents: z.array(auditEventSchema).optional(),
+});
+exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
+
+const provisionTarget = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('account'), principalId: z.string(), accountId: z.string(), permissionSetArn: z.string() }),
+  z.strictObject({ kind: z.literal('group'), principalId: z.string(), groupId: z.string() }),
+]);
+exactly<Equals<z.infer<typeof provisionTarget>, ProvisionTarget>>(true);
+
+export const leaseSchema = z.strictObject({
+  key: z.string(),
+  target: provisionTarget,
+  holders: z.array(z.string()),
+  createdByTimebox: z.boolean(),
+  membershipId: z.string().optional(),
+  operations: z.array(z.strictObject({ kind: z.enum(OPERATION_KINDS), id: z.string(), startedAt: z.number() })),
+  deleting: z.boolean(),
+  version: z.number().int(),
+  updatedAt: z.number(),
+});
+exactly<Equals<z.infer<typeof leaseSchema>, Lease>>(true);
+
+// ---- Version 1 (releases up to 17bbd9a): one flat request per target, leases keyed by request id.
+
+const v1Status = z.enum(['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'GRANTING', 'ACTIVE', 'FAILED', 'REVOKING', 'ENDED']);
+const v1Request = z.strictObject({
+  id: z.string(),
+  version: z.number().int(),
+  status: v1Status,
   requester: person,
   accountId: z.string(),
   accountName: z.string(),
@@ -36,7 +121,7 @@ export const accessRequestSchema = z.object({
   ruleName: z.string(),
   autoApproved: z.boolean(),
   approvalsRequired: z.number(),
-  approvals: z.array(z.object({ slackUserId: z.string(), email: z.string().optional(), at: z.number() })),
+  approvals: z.array(z.strictObject({ slackUserId: z.string(), email: z.string().optional(), at: z.number() })),
   createdAt: z.number(),
   expiresAt: z.number(),
   decidedBy: person.optional(),
@@ -52,20 +137,110 @@ export const accessRequestSchema = z.object({
   revokeAttempts: z.number().optional(),
   grantAttempts: z.number().optional(),
   lastError: z.string().optional(),
-  approvalMessage: z.object({ channel: z.string(), ts: z.string() }).optional(),
-  activeDm: z.object({ channel: z.string(), ts: z.string() }).optional(),
+  approvalMessage: messageRef.optional(),
+  activeDm: messageRef.optional(),
   notified: z.string().optional(),
-  toldRequester: status.optional(),
+  toldRequester: v1Status.optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
-}) satisfies z.ZodType<AccessRequest>;
+});
 
-export const leaseSchema = z.object({
+const v1Lease = z.strictObject({
   key: z.string(),
-  target: z.object({ accountId: z.string(), permissionSetArn: z.string(), principalId: z.string() }),
+  target: z.strictObject({ accountId: z.string(), permissionSetArn: z.string(), principalId: z.string() }),
   holders: z.array(z.string()),
   preExisting: z.boolean(),
   deleting: z.boolean(),
   version: z.number().int(),
   updatedAt: z.number(),
-}) satisfies z.ZodType<AssignmentLease>;
+});
+
+/** What a v1 record said to people, in v2 keys (so nothing is told twice after the upgrade). */
+function v1ChannelKey(notified: string | undefined, grant: Grant): string | undefined {
+  if (notified === undefined) return undefined;
+  const [statusText, approvals, ending] = notified.split(':');
+  const shown = statusText === 'GRANTING' || statusText === 'REVOKING' ? 'busy' : statusText;
+  return `1=${shown}:${approvals ?? grant.approvals.length}${ending ? ':ending1' : ''}`;
+}
+
+export function upgradeRequestV1(old: z.infer<typeof v1Request>): AccessRequest {
+  const grant: Grant = {
+    id: '1',
+    target: { kind: 'account', accountId: old.accountId, accountName: old.accountName, permissionSetName: old.permissionSetName, permissionSetArn: old.permissionSetArn },
+    ruleName: old.ruleName,
+    autoApproved: old.autoApproved,
+    approvalsRequired: old.approvalsRequired,
+    approvals: old.approvals,
+    status: old.status,
+    ...pick(old, ['decidedBy', 'decidedAt', 'activeAt', 'endsAt', 'endedAt', 'keptBecause', 'failure', 'claimUntil', 'grantAttempts', 'revokeAttempts', 'lastError', 'endedEarlyBy'] as const),
+  };
+  const notified = v1ChannelKey(old.notified, grant);
+  return {
+    id: old.id,
+    version: old.version,
+    requester: old.requester,
+    ...(old.principalId ? { principalId: old.principalId } : {}),
+    durationMs: old.durationMs,
+    reason: old.reason,
+    createdAt: old.createdAt,
+    expiresAt: old.expiresAt,
+    grants: [grant],
+    ...pick(old, ['endedEarlyBy', 'approvalMessage', 'activeDm', 'updatedAt', 'lastEvents'] as const),
+    ...(notified ? { notified } : {}),
+    ...(old.toldRequester ? { toldRequester: `1=${old.toldRequester}` } : {}),
+    updatedAt: old.updatedAt,
+  };
+}
+
+export function upgradeLeaseV1(old: z.infer<typeof v1Lease>): Lease {
+  return {
+    key: old.key,
+    target: { kind: 'account', ...old.target },
+    // v1 holders are request ids; their one grant is "1".
+    holders: old.holders.map((id) => `${id}/1`),
+    createdByTimebox: !old.preExisting,
+    operations: [],
+    deleting: old.deleting,
+    version: old.version,
+    updatedAt: old.updatedAt,
+  };
+}
+
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
+}
+
+function readVersioned<T>(what: string, item: Record<string, unknown>, field: string, current: z.ZodType<T>, upgrades: Record<number, (raw: unknown) => T>): T {
+  // Items written before versioning (releases up to 17bbd9a) carry no schemaVersion: they are v1.
+  const version = item.schemaVersion === undefined ? 1 : item.schemaVersion;
+  const raw = item[field];
+  try {
+    if (version === SCHEMA_VERSION) return current.parse(raw);
+    const upgrade = typeof version === 'number' ? upgrades[version] : undefined;
+    if (!upgrade) {
+      throw new Error(
+        typeof version === 'number' && version > SCHEMA_VERSION
+          ? `schemaVersion ${version} is newer than this Timebox understands (${SCHEMA_VERSION}); upgrade Timebox`
+          : `schemaVersion ${JSON.stringify(version)} is not one Timebox ever wrote`,
+      );
+    }
+    return current.parse(upgrade(raw));
+  } catch (err) {
+    throw new StoredItemInvalidError(`${what} cannot be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+export function readRequest(item: Record<string, unknown>): AccessRequest {
+  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', accessRequestSchema, { 1: (raw) => upgradeRequestV1(v1Request.parse(raw)) });
+}
+
+export function readLease(item: Record<string, unknown>): Lease {
+  return readVersioned(`stored lease ${String(item.pk)}`, item, 'lease', leaseSchema, { 1: (raw) => upgradeLeaseV1(v1Lease.parse(raw)) });
+}
+
+export function readAuditEvent(item: Record<string, unknown>): AuditEvent {
+  // Audit events kept their shape in v2 (grantId was added as optional), so v1 events read as they are.
+  return readVersioned(`stored audit event ${String(item.pk)}/${String(item.sk)}`, item, 'event', auditEventSchema, { 1: (raw) => auditEventSchema.parse(raw) });
+}

@@ -1,4 +1,11 @@
-import { GetUserIdCommand, IdentitystoreClient, ResourceNotFoundException } from '@aws-sdk/client-identitystore';
+import {
+  CreateGroupMembershipCommand,
+  DeleteGroupMembershipCommand,
+  GetGroupMembershipIdCommand,
+  GetUserIdCommand,
+  IdentitystoreClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-identitystore';
 import {
   CreateAccountAssignmentCommand,
   DeleteAccountAssignmentCommand,
@@ -8,10 +15,34 @@ import {
   ListAccountAssignmentsCommand,
   type AccountAssignmentOperationStatus,
 } from '@aws-sdk/client-sso-admin';
-import type { AssignmentTarget } from '../../domain/assignment-lease';
-import { AssignmentStillInProgressError, type AssignmentOutcome, type IdentityCenter } from '../../app/ports';
+import type { ProvisionTarget } from '../../domain/grant-target';
+import { AssignmentStillInProgressError } from '../../app/ports';
 import { RateLimiter, type CallPriority } from './rate-limiter';
 import { Semaphore } from './semaphore';
+
+// mirrors the Provisioner port in src/app/ports.ts
+export type OperationStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+export type ProvisionOutcome = { ok: true; membershipId?: string } | { ok: false; reason: string };
+export interface ProvisionHooks {
+  /** Called once AWS has accepted an asynchronous operation, before any polling, so the caller can record its id. */
+  onStarted?(operationId: string): Promise<void>;
+}
+export interface Provisioner {
+  findUserIdByEmail(email: string): Promise<string | undefined>;
+  /** Is the target there now? For a group, also the membership id. */
+  lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }>;
+  /** Account: CreateAccountAssignment then poll DescribeAccountAssignmentCreationStatus (calling hooks.onStarted(requestId) first). Group: CreateGroupMembership (synchronous) → { ok: true, membershipId }; a ConflictException (already a member) → look the membership up and return { ok: true, membershipId } of the existing one. */
+  create(target: ProvisionTarget, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
+  /** Account: DeleteAccountAssignment then poll (hooks.onStarted(requestId) first). Group: DeleteGroupMembership of exactly `membershipId` (required for groups; ResourceNotFoundException = already gone = ok). */
+  remove(target: ProvisionTarget, membershipId: string | undefined, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
+  /** Where an earlier asynchronous account operation stands (Describe…CreationStatus / DeletionStatus). */
+  operationStatus(kind: 'create' | 'delete', operationId: string): Promise<OperationStatus>;
+}
+
+type AccountProvisionTarget = Extract<ProvisionTarget, { kind: 'account' }>;
+type GroupProvisionTarget = Extract<ProvisionTarget, { kind: 'group' }>;
+/** The old port's target (an account assignment); structurally the same as AssignmentTarget. */
+type LegacyAssignmentTarget = Omit<AccountProvisionTarget, 'kind'>;
 
 export interface IdentityCenterOptions {
   instanceArn: string;
@@ -23,18 +54,22 @@ export interface IdentityCenterOptions {
   maxOutstandingCreates?: number;
   /** Calls per second to SSO Admin and to Identity Store (each); AWS throttles at about 20. */
   maxCallsPerSecond?: number;
-  /** Attempts for ConflictException ("another operation is in progress") on create/delete. */
+  /** Attempts for ConflictException ("another operation is in progress") and throttling on create/delete. */
   conflictAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const errorName = (err: unknown): string => (err instanceof Error ? err.name : '');
 
 /**
  * SSO Admin + Identity Store. The clients come from the caller, built with the SDK's own
  * settings (region, credential chain, AWS_ENDPOINT_URL_*), so this adapter never reads env.
+ *
+ * Account assignments are asynchronous in AWS (an operation id, then polling); group
+ * memberships are synchronous, and each one has its own id, which is what removal deletes.
  */
-export class IdentityCenterAdapter implements IdentityCenter {
+export class IdentityCenterAdapter implements Provisioner {
   private readonly creates: Semaphore;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly pollDelays: number[];
@@ -55,12 +90,13 @@ export class IdentityCenterAdapter implements IdentityCenter {
 
   async findUserIdByEmail(email: string): Promise<string | undefined> {
     try {
-      await this.identityStoreRate.take();
-      const out = await this.identityStore.send(
-        new GetUserIdCommand({
-          IdentityStoreId: this.options.identityStoreId,
-          AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: email } },
-        }),
+      const out = await this.ids((c) =>
+        c.send(
+          new GetUserIdCommand({
+            IdentityStoreId: this.options.identityStoreId,
+            AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: email } },
+          }),
+        ),
       );
       return out.UserId;
     } catch (err) {
@@ -69,7 +105,47 @@ export class IdentityCenterAdapter implements IdentityCenter {
     }
   }
 
-  async hasAssignment(target: AssignmentTarget): Promise<boolean> {
+  async lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }> {
+    return target.kind === 'account' ? { present: await this.accountAssignmentExists(target) } : this.findMembership(target);
+  }
+
+  async create(target: ProvisionTarget, hooks?: ProvisionHooks): Promise<ProvisionOutcome> {
+    return target.kind === 'account' ? this.createAccountAssignment(target, hooks) : this.createMembership(target);
+  }
+
+  async remove(target: ProvisionTarget, membershipId: string | undefined, hooks?: ProvisionHooks): Promise<ProvisionOutcome> {
+    if (target.kind === 'account') return this.deleteAccountAssignment(target, hooks);
+    if (!membershipId) throw new Error(`removing group ${target.groupId} membership of ${target.principalId} needs its membership id`);
+    return this.deleteMembership(membershipId);
+  }
+
+  async operationStatus(kind: 'create' | 'delete', operationId: string): Promise<OperationStatus> {
+    const status = kind === 'create' ? await this.describeCreation(operationId) : await this.describeDeletion(operationId);
+    const value = status?.Status;
+    if (value !== 'IN_PROGRESS' && value !== 'SUCCEEDED' && value !== 'FAILED') {
+      throw new Error(`AWS returned no usable status for assignment ${kind} operation ${operationId}: ${String(value)}`);
+    }
+    return value;
+  }
+
+  /** @deprecated until the app layer switches */
+  async hasAssignment(target: LegacyAssignmentTarget): Promise<boolean> {
+    return (await this.lookup({ kind: 'account', ...target })).present;
+  }
+
+  /** @deprecated until the app layer switches */
+  async createAssignment(target: LegacyAssignmentTarget): Promise<ProvisionOutcome> {
+    return this.create({ kind: 'account', ...target });
+  }
+
+  /** @deprecated until the app layer switches */
+  async deleteAssignment(target: LegacyAssignmentTarget): Promise<ProvisionOutcome> {
+    return this.remove({ kind: 'account', ...target }, undefined);
+  }
+
+  // ------------------------------------------------------------ account assignments
+
+  private async accountAssignmentExists(target: AccountProvisionTarget): Promise<boolean> {
     const { instanceArn } = this.options;
     let NextToken: string | undefined;
     do {
@@ -81,33 +157,31 @@ export class IdentityCenterAdapter implements IdentityCenter {
     return false;
   }
 
-  async createAssignment(target: AssignmentTarget): Promise<AssignmentOutcome> {
-    const InstanceArn = this.options.instanceArn;
+  private async createAccountAssignment(target: AccountProvisionTarget, hooks: ProvisionHooks | undefined): Promise<ProvisionOutcome> {
     return this.creates.run(async () => {
       const started = await this.retryConflicts(() => this.sso((c) => c.send(new CreateAccountAssignmentCommand(this.assignmentInput(target)))));
-      return this.waitFor(started.AccountAssignmentCreationStatus, async (RequestId) => {
-        const out = await this.sso((c) => c.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn, AccountAssignmentCreationRequestId: RequestId })));
-        return out.AccountAssignmentCreationStatus;
-      });
+      return this.waitFor(started.AccountAssignmentCreationStatus, hooks, (requestId) => this.describeCreation(requestId));
     });
   }
 
-  async deleteAssignment(target: AssignmentTarget): Promise<AssignmentOutcome> {
-    const InstanceArn = this.options.instanceArn;
-    const started = await this.retryConflicts(() => this.sso((c) => c.send(new DeleteAccountAssignmentCommand(this.assignmentInput(target))), 'revoke'));
-    return this.waitFor(started.AccountAssignmentDeletionStatus, async (RequestId) => {
-      const out = await this.sso((c) => c.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn, AccountAssignmentDeletionRequestId: RequestId })), 'revoke');
-      return out.AccountAssignmentDeletionStatus;
-    });
+  private async deleteAccountAssignment(target: AccountProvisionTarget, hooks: ProvisionHooks | undefined): Promise<ProvisionOutcome> {
+    const started = await this.retryConflicts(() =>
+      this.sso((c) => c.send(new DeleteAccountAssignmentCommand(this.assignmentInput(target))), 'revoke'),
+    );
+    return this.waitFor(started.AccountAssignmentDeletionStatus, hooks, (requestId) => this.describeDeletion(requestId));
   }
 
-  /** Every SSO Admin call goes through here, so the rate limit covers polls and listings too. */
-  private async sso<T>(call: (client: SSOAdminClient) => Promise<T>, priority: CallPriority = 'normal'): Promise<T> {
-    await this.ssoAdminRate.take(priority);
-    return call(this.ssoAdmin);
+  private async describeCreation(requestId: string): Promise<AccountAssignmentOperationStatus | undefined> {
+    const input = { InstanceArn: this.options.instanceArn, AccountAssignmentCreationRequestId: requestId };
+    return (await this.sso((c) => c.send(new DescribeAccountAssignmentCreationStatusCommand(input)))).AccountAssignmentCreationStatus;
   }
 
-  private assignmentInput(target: AssignmentTarget) {
+  private async describeDeletion(requestId: string): Promise<AccountAssignmentOperationStatus | undefined> {
+    const input = { InstanceArn: this.options.instanceArn, AccountAssignmentDeletionRequestId: requestId };
+    return (await this.sso((c) => c.send(new DescribeAccountAssignmentDeletionStatusCommand(input)), 'revoke')).AccountAssignmentDeletionStatus;
+  }
+
+  private assignmentInput(target: AccountProvisionTarget) {
     return {
       InstanceArn: this.options.instanceArn,
       TargetId: target.accountId,
@@ -121,11 +195,14 @@ export class IdentityCenterAdapter implements IdentityCenter {
   /** IN_PROGRESS is not success: poll with growing delays until AWS says SUCCEEDED or FAILED. */
   private async waitFor(
     initial: AccountAssignmentOperationStatus | undefined,
+    hooks: ProvisionHooks | undefined,
     describe: (requestId: string) => Promise<AccountAssignmentOperationStatus | undefined>,
-  ): Promise<AssignmentOutcome> {
+  ): Promise<ProvisionOutcome> {
     let status = initial;
     const requestId = status?.RequestId;
     if (!requestId) throw new Error('AWS returned no assignment request id');
+    // AWS has the operation now: let the caller record its id before we spend time polling.
+    await hooks?.onStarted?.(requestId);
     const budget = this.options.pollBudgetMs ?? 120_000;
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
@@ -139,18 +216,90 @@ export class IdentityCenterAdapter implements IdentityCenter {
     }
   }
 
+  // ------------------------------------------------------------ group memberships
+
+  private async findMembership(target: GroupProvisionTarget): Promise<{ present: boolean; membershipId?: string }> {
+    try {
+      const out = await this.ids((c) => c.send(new GetGroupMembershipIdCommand(this.membershipInput(target))));
+      if (!out.MembershipId) throw new Error('AWS returned no membership id');
+      return { present: true, membershipId: out.MembershipId };
+    } catch (err) {
+      // Not a member (or the group or user is gone, which means the same here).
+      if (errorName(err) === 'ResourceNotFoundException') return { present: false };
+      throw err;
+    }
+  }
+
+  private async createMembership(target: GroupProvisionTarget): Promise<ProvisionOutcome> {
+    const attempts = this.options.conflictAttempts ?? 6;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await this.ids((c) => c.send(new CreateGroupMembershipCommand(this.membershipInput(target))));
+        if (!out.MembershipId) throw new Error('AWS returned no membership id');
+        return { ok: true, membershipId: out.MembershipId };
+      } catch (err) {
+        const name = errorName(err);
+        // The group or the user does not exist: retrying will not change that.
+        if (name === 'ResourceNotFoundException') return { ok: false, reason: `${name}: ${err instanceof Error ? err.message : String(err)}` };
+        if (name === 'ConflictException') {
+          // Usually "already a member": that membership is the one the caller gets.
+          const existing = await this.findMembership(target);
+          if (existing.present && existing.membershipId) return { ok: true, membershipId: existing.membershipId };
+          // Otherwise a concurrent modification: wait it out like any other conflict.
+        } else if (name !== 'ThrottlingException') {
+          throw err;
+        }
+        if (attempt >= attempts) throw err;
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  private async deleteMembership(membershipId: string): Promise<ProvisionOutcome> {
+    try {
+      const input = { IdentityStoreId: this.options.identityStoreId, MembershipId: membershipId };
+      await this.retryConflicts(() => this.ids((c) => c.send(new DeleteGroupMembershipCommand(input)), 'revoke'));
+      return { ok: true };
+    } catch (err) {
+      if (errorName(err) === 'ResourceNotFoundException') return { ok: true };
+      throw err;
+    }
+  }
+
+  private membershipInput(target: GroupProvisionTarget) {
+    return { IdentityStoreId: this.options.identityStoreId, GroupId: target.groupId, MemberId: { UserId: target.principalId } };
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  /** Every SSO Admin call goes through here, so the rate limit covers polls and listings too. */
+  private async sso<T>(call: (client: SSOAdminClient) => Promise<T>, priority: CallPriority = 'normal'): Promise<T> {
+    await this.ssoAdminRate.take(priority);
+    return call(this.ssoAdmin);
+  }
+
+  /** Same for Identity Store (its own limit): lookups, memberships. */
+  private async ids<T>(call: (client: IdentitystoreClient) => Promise<T>, priority: CallPriority = 'normal'): Promise<T> {
+    await this.identityStoreRate.take(priority);
+    return call(this.identityStore);
+  }
+
   private async retryConflicts<T>(call: () => Promise<T>): Promise<T> {
     const attempts = this.options.conflictAttempts ?? 6;
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (err) {
-        const name = err instanceof Error ? err.name : '';
+        const name = errorName(err);
         // The SDK already retries throttling; a ConflictException means another operation on
         // the same assignment is running, which is worth waiting out too.
         if ((name !== 'ConflictException' && name !== 'ThrottlingException') || attempt >= attempts) throw err;
-        await this.sleep(Math.min(200 * 2 ** attempt, 5000) * (0.5 + Math.random() / 2));
+        await this.backoff(attempt);
       }
     }
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    return this.sleep(Math.min(200 * 2 ** attempt, 5000) * (0.5 + Math.random() / 2));
   }
 }

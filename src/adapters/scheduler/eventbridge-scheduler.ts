@@ -47,7 +47,7 @@ export class EventBridgeScheduler implements JobScheduler {
       Target: {
         Arn: this.options.targetArn,
         RoleArn: this.options.roleArn,
-        Input: JSON.stringify({ requestId: job.requestId }),
+        Input: JSON.stringify(job),
         RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
         ...(this.options.deadLetterArn ? { DeadLetterConfig: { Arn: this.options.deadLetterArn } } : {}),
       },

@@ -8,7 +8,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * index, and the sweep (at start-up and every 30 s) re-arms or runs anything a restart lost.
  */
 export class InProcessScheduler implements JobScheduler {
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout; job: string }>();
   private closed = false;
 
   constructor(
@@ -19,7 +19,7 @@ export class InProcessScheduler implements JobScheduler {
   async scheduleAt(job: AdvanceJob, at: number): Promise<void> {
     if (this.closed) return;
     const existing = this.timers.get(job.requestId);
-    if (existing && existing.at === at) return;
+    if (existing && existing.at === at && existing.job === JSON.stringify(job)) return;
     if (existing) clearTimeout(existing.timer);
     const delay = Math.min(Math.max(0, at - this.clock.now()), MAX_TIMER_MS);
     const timer = setTimeout(() => {
@@ -27,7 +27,7 @@ export class InProcessScheduler implements JobScheduler {
       void this.queue.dispatch(job);
     }, delay);
     timer.unref();
-    this.timers.set(job.requestId, { at, timer });
+    this.timers.set(job.requestId, { at, timer, job: JSON.stringify(job) });
   }
 
   async cancel(job: AdvanceJob): Promise<void> {

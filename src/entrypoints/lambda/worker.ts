@@ -1,12 +1,21 @@
 import * as z from '../../lib/zod';
 import { advanceRequest } from '../../app/advance-request';
+import { requestStatus } from '../../domain/access-request';
 import { lambdaRuntime } from './lambda-runtime';
 
-const workerEvent = z.object({ requestId: z.string().regex(/^R-[0-9A-Z]{10}$/) });
+const target = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('account'), principalId: z.string(), accountId: z.string(), permissionSetArn: z.string() }),
+  z.strictObject({ kind: z.literal('group'), principalId: z.string(), groupId: z.string() }),
+]);
+const workerEvent = z.object({
+  requestId: z.string().regex(/^R-[0-9A-Z]{10}$/),
+  // A window's end carries what Timebox created for it (see revokeFromReceipt).
+  created: z.array(z.strictObject({ grantId: z.string(), target, membershipId: z.string().optional() })).max(50).optional(),
+});
 
 /**
  * Grants, revokes and expiries. Invoked asynchronously by the Slack handler and the sweeper,
- * and by EventBridge Scheduler at the end of each window, always with `{"requestId": …}`.
+ * and by EventBridge Scheduler at the end of each window, with `{"requestId": …}` (and, at a window's end, what Timebox created for it).
  * A throw makes Lambda retry (then the DLQ); the request's state in the table makes that safe.
  */
 export async function handler(event: unknown): Promise<{ requestId: string; status: string | undefined }> {
@@ -17,6 +26,6 @@ export async function handler(event: unknown): Promise<{ requestId: string; stat
     runtime.deps.logger.error({ event: JSON.stringify(event).slice(0, 500) }, 'worker ignored a malformed event');
     return { requestId: '', status: undefined };
   }
-  const request = await advanceRequest(runtime.deps, parsed.data.requestId);
-  return { requestId: parsed.data.requestId, status: request?.status };
+  const request = await advanceRequest(runtime.deps, parsed.data);
+  return { requestId: parsed.data.requestId, status: request ? requestStatus(request) : undefined };
 }

@@ -64,12 +64,18 @@ describe('the example configuration', () => {
       permissionSets: ['ReadOnly'],
       requesters: ['*'],
       approvers: [],
+      groups: [],
       approvalsRequired: 1,
       allowSelfApproval: false,
       autoApprove: true,
       maxDurationMs: 8 * H,
     });
     expect(prod).toMatchObject({ name: 'prod-admin', approvers: ['alice@example.com', 'U0BOB00000'], autoApprove: false });
+  });
+
+  test('without groups or limits sections: no groups, and at most 10 grants a request', () => {
+    expect(config.policy.groups).toEqual([]);
+    expect(config.policy.limits).toEqual({ maxGrantsPerRequest: 10 });
   });
 
   test('loadConfigFile reads the same file from disk', () => {
@@ -124,6 +130,182 @@ describe('normalisation and defaults', () => {
     const config = parseConfig(exampleWith((doc) => (doc.rules[1]!.permissionSets = ['*'])));
     expect(config.policy.rules[1]?.permissionSets).toEqual(['*']);
     expect(config.policy.rules[1]?.requesters).toEqual(['*']);
+  });
+});
+
+const ONCALL_ID = '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000001';
+const DBA_ID = 'a1b2c3d4-0f0f-4a4a-bbbb-000000000002';
+
+/** The example with two groups and a rule for them appended (as rules[2]). */
+function withGroups(edit: (doc: Yaml) => void = () => undefined): string {
+  return exampleWith((doc) => {
+    doc.groups = { oncall: ONCALL_ID, DbAdmins: DBA_ID };
+    doc.rules.push({ name: 'oncall', groups: ['oncall'], requesters: ['*'], approvers: ['U0DAVE0000'], maxDuration: '4h' });
+    edit(doc);
+  });
+}
+
+describe('groups and group rules', () => {
+  test('groups are listed by name with their Identity Store ids; a group rule covers groups and no accounts', () => {
+    const config = parseConfig(withGroups());
+    expect(config.policy.groups).toEqual([
+      { name: 'oncall', id: ONCALL_ID },
+      { name: 'DbAdmins', id: DBA_ID },
+    ]);
+    expect(config.policy.rules[2]).toEqual({
+      name: 'oncall',
+      accountIds: [],
+      permissionSets: [],
+      groups: ['oncall'],
+      requesters: ['*'],
+      approvers: ['U0DAVE0000'],
+      approvalsRequired: 1,
+      allowSelfApproval: false,
+      autoApprove: false,
+      maxDurationMs: 4 * H,
+    });
+    // Account rules cover no groups.
+    expect(config.policy.rules[0]?.groups).toEqual([]);
+  });
+
+  test('a rule names groups in any case; the policy spells them as the groups section does', () => {
+    const config = parseConfig(withGroups((doc) => (doc.rules[2]!.groups = ['ONCALL', 'dbadmins', '*'])));
+    expect(config.policy.rules[2]?.groups).toEqual(['oncall', 'DbAdmins', '*']);
+  });
+
+  test('a group rule with autoApprove needs no approvers', () => {
+    const config = parseConfig(
+      withGroups((doc) => {
+        doc.rules[2]!.autoApprove = true;
+        delete doc.rules[2]!.approvers;
+      }),
+    );
+    expect(config.policy.rules[2]).toMatchObject({ autoApprove: true, approvers: [] });
+  });
+
+  test('a group not listed under groups', () => {
+    expect(problemsOf(() => parseConfig(withGroups((doc) => (doc.rules[2]!.groups = ['oncall', 'payments']))))).toEqual([
+      'rules[2].groups[1]: "payments" is not a group listed under groups',
+    ]);
+  });
+
+  test('a group rule in a config without a groups section', () => {
+    const problems = problemsOf(() => parseConfig(withGroups((doc) => delete doc.groups)));
+    expect(problems).toEqual(['rules[2].groups[0]: "oncall" is not a group listed under groups']);
+  });
+
+  test('two groups whose names differ only in case are refused, naming both', () => {
+    const problems = problemsOf(() => parseConfig(withGroups((doc) => (doc.groups = { oncall: ONCALL_ID, OnCall: DBA_ID }))));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^groups\.OnCall: /);
+    expect(problems[0]).toContain('"oncall"');
+    expect(problems[0]).toContain('differ only in case');
+  });
+
+  test('the same check guards accounts and permission sets', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        exampleWith((doc) => {
+          doc.accounts = { staging: '111111111111', Staging: '333333333333', production: '222222222222' };
+          (doc.permissionSets as Record<string, unknown>).readonly = 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-3333333333333333';
+        }),
+      ),
+    );
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^accounts\.Staging: .*differ only in case/), expect.stringMatching(/^permissionSets\.readonly: .*differ only in case/)]));
+  });
+
+  test.each(['sg-123', 'oncall', '9067a1b2c3-0f0f0f0f'])('a group id that is not an Identity Center group id (%j) is named', (id) => {
+    const problems = problemsOf(() => parseConfig(withGroups((doc) => ((doc.groups as Record<string, unknown>).oncall = id))));
+    expect(problems).toEqual([expect.stringMatching(/^groups\.oncall: must be an Identity Center group id/)]);
+  });
+
+  test('a group rule with an empty groups list is refused', () => {
+    expect(problemsOf(() => parseConfig(withGroups((doc) => (doc.rules[2]!.groups = []))))[0]).toMatch(/^rules\[2\]\.groups: /);
+  });
+
+  test('a group rule without autoApprove still needs an approver', () => {
+    expect(problemsOf(() => parseConfig(withGroups((doc) => delete doc.rules[2]!.approvers)))).toEqual([
+      'rules[2].approvers: a rule without autoApprove needs at least one approver',
+    ]);
+  });
+});
+
+describe('a rule covers accounts + permission sets, or groups: never both, never neither', () => {
+  test('both → refused at the rule\'s groups', () => {
+    const problems = problemsOf(() => parseConfig(withGroups((doc) => (doc.rules[1]!.groups = ['oncall']))));
+    expect(problems).toEqual(['rules[1].groups: a rule covers either accounts + permissionSets or groups, never both']);
+  });
+
+  test('groups with only one of accounts and permissionSets → still both', () => {
+    expect(problemsOf(() => parseConfig(withGroups((doc) => (doc.rules[2]!.accounts = ['staging']))))).toEqual([
+      'rules[2].groups: a rule covers either accounts + permissionSets or groups, never both',
+    ]);
+    expect(problemsOf(() => parseConfig(withGroups((doc) => (doc.rules[2]!.permissionSets = ['ReadOnly']))))).toEqual([
+      'rules[2].groups: a rule covers either accounts + permissionSets or groups, never both',
+    ]);
+  });
+
+  test('neither → refused at the rule', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        exampleWith((doc) => {
+          delete doc.rules[0]!.accounts;
+          delete doc.rules[0]!.permissionSets;
+        }),
+      ),
+    );
+    expect(problems).toEqual(['rules[0]: a rule needs accounts + permissionSets, or groups']);
+  });
+
+  test('accounts without permissionSets, and permissionSets without accounts, each name the missing field', () => {
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => delete doc.rules[0]!.permissionSets)))).toEqual([
+      'rules[0].permissionSets: a rule with accounts needs permissionSets too',
+    ]);
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => delete doc.rules[1]!.accounts)))).toEqual(['rules[1].accounts: a rule with permissionSets needs accounts too']);
+  });
+
+  test('problems in several rules are all listed', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        withGroups((doc) => {
+          delete doc.rules[0]!.permissionSets;
+          doc.rules[1]!.groups = ['oncall'];
+          doc.rules[2]!.groups = ['nope'];
+        }),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'rules[0].permissionSets: a rule with accounts needs permissionSets too',
+        'rules[1].groups: a rule covers either accounts + permissionSets or groups, never both',
+        'rules[2].groups[0]: "nope" is not a group listed under groups',
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+  });
+});
+
+describe('limits', () => {
+  test('limits.maxGrantsPerRequest is read', () => {
+    expect(parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: 3 }))).policy.limits).toEqual({ maxGrantsPerRequest: 3 });
+  });
+
+  test('an empty limits section means the default, 10', () => {
+    expect(parseConfig(exampleWith((doc) => (doc.limits = {}))).policy.limits).toEqual({ maxGrantsPerRequest: 10 });
+  });
+
+  test.each([0, -1, 2.5, 51, '5'])('maxGrantsPerRequest %j is refused, naming limits.maxGrantsPerRequest', (value) => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: value }))));
+    expect(problems).toEqual([expect.stringMatching(/^limits\.maxGrantsPerRequest: /)]);
+  });
+
+  test('the bounds themselves, 1 and 50, are accepted', () => {
+    for (const n of [1, 50]) expect(parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: n }))).policy.limits.maxGrantsPerRequest).toBe(n);
+  });
+
+  test('a misspelt limits key is refused, not ignored', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.limits = { maxGrants: 3 }))));
+    expect(problems).toEqual([expect.stringMatching(/^limits: .*"maxGrants"/)]);
   });
 });
 

@@ -18,8 +18,12 @@ function timeboxErrorFrom(fn: () => unknown): TimeboxError {
 }
 
 describe('parseCommand', () => {
-  test.each(['', '   ', '\n\t '])('%j opens the form', (text) => {
-    expect(parseCommand(text)).toEqual({ kind: 'modal' });
+  test.each(['', '   ', '\n\t '])('%j opens the form for accounts', (text) => {
+    expect(parseCommand(text)).toEqual({ kind: 'modal', targets: 'account' });
+  });
+
+  test.each(['group', 'GROUP', '  Group  '])('%j alone opens the form for groups', (text) => {
+    expect(parseCommand(text)).toEqual({ kind: 'modal', targets: 'group' });
   });
 
   test.each(['help', 'HELP', 'Help', '  help  ', '-h', '--help', '?'])('%j shows help', (text) => {
@@ -39,31 +43,96 @@ describe('parseCommand', () => {
   });
 
   test('an account called "end" is still requested with four words or more', () => {
-    expect(parseCommand('end ReadOnly 1h looking')).toMatchObject({ kind: 'request', account: 'end', permissionSet: 'ReadOnly' });
+    expect(parseCommand('end ReadOnly 1h looking')).toMatchObject({ kind: 'request', spec: { kind: 'account', accounts: ['end'], permissionSets: ['ReadOnly'] } });
   });
 
-  test('a full command becomes a request', () => {
+  test('the old single form still works: one account and one permission set are one-element lists', () => {
     expect(parseCommand('staging ReadOnly 2h fixing INC-1')).toEqual({
       kind: 'request',
-      account: 'staging',
-      permissionSet: 'ReadOnly',
+      spec: { kind: 'account', accounts: ['staging'], permissionSets: ['ReadOnly'] },
       durationMs: 2 * H,
       reason: 'fixing INC-1',
     });
   });
 
-  test('keeps the account and permission set as typed (resolution is case-insensitive later)', () => {
-    const parsed = parseCommand('Staging readonly 1h30m x');
-    expect(parsed).toMatchObject({ kind: 'request', account: 'Staging', permissionSet: 'readonly', durationMs: 1.5 * H });
+  test('comma-separated accounts and permission sets become lists, in the order typed', () => {
+    expect(parseCommand('staging,sandbox,111111111111 ReadOnly,Admin 2h incident 123')).toEqual({
+      kind: 'request',
+      spec: { kind: 'account', accounts: ['staging', 'sandbox', '111111111111'], permissionSets: ['ReadOnly', 'Admin'] },
+      durationMs: 2 * H,
+      reason: 'incident 123',
+    });
+  });
+
+  test('keeps names as typed, duplicates included (resolution folds them, case-insensitively, later)', () => {
+    const parsed = parseCommand('Staging,STAGING readonly 1h30m x');
+    expect(parsed).toMatchObject({ kind: 'request', spec: { kind: 'account', accounts: ['Staging', 'STAGING'], permissionSets: ['readonly'] }, durationMs: 1.5 * H });
   });
 
   test('extra spaces, tabs and newlines anywhere are folded', () => {
     expect(parseCommand('  staging \n ReadOnly\t\t2h   fixing \n\n  INC-1  \n')).toEqual({
       kind: 'request',
-      account: 'staging',
-      permissionSet: 'ReadOnly',
+      spec: { kind: 'account', accounts: ['staging'], permissionSets: ['ReadOnly'] },
       durationMs: 2 * H,
       reason: 'fixing INC-1',
+    });
+  });
+
+  test.each([
+    ['staging, ReadOnly 2h x', 'staging,', 'account'],
+    [',staging ReadOnly 2h x', ',staging', 'account'],
+    ['staging,,sandbox ReadOnly 2h x', 'staging,,sandbox', 'account'],
+    ['staging ReadOnly, 2h x', 'ReadOnly,', 'permission set'],
+    ['staging , 2h x', ',', 'permission set'],
+  ])('an empty list item (%j) is refused, quoting the list and saying how to write one', (text, word, what) => {
+    const err = timeboxErrorFrom(() => parseCommand(text));
+    expect(err.code).toBe('invalid_command');
+    expect(err.message).toContain(`"${word}"`);
+    expect(err.message).toContain(`empty ${what}`);
+    expect(err.message).toContain('commas and no spaces');
+  });
+
+  describe('group requests', () => {
+    test('`group <groups> <duration> <reason>` asks for group membership', () => {
+      expect(parseCommand('group oncall 2h paged for INC-9')).toEqual({
+        kind: 'request',
+        spec: { kind: 'group', groups: ['oncall'] },
+        durationMs: 2 * H,
+        reason: 'paged for INC-9',
+      });
+    });
+
+    test('the keyword is case-insensitive; groups may be a comma-separated list kept as typed', () => {
+      expect(parseCommand('GROUP oncall,DbAdmins 30m x')).toMatchObject({ kind: 'request', spec: { kind: 'group', groups: ['oncall', 'DbAdmins'] }, durationMs: 30 * 60_000 });
+    });
+
+    test('"group" is a keyword: `group ReadOnly 1h x` asks for a group called ReadOnly, not an account called group', () => {
+      expect(parseCommand('group ReadOnly 1h x')).toMatchObject({ spec: { kind: 'group', groups: ['ReadOnly'] } });
+      // An account really called "group" is asked for by its id.
+      expect(parseCommand('111111111111 ReadOnly 1h x')).toMatchObject({ spec: { kind: 'account', accounts: ['111111111111'] } });
+    });
+
+    test('an empty group in the list is refused, naming the list', () => {
+      const err = timeboxErrorFrom(() => parseCommand('group oncall, 1h x'));
+      expect(err.code).toBe('invalid_command');
+      expect(err.message).toContain('"oncall,"');
+      expect(err.message).toContain('empty group');
+    });
+
+    test('too few words is invalid_command with usage', () => {
+      const err = timeboxErrorFrom(() => parseCommand('group oncall'));
+      expect(err.code).toBe('invalid_command');
+      expect(err.message).toContain(USAGE);
+    });
+
+    test('a missing reason and a bad duration are refused as for accounts', () => {
+      expect(timeboxErrorFrom(() => parseCommand('group oncall 2h')).code).toBe('missing_reason');
+      expect(timeboxErrorFrom(() => parseCommand('group oncall soon because')).code).toBe('invalid_duration');
+    });
+
+    test('the usage explains the group form and the lists', () => {
+      expect(USAGE).toContain('/aws-access group <groups> <duration> <reason');
+      expect(USAGE).toContain('comma-separated');
     });
   });
 
@@ -85,7 +154,7 @@ describe('parseCommand', () => {
     const err = timeboxErrorFrom(() => parseCommand(text));
     expect(err.code).toBe('invalid_command');
     expect(err.message).toContain(USAGE);
-    expect(err.message).toContain('/aws-access <account> <permission-set> <duration> <reason');
+    expect(err.message).toContain('/aws-access <accounts> <permission-sets> <duration> <reason');
   });
 
   test.each(['2hours', '1.5h', 'soon', '0m', '400d'])('a bad duration (%j) is invalid_duration naming it', (duration) => {
@@ -193,13 +262,36 @@ describe('parseCommand properties', () => {
     );
   });
 
-  test('requests built from valid parts always parse back to those parts', () => {
-    const token = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/);
+  test('requests built from valid lists always parse back to those lists', () => {
+    const token = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/).filter((t) => !['group', 'end', 'help'].includes(t.toLowerCase()));
+    const tokens = fc.array(token, { minLength: 1, maxLength: 4 });
     const reasonWord = fc.stringMatching(/^[A-Za-z0-9#:,.-]{1,10}$/);
     fc.assert(
-      fc.property(token, token, fc.integer({ min: 1, max: 48 }), fc.array(reasonWord, { minLength: 1, maxLength: 10 }), (account, ps, hours, words) => {
-        const parsed = parseCommand(`${account} ${ps} ${hours}h ${words.join('  ')}`);
-        expect(parsed).toEqual({ kind: 'request', account, permissionSet: ps, durationMs: hours * H, reason: words.join(' ') });
+      fc.property(tokens, tokens, fc.integer({ min: 1, max: 48 }), fc.array(reasonWord, { minLength: 1, maxLength: 10 }), (accounts, sets, hours, words) => {
+        const parsed = parseCommand(`${accounts.join(',')} ${sets.join(',')} ${hours}h ${words.join('  ')}`);
+        expect(parsed).toEqual({ kind: 'request', spec: { kind: 'account', accounts, permissionSets: sets }, durationMs: hours * H, reason: words.join(' ') });
+        const group = parseCommand(`group ${accounts.join(',')} ${hours}h ${words.join(' ')}`);
+        expect(group).toEqual({ kind: 'request', spec: { kind: 'group', groups: accounts }, durationMs: hours * H, reason: words.join(' ') });
+      }),
+    );
+  });
+
+  test('a list with an empty item is never a request', () => {
+    const token = fc.stringMatching(/^[A-Za-z0-9]{1,8}$/);
+    const withHole = fc
+      .tuple(fc.array(token, { maxLength: 3 }), fc.array(token, { maxLength: 3 }))
+      .map(([before, after]) => [...before, '', ...after].join(','));
+    fc.assert(
+      fc.property(withHole, fc.constantFrom('accounts', 'sets', 'groups'), (list, where) => {
+        const text = where === 'groups' ? `group ${list} 1h x` : where === 'accounts' ? `${list} ReadOnly 1h x` : `staging ${list} 1h x`;
+        // A lone "" is no word at all; every other hole leaves a comma behind.
+        if (!list.includes(',')) return true;
+        try {
+          parseCommand(text);
+        } catch (err) {
+          return err instanceof TimeboxError && err.code === 'invalid_command';
+        }
+        return false;
       }),
     );
   });

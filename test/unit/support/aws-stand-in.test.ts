@@ -7,6 +7,8 @@ import {
   DeleteAccountAssignmentCommand,
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
+  ListAccountAssignmentCreationStatusCommand,
+  ListAccountAssignmentDeletionStatusCommand,
   ListAccountAssignmentsCommand,
   ListAccountAssignmentsForPrincipalCommand,
   paginateListAccountAssignments,
@@ -15,7 +17,23 @@ import {
   ThrottlingException as SsoThrottlingException,
   type AccountAssignment,
 } from '@aws-sdk/client-sso-admin';
-import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient, ResourceNotFoundException } from '@aws-sdk/client-identitystore';
+import {
+  ConflictException as IdentityConflictException,
+  CreateGroupMembershipCommand,
+  DeleteGroupMembershipCommand,
+  GetGroupIdCommand,
+  GetGroupMembershipIdCommand,
+  GetUserIdCommand,
+  IdentitystoreClient,
+  IsMemberInGroupsCommand,
+  ListGroupMembershipsForMemberCommand,
+  paginateListGroupMembershipsForMember,
+  ResourceNotFoundException,
+  ThrottlingException as IdentityThrottlingException,
+  ValidationException as IdentityValidationException,
+  type CreateGroupMembershipCommandInput,
+  type GroupMembership,
+} from '@aws-sdk/client-identitystore';
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -289,6 +307,36 @@ describe('AwsStandIn', () => {
       expect(standIn.calls[0]?.input).toEqual(assignmentInput);
       expect(standIn.calls[0]?.at).toEqual(expect.any(Number));
     });
+
+    it('lists creation and deletion operations by status without advancing them', async () => {
+      standIn.setCreationPolls(0);
+      const done = await sso.send(new CreateAccountAssignmentCommand(assignmentInput));
+      standIn.setCreationPolls(3);
+      const pending = await sso.send(new CreateAccountAssignmentCommand({ ...assignmentInput, TargetId: '999988887777' }));
+      const doneId = done.AccountAssignmentCreationStatus?.RequestId;
+      const pendingId = pending.AccountAssignmentCreationStatus?.RequestId;
+
+      const all = await sso.send(new ListAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE }));
+      expect(all.AccountAssignmentsCreationStatus?.map((s) => [s.RequestId, s.Status])).toEqual([
+        [doneId, 'SUCCEEDED'],
+        [pendingId, 'IN_PROGRESS'],
+      ]);
+      expect(all.AccountAssignmentsCreationStatus?.[0]?.CreatedDate).toBeInstanceOf(Date);
+      const inProgress = await sso.send(new ListAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE, Filter: { Status: 'IN_PROGRESS' } }));
+      expect(inProgress.AccountAssignmentsCreationStatus?.map((s) => s.RequestId)).toEqual([pendingId]);
+      // Listing is not polling: the pending one still needs all its Describe calls.
+      const again = await sso.send(new ListAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE, Filter: { Status: 'IN_PROGRESS' } }));
+      expect(again.AccountAssignmentsCreationStatus).toHaveLength(1);
+      const otherInstance = await sso.send(new ListAccountAssignmentCreationStatusCommand({ InstanceArn: 'arn:aws:sso:::instance/ssoins-other' }));
+      expect(otherInstance.AccountAssignmentsCreationStatus).toEqual([]);
+
+      const deleted = await sso.send(new DeleteAccountAssignmentCommand(assignmentInput));
+      const deletions = await sso.send(new ListAccountAssignmentDeletionStatusCommand({ InstanceArn: INSTANCE, MaxResults: 1 }));
+      expect(deletions.AccountAssignmentsDeletionStatus?.map((s) => [s.RequestId, s.Status])).toEqual([
+        [deleted.AccountAssignmentDeletionStatus?.RequestId, 'IN_PROGRESS'],
+      ]);
+      expect(deletions.NextToken).toBeUndefined();
+    });
   });
 
   describe('Identity Store', () => {
@@ -296,7 +344,7 @@ describe('AwsStandIn', () => {
       standIn.addUser({ userId: USER_ID, email: 'alice@example.com', userName: 'alice', identityStoreId: STORE });
     });
 
-    it('resolves a user id by email or user name, and describes the user', async () => {
+    it('resolves a user id by email or user name', async () => {
       const byEmail = await identity.send(
         new GetUserIdCommand({
           IdentityStoreId: STORE,
@@ -313,9 +361,6 @@ describe('AwsStandIn', () => {
         new GetUserIdCommand({ IdentityStoreId: STORE, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'userName', AttributeValue: 'alice' } } }),
       );
       expect(byName.UserId).toBe(USER_ID);
-
-      const user = await identity.send(new DescribeUserCommand({ IdentityStoreId: STORE, UserId: USER_ID }));
-      expect(user).toMatchObject({ UserId: USER_ID, UserName: 'alice', Emails: [{ Value: 'alice@example.com', Primary: true }] });
     });
 
     it('answers unknown users with ResourceNotFoundException', async () => {
@@ -331,12 +376,245 @@ describe('AwsStandIn', () => {
       expect(err).toBeInstanceOf(ResourceNotFoundException);
       expect((err as ResourceNotFoundException).ResourceType).toBe('USER');
 
-      const other = await failure(identity.send(new DescribeUserCommand({ IdentityStoreId: STORE, UserId: 'nobody' })));
-      expect(other.name).toBe('ResourceNotFoundException');
-
       // A user pinned to one identity store is invisible in another.
-      const wrongStore = await failure(identity.send(new DescribeUserCommand({ IdentityStoreId: 'd-other', UserId: USER_ID })));
+      const wrongStore = await failure(
+        identity.send(
+          new GetUserIdCommand({
+            IdentityStoreId: 'd-other',
+            AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: 'alice@example.com' } },
+          }),
+        ),
+      );
       expect(wrongStore.name).toBe('ResourceNotFoundException');
+    });
+  });
+
+  describe('Identity Store group memberships', () => {
+    // Ids shaped like real ones: AWS (and so the stand-in) rejects anything else.
+    const ALICE = '9067c0ffee-0a1b2c3d-1111-2222-3333-444455556666';
+    const BOB = '9067c0ffee-0a1b2c3d-1111-2222-3333-777788889999';
+    const ONCALL = '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000001';
+    const ADMINS = '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000002';
+    const ELSEWHERE = '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000003';
+    const OTHER_STORE = 'd-1111111111';
+    const MEMBERSHIP_ID = /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/;
+    const join = (GroupId: string, UserId: string): CreateGroupMembershipCommandInput => ({ IdentityStoreId: STORE, GroupId, MemberId: { UserId } });
+
+    beforeEach(() => {
+      standIn.addUser({ userId: ALICE, email: 'alice@example.com', identityStoreId: STORE });
+      standIn.addUser({ userId: BOB, email: 'bob@example.com', identityStoreId: STORE });
+      standIn.addGroup({ groupId: ONCALL, displayName: 'oncall', identityStoreId: STORE });
+      standIn.addGroup({ groupId: ADMINS, displayName: 'Admins', identityStoreId: STORE });
+      standIn.addGroup({ groupId: ELSEWHERE, displayName: 'elsewhere', identityStoreId: OTHER_STORE });
+    });
+
+    it('resolves a group id by displayName, and only by displayName', async () => {
+      const byName = (AttributeValue: string, IdentityStoreId = STORE, AttributePath = 'displayName') =>
+        identity.send(new GetGroupIdCommand({ IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath, AttributeValue } } }));
+      expect(await byName('oncall')).toMatchObject({ GroupId: ONCALL, IdentityStoreId: STORE });
+      expect((await byName('admins')).GroupId).toBe(ADMINS);
+      expect(standIn.callsTo('GetGroupId')[0]).toMatchObject({ service: 'identitystore', input: expect.objectContaining({ IdentityStoreId: STORE }) });
+
+      const missing = await failure(byName('nobody'));
+      expect(missing).toBeInstanceOf(ResourceNotFoundException);
+      expect((missing as ResourceNotFoundException).ResourceType).toBe('GROUP');
+      // Pinned to another store: invisible here.
+      expect((await failure(byName('elsewhere'))).name).toBe('ResourceNotFoundException');
+      expect((await byName('elsewhere', OTHER_STORE)).GroupId).toBe(ELSEWHERE);
+
+      const badPath = await failure(byName('oncall', STORE, 'emails.value'));
+      expect(badPath).toBeInstanceOf(IdentityValidationException);
+      expect(badPath.$metadata?.httpStatusCode).toBe(400);
+    });
+
+    it('creates a membership and refuses a second identical one with ConflictException', async () => {
+      const created = await identity.send(new CreateGroupMembershipCommand(join(ONCALL, ALICE)));
+      expect(created.IdentityStoreId).toBe(STORE);
+      expect(created.MembershipId).toMatch(MEMBERSHIP_ID);
+      expect(standIn.isMember({ groupId: ONCALL, userId: ALICE })).toBe(true);
+      expect(standIn.isMember({ groupId: ONCALL, userId: BOB })).toBe(false);
+      expect(standIn.membershipsOf(ALICE)).toEqual([{ membershipId: created.MembershipId, groupId: ONCALL, userId: ALICE }]);
+
+      const again = await failure(identity.send(new CreateGroupMembershipCommand(join(ONCALL, ALICE))));
+      expect(again.name).toBe('ConflictException');
+      expect(again).toBeInstanceOf(IdentityConflictException);
+      expect((again as IdentityConflictException).Reason).toBe('UNIQUENESS_CONSTRAINT_VIOLATION');
+      expect(again.$metadata?.httpStatusCode).toBe(400);
+      // Still exactly one membership, with the first id.
+      expect(standIn.membershipsOf(ALICE).map((m) => m.membershipId)).toEqual([created.MembershipId]);
+      expect(standIn.callsTo('CreateGroupMembership').map((c) => [c.service, c.input])).toEqual([
+        ['identitystore', join(ONCALL, ALICE)],
+        ['identitystore', join(ONCALL, ALICE)],
+      ]);
+
+      // Another group, or another member, is a different membership.
+      const second = await identity.send(new CreateGroupMembershipCommand(join(ADMINS, ALICE)));
+      await identity.send(new CreateGroupMembershipCommand(join(ONCALL, BOB)));
+      expect(second.MembershipId).not.toBe(created.MembershipId);
+      expect(standIn.membershipsOf(ALICE).map((m) => m.groupId)).toEqual([ONCALL, ADMINS]);
+    });
+
+    it('answers unknown groups and users with ResourceNotFoundException and creates nothing', async () => {
+      const noGroup = await failure(identity.send(new CreateGroupMembershipCommand(join('9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-00000000dead', ALICE))));
+      expect(noGroup).toBeInstanceOf(ResourceNotFoundException);
+      expect((noGroup as ResourceNotFoundException).ResourceType).toBe('GROUP');
+      const noUser = await failure(identity.send(new CreateGroupMembershipCommand(join(ONCALL, '9067c0ffee-0a1b2c3d-1111-2222-3333-00000000dead'))));
+      expect((noUser as ResourceNotFoundException).ResourceType).toBe('USER');
+      // A group of another store cannot be joined through this one.
+      const otherStore = await failure(identity.send(new CreateGroupMembershipCommand(join(ELSEWHERE, ALICE))));
+      expect((otherStore as ResourceNotFoundException).ResourceType).toBe('GROUP');
+      expect(standIn.membershipsOf(ALICE)).toEqual([]);
+    });
+
+    it('finds a membership id, standing ones included, and 404s for non-members', async () => {
+      const standing = standIn.addMembership({ groupId: ONCALL, userId: BOB });
+      expect(standing).toMatch(MEMBERSHIP_ID);
+      const found = await identity.send(new GetGroupMembershipIdCommand(join(ONCALL, BOB)));
+      expect(found).toMatchObject({ MembershipId: standing, IdentityStoreId: STORE });
+
+      const notMember = await failure(identity.send(new GetGroupMembershipIdCommand(join(ONCALL, ALICE))));
+      expect(notMember).toBeInstanceOf(ResourceNotFoundException);
+      expect((notMember as ResourceNotFoundException).ResourceType).toBe('GROUP_MEMBERSHIP');
+      // A standing membership also blocks a create, exactly like one Timebox made.
+      expect((await failure(identity.send(new CreateGroupMembershipCommand(join(ONCALL, BOB))))).name).toBe('ConflictException');
+    });
+
+    it('DeleteGroupMembership removes exactly that membership, then 404s', async () => {
+      const alice = (await identity.send(new CreateGroupMembershipCommand(join(ONCALL, ALICE)))).MembershipId;
+      const aliceAdmins = (await identity.send(new CreateGroupMembershipCommand(join(ADMINS, ALICE)))).MembershipId;
+      const bob = standIn.addMembership({ groupId: ONCALL, userId: BOB });
+
+      const out = await identity.send(new DeleteGroupMembershipCommand({ IdentityStoreId: STORE, MembershipId: alice }));
+      expect(out.$metadata.httpStatusCode).toBe(200);
+      expect(standIn.isMember({ groupId: ONCALL, userId: ALICE })).toBe(false);
+      expect(standIn.membershipsOf(ALICE)).toEqual([{ membershipId: aliceAdmins, groupId: ADMINS, userId: ALICE }]);
+      expect(standIn.membershipsOf(BOB)).toEqual([{ membershipId: bob, groupId: ONCALL, userId: BOB }]);
+
+      const again = await failure(identity.send(new DeleteGroupMembershipCommand({ IdentityStoreId: STORE, MembershipId: alice })));
+      expect(again).toBeInstanceOf(ResourceNotFoundException);
+      expect(again).toMatchObject({ ResourceType: 'GROUP_MEMBERSHIP', ResourceId: alice });
+      // A membership id is only valid in the store its group lives in.
+      const wrongStore = await failure(identity.send(new DeleteGroupMembershipCommand({ IdentityStoreId: OTHER_STORE, MembershipId: bob })));
+      expect(wrongStore.name).toBe('ResourceNotFoundException');
+      expect(standIn.isMember({ groupId: ONCALL, userId: BOB })).toBe(true);
+    });
+
+    it('answers IsMemberInGroups per group, for at most 100 groups', async () => {
+      standIn.addMembership({ groupId: ADMINS, userId: ALICE });
+      const unknown = '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-00000000beef';
+      const out = await identity.send(
+        new IsMemberInGroupsCommand({ IdentityStoreId: STORE, MemberId: { UserId: ALICE }, GroupIds: [ONCALL, ADMINS, unknown] }),
+      );
+      expect(out.Results).toEqual([
+        { GroupId: ONCALL, MemberId: { UserId: ALICE }, MembershipExists: false },
+        { GroupId: ADMINS, MemberId: { UserId: ALICE }, MembershipExists: true },
+        { GroupId: unknown, MemberId: { UserId: ALICE }, MembershipExists: false },
+      ]);
+
+      const tooMany = Array.from({ length: 101 }, (_, i) => `9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-${String(i).padStart(12, '0')}`);
+      const over = await failure(identity.send(new IsMemberInGroupsCommand({ IdentityStoreId: STORE, MemberId: { UserId: ALICE }, GroupIds: tooMany })));
+      expect(over).toBeInstanceOf(IdentityValidationException);
+      expect(over.message).toContain('GroupIds');
+      const none = await failure(identity.send(new IsMemberInGroupsCommand({ IdentityStoreId: STORE, MemberId: { UserId: ALICE }, GroupIds: [] })));
+      expect(none.name).toBe('ValidationException');
+      const hundred = await identity.send(
+        new IsMemberInGroupsCommand({ IdentityStoreId: STORE, MemberId: { UserId: ALICE }, GroupIds: tooMany.slice(0, 100) }),
+      );
+      expect(hundred.Results).toHaveLength(100);
+    });
+
+    it('pages ListGroupMembershipsForMember', async () => {
+      const ids = [standIn.addMembership({ groupId: ONCALL, userId: ALICE }), standIn.addMembership({ groupId: ADMINS, userId: ALICE })];
+      standIn.addMembership({ groupId: ONCALL, userId: BOB });
+      const first = await identity.send(new ListGroupMembershipsForMemberCommand({ IdentityStoreId: STORE, MemberId: { UserId: ALICE }, MaxResults: 1 }));
+      expect(first.GroupMemberships).toEqual([{ IdentityStoreId: STORE, MembershipId: ids[0], GroupId: ONCALL, MemberId: { UserId: ALICE } }]);
+      expect(first.NextToken).toEqual(expect.any(String));
+
+      const all: GroupMembership[] = [];
+      const pages = paginateListGroupMembershipsForMember({ client: identity, pageSize: 1 }, { IdentityStoreId: STORE, MemberId: { UserId: ALICE } });
+      for await (const page of pages) all.push(...(page.GroupMemberships ?? []));
+      expect(all.map((m) => m.MembershipId)).toEqual(ids);
+    });
+
+    it('rejects malformed ids and missing members with ValidationException', async () => {
+      const cases: Array<[string, Promise<unknown>]> = [
+        ['GroupId', identity.send(new CreateGroupMembershipCommand(join('oncall', ALICE)))],
+        ['UserId', identity.send(new CreateGroupMembershipCommand(join(ONCALL, 'ic-alice')))],
+        ['IdentityStoreId', identity.send(new CreateGroupMembershipCommand({ ...join(ONCALL, ALICE), IdentityStoreId: 'store-1' }))],
+        ['GroupId', identity.send(new CreateGroupMembershipCommand(join(`${ONCALL}0`, ALICE)))], // 48 chars: over the length limit
+        ['MemberId', identity.send(new CreateGroupMembershipCommand({ IdentityStoreId: STORE, GroupId: ONCALL } as CreateGroupMembershipCommandInput))],
+        ['UserId', identity.send(new GetGroupMembershipIdCommand({ IdentityStoreId: STORE, GroupId: ONCALL, MemberId: {} as { UserId: string } }))],
+        ['MembershipId', identity.send(new DeleteGroupMembershipCommand({ IdentityStoreId: STORE, MembershipId: 'membership-1' }))],
+        ['IdentityStoreId', identity.send(new DeleteGroupMembershipCommand({ IdentityStoreId: '', MembershipId: ALICE }))],
+        ['GroupIds', identity.send(new IsMemberInGroupsCommand({ IdentityStoreId: STORE, MemberId: { UserId: ALICE }, GroupIds: [ONCALL, 'nope'] }))],
+      ];
+      for (const [field, call] of cases) {
+        const err = await failure(call);
+        expect(err).toBeInstanceOf(IdentityValidationException);
+        expect(err.$metadata?.httpStatusCode).toBe(400);
+        expect(err.message).toContain(field);
+      }
+      expect(standIn.membershipsOf(ALICE)).toEqual([]);
+    });
+
+    it('answers injected faults on the group operations by operation name', async () => {
+      standIn.injectFault('CreateGroupMembership', { type: 'ThrottlingException', message: 'Rate exceeded' });
+      const throttled = await failure(identity.send(new CreateGroupMembershipCommand(join(ONCALL, ALICE))));
+      expect(throttled).toBeInstanceOf(IdentityThrottlingException);
+      expect(throttled.message).toBe('Rate exceeded');
+      expect(throttled.$metadata?.httpStatusCode).toBe(400);
+      expect(standIn.isMember({ groupId: ONCALL, userId: ALICE })).toBe(false);
+      const created = await identity.send(new CreateGroupMembershipCommand(join(ONCALL, ALICE)));
+      expect(standIn.callsTo('CreateGroupMembership')).toHaveLength(2);
+
+      standIn.injectFault('DeleteGroupMembership', { type: 'InternalServerException' }, 2);
+      for (let i = 0; i < 2; i++) {
+        const boom = await failure(identity.send(new DeleteGroupMembershipCommand({ IdentityStoreId: STORE, MembershipId: created.MembershipId })));
+        expect(boom.name).toBe('InternalServerException');
+        expect(boom.$fault).toBe('server');
+        expect(boom.$metadata?.httpStatusCode).toBe(500);
+      }
+      expect(standIn.isMember({ groupId: ONCALL, userId: ALICE })).toBe(true);
+      await identity.send(new DeleteGroupMembershipCommand({ IdentityStoreId: STORE, MembershipId: created.MembershipId }));
+      expect(standIn.isMember({ groupId: ONCALL, userId: ALICE })).toBe(false);
+
+      standIn.injectFault('GetGroupMembershipId', { type: 'AccessDeniedException' });
+      standIn.injectFault('IsMemberInGroups', { type: 'ConflictException' });
+      standIn.injectFault('GetGroupId', { type: 'ThrottlingException' });
+      expect((await failure(identity.send(new GetGroupMembershipIdCommand(join(ONCALL, ALICE))))).name).toBe('AccessDeniedException');
+      expect(
+        (await failure(identity.send(new IsMemberInGroupsCommand({ IdentityStoreId: STORE, MemberId: { UserId: ALICE }, GroupIds: [ONCALL] })))).name,
+      ).toBe('ConflictException');
+      standIn.clearFaults('GetGroupId');
+      const group = await identity.send(
+        new GetGroupIdCommand({ IdentityStoreId: STORE, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'displayName', AttributeValue: 'oncall' } } }),
+      );
+      expect(group.GroupId).toBe(ONCALL);
+    });
+
+    it('keeps the helpers honest: valid ids, known groups and users, no duplicates', () => {
+      expect(() => standIn.addGroup({ groupId: 'oncall', displayName: 'oncall' })).toThrow(/not a valid Identity Store group id/);
+      expect(() => standIn.addGroup({ groupId: ONCALL, displayName: 'again' })).toThrow(/already exists/);
+      expect(() => standIn.addGroup({ groupId: '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000009', displayName: 'x', identityStoreId: 'store' })).toThrow(
+        /identity store id/,
+      );
+      expect(() => standIn.addMembership({ groupId: '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000009', userId: ALICE })).toThrow(/no group/);
+      expect(() => standIn.addMembership({ groupId: ONCALL, userId: 'ic-alice' })).toThrow(/not a valid Identity Store user id/);
+      expect(() => standIn.addMembership({ groupId: ONCALL, userId: '9067c0ffee-0a1b2c3d-1111-2222-3333-00000000dead' })).toThrow(/no user/);
+
+      const id = standIn.addMembership({ groupId: ONCALL, userId: ALICE });
+      expect(() => standIn.addMembership({ groupId: ONCALL, userId: ALICE })).toThrow(/already a member/);
+      standIn.addMembership({ groupId: ADMINS, userId: ALICE });
+      // membershipsOf hands out copies.
+      const copy = standIn.membershipsOf(ALICE)[0];
+      if (copy) copy.groupId = ADMINS;
+      expect(standIn.membershipsOf(ALICE)[0]?.groupId).toBe(ONCALL);
+
+      expect(standIn.removeMembership(id)).toBe(true);
+      expect(standIn.removeMembership(id)).toBe(false);
+      expect(standIn.removeMembership({ groupId: ADMINS, userId: ALICE })).toBe(true);
+      expect(standIn.removeMembership({ groupId: ADMINS, userId: ALICE })).toBe(false);
+      expect(standIn.membershipsOf(ALICE)).toEqual([]);
     });
   });
 
@@ -580,7 +858,9 @@ describe('AwsStandIn', () => {
       const envSecrets = new SecretsManagerClient({});
       standIn.putSecret('timebox/slack', 'x');
       await envSso.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE, AccountId: ACCOUNT, PermissionSetArn: PERMISSION_SET }));
-      await envIdentity.send(new DescribeUserCommand({ IdentityStoreId: STORE, UserId: USER_ID }));
+      await envIdentity.send(
+        new GetUserIdCommand({ IdentityStoreId: STORE, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'userName', AttributeValue: 'alice@example.com' } } }),
+      );
       await envScheduler.send(new ListSchedulesCommand({}));
       expect((await envLambda.send(new InvokeCommand({ FunctionName: 'timebox-worker', InvocationType: 'Event' }))).StatusCode).toBe(202);
       expect((await envSecrets.send(new GetSecretValueCommand({ SecretId: 'timebox/slack' }))).SecretString).toBe('x');

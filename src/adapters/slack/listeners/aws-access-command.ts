@@ -5,7 +5,8 @@ import { formatDuration } from '../../../domain/duration';
 import { isTimeboxError } from '../../../domain/errors';
 import { submitRequest } from '../../../app/submit-request';
 import { escapeMrkdwn } from '../views/mrkdwn';
-import { requestModal } from '../views/request-modal';
+import { requestSubject, targetText } from '../views/request-message';
+import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
 
@@ -13,10 +14,15 @@ export const COMMAND = '/aws-access';
 
 /** What the requester is told once a request is filed (ephemeral). */
 export function filedMessage(request: AccessRequest, approvalChannel: string): string {
-  const what = `*${escapeMrkdwn(request.permissionSetName)}* on *${escapeMrkdwn(request.accountName)}* (\`${request.accountId}\`) for ${formatDuration(request.durationMs)}`;
-  return request.autoApproved
-    ? `:rocket: Request \`${request.id}\`: ${what} was approved automatically. I'll DM you when it is active.`
-    : `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval in <#${approvalChannel}>. I'll DM you when it is decided.`;
+  const what = `${requestSubject(request, true)} for ${formatDuration(request.durationMs)}`;
+  const auto = request.grants.filter((g) => g.autoApproved);
+  if (auto.length === request.grants.length) return `:rocket: Request \`${request.id}\`: ${what} was approved automatically. I'll DM you when it is active.`;
+  if (auto.length === 0) return `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval in <#${approvalChannel}>. I'll DM you when it is decided.`;
+  const list = (gs: typeof auto) => gs.map((g) => targetText(g.target)).join(', ');
+  return (
+    `:inbox_tray: Request \`${request.id}\`: ${what}. Approved automatically: ${list(auto)}. ` +
+    `Waiting for approval in <#${approvalChannel}>: ${list(request.grants.filter((g) => !g.autoApproved))}. I'll DM you as each is decided.`
+  );
 }
 
 /** `/aws-access` (form), `/aws-access help`, `/aws-access end <request id>`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
@@ -34,14 +40,19 @@ export function awsAccessCommand(door: SlackDoor) {
       }
       if (parsed.kind === 'modal') {
         // trigger_id dies about 3 s after the click: open the form before anything else.
-        await client.views.open({ trigger_id: command.trigger_id, view: requestModal(door.deps.policy, { channelId: command.channel_id }) });
+        const metadata = { channelId: command.channel_id };
+        const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata);
+        if (!view) {
+          await ack({ response_type: 'ephemeral', text: `${WARNING} No groups are configured, so there is no group membership to request.` });
+          return;
+        }
+        await client.views.open({ trigger_id: command.trigger_id, view });
         await ack();
         return;
       }
       const request = await submitRequest(door.deps, {
         requesterSlackUserId: command.user_id,
-        account: parsed.account,
-        permissionSet: parsed.permissionSet,
+        spec: parsed.spec,
         durationMs: parsed.durationMs,
         reason: parsed.reason,
         idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,

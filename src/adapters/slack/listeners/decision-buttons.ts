@@ -3,7 +3,7 @@ import * as z from '../../../lib/zod';
 import { decideRequest } from '../../../app/decide-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn } from '../views/mrkdwn';
-import { APPROVE_ACTION, DENY_ACTION } from '../views/request-message';
+import { APPROVE_ACTION, DENY_ACTION, targetText } from '../views/request-message';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 
 // The value only says which request the button is about; who may decide is read from the store.
@@ -32,12 +32,21 @@ export function decisionButton(door: SlackDoor) {
       return;
     }
     try {
-      await decideRequest(door.deps, {
+      const result = await decideRequest(door.deps, {
         requestId: requestId.data,
         decision: action.action_id === APPROVE_ACTION ? 'approve' : 'deny',
         clickerSlackUserId: body.user.id,
         message: { channel, ts },
       });
+      // Grants under rules the clicker does not approve for stay as they were: say so, naming them.
+      if (result.leftAlone.length > 0) {
+        const verb = action.action_id === APPROVE_ACTION ? 'approved' : 'denied';
+        const rules = [...new Set(result.leftAlone.map((g) => `\`${escapeMrkdwn(g.ruleName)}\``))].join(', ');
+        await tell(
+          `You ${verb} ${result.decided.length} of ${result.decided.length + result.leftAlone.length} pending grants of \`${result.request.id}\`. ` +
+            `Left for their own approvers (rule ${rules}): ${result.leftAlone.map((g) => targetText(g.target)).join(', ')}.`,
+        );
+      }
     } catch (err) {
       if (isTimeboxError(err)) {
         await tell(`${WARNING} ${escapeMrkdwn(err.message)} Nothing was changed.`);

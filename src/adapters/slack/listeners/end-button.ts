@@ -1,34 +1,39 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import * as z from '../../../lib/zod';
-import { endAccess, whatKeepsAssignment } from '../../../app/end-access';
+import { endAccess, whatKeepsAccess } from '../../../app/end-access';
 import type { AccessRequest } from '../../../domain/access-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn, mention } from '../views/mrkdwn';
-import { END_ACTION } from '../views/request-message';
+import { END_ACTION, targetName } from '../views/request-message';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 
 // The value only says which request; who may end it is read from the store.
 const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
 
 /** What the person who ended a window is told (ephemeral), including what ending cannot do. */
-function endingMessage(request: AccessRequest, keptBecause?: string): string {
+function endingMessage(request: AccessRequest, keptBecause: string[]): string {
   const own = request.requester.slackUserId === request.endedEarlyBy?.slackUserId;
   const whose = own ? 'your' : `${mention(request.requester.slackUserId)}'s`;
   return [
-    `:lock: Ending ${whose} access to *${escapeMrkdwn(request.permissionSetName)}* on *${escapeMrkdwn(request.accountName)}* now (\`${request.id}\`).`,
+    `:lock: Ending ${whose} access to ${activeSubject(request)} now (\`${request.id}\`).`,
     own ? "You'll get a DM once it is removed." : 'They get a DM once it is removed.',
-    keptBecause ? `The assignment itself stays: ${escapeMrkdwn(keptBecause)}.` : '',
+    keptBecause.length > 0 ? `${keptBecause.length === 1 ? 'The assignment itself stays' : 'Some of it stays'}: ${escapeMrkdwn([...new Set(keptBecause)].join('; '))}.` : '',
     'AWS sessions already open last until they expire.',
   ]
     .filter(Boolean)
     .join(' ');
 }
 
+function activeSubject(request: AccessRequest): string {
+  const ending = request.grants.filter((g) => g.status === 'ACTIVE');
+  return ending.length === 1 && ending[0] ? targetName(ending[0].target) : `${ending.length} grants`;
+}
+
 /** Ends a window on behalf of `slackUserId`; returns what to tell them. Never throws. */
 export async function endAndDescribe(door: SlackDoor, requestId: string, slackUserId: string, log: (message: string) => void): Promise<string> {
   try {
     const ended = await endAccess(door.deps, { requestId, bySlackUserId: slackUserId });
-    return endingMessage(ended, await whatKeepsAssignment(door.deps, ended));
+    return endingMessage(ended, await whatKeepsAccess(door.deps, ended));
   } catch (err) {
     if (isTimeboxError(err)) return `${WARNING} ${escapeMrkdwn(err.message)} Nothing was changed.`;
     log(`ending ${requestId} failed: ${err instanceof Error ? err.message : String(err)}`);

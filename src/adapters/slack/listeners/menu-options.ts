@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { MODAL_BLOCKS, accountOption, matchingOptions, permissionSetOption } from '../views/request-modal';
+import { MODAL_BLOCKS, accountOption, groupOption, matchingOptions, permissionSetOption } from '../views/request-modal';
 import type { SlackDoor } from './context';
 
 /** Serves the account and permission-set menus when they are too long for a static menu. */
@@ -10,5 +10,8 @@ export function registerOptions(app: App, door: SlackDoor): void {
   });
   app.options(MODAL_BLOCKS.permissionSet, async ({ ack, options }) => {
     await ack({ options: matchingOptions(policy.permissionSets, options.value, (p) => p.name, permissionSetOption) });
+  });
+  app.options(MODAL_BLOCKS.group, async ({ ack, options }) => {
+    await ack({ options: matchingOptions(policy.groups, options.value, (g) => g.name, groupOption) });
   });
 }

@@ -4,7 +4,8 @@ import * as z from '../../../lib/zod';
 import { submitRequest } from '../../../app/submit-request';
 import { parseDuration } from '../../../domain/duration';
 import { isTimeboxError, type TimeboxErrorCode } from '../../../domain/errors';
-import { MODAL_BLOCKS, REQUEST_MODAL_CALLBACK } from '../views/request-modal';
+import { GROUP_MODAL_CALLBACK, MODAL_BLOCKS, REQUEST_MODAL_CALLBACK } from '../views/request-modal';
+import type { TargetSpec } from '../../../domain/rules';
 import { filedMessage } from './aws-access-command';
 import { GENERIC_FAILURE, type SlackDoor } from './context';
 
@@ -17,6 +18,7 @@ const FIELD_FOR: Partial<Record<TimeboxErrorCode, string>> = {
   unknown_account: MODAL_BLOCKS.account,
   no_matching_rule: MODAL_BLOCKS.permissionSet,
   unknown_permission_set: MODAL_BLOCKS.permissionSet,
+  too_many_grants: MODAL_BLOCKS.permissionSet,
   invalid_duration: MODAL_BLOCKS.duration,
   duration_too_short: MODAL_BLOCKS.duration,
   duration_too_long: MODAL_BLOCKS.duration,
@@ -27,6 +29,21 @@ const FIELD_FOR: Partial<Record<TimeboxErrorCode, string>> = {
 function field(values: ViewValues, block: string): string {
   const element = values[block]?.[block];
   return element?.selected_option?.value ?? element?.value ?? '';
+}
+
+/** A multi-select's chosen values (a single select's one value also reads as a list). */
+function chosen(values: ViewValues, block: string): string[] {
+  const element = values[block]?.[block];
+  const many = element?.selected_options?.map((o) => o.value).filter((v): v is string => typeof v === 'string');
+  if (many && many.length > 0) return many;
+  const one = field(values, block);
+  return one ? [one] : [];
+}
+
+function specFrom(values: ViewValues, callbackId: string): TargetSpec {
+  return callbackId === GROUP_MODAL_CALLBACK
+    ? { kind: 'group', groups: chosen(values, MODAL_BLOCKS.group) }
+    : { kind: 'account', accounts: chosen(values, MODAL_BLOCKS.account), permissionSets: chosen(values, MODAL_BLOCKS.permissionSet) };
 }
 
 /** The /aws-access form was submitted: file the request, or show the errors in the form. */
@@ -43,8 +60,7 @@ export function requestModalSubmission(door: SlackDoor) {
     try {
       const request = await submitRequest(door.deps, {
         requesterSlackUserId: body.user.id,
-        account: field(values, MODAL_BLOCKS.account),
-        permissionSet: field(values, MODAL_BLOCKS.permissionSet),
+        spec: specFrom(values, view.callback_id),
         durationMs,
         reason: field(values, MODAL_BLOCKS.reason),
         idempotencyKey: `view:${view.id}`,
@@ -55,7 +71,9 @@ export function requestModalSubmission(door: SlackDoor) {
       );
     } catch (err) {
       if (isTimeboxError(err)) {
-        await ack({ response_action: 'errors', errors: { [FIELD_FOR[err.code] ?? MODAL_BLOCKS.account]: err.message.slice(0, 150) } });
+        const fallback = view.callback_id === GROUP_MODAL_CALLBACK ? MODAL_BLOCKS.group : MODAL_BLOCKS.account;
+        const fieldFor = err.code === 'unknown_group' || (view.callback_id === GROUP_MODAL_CALLBACK && err.code === 'no_matching_rule') ? MODAL_BLOCKS.group : FIELD_FOR[err.code];
+        await ack({ response_action: 'errors', errors: { [fieldFor ?? fallback]: err.message.slice(0, 150) } });
         return;
       }
       logger.error(`modal submission failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -88,4 +106,5 @@ function safeJson(text: string | undefined): unknown {
 
 export function registerViews(app: App, door: SlackDoor): void {
   app.view<ViewSubmitAction>(REQUEST_MODAL_CALLBACK, requestModalSubmission(door));
+  app.view<ViewSubmitAction>(GROUP_MODAL_CALLBACK, requestModalSubmission(door));
 }

@@ -1,14 +1,40 @@
 import type { KnownBlock } from '@slack/types';
-import type { AccessRequest } from '../../../domain/access-request';
+import { requestStatus, type AccessRequest, type Grant, type GrantStatus } from '../../../domain/access-request';
 import { formatDuration } from '../../../domain/duration';
+import type { GrantTarget } from '../../../domain/grant-target';
 import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
 export const END_ACTION = 'timebox_end';
 
+/** "ReadOnly on staging (`111111111111`)" or "membership of oncall", escaped for mrkdwn. */
+export function targetText(target: GrantTarget, bold = false): string {
+  const b = (t: string) => (bold ? `*${t}*` : t);
+  return target.kind === 'account'
+    ? `${b(escapeMrkdwn(target.permissionSetName))} on ${b(escapeMrkdwn(target.accountName))} (\`${target.accountId}\`)`
+    : `membership of ${b(escapeMrkdwn(target.groupName))}`;
+}
+
+/** "*ReadOnly* on *staging*" or "membership of *oncall*", without ids. */
+export function targetName(target: GrantTarget): string {
+  return target.kind === 'account' ? `*${escapeMrkdwn(target.permissionSetName)}* on *${escapeMrkdwn(target.accountName)}*` : `membership of *${escapeMrkdwn(target.groupName)}*`;
+}
+
+function plainTarget(target: GrantTarget): string {
+  return target.kind === 'account' ? `${truncate(target.permissionSetName, 40)} on ${truncate(target.accountName, 40)}` : `membership of ${truncate(target.groupName, 60)}`;
+}
+
+/** What the request is for, in one phrase: the grant itself, or "3 grants". */
+export function requestSubject(request: AccessRequest, bold = false): string {
+  const only = request.grants.length === 1 ? request.grants[0] : undefined;
+  return only ? targetText(only.target, bold) : `${request.grants.length} grants`;
+}
+
 /** "End access now", with a confirmation: on the channel message while active, and in the requester's DM. */
 function endButton(request: AccessRequest): KnownBlock {
+  const active = request.grants.filter((g) => g.status === 'ACTIVE' && !g.endedEarlyBy);
+  const what = active.length === 1 ? plainTarget((active[0] as Grant).target) : `${active.length} active grants`;
   return {
     type: 'actions',
     block_id: 'end',
@@ -23,7 +49,7 @@ function endButton(request: AccessRequest): KnownBlock {
           title: { type: 'plain_text', text: 'End this access now?' },
           text: {
             type: 'plain_text',
-            text: `${truncate(request.permissionSetName, 50)} on ${truncate(request.accountName, 50)} is removed now, unless another Timebox window or an assignment made outside Timebox still needs it. AWS sessions already open last until they expire.`,
+            text: `${what} is removed now, unless another Timebox window or access Timebox did not grant still covers it. AWS sessions already open last until they expire.`,
           },
           confirm: { type: 'plain_text', text: 'End it now' },
           deny: { type: 'plain_text', text: 'Keep it' },
@@ -38,23 +64,23 @@ function endedEarlyNote(request: AccessRequest): string {
   return request.endedEarlyBy ? ` early by ${mention(request.endedEarlyBy.slackUserId)}` : '';
 }
 
-/** One line saying where the request stands, for the channel message. */
-export function statusLine(request: AccessRequest): string {
-  const by = request.decidedBy ? mention(request.decidedBy.slackUserId) : 'someone';
-  switch (request.status) {
+const kept = (grant: Grant) => (grant.keptBecause ? ` Kept: ${escapeMrkdwn(grant.keptBecause)}.` : ' Access removed.');
+
+/** Where one grant stands, for the channel message. */
+export function grantStatusLine(request: AccessRequest, grant: Grant): string {
+  const by = grant.decidedBy ? mention(grant.decidedBy.slackUserId) : 'someone';
+  switch (grant.status) {
     case 'PENDING': {
-      const approvers = request.approvals.map((a) => mention(a.slackUserId)).join(', ');
-      const count = `${request.approvals.length}/${request.approvalsRequired} approvals`;
+      const approvers = grant.approvals.map((a) => mention(a.slackUserId)).join(', ');
+      const count = `${grant.approvals.length}/${grant.approvalsRequired} approvals`;
       return `:hourglass_flowing_sand: Waiting for approval (${count}${approvers ? `: ${approvers}` : ''}). Expires ${slackDate(request.expiresAt)}.`;
     }
     case 'APPROVED':
     case 'GRANTING':
-      return request.autoApproved
-        ? ':gear: Approved automatically by rule; granting access…'
-        : `:gear: Approved by ${by}; granting access…`;
+      return grant.autoApproved ? ':gear: Approved automatically by rule; granting access…' : `:gear: Approved by ${by}; granting access…`;
     case 'ACTIVE':
-      if (request.endedEarlyBy) return `:gear: Ended${endedEarlyNote(request)}; removing access…`;
-      return `:white_check_mark: ${request.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(request.endsAt ?? 0)}.`;
+      if (grant.endedEarlyBy) return `:gear: Ended early by ${mention(grant.endedEarlyBy.slackUserId)}; removing access…`;
+      return `:white_check_mark: ${grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
     case 'REVOKING':
       return request.endedEarlyBy ? `:gear: Ended${endedEarlyNote(request)}; removing access…` : ':gear: Window over; removing access…';
     case 'DENIED':
@@ -62,35 +88,95 @@ export function statusLine(request: AccessRequest): string {
     case 'EXPIRED':
       return ':zzz: Expired: nobody decided in time.';
     case 'FAILED':
-      return `:x: Failed: ${escapeMrkdwn(truncate(request.failure ?? 'unknown error', 500))}`;
+      return `:x: Failed: ${escapeMrkdwn(truncate(grant.failure ?? 'unknown error', 300))}`;
     case 'ENDED':
-      return `:lock: Ended${endedEarlyNote(request)} ${slackDate(request.endedAt ?? 0)}.${request.keptBecause ? ` Assignment kept: ${escapeMrkdwn(request.keptBecause)}.` : ' Access removed.'}`;
+      return `:lock: Ended${endedEarlyNote(request)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}`;
   }
+}
+
+const WORDS: Record<GrantStatus, string> = {
+  PENDING: 'waiting for approval',
+  APPROVED: 'being granted',
+  GRANTING: 'being granted',
+  ACTIVE: 'active',
+  REVOKING: 'being removed',
+  DENIED: 'denied',
+  EXPIRED: 'expired',
+  FAILED: 'failed',
+  ENDED: 'ended',
+};
+
+/** "2 of 3 active until 14:05; 1 failed: AWS could not create it". */
+export function grantsSummary(request: AccessRequest): string {
+  const total = request.grants.length;
+  const parts: string[] = [];
+  for (const status of ['ACTIVE', 'PENDING', 'GRANTING', 'APPROVED', 'REVOKING', 'FAILED', 'DENIED', 'EXPIRED', 'ENDED'] as const) {
+    const these = request.grants.filter((g) => g.status === status);
+    if (these.length === 0 || (status === 'APPROVED' && parts.some((p) => p.includes('being granted')))) continue;
+    const count = status === 'GRANTING' ? request.grants.filter((g) => g.status === 'GRANTING' || g.status === 'APPROVED').length : these.length;
+    let text = `${count} of ${total} ${WORDS[status]}`;
+    if (status === 'ACTIVE') text += ` until ${slackDate(Math.min(...these.map((g) => g.endsAt ?? 0)))}`;
+    if (status === 'FAILED') text += `: ${escapeMrkdwn(truncate(these[0]?.failure ?? 'unknown error', 200))}`;
+    parts.push(text);
+  }
+  return parts.join('; ');
+}
+
+/** One line saying where the request stands, for the channel message. */
+export function statusLine(request: AccessRequest): string {
+  const only = request.grants.length === 1 ? request.grants[0] : undefined;
+  return only ? grantStatusLine(request, only) : grantsSummary(request);
 }
 
 /** Fallback text for notifications and screen readers. */
 export function summary(request: AccessRequest): string {
-  return `${request.requester.name ?? request.requester.slackUserId} requests ${request.permissionSetName} on ${request.accountName} for ${formatDuration(request.durationMs)} (${request.id})`;
+  const what = request.grants.length === 1 ? plainTarget((request.grants[0] as Grant).target) : `${request.grants.length} grants`;
+  return `${request.requester.name ?? request.requester.slackUserId} requests ${what} for ${formatDuration(request.durationMs)} (${request.id})`;
 }
 
-/** The approvals-channel message, at every stage of the request: Approve / Deny while pending, End while active. */
+/** Slack allows 50 blocks a message: past this many grants, they are listed in fewer blocks. */
+const GRANT_BLOCKS = 20;
+
+function grantBlocks(request: AccessRequest): KnownBlock[] {
+  const lines = request.grants.map(
+    (g) => `*${g.id}.* ${targetText(g.target)} · rule \`${escapeMrkdwn(truncate(g.ruleName, 64))}\`\n${grantStatusLine(request, g)}`,
+  );
+  if (lines.length <= GRANT_BLOCKS) return lines.map((text, i) => ({ type: 'section', block_id: `grant_${request.grants[i]?.id}`, text: { type: 'mrkdwn', text: truncate(text, 2900) } }));
+  return [{ type: 'section', block_id: 'grants', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 2900) } }];
+}
+
+/** The approvals-channel message, at every stage of the request: Approve / Deny while a grant is pending, End while one is active. */
 export function requestMessage(request: AccessRequest): { text: string; blocks: KnownBlock[] } {
+  const only = request.grants.length === 1 ? request.grants[0] : undefined;
+  const allAuto = request.grants.every((g) => g.autoApproved);
+  const fields =
+    only?.target.kind === 'account'
+      ? [
+          { type: 'mrkdwn' as const, text: `*Account*\n${escapeMrkdwn(only.target.accountName)} (\`${only.target.accountId}\`)` },
+          { type: 'mrkdwn' as const, text: `*Permission set*\n${escapeMrkdwn(only.target.permissionSetName)}` },
+        ]
+      : only?.target.kind === 'group'
+        ? [{ type: 'mrkdwn' as const, text: `*Group*\n${escapeMrkdwn(only.target.groupName)}` }]
+        : [{ type: 'mrkdwn' as const, text: `*Grants*\n${request.grants.length}` }];
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: request.autoApproved ? 'AWS access (auto-approved)' : 'AWS access request' } },
+    { type: 'header', text: { type: 'plain_text', text: allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
     {
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Requester*\n${mention(request.requester.slackUserId)}` },
-        { type: 'mrkdwn', text: `*Account*\n${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`)` },
-        { type: 'mrkdwn', text: `*Permission set*\n${escapeMrkdwn(request.permissionSetName)}` },
+        ...fields,
         { type: 'mrkdwn', text: `*Duration*\n${formatDuration(request.durationMs)}` },
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escapeMrkdwn(truncate(request.reason, 2000))}` } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `Request \`${request.id}\` · rule \`${escapeMrkdwn(request.ruleName)}\`` }] },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Request \`${request.id}\`${only ? ` · rule \`${escapeMrkdwn(only.ruleName)}\`` : ''}` }],
+    },
+    ...(only ? [] : grantBlocks(request)),
     { type: 'section', block_id: 'status', text: { type: 'mrkdwn', text: statusLine(request) } },
   ];
-  if (request.status === 'PENDING') {
+  if (request.grants.some((g) => g.status === 'PENDING')) {
     blocks.push({
       type: 'actions',
       block_id: 'decision',
@@ -100,44 +186,67 @@ export function requestMessage(request: AccessRequest): { text: string; blocks: 
       ],
     });
   }
-  if (request.status === 'ACTIVE' && !request.endedEarlyBy) blocks.push(endButton(request));
+  if (hasEndableAccess(request)) blocks.push(endButton(request));
   return { text: summary(request), blocks };
 }
 
-/** The direct message the requester gets when their request reaches an outcome. */
+function hasEndableAccess(request: AccessRequest): boolean {
+  return request.grants.some((g) => g.status === 'ACTIVE' && !g.endedEarlyBy);
+}
+
+/** The direct message the requester gets when a grant of their request reaches an outcome. */
 export function requesterMessage(request: AccessRequest): string {
-  const what = `${escapeMrkdwn(request.permissionSetName)} on ${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`)`;
-  switch (request.status) {
+  const only = request.grants.length === 1 ? request.grants[0] : undefined;
+  if (!only) {
+    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}`);
+    const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
+    const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ' Sign in through your AWS access portal.' : '';
+    const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
+    return truncate(`${icon} Your request ${request.id}: ${grantsSummary(request)}.${signIn}${endNote}\n${lines.join('\n')}`, 2900);
+  }
+  const what = targetText(only.target);
+  const thing = only.target.kind === 'group' ? 'membership' : 'assignment';
+  const keptNote = only.keptBecause ? ` (the ${thing} stays because another grant or a permanent ${thing} covers it)` : '';
+  switch (only.status) {
     case 'ACTIVE':
       // Ended before this DM went out: say so rather than "active until" a moment already past.
-      if (request.endedEarlyBy) return `:lock: Your access to ${what} was granted and is being ended early${request.endedEarlyBy.slackUserId === request.requester.slackUserId ? '' : ` by ${mention(request.endedEarlyBy.slackUserId)}`}. (${request.id})`;
-      return `:white_check_mark: Your access to ${what} is active until ${slackDate(request.endsAt ?? 0)}. Sign in through your AWS access portal. (${request.id})`;
+      if (only.endedEarlyBy) return `:lock: Your access to ${what} was granted and is being ended early${only.endedEarlyBy.slackUserId === request.requester.slackUserId ? '' : ` by ${mention(only.endedEarlyBy.slackUserId)}`}. (${request.id})`;
+      return `:white_check_mark: Your access to ${what} is active until ${slackDate(only.endsAt ?? 0)}. Sign in through your AWS access portal. (${request.id})`;
     case 'DENIED':
-      return `:no_entry: Your request for ${what} was denied by ${request.decidedBy ? mention(request.decidedBy.slackUserId) : 'an approver'}. (${request.id})`;
+      return `:no_entry: Your request for ${what} was denied by ${only.decidedBy ? mention(only.decidedBy.slackUserId) : 'an approver'}. (${request.id})`;
     case 'EXPIRED':
       return `:zzz: Your request for ${what} expired before anyone decided. (${request.id})`;
     case 'FAILED':
-      return `:x: Your access to ${what} could not be granted: ${escapeMrkdwn(truncate(request.failure ?? 'unknown error', 500))}. (${request.id})`;
+      return `:x: Your access to ${what} could not be granted: ${escapeMrkdwn(truncate(only.failure ?? 'unknown error', 500))}. (${request.id})`;
     case 'ENDED':
       if (request.endedEarlyBy) {
         const by = request.endedEarlyBy.slackUserId === request.requester.slackUserId ? 'you' : mention(request.endedEarlyBy.slackUserId);
-        return `:lock: Your access to ${what} was ended early by ${by}${request.keptBecause ? ' (the assignment stays because another grant or a permanent assignment covers it)' : ''}. Sessions already open last until their own expiry. (${request.id})`;
+        return `:lock: Your access to ${what} was ended early by ${by}${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
       }
-      return `:lock: Your access to ${what} has ended${request.keptBecause ? ' (the assignment stays because another grant or a permanent assignment covers it)' : ''}. Sessions already open last until their own expiry. (${request.id})`;
+      return `:lock: Your access to ${what} has ended${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
     default:
-      return `Your request ${request.id} is ${request.status.toLowerCase()}.`;
+      return `Your request ${request.id} is ${only.status.toLowerCase()}.`;
   }
 }
 
-/** The requester's DM as blocks: the text, and while the access is active, a way to end it. */
+/** The requester's DM as blocks: the text, and while access is active, a way to end it. */
 export function requesterBlocks(request: AccessRequest): KnownBlock[] {
   const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: requesterMessage(request) } };
-  return request.status === 'ACTIVE' && !request.endedEarlyBy ? [text, endButton(request)] : [text];
+  return hasEndableAccess(request) ? [text, endButton(request)] : [text];
 }
 
-/** What the requester's "access is active" DM becomes once the window is over: the record, without the End button. */
+/** What an earlier "access is active" DM becomes once it is out of date: the record, without the End button. */
 export function closedActiveDm(request: AccessRequest): string {
-  const what = `${escapeMrkdwn(request.permissionSetName)} on ${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`)`;
-  const from = request.activeAt ? ` from ${slackDate(request.activeAt)}` : '';
-  return `:white_check_mark: Your access to ${what} was active${from} until ${slackDate(request.endedAt ?? request.endsAt ?? 0)}${endedEarlyNote(request)}. (${request.id})`;
+  const ran = request.grants.filter((g) => g.activeAt !== undefined);
+  const first = ran[0];
+  if (request.grants.length === 1 && first) {
+    const from = first.activeAt ? ` from ${slackDate(first.activeAt)}` : '';
+    const until = first.endedAt ?? first.endsAt ?? 0;
+    return `:white_check_mark: Your access to ${targetText(first.target)} was active${from} until ${slackDate(until)}${endedEarlyNote(request)}. (${request.id})`;
+  }
+  if (requestStatus(request) === 'ACTIVE' || request.grants.some((g) => g.status === 'ACTIVE' || g.status === 'PENDING' || g.status === 'GRANTING')) {
+    return `:information_source: Request ${request.id}: see the newer message below for where each grant stands.`;
+  }
+  const lines = ran.map((g) => `• ${targetText(g.target)}: active from ${slackDate(g.activeAt ?? 0)} until ${slackDate(g.endedAt ?? g.endsAt ?? 0)}`);
+  return truncate(`:white_check_mark: Your request ${request.id} was active${endedEarlyNote(request)}:\n${lines.join('\n')}`, 2900);
 }

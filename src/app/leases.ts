@@ -1,0 +1,138 @@
+import { joinLease, newLease, planRelease, PRE_EXISTING, withOperation, withoutOperation, type Lease, type LeaseOperation } from '../domain/lease';
+import { RetryLaterError, StoreConflictError } from '../domain/errors';
+import { targetKey, type ProvisionTarget } from '../domain/grant-target';
+import { retryOnConflict } from './commit';
+import type { WorkflowDeps } from './deps';
+
+export interface Acquired {
+  lease: Lease;
+  /** The target was there when this grant looked (then it is not created again). */
+  present: boolean;
+  /** For a group that is there: its membership id. */
+  membershipId?: string;
+}
+
+/**
+ * Adds `holder` to the target's lease, re-checking AWS every time: the first holder of a target
+ * that is absent, or any holder that finds a pre-existing target gone, makes it Timebox's.
+ * Waits while a previous holder's revoke is still removing the target.
+ */
+export async function acquireLease(deps: WorkflowDeps, target: ProvisionTarget, holder: string): Promise<Acquired> {
+  const key = targetKey(target);
+  const deadline = deps.clock.now() + deps.options.leaseWaitMs;
+  for (;;) {
+    const lease = await deps.store.getLease(key);
+    if (!lease || !lease.deleting) {
+      const { present, membershipId } = await deps.provisioner.lookup(target);
+      const now = deps.clock.now();
+      try {
+        if (!lease) {
+          const created = newLease(target, holder, present, now);
+          await deps.store.putLease(created, undefined);
+          return { lease: created, present, ...(membershipId ? { membershipId } : {}) };
+        }
+        const joined = { ...joinLease(lease, holder, present, now), version: lease.version + 1 };
+        await deps.store.putLease(joined, lease.version);
+        return { lease: joined, present, ...(membershipId ? { membershipId } : {}) };
+      } catch (err) {
+        if (!(err instanceof StoreConflictError)) throw err;
+        continue;
+      }
+    }
+    if (deps.clock.now() >= deadline) throw new RetryLaterError(`${key} is still being revoked`);
+    await deps.sleep(deps.options.leasePollMs);
+  }
+}
+
+/** Applies `change` to the stored lease (re-read on every lost race); nothing if there is no lease. */
+export async function updateLease(deps: WorkflowDeps, key: string, change: (lease: Lease) => Lease): Promise<Lease | undefined> {
+  return retryOnConflict(async () => {
+    const lease = await deps.store.getLease(key);
+    if (!lease) return undefined;
+    const next = { ...change(lease), version: lease.version + 1 };
+    await deps.store.putLease(next, lease.version);
+    return next;
+  });
+}
+
+/** Hooks that keep the lease's list of outstanding AWS operations: recorded when AWS accepts one. */
+export function operationRecorder(deps: WorkflowDeps, key: string, kind: LeaseOperation['kind']) {
+  const started: string[] = [];
+  return {
+    started,
+    hooks: {
+      onStarted: async (id: string) => {
+        started.push(id);
+        await updateLease(deps, key, (l) => withOperation(l, { kind, id, startedAt: deps.clock.now() }, deps.clock.now()));
+      },
+    },
+    /** The operation finished (either way): it is no longer outstanding. */
+    finished: async () => {
+      for (const id of started) await updateLease(deps, key, (l) => withoutOperation(l, id, deps.clock.now()));
+    },
+  };
+}
+
+/** Takes `holder` off the lease after a failed grant; removes nothing in AWS. */
+export async function dropFromLease(deps: WorkflowDeps, target: ProvisionTarget, holder: string): Promise<void> {
+  await retryOnConflict(async () => {
+    const lease = await deps.store.getLease(targetKey(target));
+    if (!lease || !lease.holders.includes(holder)) return;
+    const plan = planRelease(lease, holder, deps.clock.now());
+    // The caller saw the target absent. A lease with an operation still outstanding stays, so
+    // the reconciler sees that operation finish (and removes what it made, if it made anything).
+    if (plan.action === 'keep' || lease.operations.length > 0) {
+      await deps.store.putLease({ ...lease, holders: lease.holders.filter((h) => h !== holder), version: lease.version + 1, updatedAt: deps.clock.now() }, lease.version);
+    } else {
+      await deps.store.deleteLease(lease.key, lease.version);
+    }
+  });
+}
+
+export type ReleaseOutcome = { kind: 'removed' } | { kind: 'kept'; reason: string } | { kind: 'failed'; reason: string };
+
+/** Lets go of the lease for `holder`, removing the target from AWS if nothing else needs it and Timebox put it there. */
+export async function releaseLease(deps: WorkflowDeps, target: ProvisionTarget, holder: string): Promise<ReleaseOutcome> {
+  const key = targetKey(target);
+  return retryOnConflict(async () => {
+    const lease = await deps.store.getLease(key);
+    if (!lease) {
+      // An earlier run of this revoke finished with the lease and crashed before recording it:
+      // AWS tells which way it went (removed, or kept because it was there before Timebox).
+      return (await deps.provisioner.lookup(target)).present ? { kind: 'kept', reason: PRE_EXISTING } : { kind: 'removed' };
+    }
+    const plan = lease.holders.includes(holder)
+      ? planRelease(lease, holder, deps.clock.now())
+      : lease.deleting
+        ? ({ action: 'delete', lease } as const)
+        : ({ action: 'keep', reason: 'another Timebox grant still needs it', lease } as const);
+    if (plan.action === 'keep') {
+      if (plan.lease !== lease) await deps.store.putLease({ ...plan.lease, version: lease.version + 1 }, lease.version);
+      return { kind: 'kept', reason: plan.reason };
+    }
+    if (plan.action === 'forget') {
+      await deps.store.deleteLease(lease.key, lease.version);
+      return { kind: 'kept', reason: plan.reason };
+    }
+    return removeTarget(deps, lease, plan.lease);
+  });
+}
+
+/**
+ * The last holder is gone and Timebox put the target there: mark the lease deleting (unless it
+ * is already), remove the target (recording the deletion's operation id), then forget the lease.
+ */
+export async function removeTarget(deps: WorkflowDeps, stored: Lease, next: Lease = stored): Promise<ReleaseOutcome> {
+  if (!stored.deleting) await deps.store.putLease({ ...next, deleting: true, version: stored.version + 1, updatedAt: deps.clock.now() }, stored.version);
+  if (stored.target.kind === 'group' && !stored.membershipId) {
+    return { kind: 'failed', reason: 'Timebox has no record of the membership id it created, so it removes nothing; an operator should check the group' };
+  }
+  const recorder = operationRecorder(deps, stored.key, 'delete');
+  const outcome = await deps.provisioner.remove(stored.target, stored.membershipId, recorder.hooks);
+  if (!outcome.ok) return { kind: 'failed', reason: `AWS could not remove it: ${outcome.reason}` };
+  await retryOnConflict(async () => {
+    const current = await deps.store.getLease(stored.key);
+    if (current) await deps.store.deleteLease(current.key, current.version);
+  });
+  return { kind: 'removed' };
+}

@@ -1,0 +1,82 @@
+import type { ProvisionTarget } from './grant-target';
+import { targetKey } from './grant-target';
+
+/**
+ * One target (an assignment, or a group membership, of one Identity Center user) can be needed
+ * by several Timebox grants at once, and may have been there before Timebox touched it. The
+ * lease records what Timebox knows for a fact: which grants hold it, whether Timebox put it
+ * there, and which AWS operations Timebox started on it and has not seen finish. A revoke
+ * removes the target only when the last holder lets go and Timebox put it there.
+ */
+export interface Lease {
+  key: string;
+  target: ProvisionTarget;
+  /** Grants that need it, as "<request id>/<grant id>". */
+  holders: string[];
+  /**
+   * Timebox created it: set when a grant finds it absent and creates it (also when it joins a
+   * lease whose target was there before and has since gone). Only then may Timebox remove it.
+   */
+  createdByTimebox: boolean;
+  /** For a group: the membership Timebox created; Timebox removes that one and no other. */
+  membershipId?: string;
+  /** Asynchronous AWS operations on the target Timebox started and has not seen finish. */
+  operations: LeaseOperation[];
+  /** The last holder has let go and the target is being removed: new grants wait. */
+  deleting: boolean;
+  version: number;
+  updatedAt: number;
+}
+
+export const OPERATION_KINDS = ['create', 'delete'] as const;
+export interface LeaseOperation {
+  kind: (typeof OPERATION_KINDS)[number];
+  /** AWS's request id for the operation. */
+  id: string;
+  startedAt: number;
+}
+
+export const holderRef = (requestId: string, grantId: string): string => `${requestId}/${grantId}`;
+
+export function parseHolderRef(ref: string): { requestId: string; grantId: string } {
+  const slash = ref.lastIndexOf('/');
+  // v1 leases held bare request ids: their one grant is "1".
+  return slash < 0 ? { requestId: ref, grantId: '1' } : { requestId: ref.slice(0, slash), grantId: ref.slice(slash + 1) };
+}
+
+export function newLease(target: ProvisionTarget, holder: string, presentInAws: boolean, now: number): Lease {
+  return { key: targetKey(target), target, holders: [holder], createdByTimebox: !presentInAws, operations: [], deleting: false, version: 1, updatedAt: now };
+}
+
+/**
+ * A grant joins an existing lease. AWS is checked again: a target that was there before but is
+ * gone now is created by this grant, so it becomes Timebox's to remove.
+ */
+export function joinLease(lease: Lease, holder: string, presentInAws: boolean, now: number): Lease {
+  const holders = lease.holders.includes(holder) ? lease.holders : [...lease.holders, holder];
+  return { ...lease, holders, createdByTimebox: lease.createdByTimebox || !presentInAws, updatedAt: now };
+}
+
+export const PRE_EXISTING = 'it existed before Timebox granted it';
+
+export type ReleasePlan =
+  | { action: 'keep'; reason: string; lease: Lease }
+  | { action: 'forget'; reason: string }
+  | { action: 'delete'; lease: Lease };
+
+/** What letting go of `lease` on behalf of `holder` means. */
+export function planRelease(lease: Lease, holder: string, now: number): ReleasePlan {
+  const holders = lease.holders.filter((h) => h !== holder);
+  const next = { ...lease, holders, updatedAt: now };
+  if (holders.length > 0) return { action: 'keep', reason: `still needed by ${[...new Set(holders.map((h) => parseHolderRef(h).requestId))].join(', ')}`, lease: next };
+  if (!lease.createdByTimebox) return { action: 'forget', reason: PRE_EXISTING };
+  return { action: 'delete', lease: { ...next, deleting: true } };
+}
+
+export function withOperation(lease: Lease, op: LeaseOperation, now: number): Lease {
+  return { ...lease, operations: [...lease.operations.filter((o) => o.id !== op.id), op], updatedAt: now };
+}
+
+export function withoutOperation(lease: Lease, id: string, now: number): Lease {
+  return { ...lease, operations: lease.operations.filter((o) => o.id !== id), updatedAt: now };
+}

@@ -1,0 +1,64 @@
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { WebClient } from '@slack/web-api';
+import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
+import type { Clock, JobQueue, JobScheduler, Logger, RequestStore } from '../app/ports';
+import { newRequestId, requestIdFor } from '../adapters/request-id';
+import type { TimeboxConfig } from '../config/config-schema';
+import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
+import { SlackDirectory } from '../adapters/slack/slack-directory';
+import { SlackNotifier } from '../adapters/slack/slack-notifier';
+
+/** What differs between the local process and the Lambda functions; everything else is wired the same. */
+export interface WiringParts {
+  config: TimeboxConfig;
+  store: RequestStore;
+  queue: JobQueue;
+  scheduler: JobScheduler;
+  slackBotToken: string;
+  slackApiUrl?: string;
+  logger: Logger;
+  clock?: Clock;
+  workflow?: Partial<WorkflowOptions>;
+  identityCenter?: Partial<Omit<IdentityCenterOptions, 'instanceArn' | 'identityStoreId'>>;
+}
+
+export interface Wiring {
+  deps: WorkflowDeps;
+  /** Closes the SDK clients' sockets. */
+  close(): void;
+}
+
+/** The one place the workflow's parts are put together, for every runtime. */
+export function wireWorkflow(parts: WiringParts): Wiring {
+  const ssoAdmin = new SSOAdminClient({ maxAttempts: 5 });
+  const identityStore = new IdentitystoreClient({ maxAttempts: 5 });
+  const slackApi = parts.slackApiUrl ? { slackApiUrl: parts.slackApiUrl } : {};
+  // Notifications: Slack's default is ten retries over half an hour; a notification that still
+  // fails is retried by the sweep instead.
+  const slack = new WebClient(parts.slackBotToken, { ...slackApi, retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2000 }, timeout: 5_000 });
+  // Profile look-ups happen while Slack waits for its 3-second answer: fail fast instead.
+  const slackLookups = new WebClient(parts.slackBotToken, { ...slackApi, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 2_000 });
+  const deps: WorkflowDeps = {
+    policy: parts.config.policy,
+    store: parts.store,
+    provisioner: new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter }),
+    queue: parts.queue,
+    scheduler: parts.scheduler,
+    directory: new SlackDirectory(slackLookups),
+    notifier: new SlackNotifier(slack, parts.config.slack.approvalChannel),
+    clock: parts.clock ?? { now: () => Date.now() },
+    logger: parts.logger,
+    options: { ...DEFAULT_WORKFLOW_OPTIONS, ...parts.workflow },
+    newRequestId,
+    requestIdFor,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+  return {
+    deps,
+    close: () => {
+      ssoAdmin.destroy();
+      identityStore.destroy();
+    },
+  };
+}

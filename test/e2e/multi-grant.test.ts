@@ -1,0 +1,249 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ACCOUNTS, APPROVAL_CHANNEL, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+
+/**
+ * Several grants in one request: every account × permission set pair is its own grant, matched
+ * to its own rule, decided by that rule's approvers, with its own window and its own end.
+ */
+const STAGING_ADMIN_RULE = `
+  - name: staging-admin
+    accounts: [staging]
+    permissionSets: [Admin]
+    requesters: ["*"]
+    approvers: [U0BOB00000]
+    maxDuration: 1h
+  - name: staging-and-prod-readonly-auto
+    accounts: [staging, production]
+    permissionSets: [ReadOnly]
+    requesters: [U0DAVE0000]
+    autoApprove: true
+    maxDuration: 1h`;
+
+describe('several accounts and permission sets in one request', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({ configYaml: testConfigYaml(STAGING_ADMIN_RULE), sweepIntervalMs: 500 });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('a 2 × 2 request: the auto-approved grant starts at once, each approver decides only the grants of their rules, and every grant is revoked on time', async () => {
+    const { text } = await h.command('carol', 'staging,production ReadOnly,Admin 4s two by two');
+    expect(text).toContain('4 grants for 4s');
+    expect(text).toContain('Approved automatically: ReadOnly on staging (`111111111111`)');
+    const id = /`(R-[0-9A-Z]{10})`/.exec(text)![1]!;
+    // Grant order is accounts × permission sets as typed.
+    await h.waitForGrants(id, ['ACTIVE', 'PENDING', 'PENDING', 'PENDING']);
+    const request = await h.request(id);
+    expect(request.grants.map((g) => `${g.target.kind === 'account' ? `${g.target.accountName}/${g.target.permissionSetName}` : ''}:${g.ruleName}`)).toEqual([
+      'staging/ReadOnly:staging-readonly',
+      'staging/Admin:staging-admin',
+      'production/ReadOnly:prod-admin',
+      'production/Admin:prod-admin',
+    ]);
+    expect(h.hasAssignment('carol', 'staging', 'ReadOnly')).toBe(true);
+
+    // The channel message lists every grant with its account name and id, permission set, rule and state.
+    const message = await h.approvalMessage(id);
+    const shown = JSON.stringify(message.blocks);
+    for (const line of ['ReadOnly on staging (`111111111111`)', 'Admin on staging (`111111111111`)', 'ReadOnly on production (`222222222222`)', 'rule `staging-admin`', 'rule `prod-admin`']) {
+      expect(shown).toContain(line);
+    }
+
+    // A clicker who may decide none of them is refused, and nothing changes.
+    const refusal = await h.nextEphemeral('dave', () => h.click('dave', 'approve', id));
+    expect(refusal).toContain('not an approver for any of the rules of this request');
+    expect(await h.grantStatuses(id)).toEqual(['ACTIVE', 'PENDING', 'PENDING', 'PENDING']);
+
+    // alice approves for prod-admin only: the two production grants start; staging Admin waits for bob.
+    const partial = await h.nextEphemeral('alice', () => h.click('alice', 'approve', id));
+    expect(partial).toContain('You approved 2 of 3 pending grants');
+    expect(partial).toContain('rule `staging-admin`');
+    await h.waitForGrants(id, ['ACTIVE', 'PENDING', 'ACTIVE', 'ACTIVE']);
+    expect(h.hasAssignment('carol', 'staging', 'Admin')).toBe(false);
+
+    await h.click('bob', 'approve', id);
+    await h.waitForGrants(id, ['ACTIVE', 'ACTIVE', 'ACTIVE', 'ACTIVE']);
+    const active = await h.request(id);
+    // Each window runs from its own grant, for the request's duration.
+    for (const g of active.grants) expect(g.endsAt! - g.activeAt!).toBe(4000);
+    await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes(id) && t.includes('4 of 4 active')), 5000, 'the DM with every grant active');
+
+    const ended = await h.waitForStatus(id, 'ENDED', 20_000);
+    for (const g of ended.grants) {
+      expect(g.status).toBe('ENDED');
+      // Revoked on time: well within one sweep of its own end.
+      expect(g.endedAt! - g.endsAt!).toBeLessThan(3000);
+    }
+    expect(h.aws.listAssignments().filter((a) => a.principalId === PEOPLE.carol.principalId)).toEqual([]);
+    await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes(id) && t.includes('4 of 4 ended')), 5000, 'the ended DM');
+    // The audit log tells each grant's story with its own id.
+    const audit = await h.audit(id);
+    for (const grantId of ['1', '2', '3', '4']) {
+      expect(audit.filter((e) => e.grantId === grantId && e.type === 'revoked')).toHaveLength(1);
+    }
+    expect(audit.filter((e) => e.type === 'approved').map((e) => `${e.grantId}:${e.actor}`).sort()).toEqual(['2:U0BOB00000', '3:U0ALICE000', '4:U0ALICE000']);
+  });
+
+  test('Deny acts only on the grants the clicker may decide; the others stay pending for their own approvers', async () => {
+    const creates = h.aws.callsTo('CreateAccountAssignment').length;
+    const id = await h.file('carol', 'staging,production Admin 1h deny some');
+    await h.waitForGrants(id, ['PENDING', 'PENDING']);
+    const reply = await h.nextEphemeral('alice', () => h.click('alice', 'deny', id));
+    expect(reply).toContain('You denied 1 of 2 pending grants');
+    await h.waitForGrants(id, ['PENDING', 'DENIED']);
+    await h.click('bob', 'deny', id);
+    await h.waitForGrants(id, ['DENIED', 'DENIED']);
+    expect((await h.request(id)).status).toBe('DENIED');
+    expect(h.aws.callsTo('CreateAccountAssignment')).toHaveLength(creates);
+  });
+
+  test('one grant FAILED while the other stays active and is revoked on time; the requester is told which', async () => {
+    h.aws.failNextCreation('Permission set provisioning failed in the account');
+    const id = await h.file('dave', 'staging,production ReadOnly 3s one fails');
+    await h.slack.waitFor(() => h.dmTextsTo('dave').find((t) => t.includes(id) && t.includes('1 of 2 active') && t.includes('1 of 2 failed')), 10_000, 'the DM naming the failed grant');
+    const statuses = await h.grantStatuses(id);
+    expect([...statuses].sort()).toEqual(['ACTIVE', 'FAILED']);
+    const request = await h.request(id);
+    const failed = request.grants.find((g) => g.status === 'FAILED')!;
+    expect(failed.failure).toContain('Permission set provisioning failed');
+    expect(request.status).toBe('ACTIVE');
+    const ended = await h.waitForStatus(id, 'ENDED', 15_000);
+    const ran = ended.grants.find((g) => g.status === 'ENDED')!;
+    expect(ran.endedAt! - ran.endsAt!).toBeLessThan(3000);
+    expect(h.aws.listAssignments().filter((a) => a.principalId === PEOPLE.dave.principalId)).toEqual([]);
+  });
+
+  test('a request that asks for more grants than limits.maxGrantsPerRequest, or has one grant without a rule, is refused whole, naming it, and nothing is filed', async () => {
+    const before = await h.storedRequestCount();
+    const tooMany = await h.command('carol', `${Array.from({ length: 6 }, () => 'staging').join(',')},production ReadOnly,Admin 1h too many`);
+    // Duplicates fold: that is 2 accounts × 2 permission sets, which is allowed; eleven distinct pairs are not.
+    expect(tooMany.text).not.toContain('limits.maxGrantsPerRequest');
+    const h2Limit = await h.command('carol', 'staging,production,111111111111 ReadOnly,Admin,ReadOnly 1h folded');
+    expect(h2Limit.text).toContain('4 grants');
+    const noRule = await h.command('dave', 'staging,production Admin,ReadOnly 20h too long for some');
+    expect(noRule.text).toContain('above the maximum of 1h for Admin on staging (111111111111) (rule "staging-admin")');
+    expect(await h.storedRequestCount()).toBe(before + 2);
+  });
+});
+
+describe('limits.maxGrantsPerRequest', () => {
+  test('more grants than the limit are refused naming the limit, and nothing is filed', async () => {
+    const h = await TimeboxHarness.start({ configYaml: testConfigYaml().replace('durations:', 'limits:\n  maxGrantsPerRequest: 3\ndurations:') });
+    try {
+      const { text } = await h.command('carol', 'staging,production ReadOnly,Admin 1h four is too many');
+      expect(text).toContain('That asks for 4 grants; one request may hold at most 3 (limits.maxGrantsPerRequest)');
+      expect(await h.storedRequestCount()).toBe(0);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('explicit ownership: the leaks of the inferred one', () => {
+  let h: TimeboxHarness;
+  beforeEach(async () => {
+    h = await TimeboxHarness.start({ sweepIntervalMs: 500 });
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  const daveStaging = { instanceArn: INSTANCE_ARN, accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.ReadOnly, principalId: PEOPLE.dave.principalId };
+
+  test('(a) a standing assignment removed during a window, then created by a second Timebox grant, is removed when both windows end', async () => {
+    h.aws.addAssignment({ ...daveStaging, principalType: 'USER' });
+    const first = await h.file('dave', 'staging ReadOnly 4s standing access');
+    await h.waitForStatus(first, 'ACTIVE');
+    // An admin removes the standing assignment during the window.
+    h.aws.removeAssignment(daveStaging);
+    const second = await h.file('dave', 'staging ReadOnly 5s need it again');
+    await h.waitForStatus(second, 'ACTIVE');
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
+    expect(h.aws.callsTo('CreateAccountAssignment')).toHaveLength(1);
+
+    const firstEnded = await h.waitForStatus(first, 'ENDED', 15_000);
+    expect(firstEnded.keptBecause).toContain(second);
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
+    await h.waitForStatus(second, 'ENDED', 15_000);
+    // Timebox created it, so Timebox removes it.
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);
+    expect(await h.runtime.deps.store.listLeases()).toEqual([]);
+  });
+
+  test('(b) a grant given up on while its creation is still in progress: the lease keeps the operation, and the assignment AWS finishes later is removed', async () => {
+    await h.stop();
+    h = await TimeboxHarness.start({ workflow: { claimMs: 600, revokeRetryMs: 300 }, sweepIntervalMs: 300 });
+    // Identity Center is degraded: creations are accepted but stay in progress, and every status
+    // look-up fails, so each grant attempt ends in an error; after five the grant is FAILED.
+    h.aws.setCreationPolls(1_000_000);
+    h.aws.injectFault('DescribeAccountAssignmentCreationStatus', { type: 'InternalServerException', message: 'degraded' }, 1_000_000);
+    const id = await h.file('dave', 'staging ReadOnly 1h degraded');
+    const failed = await h.waitForStatus(id, 'FAILED', 60_000);
+    expect(failed.grantAttempts).toBe(5);
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false); // not yet: AWS is still on it
+    const [lease] = await h.runtime.deps.store.listLeases();
+    expect(lease?.operations.length).toBeGreaterThanOrEqual(1);
+    expect(lease?.createdByTimebox).toBe(true);
+
+    // The reconciler cannot see the operations finish yet: it keeps the lease rather than forget it.
+    h.aws.clearFaults('DescribeAccountAssignmentCreationStatus');
+    const waiting = await h.runtime.reconcile();
+    expect(waiting.waitingForAws.length).toBeGreaterThanOrEqual(1);
+    expect(waiting.orphansRevoked).toEqual([]);
+    expect(await h.runtime.deps.store.listLeases()).toHaveLength(1);
+
+    // AWS finishes the creation in its own time: the next reconcile finds an orphan Timebox made, and removes it.
+    expect(h.aws.completeOperations()).toBeGreaterThanOrEqual(1);
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
+    const report = await h.runtime.reconcile();
+    expect(report.orphansRevoked).toHaveLength(1);
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);
+    expect(await h.runtime.deps.store.listLeases()).toEqual([]);
+  }, 90_000);
+
+  test('(c) the store replaced while a grant is active: the window still ends, and what Timebox created goes with it', async () => {
+    const id = await h.file('dave', 'staging ReadOnly 3s store about to go');
+    await h.waitForStatus(id, 'ACTIVE');
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
+    await h.replaceStore();
+    expect(await h.runtime.deps.store.getRequest(id)).toBeUndefined();
+    // The in-process timer still fires at the window's end and carries what Timebox created.
+    await h.slack.waitFor(() => (h.hasAssignment('dave', 'staging', 'ReadOnly') ? undefined : true), 10_000, 'the assignment to be removed');
+    expect(h.aws.callsTo('DeleteAccountAssignment')).toHaveLength(1);
+  });
+
+  test('(c) a standing assignment is never removed by a window end the store has lost, if Timebox did not create it', async () => {
+    h.aws.addAssignment({ ...daveStaging, principalType: 'USER' });
+    const id = await h.file('dave', 'staging ReadOnly 2s standing then store lost');
+    await h.waitForStatus(id, 'ACTIVE');
+    await h.replaceStore();
+    await sleep(3500);
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
+    expect(h.aws.callsTo('DeleteAccountAssignment')).toHaveLength(0);
+  });
+});
+
+describe('channel message with many grants', () => {
+  test('ten grants fit Slack limits and show each grant', async () => {
+    const accounts = Array.from({ length: 5 }, (_, i) => `  acct${i}: "33333333333${i}"`).join('\n');
+    const yaml = testConfigYaml(`
+  - name: many
+    accounts: ["*"]
+    permissionSets: ["*"]
+    requesters: ["*"]
+    approvers: [alice@example.com]
+    maxDuration: 1h`).replace('accounts:\n', `accounts:\n${accounts}\n`);
+    const h = await TimeboxHarness.start({ configYaml: yaml });
+    try {
+      const id = await h.file('carol', 'acct0,acct1,acct2,acct3,acct4 ReadOnly,Admin 1h ten grants');
+      const message = await h.approvalMessage(id);
+      expect(h.slack.messagesIn(APPROVAL_CHANNEL).filter((m) => m.ts === message.ts)).toHaveLength(1);
+      expect(JSON.stringify(message.blocks)).toContain('*10.*');
+      expect((await h.request(id)).grants).toHaveLength(10);
+    } finally {
+      await h.stop();
+    }
+  });
+});

@@ -1,0 +1,69 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import manifest from '../fixtures/v1-store/manifest.json';
+import { APPROVAL_CHANNEL, buttonClick, PEOPLE, TimeboxHarness } from '../support/timebox-harness';
+import type { SlackMessage } from '../support/slack-stand-in';
+
+/**
+ * A store written by the release before grants-v2 (17bbd9a: one flat record per request, leases
+ * keyed by request id, no schemaVersion), opened by this code: its items are upgraded on read.
+ * test/fixtures/v1-store holds that release's embedded data directory with an ACTIVE request
+ * (carol, staging ReadOnly, 8h) and a PENDING one (dave, production Admin, waiting for alice or
+ * bob). Timebox's clock is set to 3 s before carol's window ends, as if the upgrade were deployed then.
+ */
+describe('upgrading a store written by the previous release', () => {
+  let h: TimeboxHarness;
+  const offset = manifest.active.endsAt - 3_000 - Date.now();
+
+  beforeAll(async () => {
+    // Opening a leveldb directory rewrites it: always open a copy of the fixture.
+    const dataDir = mkdtempSync(join(tmpdir(), 'timebox-v1-'));
+    cpSync(join(__dirname, '../fixtures/v1-store/data'), dataDir, { recursive: true });
+    h = await TimeboxHarness.start({
+      dataDir,
+      clock: { now: () => Date.now() + offset },
+      sweepIntervalMs: 500,
+      // The world the old release left: carol holds the assignment it made for her.
+      beforeStart: (aws) => aws.addAssignment({ ...manifest.standInAssignment, principalType: 'USER' }),
+    });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('the active grant is read as one grant of an upgraded request, and revoked on time', async () => {
+    const before = await h.request(manifest.active.requestId);
+    expect(before.grants).toEqual([
+      expect.objectContaining({ id: '1', status: 'ACTIVE', ruleName: 'staging-readonly', activeAt: manifest.active.activeAt, endsAt: manifest.active.endsAt, target: expect.objectContaining({ kind: 'account', accountName: 'staging' }) }),
+    ]);
+    const [lease] = await h.runtime.deps.store.listLeases();
+    expect(lease).toMatchObject({ holders: [`${manifest.active.requestId}/1`], createdByTimebox: true, operations: [] });
+    // Nothing already told is told again by the upgrade.
+    const dmsBefore = h.dmTextsTo('carol').length;
+
+    const ended = await h.waitForStatus(manifest.active.requestId, 'ENDED', 15_000);
+    expect(ended.endedAt! - manifest.active.endsAt).toBeGreaterThanOrEqual(0);
+    expect(ended.endedAt! - manifest.active.endsAt).toBeLessThan(2_000);
+    expect(h.aws.hasAssignment(manifest.standInAssignment)).toBe(false);
+    expect(await h.runtime.deps.store.listLeases()).toEqual([]);
+    await h.slack.waitFor(() => h.dmTextsTo('carol').slice(dmsBefore).find((t) => t.includes(manifest.active.requestId) && t.includes('has ended')), 5_000, 'the ended DM');
+    expect(h.dmTextsTo('carol').slice(dmsBefore).filter((t) => t.includes('is active until'))).toEqual([]);
+    // Its audit trail goes on where the old release left it.
+    const audit = await h.audit(manifest.active.requestId);
+    expect(audit.map((e) => e.type)).toEqual(['requested', 'auto_approved', 'grant_started', 'granted', 'revoke_started', 'revoked']);
+  });
+
+  test('the pending request can be approved on its old approval message, and is granted', async () => {
+    const pending = await h.request(manifest.pending.requestId);
+    expect(pending).toMatchObject({ status: 'PENDING', approvalMessage: manifest.pending.approvalMessage });
+    // The message the old release posted (this Slack stand-in is new, so only its reference is real).
+    const message: SlackMessage = { channel: manifest.pending.approvalMessage.channel, ts: manifest.pending.approvalMessage.ts, history: [] };
+    expect(message.channel).toBe(APPROVAL_CHANNEL);
+    const response = await h.sender.blockAction(buttonClick(h.slack, PEOPLE.alice, 'timebox_approve', manifest.pending.requestId, message));
+    expect(response.status).toBe(200);
+    const active = await h.waitForStatus(manifest.pending.requestId, 'ACTIVE');
+    expect(active.grants[0]).toMatchObject({ status: 'ACTIVE', decidedBy: { slackUserId: PEOPLE.alice.id } });
+    expect(h.hasAssignment('dave', 'production', 'Admin')).toBe(true);
+  });
+});
