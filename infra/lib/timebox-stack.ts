@@ -217,8 +217,9 @@ export class TimeboxStack extends Stack {
       description: 'Timebox worker: grants, revokes and expiries for one request at a time',
       memorySize: 512,
       timeout: Duration.minutes(5),
-      // Each running worker holds at most one CreateAccountAssignment at a time; AWS allows 15
-      // outstanding per instance, so at most 10 workers run at once, leaving room for people
+      // Each running worker holds at most one CreateAccountAssignment at a time (the Lambda runtime
+      // caps its adapter at one outstanding create, even for a request of several grants); AWS allows
+      // 15 outstanding per instance, so at most 10 workers run at once, leaving room for people
       // and other tools. (Needs 10 of the account's unreserved concurrency; see DEPLOY.md.)
       ...(workerConcurrency === undefined ? {} : { reservedConcurrentExecutions: workerConcurrency }),
       retryAttempts: 2,
@@ -290,7 +291,9 @@ export class TimeboxStack extends Stack {
     // The reconciler (in the sweep) may list assignments and remove an orphan Timebox created; it never creates.
     const reconcileAssignments = new iam.PolicyStatement({
       sid: 'ReconcileAccountAssignments',
-      actions: ['sso:ListAccountAssignments', 'sso:DeleteAccountAssignment', 'sso:DescribeAccountAssignmentDeletionStatus'],
+      // DescribeAccountAssignmentCreationStatus: a lease keeps the ids of creations Timebox started
+      // and has not seen finish; the reconciler forgets it only once they have.
+      actions: ['sso:ListAccountAssignments', 'sso:DeleteAccountAssignment', 'sso:DescribeAccountAssignmentCreationStatus', 'sso:DescribeAccountAssignmentDeletionStatus'],
       resources: manageAssignments.resources,
     });
     const identityStoreArn = `arn:${this.partition}:identitystore::${identityStoreAccount}:identitystore/${this.config.identityCenter.identityStoreId}`;

@@ -102,7 +102,7 @@ async function claimDueWork(deps: WorkflowDeps, request: AccessRequest): Promise
     });
     wrote = events.length > 0;
     return wrote ? { next: { ...fresh, grants }, events } : undefined;
-  });
+  }, request);
   if (!saved || !wrote) return undefined;
   return { request: saved, grants: claimedIds };
 }

@@ -87,14 +87,16 @@ export interface Change {
  * every lost race, so a grant finishing while an approver clicks never loses either write.
  * `change` returns undefined when there is nothing to do (then nothing is written). Resolves to
  * the request as written (or as read, when unchanged), or undefined if there is no such request.
+ * `known`, a version the caller has just read, saves the first read (a stale one only costs a retry).
  */
 export async function updateRequest(
   deps: WorkflowDeps,
   requestId: string,
   change: (fresh: AccessRequest) => Change | undefined,
+  known?: AccessRequest,
 ): Promise<AccessRequest | undefined> {
-  return retryOnConflict(async () => {
-    const fresh = await deps.store.getRequest(requestId);
+  return retryOnConflict(async (round) => {
+    const fresh = round === 0 && known ? known : await deps.store.getRequest(requestId);
     if (!fresh) return undefined;
     const planned = change(fresh);
     if (!planned) return fresh;

@@ -62,13 +62,15 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
 
 /** Best effort once the end is stored: the revoke is due now, so the sweep covers a failure here. */
 async function handOver(deps: WorkflowDeps, request: AccessRequest, cancelSchedule: boolean): Promise<void> {
+  // The old end's timer or schedule would find nothing to do; cancelling saves the call. It goes
+  // first, so it cannot remove a timer the worker arms for the request's next work.
+  if (cancelSchedule) {
+    await deps.scheduler.cancel({ requestId: request.id }).catch((err: unknown) =>
+      deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not cancel the revoke schedule; it will find nothing to do'),
+    );
+  }
   await deps.queue.dispatch({ requestId: request.id }).catch((err: unknown) =>
     deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not hand the early end to the worker; the sweep will revoke it'),
-  );
-  if (!cancelSchedule) return;
-  // The old end's timer or schedule would find the request ENDED and do nothing; cancelling saves the call.
-  await deps.scheduler.cancel({ requestId: request.id }).catch((err: unknown) =>
-    deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not cancel the revoke schedule; it will find the request ended'),
   );
 }
 

@@ -2,44 +2,11 @@ import { TimeboxError } from './errors';
 import type { AuditEvent } from './audit';
 import { describeTarget, type GrantTarget } from './grant-target';
 import { asPerson, type Person } from './policy';
+import { STATUS_TABLE, type GrantStatus } from './grant-status';
 
-/**
- * A grant's life (one account × permission set, or one group membership):
- *
- * PENDING ─approve×N─▶ APPROVED ─▶ GRANTING ─▶ ACTIVE ─▶ REVOKING ─▶ ENDED
- *    │                               │
- *    ├─deny─▶ DENIED                 └─▶ FAILED
- *    └─timeout─▶ EXPIRED
- * Auto-approved grants are born APPROVED.
- */
-export const GRANT_STATUSES = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'GRANTING', 'ACTIVE', 'FAILED', 'REVOKING', 'ENDED'] as const;
-export type GrantStatus = (typeof GRANT_STATUSES)[number];
+export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
 export type RequestStatus = GrantStatus;
-
-export interface StatusFacts {
-  next: readonly GrantStatus[];
-  terminal: boolean;
-  /** The approvals-channel message is brought up to date when a grant reaches it. */
-  shownInChannel: boolean;
-  /** The requester gets a DM when a grant reaches it. */
-  toldRequester: boolean;
-  /** The grant may hold access in AWS (a lease holder). */
-  holdsAccess: boolean;
-}
-
-/** The one table every grouping of statuses reads. */
-export const STATUS_TABLE: Readonly<Record<GrantStatus, StatusFacts>> = {
-  PENDING: { next: ['APPROVED', 'DENIED', 'EXPIRED'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
-  APPROVED: { next: ['GRANTING'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
-  GRANTING: { next: ['ACTIVE', 'FAILED'], terminal: false, shownInChannel: false, toldRequester: false, holdsAccess: true },
-  ACTIVE: { next: ['REVOKING'], terminal: false, shownInChannel: true, toldRequester: true, holdsAccess: true },
-  REVOKING: { next: ['ENDED'], terminal: false, shownInChannel: false, toldRequester: false, holdsAccess: true },
-  DENIED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
-  EXPIRED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
-  FAILED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
-  ENDED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
-};
 
 export interface Approval {
   slackUserId: string;

@@ -1,4 +1,4 @@
-import type { GrantStatus } from './access-request';
+import type { GrantStatus } from './grant-status';
 
 /** An append-only record of one thing that happened to a request. Never updated or deleted. */
 export interface AuditEvent {

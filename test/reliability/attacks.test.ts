@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEvent } from '../../src/domain/audit';
 import { checkBlockKit } from '../support/block-kit-limits';
@@ -98,6 +99,19 @@ async function postWithHeaders(body: string, headers: Record<string, string>): P
   return response.status;
 }
 
+/** POSTs with the request target exactly as given (fetch would normalise `/./` and absolute forms away). */
+function rawPost(target: string, body: string, headers: Record<string, string>): Promise<number> {
+  const { hostname, port } = new URL(h.runtime.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ hostname, port, method: 'POST', path: target, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** A sender that remembers the last body and timestamp it signed, so they can be replayed byte for byte. */
 class RecordingSender extends SlackRequestSender {
   last?: { body: string; timestamp: number };
@@ -142,6 +156,24 @@ describe('Attacks: request authenticity', () => {
     expect(response.status).toBe(401);
     await expectNothingChanged(before);
     expect(h.slack.calls.length).toBe(slackCalls);
+  });
+
+  test.each([
+    ['/./slack/events', (_base: string) => '/./slack/events'],
+    ['//slack/events', (_base: string) => '//slack/events'],
+    ['/slack/../slack/events', (_base: string) => '/slack/../slack/events'],
+    ['an absolute-form request target', (base: string) => `${base}/slack/events`],
+  ])('the guard holds for every spelling of the path (%s): a command stamped a day ahead, correctly signed, gets 401 and files nothing', async (_what, pathFor) => {
+    const before = await snapshot();
+    const timestamp = nowSeconds() + 86_400;
+    const body = commandForm('carol', 'staging ReadOnly 1h through a path trick');
+    const status = await rawPost(pathFor(h.runtime.url), body, {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'X-Slack-Request-Timestamp': String(timestamp),
+      'X-Slack-Signature': slackSignature(SIGNING_SECRET, timestamp, body),
+    });
+    expect(status).toBe(401);
+    await expectNothingChanged(before);
   });
 
   test('the same signed /aws-access command delivered twice files one request: both replies name the same id, and one approval message is posted', async () => {

@@ -16,33 +16,14 @@ import {
   type AccountAssignmentOperationStatus,
 } from '@aws-sdk/client-sso-admin';
 import type { ProvisionTarget } from '../../domain/grant-target';
-import { AssignmentStillInProgressError } from '../../app/ports';
+import { AssignmentStillInProgressError, type OperationStatus, type ProvisionHooks, type ProvisionOutcome, type Provisioner } from '../../app/ports';
 import { RateLimiter, type CallPriority } from './rate-limiter';
 import { Semaphore } from './semaphore';
 
-// mirrors the Provisioner port in src/app/ports.ts
-export type OperationStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
-export type ProvisionOutcome = { ok: true; membershipId?: string } | { ok: false; reason: string };
-export interface ProvisionHooks {
-  /** Called once AWS has accepted an asynchronous operation, before any polling, so the caller can record its id. */
-  onStarted?(operationId: string): Promise<void>;
-}
-export interface Provisioner {
-  findUserIdByEmail(email: string): Promise<string | undefined>;
-  /** Is the target there now? For a group, also the membership id. */
-  lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }>;
-  /** Account: CreateAccountAssignment then poll DescribeAccountAssignmentCreationStatus (calling hooks.onStarted(requestId) first). Group: CreateGroupMembership (synchronous) → { ok: true, membershipId }; a ConflictException (already a member) → look the membership up and return { ok: true, membershipId } of the existing one. */
-  create(target: ProvisionTarget, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
-  /** Account: DeleteAccountAssignment then poll (hooks.onStarted(requestId) first). Group: DeleteGroupMembership of exactly `membershipId` (required for groups; ResourceNotFoundException = already gone = ok). */
-  remove(target: ProvisionTarget, membershipId: string | undefined, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
-  /** Where an earlier asynchronous account operation stands (Describe…CreationStatus / DeletionStatus). */
-  operationStatus(kind: 'create' | 'delete', operationId: string): Promise<OperationStatus>;
-}
+export type { OperationStatus, ProvisionHooks, ProvisionOutcome, Provisioner } from '../../app/ports';
 
 type AccountProvisionTarget = Extract<ProvisionTarget, { kind: 'account' }>;
 type GroupProvisionTarget = Extract<ProvisionTarget, { kind: 'group' }>;
-/** The old port's target (an account assignment); structurally the same as AssignmentTarget. */
-type LegacyAssignmentTarget = Omit<AccountProvisionTarget, 'kind'>;
 
 export interface IdentityCenterOptions {
   instanceArn: string;
@@ -126,21 +107,6 @@ export class IdentityCenterAdapter implements Provisioner {
       throw new Error(`AWS returned no usable status for assignment ${kind} operation ${operationId}: ${String(value)}`);
     }
     return value;
-  }
-
-  /** @deprecated until the app layer switches */
-  async hasAssignment(target: LegacyAssignmentTarget): Promise<boolean> {
-    return (await this.lookup({ kind: 'account', ...target })).present;
-  }
-
-  /** @deprecated until the app layer switches */
-  async createAssignment(target: LegacyAssignmentTarget): Promise<ProvisionOutcome> {
-    return this.create({ kind: 'account', ...target });
-  }
-
-  /** @deprecated until the app layer switches */
-  async deleteAssignment(target: LegacyAssignmentTarget): Promise<ProvisionOutcome> {
-    return this.remove({ kind: 'account', ...target }, undefined);
   }
 
   // ------------------------------------------------------------ account assignments

@@ -58,9 +58,10 @@ export class EventBridgeScheduler implements JobScheduler {
       await this.client.send(new CreateScheduleCommand(input));
     } catch (err) {
       if (!(err instanceof ConflictException)) throw err;
-      // A schedule for this request exists (an expiry, now a revoke): keep it if it is the same time, else move it.
+      // A schedule for this request exists (an expiry, now a revoke): keep it if it is the same time
+      // with the same input (its receipts of what Timebox created), else replace it.
       const existing = await this.client.send(new GetScheduleCommand({ Name, GroupName: this.options.groupName })).catch(() => undefined);
-      if (existing?.ScheduleExpression === ScheduleExpression) return;
+      if (existing?.ScheduleExpression === ScheduleExpression && existing.Target?.Input === input.Target.Input) return;
       await this.cancel(job);
       await this.client.send(new CreateScheduleCommand(input));
     }

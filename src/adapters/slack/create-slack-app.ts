@@ -72,7 +72,10 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
   // Our own server in front of Bolt's listener: it reads the body once (Bolt reuses it) and
   // refuses what Bolt would let through or answer with a 500 (see request-guard.ts).
   const server = createServer((req, res) => {
-    if (req.method !== 'POST' || !req.url?.startsWith('/slack/events')) {
+    // Every POST is checked, whatever its path says: Bolt routes on the normalised path, so
+    // `/./slack/events` or an absolute-form target would otherwise reach it unguarded. Only
+    // GETs (`/healthz`) go straight through, and Bolt answers no GET with work.
+    if (req.method !== 'POST') {
       receiver.requestListener(req, res);
       return;
     }
@@ -89,7 +92,7 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
                 options.signingSecret,
               );
         if (refusal) {
-          logger.warn(`refused a request to /slack/events: ${refusal.reason}`);
+          logger.warn(`refused a request to ${String(req.url).slice(0, 100)}: ${refusal.reason}`);
           res.writeHead(refusal.status, { Connection: 'close' }).end();
           return;
         }

@@ -63,8 +63,10 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
     // A claim outlives the worker's 5-minute timeout, so the sweep never starts a second worker
     // on a request the first may still be working on.
     workflow: { claimMs: 330_000, leaseWaitMs: 60_000 },
-    // The worker has 5 minutes: lease wait + polling stay well inside it.
-    identityCenter: { pollBudgetMs: 180_000 },
+    // The worker has 5 minutes: lease wait + polling stay well inside it. One outstanding create
+    // per worker, so reserved concurrency bounds creates across the account (AWS allows 15): the
+    // grants of one request are then created one after another.
+    identityCenter: { pollBudgetMs: 180_000, maxOutstandingCreates: 1 },
   });
   return { env, config, secrets, deps };
 }

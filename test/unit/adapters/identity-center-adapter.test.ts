@@ -221,17 +221,6 @@ describe('IdentityCenterAdapter against the AWS stand-in', () => {
       expect(standIn.maxOutstandingCreations).toBe(2);
     });
 
-    it('keeps the old method names working until the app layer switches', async () => {
-      standIn.setCreationPolls(0);
-      standIn.setDeletionPolls(0);
-      const ic = adapter();
-      const legacy = { accountId: ACCOUNT, permissionSetArn: PERMISSION_SET, principalId: ALICE };
-      expect(await ic.hasAssignment(legacy)).toBe(false);
-      expect(await ic.createAssignment(legacy)).toEqual({ ok: true });
-      expect(await ic.hasAssignment(legacy)).toBe(true);
-      expect(await ic.deleteAssignment(legacy)).toEqual({ ok: true });
-      expect(standIn.listAssignments()).toEqual([]);
-    });
   });
 
   describe('group memberships', () => {
