@@ -1,7 +1,8 @@
-import { decideGrant, type AccessRequest, type Decision, type Grant } from '../domain/access-request';
+import { decideGrant, grantTransitions, type AccessRequest, type Decision, type Grant } from '../domain/access-request';
+import { SYSTEM_ACTOR } from '../domain/audit';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
 import type { Person } from '../domain/policy';
-import { checkApprover } from '../domain/rules';
+import { checkApprover, recheckGrant } from '../domain/rules';
 import { commit, noteOnRequest, retryOnConflict, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
 import type { MessageRef } from './ports';
@@ -20,6 +21,8 @@ export interface DecideResult {
   request: AccessRequest;
   /** The grants this click decided (or added an approval to). */
   decided: Grant[];
+  /** Pending grants the config now running no longer allows: refused (DENIED) with the reason. */
+  refused: Grant[];
   /** Pending grants the clicker may not decide, left as they were. */
   leftAlone: Grant[];
 }
@@ -41,7 +44,7 @@ export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Pro
       lastRead = request;
       const planned = authoriseAndDecide(deps, request, input, person);
       const saved = await commit(deps, request, planned.next, planned.events);
-      return { request: saved, decided: planned.decided, leftAlone: planned.leftAlone };
+      return { request: saved, decided: planned.decided, refused: planned.refused, leftAlone: planned.leftAlone };
     });
     deps.logger.info({ requestId: result.request.id, grants: result.decided.map((g) => `${g.id}:${g.status}`), by: person.slackUserId }, 'decision recorded');
     // The worker grants what is approved, and updates the channel message (a partial approval shows who approved so far).
@@ -73,20 +76,28 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
   }
   const refusals: TimeboxError[] = [];
   const decided: Grant[] = [];
+  const refused: Grant[] = [];
   const leftAlone: Grant[] = [];
   for (const grant of pending) {
-    const rule = deps.policy.rules.find((r) => r.name === grant.ruleName);
+    // The config running now decides, not the one the request was filed under.
+    const check = recheckGrant(deps.policy, request.requester, grant, request.durationMs);
     try {
-      if (!rule) throw new TimeboxError('not_an_approver', `The rule "${grant.ruleName}" this request was filed under no longer exists.`);
-      checkApprover(rule, request.requester, person);
-      decided.push(decideGrant(request, grant, input.decision, person, now));
+      if (!check.ok) {
+        // Refused by Timebox: its rule is gone (then nobody could ever approve it), or the
+        // clicker is an approver of the rule, which no longer allows it.
+        if (check.rule) checkApprover(check.rule, request.requester, person);
+        refused.push(grantTransitions.refuse(grant, check.reason, now, request.id));
+        continue;
+      }
+      checkApprover(check.rule, request.requester, person);
+      decided.push(decideGrant(request, { ...grant, approvalsRequired: check.approvalsRequired }, input.decision, person, now));
     } catch (err) {
       if (!isTimeboxError(err)) throw err;
       refusals.push(err);
       leftAlone.push(grant);
     }
   }
-  if (decided.length === 0) {
+  if (decided.length === 0 && refused.length === 0) {
     // The clearest reason: your own request, then already approved by you, then not an approver.
     const order = ['self_approval', 'already_decided', 'already_approved_by_you', 'not_an_approver'];
     refusals.sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code));
@@ -97,12 +108,15 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
     }
     throw first;
   }
-  const byId = new Map(decided.map((g) => [g.id, g]));
-  const events: EventDraft[] = decided.map((g) => ({
-    type: g.status === 'DENIED' ? 'denied' : g.status === 'APPROVED' ? 'approved' : 'approval_recorded',
-    actor: person.slackUserId,
-    grantId: g.id,
-    detail: `${g.approvals.length}/${g.approvalsRequired} approvals`,
-  }));
-  return { next: { ...request, grants: request.grants.map((g) => byId.get(g.id) ?? g) }, events, decided, leftAlone };
+  const byId = new Map([...decided, ...refused].map((g) => [g.id, g]));
+  const events: EventDraft[] = [
+    ...decided.map((g): EventDraft => ({
+      type: g.status === 'DENIED' ? 'denied' : g.status === 'APPROVED' ? 'approved' : 'approval_recorded',
+      actor: person.slackUserId,
+      grantId: g.id,
+      detail: `${g.approvals.length}/${g.approvalsRequired} approvals`,
+    })),
+    ...refused.map((g): EventDraft => ({ type: 'denied', actor: SYSTEM_ACTOR, grantId: g.id, detail: `no longer allowed by the config now running (${g.refusedBecause ?? ''}); click by ${person.slackUserId}` })),
+  ];
+  return { next: { ...request, grants: request.grants.map((g) => byId.get(g.id) ?? g) }, events, decided, refused, leftAlone };
 }

@@ -44,6 +44,8 @@ export interface Grant {
   membershipId?: string;
   /** Who ended this grant's window before its time, if anyone did. */
   endedEarlyBy?: Person;
+  /** Why Timebox itself refused the grant at a decision (the config now running no longer allows it). */
+  refusedBecause?: string;
 }
 
 export interface MessageRef {
@@ -126,6 +128,8 @@ function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: s
 export const grantTransitions = {
   approve: (g: Grant, by: Person, now: number, requestId: string) => move(g, 'APPROVED', { decidedBy: asPerson(by), decidedAt: now }, requestId),
   deny: (g: Grant, by: Person, now: number, requestId: string) => move(g, 'DENIED', { decidedBy: asPerson(by), decidedAt: now }, requestId),
+  /** The config now running no longer allows the grant: refused by Timebox, with the reason. */
+  refuse: (g: Grant, reason: string, now: number, requestId: string) => move(g, 'DENIED', { refusedBecause: reason, decidedAt: now }, requestId),
   expire: (g: Grant, requestId: string) => move(g, 'EXPIRED', {}, requestId),
   startGranting: (g: Grant, claimUntil: number, requestId: string) => move(g, 'GRANTING', { claimUntil }, requestId),
   activate: (g: Grant, now: number, durationMs: number, requestId: string) =>

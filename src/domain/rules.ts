@@ -117,6 +117,25 @@ export function checkEntitlements(policy: Policy, requester: Person, targets: Gr
   });
 }
 
+export type Recheck = { ok: true; rule: Rule; approvalsRequired: number } | { ok: false; rule?: Rule; reason: string };
+
+/**
+ * A pending grant checked again against the config running now, at a decision: its rule must
+ * still exist, still cover this requester and target, and still allow the duration; the
+ * approvals needed are the larger of those at filing and now.
+ */
+export function recheckGrant(policy: Policy, requester: Person, grant: { ruleName: string; target: GrantTarget; approvalsRequired: number }, durationMs: number): Recheck {
+  const rule = policy.rules.find((r) => r.name === grant.ruleName);
+  if (!rule) return { ok: false, reason: `the rule "${grant.ruleName}" it was filed under no longer exists` };
+  if (!ruleCovers(rule, grant.target) || !personMatches(rule.requesters, requester)) {
+    return { ok: false, rule, reason: `rule "${rule.name}" no longer covers ${describeTarget(grant.target)} for this requester` };
+  }
+  if (durationMs > rule.maxDurationMs) {
+    return { ok: false, rule, reason: `${formatDuration(durationMs)} is now above the maximum of ${formatDuration(rule.maxDurationMs)} of rule "${rule.name}"` };
+  }
+  return { ok: true, rule, approvalsRequired: rule.autoApprove ? grant.approvalsRequired : Math.max(grant.approvalsRequired, rule.approvalsRequired) };
+}
+
 /** Throws unless `person` may decide a grant filed under `rule` by `requester`. */
 export function checkApprover(rule: Rule, requester: Person, person: Person): void {
   const isSelf = person.slackUserId === requester.slackUserId;

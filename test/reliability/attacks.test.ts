@@ -455,13 +455,16 @@ describe('Bad input: malformed payloads', () => {
   type Bend = (payload: Record<string, unknown>) => Record<string, unknown>;
   const decisions = (events: AuditEvent[]) => events.filter((e) => ['approval_recorded', 'approved', 'denied'].includes(e.type));
 
-  /** dave (no approver of prod-admin) sends a bent Approve click: whatever the answer, it is not a 500 and decides nothing. */
+  /**
+   * alice, a real approver of prod-admin, sends a bent Approve click: whatever the answer, it is not
+   * a 500 and decides nothing. (From a non-approver it would decide nothing whatever the bend did.)
+   */
   async function bentClickDecidesNothing(bend: Bend): Promise<void> {
     const id = await h.file('carol', 'production Admin 30m target of a bent payload');
     const message = await h.approvalMessage(id);
     const before = await snapshot();
     try {
-      const response = await signed(payloadForm(bend(approvePayload('dave', id, message.ts))));
+      const response = await signed(payloadForm(bend(approvePayload('alice', id, message.ts))));
       expect(response.status).toBeLessThan(500);
       await expectNothingChanged(before);
       expect(await h.request(id)).toMatchObject({ status: 'PENDING', approvals: [] });
@@ -477,6 +480,14 @@ describe('Bad input: malformed payloads', () => {
     ['an empty actions array', (p) => ({ ...p, actions: [] })],
   ])('a block_actions payload with %s is answered without a 500, decides nothing, and the app still serves a normal request', async (_what, bend) => {
     await bentClickDecidesNothing(bend);
+  });
+
+  test('the same click unbent, from the same approver, does decide (so the bent ones above were refused for their bend)', async () => {
+    const id = await h.file('carol', 'production Admin 30m target of a straight payload');
+    const message = await h.approvalMessage(id);
+    const response = await signed(payloadForm(approvePayload('alice', id, message.ts)));
+    expect(response.status).toBe(200);
+    await h.waitForStatus(id, 'ACTIVE');
   });
 
   test.each<[string, Bend]>([

@@ -31,6 +31,8 @@ import { APPROVAL_CHANNEL, BOT_TOKEN, buttonClick, IDENTITY_STORE_ID, PEOPLE, SI
 const REQUESTS = 100;
 /** Each request asks for production × (ReadOnly, Admin): two grants under one rule. */
 const GRANTS_PER_REQUEST = 2;
+/** The local sweep period (SWEEP_INTERVAL_MS in local-runtime.ts), which the child Timebox runs with. */
+const SWEEP_PERIOD_MS = 30_000;
 const SSO_ADMIN_LIMIT_PER_SECOND = 20;
 const MAX_OUTSTANDING_CREATES = 15;
 const REPORT_PATH = join(__dirname, '..', '..', 'reports', 'load.json');
@@ -351,9 +353,10 @@ describe('load: 100 concurrent two-grant requests and their approvals', () => {
     expect(deletes.map(assignmentOf).sort()).toEqual([...everyAssignment].sort());
     const createdBeforeDeleted = creates.filter((c) => deletes.some((d) => assignmentOf(d) === assignmentOf(c) && d.at >= c.at));
     expect(createdBeforeDeleted).toHaveLength(REQUESTS * GRANTS_PER_REQUEST);
-    // No grant outlived its window by more than a sweep period plus the revoke itself (a correctness bound).
+    // No grant outlived its window by more than one sweep period (the child runs with the local
+    // default of 30 s): a correctness bound, not a speed target (speed is the benchmark's).
     const lateBy = requests.flatMap((r) => r.grants.map((g) => (g.endedAt ?? Infinity) - (g.endsAt ?? 0)));
-    expect(Math.max(...lateBy)).toBeLessThan(30_000);
+    expect(Math.max(...lateBy)).toBeLessThanOrEqual(SWEEP_PERIOD_MS);
     expect(createdWhileAssigned).toEqual([]);
     expect(figures.duplicates).toBe(0);
     expect(aws.listAssignments()).toEqual([]);

@@ -150,7 +150,7 @@ export class TimeboxHarness {
     readonly aws: AwsStandIn,
     readonly slack: SlackStandIn,
     readonly dataDir: string,
-    private readonly options: HarnessOptions,
+    private options: HarnessOptions,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<TimeboxHarness> {
@@ -187,6 +187,12 @@ export class TimeboxHarness {
       ...(this.options.clock ? { clock: this.options.clock } : {}),
     });
     this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET });
+  }
+
+  /** Restarts the process on the same data directory with an edited config, as a deploy of a config change would. */
+  async restartWithConfig(configYaml: string): Promise<void> {
+    this.options.configYaml = configYaml;
+    await this.restart();
   }
 
   /** Stops the process without waiting for anything in flight, as a crash would leave it. */

@@ -62,6 +62,7 @@ const grantSchema = z.strictObject({
   timeboxOwned: z.boolean().optional(),
   membershipId: z.string().optional(),
   endedEarlyBy: person.optional(),
+  refusedBecause: z.string().optional(),
 });
 exactly<Equals<z.infer<typeof grantSchema>, Grant>>(true);
 

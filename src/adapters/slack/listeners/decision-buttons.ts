@@ -38,8 +38,14 @@ export function decisionButton(door: SlackDoor) {
         clickerSlackUserId: body.user.id,
         message: { channel, ts },
       });
+      if (result.refused.length > 0) {
+        await tell(
+          `${WARNING} ${result.refused.length === 1 ? 'A grant' : `${result.refused.length} grants`} of \`${result.request.id}\` ${result.refused.length === 1 ? 'is' : 'are'} no longer allowed by the rules now running, so Timebox refused ${result.refused.length === 1 ? 'it' : 'them'} and granted nothing for ${result.refused.length === 1 ? 'it' : 'them'}: ` +
+            result.refused.map((g) => `${targetText(g.target)}: ${escapeMrkdwn(g.refusedBecause ?? '')}`).join('; ') + '. The requester is told.',
+        );
+      }
       // Grants under rules the clicker does not approve for stay as they were: say so, naming them.
-      if (result.leftAlone.length > 0) {
+      if (result.leftAlone.length > 0 && result.decided.length > 0) {
         const verb = action.action_id === APPROVE_ACTION ? 'approved' : 'denied';
         const rules = [...new Set(result.leftAlone.map((g) => `\`${escapeMrkdwn(g.ruleName)}\``))].join(', ');
         await tell(

@@ -84,6 +84,7 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
     case 'REVOKING':
       return request.endedEarlyBy ? `:gear: Ended${endedEarlyNote(request)}; removing access…` : ':gear: Window over; removing access…';
     case 'DENIED':
+      if (grant.refusedBecause) return `:no_entry: Refused by Timebox: no longer allowed by the rules now running (${escapeMrkdwn(truncate(grant.refusedBecause, 300))}).`;
       return `:no_entry: Denied by ${by}.`;
     case 'EXPIRED':
       return ':zzz: Expired: nobody decided in time.';
@@ -198,7 +199,7 @@ function hasEndableAccess(request: AccessRequest): boolean {
 export function requesterMessage(request: AccessRequest): string {
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   if (!only) {
-    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}`);
+    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}`);
     const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
     const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ' Sign in through your AWS access portal.' : '';
     const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
@@ -213,6 +214,7 @@ export function requesterMessage(request: AccessRequest): string {
       if (only.endedEarlyBy) return `:lock: Your access to ${what} was granted and is being ended early${only.endedEarlyBy.slackUserId === request.requester.slackUserId ? '' : ` by ${mention(only.endedEarlyBy.slackUserId)}`}. (${request.id})`;
       return `:white_check_mark: Your access to ${what} is active until ${slackDate(only.endsAt ?? 0)}. Sign in through your AWS access portal. (${request.id})`;
     case 'DENIED':
+      if (only.refusedBecause) return `:no_entry: Your request for ${what} is no longer allowed by the rules now running, so it was refused: ${escapeMrkdwn(truncate(only.refusedBecause, 500))}. (${request.id})`;
       return `:no_entry: Your request for ${what} was denied by ${only.decidedBy ? mention(only.decidedBy.slackUserId) : 'an approver'}. (${request.id})`;
     case 'EXPIRED':
       return `:zzz: Your request for ${what} expired before anyone decided. (${request.id})`;
