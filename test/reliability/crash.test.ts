@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { channelKey, type AccessRequest, type RequestStatus } from '../../src/domain/access-request';
+import { channelKey, requestStatus, type AccessRequest, type Grant, type RequestStatus } from '../../src/domain/access-request';
 import { viewOf, type RequestView } from '../support/request-view';
+import { auditProblems } from '../support/audit-check';
 import { targetKey } from '../../src/domain/grant-target';
 import type { Lease } from '../../src/domain/lease';
 import type { AuditEvent, AuditEventType } from '../../src/domain/audit';
@@ -36,7 +37,10 @@ import { eventually } from '../support/eventually';
  * stand-in, then started again on the same dynalite data directory. Whatever the step, the process
  * must converge on its own: the request ends ENDED, the assignment existed throughout its recorded
  * window and is gone at the end, it was created once (one window), every audit event is in the log,
- * and the requester was told (at least once) that access was active and that it ended.
+ * and the requester was told (at least once) that access was active and that it ended. The grant
+ * and revoke cases run twice: with a one-grant request, and with a request of two grants (one
+ * approval click starts both; the kill lands at the first matching call of either grant), where
+ * all of the above holds for every grant.
  */
 
 const KNOBS: ChildKnobs = {
@@ -54,16 +58,33 @@ const REQUESTER: PersonName = 'dave';
 const APPROVER: PersonName = 'alice';
 const CASE_TIMEOUT_MS = 60_000;
 const WAIT_MS = 20_000;
+/**
+ * How long an assignment may outlive its window: a sweep period plus a revoke, plus the restart
+ * and claim expiry a crash during the revoke costs. A correctness bound, not a speed target.
+ */
+const OUTLIVE_BOUND_MS = 10_000;
 
 
 // ---------------------------------------------------------------------------------------------
 // One crash scenario: stand-ins, a data directory, and the children that share it
 // ---------------------------------------------------------------------------------------------
 
+/** One account assignment of the requester's that a scenario's request asks for. */
+interface Target {
+  account: keyof typeof ACCOUNTS;
+  permissionSet: keyof typeof PERMISSION_SETS;
+}
+
+const targetName = (t: Target): string => `${t.permissionSet} on ${t.account}`;
+
+/** `grants` is how many grants the scenario's request has (a Slack message may show each). */
 type KillTrigger =
   | { kind: 'aws-call'; match: (call: AwsCall) => boolean }
   | { kind: 'aws-response'; match: (operation: string, output: unknown) => boolean }
-  | { kind: 'slack-call'; match: (call: SlackApiCall) => boolean };
+  | { kind: 'slack-call'; match: (call: SlackApiCall, grants: number) => boolean };
+
+/** How many times `phrase` occurs in `text`. */
+const timesIn = (text: string, phrase: string): number => text.split(phrase).length - 1;
 
 interface PresenceChange {
   at: number;
@@ -74,7 +95,10 @@ interface PresenceChange {
 interface FinalState {
   request: RequestView;
   audit: AuditEvent[];
+  /** The lease of any of the scenario's targets (undefined when none has one). */
   lease: Lease | undefined;
+  /** Each target's lease, in the scenario's order. */
+  leases: Array<Lease | undefined>;
   due: AccessRequest[];
 }
 
@@ -84,8 +108,12 @@ class CrashScenario {
   child: TimeboxChild | undefined;
   sender: SlackRequestSender | undefined;
   readonly children: TimeboxChild[] = [];
-  /** Every change of whether the requester's assignment exists, seen at SSO Admin call boundaries. */
-  readonly presence: PresenceChange[] = [];
+  /** Per target: every change of whether the requester's assignment exists, seen at SSO Admin call boundaries. */
+  private readonly presenceByTarget = new Map<string, PresenceChange[]>();
+  /** CreateAccountAssignment calls that arrived while their assignment already existed (duplicates). */
+  readonly createdWhilePresent: Array<{ target: string; at: number }> = [];
+  /** Per target: the creation operations AWS answered SUCCEEDED for. */
+  readonly succeededCreations = new Map<string, Set<string>>();
   /** What each crash interrupted, and when. */
   readonly crashes: Array<{ at: number; what: string; pid: number | undefined }> = [];
   private trigger: { what: string; trigger: KillTrigger; fired: () => void } | undefined;
@@ -95,8 +123,9 @@ class CrashScenario {
     readonly aws: AwsStandIn,
     readonly slack: SlackStandIn,
     readonly dir: string,
-    readonly target: { account: keyof typeof ACCOUNTS; permissionSet: keyof typeof PERMISSION_SETS },
+    readonly targets: readonly Target[],
   ) {
+    for (const t of targets) this.presenceByTarget.set(targetName(t), []);
     this.configPath = join(dir, 'timebox.yaml');
     writeFileSync(this.configPath, testConfigYaml());
 
@@ -106,29 +135,43 @@ class CrashScenario {
     // time is when it changed: no later than the answer, so before the caller could know of it.
     let callAt = 0;
     const look = (operation: string) => {
-      const present = this.hasAssignment();
-      const last = this.presence[this.presence.length - 1];
-      if ((last?.present ?? false) !== present) this.presence.push({ at: callAt, present, operation });
+      for (const t of this.targets) {
+        const changes = this.presenceOf(t);
+        const present = this.hasAssignment(t);
+        const last = changes[changes.length - 1];
+        if ((last?.present ?? false) !== present) changes.push({ at: callAt, present, operation });
+      }
     };
     aws.onCall((call) => {
       callAt = call.at;
       look(call.operation);
+      // Before the stand-in handles it: a creation of what is already there is a duplicate.
+      const created = call.operation === 'CreateAccountAssignment' ? this.targetOf(call.input) : undefined;
+      if (created && this.hasAssignment(created)) this.createdWhilePresent.push({ target: targetName(created), at: call.at });
       if (this.trigger?.trigger.kind === 'aws-call' && this.trigger.trigger.match(call)) this.fire();
     });
     aws.afterResponse((operation, output) => {
       look(operation);
+      if (operation === 'DescribeAccountAssignmentCreationStatus') {
+        const status = (output as { AccountAssignmentCreationStatus?: { Status?: string; RequestId?: string } } | undefined)?.AccountAssignmentCreationStatus;
+        const target = status?.Status === 'SUCCEEDED' ? this.targetOf(status) : undefined;
+        if (target && status?.RequestId) {
+          const ids = this.succeededCreations.get(targetName(target)) ?? new Set<string>();
+          this.succeededCreations.set(targetName(target), ids.add(status.RequestId));
+        }
+      }
       if (this.trigger?.trigger.kind === 'aws-response' && this.trigger.trigger.match(operation, output)) this.fire();
     });
     slack.onCall((call) => {
-      if (this.trigger?.trigger.kind === 'slack-call' && this.trigger.trigger.match(call)) this.fire();
+      if (this.trigger?.trigger.kind === 'slack-call' && this.trigger.trigger.match(call, this.targets.length)) this.fire();
     });
   }
 
-  static async start(options: { creationPolls: number; deletionPolls: number; target: CrashScenario['target'] }): Promise<CrashScenario> {
+  static async start(options: { creationPolls: number; deletionPolls: number; targets: readonly Target[] }): Promise<CrashScenario> {
     const aws = await AwsStandIn.start({ creationPolls: options.creationPolls, deletionPolls: options.deletionPolls });
     const slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
     for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
-    const scenario = new CrashScenario(aws, slack, mkdtempSync(join(tmpdir(), 'timebox-crash-')), options.target);
+    const scenario = new CrashScenario(aws, slack, mkdtempSync(join(tmpdir(), 'timebox-crash-')), options.targets);
     scenarios.add(scenario);
     return scenario;
   }
@@ -192,11 +235,15 @@ class CrashScenario {
       const request = await store.getRequest(requestId);
       if (!request) throw new Error(`the store has no request ${requestId}`);
       const principalId = PEOPLE[REQUESTER].principalId;
-      const key = targetKey({ kind: 'account', principalId, accountId: ACCOUNTS[this.target.account], permissionSetArn: PERMISSION_SETS[this.target.permissionSet] });
+      const leases: Array<Lease | undefined> = [];
+      for (const t of this.targets) {
+        leases.push(await store.getLease(targetKey({ kind: 'account', principalId, accountId: ACCOUNTS[t.account], permissionSetArn: PERMISSION_SETS[t.permissionSet] })));
+      }
       return {
         request: viewOf(request),
         audit: await store.listAudit(requestId),
-        lease: await store.getLease(key),
+        lease: leases.find((l) => l !== undefined),
+        leases,
         due: await store.listDue(Number.MAX_SAFE_INTEGER),
       };
     } finally {
@@ -255,8 +302,17 @@ class CrashScenario {
     return this.slack.messagesIn(APPROVAL_CHANNEL).filter((m) => JSON.stringify(m.blocks ?? []).includes(requestId));
   }
 
+  /**
+   * The requester's DMs about the request saying every grant is active, or every grant has ended,
+   * or that one failed. A one-grant request's DMs name the grant ("is active until"); a
+   * multi-grant request's count them ("2 of 2 active until", "2 of 2 ended", "1 of 2 failed").
+   */
   dmsAbout(requestId: string, kind: 'active' | 'ended' | 'failed'): string[] {
-    const markers = { active: ['is active until'], ended: ['has ended', 'was ended early'], failed: ['could not be granted'] }[kind];
+    const n = this.targets.length;
+    const markers =
+      n === 1
+        ? { active: ['is active until'], ended: ['has ended', 'was ended early'], failed: ['could not be granted'] }[kind]
+        : { active: [`${n} of ${n} active until`], ended: [`${n} of ${n} ended`], failed: [`of ${n} failed`] }[kind];
     // What each DM said when it was sent (the "active" one is rewritten once the window is over).
     return this.slack
       .dmsTo(PEOPLE[REQUESTER].id)
@@ -276,13 +332,52 @@ class CrashScenario {
       });
   }
 
-  hasAssignment(): boolean {
+  /** Whether the requester has the assignment (by default, the scenario's first target). */
+  hasAssignment(target: Target = this.targets[0] as Target): boolean {
     return this.aws.hasAssignment({
       instanceArn: INSTANCE_ARN,
-      accountId: ACCOUNTS[this.target.account],
-      permissionSetArn: PERMISSION_SETS[this.target.permissionSet],
+      accountId: ACCOUNTS[target.account],
+      permissionSetArn: PERMISSION_SETS[target.permissionSet],
       principalId: PEOPLE[REQUESTER].principalId,
     });
+  }
+
+  /** For each target, in order: whether the requester has the assignment now. */
+  present(): boolean[] {
+    return this.targets.map((t) => this.hasAssignment(t));
+  }
+
+  /** One target's presence changes. */
+  presenceOf(target: Target): PresenceChange[] {
+    const changes = this.presenceByTarget.get(targetName(target));
+    if (!changes) throw new Error(`${targetName(target)} is not one of this scenario's targets`);
+    return changes;
+  }
+
+  /** The first target's presence changes (for the one-target tests). */
+  get presence(): PresenceChange[] {
+    return this.presenceOf(this.targets[0] as Target);
+  }
+
+  /** The scenario target an SSO Admin input or status names (TargetId, PermissionSetArn, PrincipalId), if any. */
+  targetOf(input: unknown): Target | undefined {
+    const i = input as { TargetId?: unknown; PermissionSetArn?: unknown; PrincipalId?: unknown } | undefined;
+    if (i?.PrincipalId !== PEOPLE[REQUESTER].principalId) return undefined;
+    return this.targets.find((t) => ACCOUNTS[t.account] === i.TargetId && PERMISSION_SETS[t.permissionSet] === i.PermissionSetArn);
+  }
+
+  /** For each target, in order: how many `operation` calls (CreateAccountAssignment, DeleteAccountAssignment) named it. */
+  callsFor(operation: string): number[] {
+    const calls = this.aws.callsTo(operation);
+    return this.targets.map((t) => calls.filter((c) => this.targetOf(c.input) === t).length);
+  }
+
+  /** The scenario target a grant is for. */
+  targetOfGrant(grant: Grant): Target {
+    const t = grant.target;
+    const found = t.kind === 'account' ? this.targets.find((x) => ACCOUNTS[x.account] === t.accountId && PERMISSION_SETS[x.permissionSet] === t.permissionSetArn) : undefined;
+    if (!found) throw new Error(`grant ${grant.id} is for none of this scenario's targets: ${JSON.stringify(t)}`);
+    return found;
   }
 
   private requireSender(): SlackRequestSender {
@@ -317,54 +412,96 @@ function expectUnbrokenChain(audit: AuditEvent[], finalStatus: RequestStatus): v
   expect(status).toBe(finalStatus);
 }
 
+/** The same for every grant of the request, each on its own chain (the grants' stories interleave freely). */
+function expectUnbrokenChains(request: AccessRequest, audit: AuditEvent[]): void {
+  // A one-grant request's whole log is its grant's story.
+  if (request.grants.length === 1) expectUnbrokenChain(audit, requestStatus(request));
+  for (const grant of request.grants) expectUnbrokenChain(audit.filter((e) => e.grantId === grant.id), grant.status);
+  expect(auditProblems(request, audit)).toEqual([]);
+}
+
 async function expectConverged(s: CrashScenario, requestId: string, expected: { approvalType: 'approved' | 'auto_approved' }): Promise<FinalState> {
+  const n = s.targets.length;
   // Slack's view, while the last child still runs.
   expect(s.dmsAbout(requestId, 'active').length).toBeGreaterThanOrEqual(1);
   expect(s.dmsAbout(requestId, 'ended').length).toBeGreaterThanOrEqual(1);
   expect(s.dmsAbout(requestId, 'failed')).toEqual([]);
   const messages = s.channelMessagesFor(requestId);
   expect(messages.length).toBeGreaterThanOrEqual(1);
-  await s.slack.waitFor(() => JSON.stringify(messages[messages.length - 1]?.blocks ?? []).includes('Access removed'), WAIT_MS, 'the channel message to say access was removed');
+  // One "Access removed" per grant (a multi-grant message has a line for each).
+  await s.slack.waitFor(
+    () => timesIn(JSON.stringify(messages[messages.length - 1]?.blocks ?? []), 'Access removed') >= n,
+    WAIT_MS,
+    'the channel message to say access was removed',
+  );
 
   // AWS's view: nothing left behind.
   expect(s.aws.listAssignments()).toEqual([]);
 
   await s.stopForGood();
   const state = await s.readFinalState(requestId);
-  const { request, audit, lease, due } = state;
+  const { request, audit, leases, due } = state;
 
   // A truthful end state with nothing left to do.
+  expect(request.grants).toHaveLength(n);
   expect(request.status).toBe('ENDED');
-  expect(request.failure).toBeUndefined();
-  expect(request.keptBecause).toBeUndefined();
-  expect(request.claimUntil).toBeUndefined();
   expect(request.notified).toBe(channelKey(request));
-  expect(lease).toBeUndefined();
+  expect(leases).toEqual(s.targets.map(() => undefined));
   expect(due.map((r) => r.id)).not.toContain(requestId);
-  const { activeAt, endsAt, endedAt } = request;
-  if (activeAt === undefined || endsAt === undefined || endedAt === undefined) throw new Error(`ENDED without its window: ${JSON.stringify(request)}`);
-  expect(endsAt - activeAt).toBe(request.durationMs);
-  expect(endedAt).toBeGreaterThanOrEqual(endsAt);
 
-  // The assignment came exactly once and went exactly once, and it was there for the whole
-  // recorded window: created before the window started, deleted only after it ended, and gone
-  // before ENDED was written.
-  expect(s.presence.map((p) => p.present)).toEqual([true, false]);
-  const [appeared, disappeared] = s.presence as [PresenceChange, PresenceChange];
-  expect(appeared.at).toBeLessThanOrEqual(activeAt);
-  expect(disappeared.at).toBeGreaterThanOrEqual(endsAt);
-  expect(disappeared.at).toBeLessThanOrEqual(endedAt);
+  // 0 duplicates: nothing was created while it was already there, and no assignment was
+  // created successfully more than once (one window each).
+  expect(s.createdWhilePresent).toEqual([]);
+  for (const [target, ids] of s.succeededCreations) expect({ target, succeeded: ids.size }).toEqual({ target, succeeded: 1 });
 
-  // The audit log: every transition, once, in order, nothing lost.
-  expect(essentialTypes(audit)).toEqual(['requested', expected.approvalType, 'grant_started', 'granted', 'revoke_started', 'revoked']);
+  const seen = new Set<Target>();
+  for (const grant of request.grants) {
+    const t = s.targetOfGrant(grant);
+    const name = `grant ${grant.id} (${targetName(t)})`;
+    expect(seen.has(t)).toBe(false); // one grant per target
+    seen.add(t);
+    expect({ grant: name, status: grant.status, failure: grant.failure, keptBecause: grant.keptBecause, claimUntil: grant.claimUntil }).toEqual({
+      grant: name,
+      status: 'ENDED',
+      failure: undefined,
+      keptBecause: undefined,
+      claimUntil: undefined,
+    });
+    const { activeAt, endsAt, endedAt } = grant;
+    if (activeAt === undefined || endsAt === undefined || endedAt === undefined) throw new Error(`${name} ENDED without its window: ${JSON.stringify(grant)}`);
+    expect(endsAt - activeAt).toBe(request.durationMs);
+    expect(endedAt).toBeGreaterThanOrEqual(endsAt);
+
+    // The assignment came exactly once and went exactly once, and it was there for the whole
+    // recorded window: created before the window started, deleted only after it ended (and not
+    // long after: no grant outlives its window), and gone before ENDED was written.
+    const presence = s.presenceOf(t);
+    expect({ grant: name, presence: presence.map((p) => p.present) }).toEqual({ grant: name, presence: [true, false] });
+    const [appeared, disappeared] = presence as [PresenceChange, PresenceChange];
+    expect(appeared.at).toBeLessThanOrEqual(activeAt);
+    expect(disappeared.at).toBeGreaterThanOrEqual(endsAt);
+    expect(disappeared.at).toBeLessThanOrEqual(endedAt);
+    expect(disappeared.at - endsAt).toBeLessThanOrEqual(OUTLIVE_BOUND_MS);
+
+    // The audit log: every transition of this grant, once, in order, nothing lost.
+    const mine = audit.filter((e) => e.grantId === grant.id);
+    expect({ grant: name, events: essentialTypes(mine) }).toEqual({
+      grant: name,
+      events: ['requested', expected.approvalType, 'grant_started', 'granted', 'revoke_started', 'revoked'],
+    });
+    // The window was recorded in the write that logged `granted`, just before it (commit takes its own time).
+    const granted = mine.find((e) => e.type === 'granted');
+    expect(granted?.at).toBeGreaterThanOrEqual(activeAt);
+    expect(granted?.at).toBeLessThan(endsAt);
+  }
+
+  // Nothing in the log outside the grants' stories, no failure, every chain unbroken.
+  const grantIds = new Set(request.grants.map((g) => g.id));
+  expect(essentialTypes(audit.filter((e) => e.grantId === undefined || !grantIds.has(e.grantId)))).toEqual([]);
   expect(audit.filter((e) => e.type === 'grant_failed' || e.type === 'revoke_failed')).toEqual([]);
-  expectUnbrokenChain(audit, 'ENDED');
+  expectUnbrokenChains(request, audit);
   const logged = new Set(audit.map((e) => e.seq));
   for (const event of request.lastEvents ?? []) expect(logged.has(event.seq)).toBe(true);
-  // The window was recorded in the write that logged `granted`, just before it (commit takes its own time).
-  const granted = audit.find((e) => e.type === 'granted');
-  expect(granted?.at).toBeGreaterThanOrEqual(activeAt);
-  expect(granted?.at).toBeLessThan(endsAt);
   return state;
 }
 
@@ -373,7 +510,21 @@ async function expectConverged(s: CrashScenario, requestId: string, expected: { 
 // ---------------------------------------------------------------------------------------------
 
 const PROD_ADMIN = { account: 'production', permissionSet: 'Admin' } as const;
+const PROD_READONLY = { account: 'production', permissionSet: 'ReadOnly' } as const;
 const STAGING_READONLY = { account: 'staging', permissionSet: 'ReadOnly' } as const;
+
+/** What a request is for: the targets of its grants, and how `/aws-access` names them. */
+interface Variant {
+  targets: readonly Target[];
+  what: string;
+}
+
+const ONE_GRANT: Variant = { targets: [PROD_ADMIN], what: 'production Admin' };
+/** Grant 1 Admin, grant 2 ReadOnly, both on production under rule prod-admin. */
+const TWO_GRANTS: Variant = { targets: [PROD_ADMIN, PROD_READONLY], what: 'production Admin,ReadOnly' };
+
+/** `present` for every target of the scenario. */
+const everyTarget = (s: CrashScenario, present: boolean): boolean[] => s.targets.map(() => present);
 
 interface ApprovalCase {
   name: string;
@@ -405,7 +556,10 @@ const APPROVAL_CASES: ApprovalCase[] = [
     deletionPolls: 1,
     trigger: { kind: 'aws-call', match: (call) => call.operation === 'GetUserId' },
     afterCrash: (s) => {
-      expect(s.aws.callsTo('GetUserId')).toHaveLength(1);
+      // Each grant looks the requester up; with two, both lookups may be out before the kill lands.
+      const lookups = s.aws.callsTo('GetUserId').length;
+      expect(lookups).toBeGreaterThanOrEqual(1);
+      expect(lookups).toBeLessThanOrEqual(s.targets.length);
       expect(s.aws.callsTo('CreateAccountAssignment')).toEqual([]);
     },
     takeover: { type: 'grant_started', detail: 'resumed' },
@@ -419,7 +573,9 @@ const APPROVAL_CASES: ApprovalCase[] = [
     deletionPolls: 1,
     trigger: { kind: 'aws-call', match: (call) => call.operation === 'CreateAccountAssignment' },
     afterCrash: (s, id) => {
-      expect(s.hasAssignment()).toBe(true); // AWS has it, no window is recorded
+      // AWS has what it was sent (at least the creation the kill landed on), no window is recorded.
+      expect(s.present()).toEqual(s.callsFor('CreateAccountAssignment').map((n) => n > 0));
+      expect(s.present()).toContain(true);
       expect(s.dmsAbout(id, 'active')).toEqual([]);
     },
     takeover: { type: 'grant_started', detail: 'resumed' },
@@ -433,7 +589,7 @@ const APPROVAL_CASES: ApprovalCase[] = [
     creationPolls: 1, // nobody polls the first operation again: it stays IN_PROGRESS for good
     deletionPolls: 1,
     trigger: { kind: 'aws-call', match: (call) => call.operation === 'CreateAccountAssignment' },
-    afterCrash: (s) => expect(s.hasAssignment()).toBe(false),
+    afterCrash: (s) => expect(s.present()).toEqual(everyTarget(s, false)),
     takeover: { type: 'grant_started', detail: 'resumed' },
     minCreates: 2,
   },
@@ -448,7 +604,7 @@ const APPROVAL_CASES: ApprovalCase[] = [
       match: (op, out) => op === 'DescribeAccountAssignmentCreationStatus' && statusOf(out, 'AccountAssignmentCreationStatus') === 'SUCCEEDED',
     },
     afterCrash: (s, id) => {
-      expect(s.hasAssignment()).toBe(true);
+      expect(s.present()).toContain(true); // the one whose creation SUCCEEDED; another grant may not be there yet
       expect(s.slack.callsTo('chat.update').map((c) => JSON.stringify(c.args)).filter((a) => a.includes('Active until'))).toEqual([]);
       expect(s.dmsAbout(id, 'active')).toEqual([]);
     },
@@ -464,9 +620,10 @@ const APPROVAL_CASES: ApprovalCase[] = [
     duration: '8s', // the window started before the crash: it must outlast the restart, even on a busy machine
     creationPolls: 1,
     deletionPolls: 1,
-    trigger: { kind: 'slack-call', match: (call) => call.method === 'chat.update' && JSON.stringify(call.args).includes('Active until') },
+    // With several grants, the update saying every one is active (a sweep may show a partial one first).
+    trigger: { kind: 'slack-call', match: (call, grants) => call.method === 'chat.update' && timesIn(JSON.stringify(call.args), 'Active until') >= grants },
     afterCrash: (s, id) => {
-      expect(s.hasAssignment()).toBe(true);
+      expect(s.present()).toEqual(everyTarget(s, true));
       expect(s.dmsAbout(id, 'active')).toEqual([]); // the requester has not been told yet
     },
     minCreates: 1,
@@ -478,7 +635,11 @@ const APPROVAL_CASES: ApprovalCase[] = [
     creationPolls: 1,
     deletionPolls: 0,
     trigger: { kind: 'aws-call', match: (call) => call.operation === 'DeleteAccountAssignment' },
-    afterCrash: (s) => expect(s.hasAssignment()).toBe(false),
+    // AWS removed what it was sent (at least the deletion the kill landed on).
+    afterCrash: (s) => {
+      expect(s.present()).toEqual(s.callsFor('DeleteAccountAssignment').map((n) => n === 0));
+      expect(s.present()).toContain(false);
+    },
     takeover: { type: 'revoke_started', detail: 'retry' },
     minCreates: 1,
   },
@@ -489,7 +650,7 @@ const APPROVAL_CASES: ApprovalCase[] = [
     creationPolls: 1,
     deletionPolls: 1,
     trigger: { kind: 'aws-call', match: (call) => call.operation === 'DeleteAccountAssignment' },
-    afterCrash: (s) => expect(s.hasAssignment()).toBe(true),
+    afterCrash: (s) => expect(s.present()).toEqual(everyTarget(s, true)),
     takeover: { type: 'revoke_started', detail: 'retry' },
     minCreates: 1,
   },
@@ -504,7 +665,7 @@ const APPROVAL_CASES: ApprovalCase[] = [
       match: (op, out) => op === 'DescribeAccountAssignmentDeletionStatus' && statusOf(out, 'AccountAssignmentDeletionStatus') === 'SUCCEEDED',
     },
     afterCrash: (s, id) => {
-      expect(s.hasAssignment()).toBe(false);
+      expect(s.present()).toContain(false); // the one whose deletion SUCCEEDED
       expect(s.dmsAbout(id, 'ended')).toEqual([]);
     },
     takeover: { type: 'revoke_started', detail: 'retry' },
@@ -516,9 +677,10 @@ const APPROVAL_CASES: ApprovalCase[] = [
     duration: '2s',
     creationPolls: 1,
     deletionPolls: 1,
-    trigger: { kind: 'slack-call', match: (call) => call.method === 'chat.update' && JSON.stringify(call.args).includes('Access removed') },
+    // With several grants, the update saying every one has ended.
+    trigger: { kind: 'slack-call', match: (call, grants) => call.method === 'chat.update' && timesIn(JSON.stringify(call.args), 'Access removed') >= grants },
     afterCrash: (s, id) => {
-      expect(s.hasAssignment()).toBe(false);
+      expect(s.present()).toEqual(everyTarget(s, false));
       expect(s.dmsAbout(id, 'ended')).toEqual([]);
     },
     minCreates: 1,
@@ -539,11 +701,13 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
     await Promise.all([...scenarios].map((x) => x.dispose()));
   });
 
-  test.each(APPROVAL_CASES)('$name', async (c) => {
-    s = await CrashScenario.start({ creationPolls: c.creationPolls, deletionPolls: c.deletionPolls, target: PROD_ADMIN });
+  /** Files `${variant.what} <duration> crash test`, kills the child at the case's step, restarts it, and checks every grant converged. */
+  async function runApprovalCase(c: ApprovalCase, variant: Variant): Promise<void> {
+    s = await CrashScenario.start({ creationPolls: c.creationPolls, deletionPolls: c.deletionPolls, targets: variant.targets });
     await s.startChild();
+    const n = variant.targets.length;
 
-    const requestId = await s.file(`production Admin ${c.duration} crash test`);
+    const requestId = await s.file(`${variant.what} ${c.duration} crash test`);
     const crashed = s.killWhen(c.name, c.trigger);
     await s.approve(requestId);
     if (c.phase === 'revoke') await s.waitForDm(requestId, 'active'); // the crash comes when this window ends
@@ -555,32 +719,38 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
     await s.restartAfterCrash();
     if (c.phase === 'grant') {
       await s.waitForDm(requestId, 'active');
-      expect(s.hasAssignment()).toBe(true); // ACTIVE is only ever said once the assignment exists
+      expect(s.present()).toEqual(everyTarget(s, true)); // ACTIVE is only ever said once the assignment exists
     }
     await s.waitForDm(requestId, 'ended');
-    expect(s.hasAssignment()).toBe(false);
+    expect(s.present()).toEqual(everyTarget(s, false));
 
     // Calls may repeat after a crash (they are idempotent, and the start-up reconciler may get
-    // there first); what counts is that the assignment came and went once (expectConverged).
-    expect(s.aws.callsTo('CreateAccountAssignment').length).toBeGreaterThanOrEqual(c.minCreates);
-    expect(s.aws.callsTo('DeleteAccountAssignment').length).toBeGreaterThanOrEqual(1);
+    // there first); what counts is that each assignment came and went once (expectConverged).
+    // Every other grant creates its own assignment at least once, and each is deleted.
+    expect(s.aws.callsTo('CreateAccountAssignment').length).toBeGreaterThanOrEqual(c.minCreates + n - 1);
+    for (const deletes of s.callsFor('DeleteAccountAssignment')) expect(deletes).toBeGreaterThanOrEqual(1);
     expect(s.channelMessagesFor(requestId)).toHaveLength(1); // the message was recorded before the crash: updated, never re-posted
-    // The approval was stored by the first process, before the crash, and is in the log once.
-    const { audit } = await expectConverged(s, requestId, { approvalType: 'approved' });
+    // The approval was stored by the first process, before the crash, and is in the log once per grant.
+    const { request, audit } = await expectConverged(s, requestId, { approvalType: 'approved' });
+    expect(request.grants.map((g) => ({ target: targetName(s!.targetOfGrant(g)), rule: g.ruleName }))).toEqual(variant.targets.map((t) => ({ target: targetName(t), rule: 'prod-admin' })));
     const approved = audit.filter((e) => e.type === 'approved');
-    expect(approved).toHaveLength(1);
-    expect(approved[0]!.actor).toBe(PEOPLE[APPROVER].id);
-    expect(approved[0]!.at).toBeLessThan(crashedAt);
+    expect(approved.map((e) => e.grantId).sort()).toEqual(request.grants.map((g) => g.id).sort());
+    for (const a of approved) {
+      expect(a.actor).toBe(PEOPLE[APPROVER].id);
+      expect(a.at).toBeLessThan(crashedAt);
+    }
 
     const takeovers = audit.filter((e) => (e.type === 'grant_started' && e.detail === 'resumed') || (e.type === 'revoke_started' && e.detail === 'retry'));
     if (c.takeover) {
       expect(takeovers.length).toBeGreaterThanOrEqual(1);
       for (const t of takeovers) expect({ type: t.type, detail: t.detail }).toEqual(c.takeover);
-      expect(takeovers[0]!.at).toBeGreaterThan(crashedAt);
+      for (const t of takeovers) expect(t.at).toBeGreaterThan(crashedAt);
     } else {
       expect(takeovers).toEqual([]);
     }
-  }, CASE_TIMEOUT_MS);
+  }
+
+  test.each(APPROVAL_CASES)('$name', (c) => runApprovalCase(c, ONE_GRANT), CASE_TIMEOUT_MS);
 
   // In one process the decision is stored and the work dispatched in-process, with no call to the
   // outside in between to kill at; stopping the work queue before the click leaves exactly the
@@ -608,7 +778,7 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
   }, CASE_TIMEOUT_MS);
 
   test('6. an auto-approved request, killed right after the command is acknowledged', async () => {
-    s = await CrashScenario.start({ creationPolls: 1, deletionPolls: 1, target: STAGING_READONLY });
+    s = await CrashScenario.start({ creationPolls: 1, deletionPolls: 1, targets: [STAGING_READONLY] });
     await s.startChild();
     const scenario = s;
 
@@ -630,7 +800,7 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
   // The early end is stored and the revoke queued in-process, with no outside call in between:
   // killing the moment Slack has the answer leaves the end recorded and the revoke not yet done.
   test('7. an early end, killed right after it is acknowledged: the restarted process removes the access at once, not at the old end', async () => {
-    s = await CrashScenario.start({ creationPolls: 1, deletionPolls: 1, target: STAGING_READONLY });
+    s = await CrashScenario.start({ creationPolls: 1, deletionPolls: 1, targets: [STAGING_READONLY] });
     await s.startChild();
     const requestId = await s.file('staging ReadOnly 10m crash test');
     await s.waitForDm(requestId, 'active');
@@ -655,7 +825,7 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
   // A FAILED creation after an earlier attempt already created the assignment: grantAccess
   // asks AWS and removes what Timebox created, like a revoke would.
   test('2c. after CreateAccountAssignment is sent and AWS carries it out, a retried creation that FAILS leaves no assignment behind', async () => {
-    s = await CrashScenario.start({ creationPolls: 0, deletionPolls: 1, target: PROD_ADMIN });
+    s = await CrashScenario.start({ creationPolls: 0, deletionPolls: 1, targets: [PROD_ADMIN] });
     const scenario = s;
     await s.startChild();
     const requestId = await s.file('production Admin 3s crash test');
@@ -678,4 +848,11 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
     // What the user actually has in AWS must match what Timebox says: nothing, once it is over.
     expect({ status: request.status, lease, assignments: scenario.aws.listAssignments() }).toEqual({ status: request.status, lease: undefined, assignments: [] });
   }, CASE_TIMEOUT_MS);
+
+  // The same steps with a request of two grants (both under prod-admin, so the one click approves
+  // both, and both are granted and revoked side by side): the kill lands at the first matching
+  // call of either grant, and every grant must converge as one alone would.
+  describe('with a two-grant request (production Admin,ReadOnly)', () => {
+    test.each(APPROVAL_CASES)('$name', (c) => runApprovalCase(c, TWO_GRANTS), CASE_TIMEOUT_MS);
+  });
 });

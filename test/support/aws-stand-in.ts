@@ -201,6 +201,7 @@ const assignmentOperationInput = z.object({
   PrincipalType: z.enum(['USER', 'GROUP']),
   PrincipalId: nonEmpty,
 });
+const describeInstanceInput = z.object({ InstanceArn: z.string().regex(/^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/, 'must be an instance ARN') });
 const describeCreationInput = z.object({ InstanceArn: nonEmpty, AccountAssignmentCreationRequestId: nonEmpty });
 const describeDeletionInput = z.object({ InstanceArn: nonEmpty, AccountAssignmentDeletionRequestId: nonEmpty });
 const listAssignmentsInput = z.object({
@@ -325,6 +326,9 @@ interface AssignmentOperation {
 const assignmentKey = (a: Omit<StandInAssignment, 'principalType'> & { principalType?: string }): string =>
   [a.instanceArn, a.accountId, a.permissionSetArn, a.principalType ?? '*', a.principalId].join('|');
 
+const DEFAULT_INSTANCE_ARN = 'arn:aws:sso:::instance/ssoins-1234567890abcdef';
+const DEFAULT_IDENTITY_STORE_ID = 'd-1234567890';
+
 function checkPolls(n: number): number {
   if (!Number.isInteger(n) || n < 0) throw new Error(`polls must be a non-negative integer, got ${n}`);
   return n;
@@ -343,12 +347,15 @@ export class AwsStandIn {
   private invocationLog: StandInInvocation[] = [];
   /** Keyed by every SecretId that finds the secret (name and ARN); values are shared. */
   private readonly secrets = new Map<string, StoredSecret>();
+  /** The Identity Center instances this account has: instance ARN → its identity store id. */
+  private readonly instances = new Map<string, string>();
   private nextCreationFailure: string | undefined;
   private nextDeletionFailure: string | undefined;
   private creationPolls: number;
   private deletionPolls: number;
 
   private readonly jsonRpcOperations = new Map<string, (input: unknown) => Json>([
+    ['SWBExternalService.DescribeInstance', (i) => this.describeInstance(i)],
     ['SWBExternalService.CreateAccountAssignment', (i) => this.startOperation('creation', i)],
     ['SWBExternalService.DeleteAccountAssignment', (i) => this.startOperation('deletion', i)],
     ['SWBExternalService.DescribeAccountAssignmentCreationStatus', (i) => this.describeOperation('creation', i)],
@@ -372,6 +379,7 @@ export class AwsStandIn {
     readonly url: string,
     options: StandInOptions,
   ) {
+    this.instances.set(DEFAULT_INSTANCE_ARN, DEFAULT_IDENTITY_STORE_ID);
     this.creationPolls = checkPolls(options.creationPolls ?? 1);
     this.deletionPolls = checkPolls(options.deletionPolls ?? 1);
   }
@@ -856,6 +864,26 @@ export class AwsStandIn {
   }
 
   // ---------------------------------------------------------------- Identity Store
+
+  /**
+   * An Identity Center instance with its identity store, for DescribeInstance (start-up checks).
+   * Every stand-in starts with the test config's instance (ssoins-1234567890abcdef, d-1234567890),
+   * as an account with Identity Center enabled would.
+   */
+  addInstance(instanceArn: string, identityStoreId: string): void {
+    this.instances.set(instanceArn, identityStoreId);
+  }
+
+  removeInstance(instanceArn: string): void {
+    this.instances.delete(instanceArn);
+  }
+
+  private describeInstance(raw: unknown): Json {
+    const input = parseInput(describeInstanceInput, raw);
+    const identityStoreId = this.instances.get(input.InstanceArn);
+    if (identityStoreId === undefined) throw new AwsError('ResourceNotFoundException', `Instance ${input.InstanceArn} not found`);
+    return { InstanceArn: input.InstanceArn, IdentityStoreId: identityStoreId, OwnerAccountId: '123456789012', Status: 'ACTIVE', Name: 'timebox-stand-in', CreatedDate: epochSeconds(Date.now()) };
+  }
 
   private usersIn(identityStoreId: string): StandInUser[] {
     // A user added without a store id is visible in every store, which keeps simple tests short.
