@@ -1,4 +1,4 @@
-import { grantTransitions, workDueAt, type AccessRequest, type Grant } from '../domain/access-request';
+import { grantTransitions, holdsAccess, workDueAt, type AccessRequest, type Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } from '../domain/errors';
 import { provisionTarget } from '../domain/grant-target';
@@ -12,6 +12,18 @@ import type { AdvanceJob, HeldTarget } from './ports';
 import { retryRevokeLater, revokeFromReceipt, revokeOne } from './revoke-access';
 
 const MAX_STEPS = 10;
+/**
+ * Grants of one request worked on at once. They all finish with a write to the same item, and
+ * more of them at once would lose races to each other faster than retries can settle them.
+ */
+const STEPS_AT_ONCE = 4;
+
+/** Runs `work` on every item, at most `size` at a time, and settles them all. */
+async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = [];
+  for (let i = 0; i < items.length; i += size) results.push(...(await Promise.allSettled(items.slice(i, i + size).map(work))));
+  return results;
+}
 /** A grant that errors this many times (AWS refusing, not just slow) is failed and the requester told. */
 const MAX_GRANT_ATTEMPTS = 5;
 
@@ -39,10 +51,27 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
       if (job.created?.length) await revokeFromReceipt(deps, job);
       return undefined;
     }
+    if (step === 0 && job.created?.length) {
+      // A store restored from a backup older than the grant has the request, but not the grant's
+      // window: the receipt's targets that the store never saw granted are removed all the same.
+      const unknownToStore = job.created.filter((held) => {
+        const grant = request.grants.find((g) => g.id === held.grantId);
+        return !grant || (grant.activeAt === undefined && !holdsAccess(grant.status));
+      });
+      if (unknownToStore.length > 0) await revokeFromReceipt(deps, { requestId: job.requestId, created: unknownToStore });
+    }
     last = request;
     const claimed = await claimDueWork(deps, request);
     if (!claimed) break;
-    await Promise.all(claimed.grants.map((grantId) => runStep(deps, claimed.request, grantId)));
+    // Side by side; one grant's error must not stop the others, nor the request's next timer.
+    // It is thrown once the timer is armed, so the door retries (Lambda) or logs it (locally).
+    const steps = await inBatches(claimed.grants, STEPS_AT_ONCE, (grantId) => runStep(deps, claimed.request, grantId));
+    const failed = steps.find((step): step is PromiseRejectedResult => step.status === 'rejected');
+    if (failed) {
+      const latest = await deps.store.getRequest(job.requestId).catch(() => undefined);
+      if (latest) await armNextTimer(deps, latest);
+      throw failed.reason;
+    }
   }
   const latest = (await deps.store.getRequest(job.requestId)) ?? last;
   if (latest) await armNextTimer(deps, latest);

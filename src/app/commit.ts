@@ -64,15 +64,21 @@ export async function commit(deps: WorkflowDeps, before: AccessRequest, after: A
   return saved;
 }
 
-const MAX_RACE_RETRIES = 8;
+const MAX_RACE_RETRIES = 16;
 
-/** Runs `attempt` again each time it loses a race (StoreConflictError), up to a bound: the one retry-on-conflict loop. */
-export async function retryOnConflict<T>(attempt: (round: number) => Promise<T>, rounds = MAX_RACE_RETRIES): Promise<T> {
+/**
+ * Runs `attempt` again each time it loses a race (StoreConflictError), up to a bound: the one
+ * retry-on-conflict loop. With `pause`, it waits a growing, jittered moment between rounds, so
+ * writers that collide (the grants of one request finishing together) spread out instead of
+ * colliding again in lockstep.
+ */
+export async function retryOnConflict<T>(attempt: (round: number) => Promise<T>, pause?: (ms: number) => Promise<void>, rounds = MAX_RACE_RETRIES): Promise<T> {
   for (let round = 0; ; round++) {
     try {
       return await attempt(round);
     } catch (err) {
       if (!(err instanceof StoreConflictError) || round >= rounds) throw err;
+      if (pause && round > 0) await pause(Math.random() * Math.min(5 * 2 ** round, 200));
     }
   }
 }
@@ -95,13 +101,16 @@ export async function updateRequest(
   change: (fresh: AccessRequest) => Change | undefined,
   known?: AccessRequest,
 ): Promise<AccessRequest | undefined> {
-  return retryOnConflict(async (round) => {
-    const fresh = round === 0 && known ? known : await deps.store.getRequest(requestId);
-    if (!fresh) return undefined;
-    const planned = change(fresh);
-    if (!planned) return fresh;
-    return commit(deps, fresh, planned.next, planned.events);
-  });
+  return retryOnConflict(
+    async (round) => {
+      const fresh = round === 0 && known ? known : await deps.store.getRequest(requestId);
+      if (!fresh) return undefined;
+      const planned = change(fresh);
+      if (!planned) return fresh;
+      return commit(deps, fresh, planned.next, planned.events);
+    },
+    (ms) => deps.sleep(ms),
+  );
 }
 
 /**

@@ -2,7 +2,7 @@ import { decideGrant, grantTransitions, type AccessRequest, type Decision, type 
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
 import type { Person } from '../domain/policy';
-import { checkApprover, recheckGrant } from '../domain/rules';
+import { checkApprover, personMatches, recheckGrant } from '../domain/rules';
 import { commit, noteOnRequest, retryOnConflict, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
 import type { MessageRef } from './ports';
@@ -86,6 +86,9 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
         // Refused by Timebox: its rule is gone (then nobody could ever approve it), or the
         // clicker is an approver of the rule, which no longer allows it.
         if (check.rule) checkApprover(check.rule, request.requester, person);
+        else if (!deps.policy.rules.some((r) => personMatches(r.approvers, person))) {
+          throw new TimeboxError('not_an_approver', `The rule "${grant.ruleName}" this request was filed under no longer exists, and you are not an approver.`);
+        }
         refused.push(grantTransitions.refuse(grant, check.reason, now, request.id));
         continue;
       }

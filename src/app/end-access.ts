@@ -1,9 +1,9 @@
-import { endEarly, type AccessRequest } from '../domain/access-request';
+import { endEarly, type AccessRequest, type Grant } from '../domain/access-request';
 import { holderRef, planRelease } from '../domain/lease';
 import { TimeboxError, isTimeboxError } from '../domain/errors';
 import { provisionTarget, targetKey } from '../domain/grant-target';
 import type { Person } from '../domain/policy';
-import { checkCanEnd } from '../domain/rules';
+import { checkCanEnd, personMatches } from '../domain/rules';
 import { commit, noteOnRequest, retryOnConflict } from './commit';
 import type { WorkflowDeps } from './deps';
 
@@ -35,24 +35,26 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
     const by: Person = person;
     let ended: AccessRequest;
     try {
-      checkCanEnd(
-        request.grants.map((g) => deps.policy.rules.find((r) => r.name === g.ruleName)),
-        request.requester,
-        by,
-      );
-      ended = endEarly(request, by, deps.clock.now());
+      const ruleOf = (g: Grant) => deps.policy.rules.find((r) => r.name === g.ruleName);
+      checkCanEnd(request.grants.map(ruleOf), request.requester, by);
+      // The requester ends all of it; an approver ends the grants under the rules they approve.
+      const isRequester = by.slackUserId === request.requester.slackUserId;
+      ended = endEarly(request, by, deps.clock.now(), (g) => isRequester || personMatches(ruleOf(g)?.approvers ?? [], by));
     } catch (err) {
       if (isTimeboxError(err, 'not_allowed_to_end')) await noteOnRequest(deps, request.id, 'end_refused', by.slackUserId, err.code);
       // Already past its end but not yet revoked (a late schedule, a lost timer): nudge the worker.
       if (isTimeboxError(err, 'already_ending') && request.grants.some((g) => g.status === 'ACTIVE')) await handOver(deps, request, false);
       throw err;
     }
-    const endedNow = request.grants.filter((g) => ended.grants.find((e) => e.id === g.id)?.endsAt !== g.endsAt);
+    const endedNow = request.grants.filter((g) => {
+      const after = ended.grants.find((e) => e.id === g.id);
+      return after?.endsAt !== g.endsAt || (after?.endedEarlyBy !== undefined && g.endedEarlyBy === undefined);
+    });
     return commit(
       deps,
       request,
       ended,
-      endedNow.map((g) => ({ type: 'ended_early' as const, actor: by.slackUserId, grantId: g.id, detail: `was to end ${new Date(g.endsAt as number).toISOString()}` })),
+      endedNow.map((g) => ({ type: 'ended_early' as const, actor: by.slackUserId, grantId: g.id, detail: g.endsAt ? `was to end ${new Date(g.endsAt).toISOString()}` : 'ends as soon as it is granted' })),
     );
   });
   deps.logger.info({ requestId: saved.id, by: input.bySlackUserId }, 'access ended early');

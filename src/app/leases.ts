@@ -44,6 +44,9 @@ export async function acquireLease(deps: WorkflowDeps, target: ProvisionTarget, 
   }
 }
 
+/** A jittered wait between rounds of a lost lease race (see retryOnConflict). */
+const pause = (deps: WorkflowDeps) => (ms: number) => deps.sleep(ms);
+
 /** Applies `change` to the stored lease (re-read on every lost race); nothing if there is no lease. */
 export async function updateLease(deps: WorkflowDeps, key: string, change: (lease: Lease) => Lease): Promise<Lease | undefined> {
   return retryOnConflict(async () => {
@@ -52,7 +55,7 @@ export async function updateLease(deps: WorkflowDeps, key: string, change: (leas
     const next = { ...change(lease), version: lease.version + 1 };
     await deps.store.putLease(next, lease.version);
     return next;
-  });
+  }, pause(deps));
 }
 
 /** Hooks that keep the lease's list of outstanding AWS operations: recorded when AWS accepts one. */
@@ -86,7 +89,7 @@ export async function dropFromLease(deps: WorkflowDeps, target: ProvisionTarget,
     } else {
       await deps.store.deleteLease(lease.key, lease.version);
     }
-  });
+  }, pause(deps));
 }
 
 export type ReleaseOutcome = { kind: 'removed' } | { kind: 'kept'; reason: string } | { kind: 'failed'; reason: string };
@@ -123,16 +126,27 @@ export async function releaseLease(deps: WorkflowDeps, target: ProvisionTarget, 
  * is already), remove the target (recording the deletion's operation id), then forget the lease.
  */
 export async function removeTarget(deps: WorkflowDeps, stored: Lease, next: Lease = stored): Promise<ReleaseOutcome> {
-  if (!stored.deleting) await deps.store.putLease({ ...next, deleting: true, version: stored.version + 1, updatedAt: deps.clock.now() }, stored.version);
-  if (stored.target.kind === 'group' && !stored.membershipId) {
-    return { kind: 'failed', reason: 'Timebox has no record of the membership id it created, so it removes nothing; an operator should check the group' };
+  let membershipId = stored.membershipId;
+  if (stored.target.kind === 'group' && !membershipId) {
+    // Timebox created the membership but never learned its id (a lost reply, a crash before it
+    // was recorded). The membership there now is that one, unless someone re-added it by hand
+    // during the window, which Timebox cannot tell apart (see the README).
+    const look = await deps.provisioner.lookup(stored.target);
+    if (!look.present || !look.membershipId) {
+      // Nothing there to remove: forget the lease (conditional on the version planned from).
+      await deps.store.deleteLease(stored.key, stored.version);
+      return { kind: 'removed' };
+    }
+    membershipId = look.membershipId;
+    deps.logger.warn({ lease: stored.key, membershipId }, 'removing the membership Timebox created, found by looking it up (its id was never recorded)');
   }
+  if (!stored.deleting) await deps.store.putLease({ ...next, deleting: true, version: stored.version + 1, updatedAt: deps.clock.now() }, stored.version);
   const recorder = operationRecorder(deps, stored.key, 'delete');
-  const outcome = await deps.provisioner.remove(stored.target, stored.membershipId, recorder.hooks);
+  const outcome = await deps.provisioner.remove(stored.target, membershipId, recorder.hooks);
   if (!outcome.ok) return { kind: 'failed', reason: `AWS could not remove it: ${outcome.reason}` };
   await retryOnConflict(async () => {
     const current = await deps.store.getLease(stored.key);
     if (current) await deps.store.deleteLease(current.key, current.version);
-  });
+  }, pause(deps));
   return { kind: 'removed' };
 }

@@ -132,8 +132,9 @@ export const grantTransitions = {
   refuse: (g: Grant, reason: string, now: number, requestId: string) => move(g, 'DENIED', { refusedBecause: reason, decidedAt: now }, requestId),
   expire: (g: Grant, requestId: string) => move(g, 'EXPIRED', {}, requestId),
   startGranting: (g: Grant, claimUntil: number, requestId: string) => move(g, 'GRANTING', { claimUntil }, requestId),
+  /** The window starts now; a grant already ended while it was being granted ends at once. */
   activate: (g: Grant, now: number, durationMs: number, requestId: string) =>
-    move(g, 'ACTIVE', { activeAt: now, endsAt: now + durationMs, claimUntil: undefined, lastError: undefined }, requestId),
+    move(g, 'ACTIVE', { activeAt: now, endsAt: g.endedEarlyBy ? now : now + durationMs, claimUntil: undefined, lastError: undefined }, requestId),
   fail: (g: Grant, failure: string, requestId: string) => move(g, 'FAILED', { failure, claimUntil: undefined }, requestId),
   startRevoking: (g: Grant, claimUntil: number, requestId: string) => move(g, 'REVOKING', { claimUntil }, requestId),
   end: (g: Grant, now: number, keptBecause: string | undefined, requestId: string) =>
@@ -166,10 +167,12 @@ export function decideGrant(request: AccessRequest, grant: Grant, decision: Deci
  * Ends every active window of the request now, at the request of `by` (authorised by the
  * caller). The revokes themselves are the ordinary ones, due at once.
  */
-export function endEarly(request: AccessRequest, by: Person, now: number): AccessRequest {
+export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd: (grant: Grant) => boolean = () => true): AccessRequest {
   // A grant already ended early is never ended again (a second click, or a clock behind the
   // first one's); one that went live after an earlier end can be.
-  const active = request.grants.filter((g) => g.status === 'ACTIVE' && (g.endsAt ?? 0) > now && !g.endedEarlyBy);
+  const active = request.grants.filter((g) => g.status === 'ACTIVE' && (g.endsAt ?? 0) > now && !g.endedEarlyBy && mayEnd(g));
+  // Grants still being granted when access is ended end as soon as they are active.
+  const inFlight = active.length === 0 ? [] : request.grants.filter((g) => (g.status === 'APPROVED' || g.status === 'GRANTING') && !g.endedEarlyBy && mayEnd(g));
   if (active.length === 0) {
     const status = requestStatus(request);
     if (status === 'REVOKING' || request.grants.some((g) => g.status === 'ACTIVE' || g.status === 'REVOKING')) {
@@ -183,7 +186,7 @@ export function endEarly(request: AccessRequest, by: Person, now: number): Acces
   return {
     ...request,
     endedEarlyBy: person,
-    grants: request.grants.map((g) => (active.includes(g) ? { ...g, endsAt: now, endedEarlyBy: person } : g)),
+    grants: request.grants.map((g) => (active.includes(g) ? { ...g, endsAt: now, endedEarlyBy: person } : inFlight.includes(g) ? { ...g, endedEarlyBy: person } : g)),
   };
 }
 

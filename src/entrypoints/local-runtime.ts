@@ -63,7 +63,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const scheduler = new InProcessScheduler(queue, clock);
   const wiring = wireWorkflow({
     config,
-    store: new DynamoDbStore(dynamo, tableName),
+    store: new DynamoDbStore(dynamo, tableName, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'skipped a stored request no schema version can read')),
     queue,
     scheduler,
     slackBotToken: env.SLACK_BOT_TOKEN,

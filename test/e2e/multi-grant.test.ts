@@ -115,6 +115,23 @@ describe('several accounts and permission sets in one request', () => {
     expect(h.aws.listAssignments().filter((a) => a.principalId === PEOPLE.dave.principalId)).toEqual([]);
   });
 
+  test('End by an approver ends only the grants under the rules they approve; the requester\'s End ends the rest', async () => {
+    const id = await h.file('carol', 'staging,production ReadOnly 30m end some');
+    await h.waitForGrants(id, ['ACTIVE', 'PENDING']);
+    await h.click('alice', 'approve', id);
+    await h.waitForGrants(id, ['ACTIVE', 'ACTIVE']);
+    // alice approves prod-admin, not staging-readonly (an auto-approve rule with no approvers).
+    const { text: byAlice } = await h.command('alice', `end ${id}`);
+    expect(byAlice).toContain('ReadOnly* on *production*');
+    await h.waitForGrants(id, ['ACTIVE', 'ENDED']);
+    expect(h.hasAssignment('carol', 'staging', 'ReadOnly')).toBe(true);
+    expect(h.hasAssignment('carol', 'production', 'ReadOnly')).toBe(false);
+    const { text: byCarol } = await h.command('carol', `end ${id}`);
+    expect(byCarol).toContain('ReadOnly* on *staging*');
+    await h.waitForGrants(id, ['ENDED', 'ENDED']);
+    expect(h.hasAssignment('carol', 'staging', 'ReadOnly')).toBe(false);
+  });
+
   test('a request that asks for more grants than limits.maxGrantsPerRequest, or has one grant without a rule, is refused whole, naming it, and nothing is filed', async () => {
     const before = await h.storedRequestCount();
     const tooMany = await h.command('carol', `${Array.from({ length: 6 }, () => 'staging').join(',')},production ReadOnly,Admin 1h too many`);

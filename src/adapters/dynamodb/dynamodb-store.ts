@@ -14,6 +14,8 @@ export class DynamoDbStore implements RequestStore {
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    /** Told about an item the sweep had to skip because no schema version could read it. */
+    private readonly onUnreadable?: (err: unknown) => void,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -49,7 +51,16 @@ export class DynamoDbStore implements RequestStore {
       { IndexName: DUE_INDEX.name, KeyConditionExpression: 'dueKey = :k AND dueAt <= :t', ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':t': before } },
       limit,
     );
-    return items.map((item) => readRequest(item));
+    // One unreadable item must not hide every other due request from the sweep: it is logged and skipped.
+    const requests: AccessRequest[] = [];
+    for (const item of items) {
+      try {
+        requests.push(readRequest(item));
+      } catch (err) {
+        this.onUnreadable?.(err);
+      }
+    }
+    return requests;
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {

@@ -107,12 +107,15 @@ exactly<Equals<z.infer<typeof leaseSchema>, Lease>>(true);
 
 // ---- Version 1 (releases up to 17bbd9a): one flat request per target, leases keyed by request id.
 
+// v1 stored whole Slack profiles as people (isBot, deleted too) and stripped unknown fields on
+// read, so its person records are read the way v1 read them; the upgrade keeps only a Person.
+const v1Person = z.object({ slackUserId: z.string(), email: z.string().optional(), name: z.string().optional() });
 const v1Status = z.enum(['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'GRANTING', 'ACTIVE', 'FAILED', 'REVOKING', 'ENDED']);
 const v1Request = z.strictObject({
   id: z.string(),
   version: z.number().int(),
   status: v1Status,
-  requester: person,
+  requester: v1Person,
   accountId: z.string(),
   accountName: z.string(),
   permissionSetName: z.string(),
@@ -122,15 +125,15 @@ const v1Request = z.strictObject({
   ruleName: z.string(),
   autoApproved: z.boolean(),
   approvalsRequired: z.number(),
-  approvals: z.array(z.strictObject({ slackUserId: z.string(), email: z.string().optional(), at: z.number() })),
+  approvals: z.array(z.object({ slackUserId: z.string(), email: z.string().optional(), at: z.number() })),
   createdAt: z.number(),
   expiresAt: z.number(),
-  decidedBy: person.optional(),
+  decidedBy: v1Person.optional(),
   decidedAt: z.number().optional(),
   principalId: z.string().optional(),
   activeAt: z.number().optional(),
   endsAt: z.number().optional(),
-  endedEarlyBy: person.optional(),
+  endedEarlyBy: v1Person.optional(),
   endedAt: z.number().optional(),
   keptBecause: z.string().optional(),
   failure: z.string().optional(),

@@ -49,7 +49,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
   const secrets = await readSlackSecrets(new SecretsManagerClient({}), env.TIMEBOX_SECRET_ARN);
   const { deps } = wireWorkflow({
     config,
-    store: new DynamoDbStore(new DynamoDBClient({}), env.TIMEBOX_TABLE),
+    store: new DynamoDbStore(new DynamoDBClient({}), env.TIMEBOX_TABLE, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'skipped a stored request no schema version can read')),
     queue: new LambdaJobQueue(new LambdaClient({}), env.TIMEBOX_WORKER_FUNCTION),
     scheduler: new EventBridgeScheduler(new SchedulerClient({}), {
       groupName: env.TIMEBOX_SCHEDULE_GROUP,

@@ -166,6 +166,17 @@ describe('readRequest on a v1 item', () => {
     if (extra && 'endedEarlyBy' in extra) expect(request.endedEarlyBy).toEqual(extra.endedEarlyBy);
   });
 
+  test('a v1 request decided or ended early by a person reads: v1 stored their whole Slack profile (isBot, deleted), and only the Person is kept', () => {
+    const profile = { slackUserId: 'U0ALICE000', email: 'alice@example.com', name: 'alice', isBot: false, deleted: false };
+    const raw = V1_ACTIVE();
+    Object.assign(body(raw), { autoApproved: false, approvalsRequired: 1, approvals: [{ slackUserId: 'U0ALICE000', email: 'alice@example.com', at: 1 }], decidedBy: profile, endedEarlyBy: profile });
+    const request = readRequest(raw);
+    expect(request.grants[0]!.decidedBy).toEqual({ slackUserId: 'U0ALICE000', email: 'alice@example.com', name: 'alice' });
+    expect(request.endedEarlyBy).toEqual({ slackUserId: 'U0ALICE000', email: 'alice@example.com', name: 'alice' });
+    // What it reads as is a valid v2 request: written back and read again, it is the same.
+    expect(readRequest({ ...raw, schemaVersion: SCHEMA_VERSION, request })).toEqual(request);
+  });
+
   test('a v1 request whose requester was never told still gets told', () => {
     const raw = V1_ACTIVE();
     delete body(raw).toldRequester;

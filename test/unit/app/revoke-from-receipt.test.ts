@@ -123,3 +123,26 @@ describe('revokeFromReceipt', () => {
     expect(world.provisioner.has(STAGING_RO)).toBe(false);
   });
 });
+
+describe('a store restored from a backup older than the grant', () => {
+  it('still has the request, but not its window: the window end\'s receipt removes what Timebox created all the same', async () => {
+    const w = makeDeps();
+    const target = accountTarget('prod', 'Admin');
+    const filed = await askForAccounts(w, ['production'], ['Admin']);
+    await w.queue.runPending();
+    // The nightly backup, taken while the request was still pending.
+    const store = w.store as unknown as { requests: unknown; leases: unknown };
+    const backup = { requests: structuredClone(store.requests), leases: structuredClone(store.leases) };
+    await decideRequest(w.deps, { requestId: filed.id, decision: 'approve', clickerSlackUserId: ALICE.slackUserId });
+    await w.queue.runPending();
+    expect(grantStatuses(await stored(w, filed.id))).toBe('1=ACTIVE');
+    expect(w.provisioner.has(target)).toBe(true);
+
+    // The table is restored from that backup: the request is PENDING again and no lease is left.
+    store.requests = backup.requests;
+    store.leases = backup.leases;
+    expect(grantStatuses(await stored(w, filed.id))).toBe('1=PENDING');
+    await passTime(w, HOUR + MINUTE);
+    expect(w.provisioner.has(target)).toBe(false);
+  });
+});

@@ -294,13 +294,13 @@ describe('limits', () => {
     expect(parseConfig(exampleWith((doc) => (doc.limits = {}))).policy.limits).toEqual({ maxGrantsPerRequest: 10 });
   });
 
-  test.each([0, -1, 2.5, 51, '5'])('maxGrantsPerRequest %j is refused, naming limits.maxGrantsPerRequest', (value) => {
+  test.each([0, -1, 2.5, 21, 51, '5'])('maxGrantsPerRequest %j is refused, naming limits.maxGrantsPerRequest', (value) => {
     const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: value }))));
     expect(problems).toEqual([expect.stringMatching(/^limits\.maxGrantsPerRequest: /)]);
   });
 
-  test('the bounds themselves, 1 and 50, are accepted', () => {
-    for (const n of [1, 50]) expect(parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: n }))).policy.limits.maxGrantsPerRequest).toBe(n);
+  test('the bounds themselves, 1 and 20 (every grant gets its own block in the approvals message), are accepted', () => {
+    for (const n of [1, 20]) expect(parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: n }))).policy.limits.maxGrantsPerRequest).toBe(n);
   });
 
   test('a misspelt limits key is refused, not ignored', () => {

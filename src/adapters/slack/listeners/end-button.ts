@@ -25,7 +25,9 @@ function endingMessage(request: AccessRequest, keptBecause: string[]): string {
 }
 
 function activeSubject(request: AccessRequest): string {
-  const ending = request.grants.filter((g) => g.status === 'ACTIVE');
+  // The grants this end took: active (or still being granted) and ended by the same person just now.
+  const by = request.endedEarlyBy?.slackUserId;
+  const ending = request.grants.filter((g) => ['ACTIVE', 'APPROVED', 'GRANTING'].includes(g.status) && g.endedEarlyBy?.slackUserId === by);
   return ending.length === 1 && ending[0] ? targetName(ending[0].target) : `${ending.length} grants`;
 }
 

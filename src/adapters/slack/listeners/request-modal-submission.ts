@@ -72,7 +72,8 @@ export function requestModalSubmission(door: SlackDoor) {
     } catch (err) {
       if (isTimeboxError(err)) {
         const fallback = view.callback_id === GROUP_MODAL_CALLBACK ? MODAL_BLOCKS.group : MODAL_BLOCKS.account;
-        const fieldFor = err.code === 'unknown_group' || (view.callback_id === GROUP_MODAL_CALLBACK && err.code === 'no_matching_rule') ? MODAL_BLOCKS.group : FIELD_FOR[err.code];
+        const groupField = view.callback_id === GROUP_MODAL_CALLBACK && ['unknown_group', 'no_matching_rule', 'too_many_grants', 'invalid_command'].includes(err.code);
+        const fieldFor = groupField ? MODAL_BLOCKS.group : FIELD_FOR[err.code];
         await ack({ response_action: 'errors', errors: { [fieldFor ?? fallback]: err.message.slice(0, 150) } });
         return;
       }
