@@ -9,6 +9,7 @@ import type { LocalEnv } from '../config/env';
 import { DynamoDbStore } from '../adapters/dynamodb/dynamodb-store';
 import { ensureTable, startEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb';
 import type { IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
+import { checkIdentityCenterInstance } from '../adapters/identity-center/check-instance';
 import { wireWorkflow } from './wire-workflow';
 import { InProcessJobQueue } from '../adapters/scheduler/in-process-job-queue';
 import { InProcessScheduler } from '../adapters/scheduler/in-process-scheduler';
@@ -27,6 +28,8 @@ export interface LocalRuntimeOptions {
   sweepIntervalMs?: number;
   reconcileIntervalMs?: number;
   clock?: Clock;
+  /** Skips the start-up check of the Identity Center instance (tests that start without one). */
+  skipAwsCheck?: boolean;
 }
 
 export interface LocalRuntime {
@@ -53,6 +56,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const { env, config, logger } = options;
   const clock = options.clock ?? { now: () => Date.now() };
   const sweepEvery = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
+
+  // Local mode only (the Lambda path keeps its cold start lean): a wrong instance, store or set of
+  // credentials stops the process here with one clear line, not at a user's first request.
+  if (!options.skipAwsCheck) await checkIdentityCenterInstance(config.identityCenter);
 
   const embedded = env.TIMEBOX_TABLE ? undefined : await startEmbeddedDynamoDb(env.TIMEBOX_DATA_DIR);
   const dynamo = embedded?.client ?? new DynamoDBClient({});

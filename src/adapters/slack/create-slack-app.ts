@@ -1,5 +1,5 @@
 import { App, HTTPReceiver, SocketModeReceiver, type CustomRoute } from '@slack/bolt';
-import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { LogLevel, WebClient, type WebClientOptions } from '@slack/web-api';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../app/ports';
@@ -120,12 +120,28 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
 /** The bot's own ids, from auth.test: proves the token works before Timebox says it is ready. */
 async function whoAmI(token: string, clientOptions: WebClientOptions): Promise<{ botId: string; botUserId: string }> {
   try {
-    const auth = await new WebClient(token, { ...clientOptions, retryConfig: { retries: 2, minTimeout: 500 } }).auth.test();
+    const auth = await new WebClient(token, { ...clientOptions, logLevel: LogLevel.ERROR, retryConfig: { retries: 2, minTimeout: 500 } }).auth.test();
     if (!auth.user_id || !auth.bot_id) throw new Error('auth.test returned no bot user; is SLACK_BOT_TOKEN a bot token (xoxb-)?');
     return { botId: auth.bot_id, botUserId: auth.user_id };
   } catch (err) {
-    const reason = (err as { data?: { error?: string } }).data?.error ?? (err instanceof Error ? err.message : String(err));
-    throw new Error(`Slack did not accept SLACK_BOT_TOKEN (auth.test: ${reason})`, { cause: err });
+    // @slack/web-api's own error codes tell an answer from Slack apart from no answer at all.
+    const code = (err as { code?: string }).code;
+    const platformError = (err as { data?: { error?: string } }).data?.error;
+    if (code === 'slack_webapi_platform_error' && platformError) {
+      throw new Error(`Slack rejected SLACK_BOT_TOKEN (auth.test: ${platformError})`, { cause: err });
+    }
+    const apiUrl = clientOptions.slackApiUrl ?? 'https://slack.com/api/';
+    const original = (err as { original?: { message?: string } }).original;
+    // The Web API client keeps only "fetch failed"; one direct try says why (refused, no DNS, TLS…).
+    const why = await fetch(new URL('auth.test', apiUrl), { method: 'POST', signal: AbortSignal.timeout(3_000) }).then(
+      () => undefined,
+      (probe: unknown) => {
+        const cause = (probe as { cause?: { code?: string; message?: string } }).cause;
+        return cause ? `${cause.code ?? ''} ${cause.message ?? ''}`.trim() : probe instanceof Error ? probe.message : String(probe);
+      },
+    );
+    const cause = why ?? original?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new Error(`cannot reach Slack at ${apiUrl} (auth.test: ${cause})`, { cause: err });
   }
 }
 
