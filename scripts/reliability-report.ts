@@ -52,19 +52,19 @@ interface Row {
 const PROMISES: Array<{ promise: string; families: string[] }> = [
   {
     promise: '**Access is time-bound and revoked automatically.** The window starts only when AWS reports the assignment created, and ends with its deletion, retried until it succeeds, whether or not Slack is reachable. It can be ended sooner, never later.',
-    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load'],
+    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release'],
   },
   {
-    promise: '**Revocation never removes access Timebox did not grant.** Pre-existing assignments are kept; overlapping grants keep it until the last window ends.',
-    families: ['grants and revokes', 'AWS faults', 'Reconciler'],
+    promise: '**Revocation never removes access Timebox did not grant, and never keeps what it did.** Ownership is recorded, not inferred: pre-existing assignments and memberships are kept; overlapping grants keep them until the last window ends; what Timebox created is removed even when a standing assignment vanished mid-window, a grant was given up on mid-creation, or the store was replaced.',
+    families: ['grants and revokes', 'AWS faults', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'temporary group membership'],
   },
   {
     promise: '**No standing access survives a crash or restart.** State is stored before it is acted on, and a restarted process or the sweep converges to it (fail-safe).',
-    families: ['grants and revokes', 'SIGKILL', 'Lambda path', 'Reconciler'],
+    families: ['grants and revokes', 'SIGKILL', 'Lambda path', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'upgrading a store written by the previous release'],
   },
   {
     promise: '**Approval is authorised server-side from stored state.** Only the rule\'s approvers decide, never the requester unless the rule allows it; only the requester or an approver ends access early; tampered or repeated clicks change nothing.',
-    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load'],
+    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load', 'several accounts and permission sets in one request', 'rules are checked again when an approver decides'],
   },
   {
     promise: '**Requests are authenticated.** Every Slack request must carry a valid signature within the 5-minute replay window.',
@@ -76,12 +76,12 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**Input is validated.** Commands, config and environment are checked; bad input is refused with the reason and files nothing; user text is escaped.',
-    families: ['the /aws-access door', 'Bad input', 'Socket Mode', 'start-up checks'],
+    families: ['the /aws-access door', 'Bad input', 'Socket Mode', 'start-up checks', 'start-up checks of Slack and AWS', 'limits.maxGrantsPerRequest', 'no groups configured', 'channel message with many grants'],
   },
 ];
 
 const LOAD_LABELS: Record<string, string> = {
-  requests: 'Requests filed and approved concurrently',
+  requests: 'Requests filed and approved concurrently (two grants each)',
   ended: 'Requests ENDED',
   grants: 'Successful grants (audit `granted`)',
   revokes: 'Revokes (audit `revoked`)',
