@@ -60,7 +60,7 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**No standing access survives a crash or restart.** State is stored before it is acted on, and a restarted process or the sweep converges to it (fail-safe).',
-    families: ['grants and revokes', 'SIGKILL', 'Lambda path', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'upgrading a store written by the previous release'],
+    families: ['grants and revokes', 'SIGKILL', 'two-grant request', 'Lambda path', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'upgrading a store written by the previous release'],
   },
   {
     promise: '**Approval is authorised server-side from stored state.** Only the rule\'s approvers decide, never the requester unless the rule allows it; only the requester or an approver ends access early; tampered or repeated clicks change nothing.',
@@ -72,7 +72,7 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**The audit trail is complete and append-only.** Every state change and every refused decision is recorded with who, what and when; none is lost under load or crashes.',
-    families: ['Audit trail', 'automatic revoke', 'approval decisions', 'ending access early', 'AWS faults', 'SIGKILL', 'load'],
+    families: ['Audit trail', 'automatic revoke', 'approval decisions', 'ending access early', 'AWS faults', 'SIGKILL', 'two-grant request', 'load'],
   },
   {
     promise: '**Input is validated.** Commands, config and environment are checked; bad input is refused with the reason and files nothing; user text is escaped.',
