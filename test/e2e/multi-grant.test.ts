@@ -264,3 +264,48 @@ describe('channel message with many grants', () => {
     }
   });
 });
+
+describe('the form past 100 accounts', () => {
+  test('accounts become a type-ahead multi-select; a query gets at most 100 matching options; several picked file one grant each', async () => {
+    const accounts = Array.from({ length: 150 }, (_, i) => `  team${String(i).padStart(3, '0')}: "4444444${String(i).padStart(5, '0')}"`).join('\n');
+    const yaml = testConfigYaml(`
+  - name: teams
+    accounts: ["*"]
+    permissionSets: [ReadOnly]
+    requesters: ["*"]
+    autoApprove: true
+    maxDuration: 1h`).replace('accounts:\n', `accounts:\n${accounts}\n`);
+    const h = await TimeboxHarness.start({ configYaml: yaml });
+    try {
+      const triggerId = '55555.12345.typeahead';
+      await h.sender.command({ userId: PEOPLE.carol.id, text: '', triggerId, channelId: 'C0GENERAL0', responseUrl: h.slack.responseUrl({ userId: PEOPLE.carol.id }) });
+      const view = h.slack.openedViews().find((v) => v.trigger_id === triggerId)!.view as { callback_id: string; private_metadata: string; blocks: Array<{ block_id: string; element: { type: string; min_query_length?: number } }> };
+      expect(view.blocks[0]!.element).toMatchObject({ type: 'multi_external_select', min_query_length: 0 });
+      expect(view.blocks[1]!.element.type).toBe('multi_static_select'); // two permission sets: a static menu
+
+      const all = (await h.sender.blockSuggestion({ userId: PEOPLE.carol.id, actionId: 'account', blockId: 'account', value: '', callbackId: view.callback_id })).json() as { options: Array<{ value: string }> };
+      expect(all.options).toHaveLength(100);
+      const some = (await h.sender.blockSuggestion({ userId: PEOPLE.carol.id, actionId: 'account', blockId: 'account', value: 'team12', callbackId: view.callback_id })).json() as { options: Array<{ value: string; text: { text: string } }> };
+      expect(some.options.map((o) => o.text.text)).toEqual(Array.from({ length: 10 }, (_, i) => `team12${i} (444444400${120 + i})`));
+
+      const option = (o: { value: string; text: { text: string } }) => ({ text: { type: 'plain_text', text: o.text.text }, value: o.value });
+      const ok = await h.sender.viewSubmission({
+        userId: PEOPLE.carol.id,
+        callbackId: view.callback_id,
+        values: {
+          account: { account: { type: 'multi_external_select', selected_options: some.options.slice(0, 3).map(option) } },
+          permission_set: { permission_set: { type: 'multi_static_select', selected_options: [{ text: { type: 'plain_text', text: 'ReadOnly' }, value: 'ReadOnly' }] } },
+          duration: { duration: { type: 'plain_text_input', value: '30m' } },
+          reason: { reason: { type: 'plain_text_input', value: 'three teams' } },
+        },
+        privateMetadata: view.private_metadata,
+      });
+      expect(ok.status).toBe(200);
+      const confirmation = await h.slack.waitFor(() => h.ephemeralTextsTo('carol').find((t) => t.includes('3 grants')), 5000, 'confirmation');
+      const id = /`(R-[0-9A-Z]{10})`/.exec(confirmation)![1]!;
+      await h.waitForGrants(id, ['ACTIVE', 'ACTIVE', 'ACTIVE']);
+    } finally {
+      await h.stop();
+    }
+  });
+});
