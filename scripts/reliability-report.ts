@@ -76,7 +76,7 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**Input is validated.** Commands, config and environment are checked; bad input is refused with the reason and files nothing; user text is escaped.',
-    families: ['the /aws-access door', 'Bad input', 'Socket Mode', 'start-up checks', 'start-up checks of Slack and AWS', 'limits.maxGrantsPerRequest', 'no groups configured', 'channel message with many grants'],
+    families: ['the /aws-access door', 'Bad input', 'Socket Mode', 'start-up checks', 'start-up checks of Slack and AWS', 'limits.maxGrantsPerRequest', 'no groups configured', 'channel message with many grants', 'the form past 100 accounts'],
   },
 ];
 

@@ -19,9 +19,6 @@ export interface GroupTarget {
   groupName: string;
 }
 
-export const TARGET_KINDS = ['account', 'group'] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
-
 /** A target for one Identity Center user: what the provisioner creates and removes. */
 export type ProvisionTarget =
   | { kind: 'account'; principalId: string; accountId: string; permissionSetArn: string }
