@@ -1,6 +1,6 @@
 import { TimeboxError } from './errors';
 import type { AuditEvent } from './audit';
-import { describeTarget, type GrantTarget } from './grant-target';
+import type { GrantTarget } from './grant-target';
 import { asPerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
 
@@ -110,10 +110,6 @@ export function findGrant(request: AccessRequest, grantId: string): Grant {
 /** The request with one grant replaced. */
 export function withGrant(request: AccessRequest, grant: Grant): AccessRequest {
   return { ...request, grants: request.grants.map((g) => (g.id === grant.id ? grant : g)) };
-}
-
-export function grantLabel(grant: Grant): string {
-  return describeTarget(grant.target);
 }
 
 // ---- Grant transitions: each names the data it sets, once.

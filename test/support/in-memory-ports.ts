@@ -6,6 +6,7 @@
  * AWS call that fails, throws or stays IN_PROGRESS, a Slack call that fails.
  */
 import { advanceRequest } from '../../src/app/advance-request';
+import { decideRequest } from '../../src/app/decide-request';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../../src/app/deps';
 import { submitRequest } from '../../src/app/submit-request';
 import type {
@@ -905,4 +906,30 @@ export function inOrder(actual: readonly string[], expected: readonly string[]):
   let i = 0;
   for (const a of actual) if (a === expected[i]) i++;
   return i === expected.length;
+}
+
+/** staging ReadOnly (auto-approved) filed and worked on until the worker is idle; its request id. */
+export async function fileStagingReadOnly(world: TestWorld, durationMs = HOUR): Promise<string> {
+  const filed = await askForAccounts(world, ['staging'], ['ReadOnly'], { durationMs });
+  await world.queue.runPending();
+  return filed.id;
+}
+
+/** fileStagingReadOnly, which must have gone ACTIVE. */
+export async function activeStagingReadOnly(world: TestWorld, durationMs = HOUR): Promise<string> {
+  const id = await fileStagingReadOnly(world, durationMs);
+  const statuses = grantStatuses(await stored(world, id));
+  if (statuses !== '1=ACTIVE') throw new Error(`staging ReadOnly is ${statuses}, not 1=ACTIVE`);
+  return id;
+}
+
+/** oncall membership filed, approved by alice, and worked on; it must have gone ACTIVE. */
+export async function activeOncall(world: TestWorld, durationMs = HOUR): Promise<string> {
+  const filed = await askForGroups(world, ['oncall'], { durationMs });
+  await world.queue.runPending();
+  await decideRequest(world.deps, { requestId: filed.id, decision: 'approve', clickerSlackUserId: ALICE.slackUserId });
+  await world.queue.runPending();
+  const statuses = grantStatuses(await stored(world, filed.id));
+  if (statuses !== '1=ACTIVE') throw new Error(`oncall is ${statuses}, not 1=ACTIVE`);
+  return filed.id;
 }

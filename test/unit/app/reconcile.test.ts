@@ -18,20 +18,16 @@ import {
   passTime,
   stored,
   type TestWorld,
+  fileStagingReadOnly,
 } from '../../support/in-memory-ports';
 
 const CLAIM = DEFAULT_WORKFLOW_OPTIONS.claimMs;
 const STAGING_RO = accountTarget('staging', 'ReadOnly');
 
-async function stagingReadOnly(world: TestWorld): Promise<string> {
-  const filed = await askForAccounts(world, ['staging'], ['ReadOnly']);
-  await world.queue.runPending();
-  return filed.id;
-}
 
 /** Dana's staging ReadOnly grant, FAILED after five thrown creates; what the attempts left is on the lease. */
 async function failedAfterFiveAttempts(world: TestWorld): Promise<string> {
-  const id = await stagingReadOnly(world);
+  const id = await fileStagingReadOnly(world);
   for (let i = 0; i < 5 && (await stored(world, id)).grants[0]?.status === 'GRANTING'; i++) await passTime(world, CLAIM);
   expect(grantStatuses(await stored(world, id))).toBe('1=FAILED');
   return id;
@@ -50,8 +46,8 @@ describe('reconcileAssignments', () => {
 
   it('removes a stale holder (its grant ended without letting go: a crash between steps) but keeps the target for the live grant that shares it', async () => {
     const world = makeDeps();
-    const first = await stagingReadOnly(world);
-    const live = await stagingReadOnly(world);
+    const first = await fileStagingReadOnly(world);
+    const live = await fileStagingReadOnly(world);
     expect(grantStatuses(await stored(world, live))).toBe('1=ACTIVE');
     // What a crash between the grant's end and its release would leave: ENDED, still on the lease.
     const crashed = await stored(world, first);
@@ -71,7 +67,7 @@ describe('reconcileAssignments', () => {
 
   it('removes an orphan: created by Timebox, held by a request the store lost', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await fileStagingReadOnly(world);
     world.store.forgetRequest(id);
     world.scheduler.takeDue(Infinity); // and its timer is gone too
 
@@ -86,7 +82,7 @@ describe('reconcileAssignments', () => {
   it('never removes a target that was there before Timebox, even with no holder left', async () => {
     const world = makeDeps();
     world.provisioner.adminAdd(STAGING_RO);
-    const id = await stagingReadOnly(world);
+    const id = await fileStagingReadOnly(world);
     world.store.forgetRequest(id);
 
     const report = await reconcileAssignments(world.deps);
@@ -99,7 +95,7 @@ describe('reconcileAssignments', () => {
 
   it('reports an active grant whose target someone else removed, and changes nothing', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await fileStagingReadOnly(world);
     world.provisioner.adminRemove(STAGING_RO);
     const report = await reconcileAssignments(world.deps);
     expect(report.missingWhileActive).toEqual([expect.stringContaining(`${id}/1`)]);
@@ -111,7 +107,7 @@ describe('reconcileAssignments', () => {
     const world = makeDeps();
     world.provisioner.onCreate({ kind: 'in_progress' });
     world.provisioner.onCreate({ kind: 'throw' }, { times: 5 });
-    const id = await stagingReadOnly(world);
+    const id = await fileStagingReadOnly(world);
     for (let i = 0; i < 5; i++) await passTime(world, CLAIM);
     expect(grantStatuses(await stored(world, id))).toBe('1=FAILED');
     const [opId] = world.provisioner.operationIds('IN_PROGRESS');
@@ -136,7 +132,7 @@ describe('reconcileAssignments', () => {
     const world = makeDeps();
     world.provisioner.onCreate({ kind: 'in_progress' });
     world.provisioner.onCreate({ kind: 'throw' }, { times: 5 });
-    const id = await stagingReadOnly(world);
+    const id = await fileStagingReadOnly(world);
     for (let i = 0; i < 5; i++) await passTime(world, CLAIM);
     expect(grantStatuses(await stored(world, id))).toBe('1=FAILED');
     const [opId] = world.provisioner.operationIds('IN_PROGRESS');
@@ -150,7 +146,7 @@ describe('reconcileAssignments', () => {
 
   it('one lease that cannot be checked does not stop the others', async () => {
     const world = makeDeps();
-    const first = await stagingReadOnly(world);
+    const first = await fileStagingReadOnly(world);
     const filed = await askForAccounts(world, ['staging'], ['Admin']);
     await world.queue.runPending();
     await decideRequest(world.deps, { requestId: filed.id, decision: 'approve', clickerSlackUserId: BOB.slackUserId });
@@ -178,7 +174,7 @@ describe('reconcileAssignments', () => {
 
   it('leaves a lease alone while a revoke is removing it, and finishes the job once that revoke is overdue', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await fileStagingReadOnly(world);
     world.provisioner.onRemove({ kind: 'throw' });
     await passTime(world, HOUR);
     expect(grantStatuses(await stored(world, id))).toBe('1=REVOKING');

@@ -18,22 +18,16 @@ import {
   makeDeps,
   passTime,
   stored,
-  type TestWorld,
+  activeStagingReadOnly,
 } from '../../support/in-memory-ports';
 
 const STAGING_RO = accountTarget('staging', 'ReadOnly');
 
-async function stagingReadOnly(world: TestWorld, durationMs = HOUR): Promise<string> {
-  const filed = await askForAccounts(world, ['staging'], ['ReadOnly'], { durationMs });
-  await world.queue.runPending();
-  expect(grantStatuses(await stored(world, filed.id))).toBe('1=ACTIVE');
-  return filed.id;
-}
 
 describe('revokeFromReceipt', () => {
   it('removes what Timebox created when the whole table was replaced', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await activeStagingReadOnly(world);
     world.store.wipe();
 
     await passTime(world, HOUR);
@@ -47,7 +41,7 @@ describe('revokeFromReceipt', () => {
 
   it('removes it when only the request was lost and its lease is still there', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await activeStagingReadOnly(world);
     world.store.forgetRequest(id);
     await passTime(world, HOUR);
     expect(world.provisioner.has(STAGING_RO)).toBe(false);
@@ -70,14 +64,14 @@ describe('revokeFromReceipt', () => {
 
   it('keeps a target a grant in the new store holds, and that grant\'s end then removes it', async () => {
     const world = makeDeps();
-    const lost = await stagingReadOnly(world);
+    const lost = await activeStagingReadOnly(world);
     const receipt = world.scheduler.armedFor(lost)?.job;
     expect(receipt?.created).toHaveLength(1);
     world.store.wipe();
 
     // In the new store Dana asks again; Timebox finds the assignment there and does not know it made it.
     world.clock.advance(30 * MINUTE);
-    const fresh = await stagingReadOnly(world);
+    const fresh = await activeStagingReadOnly(world);
     expect((await stored(world, fresh)).grants[0]?.timeboxOwned).toBe(false);
 
     await passTime(world, 30 * MINUTE); // the lost request's window ends
@@ -91,7 +85,7 @@ describe('revokeFromReceipt', () => {
 
   it('leaves alone a target that is already gone, and one Timebox never created', async () => {
     const world = makeDeps();
-    const created = await stagingReadOnly(world);
+    const created = await activeStagingReadOnly(world);
     world.provisioner.adminAdd(accountTarget('prod', 'ReadOnly'));
     const filed = await askForAccounts(world, ['production'], ['ReadOnly']);
     await world.queue.runPending();
@@ -112,7 +106,7 @@ describe('revokeFromReceipt', () => {
 
   it('a window whose removal is being retried still carries its receipt, so a store lost meanwhile leaks nothing', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await activeStagingReadOnly(world);
     world.provisioner.onRemove({ kind: 'throw', error: new Error('ThrottlingException') });
     await passTime(world, HOUR);
     expect(grantStatuses(await stored(world, id))).toBe('1=REVOKING');

@@ -3,17 +3,14 @@
  * there before Timebox stays, what Timebox created goes (by its membership id for groups), and a
  * removal AWS refuses is retried, never dropped.
  */
-import { decideRequest } from '../../../src/app/decide-request';
 import { reconcileAssignments } from '../../../src/app/reconcile-assignments';
 import { DEFAULT_WORKFLOW_OPTIONS } from '../../../src/app/deps';
 import { PRE_EXISTING } from '../../../src/domain/lease';
 import {
-  ALICE,
   HOUR,
   MINUTE,
   accountTarget,
   askForAccounts,
-  askForGroups,
   grantStatuses,
   groupTarget,
   inOrder,
@@ -22,36 +19,23 @@ import {
   passTime,
   rule,
   stored,
-  type TestWorld,
+  activeStagingReadOnly,
+  activeOncall,
 } from '../../support/in-memory-ports';
 
 const REVOKE_RETRY = DEFAULT_WORKFLOW_OPTIONS.revokeRetryMs;
 const STAGING_RO = accountTarget('staging', 'ReadOnly');
 
 /** Staging ReadOnly (auto-approved) for Dana, granted; returns the request id. */
-async function stagingReadOnly(world: TestWorld, durationMs = HOUR): Promise<string> {
-  const filed = await askForAccounts(world, ['staging'], ['ReadOnly'], { durationMs });
-  await world.queue.runPending();
-  expect(grantStatuses(await stored(world, filed.id))).toBe('1=ACTIVE');
-  return filed.id;
-}
 
 /** Dana in the oncall group, approved by Alice and granted. */
-async function oncall(world: TestWorld, durationMs = HOUR): Promise<string> {
-  const filed = await askForGroups(world, ['oncall'], { durationMs });
-  await world.queue.runPending();
-  await decideRequest(world.deps, { requestId: filed.id, decision: 'approve', clickerSlackUserId: ALICE.slackUserId });
-  await world.queue.runPending();
-  expect(grantStatuses(await stored(world, filed.id))).toBe('1=ACTIVE');
-  return filed.id;
-}
 
 describe('a target held by several windows', () => {
   it('stays while another grant holds it, and goes after the last', async () => {
     const world = makeDeps();
-    const first = await stagingReadOnly(world);
+    const first = await activeStagingReadOnly(world);
     world.clock.advance(30 * MINUTE);
-    const second = await stagingReadOnly(world);
+    const second = await activeStagingReadOnly(world);
     expect(world.provisioner.createsOf(STAGING_RO)).toBe(1);
     expect((await stored(world, second)).grants[0]?.timeboxOwned).toBe(true);
 
@@ -75,7 +59,7 @@ describe('a target that was there before Timebox', () => {
   it('is never removed, and the grant says why', async () => {
     const world = makeDeps();
     world.provisioner.adminAdd(STAGING_RO);
-    const id = await stagingReadOnly(world);
+    const id = await activeStagingReadOnly(world);
     const active = await stored(world, id);
     expect(world.provisioner.calls.create).toEqual([]);
     expect(active.grants[0]?.timeboxOwned).toBe(false);
@@ -94,9 +78,9 @@ describe('a target that was there before Timebox', () => {
   it('stays when two windows that both found it there end', async () => {
     const world = makeDeps();
     world.provisioner.adminAdd(STAGING_RO);
-    await stagingReadOnly(world);
+    await activeStagingReadOnly(world);
     world.clock.advance(10 * MINUTE);
-    await stagingReadOnly(world);
+    await activeStagingReadOnly(world);
     await passTime(world, 2 * HOUR);
     expect(world.provisioner.has(STAGING_RO)).toBe(true);
     expect(world.provisioner.calls.remove).toEqual([]);
@@ -106,13 +90,13 @@ describe('a target that was there before Timebox', () => {
     const world = makeDeps();
     world.provisioner.adminAdd(STAGING_RO);
     const firstLonger = order === 'the second window ends first';
-    const first = await stagingReadOnly(world, firstLonger ? 2 * HOUR : HOUR);
+    const first = await activeStagingReadOnly(world, firstLonger ? 2 * HOUR : HOUR);
     expect((await stored(world, first)).grants[0]?.timeboxOwned).toBe(false);
 
     // An admin removes the standing assignment; a second grant finds it gone and creates it.
     world.clock.advance(10 * MINUTE);
     world.provisioner.adminRemove(STAGING_RO);
-    const second = await stagingReadOnly(world, firstLonger ? 30 * MINUTE : HOUR);
+    const second = await activeStagingReadOnly(world, firstLonger ? 30 * MINUTE : HOUR);
     expect(world.provisioner.createsOf(STAGING_RO)).toBe(1);
     expect((await stored(world, second)).grants[0]?.timeboxOwned).toBe(true);
 
@@ -127,7 +111,7 @@ describe('group memberships', () => {
   it('keeps a membership that was there before', async () => {
     const world = makeDeps();
     const standing = world.provisioner.adminAdd(groupTarget());
-    const id = await oncall(world);
+    const id = await activeOncall(world);
     expect(world.provisioner.calls.create).toEqual([]);
     await passTime(world, HOUR);
     const ended = await stored(world, id);
@@ -139,7 +123,7 @@ describe('group memberships', () => {
 
   it('removes the membership it created, by its MembershipId', async () => {
     const world = makeDeps();
-    const id = await oncall(world);
+    const id = await activeOncall(world);
     const created = world.provisioner.membershipIdOf(groupTarget());
     expect(created).toBeDefined();
     expect((await stored(world, id)).grants[0]?.membershipId).toBe(created);
@@ -153,7 +137,7 @@ describe('group memberships', () => {
 
   it('removes only its own MembershipId: a membership an admin re-made mid-window stays', async () => {
     const world = makeDeps();
-    await oncall(world);
+    await activeOncall(world);
     const created = world.provisioner.membershipIdOf(groupTarget());
     world.provisioner.adminRemove(groupTarget());
     const remade = world.provisioner.adminAdd(groupTarget());
@@ -166,9 +150,9 @@ describe('group memberships', () => {
 
   it('a membership shared by two windows stays until the last ends', async () => {
     const world = makeDeps();
-    const first = await oncall(world);
+    const first = await activeOncall(world);
     world.clock.advance(20 * MINUTE);
-    const second = await oncall(world);
+    const second = await activeOncall(world);
     await passTime(world, 40 * MINUTE);
     expect(grantStatuses(await stored(world, first))).toBe('1=ENDED');
     expect(world.provisioner.has(groupTarget())).toBe(true);
@@ -181,7 +165,7 @@ describe('group memberships', () => {
 describe('a removal AWS refuses', () => {
   it('is retried with a growing delay until it succeeds; access is never reported gone before it is', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await activeStagingReadOnly(world);
     world.provisioner.onRemove({ kind: 'throw', error: new Error('ThrottlingException: Rate exceeded') }, { times: 2 });
 
     await passTime(world, HOUR);
@@ -207,7 +191,7 @@ describe('a removal AWS refuses', () => {
 
   it('a removal AWS reports FAILED is retried too', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await activeStagingReadOnly(world);
     world.provisioner.onRemove({ kind: 'failed', reason: 'InternalFailure' });
     await passTime(world, HOUR);
     const request = await stored(world, id);
@@ -230,7 +214,7 @@ describe('what a failed grant leaves behind', () => {
     // An admin then gives Dana a standing staging ReadOnly; later she asks Timebox for it too.
     world.clock.advance(10 * MINUTE);
     world.provisioner.adminAdd(STAGING_RO);
-    const later = await stagingReadOnly(world);
+    const later = await activeStagingReadOnly(world);
     expect(world.provisioner.createsOf(STAGING_RO)).toBe(1); // only the failed attempt
 
     await passTime(world, HOUR);
@@ -247,7 +231,7 @@ describe('what a failed grant leaves behind', () => {
     for (let i = 0; i < 4; i++) await passTime(world, DEFAULT_WORKFLOW_OPTIONS.claimMs);
     expect(grantStatuses(await stored(world, failed.id))).toBe('1=FAILED');
 
-    const later = await stagingReadOnly(world);
+    const later = await activeStagingReadOnly(world);
     await passTime(world, HOUR);
     const ended = await stored(world, later);
     expect(grantStatuses(ended)).toBe('1=ENDED');
@@ -266,7 +250,7 @@ describe('what a failed grant leaves behind', () => {
     expect(world.provisioner.everything()).toEqual([]);
 
     world.provisioner.adminAdd(STAGING_RO);
-    const later = await stagingReadOnly(world);
+    const later = await activeStagingReadOnly(world);
     await passTime(world, HOUR);
     expect(grantStatuses(await stored(world, later))).toBe('1=ENDED');
     expect(world.provisioner.has(STAGING_RO)).toBe(true);
@@ -278,7 +262,7 @@ describe('what a failed grant leaves behind', () => {
 describe('policy edge', () => {
   it('a grant filed under a rule later removed from the config still ends and is removed', async () => {
     const world = makeDeps();
-    const id = await stagingReadOnly(world);
+    const id = await activeStagingReadOnly(world);
     world.deps.policy = makePolicy({ rules: [rule({ name: 'other', accountIds: ['*'], permissionSets: ['Admin'] })] });
     await passTime(world, HOUR);
     expect(grantStatuses(await stored(world, id))).toBe('1=ENDED');

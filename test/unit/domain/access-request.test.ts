@@ -7,7 +7,6 @@ import {
   endEarly,
   findGrant,
   GRANT_STATUSES,
-  grantLabel,
   grantTransitions,
   grantWorkDueAt,
   holdsAccess,
@@ -232,7 +231,7 @@ describe('requestStatus', () => {
   });
 });
 
-describe('findGrant, withGrant, grantLabel', () => {
+describe('findGrant, withGrant', () => {
   const r = request([grant('1'), grant('2', { target: ONCALL, ruleName: 'oncall' })]);
 
   test('findGrant finds a grant by id; an unknown one is not_found naming the request and grant', () => {
@@ -253,10 +252,6 @@ describe('findGrant, withGrant, grantLabel', () => {
     expect(r).toEqual(before);
   });
 
-  test('grantLabel reads the way people name what they asked for', () => {
-    expect(grantLabel(grant('1'))).toBe('Admin on production (222222222222)');
-    expect(grantLabel(grant('2', { target: ONCALL }))).toBe('group oncall');
-  });
 });
 
 describe('grantTransitions', () => {
