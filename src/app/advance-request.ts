@@ -83,7 +83,8 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
   let request = await deps.store.getRequest(requestId);
   for (let step = 0; request && step < 3; step++) {
     const notified = await notifyPeople(deps, request);
-    if (notified === request) break;
+    // Done, or Slack failed this pass: the retry waits for its backoff (newsRetryAt), not this loop.
+    if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) break;
     request = await deps.store.getRequest(requestId);
   }
   return request;

@@ -10,6 +10,10 @@ export interface WorkflowOptions {
   leasePollMs: number;
   /** First delay before a failed revoke is tried again; doubles each time, up to 5 minutes. */
   revokeRetryMs: number;
+  /** First delay before telling people is tried again after Slack failed; doubles, up to 15 minutes. */
+  newsRetryMs: number;
+  /** Failed passes after which news about a request that is over is given up (and audited). */
+  newsAttempts: number;
 }
 
 export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
@@ -19,6 +23,8 @@ export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
   leaseWaitMs: 60_000,
   leasePollMs: 500,
   revokeRetryMs: 15_000,
+  newsRetryMs: 30_000,
+  newsAttempts: 6,
 };
 
 /** Everything a use case may touch. Entry points build one of these; tests build their own. */

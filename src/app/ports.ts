@@ -18,7 +18,7 @@ export interface RequestStore {
    */
   saveRequest(request: AccessRequest): Promise<AccessRequest>;
   /** Requests that need attention at or before `before` (due time index), oldest first. */
-  listDue(before: number, limit?: number): Promise<AccessRequest[]>;
+  listDue(before: number): Promise<AccessRequest[]>;
   /** Appends an audit event; appending the same (requestId, seq) twice keeps the first. */
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(requestId: string): Promise<AuditEvent[]>;

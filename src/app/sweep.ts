@@ -1,4 +1,4 @@
-import { dueAt, workDueAt } from '../domain/access-request';
+import { dueAt, workDueAt, type AccessRequest } from '../domain/access-request';
 import { armNextTimer } from './advance-request';
 import type { WorkflowDeps } from './deps';
 
@@ -15,10 +15,19 @@ export interface SweepResult {
  * Slack refused) to the worker, and arms the scheduler for those due within `lookaheadMs`.
  * Reads only the index of open requests, so its cost grows with open requests, not history.
  */
+function isWorkDue(request: AccessRequest, now: number): boolean {
+  const at = workDueAt(request);
+  return at !== undefined && at <= now;
+}
+
 export async function sweepDueRequests(deps: WorkflowDeps, lookaheadMs = 0): Promise<SweepResult> {
   const now = deps.clock.now();
   const result: SweepResult = { dispatched: [], scheduled: [] };
-  for (const request of await deps.store.listDue(now + lookaheadMs)) {
+  const due = await deps.store.listDue(now + lookaheadMs);
+  // Work first (windows ending, expiries, revoke retries), then news: however many requests wait
+  // only to tell someone, none of them delays a revoke.
+  const workFirst = [...due].sort((a, b) => Number(!isWorkDue(a, now)) - Number(!isWorkDue(b, now)));
+  for (const request of workFirst) {
     const at = dueAt(request);
     if (at === undefined) continue;
     if (at <= now) {

@@ -75,6 +75,10 @@ export interface AccessRequest {
   notified?: string;
   /** What the requester was last told (see requesterKey), tracked apart so a failing channel never holds a DM back. */
   toldRequester?: string;
+  /** Failed passes at telling people since news last got through (Slack down, rate limited). */
+  newsAttempts?: number;
+  /** After a failed pass, when the sweep should try telling people again (backing off). */
+  newsRetryAt?: number;
   updatedAt: number;
   /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
   lastEvents?: AuditEvent[];
@@ -246,5 +250,5 @@ export function workDueAt(request: AccessRequest): number | undefined {
 export function dueAt(request: AccessRequest): number | undefined {
   const work = workDueAt(request);
   if (!needsNotification(request)) return work;
-  return Math.min(work ?? Infinity, request.updatedAt);
+  return Math.min(work ?? Infinity, request.newsRetryAt ?? request.updatedAt);
 }

@@ -37,6 +37,8 @@ export const AUDIT_EVENT_TYPES = [
   'decision_refused',
   'reconciled',
   'grant_stalled',
+  'news_undeliverable',
+  'news_given_up',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

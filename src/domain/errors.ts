@@ -84,15 +84,26 @@ export class AssignmentStillInProgressError extends Error {
 }
 
 /**
- * The approvals message (or its channel) is gone for good: deleted, archived, or the bot removed.
- * Retrying cannot help; the notifier's caller decides what to do instead.
+ * Slack will never take this message: the approvals message was deleted (`message`), the channel
+ * is archived or the bot is not in it (`channel`), or the requester cannot be DMed: deactivated,
+ * unknown, a bot (`recipient`). Retrying cannot help; the notifier's caller decides what to do
+ * instead. `slackError` is Slack's own error code, for the audit log and the operator.
  */
+export type GoneWhat = 'message' | 'channel' | 'recipient';
+
 export class MessageGoneError extends Error {
   readonly code = ErrorCode.MessageGone;
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; what?: GoneWhat; slackError?: string },
+  ) {
     super(message, options);
     this.name = 'MessageGoneError';
+    this.what = options?.what ?? 'message';
+    this.slackError = options?.slackError ?? message;
   }
+  readonly what: GoneWhat;
+  readonly slackError: string;
 }
 
 /** A stored item that no schema version of this code can read (corrupt, or written by a newer Timebox). */

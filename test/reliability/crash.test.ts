@@ -51,6 +51,7 @@ const KNOBS: ChildKnobs = {
   leasePollMs: 20,
   leaseWaitMs: 5_000,
   revokeRetryMs: 200,
+  newsRetryMs: 200,
   logLevel: (process.env.TIMEBOX_TEST_LOG as ChildKnobs['logLevel']) ?? 'silent',
 };
 

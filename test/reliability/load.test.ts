@@ -124,7 +124,7 @@ class LoadRig {
     }
     const rig = new LoadRig(aws, slack);
     writeFileSync(rig.configPath, testConfigYaml(loadRule));
-    const knobs = { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000, leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, awsSendLog: rig.sendLog };
+    const knobs = { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000, leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, newsRetryMs: 200, awsSendLog: rig.sendLog };
     const { child, url } = await TimeboxChild.start(childEnv({ aws, slack, configPath: rig.configPath, dataDir: rig.dataDir, knobs }));
     rig.child = child;
     rig.sender = new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });

@@ -92,7 +92,8 @@ describe('Slack faults: messages and DMs', () => {
   });
 
   test('Slack refusing to open the requester\'s DM: access is still revoked when the window ends, and the DM is delivered once Slack recovers', async () => {
-    h = await startHarness({ sweepIntervalMs: 500 });
+    // Enough attempts that the ended news outlasts the outage (a bounded number is given up: see undeliverable-news).
+    h = await startHarness({ sweepIntervalMs: 500, workflow: { newsAttempts: 20 } });
     const harness = h;
     harness.slack.injectFault('conversations.open', { error: 'internal_error' }, 500);
     const id = await harness.file('dave', 'staging ReadOnly 1s no dms today');

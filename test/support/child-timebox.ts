@@ -33,6 +33,7 @@ const knobsSchema = z
     leaseWaitMs: z.number().int().positive(),
     leasePollMs: z.number().int().positive(),
     revokeRetryMs: z.number().int().positive(),
+    newsRetryMs: z.number().int().positive(),
     sweepIntervalMs: z.number().int().positive(),
     pollDelaysMs: z.array(z.number().int().nonnegative()).min(1),
     pollBudgetMs: z.number().int().positive(),
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
       ...(knobs.leaseWaitMs !== undefined ? { leaseWaitMs: knobs.leaseWaitMs } : {}),
       ...(knobs.leasePollMs !== undefined ? { leasePollMs: knobs.leasePollMs } : {}),
       ...(knobs.revokeRetryMs !== undefined ? { revokeRetryMs: knobs.revokeRetryMs } : {}),
+      ...(knobs.newsRetryMs !== undefined ? { newsRetryMs: knobs.newsRetryMs } : {}),
     },
     identityCenter: {
       ...(knobs.pollDelaysMs !== undefined ? { pollDelaysMs: knobs.pollDelaysMs } : {}),

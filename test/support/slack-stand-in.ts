@@ -204,6 +204,8 @@ export class SlackStandIn {
   private views = new Map<string, Json>();
   private usedTriggers = new Set<string>();
   private openDms = new Set<string>();
+  /** Channels the bot can no longer post to, and what Slack answers (see setChannelState). */
+  private closedChannels = new Map<string, 'is_archived' | 'not_in_channel'>();
   private faults = new Map<string, SlackFault[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private tsCounter = 0;
@@ -272,6 +274,22 @@ export class SlackStandIn {
 
   addUser(u: SlackUser): void {
     this.users.set(u.id, { ...u });
+  }
+
+  /** Deactivates a user, as an admin offboarding them would: DMs to them fail with user_disabled. */
+  deactivateUser(userId: string): void {
+    const user = this.users.get(userId);
+    if (!user) throw new Error(`no user ${userId}`);
+    user.deleted = true;
+  }
+
+  /**
+   * 'archived': posts and updates in the channel fail with is_archived; 'bot_removed': with
+   * not_in_channel (the bot was removed, or never invited); 'open' undoes either.
+   */
+  setChannelState(channel: string, state: 'archived' | 'bot_removed' | 'open'): void {
+    if (state === 'open') this.closedChannels.delete(channel);
+    else this.closedChannels.set(channel, state === 'archived' ? 'is_archived' : 'not_in_channel');
   }
 
   /** Messages posted to a channel (not ephemerals, not deleted ones). For a DM pass its D... id. */
@@ -375,6 +393,7 @@ export class SlackStandIn {
     this.views = new Map();
     this.usedTriggers = new Set();
     this.openDms = new Set();
+    this.closedChannels = new Map();
     this.faults = new Map();
   }
 
@@ -600,7 +619,11 @@ export class SlackStandIn {
       if (user.isBot) throw new ApiFailure('cannot_dm_bot');
       return `D${userId}`;
     }
-    if (/^[CG]/.test(channel)) return channel;
+    if (/^[CG]/.test(channel)) {
+      const closed = this.closedChannels.get(channel);
+      if (closed) throw new ApiFailure(closed);
+      return channel;
+    }
     throw new ApiFailure('channel_not_found');
   }
 
@@ -655,6 +678,8 @@ export class SlackStandIn {
 
   private findMessage(channel: string, ts: string): SlackMessage {
     if (/^[UW]/.test(channel)) throw new ApiFailure('channel_not_found');
+    const closed = this.closedChannels.get(channel);
+    if (closed) throw new ApiFailure(closed);
     const message = this.messages.find((m) => m.channel === channel && m.ts === ts && !m.deleted);
     if (!message) throw new ApiFailure('message_not_found');
     return message;

@@ -182,7 +182,7 @@ export class TimeboxHarness {
       config: parseConfig(this.options.configYaml ?? testConfigYaml(), 'test config'),
       logger: pino({ level: process.env.TIMEBOX_TEST_LOG ?? 'silent' }),
       identityCenter: { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000 },
-      workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, ...this.options.workflow },
+      workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, newsRetryMs: 200, ...this.options.workflow },
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
     });

@@ -46,11 +46,9 @@ export class DynamoDbStore implements RequestStore {
     return next;
   }
 
-  async listDue(before: number, limit = 1000): Promise<AccessRequest[]> {
-    const items = await this.queryAll(
-      { IndexName: DUE_INDEX.name, KeyConditionExpression: 'dueKey = :k AND dueAt <= :t', ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':t': before } },
-      limit,
-    );
+  async listDue(before: number): Promise<AccessRequest[]> {
+    // Every page: however many requests are due for news, an overdue window is among them.
+    const items = await this.queryAll({ IndexName: DUE_INDEX.name, KeyConditionExpression: 'dueKey = :k AND dueAt <= :t', ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':t': before } });
     // One unreadable item must not hide every other due request from the sweep: it is logged and skipped.
     const requests: AccessRequest[] = [];
     for (const item of items) {
@@ -140,15 +138,15 @@ export class DynamoDbStore implements RequestStore {
   }
 
   /** Every item a query matches, page after page (up to `limit`). */
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, limit = Infinity): Promise<Record<string, unknown>[]> {
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }));
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
-    } while (start && items.length < limit);
-    return items.slice(0, limit);
+    } while (start);
+    return items;
   }
 
   private async conditional<T>(what: string, write: () => Promise<T>): Promise<T> {

@@ -81,6 +81,8 @@ export const accessRequestSchema = z.strictObject({
   activeDm: messageRef.optional(),
   notified: z.string().optional(),
   toldRequester: z.string().optional(),
+  newsAttempts: z.number().int().nonnegative().optional(),
+  newsRetryAt: z.number().optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
 });

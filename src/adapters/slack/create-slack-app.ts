@@ -7,6 +7,7 @@ import { boltLogger } from './bolt-logger';
 import { MAX_BODY_BYTES, refuseSlackRequest } from './request-guard';
 import { registerListeners } from './listeners/register';
 import type { SlackDoor } from './listeners/context';
+import { slackPlatformError } from './slack-errors';
 
 export interface SlackAppOptions {
   botToken: string;
@@ -125,9 +126,8 @@ async function whoAmI(token: string, clientOptions: WebClientOptions): Promise<{
     return { botId: auth.bot_id, botUserId: auth.user_id };
   } catch (err) {
     // @slack/web-api's own error codes tell an answer from Slack apart from no answer at all.
-    const code = (err as { code?: string }).code;
-    const platformError = (err as { data?: { error?: string } }).data?.error;
-    if (code === 'slack_webapi_platform_error' && platformError) {
+    const platformError = slackPlatformError(err);
+    if (platformError) {
       throw new Error(`Slack rejected SLACK_BOT_TOKEN (auth.test: ${platformError})`, { cause: err });
     }
     const apiUrl = clientOptions.slackApiUrl ?? 'https://slack.com/api/';

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { SlackPerson, UserDirectory } from '../../app/ports';
+import { slackPlatformError } from './slack-errors';
 
 const CACHE_MS = 60_000;
 
@@ -45,7 +46,7 @@ export class SlackDirectory implements UserDirectory {
           }
         : undefined;
     } catch (err) {
-      if ((err as { data?: { error?: string } }).data?.error === 'user_not_found') return undefined;
+      if (slackPlatformError(err) === 'user_not_found') return undefined;
       throw err;
     }
   }

@@ -77,7 +77,8 @@ describe('the approvals channel', () => {
     expect(world.notifier.dmStatuses()).toEqual(['1=ACTIVE']);
 
     world.notifier.heal();
-    world.clock.advance(MINUTE);
+    // Retries back off (30 s, doubling per failed pass): a few minutes on, the sweep tries again.
+    world.clock.advance(5 * MINUTE);
     expect((await sweepDueRequests(world.deps)).dispatched).toEqual([filed.id]);
     await world.queue.runPending();
     expect(shown(world.notifier.posts)).toEqual(['1=ACTIVE']);
@@ -152,7 +153,7 @@ describe('the requester', () => {
     expect(world.notifier.dms).toEqual([]);
 
     world.notifier.heal();
-    world.clock.advance(MINUTE);
+    world.clock.advance(5 * MINUTE);
     await sweepDueRequests(world.deps);
     await world.queue.runPending();
     expect(world.notifier.dmStatuses()).toEqual(['1=ACTIVE']);
@@ -182,5 +183,58 @@ describe('the requester', () => {
     expect(activeDms.length).toBeGreaterThan(0);
     // Every DM that said "active" has been closed by the time access is gone: no End button left on a stale one.
     expect(world.notifier.closedDms.map((c) => c.ref.ts).sort()).toEqual(activeDms.sort());
+  });
+});
+
+describe('news Slack keeps failing', () => {
+  it('backs off between passes instead of retrying on every sweep', async () => {
+    const world = makeDeps();
+    world.notifier.fail('tellRequester', undefined, Infinity);
+    const filed = await askForAccounts(world, ['staging'], ['ReadOnly']);
+    await world.queue.runPending();
+    const request = await stored(world, filed.id);
+    const retryAt = request.newsRetryAt ?? 0;
+    expect(retryAt).toBeGreaterThan(world.clock.now());
+    world.clock.advance(retryAt - world.clock.now() - 1);
+    expect((await sweepDueRequests(world.deps)).dispatched).toEqual([]);
+    world.clock.advance(1);
+    expect((await sweepDueRequests(world.deps)).dispatched).toEqual([filed.id]);
+  });
+
+  it('gives up the news of a request that is over after newsAttempts passes, audited, and it leaves the due list', async () => {
+    const world = makeDeps();
+    world.deps.options.newsAttempts = 3;
+    const filed = await askForAccounts(world, ['staging'], ['ReadOnly'], { durationMs: 5 * MINUTE });
+    await world.queue.runPending();
+    world.notifier.fail('tellRequester', undefined, Infinity);
+    await passTime(world, 5 * MINUTE);
+    expect(grantStatuses(await stored(world, filed.id))).toBe('1=ENDED');
+    // The sweep finds news whose retry is due (15 minutes is the longest backoff).
+    for (let pass = 0; pass < 10; pass++) {
+      world.clock.advance(15 * MINUTE);
+      await sweepDueRequests(world.deps);
+      await world.queue.runPending();
+    }
+
+    expect(await world.store.auditTypes(filed.id)).toContain('news_given_up');
+    const given = (await world.store.listAudit(filed.id)).filter((e) => e.type === 'news_given_up');
+    expect(given).toHaveLength(1);
+    expect(given[0]?.detail).toMatch(/after 3 attempts: the requester: .*ratelimited/);
+    const over = await stored(world, filed.id);
+    expect(over.newsAttempts).toBeUndefined();
+    expect((await sweepDueRequests(world.deps)).dispatched).toEqual([]);
+  });
+
+  it('a request that only waits to tell someone never goes before one whose window has ended', async () => {
+    const world = makeDeps();
+    world.notifier.fail('postToApprovers', undefined, Infinity);
+    const newsOnly = await askForAccounts(world, ['production'], ['Admin']);
+    await world.queue.runPending();
+    world.notifier.heal();
+    const windowEnds = await askForAccounts(world, ['staging'], ['ReadOnly'], { durationMs: 5 * MINUTE });
+    await world.queue.runPending();
+    world.clock.advance(10 * MINUTE);
+    const { dispatched } = await sweepDueRequests(world.deps);
+    expect(dispatched).toEqual([windowEnds.id, newsOnly.id]);
   });
 });
