@@ -64,7 +64,7 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**Approval is authorised server-side from stored state.** Only the rule\'s approvers decide, never the requester unless the rule allows it; only the requester or an approver ends access early; tampered or repeated clicks change nothing.',
-    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load', 'several accounts and permission sets in one request', 'rules are checked again when an approver decides'],
+    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load', 'several accounts and permission sets in one request', 'rules are checked again when an approver decides', 'one person, two Slack identities', 'guests, other workspaces and bots', 'slack.allowGuests: true'],
   },
   {
     promise: '**Requests are authenticated.** Every Slack request must carry a valid signature within the 5-minute replay window.',

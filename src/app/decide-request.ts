@@ -1,3 +1,4 @@
+import { checkMember } from './members';
 import { decideGrant, grantTransitions, type AccessRequest, type Decision, type Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
@@ -15,6 +16,8 @@ export interface DecideInput {
   grantId?: string;
   /** The message the button sat on; must be the request's own approval message. */
   message?: MessageRef;
+  /** The Slack workspace the click came from (the one Timebox is installed in). */
+  workspace?: string;
 }
 
 export interface DecideResult {
@@ -34,8 +37,7 @@ export interface DecideResult {
  * Concurrent clicks are settled by conditional writes. Refusals are audited and thrown as TimeboxError.
  */
 export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Promise<DecideResult> {
-  const clicker = await deps.directory.lookup(input.clickerSlackUserId);
-  const person: Person = clicker ?? { slackUserId: input.clickerSlackUserId };
+  const person: Person = checkMember(deps.policy, await deps.directory.lookup(input.clickerSlackUserId), input.workspace, 'decide on');
   let lastRead: AccessRequest | undefined;
   try {
     const result = await retryOnConflict(async () => {

@@ -1,8 +1,9 @@
+import { checkMember } from './members';
 import { endEarly, type AccessRequest, type Grant } from '../domain/access-request';
 import { holderRef, planRelease } from '../domain/lease';
 import { TimeboxError, isTimeboxError } from '../domain/errors';
 import { provisionTarget, targetKey } from '../domain/grant-target';
-import type { Person } from '../domain/policy';
+import { samePerson, type Person } from '../domain/policy';
 import { checkCanEnd, personMatches } from '../domain/rules';
 import { commit, noteOnRequest, retryOnConflict } from './commit';
 import type { WorkflowDeps } from './deps';
@@ -11,6 +12,8 @@ export interface EndAccessInput {
   requestId: string;
   /** Who asked: the requester, or an approver of the rule (checked against the stored request). */
   bySlackUserId: string;
+  /** The Slack workspace the click or command came from (the one Timebox is installed in). */
+  workspace?: string;
 }
 
 
@@ -31,14 +34,14 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
     person ??=
       input.bySlackUserId === request.requester.slackUserId
         ? request.requester
-        : ((await deps.directory.lookup(input.bySlackUserId)) ?? { slackUserId: input.bySlackUserId });
+        : checkMember(deps.policy, await deps.directory.lookup(input.bySlackUserId), input.workspace, 'end');
     const by: Person = person;
     let ended: AccessRequest;
     try {
       const ruleOf = (g: Grant) => deps.policy.rules.find((r) => r.name === g.ruleName);
       checkCanEnd(request.grants.map(ruleOf), request.requester, by);
       // The requester ends all of it; an approver ends the grants under the rules they approve.
-      const isRequester = by.slackUserId === request.requester.slackUserId;
+      const isRequester = samePerson(by, request.requester);
       ended = endEarly(request, by, deps.clock.now(), (g) => isRequester || personMatches(ruleOf(g)?.approvers ?? [], by));
     } catch (err) {
       if (isTimeboxError(err, 'not_allowed_to_end')) await noteOnRequest(deps, request.id, 'end_refused', by.slackUserId, err.code);

@@ -81,6 +81,12 @@ export interface JobScheduler {
 export interface SlackPerson extends Person {
   isBot?: boolean;
   deleted?: boolean;
+  /** The user's own workspace (users.info `team_id`). */
+  teamId?: string;
+  /** A multi- or single-channel guest (`is_restricted`, `is_ultra_restricted`). */
+  guest?: boolean;
+  /** Slack marks users of another organisation met through a shared channel (`is_stranger`). */
+  stranger?: boolean;
 }
 
 export interface UserDirectory {

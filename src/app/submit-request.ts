@@ -1,3 +1,4 @@
+import { checkMember } from './members';
 import type { AccessRequest, Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { normaliseReason } from '../domain/command';
@@ -14,6 +15,8 @@ export interface SubmitInput {
   reason: string;
   /** Identifies the Slack interaction (trigger_id, view id): the same one twice files one request. */
   idempotencyKey?: string;
+  /** The Slack workspace the command came from (the one Timebox is installed in). */
+  workspace?: string;
 }
 
 /**
@@ -26,10 +29,7 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
   const { policy } = deps;
   const targets = resolveTargets(policy, input.spec);
   const reason = normaliseReason(input.reason);
-  const requester = await deps.directory.lookup(input.requesterSlackUserId);
-  if (!requester || requester.deleted || requester.isBot) {
-    throw new TimeboxError('requester_unknown', 'Timebox could not look up your Slack profile.');
-  }
+  const requester = checkMember(policy, await deps.directory.lookup(input.requesterSlackUserId), input.workspace, 'request');
   const entitlements = checkEntitlements(policy, requester, targets, input.durationMs);
   if (!requester.email) {
     throw new TimeboxError('requester_unknown', 'Your Slack profile has no email address, so Timebox cannot find your AWS identity.');

@@ -43,6 +43,8 @@ export const configFileSchema = z
     }),
     slack: z.strictObject({
       approvalChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name'),
+      // Guests and people from other workspaces (Slack Connect) may request and approve only when true.
+      allowGuests: z.boolean().default(false),
     }),
     accounts: z.record(name, accountId).refine((r) => Object.keys(r).length > 0, 'list at least one account'),
     permissionSets: z
@@ -173,6 +175,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
       permissionSets: Object.entries(file.permissionSets).map(([n, arn]) => ({ name: n, arn })),
       groups: Object.entries(file.groups).map(([n, id]) => ({ name: n, id })),
       limits: file.limits,
+      allowGuests: file.slack.allowGuests,
       durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry },
       rules,
     },

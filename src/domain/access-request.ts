@@ -1,7 +1,7 @@
 import { TimeboxError } from './errors';
 import type { AuditEvent } from './audit';
 import type { GrantTarget } from './grant-target';
-import { asPerson, type Person } from './policy';
+import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
@@ -155,8 +155,10 @@ export function decideGrant(request: AccessRequest, grant: Grant, decision: Deci
   }
   if (now >= request.expiresAt) throw new TimeboxError('already_decided', `Request ${request.id} has expired.`);
   if (decision === 'deny') return grantTransitions.deny(grant, approver, now, request.id);
-  if (grant.approvals.some((a) => a.slackUserId === approver.slackUserId)) {
-    throw new TimeboxError('already_approved_by_you', `You have already approved request ${request.id}.`);
+  const earlier = grant.approvals.find((a) => samePerson(a, approver));
+  if (earlier) {
+    const how = earlier.slackUserId === approver.slackUserId ? 'You have' : `Another Slack account with your email (${earlier.slackUserId}) has`;
+    throw new TimeboxError('already_approved_by_you', `${how} already approved request ${request.id}; it needs approvals from different people.`);
   }
   const approvals = [...grant.approvals, { slackUserId: approver.slackUserId, ...(approver.email ? { email: approver.email } : {}), at: now }];
   if (approvals.length < grant.approvalsRequired) return { ...grant, approvals };

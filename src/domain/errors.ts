@@ -21,6 +21,7 @@ export type TimeboxErrorCode =
   | 'duration_too_long'
   | 'not_found'
   | 'not_an_approver'
+  | 'not_a_member'
   | 'self_approval'
   | 'already_decided'
   | 'already_approved_by_you'

@@ -41,6 +41,8 @@ export interface Policy {
   permissionSets: PermissionSet[];
   groups: Group[];
   limits: { maxGrantsPerRequest: number };
+  /** Guests and people from other workspaces may request and approve (slack.allowGuests). */
+  allowGuests: boolean;
   durations: { defaultMs: number; minMs: number; pendingExpiryMs: number };
   rules: Rule[];
 }
@@ -50,6 +52,17 @@ export interface Person {
   slackUserId: string;
   email?: string;
   name?: string;
+}
+
+/**
+ * Whether two Slack identities are the same person as far as AWS is concerned: the same Slack
+ * user, or the same (lower-cased) email. Timebox finds the Identity Center user by that email,
+ * so two Slack accounts with one email (a Slack Connect or guest account, an unconfirmed email)
+ * would receive the same AWS access: one must not approve for the other, nor count twice.
+ */
+export function samePerson(a: Person, b: Person): boolean {
+  if (a.slackUserId === b.slackUserId) return true;
+  return a.email !== undefined && b.email !== undefined && a.email.toLowerCase() === b.email.toLowerCase();
 }
 
 /** Just the Person fields of a richer profile, for storing: nothing else about someone is kept. */

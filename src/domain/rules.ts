@@ -1,7 +1,7 @@
 import { formatDuration } from './duration';
 import { TimeboxError } from './errors';
 import { describeTarget, type GrantTarget } from './grant-target';
-import type { Account, Group, Person, PermissionSet, Policy, Rule } from './policy';
+import { samePerson, type Account, type Group, type Person, type PermissionSet, type Policy, type Rule } from './policy';
 
 export function resolveAccount(policy: Policy, text: string): Account {
   const wanted = text.trim().toLowerCase();
@@ -138,9 +138,12 @@ export function recheckGrant(policy: Policy, requester: Person, grant: { ruleNam
 
 /** Throws unless `person` may decide a grant filed under `rule` by `requester`. */
 export function checkApprover(rule: Rule, requester: Person, person: Person): void {
-  const isSelf = person.slackUserId === requester.slackUserId;
+  const isSelf = samePerson(person, requester);
   if (isSelf && !rule.allowSelfApproval) {
-    throw new TimeboxError('self_approval', 'You cannot approve or deny your own request.');
+    throw new TimeboxError(
+      'self_approval',
+      person.slackUserId === requester.slackUserId ? 'You cannot approve or deny your own request.' : 'You cannot approve or deny this request: it was filed by another Slack account with your email, so it is your own.',
+    );
   }
   if (!personMatches(rule.approvers, person)) {
     throw new TimeboxError('not_an_approver', `You are not an approver for rule "${rule.name}".`);
@@ -149,7 +152,7 @@ export function checkApprover(rule: Rule, requester: Person, person: Person): vo
 
 /** Who may end a window early: the requester, or an approver of a rule the request's grants fall under. */
 export function checkCanEnd(rules: Array<Rule | undefined>, requester: Person, person: Person): void {
-  if (person.slackUserId === requester.slackUserId) return;
+  if (samePerson(person, requester)) return;
   if (rules.some((rule) => rule && personMatches(rule.approvers, person))) return;
   const named = [...new Set(rules.filter((r): r is Rule => r !== undefined && r.approvers.length > 0))];
   throw new TimeboxError(

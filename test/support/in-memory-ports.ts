@@ -779,6 +779,7 @@ export function makePolicy(overrides: Partial<Policy> = {}): Policy {
     permissionSets: Object.values(PERMISSION_SETS).map((p) => ({ ...p })),
     groups: Object.values(GROUPS).map((g) => ({ ...g })),
     limits: { maxGrantsPerRequest: 4 },
+    allowGuests: false,
     durations: { defaultMs: HOUR, minMs: 5 * MINUTE, pendingExpiryMs: 24 * HOUR },
     rules: [AUTO_RULE, APPROVAL_RULE, GROUP_RULE],
     ...overrides,

@@ -29,6 +29,12 @@ export interface SlackUser {
   email?: string;
   isBot?: boolean;
   deleted?: boolean;
+  /** Their own workspace when it is not the stand-in's (a Slack Connect user). */
+  teamId?: string;
+  /** A multi-channel (`is_restricted`) or single-channel (`is_ultra_restricted`) guest. */
+  guest?: 'multi' | 'single';
+  /** Slack's is_stranger: met through a shared channel, from another organisation. */
+  stranger?: boolean;
 }
 
 export interface SlackMessageVersion {
@@ -592,9 +598,12 @@ export class SlackStandIn {
   private userJson(u: SlackUser): Json {
     return {
       id: u.id,
-      team_id: this.teamId,
+      team_id: u.teamId ?? this.teamId,
       name: u.name,
       deleted: u.deleted === true,
+      is_restricted: u.guest !== undefined,
+      is_ultra_restricted: u.guest === 'single',
+      ...(u.stranger ? { is_stranger: true } : {}),
       real_name: u.name,
       is_bot: u.isBot === true,
       is_app_user: false,
@@ -602,7 +611,7 @@ export class SlackStandIn {
       profile: {
         real_name: u.name,
         display_name: u.name,
-        team: this.teamId,
+        team: u.teamId ?? this.teamId,
         ...(u.email !== undefined ? { email: u.email } : {}),
       },
     };

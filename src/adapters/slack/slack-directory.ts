@@ -43,6 +43,9 @@ export class SlackDirectory implements UserDirectory {
             ...(user.real_name || user.name ? { name: user.real_name || user.name } : {}),
             isBot: Boolean(user.is_bot),
             deleted: Boolean(user.deleted),
+            ...(user.team_id ? { teamId: user.team_id } : {}),
+            guest: Boolean(user.is_restricted || user.is_ultra_restricted),
+            stranger: Boolean(user.is_stranger),
           }
         : undefined;
     } catch (err) {

@@ -35,7 +35,8 @@ describe('the example configuration', () => {
 
   test('parses, keeping the Identity Center and Slack settings', () => {
     expect(config.identityCenter).toEqual({ instanceArn: 'arn:aws:sso:::instance/ssoins-1234567890abcdef', identityStoreId: 'd-1234567890' });
-    expect(config.slack).toEqual({ approvalChannel: 'C0APPROVALS' });
+    expect(config.slack).toEqual({ approvalChannel: 'C0APPROVALS', allowGuests: false });
+    expect(config.policy.allowGuests).toBe(false);
   });
 
   test('lists accounts and permission sets by name', () => {

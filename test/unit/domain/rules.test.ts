@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { TimeboxError } from '../../../src/domain/errors';
 import type { AccountTarget, GrantTarget, GroupTarget } from '../../../src/domain/grant-target';
-import type { Account, Group, PermissionSet, Person, Policy, Rule } from '../../../src/domain/policy';
+import { samePerson, type Account, type Group, type PermissionSet, type Person, type Policy, type Rule } from '../../../src/domain/policy';
 import {
   checkApprover,
   checkCanEnd,
@@ -56,6 +56,7 @@ const POLICY: Policy = {
   permissionSets: [READ_ONLY, ADMIN],
   groups: [ONCALL, DB_ADMINS],
   limits: { maxGrantsPerRequest: 10 },
+  allowGuests: false,
   durations: { defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H },
   rules: [
     rule({ name: 'staging-readonly', accountIds: [STAGING.id, SANDBOX.id], permissionSets: ['ReadOnly'], autoApprove: true, maxDurationMs: 8 * H }),
@@ -517,6 +518,7 @@ describe('rule properties', () => {
     permissionSets: fc.constant(PS_POOL),
     groups: fc.constant(GROUP_POOL),
     limits: fc.constant({ maxGrantsPerRequest: 10 }),
+    allowGuests: fc.constant(false),
     durations: fc.record({ defaultMs: fc.constant(H), minMs: fc.integer({ min: 1, max: 60 }).map((m) => m * M), pendingExpiryMs: fc.constant(24 * H) }),
     rules: fc.array(fc.oneof(accountRuleArb, groupRuleArb), { maxLength: 6 }),
   });
@@ -571,5 +573,15 @@ describe('rule properties', () => {
       ),
       { numRuns: 1_000 },
     );
+  });
+});
+
+describe('samePerson', () => {
+  it('is the same Slack user, or the same email in any case', () => {
+    expect(samePerson({ slackUserId: 'U1' }, { slackUserId: 'U1' })).toBe(true);
+    expect(samePerson({ slackUserId: 'U1', email: 'ann@example.com' }, { slackUserId: 'U2', email: 'Ann@Example.COM' })).toBe(true);
+    expect(samePerson({ slackUserId: 'U1', email: 'ann@example.com' }, { slackUserId: 'U2', email: 'bob@example.com' })).toBe(false);
+    // No email on one side: only the Slack id can say.
+    expect(samePerson({ slackUserId: 'U1', email: 'ann@example.com' }, { slackUserId: 'U2' })).toBe(false);
   });
 });

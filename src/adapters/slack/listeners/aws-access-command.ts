@@ -35,7 +35,7 @@ export function awsAccessCommand(door: SlackDoor) {
         return;
       }
       if (parsed.kind === 'end') {
-        await ack({ response_type: 'ephemeral', text: await endAndDescribe(door, parsed.requestId, command.user_id, (m) => logger.error(m)) });
+        await ack({ response_type: 'ephemeral', text: await endAndDescribe(door, parsed.requestId, { slackUserId: command.user_id, workspace: command.team_id }, (m) => logger.error(m)) });
         return;
       }
       if (parsed.kind === 'modal') {
@@ -56,6 +56,7 @@ export function awsAccessCommand(door: SlackDoor) {
         durationMs: parsed.durationMs,
         reason: parsed.reason,
         idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,
+        workspace: command.team_id,
       });
       await ack({ response_type: 'ephemeral', text: filedMessage(request, door.approvalChannel) });
     } catch (err) {

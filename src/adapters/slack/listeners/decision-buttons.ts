@@ -37,6 +37,7 @@ export function decisionButton(door: SlackDoor) {
         decision: action.action_id === APPROVE_ACTION ? 'approve' : 'deny',
         clickerSlackUserId: body.user.id,
         message: { channel, ts },
+        ...(body.team?.id ? { workspace: body.team.id } : {}),
       });
       if (result.refused.length > 0) {
         await tell(

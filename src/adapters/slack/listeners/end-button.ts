@@ -32,9 +32,9 @@ function activeSubject(request: AccessRequest): string {
 }
 
 /** Ends a window on behalf of `slackUserId`; returns what to tell them. Never throws. */
-export async function endAndDescribe(door: SlackDoor, requestId: string, slackUserId: string, log: (message: string) => void): Promise<string> {
+export async function endAndDescribe(door: SlackDoor, requestId: string, who: { slackUserId: string; workspace: string | undefined }, log: (message: string) => void): Promise<string> {
   try {
-    const ended = await endAccess(door.deps, { requestId, bySlackUserId: slackUserId });
+    const ended = await endAccess(door.deps, { requestId, bySlackUserId: who.slackUserId, ...(who.workspace ? { workspace: who.workspace } : {}) });
     return endingMessage(ended, await whatKeepsAccess(door.deps, ended));
   } catch (err) {
     if (isTimeboxError(err)) return `${WARNING} ${escapeMrkdwn(err.message)} Nothing was changed.`;
@@ -49,7 +49,7 @@ export function endButton(door: SlackDoor) {
     await ack();
     const requestId = requestIdValue.safeParse(action.value);
     const text = requestId.success
-      ? await endAndDescribe(door, requestId.data, body.user.id, (m) => logger.error(m))
+      ? await endAndDescribe(door, requestId.data, { slackUserId: body.user.id, workspace: body.team?.id }, (m) => logger.error(m))
       : `${WARNING} That button is not a Timebox request button.`;
     // The response_url may be gone; the outcome stands either way (and the requester is DMed).
     await respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err: unknown) =>

@@ -64,6 +64,7 @@ export function requestModalSubmission(door: SlackDoor) {
         durationMs,
         reason: field(values, MODAL_BLOCKS.reason),
         idempotencyKey: `view:${view.id}`,
+        ...(body.team?.id ? { workspace: body.team.id } : {}),
       });
       await ack();
       await confirm(client, body.user.id, view.private_metadata, filedMessage(request, door.approvalChannel)).catch((err: unknown) =>
