@@ -52,7 +52,7 @@ interface Row {
 const PROMISES: Array<{ promise: string; families: string[] }> = [
   {
     promise: '**Access is time-bound and revoked automatically.** The window starts only when AWS reports the assignment created, and ends with its deletion, retried until it succeeds, whether or not Slack is reachable. It can be ended sooner, never later.',
-    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release', 'news Slack will never take'],
+    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release', 'news Slack will never take', 'a revoke that keeps failing'],
   },
   {
     promise: '**Revocation never removes access Timebox did not grant, and never keeps what it did.** Ownership is recorded, not inferred: pre-existing assignments and memberships are kept; overlapping grants keep them until the last window ends; what Timebox created is removed even when a standing assignment vanished mid-window, a grant was given up on mid-creation, or the store was replaced.',

@@ -100,6 +100,21 @@ const identityStoreArn = { 'Fn::Join': ['', ['arn:', partition, ':identitystore:
 const allUsersArn = { 'Fn::Join': ['', ['arn:', partition, ':identitystore:::user/*']] };
 const allMembershipsArn = { 'Fn::Join': ['', ['arn:', partition, ':identitystore:::membership/*']] };
 const groupArn = (id: string) => ({ 'Fn::Join': ['', ['arn:', partition, `:identitystore:::group/${id}`]] });
+const allGroupsArn = { 'Fn::Join': ['', ['arn:', partition, ':identitystore:::group/*']] };
+/** Removing, listing and following assignments: the instance and every account and permission set of it. */
+const REMOVE_ASSIGNMENTS = {
+  Sid: 'RemoveAccountAssignments',
+  Effect: 'Allow',
+  Action: ['sso:DeleteAccountAssignment', 'sso:DescribeAccountAssignmentCreationStatus', 'sso:DescribeAccountAssignmentDeletionStatus', 'sso:ListAccountAssignments'],
+  Resource: ['arn:aws:sso:::instance/ssoins-1234567890abcdef', 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*', 'arn:aws:sso:::account/*'],
+};
+/** The customer managed policies that let the worker create assignments. */
+function createPolicies(t: Template = template): Array<{ id: string; roles: unknown; statements: Statement[]; chars: number }> {
+  return Object.entries(t.findResources('AWS::IAM::ManagedPolicy')).map(([id, r]) => {
+    const props = (r as { Properties: { Roles: unknown; PolicyDocument: { Statement: Statement[] } } }).Properties;
+    return { id, roles: props.Roles, statements: props.PolicyDocument.Statement, chars: JSON.stringify(props.PolicyDocument).length };
+  });
+}
 const tableResources = () => [arnOf(tableId()), { 'Fn::Join': ['', [arnOf(tableId()), '/index/due']] }];
 
 describe('functions', () => {
@@ -330,7 +345,7 @@ describe('least privilege', () => {
         'ReadSlackSecret',
         'ManageSchedulesInGroup',
         'PassSchedulerRole',
-        'ManageAccountAssignments',
+        'RemoveAccountAssignments',
         'LookUpIdentityStoreUsers',
         '(sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage)',
       ].sort(),
@@ -348,15 +363,13 @@ describe('least privilege', () => {
     });
   });
 
-  test('worker: Identity Center actions only on the configured instance, permission sets and accounts', () => {
-    const s = statement(roleId('worker'), 'ManageAccountAssignments');
-    expect(sorted(s.Action)).toEqual([
-      'sso:CreateAccountAssignment',
-      'sso:DeleteAccountAssignment',
-      'sso:DescribeAccountAssignmentCreationStatus',
-      'sso:DescribeAccountAssignmentDeletionStatus',
-      'sso:ListAccountAssignments',
-    ]);
+  test('worker: creates assignments only on the configured instance, permission sets and accounts', () => {
+    const create = createPolicies();
+    expect(create).toHaveLength(1);
+    expect(create[0]?.roles).toEqual([{ Ref: roleId('worker') }]);
+    const s = create[0]?.statements[0] as Statement;
+    expect(create[0]?.statements).toHaveLength(1);
+    expect(s.Action).toBe('sso:CreateAccountAssignment');
     expect(sorted(s.Resource as string[])).toEqual([
       'arn:aws:sso:::account/111111111111',
       'arn:aws:sso:::account/222222222222',
@@ -365,6 +378,14 @@ describe('least privilege', () => {
       'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-2222222222222222',
     ]);
     expect(s.Condition).toBeUndefined();
+    expect(allStatements().filter((x) => sorted(x.Action).includes('sso:CreateAccountAssignment'))).toEqual([]);
+  });
+
+  test('worker: removes, lists and follows assignments on every account and permission set of the instance, so a config edit never strands a live grant', () => {
+    const { Resource, ...rest } = statement(roleId('worker'), 'RemoveAccountAssignments');
+    const { Resource: expected, ...expectedRest } = REMOVE_ASSIGNMENTS;
+    expect(rest).toEqual(expectedRest);
+    expect(sorted(Resource as string[])).toEqual(sorted(expected));
   });
 
   test('worker: identity store look-ups only in the configured store', () => {
@@ -392,25 +413,30 @@ describe('least privilege', () => {
 
   test('sweep: the table, the secret, invoke the worker, and reconcile (list, delete and follow operations, never create) assignments', () => {
     const statements = statementsOf(roleId('sweep'));
-    expect(statements.slice(0, 4)).toEqual([logs('sweep'), readWriteTable(), readSecret(), invokeWorker()]);
-    const reconcile = statements[4] as Statement;
+    expect(statements.filter((s) => ['WriteOwnLogs', 'ReadWriteTable', 'ReadSlackSecret', 'InvokeWorker'].includes(s.Sid ?? ''))).toEqual([logs('sweep'), readWriteTable(), readSecret(), invokeWorker()]);
+    const reconcile = statement(roleId('sweep'), 'ReconcileAccountAssignments');
     expect(reconcile.Sid).toBe('ReconcileAccountAssignments');
     // Creation status: the reconciler waits for creations a lease says are outstanding (a grant given up on mid-creation).
     expect(sorted(reconcile.Action)).toEqual(['sso:DeleteAccountAssignment', 'sso:DescribeAccountAssignmentCreationStatus', 'sso:DescribeAccountAssignmentDeletionStatus', 'sso:ListAccountAssignments']);
     expect(reconcile.Action).not.toContain('sso:CreateAccountAssignment');
-    expect(sorted(reconcile.Resource as string[])).toEqual(sorted(statement(roleId('worker'), 'ManageAccountAssignments').Resource as string[]));
-    expect(statements).toHaveLength(5);
+    expect(sorted(reconcile.Resource as string[])).toEqual(sorted(REMOVE_ASSIGNMENTS.Resource));
+    // The sixth: its failure destination, the dead-letter queue.
+    expect(statements.find((s) => s.Sid === undefined)).toEqual({ Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: arnOf(dlqId()) });
+    expect(statements).toHaveLength(6);
   });
 
   test('worker concurrency is capped so outstanding CreateAccountAssignment calls stay under 15', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Timebox worker'), ReservedConcurrentExecutions: 10 });
   });
 
-  test('no managed policies, no wildcard actions, no "*" resources anywhere', () => {
+  test('no AWS managed policies, no wildcard actions, no "*" resources anywhere', () => {
     for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
       expect({ id, managed: (role as { Properties: Json }).Properties.ManagedPolicyArns }).toEqual({ id, managed: undefined });
     }
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+    const statements = [
+      ...Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement),
+      ...createPolicies().flatMap((p) => p.statements),
+    ];
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) {
       expect(s.Effect).toBe('Allow');
@@ -457,13 +483,16 @@ describe('group grants (a config with two groups)', () => {
   });
 
   // The store, each configured group, and the user/* and membership/* that cannot be named (in any order: CDK sorts them).
-  const membershipResources = [identityStoreArn, groupArn(ONCALL), groupArn(BILLING), allUsersArn, allMembershipsArn];
+  const removeMembershipResources = [identityStoreArn, allGroupsArn, allUsersArn, allMembershipsArn];
   const inAnyOrder = (xs: unknown[]) => [...xs].map((x) => JSON.stringify(x)).sort();
 
-  test('worker: create, delete and look up memberships of the configured groups only, in the configured store', () => {
-    const { Resource, ...rest } = statement(roleId('worker', groupsTemplate), 'ManageGroupMemberships', groupsTemplate);
-    expect(rest).toEqual({ Sid: 'ManageGroupMemberships', Effect: 'Allow', Action: ['identitystore:CreateGroupMembership', 'identitystore:DeleteGroupMembership', 'identitystore:GetGroupMembershipId'] });
-    expect(inAnyOrder(Resource as unknown[])).toEqual(inAnyOrder(membershipResources));
+  test('worker: adds members to the configured groups only; removes and looks up memberships of any group of the configured store (a dropped group never strands one)', () => {
+    const add = statement(roleId('worker', groupsTemplate), 'AddGroupMemberships', groupsTemplate);
+    expect(add.Action).toBe('identitystore:CreateGroupMembership');
+    expect(inAnyOrder(add.Resource as unknown[])).toEqual(inAnyOrder([identityStoreArn, groupArn(ONCALL), groupArn(BILLING), allUsersArn]));
+    const { Resource, ...rest } = statement(roleId('worker', groupsTemplate), 'RemoveGroupMemberships', groupsTemplate);
+    expect(rest).toEqual({ Sid: 'RemoveGroupMemberships', Effect: 'Allow', Action: ['identitystore:DeleteGroupMembership', 'identitystore:GetGroupMembershipId'] });
+    expect(inAnyOrder(Resource as unknown[])).toEqual(inAnyOrder(removeMembershipResources));
     expect(statementsOf(roleId('worker', groupsTemplate), groupsTemplate).map((s) => s.Sid ?? '(dead letters)').sort()).toEqual(
       [
         'WriteOwnLogs',
@@ -471,9 +500,10 @@ describe('group grants (a config with two groups)', () => {
         'ReadSlackSecret',
         'ManageSchedulesInGroup',
         'PassSchedulerRole',
-        'ManageAccountAssignments',
+        'RemoveAccountAssignments',
         'LookUpIdentityStoreUsers',
-        'ManageGroupMemberships',
+        'AddGroupMemberships',
+        'RemoveGroupMemberships',
         '(dead letters)',
       ].sort(),
     );
@@ -481,10 +511,10 @@ describe('group grants (a config with two groups)', () => {
 
   test('sweep: reconciles memberships (delete and look up, never create) on the same resources', () => {
     const sweep = statementsOf(roleId('sweep', groupsTemplate), groupsTemplate);
-    expect(sweep.map((s) => s.Sid)).toEqual(['WriteOwnLogs', 'ReadWriteTable', 'ReadSlackSecret', 'InvokeWorker', 'ReconcileAccountAssignments', 'ReconcileGroupMemberships']);
+    expect(sweep.map((s) => s.Sid ?? '(dead letters)').sort()).toEqual(['WriteOwnLogs', 'ReadWriteTable', 'ReadSlackSecret', 'InvokeWorker', 'ReconcileAccountAssignments', 'ReconcileGroupMemberships', '(dead letters)'].sort());
     const { Resource, ...rest } = statement(roleId('sweep', groupsTemplate), 'ReconcileGroupMemberships', groupsTemplate);
     expect(rest).toEqual({ Sid: 'ReconcileGroupMemberships', Effect: 'Allow', Action: ['identitystore:DeleteGroupMembership', 'identitystore:GetGroupMembershipId'] });
-    expect(inAnyOrder(Resource as unknown[])).toEqual(inAnyOrder(membershipResources));
+    expect(inAnyOrder(Resource as unknown[])).toEqual(inAnyOrder(removeMembershipResources));
   });
 
   test('the Slack function gets no identity store access; no role has DescribeUser or UpdateItem', () => {
@@ -504,8 +534,10 @@ describe('group grants (a config with two groups)', () => {
       [
         'Groups/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
         'Groups/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
+        'Groups/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]',
         'Groups/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
         'Groups/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
+        'Groups/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]',
       ].sort(),
     );
     for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(80);
@@ -536,6 +568,10 @@ describe('cdk-nag (AWS Solutions)', () => {
         'Timebox/SlackRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Timebox-schedules/*]',
         'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Timebox-schedules/*]',
         'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+        'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:aws:sso:::account/*]',
+        'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*]',
+        'Timebox/SweepRole AwsSolutions-IAM5[Resource::arn:aws:sso:::account/*]',
+        'Timebox/SweepRole AwsSolutions-IAM5[Resource::arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*]',
       ].sort(),
     );
     for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(80);
@@ -570,10 +606,11 @@ describe('configuration', () => {
     const custom = join(dir, 'custom.yaml');
     writeFileSync(custom, EXAMPLE_CONFIG.replace('  production: "222222222222"', '  production: "222222222222"\n  sandbox: "333333333333"'));
     const other = new TimeboxStack(new App({ context: { ...NO_BUNDLING, config: custom, identityStoreAccount: '999999999999' } }), 'Custom');
-    const statements = Template.fromStack(other).toJSON().Resources;
-    const worker = Object.values(statements).find((r) => (r as Json).Type === 'AWS::IAM::Policy' && JSON.stringify(r).includes('ManageAccountAssignments')) as { Properties: { PolicyDocument: { Statement: Statement[] } } };
+    const otherTemplate = Template.fromStack(other);
+    const statements = otherTemplate.toJSON().Resources;
+    const worker = Object.values(statements).find((r) => (r as Json).Type === 'AWS::IAM::Policy' && JSON.stringify(r).includes('RemoveAccountAssignments')) as { Properties: { PolicyDocument: { Statement: Statement[] } } };
     const byId = Object.fromEntries(worker.Properties.PolicyDocument.Statement.map((s) => [s.Sid, s]));
-    expect(byId.ManageAccountAssignments?.Resource).toContain('arn:aws:sso:::account/333333333333');
+    expect(createPolicies(otherTemplate).flatMap((p) => p.statements.flatMap((s) => s.Resource as string[]))).toContain('arn:aws:sso:::account/333333333333');
     expect(JSON.stringify(byId.LookUpIdentityStoreUsers?.Resource)).toContain(':identitystore::999999999999:identitystore/d-1234567890');
     expect(Annotations.fromStack(other).findWarning('*', Match.stringLikeRegexp('timebox\\.example\\.yaml'))).toEqual([]);
   });
@@ -595,5 +632,108 @@ describe('configuration', () => {
     expect(resolveConfigSource('timebox.example.yaml', dir).isExample).toBe(true);
     expect(() => resolveConfigSource(42, dir)).toThrow(/must be a file path/);
     expect(existsSync(join(dir, 'timebox.yaml'))).toBe(true);
+  });
+});
+
+describe('alarms for access outliving its window', () => {
+  test('RevokeStuck: the worker\'s embedded-format metric (Timebox/RevokeStuck, service=timebox) at 1 or more in 5 minutes', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Timebox',
+      MetricName: 'RevokeStuck',
+      Dimensions: [{ Name: 'service', Value: 'timebox' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('outliving its window'),
+    });
+  });
+
+  test('the sweep: a failed run goes to the dead-letter queue and raises SweepFailingAlarm', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionId(/^Timebox sweep/) },
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: arnOf(dlqId()) } },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId(/^Timebox sweep/) } }],
+      Threshold: 1,
+    });
+  });
+
+  test('with alarmTopicArn, all three alarms page it', () => {
+    const paged = new TimeboxStack(new App({ context: { ...NO_BUNDLING, alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall' } }), 'Paged');
+    const alarms = Object.values(Template.fromStack(paged).findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { AlarmActions?: string[] } }>;
+    expect(alarms).toHaveLength(3);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:oncall']);
+  });
+});
+
+describe('IAM at scale: 1,000 accounts, 100 permission sets', () => {
+  const INLINE_ROLE_POLICY_MAX = 10_240; // IAM: aggregate inline policy size per role
+  const MANAGED_PER_ROLE_MAX = 10; // IAM's default quota of managed policies per role
+  let dir: string;
+  let bigTemplate: Template;
+  let big: TimeboxStack;
+  let shrunkTemplate: Template;
+
+  /** The example config with `accounts` accounts and `sets` permission sets. */
+  function configWith(accounts: number, sets: number): string {
+    const accountLines = Array.from({ length: accounts }, (_, i) => `  acct-${i}: "${String(100000000000 + i)}"`).join('\n');
+    const setLines = Array.from({ length: sets }, (_, i) => `  Set${i}: arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-${String(i).padStart(16, '0')}`).join('\n');
+    return EXAMPLE_CONFIG.replace(/^accounts:[\s\S]*?(?=^# groups:)/m, `accounts:\n  staging: "111111111111"\n  production: "222222222222"\n${accountLines}\npermissionSets:\n  ReadOnly: arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1111111111111111\n  Admin: arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-2222222222222222\n${setLines}\n`);
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'timebox-infra-scale-'));
+    writeFileSync(join(dir, 'big.yaml'), configWith(998, 98));
+    big = new TimeboxStack(new App({ context: { ...cdkJson.context, ...NO_BUNDLING, config: join(dir, 'big.yaml') } }), 'Big');
+    bigTemplate = Template.fromStack(big);
+    // The same config with half the accounts and permission sets dropped (a config edit while grants are live).
+    writeFileSync(join(dir, 'shrunk.yaml'), configWith(498, 48));
+    shrunkTemplate = Template.fromStack(new TimeboxStack(new App({ context: { ...cdkJson.context, ...NO_BUNDLING, config: join(dir, 'shrunk.yaml') } }), 'Shrunk'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the config really has 1,000 accounts and 100 permission sets', () => {
+    expect(big.config.policy.accounts).toHaveLength(1000);
+    expect(big.config.policy.permissionSets).toHaveLength(100);
+  });
+
+  test('every policy document is within IAM\'s size limits, and no role has more managed policies than IAM allows', () => {
+    const inline = Object.values(bigTemplate.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: unknown; Roles: unknown[] } }>;
+    for (const p of inline) expect(JSON.stringify(p.Properties.PolicyDocument).length).toBeLessThanOrEqual(INLINE_ROLE_POLICY_MAX);
+    const managed = createPolicies(bigTemplate);
+    expect(managed.length).toBeGreaterThan(0);
+    expect(managed.length).toBeLessThanOrEqual(MANAGED_PER_ROLE_MAX);
+    for (const p of managed) expect(p.chars).toBeLessThanOrEqual(6_144);
+  });
+
+  test('creating still lists every configured permission set; accounts too many to list are allowed by pattern, with a synth warning', () => {
+    const created = createPolicies(bigTemplate).flatMap((p) => p.statements.flatMap((s) => s.Resource as string[]));
+    for (const set of big.config.policy.permissionSets) expect(created).toContain(set.arn);
+    expect(created).toContain('arn:aws:sso:::account/*');
+    Annotations.fromStack(big).hasWarning('/Big', Match.stringLikeRegexp('1000 accounts do not fit'));
+  });
+
+  test('300 accounts still fit: each is listed, packed over several policies of at most 6,144 characters', () => {
+    writeFileSync(join(dir, 'mid.yaml'), configWith(298, 8));
+    const mid = new TimeboxStack(new App({ context: { ...cdkJson.context, ...NO_BUNDLING, config: join(dir, 'mid.yaml') } }), 'Mid');
+    const policies = createPolicies(Template.fromStack(mid));
+    expect(policies.length).toBeGreaterThan(1);
+    for (const p of policies) expect(p.chars).toBeLessThanOrEqual(6_144);
+    const created = policies.flatMap((p) => p.statements.flatMap((st) => st.Resource as string[]));
+    expect(created).not.toContain('arn:aws:sso:::account/*');
+    for (const a of mid.config.policy.accounts) expect(created).toContain(`arn:aws:sso:::account/${a.id}`);
+  });
+
+  test('dropping half the accounts and permission sets does not narrow removal: every live grant can still be revoked', () => {
+    const removal = (t: Template, role: 'worker' | 'sweep', sid: string) => sorted(statement(roleId(role, t), sid, t).Resource as string[]);
+    expect(removal(shrunkTemplate, 'worker', 'RemoveAccountAssignments')).toEqual(removal(bigTemplate, 'worker', 'RemoveAccountAssignments'));
+    expect(removal(shrunkTemplate, 'sweep', 'ReconcileAccountAssignments')).toEqual(removal(bigTemplate, 'sweep', 'ReconcileAccountAssignments'));
+    expect(removal(bigTemplate, 'worker', 'RemoveAccountAssignments')).toEqual(sorted(REMOVE_ASSIGNMENTS.Resource));
   });
 });

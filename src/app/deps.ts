@@ -1,5 +1,5 @@
 import type { Policy } from '../domain/policy';
-import type { Clock, JobQueue, JobScheduler, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
+import type { Alarms, Clock, JobQueue, JobScheduler, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
 
 export interface WorkflowOptions {
   /** How long a worker holds a GRANTING/REVOKING request before a sweep may take it over. */
@@ -14,6 +14,9 @@ export interface WorkflowOptions {
   newsRetryMs: number;
   /** Failed passes after which news about a request that is over is given up (and audited). */
   newsAttempts: number;
+  /** A revoke still failing after this many attempts, or this long past the window's end, raises the stuck-revoke alarm. */
+  revokeStuckAttempts: number;
+  revokeStuckMs: number;
 }
 
 export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
@@ -25,6 +28,8 @@ export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
   revokeRetryMs: 15_000,
   newsRetryMs: 30_000,
   newsAttempts: 6,
+  revokeStuckAttempts: 5,
+  revokeStuckMs: 15 * 60_000,
 };
 
 /** Everything a use case may touch. Entry points build one of these; tests build their own. */
@@ -36,6 +41,7 @@ export interface WorkflowDeps {
   scheduler: JobScheduler;
   directory: UserDirectory;
   notifier: Notifier;
+  alarms: Alarms;
   clock: Clock;
   logger: Logger;
   options: WorkflowOptions;

@@ -102,6 +102,27 @@ export interface Notifier {
   tellRequester(request: AccessRequest): Promise<MessageRef>;
   /** Rewrites an earlier "access is active" DM once it is out of date, so its End button goes. */
   closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void>;
+  /** A loud message to the approvals channel about something an operator must fix. */
+  alertApprovers(text: string): Promise<void>;
+}
+
+/** A revoke that has kept failing: access is outliving its window until someone fixes the cause. */
+export interface StuckRevoke {
+  requestId: string;
+  grantId: string;
+  /** The assignment or membership, in words. */
+  target: string;
+  attempts: number;
+  /** How long past the window's end the access has lasted so far. */
+  overdueMs: number;
+  reason: string;
+  /** True on the attempt that crossed the threshold; later attempts raise it again, quietly. */
+  first: boolean;
+}
+
+/** Where a stuck revoke is raised: a metric the CloudWatch alarm watches on AWS, the log and the approvals channel everywhere. */
+export interface Alarms {
+  revokeStuck(stuck: StuckRevoke): Promise<void>;
 }
 
 export interface Clock {

@@ -1,11 +1,11 @@
 import { findGrant, grantTransitions, type AccessRequest } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
-import { provisionTarget, targetKey } from '../domain/grant-target';
+import { describeTarget, provisionTarget, targetKey } from '../domain/grant-target';
 import { holderRef } from '../domain/lease';
 import type { WorkflowDeps } from './deps';
 import { updateGrant } from './grant-access';
 import { releaseLease, removeTarget, updateLease, type ReleaseOutcome } from './leases';
-import type { AdvanceJob } from './ports';
+import type { AdvanceJob, StuckRevoke } from './ports';
 
 const MAX_REVOKE_RETRY_MS = 300_000;
 
@@ -34,18 +34,34 @@ export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, gra
   );
 }
 
-/** Records a failed revoke attempt; the sweep picks the grant up again at its claimUntil. */
-export function retryRevokeLater(deps: WorkflowDeps, requestId: string, grantId: string, reason: string): Promise<AccessRequest | undefined> {
-  return updateGrant(deps, requestId, grantId, (g) => {
+/**
+ * Records a failed revoke attempt; the sweep picks the grant up again at its claimUntil. Past
+ * `revokeStuckAttempts` attempts or `revokeStuckMs` after the window's end, every further failure
+ * raises the stuck-revoke alarm (the first one loudly, audited as revoke_stuck).
+ */
+export async function retryRevokeLater(deps: WorkflowDeps, requestId: string, grantId: string, reason: string): Promise<AccessRequest | undefined> {
+  let stuck: StuckRevoke | undefined;
+  const saved = await updateGrant(deps, requestId, grantId, (g, request) => {
+    stuck = undefined;
     if (g.status !== 'REVOKING') return undefined;
+    const now = deps.clock.now();
     const attempts = (g.revokeAttempts ?? 0) + 1;
     const delay = Math.min(deps.options.revokeRetryMs * 2 ** (attempts - 1), MAX_REVOKE_RETRY_MS);
     deps.logger.error({ requestId, grantId, attempts, reason }, 'revoke failed; will retry');
+    const overdueMs = now - (g.endsAt ?? now);
+    const isStuck = attempts >= deps.options.revokeStuckAttempts || overdueMs >= deps.options.revokeStuckMs;
+    const first = isStuck && g.stuckSince === undefined;
+    if (isStuck) stuck = { requestId, grantId, target: `${describeTarget(g.target)} for ${request.requester.email ?? request.requester.slackUserId}`, attempts, overdueMs, reason, first };
     return {
-      grant: { ...g, revokeAttempts: attempts, lastError: reason, claimUntil: deps.clock.now() + delay },
-      events: [{ type: 'revoke_failed', actor: SYSTEM_ACTOR, grantId, detail: `attempt ${attempts}: ${reason}` }],
+      grant: { ...g, revokeAttempts: attempts, lastError: reason, claimUntil: now + delay, ...(first ? { stuckSince: now } : {}) },
+      events: [
+        { type: 'revoke_failed', actor: SYSTEM_ACTOR, grantId, detail: `attempt ${attempts}: ${reason}` },
+        ...(first ? [{ type: 'revoke_stuck' as const, actor: SYSTEM_ACTOR, grantId, detail: `${attempts} attempts, ${Math.round(overdueMs / 1000)} s past the window's end: ${reason}` }] : []),
+      ],
     };
   });
+  if (stuck) await deps.alarms.revokeStuck(stuck).catch((err: unknown) => deps.logger.error({ requestId, grantId, err: String(err) }, 'could not raise the stuck-revoke alarm'));
+  return saved;
 }
 
 /**

@@ -63,6 +63,13 @@ export const configFileSchema = z
       })
       .default({ default: 3_600_000, min: 900_000, pendingExpiry: 86_400_000 }),
     rules: z.array(ruleSchema).min(1, 'a config with no rules grants nothing'),
+    // A revoke still failing after this many attempts, or this long after the window's end, raises the stuck-revoke alarm.
+    alerts: z
+      .strictObject({
+        revokeStuckAttempts: z.number().int().min(1).max(1000).default(5),
+        revokeStuckAfter: durationText.default(900_000),
+      })
+      .default({ revokeStuckAttempts: 5, revokeStuckAfter: 900_000 }),
   })
   // Runs even when some fields are wrong, so an operator sees every problem in one go;
   // it therefore reads the parsed value defensively.
@@ -147,6 +154,7 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export interface TimeboxConfig {
   identityCenter: ConfigFile['identityCenter'];
   slack: ConfigFile['slack'];
+  alerts: ConfigFile['alerts'];
   policy: Policy;
 }
 
@@ -170,6 +178,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
   return {
     identityCenter: file.identityCenter,
     slack: file.slack,
+    alerts: file.alerts,
     policy: {
       accounts: Object.entries(file.accounts).map(([n, id]) => ({ name: n, id })),
       permissionSets: Object.entries(file.permissionSets).map(([n, arn]) => ({ name: n, arn })),

@@ -37,6 +37,8 @@ export interface Grant {
   claimUntil?: number;
   grantAttempts?: number;
   revokeAttempts?: number;
+  /** When a revoke that kept failing first raised the stuck-revoke alarm. */
+  stuckSince?: number;
   lastError?: string;
   /** Set once ACTIVE: the target is Timebox's (it created it), so its end removes it unless another grant holds it. */
   timeboxOwned?: boolean;

@@ -34,6 +34,7 @@ export const AUDIT_EVENT_TYPES = [
   'revoked',
   'assignment_kept',
   'revoke_failed',
+  'revoke_stuck',
   'decision_refused',
   'reconciled',
   'grant_stalled',

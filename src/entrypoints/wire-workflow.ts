@@ -8,6 +8,7 @@ import type { TimeboxConfig } from '../config/config-schema';
 import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
 import { SlackDirectory } from '../adapters/slack/slack-directory';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
+import { CloudWatchAlarms, LoggedAlarms } from '../adapters/alarms/revoke-alarms';
 
 /** What differs between the local process and the Lambda functions; everything else is wired the same. */
 export interface WiringParts {
@@ -20,6 +21,8 @@ export interface WiringParts {
   logger: Logger;
   clock?: Clock;
   workflow?: Partial<WorkflowOptions>;
+  /** 'cloudwatch' on Lambda: a stuck revoke also writes an embedded-format metric for the stack's alarm. */
+  alarms?: 'cloudwatch' | 'log';
   identityCenter?: Partial<Omit<IdentityCenterOptions, 'instanceArn' | 'identityStoreId'>>;
 }
 
@@ -39,6 +42,8 @@ export function wireWorkflow(parts: WiringParts): Wiring {
   const slack = new WebClient(parts.slackBotToken, { ...slackApi, retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2000 }, timeout: 5_000 });
   // Profile look-ups happen while Slack waits for its 3-second answer: fail fast instead.
   const slackLookups = new WebClient(parts.slackBotToken, { ...slackApi, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 2_000 });
+  const notifier = new SlackNotifier(slack, parts.config.slack.approvalChannel);
+  const { alerts } = parts.config;
   const deps: WorkflowDeps = {
     policy: parts.config.policy,
     store: parts.store,
@@ -46,10 +51,11 @@ export function wireWorkflow(parts: WiringParts): Wiring {
     queue: parts.queue,
     scheduler: parts.scheduler,
     directory: new SlackDirectory(slackLookups),
-    notifier: new SlackNotifier(slack, parts.config.slack.approvalChannel),
+    notifier,
+    alarms: parts.alarms === 'cloudwatch' ? new CloudWatchAlarms(parts.logger, notifier) : new LoggedAlarms(parts.logger, notifier),
     clock: parts.clock ?? { now: () => Date.now() },
     logger: parts.logger,
-    options: { ...DEFAULT_WORKFLOW_OPTIONS, ...parts.workflow },
+    options: { ...DEFAULT_WORKFLOW_OPTIONS, revokeStuckAttempts: alerts.revokeStuckAttempts, revokeStuckMs: alerts.revokeStuckAfter, ...parts.workflow },
     newRequestId,
     requestIdFor,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

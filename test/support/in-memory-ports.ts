@@ -5,6 +5,7 @@
  * a test script faults: a conflict or an error on the Nth write, a crash from some write on, an
  * AWS call that fails, throws or stays IN_PROGRESS, a Slack call that fails.
  */
+import { LoggedAlarms } from '../../src/adapters/alarms/revoke-alarms';
 import { advanceRequest } from '../../src/app/advance-request';
 import { decideRequest } from '../../src/app/decide-request';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../../src/app/deps';
@@ -670,6 +671,7 @@ export class RecordingNotifier implements Notifier {
   readonly updates: Sent[] = [];
   readonly dms: Sent[] = [];
   readonly closedDms: Sent[] = [];
+  readonly alerts: string[] = [];
   private readonly failures = new Map<NotifierMethod, Array<{ error: Error; remaining: number }>>();
   private seq = 0;
 
@@ -714,6 +716,10 @@ export class RecordingNotifier implements Notifier {
     const ref = { channel: `D_${request.requester.slackUserId}`, ts: this.ts() };
     this.dms.push({ ref, request: copy(request) });
     return copy(ref);
+  }
+
+  async alertApprovers(text: string): Promise<void> {
+    this.alerts.push(text);
   }
 
   async closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void> {
@@ -836,6 +842,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestWorld {
     scheduler,
     directory,
     notifier,
+    alarms: new LoggedAlarms(logger, notifier),
     clock,
     logger,
     newRequestId: () => `R-${String(++ids).padStart(10, '0')}`,

@@ -58,6 +58,7 @@ const grantSchema = z.strictObject({
   claimUntil: z.number().optional(),
   grantAttempts: z.number().optional(),
   revokeAttempts: z.number().optional(),
+  stuckSince: z.number().optional(),
   lastError: z.string().optional(),
   timeboxOwned: z.boolean().optional(),
   membershipId: z.string().optional(),

@@ -23,6 +23,10 @@ export class SlackNotifier implements Notifier {
     return { channel: out.channel, ts: out.ts };
   }
 
+  async alertApprovers(text: string): Promise<void> {
+    await delivering('chat.postMessage', () => this.client.chat.postMessage({ channel: this.approvalChannel, text, unfurl_links: false }), { channel: this.approvalChannel });
+  }
+
   async updateApproverMessage(ref: MessageRef, request: AccessRequest): Promise<void> {
     await delivering('chat.update', () => this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...requestMessage(request) }), { channel: ref.channel });
   }

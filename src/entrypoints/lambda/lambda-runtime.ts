@@ -58,6 +58,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
       ...(env.TIMEBOX_DLQ_ARN ? { deadLetterArn: env.TIMEBOX_DLQ_ARN } : {}),
     }),
     slackBotToken: secrets.botToken,
+    alarms: 'cloudwatch',
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
     // A claim outlives the worker's 5-minute timeout, so the sweep never starts a second worker

@@ -189,6 +189,25 @@ describe('a removal AWS refuses', () => {
     expect(world.notifier.dmStatuses()).toEqual(['1=ACTIVE', '1=ENDED']);
   });
 
+  it('still failing 15 minutes past the window\'s end raises the stuck-revoke alarm once (audited), whatever the attempt count; retries go on', async () => {
+    const world = makeDeps({ options: { revokeStuckAttempts: 1000 } });
+    const id = await activeStagingReadOnly(world);
+    world.provisioner.onRemove({ kind: 'throw', error: new Error('AccessDeniedException: not authorized to perform sso:DeleteAccountAssignment') }, { times: 1000 });
+
+    await passTime(world, HOUR);
+    for (let t = 0; t < 14; t++) await passTime(world, MINUTE);
+    expect(world.notifier.alerts).toEqual([]);
+    for (let t = 0; t < 10; t++) await passTime(world, 5 * MINUTE);
+    expect(world.notifier.alerts).toHaveLength(1);
+    expect(world.notifier.alerts[0]).toContain(id);
+    expect(world.notifier.alerts[0]).toContain('AccessDeniedException');
+    expect((await world.store.auditTypes(id, '1')).filter((t) => t === 'revoke_stuck')).toHaveLength(1);
+    const request = await stored(world, id);
+    expect(grantStatuses(request)).toBe('1=REVOKING');
+    expect(request.grants[0]?.stuckSince).toBeDefined();
+    expect(world.provisioner.has(STAGING_RO)).toBe(true);
+  });
+
   it('a removal AWS reports FAILED is retried too', async () => {
     const world = makeDeps();
     const id = await activeStagingReadOnly(world);
