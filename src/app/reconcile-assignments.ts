@@ -20,6 +20,13 @@ export interface ReconcileReport {
   waitingForAws: string[];
   /** Leases that could not be checked this time (an AWS or store error): tried again next time. */
   failed: string[];
+  /**
+   * Targets Timebox created that live windows hold, with the end of the last one. Each is removed
+   * then, even if an admin made the same assignment or membership by hand during the window:
+   * Identity Center shows the two as one, so Timebox cannot tell them apart. Listed so that an
+   * operator can see what will go, and re-make standing access after the window if it was meant.
+   */
+  heldForWindows: string[];
 }
 
 const describe = (lease: Lease) =>
@@ -35,7 +42,7 @@ const describe = (lease: Lease) =>
  * fails is reported and the rest are still checked.
  */
 export async function reconcileAssignments(deps: WorkflowDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [] };
+  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [], heldForWindows: [] };
   for (const lease of await deps.store.listLeases()) {
     report.checked++;
     try {
@@ -48,6 +55,7 @@ export async function reconcileAssignments(deps: WorkflowDeps): Promise<Reconcil
   }
   const problems = report.orphansRevoked.length + report.staleHoldersRemoved.length + report.missingWhileActive.length + report.failed.length;
   if (problems > 0 || report.notCreatedByTimebox.length > 0 || report.waitingForAws.length > 0) deps.logger.warn({ ...report }, 'reconciler report');
+  else if (report.heldForWindows.length > 0) deps.logger.info({ heldForWindows: report.heldForWindows }, 'reconciler report: what Timebox will remove when windows end');
   return report;
 }
 
@@ -67,6 +75,14 @@ async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: Reconcil
   }
   const { present } = await deps.provisioner.lookup(lease.target);
   if (!lease.createdByTimebox && present) report.notCreatedByTimebox.push(describe(lease));
+  if (lease.createdByTimebox && present && live.length > 0) {
+    const ends = live.map((ref) => {
+      const { requestId, grantId } = parseHolderRef(ref);
+      return requests.get(requestId)?.grants.find((g) => g.id === grantId)?.endsAt ?? 0;
+    });
+    const until = Math.max(...ends);
+    report.heldForWindows.push(`${describe(lease)}: removed ${until > 0 ? `at ${new Date(until).toISOString()}` : 'when its grant ends'} (${live.map((ref) => parseHolderRef(ref).requestId).join(', ')})`);
+  }
   for (const ref of live) {
     if ((await grantStatus(ref)) === 'ACTIVE' && !present) report.missingWhileActive.push(`${ref}: ${describe(lease)}`);
   }

@@ -82,11 +82,26 @@ describe('Reconciler', () => {
     expect((await h.request(grant.id)).status).toBe('ACTIVE');
   });
 
-  test('with nothing wrong, the reconciler changes nothing', async () => {
-    await activeGrant('dave');
+  test('an admin makes the same assignment by hand during a window: the report names it, with when and by which request it will be removed (Identity Center shows the two as one)', async () => {
+    const grant = await activeGrant('dave');
+    const stored = (await h.runtime.deps.store.getRequest(grant.id))!;
+    const endsAt = stored.grants[0]!.endsAt!;
+    // The admin's CreateAccountAssignment of an assignment that exists changes nothing AWS can show.
+    const creates = h.aws.callsTo('CreateAccountAssignment').length;
+    await h.runtime.deps.provisioner.create(target('dave'));
+    expect(h.aws.callsTo('CreateAccountAssignment')).toHaveLength(creates + 1);
+
+    const report = await h.runtime.reconcile();
+    expect(report.heldForWindows).toEqual([`${PEOPLE.dave.principalId} on ${ACCOUNTS.staging} with ${PERMISSION_SETS.ReadOnly}: removed at ${new Date(endsAt).toISOString()} (${grant.id})`]);
+    expect(report.orphansRevoked).toEqual([]);
+    expect(report.notCreatedByTimebox).toEqual([]);
+  });
+
+  test('with nothing wrong, the reconciler changes nothing (and names what the window will remove)', async () => {
+    const grant = await activeGrant('dave');
     const before = h.aws.calls.length;
     const report = await h.runtime.reconcile();
-    expect(report).toEqual({ checked: 1, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [] });
+    expect(report).toEqual({ checked: 1, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [], heldForWindows: [expect.stringContaining(grant.id)] });
     expect(h.aws.calls.slice(before).map((c) => c.operation)).toEqual(['ListAccountAssignments']);
   });
 });

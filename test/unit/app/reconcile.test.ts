@@ -6,6 +6,7 @@
 import { decideRequest } from '../../../src/app/decide-request';
 import { reconcileAssignments } from '../../../src/app/reconcile-assignments';
 import { DEFAULT_WORKFLOW_OPTIONS } from '../../../src/app/deps';
+import { targetKey } from '../../../src/domain/grant-target';
 import {
   BOB,
   HOUR,
@@ -34,6 +35,29 @@ async function failedAfterFiveAttempts(world: TestWorld): Promise<string> {
 }
 
 describe('reconcileAssignments', () => {
+  it('one lease AWS refuses to show (AccessDenied after an IAM change) is reported; every other lease is still reconciled', async () => {
+    const world = makeDeps();
+    const orphans = [accountTarget('staging', 'ReadOnly'), accountTarget('prod', 'ReadOnly'), accountTarget('prod', 'Admin')];
+    // Orphans a crash left: created by Timebox, held by no grant.
+    for (const target of orphans) {
+      world.provisioner.adminAdd(target);
+      await world.store.putLease({ key: targetKey(target), target, holders: [], createdByTimebox: true, operations: [], deleting: false, version: 1, updatedAt: world.clock.now() }, undefined);
+    }
+    world.provisioner.failLookups(orphans[0]!, new Error('AccessDeniedException: not authorized to perform sso:ListAccountAssignments'));
+
+    const report = await reconcileAssignments(world.deps);
+    expect(report.checked).toBe(3);
+    expect(report.failed).toHaveLength(1);
+    expect(report.orphansRevoked).toHaveLength(2);
+    expect(world.provisioner.has(orphans[0]!)).toBe(true);
+    expect(world.provisioner.has(orphans[1]!)).toBe(false);
+    expect(world.provisioner.has(orphans[2]!)).toBe(false);
+
+    world.provisioner.clearLookupFaults();
+    expect((await reconcileAssignments(world.deps)).orphansRevoked).toHaveLength(1);
+    expect(world.provisioner.has(orphans[0]!)).toBe(false);
+  });
+
   it('a grant failed after five attempts with no AWS operation outstanding lets go of its lease at once: nothing for the reconciler to do', async () => {
     const world = makeDeps();
     world.provisioner.onCreate({ kind: 'throw' }, { times: 5 });
