@@ -65,6 +65,8 @@ export interface AdvanceJob {
   requestId: string;
   /** On a window's end: the targets Timebox created for it, so a lost store cannot keep them. */
   created?: HeldTarget[];
+  /** The job's time, when it is delivered ahead of it (a schedule fired early on purpose): the worker waits until then. */
+  notBefore?: number;
 }
 
 /** Hands a job to the worker without waiting for it (in-process, or an async Lambda invoke). */

@@ -219,6 +219,24 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     expect(aws.listAssignments()).toEqual([]);
   });
 
+  test('a schedule fired ahead of the window (as fireTime makes them): the worker waits until the end, then revokes at once', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 2s fired early')))) as FunctionUrlResponse;
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    await runHandedOverWork();
+    const active = viewOf((await store.getRequest(id))!);
+    expect(active.status).toBe('ACTIVE');
+    const endsAt = active.endsAt!;
+    // Scheduler fires a minute early: what the worker gets is the job with its time.
+    const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
+    const before = aws.callsTo('DeleteAccountAssignment').length;
+    await worker({ ...JSON.parse(schedule!.input!), notBefore: endsAt });
+    const deleted = aws.callsTo('DeleteAccountAssignment').slice(before);
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]!.at).toBeGreaterThanOrEqual(endsAt);
+    expect(viewOf((await store.getRequest(id))!).status).toBe('ENDED');
+    expect(aws.listAssignments()).toEqual([]);
+  });
+
   test('the sweep revokes a grant whose schedule never fired', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 1s sweep me')))) as FunctionUrlResponse;
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;

@@ -17,13 +17,22 @@ export function scheduleName(requestId: string): string {
   return name.slice(0, 64);
 }
 
+const MINUTE = 60_000;
+/** Scheduler needs a schedule's time to be this far ahead to be sure to fire it. */
+const SCHEDULE_MARGIN_MS = 10_000;
+
 /**
- * `at()` takes whole seconds and Scheduler fires within the minute after. Rounding up to the
- * next minute means a schedule never fires before the window ends; the sweep covers the rest.
+ * When to fire for a job due at `at`. Scheduler fires an `at()` schedule somewhere within the
+ * minute it names, so firing on time means naming a minute that is over before `at`: the worker
+ * is then invoked 60 to 120 s early with `notBefore: at` and waits out the rest (see the worker
+ * handler), so a window's revoke starts within a second of its end rather than up to two minutes
+ * after. A job due too soon for that is scheduled for the minute after `at` instead (never
+ * early, at most a minute late); the sweep covers anything Scheduler misses.
  */
-export function atExpression(at: number): string {
-  const minute = Math.ceil(at / 60_000) * 60_000;
-  return `at(${new Date(minute).toISOString().slice(0, 19)})`;
+export function fireTime(at: number, now: number): { expression: string; ahead: boolean } {
+  const ahead = Math.floor((at - MINUTE) / MINUTE) * MINUTE;
+  const minute = ahead > now + SCHEDULE_MARGIN_MS ? ahead : Math.ceil(at / MINUTE) * MINUTE;
+  return { expression: `at(${new Date(minute).toISOString().slice(0, 19)})`, ahead: minute === ahead };
 }
 
 /** EventBridge Scheduler: fires the worker once at a time, then deletes itself. */
@@ -31,11 +40,14 @@ export class EventBridgeScheduler implements JobScheduler {
   constructor(
     private readonly client: SchedulerClient,
     private readonly options: EventBridgeSchedulerOptions,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async scheduleAt(job: AdvanceJob, at: number): Promise<void> {
     const Name = scheduleName(job.requestId);
-    const ScheduleExpression = atExpression(at);
+    const fire = fireTime(at, this.now());
+    const ScheduleExpression = fire.expression;
+    const payload: AdvanceJob = fire.ahead ? { ...job, notBefore: at } : job;
     const input = {
       Name,
       GroupName: this.options.groupName,
@@ -47,7 +59,7 @@ export class EventBridgeScheduler implements JobScheduler {
       Target: {
         Arn: this.options.targetArn,
         RoleArn: this.options.roleArn,
-        Input: JSON.stringify(job),
+        Input: JSON.stringify(payload),
         RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
         ...(this.options.deadLetterArn ? { DeadLetterConfig: { Arn: this.options.deadLetterArn } } : {}),
       },

@@ -11,7 +11,12 @@ const workerEvent = z.object({
   requestId: z.string().regex(/^R-[0-9A-Z]{10}$/),
   // A window's end carries what Timebox created for it (see revokeFromReceipt).
   created: z.array(z.strictObject({ grantId: z.string(), target, membershipId: z.string().optional() })).max(50).optional(),
+  // A schedule fired ahead of the window's end (see fireTime): wait until then.
+  notBefore: z.number().int().optional(),
 });
+
+/** The longest a worker waits for a job's time: schedules fire at most 2 minutes ahead; the function's timeout is 5. */
+const MAX_WAIT_MS = 150_000;
 
 /**
  * Grants, revokes and expiries. Invoked asynchronously by the Slack handler and the sweeper,
@@ -26,6 +31,8 @@ export async function handler(event: unknown): Promise<{ requestId: string; stat
     runtime.deps.logger.error({ event: JSON.stringify(event).slice(0, 500) }, 'worker ignored a malformed event');
     return { requestId: '', status: undefined };
   }
+  const wait = Math.min((parsed.data.notBefore ?? 0) - runtime.deps.clock.now(), MAX_WAIT_MS);
+  if (wait > 0) await runtime.deps.sleep(wait);
   const request = await advanceRequest(runtime.deps, parsed.data);
   return { requestId: parsed.data.requestId, status: request ? requestStatus(request) : undefined };
 }
