@@ -40,13 +40,17 @@ async function appendAll(deps: WorkflowDeps, events: AuditEvent[] | undefined): 
   await Promise.all((events ?? []).map((event) => deps.store.appendAudit(event)));
 }
 
-/** Stores a new request and its first audit events. */
-export async function commitNew(deps: WorkflowDeps, request: AccessRequest, drafts: EventDraft[]): Promise<AccessRequest> {
+/**
+ * Stores a new request and its first audit events. `alongside` (handing the request to the
+ * worker) runs once the request is stored, side by side with the audit appends: the events are
+ * on the item, so the worker's first write appends any that are not in the log yet.
+ */
+export async function commitNew(deps: WorkflowDeps, request: AccessRequest, drafts: EventDraft[], alongside?: (stored: AccessRequest) => Promise<void>): Promise<AccessRequest> {
   const now = deps.clock.now();
   const events = toEvents(undefined, request, request.version, drafts, now);
   const stored = { ...request, updatedAt: now, lastEvents: events };
   await deps.store.createRequest(stored);
-  await appendAll(deps, events);
+  await Promise.all([appendAll(deps, events), alongside?.(stored)]);
   return stored;
 }
 

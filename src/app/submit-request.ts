@@ -62,7 +62,8 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
   ]);
   let stored: AccessRequest;
   try {
-    stored = await commitNew(deps, request, drafts);
+    // The worker posts to the channel, grants what is auto-approved, and arms the expiry.
+    stored = await commitNew(deps, request, drafts, (saved) => deps.queue.dispatch({ requestId: saved.id }));
   } catch (err) {
     if (!(err instanceof StoreConflictError)) throw err;
     // The same interaction again (a replayed or retried request): answer as before, change nothing.
@@ -71,7 +72,5 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     throw err;
   }
   deps.logger.info({ requestId: stored.id, grants: grants.length, rules: [...new Set(grants.map((g) => g.ruleName))] }, 'request filed');
-  // The worker posts to the channel, grants what is auto-approved, and arms the expiry.
-  await deps.queue.dispatch({ requestId: stored.id });
   return stored;
 }

@@ -112,7 +112,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       isReady: () => ready,
       logger,
     },
-    { deps, approvalChannel: config.slack.approvalChannel },
+    { deps, approvalChannel: config.slack.approvalChannel, ackFirst: true },
   );
   ready = true;
   logger.info({ url: slack.url, mode: env.SLACK_APP_TOKEN ? 'socket' : 'http', store: embedded ? 'embedded' : tableName }, 'timebox is ready');

@@ -15,13 +15,16 @@ describe('Socket Mode', () => {
     await h.stop();
   });
 
-  const command = (who: keyof typeof PEOPLE, text: string) =>
-    h.slack.socketMode.deliver(
+  /** The command over the socket; what the user sees: the ack's payload, or (acked at once, empty) the answer on the response_url. */
+  const command = async (who: keyof typeof PEOPLE, text: string): Promise<Record<string, unknown>> => {
+    const responseUrl = h.slack.responseUrl({ userId: PEOPLE[who].id });
+    const acked = (await h.slack.socketMode.deliver(
       'slash_commands',
-      Object.fromEntries(
-        h.sender.commandForm({ userId: PEOPLE[who].id, userName: PEOPLE[who].name, text, channelId: 'C0GENERAL0', responseUrl: h.slack.responseUrl({ userId: PEOPLE[who].id }) }),
-      ),
-    );
+      Object.fromEntries(h.sender.commandForm({ userId: PEOPLE[who].id, userName: PEOPLE[who].name, text, channelId: 'C0GENERAL0', responseUrl })),
+    )) as Record<string, unknown> | undefined;
+    if (acked && Object.keys(acked).length > 0) return acked;
+    return h.slack.waitFor(() => h.slack.responses(responseUrl)[0]?.body, 10_000, 'the answer on the response_url');
+  };
 
   const approve = (who: keyof typeof PEOPLE, requestId: string, message: SlackMessage) =>
     h.slack.socketMode.deliver(

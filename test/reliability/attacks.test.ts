@@ -120,11 +120,11 @@ class RecordingSender extends SlackRequestSender {
   override raw(body: string, options: RawOptions = {}): Promise<SignedResponse> {
     const timestamp = options.timestamp ?? nowSeconds();
     this.last = { body, timestamp };
-    if (this.dryRun) return Promise.resolve({ status: 0, body: '', json: () => undefined });
+    if (this.dryRun) return Promise.resolve({ status: 0, body: '', json: () => undefined, ackMs: 0 });
     return super.raw(body, { ...options, timestamp });
   }
 }
-const recordingSender = () => new RecordingSender({ url: `${h.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET });
+const recordingSender = () => new RecordingSender({ url: `${h.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET, answers: h.slack });
 
 const requestIdIn = (text: string) => /`(R-[0-9A-Z]{10})`/.exec(text)?.[1];
 const ofType = (events: AuditEvent[], type: AuditEvent['type']) => events.filter((e) => e.type === type);
@@ -180,13 +180,17 @@ describe('Attacks: request authenticity', () => {
     const sender = recordingSender();
     const before = await openRequests();
     const posts = h.slack.callsTo('chat.postMessage').length;
-    const first = await sender.command({ userId: PEOPLE.carol.id, text: 'production Admin 30m replayed command', channelId: 'C0GENERAL0', responseUrl: h.slack.responseUrl({ userId: PEOPLE.carol.id }) });
+    const responseUrl = h.slack.responseUrl({ userId: PEOPLE.carol.id });
+    const first = await sender.command({ userId: PEOPLE.carol.id, text: 'production Admin 30m replayed command', channelId: 'C0GENERAL0', responseUrl });
     const { body, timestamp } = sender.last!;
     const replay = await sender.raw(body, { timestamp });
     expect([first.status, replay.status]).toEqual([200, 200]);
     const id = requestIdIn(first.body);
     expect(id).toBeDefined();
-    expect(replay.body).toBe(first.body);
+    // Acked at once, the replay is answered on the same response_url, with the same words.
+    const answers = await h.slack.waitFor(() => (h.slack.responses(responseUrl).length >= 2 ? h.slack.responses(responseUrl) : undefined), 10_000, 'both answers');
+    expect(answers[1]?.body).toEqual(answers[0]?.body);
+    expect(JSON.stringify(answers[0]?.body)).toBe(first.body);
     await expectFiledOnce(id!, before, posts);
   });
 
@@ -203,12 +207,15 @@ describe('Attacks: request authenticity', () => {
   test('the same signed /aws-access command delivered 20 times at once files one request: every reply names the same id, and one approval message is posted', async () => {
     const sender = recordingSender();
     const body = commandForm('carol', 'production Admin 30m twenty replays at once');
+    const responseUrl = new URLSearchParams(body).get('response_url') ?? '';
     const timestamp = nowSeconds();
     const before = await openRequests();
     const posts = h.slack.callsTo('chat.postMessage').length;
     const replies = await Promise.all(Array.from({ length: 20 }, () => sender.raw(body, { timestamp })));
     expect(replies.map((r) => r.status)).toEqual(Array(20).fill(200));
-    const ids = new Set(replies.map((r) => requestIdIn(r.body)));
+    // Each is answered on the one response_url (Slack takes 5 posts on it): all name the same id.
+    const answers = await h.slack.waitFor(() => (h.slack.responses(responseUrl).length >= 5 ? h.slack.responses(responseUrl) : undefined), 10_000, 'the answers');
+    const ids = new Set(answers.map((a) => requestIdIn(String(a.body.text))));
     expect(ids.size).toBe(1);
     const [id] = [...ids];
     expect(id).toBeDefined();

@@ -187,7 +187,7 @@ class CrashScenario {
     const { child, url } = await TimeboxChild.start(childEnv({ aws: this.aws, slack: this.slack, configPath: this.configPath, dataDir: this.dataDir, knobs: KNOBS }));
     this.child = child;
     this.children.push(child);
-    this.sender = new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });
+    this.sender = new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET, answers: this.slack });
   }
 
   /**

@@ -127,7 +127,7 @@ class LoadRig {
     const knobs = { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000, leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, newsRetryMs: 200, awsSendLog: rig.sendLog };
     const { child, url } = await TimeboxChild.start(childEnv({ aws, slack, configPath: rig.configPath, dataDir: rig.dataDir, knobs }));
     rig.child = child;
-    rig.sender = new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });
+    rig.sender = new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET, answers: slack });
     return rig;
   }
 
@@ -147,16 +147,15 @@ class LoadRig {
   async command(u: LoadUser, text: string): Promise<{ reply: string; ackMs: number[] }> {
     const ackMs: number[] = [];
     for (let attempt = 1; ; attempt++) {
-      const { value, ms } = await timed(() =>
-        this.sender.command({
-          userId: u.slackId,
-          userName: u.name,
-          text,
-          channelId: 'C0GENERAL0',
-          responseUrl: this.slack.responseUrl({ userId: u.slackId, channelId: 'C0GENERAL0' }),
-        }),
-      );
-      ackMs.push(ms);
+      const value = await this.sender.command({
+        userId: u.slackId,
+        userName: u.name,
+        text,
+        channelId: 'C0GENERAL0',
+        responseUrl: this.slack.responseUrl({ userId: u.slackId, channelId: 'C0GENERAL0' }),
+      });
+      // The ack itself (the answer may follow on the response_url).
+      ackMs.push(value.ackMs);
       if (value.status !== 200) throw new Error(`${u.name}'s command got HTTP ${value.status}`);
       const reply = replyText(value);
       if (reply !== GENERIC_FAILURE || attempt === MAX_TRIES) return { reply, ackMs };

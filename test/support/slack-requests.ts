@@ -11,8 +11,16 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 export interface SignedResponse {
   status: number;
+  /** The HTTP response's body; for a command acked at once and answered on its response_url, that answer. */
   body: string;
   json(): unknown;
+  /** Milliseconds from sending to Slack having the HTTP response (the ack). */
+  ackMs: number;
+}
+
+/** Where response_url posts can be read back (the Slack stand-in). */
+export interface ResponseUrlLog {
+  responses(url: string): Array<{ body: Record<string, unknown> }>;
 }
 
 export interface SlackTeam {
@@ -27,7 +35,15 @@ export interface SlackRequestSenderOptions {
   team?: SlackTeam;
   /** api_app_id sent in every request. Default 'A0TIMEBOX'. */
   appId?: string;
+  /**
+   * Given, a command whose ack is empty (acked before any I/O) resolves with the answer the app
+   * then posts on the command's response_url, as Slack shows it; forms (no text, or `group`) are
+   * answered by a modal instead, so they resolve with the ack.
+   */
+  answers?: ResponseUrlLog;
 }
+
+const ANSWER_TIMEOUT_MS = 15_000;
 
 export interface CommandParams {
   userId: string;
@@ -151,11 +167,26 @@ export class SlackRequestSender {
     this.signingSecret = options.signingSecret;
     this.team = options.team ?? { id: 'T0TIMEBOX', domain: 'timebox-test' };
     this.appId = options.appId ?? 'A0TIMEBOX';
+    this.answers = options.answers;
   }
+
+  private readonly answers: ResponseUrlLog | undefined;
 
   /** A slash command, form-encoded with the fields Slack sends, in Slack's order. */
   async command(params: CommandParams): Promise<SignedResponse> {
-    return this.raw(this.commandForm(params).toString());
+    const acked = await this.raw(this.commandForm(params).toString());
+    const isForm = ['', 'group'].includes(params.text.trim().toLowerCase());
+    if (!this.answers || acked.status !== 200 || acked.body.trim() !== '' || isForm) return acked;
+    const deadline = Date.now() + ANSWER_TIMEOUT_MS;
+    for (;;) {
+      const answer = this.answers.responses(params.responseUrl)[0];
+      if (answer) {
+        const text = JSON.stringify(answer.body);
+        return { ...acked, body: text, json: () => JSON.parse(text) as unknown };
+      }
+      if (Date.now() > deadline) throw new Error(`no answer on ${params.responseUrl} within ${ANSWER_TIMEOUT_MS} ms of an empty ack`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   /** The fields of a slash command, as Slack sends them (form-encoded over HTTP, a JSON object over Socket Mode). */
@@ -344,11 +375,14 @@ export class SlackRequestSender {
     };
     const signature = options.signature === undefined ? slackSignature(this.signingSecret, timestamp, body) : options.signature;
     if (signature !== null) headers['X-Slack-Signature'] = signature;
+    const sent = performance.now();
     const response = await fetch(this.url, { method: 'POST', headers, body });
     const text = await response.text();
+    const ackMs = performance.now() - sent;
     return {
       status: response.status,
       body: text,
+      ackMs,
       json(): unknown {
         try {
           return JSON.parse(text);

@@ -186,7 +186,7 @@ export class TimeboxHarness {
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
     });
-    this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET });
+    this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET, answers: this.slack });
   }
 
   /** Restarts the process on the same data directory with an edited config, as a deploy of a config change would. */

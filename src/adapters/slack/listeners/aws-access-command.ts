@@ -4,6 +4,7 @@ import { USAGE, parseCommand } from '../../../domain/command';
 import { formatDuration } from '../../../domain/duration';
 import { isTimeboxError } from '../../../domain/errors';
 import { submitRequest } from '../../../app/submit-request';
+import { resolveTargets } from '../../../domain/rules';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestSubject, targetText } from '../views/request-message';
 import { groupModal, requestModal } from '../views/request-modal';
@@ -27,7 +28,29 @@ export function filedMessage(request: AccessRequest, approvalChannel: string): s
 
 /** `/aws-access` (form), `/aws-access help`, `/aws-access end <request id>`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
 export function awsAccessCommand(door: SlackDoor) {
-  return async ({ command, ack, client, logger }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({ command, ack, respond, client, logger }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    /** What to tell the user about an error: a refusal names its reason; anything else is generic (and logged). */
+    const failure = (err: unknown): string => {
+      if (isTimeboxError(err)) return `${WARNING} ${escapeMrkdwn(err.message)}`;
+      logger.error(`/aws-access failed: ${err instanceof Error ? err.message : String(err)}`);
+      return GENERIC_FAILURE;
+    };
+    /**
+     * Answers with what `work` finds. With door.ackFirst (one process: Bolt's HTTP receiver sends
+     * the ack at once), Slack gets its ack before any I/O and the answer follows on the
+     * response_url; on Lambda the reply waits for the listener anyway, so the answer is the ack.
+     * Either way nothing is said to be filed before it is stored.
+     */
+    const answer = async (work: () => Promise<string>): Promise<void> => {
+      const settled = () => work().catch(failure);
+      if (!door.ackFirst) {
+        await ack({ response_type: 'ephemeral', text: await settled() });
+        return;
+      }
+      await ack();
+      const text = await settled();
+      await respond({ response_type: 'ephemeral', text }).catch((err: unknown) => logger.warn(`could not answer ${command.user_id}: ${err instanceof Error ? err.message : String(err)}`));
+    };
     try {
       const parsed = parseCommand(command.text ?? '');
       if (parsed.kind === 'help') {
@@ -35,37 +58,36 @@ export function awsAccessCommand(door: SlackDoor) {
         return;
       }
       if (parsed.kind === 'end') {
-        await ack({ response_type: 'ephemeral', text: await endAndDescribe(door, parsed.requestId, { slackUserId: command.user_id, workspace: command.team_id }, (m) => logger.error(m)) });
+        await answer(() => endAndDescribe(door, parsed.requestId, { slackUserId: command.user_id, workspace: command.team_id }, (m) => logger.error(m)));
         return;
       }
       if (parsed.kind === 'modal') {
-        // trigger_id dies about 3 s after the click: open the form before anything else.
         const metadata = { channelId: command.channel_id };
         const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata);
         if (!view) {
           await ack({ response_type: 'ephemeral', text: `${WARNING} No groups are configured, so there is no group membership to request.` });
           return;
         }
+        // trigger_id dies about 3 s after the command: the form opens before anything else.
         await client.views.open({ trigger_id: command.trigger_id, view });
         await ack();
         return;
       }
-      const request = await submitRequest(door.deps, {
-        requesterSlackUserId: command.user_id,
-        spec: parsed.spec,
-        durationMs: parsed.durationMs,
-        reason: parsed.reason,
-        idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,
-        workspace: command.team_id,
+      // What needs no look-up is checked before the ack, so a typo is answered at once.
+      resolveTargets(door.deps.policy, parsed.spec);
+      await answer(async () => {
+        const request = await submitRequest(door.deps, {
+          requesterSlackUserId: command.user_id,
+          spec: parsed.spec,
+          durationMs: parsed.durationMs,
+          reason: parsed.reason,
+          idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,
+          workspace: command.team_id,
+        });
+        return filedMessage(request, door.approvalChannel);
       });
-      await ack({ response_type: 'ephemeral', text: filedMessage(request, door.approvalChannel) });
     } catch (err) {
-      if (isTimeboxError(err)) {
-        await ack({ response_type: 'ephemeral', text: `${WARNING} ${escapeMrkdwn(err.message)}` });
-        return;
-      }
-      logger.error(`/aws-access failed: ${err instanceof Error ? err.message : String(err)}`);
-      await ack({ response_type: 'ephemeral', text: GENERIC_FAILURE });
+      await ack({ response_type: 'ephemeral', text: failure(err) });
     }
   };
 }

@@ -4,6 +4,11 @@ import type { WorkflowDeps } from '../../../app/deps';
 export interface SlackDoor {
   deps: WorkflowDeps;
   approvalChannel: string;
+  /**
+   * Ack before any I/O and answer on the response_url (one process, where Bolt sends the ack at
+   * once). Off on Lambda, whose receiver replies only when the listener returns.
+   */
+  ackFirst?: boolean;
 }
 
 export const WARNING = ':warning:';
