@@ -1,0 +1,576 @@
+/**
+ * The local process, measured: Timebox as `npm start` runs it (test/support/child-timebox.ts: the
+ * real Bolt app over HTTP, dynalite embedded in the same process, the real SDK clients, production
+ * timings) in a process of its own, beside the floor (bench/floor-app.ts), both driven over
+ * loopback with requests signed as Slack signs them (test/support/slack-requests.ts). The Slack
+ * and AWS stand-ins and the load generator share the benchmark's own process.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseConfig } from '../src/config/load-config';
+import { DynamoDbStore } from '../src/adapters/dynamodb/dynamodb-store';
+import { startEmbeddedDynamoDb } from '../src/adapters/dynamodb/embedded-dynamodb';
+import { MODAL_BLOCKS, REQUEST_MODAL_CALLBACK } from '../src/adapters/slack/views/request-modal';
+import { checkEntitlements, resolveTargets } from '../src/domain/rules';
+import { AwsStandIn } from '../test/support/aws-stand-in';
+import { newTriggerId, SlackRequestSender, type SignedResponse } from '../test/support/slack-requests';
+import { SlackStandIn, type SlackMessage } from '../test/support/slack-stand-in';
+import { TimeboxChild, childEnv } from '../test/support/timebox-child-process';
+import { APPROVAL_CHANNEL, BOT_TOKEN, buttonClick, GROUPS, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET } from '../test/support/timebox-harness';
+import { APPROVAL_TEXT, AUTO_TEXT, type ApproverPool, type BenchUser, People } from './people';
+import { BenchChild, peakRssMbOf, settle } from './processes';
+import { mean, percentile, summary, type Summary } from './stats';
+
+export type AckKind = 'approval' | 'auto' | 'click';
+
+export interface AckRow {
+  kind: AckKind;
+  concurrency: number;
+  timebox: Summary;
+  floor: Summary;
+  /**
+   * Commands: from sending to the requester having Timebox's answer (the ack's own text, or the
+   * reply on the response_url when the ack was empty), and how many answers came that second way.
+   */
+  answer?: Summary;
+  answeredLater?: number;
+  /** Requests Timebox did not answer as it should (non-200, or a reply that is not a filed request). */
+  errors: number;
+  errorSample?: string;
+}
+
+/** Runs `jobs` with `concurrency` in flight (closed loop); returns each one's latency in ms. */
+export async function closedLoop<T>(concurrency: number, jobs: Array<() => Promise<T>>): Promise<{ ms: number[]; results: T[] }> {
+  const ms: number[] = new Array<number>(jobs.length);
+  const results: T[] = new Array<T>(jobs.length);
+  let next = 0;
+  const lane = async () => {
+    for (;;) {
+      const i = next++;
+      const job = jobs[i];
+      if (!job) return;
+      const started = performance.now();
+      results[i] = await job();
+      ms[i] = performance.now() - started;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, lane));
+  return { ms, results };
+}
+
+const replyText = (r: SignedResponse): string => {
+  try {
+    return r.body ? ((JSON.parse(r.body) as { text?: string }).text ?? '') : '';
+  } catch {
+    return r.body;
+  }
+};
+export const requestIdIn = (text: string): string | undefined => /`(R-[0-9A-Z]{10})`/.exec(text)?.[1];
+
+/** Each request's approvals-channel message, once Slack has it. */
+export async function approvalMessages(slack: SlackStandIn, ids: string[], timeoutMs = 60_000): Promise<Map<string, SlackMessage>> {
+  const wanted = new Set(ids);
+  const found = new Map<string, SlackMessage>();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const message of slack.messagesIn(APPROVAL_CHANNEL)) {
+      const id = /R-[0-9A-Z]{10}/.exec(JSON.stringify(message.blocks ?? []))?.[0];
+      if (id && wanted.has(id) && !found.has(id)) found.set(id, message);
+    }
+    if (found.size === wanted.size) return found;
+    if (Date.now() > deadline) throw new Error(`only ${found.size}/${wanted.size} approval messages were posted`);
+    await sleep(100);
+  }
+}
+
+/** One slash command as sent: the ack, and where (and from when) its answer may come. */
+export interface CommandOutcome {
+  response: SignedResponse;
+  responseUrl: string;
+  triggerId: string;
+  /** performance.now() when sent and when acked; `sentAtMs` is the same moment as Date.now(). */
+  sentAt: number;
+  ackAt: number;
+  sentAtMs: number;
+}
+
+/** What the requester was told, and how long after sending it reached Slack. */
+export interface Answer {
+  text: string;
+  afterMs: number;
+  /** Posted on the response_url (the ack itself was empty). */
+  later: boolean;
+}
+
+/** Stand-ins here; Timebox (and, when asked, the floor) each in a process of its own. */
+export class LocalRig {
+  readonly people: People;
+  /** When each response_url got its first post (Date.now(), from the stand-in's call log), and when views.open came for each trigger id. */
+  private readonly answeredAt = new Map<string, number>();
+  private indexedCalls = 0;
+  private readonly viewOpenedAt = new Map<string, number>();
+  timebox!: TimeboxChild;
+  tbSender!: SlackRequestSender;
+  floor?: BenchChild;
+  floorSender?: SlackRequestSender;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'timebox-bench-'));
+
+  private constructor(
+    readonly aws: AwsStandIn,
+    readonly slack: SlackStandIn,
+  ) {
+    this.people = new People('R', slack, aws);
+    slack.onCall((call) => {
+      if (call.method === 'views.open') {
+        const trigger = String(call.args.trigger_id);
+        if (!this.viewOpenedAt.has(trigger)) this.viewOpenedAt.set(trigger, performance.now());
+      }
+    });
+  }
+
+  static async start(options: { configYaml: string; approvers?: ApproverPool; floor: boolean; creationPolls?: number }): Promise<LocalRig> {
+    const aws = await AwsStandIn.start({ creationPolls: options.creationPolls ?? 1, deletionPolls: 1 });
+    const slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
+    for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
+    for (const [displayName, groupId] of Object.entries(GROUPS)) aws.addGroup({ groupId, displayName, identityStoreId: IDENTITY_STORE_ID });
+    options.approvers?.registerWith(slack, aws);
+    const rig = new LocalRig(aws, slack);
+    writeFileSync(rig.configPath, options.configYaml);
+    // Production timings: no test knobs.
+    const [tb, floor] = await Promise.all([
+      TimeboxChild.start(childEnv({ aws, slack, configPath: rig.configPath, dataDir: rig.dataDir, knobs: {} })),
+      options.floor
+        ? BenchChild.start('bench/floor-app.ts', { PATH: process.env.PATH ?? '', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN })
+        : Promise.resolve(undefined),
+    ]);
+    rig.timebox = tb.child;
+    rig.tbSender = new SlackRequestSender({ url: `${tb.url}/slack/events`, signingSecret: SIGNING_SECRET });
+    if (floor) {
+      rig.floor = floor.child;
+      rig.floorSender = new SlackRequestSender({ url: `${floor.url}/slack/events`, signingSecret: SIGNING_SECRET });
+    }
+    return rig;
+  }
+
+  get configPath(): string {
+    return join(this.dir, 'timebox.yaml');
+  }
+
+  get dataDir(): string {
+    return join(this.dir, 'data');
+  }
+
+  /** A job sending `/aws-access <text>` as `user` (everything but the sending done beforehand). */
+  commandJob(sender: SlackRequestSender, user: BenchUser, text: string): () => Promise<CommandOutcome> {
+    const responseUrl = this.slack.responseUrl({ userId: user.id, channelId: 'C0GENERAL0' });
+    const triggerId = newTriggerId();
+    return async () => {
+      const sentAtMs = Date.now();
+      const sentAt = performance.now();
+      const response = await sender.command({ userId: user.id, userName: user.name, text, channelId: 'C0GENERAL0', responseUrl, triggerId });
+      return { response, responseUrl, triggerId, sentAt, ackAt: performance.now(), sentAtMs };
+    };
+  }
+
+  /** When the stand-in got the first post on `url` (its call log: response_url posts run no call hooks). */
+  private answeredAtMs(url: string): number | undefined {
+    const calls = this.slack.calls;
+    for (; this.indexedCalls < calls.length; this.indexedCalls++) {
+      const call = calls[this.indexedCalls];
+      if (call?.method !== 'response_url') continue;
+      const posted = String(call.args.url);
+      if (!this.answeredAt.has(posted)) this.answeredAt.set(posted, call.at);
+    }
+    return this.answeredAt.get(url);
+  }
+
+  /**
+   * What the requester was told: the ack's text, or (an empty ack, the answer following on the
+   * response_url) the first post there, waited for up to `timeoutMs`.
+   */
+  async answer(outcome: CommandOutcome, timeoutMs = 15_000): Promise<Answer | undefined> {
+    const acked = replyText(outcome.response);
+    if (acked.trim() !== '') return { text: acked, afterMs: outcome.ackAt - outcome.sentAt, later: false };
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const posted = this.slack.responses(outcome.responseUrl)[0];
+      const at = posted ? this.answeredAtMs(outcome.responseUrl) : undefined;
+      if (posted && at !== undefined) return { text: String(posted.body.text ?? ''), afterMs: at - outcome.sentAtMs, later: true };
+      if (Date.now() > deadline) return undefined;
+      await sleep(5);
+    }
+  }
+
+  /** When views.open came for the command's trigger id (the form opening), if it did. */
+  viewOpened(outcome: CommandOutcome): number | undefined {
+    return this.viewOpenedAt.get(outcome.triggerId);
+  }
+
+  /** Files `n` requests (not measured) and returns their ids. */
+  async file(n: number, text: (i: number) => string, concurrency = 8): Promise<Array<{ id: string; user: BenchUser }>> {
+    const users = Array.from({ length: n }, () => this.people.mint());
+    const { results } = await closedLoop(
+      concurrency,
+      users.map((u, i) => this.commandJob(this.tbSender, u, text(i))),
+    );
+    return Promise.all(
+      results.map(async (r, i) => {
+        const answer = await this.answer(r);
+        const id = requestIdIn(answer?.text ?? '');
+        if (!id) throw new Error(`filing failed: HTTP ${r.response.status} ${(answer?.text ?? r.response.body).slice(0, 200)}`);
+        return { id, user: users[i] as BenchUser };
+      }),
+    );
+  }
+
+  settle(): Promise<number> {
+    return settle(this.timebox.pid);
+  }
+
+  /** Stops Timebox (SIGTERM drains) and reads the requests from its store. */
+  async stopAndRead(ids: string[]) {
+    await this.timebox.stop();
+    const db = await startEmbeddedDynamoDb(this.dataDir);
+    try {
+      const store = new DynamoDbStore(db.client, db.tableName);
+      return await Promise.all(ids.map((id) => store.getRequest(id)));
+    } finally {
+      await db.close();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.timebox?.kill();
+    await this.floor?.stop();
+    await this.slack.close();
+    await this.aws.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One row of item 1: `n` requests of `kind` at `concurrency` in flight against Timebox and as many
+ * against the floor, in alternating blocks (floor, Timebox, floor, Timebox), each block sustained;
+ * after each Timebox block the benchmark waits until Timebox's process is quiet, so the work it
+ * left behind does not slow the floor's next block.
+ */
+export async function ackRow(rig: LocalRig, approvers: ApproverPool, kind: AckKind, concurrency: number, n: number): Promise<AckRow> {
+  const floorSender = rig.floorSender as SlackRequestSender;
+  const tb: number[] = [];
+  const floor: number[] = [];
+  const answers: number[] = [];
+  let answeredLater = 0;
+  let errors = 0;
+  let errorSample: string | undefined;
+  const fail = (why: string) => {
+    errors++;
+    errorSample ??= why;
+  };
+  const half = Math.ceil(n / 2);
+  if (kind === 'click') {
+    const filed = await rig.file(n, (i) => APPROVAL_TEXT(i));
+    const messages = await approvalMessages(rig.slack, filed.map((f) => f.id));
+    await rig.settle();
+    const clicks = filed.map(({ id }) => buttonClick(rig.slack, approvers.take(), 'timebox_approve', id, messages.get(id) as SlackMessage));
+    for (let round = 0; round < 2; round++) {
+      const mine = clicks.slice(round * half, (round + 1) * half);
+      floor.push(...(await closedLoop(concurrency, mine.map((c) => () => floorSender.blockAction({ ...c, responseUrl: rig.slack.responseUrl({ userId: c.userId }) })))).ms);
+      const block = await closedLoop(concurrency, mine.map((c) => () => rig.tbSender.blockAction(c)));
+      tb.push(...block.ms);
+      await rig.settle();
+      block.results.forEach((r, i) => {
+        if (r.status !== 200 || r.body !== '') return fail(`HTTP ${r.status} ${r.body.slice(0, 160)}`);
+        // A click that worked says nothing on its response_url; a refusal or a failure says so there.
+        const said = rig.slack.responses((mine[i] as { responseUrl: string }).responseUrl).map((x) => String(x.body.text ?? ''));
+        const bad = said.find((t) => t.startsWith(':warning:'));
+        if (bad) fail(bad.slice(0, 160));
+      });
+    }
+  } else {
+    const text = kind === 'approval' ? APPROVAL_TEXT : AUTO_TEXT;
+    const tbJobs = Array.from({ length: n }, (_, i) => rig.commandJob(rig.tbSender, rig.people.mint(), text(i)));
+    const floorJobs = Array.from({ length: n }, (_, i) => rig.commandJob(floorSender, rig.people.mint(), text(i)));
+    for (let round = 0; round < 2; round++) {
+      floor.push(...(await closedLoop(concurrency, floorJobs.slice(round * half, (round + 1) * half))).ms);
+      const block = await closedLoop(concurrency, tbJobs.slice(round * half, (round + 1) * half));
+      tb.push(...block.ms);
+      for (const outcome of block.results) {
+        const answer = await rig.answer(outcome);
+        if (outcome.response.status !== 200 || !answer || requestIdIn(answer.text) === undefined) {
+          fail(`HTTP ${outcome.response.status} ${(answer?.text ?? 'no answer').slice(0, 160)}`);
+          continue;
+        }
+        answers.push(answer.afterMs);
+        if (answer.later) answeredLater++;
+      }
+      await rig.settle();
+    }
+  }
+  return {
+    kind,
+    concurrency,
+    timebox: summary(tb),
+    floor: summary(floor),
+    ...(kind === 'click' ? {} : { answer: summary(answers), answeredLater }),
+    errors,
+    ...(errorSample ? { errorSample } : {}),
+  };
+}
+
+export interface Item1Result {
+  rows: AckRow[];
+  /** Item 7: peak RSS of the Timebox process (and the floor's) after item 1. */
+  rssMb: { timebox: number; floor: number; timeboxAtStart: number };
+  /** Grants item 1 asked for (auto-approved requests and approved clicks), and how many CreateAccountAssignment calls had arrived by its end. */
+  grants: { asked: number; createsArrived: number };
+}
+
+export async function item1(rig: LocalRig, approvers: ApproverPool, n: number, log: (s: string) => void): Promise<Item1Result> {
+  const rows: AckRow[] = [];
+  const timeboxAtStart = peakRssMbOf(rig.timebox.pid as number);
+  for (const concurrency of [1, 10, 50]) {
+    for (const kind of ['approval', 'auto', 'click'] as const) {
+      const row = await ackRow(rig, approvers, kind, concurrency, n);
+      log(`  ack ${kind} @${concurrency}: Timebox p50 ${row.timebox.p50.toFixed(1)} p99 ${row.timebox.p99.toFixed(1)} · floor p50 ${row.floor.p50.toFixed(1)} p99 ${row.floor.p99.toFixed(1)}${row.errors ? ` · ${row.errors} errors` : ''}`);
+      rows.push(row);
+    }
+  }
+  const asked = rows.filter((r) => r.kind !== 'approval').reduce((sum, r) => sum + r.timebox.n, 0);
+  return {
+    rows,
+    rssMb: { timebox: peakRssMbOf(rig.timebox.pid as number), floor: peakRssMbOf(rig.floor?.pid as number), timeboxAtStart },
+    grants: { asked, createsArrived: rig.aws.callsTo('CreateAccountAssignment').length },
+  };
+}
+
+export interface DecisionResult {
+  /** Click ack received → CreateAccountAssignment arriving at the stand-in. */
+  ackToCreate: number[];
+  clickAck: number[];
+  missing: number;
+}
+
+/**
+ * Item 3, local: one Approve click at a time (each by a new approver, on a request filed by a
+ * new requester), from the click's ack to CreateAccountAssignment for that requester arriving.
+ * The next click waits until AWS has answered this grant's status poll with SUCCEEDED, so one grant at a time.
+ */
+export async function decisionToGrantLocal(rig: LocalRig, approvers: ApproverPool, samples: number): Promise<DecisionResult> {
+  const createAt = new Map<string, number>();
+  const grantedAt = new Map<string, number>();
+  rig.aws.onCall((call) => {
+    if (call.operation !== 'CreateAccountAssignment') return;
+    const principal = (call.input as { PrincipalId?: string }).PrincipalId ?? '';
+    if (!createAt.has(principal)) createAt.set(principal, performance.now());
+  });
+  rig.aws.afterResponse((operation, output) => {
+    if (operation !== 'DescribeAccountAssignmentCreationStatus') return;
+    const status = (output as { AccountAssignmentCreationStatus?: { Status?: string; PrincipalId?: string } }).AccountAssignmentCreationStatus;
+    if (status?.Status === 'SUCCEEDED' && status.PrincipalId) grantedAt.set(status.PrincipalId, performance.now());
+  });
+  const filed = await rig.file(samples, (i) => APPROVAL_TEXT(i), 4);
+  const messages = await approvalMessages(rig.slack, filed.map((f) => f.id));
+  await rig.settle();
+  const ackToCreate: number[] = [];
+  const clickAck: number[] = [];
+  let missing = 0;
+  for (const { id, user } of filed) {
+    const click = buttonClick(rig.slack, approvers.take(), 'timebox_approve', id, messages.get(id) as SlackMessage);
+    const sent = performance.now();
+    const response = await rig.tbSender.blockAction(click);
+    const acked = performance.now();
+    clickAck.push(acked - sent);
+    if (response.status !== 200) throw new Error(`click on ${id}: HTTP ${response.status}`);
+    const deadline = Date.now() + 10_000;
+    while (!createAt.has(user.principalId) && Date.now() < deadline) await sleep(2);
+    const created = createAt.get(user.principalId);
+    if (created === undefined) missing++;
+    else ackToCreate.push(created - acked);
+    // One grant at a time: the next click once AWS has said this one succeeded (its first status poll,
+    // with the rig's creationPolls 0), so no call of this grant is left to queue ahead of the next one's.
+    while (!grantedAt.has(user.principalId) && Date.now() < deadline) await sleep(5);
+    await sleep(50);
+  }
+  return { ackToCreate, clickAck, missing };
+}
+
+export interface LatenessResult {
+  /** Window end (the grant's endsAt) → DeleteAccountAssignment arriving, ms. */
+  lateness: number[];
+  missing: number;
+}
+
+/**
+ * Item 4, local: `grants` auto-approved one-grant requests (new requesters), windows of 8 to 17 s
+ * so they end spread out, each timed from its end to DeleteAccountAssignment arriving. The ends
+ * are read from Timebox's own store once it has stopped.
+ */
+export async function revocationLocal(rig: LocalRig, grants: number, log: (s: string) => void): Promise<LatenessResult> {
+  const deleteAt = new Map<string, number>();
+  rig.aws.onCall((call) => {
+    if (call.operation !== 'DeleteAccountAssignment') return;
+    const principal = (call.input as { PrincipalId?: string }).PrincipalId ?? '';
+    if (!deleteAt.has(principal)) deleteAt.set(principal, Date.now());
+  });
+  const filed = await rig.file(grants, (i) => AUTO_TEXT(i, `${8 + (i % 10)}s`), 5);
+  const deadline = Date.now() + 90_000;
+  while (filed.some((f) => !deleteAt.has(f.user.principalId)) && Date.now() < deadline) await sleep(200);
+  log(`  revocations: ${filed.filter((f) => deleteAt.has(f.user.principalId)).length}/${grants} deletes arrived`);
+  const requests = await rig.stopAndRead(filed.map((f) => f.id));
+  const lateness: number[] = [];
+  let missing = 0;
+  requests.forEach((request, i) => {
+    const endsAt = request?.grants[0]?.endsAt;
+    const at = deleteAt.get((filed[i] as { user: BenchUser }).user.principalId);
+    if (endsAt === undefined || at === undefined) missing++;
+    else lateness.push(at - endsAt);
+  });
+  return { lateness, missing };
+}
+
+// ---------------------------------------------------------------------------- item 5: scale
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+const SCALE = { accounts: 1000, permissionSets: 100, rules: 200, accountsPerRule: 5, requestersPerRule: 10 } as const;
+const scaleRequester = (rule: number, k: number) => `team${pad(rule, 3)}-dev${k}@bench.example.com`;
+
+/** A static config of 1,000 accounts, 100 permission sets and 200 rules (each its own team of requesters). */
+export function scaleConfigYaml(): string {
+  const lines: string[] = [
+    'identityCenter:',
+    '  instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef',
+    `  identityStoreId: ${IDENTITY_STORE_ID}`,
+    'slack:',
+    `  approvalChannel: ${APPROVAL_CHANNEL}`,
+    'accounts:',
+  ];
+  for (let i = 0; i < SCALE.accounts; i++) lines.push(`  acct-${pad(i, 4)}: "${String(100_000_000_000 + i)}"`);
+  lines.push('permissionSets:');
+  for (let i = 0; i < SCALE.permissionSets; i++) lines.push(`  PermSet${pad(i, 3)}: arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-${pad(i, 16)}`);
+  lines.push('durations:', '  default: 1h', '  min: 1s', 'rules:');
+  for (let r = 0; r < SCALE.rules; r++) {
+    const accounts = Array.from({ length: SCALE.accountsPerRule }, (_, k) => `acct-${pad(r * SCALE.accountsPerRule + k, 4)}`);
+    const sets = [`PermSet${pad(r % SCALE.permissionSets, 3)}`, `PermSet${pad((r + 1) % SCALE.permissionSets, 3)}`];
+    const requesters = Array.from({ length: SCALE.requestersPerRule }, (_, k) => scaleRequester(r, k));
+    lines.push(
+      `  - name: team-${pad(r, 3)}`,
+      `    accounts: [${accounts.join(', ')}]`,
+      `    permissionSets: [${sets.join(', ')}]`,
+      `    requesters: [${requesters.join(', ')}]`,
+      ...(r % 2 === 0 ? ['    autoApprove: true'] : [`    approvers: [lead${pad(r, 3)}@bench.example.com, U0BOB00000]`]),
+      '    maxDuration: 8h',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface ScaleResult {
+  formOpen: { timebox: Summary; floor: Summary; errors: number };
+  typeAhead: { timebox: Summary; floor: Summary; errors: number };
+  /** Rule evaluation of a 10-grant request under the last rule (every rule looked at), per request. */
+  ruleEvaluation: { meanMs: number; p99Ms: number; iterations: number; firstMs: number };
+}
+
+/**
+ * Rule evaluation in this process (the domain code the Slack handler runs): resolving a request's
+ * targets and matching each against the rules, for a request the last rule covers, so every rule
+ * is looked at. The worst request a person can make: 5 accounts × 2 permission sets, 10 grants.
+ */
+export function ruleEvaluation(iterations: number): ScaleResult['ruleEvaluation'] & { firstMs: number } {
+  const policy = parseConfig(scaleConfigYaml(), 'scale config').policy;
+  const last = SCALE.rules - 1;
+  const requester = { slackUserId: 'UBSCALE0001', email: scaleRequester(last, SCALE.requestersPerRule - 1) };
+  const spec = {
+    kind: 'account' as const,
+    accounts: Array.from({ length: SCALE.accountsPerRule }, (_, k) => `acct-${pad(last * SCALE.accountsPerRule + k, 4)}`),
+    permissionSets: [`PermSet${pad(last % SCALE.permissionSets, 3)}`, `PermSet${pad((last + 1) % SCALE.permissionSets, 3)}`],
+  };
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const started = performance.now();
+    const entitlements = checkEntitlements(policy, requester, resolveTargets(policy, spec), 3_600_000);
+    times.push(performance.now() - started);
+    if (entitlements.length !== 10 || entitlements[0]?.rule.name !== `team-${pad(last, 3)}`) throw new Error('rule evaluation matched the wrong rule');
+  }
+  return { meanMs: mean(times), p99Ms: percentile(times, 99), iterations, firstMs: times[0] ?? Number.NaN };
+}
+
+/**
+ * Item 5 against a Timebox started on the scale config: opening the form (from sending
+ * `/aws-access` to Slack having both the ack and the views.open call, whichever is later: an app
+ * may ack first and open the form after), and type-ahead queries for accounts.
+ */
+export async function scale(rig: LocalRig, n: number): Promise<Omit<ScaleResult, 'ruleEvaluation'>> {
+  const floorSender = rig.floorSender as SlackRequestSender;
+  const half = Math.ceil(n / 2);
+  const formOpen = { timebox: [] as number[], floor: [] as number[], errors: 0 };
+  for (let round = 0; round < 2; round++) {
+    formOpen.floor.push(...(await closedLoop(1, Array.from({ length: half }, () => rig.commandJob(floorSender, rig.people.mint(), '')))).ms);
+    const block = await closedLoop(1, Array.from({ length: half }, () => rig.commandJob(rig.tbSender, rig.people.mint(), '')));
+    await rig.settle();
+    for (const outcome of block.results) {
+      const opened = rig.viewOpened(outcome);
+      if (outcome.response.status !== 200 || opened === undefined) formOpen.errors++;
+      else formOpen.timebox.push(Math.max(opened, outcome.ackAt) - outcome.sentAt);
+    }
+  }
+  // "acct-037": the ten accounts acct-0370 … acct-0379, among 1,000.
+  const query = (i: number) => `acct-0${pad((i * 37) % 100, 2)}`;
+  const typeAheadJob = (sender: SlackRequestSender, i: number) => {
+    const u = rig.people.mint();
+    return () => sender.blockSuggestion({ userId: u.id, userName: u.name, actionId: MODAL_BLOCKS.account, blockId: MODAL_BLOCKS.account, value: query(i), callbackId: REQUEST_MODAL_CALLBACK });
+  };
+  const typeAhead = { timebox: [] as number[], floor: [] as number[], errors: 0 };
+  for (let round = 0; round < 2; round++) {
+    typeAhead.floor.push(...(await closedLoop(1, Array.from({ length: half }, (_, i) => typeAheadJob(floorSender, i)))).ms);
+    const block = await closedLoop(1, Array.from({ length: half }, (_, i) => typeAheadJob(rig.tbSender, round * half + i)));
+    typeAhead.timebox.push(...block.ms);
+    typeAhead.errors += block.results.filter((r) => r.status !== 200 || ((JSON.parse(r.body || '{}') as { options?: unknown[] }).options?.length ?? 0) === 0).length;
+    await rig.settle();
+  }
+  return {
+    formOpen: { timebox: summary(formOpen.timebox), floor: summary(formOpen.floor), errors: formOpen.errors },
+    typeAhead: { timebox: summary(typeAhead.timebox), floor: summary(typeAhead.floor), errors: typeAhead.errors },
+  };
+}
+
+// ---------------------------------------------------------------------------- item 8: load
+
+export interface LoadResult {
+  timebox: Summary;
+  floor: Summary;
+  /** From sending to the requester having the answer (the ack's text, or the response_url reply). */
+  answer: Summary;
+  answeredLater: number;
+  errors: number;
+  requests: number;
+}
+
+/**
+ * Item 8: the load test's command phase. `requests` two-grant requests (production ReadOnly and
+ * Admin, each grant needing approval), every one from a new requester, all sent at once to a
+ * freshly started Timebox; the floor gets the same burst first.
+ */
+export async function loadBurst(rig: LocalRig, requests: number): Promise<LoadResult> {
+  const floorSender = rig.floorSender as SlackRequestSender;
+  const burst = (sender: SlackRequestSender) =>
+    closedLoop(requests, Array.from({ length: requests }, (_, i) => rig.commandJob(sender, rig.people.mint(), `production ReadOnly,Admin 1h load test ${i + 1}`)));
+  const floor = await burst(floorSender);
+  await rig.settle();
+  const tb = await burst(rig.tbSender);
+  const answered: Answer[] = [];
+  for (const outcome of tb.results) {
+    const answer = await rig.answer(outcome, 30_000);
+    if (answer && outcome.response.status === 200 && requestIdIn(answer.text) !== undefined) answered.push(answer);
+  }
+  return {
+    timebox: summary(tb.ms),
+    floor: summary(floor.ms),
+    answer: summary(answered.map((answer) => answer.afterMs)),
+    answeredLater: answered.filter((answer) => answer.later).length,
+    errors: requests - answered.length,
+    requests,
+  };
+}
