@@ -153,6 +153,10 @@ export class TimeboxStack extends Stack {
     const workerFunctionName = `${this.stackName}-worker`;
     if (workerFunctionName.length > 64) throw new Error(`stack name "${this.stackName}" is too long: "${workerFunctionName}" exceeds Lambda's 64-character function names`);
     const workerArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: workerFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    // The sweep is also the waiter schedules fired ahead of a window's end invoke (see fireTime):
+    // named the same way, so the functions that create schedules can name it.
+    const sweepFunctionName = `${this.stackName}-sweep`;
+    const sweepArn = this.formatArn({ service: 'lambda', resource: 'function', resourceName: sweepFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to invoke the Timebox worker from schedules in its group.',
@@ -173,6 +177,7 @@ export class TimeboxStack extends Stack {
       TIMEBOX_CONFIG: `${LAMBDA_TASK_ROOT}/${BUNDLED_CONFIG_NAME}`,
       TIMEBOX_WORKER_FUNCTION: workerFunctionName,
       TIMEBOX_WORKER_ARN: workerArn,
+      TIMEBOX_WAITER_ARN: sweepArn,
       TIMEBOX_SCHEDULE_GROUP: this.scheduleGroupName,
       TIMEBOX_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
       TIMEBOX_DLQ_ARN: this.deadLetterQueue.queueArn,
@@ -232,9 +237,11 @@ export class TimeboxStack extends Stack {
       timeout: Duration.seconds(10),
     });
     this.sweepFunction = makeFunction('sweep', {
+      functionName: sweepFunctionName,
       description: 'Timebox sweep: hands every overdue request to the worker and reconciles assignments',
       memorySize: 256,
-      timeout: Duration.minutes(2),
+      // A sweep takes well under a minute; a schedule fired ahead waits up to 150 s before handing over.
+      timeout: Duration.minutes(3),
       // The next sweep is 5 minutes away; retrying a failed one would only overlap it. A failed
       // run lands in the dead-letter queue (and so its alarm), and raises SweepFailingAlarm.
       retryAttempts: 0,
@@ -349,7 +356,7 @@ export class TimeboxStack extends Stack {
       this.sweepFunction.addToRolePolicy(statement);
     }
 
-    this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.workerFunction.functionArn] }));
+    this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.workerFunction.functionArn, this.sweepFunction.functionArn] }));
     this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SendDeadLetters', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
 
     const schedulesFinding = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroupName}/*]`;

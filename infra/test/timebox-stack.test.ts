@@ -121,7 +121,7 @@ describe('functions', () => {
   const kinds = [
     { kind: 'slack', description: /^Timebox Slack endpoint/, memory: 1024, timeout: 10 },
     { kind: 'worker', description: /^Timebox worker/, memory: 512, timeout: 300 },
-    { kind: 'sweep', description: /^Timebox sweep/, memory: 256, timeout: 120 },
+    { kind: 'sweep', description: /^Timebox sweep/, memory: 256, timeout: 180 },
   ] as const;
 
   test('exactly three functions, all nodejs22.x on arm64', () => {
@@ -149,6 +149,7 @@ describe('functions', () => {
         'TIMEBOX_SCHEDULE_GROUP',
         'TIMEBOX_SECRET_ARN',
         'TIMEBOX_TABLE',
+        'TIMEBOX_WAITER_ARN',
         'TIMEBOX_WORKER_ARN',
         'TIMEBOX_WORKER_FUNCTION',
       ].sort(),
@@ -160,6 +161,8 @@ describe('functions', () => {
       TIMEBOX_SECRET_ARN: { Ref: secretId() },
       TIMEBOX_WORKER_FUNCTION: 'Timebox-worker',
       TIMEBOX_WORKER_ARN: { 'Fn::Join': ['', ['arn:', partition, ':lambda:', region, ':', account, ':function:Timebox-worker']] },
+      // Schedules fired ahead of a window's end wait in the sweep function, not in a worker slot.
+      TIMEBOX_WAITER_ARN: { 'Fn::Join': ['', ['arn:', partition, ':lambda:', region, ':', account, ':function:Timebox-sweep']] },
       TIMEBOX_SCHEDULE_GROUP: 'Timebox-schedules',
       TIMEBOX_SCHEDULER_ROLE_ARN: arnOf(schedulerRoleId()),
       TIMEBOX_DLQ_ARN: arnOf(dlqId()),
@@ -167,8 +170,9 @@ describe('functions', () => {
     expect(env).not.toHaveProperty('AWS_NODEJS_CONNECTION_REUSE_ENABLED');
   });
 
-  test('the worker is named as its own environment says', () => {
+  test('the worker and the sweep (the waiter) are named as the environment says', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Timebox-worker', Description: Match.stringLikeRegexp('worker') });
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Timebox-sweep', Description: Match.stringLikeRegexp('sweep') });
   });
 
   test('worker async invokes: 2 retries, then the dead-letter queue', () => {
@@ -273,10 +277,10 @@ describe('scheduling and dead letters', () => {
     });
   });
 
-  test('the scheduler role may invoke the worker and write dead letters, nothing else', () => {
+  test('the scheduler role may invoke the worker and the waiter (the sweep) and write dead letters, nothing else', () => {
     const statements = statementsOf(schedulerRoleId());
     expect(statements).toEqual([
-      { Sid: 'InvokeWorker', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(functionId(/^Timebox worker/)) },
+      { Sid: 'InvokeWorker', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [arnOf(functionId(/^Timebox sweep/)), arnOf(functionId(/^Timebox worker/))] },
       { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(dlqId()) },
     ]);
     expect(template.toJSON().Resources[schedulerRoleId()].Properties.ManagedPolicyArns).toBeUndefined();

@@ -12,6 +12,8 @@ const lambdaEnvSchema = z.object({
   TIMEBOX_SCHEDULER_ROLE_ARN: required('the role Scheduler uses to invoke the worker'),
   TIMEBOX_WORKER_ARN: required('the worker function ARN'),
   TIMEBOX_DLQ_ARN: z.string().optional(),
+  /** The function a schedule fired ahead of its time invokes, to wait out the rest (the sweep). */
+  TIMEBOX_WAITER_ARN: z.string().optional(),
   SLACK_API_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

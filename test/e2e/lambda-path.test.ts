@@ -21,6 +21,7 @@ interface FunctionUrlResponse { statusCode: number; body?: string }
 
 const WORKER = 'timebox-worker';
 const WORKER_ARN = `arn:aws:lambda:us-east-1:123456789012:function:${WORKER}`;
+const WAITER_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:timebox-sweep';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:timebox-slack-AbCdEf';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/timebox-scheduler';
 const DLQ_ARN = 'arn:aws:sqs:us-east-1:123456789012:timebox-dlq';
@@ -64,6 +65,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
       TIMEBOX_SCHEDULE_GROUP: GROUP,
       TIMEBOX_SCHEDULER_ROLE_ARN: ROLE_ARN,
       TIMEBOX_DLQ_ARN: DLQ_ARN,
+      TIMEBOX_WAITER_ARN: WAITER_ARN,
       SLACK_API_URL: slack.apiUrl,
       LOG_LEVEL: 'silent',
     });
@@ -219,17 +221,37 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     expect(aws.listAssignments()).toEqual([]);
   });
 
-  test('a schedule fired ahead of the window (as fireTime makes them): the worker waits until the end, then revokes at once', async () => {
+  test('a window long enough to schedule ahead: its schedule names a minute over before the end, targets the waiter (the sweep function) and carries notBefore', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 3m scheduled ahead')))) as FunctionUrlResponse;
+    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    await runHandedOverWork();
+    const endsAt = viewOf((await store.getRequest(id))!).endsAt!;
+    const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
+    expect(schedule?.targetArn).toBe(WAITER_ARN);
+    const minute = Date.parse(`${/^at\((.*)\)$/.exec(schedule!.expression)![1]!}Z`);
+    // Fired at any second of that minute, it is before the end, and at most two minutes before.
+    expect(minute + 60_000).toBeLessThanOrEqual(endsAt);
+    expect(endsAt - minute).toBeLessThanOrEqual(120_000);
+    expect(JSON.parse(schedule!.input!)).toMatchObject({ requestId: id, notBefore: endsAt, created: [expect.objectContaining({ grantId: '1' })] });
+    await slackHandler(functionUrlEvent(command('dave', `end ${id}`)));
+    await runHandedOverWork();
+  });
+
+  test('the waiter: fired ahead, the sweep function waits until the end, then hands the job (with its receipt) to the worker, which revokes at once', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 2s fired early')))) as FunctionUrlResponse;
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
     await runHandedOverWork();
     const active = viewOf((await store.getRequest(id))!);
     expect(active.status).toBe('ACTIVE');
     const endsAt = active.endsAt!;
-    // Scheduler fires a minute early: what the worker gets is the job with its time.
     const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
+    const job = JSON.parse(schedule!.input!) as Record<string, unknown>;
+    expect(await sweep({ ...job, notBefore: endsAt })).toEqual({ dispatched: 1, orphansRevoked: 0 });
+    expect(Date.now()).toBeGreaterThanOrEqual(endsAt);
+    const handedOver = aws.invocations(WORKER).map((i) => JSON.parse(i.payload) as Record<string, unknown>);
+    expect(handedOver).toEqual([{ requestId: id, created: job.created }]);
     const before = aws.callsTo('DeleteAccountAssignment').length;
-    await worker({ ...JSON.parse(schedule!.input!), notBefore: endsAt });
+    expect(await runHandedOverWork()).toBe(1);
     const deleted = aws.callsTo('DeleteAccountAssignment').slice(before);
     expect(deleted).toHaveLength(1);
     expect(deleted[0]!.at).toBeGreaterThanOrEqual(endsAt);

@@ -9,6 +9,12 @@ export interface EventBridgeSchedulerOptions {
   roleArn: string;
   /** SQS queue for invocations that fail every retry. */
   deadLetterArn?: string;
+  /**
+   * A function that takes a job with `notBefore`, waits until then, and hands it to the worker
+   * (the sweep function). Given, schedules fire ahead of their time and target it, so a window's
+   * revoke starts at its end; the waiting never holds one of the worker's reserved slots.
+   */
+  waiterArn?: string;
 }
 
 /** One schedule per request, named after it: a retried call can never make a second one. */
@@ -23,15 +29,15 @@ const SCHEDULE_MARGIN_MS = 10_000;
 
 /**
  * When to fire for a job due at `at`. Scheduler fires an `at()` schedule somewhere within the
- * minute it names, so firing on time means naming a minute that is over before `at`: the worker
- * is then invoked 60 to 120 s early with `notBefore: at` and waits out the rest (see the worker
- * handler), so a window's revoke starts within a second of its end rather than up to two minutes
- * after. A job due too soon for that is scheduled for the minute after `at` instead (never
+ * minute it names, so firing on time means naming a minute that is over before `at`: the waiter
+ * (the sweep function) is then invoked 60 to 120 s early with `notBefore: at`, waits out the rest
+ * and hands the job to the worker, so a window's revoke starts within a second of its end rather
+ * than up to two minutes after. A job due too soon for that is scheduled for the minute after `at` instead (never
  * early, at most a minute late); the sweep covers anything Scheduler misses.
  */
-export function fireTime(at: number, now: number): { expression: string; ahead: boolean } {
+export function fireTime(at: number, now: number, canFireAhead = true): { expression: string; ahead: boolean } {
   const ahead = Math.floor((at - MINUTE) / MINUTE) * MINUTE;
-  const minute = ahead > now + SCHEDULE_MARGIN_MS ? ahead : Math.ceil(at / MINUTE) * MINUTE;
+  const minute = canFireAhead && ahead > now + SCHEDULE_MARGIN_MS ? ahead : Math.ceil(at / MINUTE) * MINUTE;
   return { expression: `at(${new Date(minute).toISOString().slice(0, 19)})`, ahead: minute === ahead };
 }
 
@@ -45,9 +51,10 @@ export class EventBridgeScheduler implements JobScheduler {
 
   async scheduleAt(job: AdvanceJob, at: number): Promise<void> {
     const Name = scheduleName(job.requestId);
-    const fire = fireTime(at, this.now());
+    const fire = fireTime(at, this.now(), this.options.waiterArn !== undefined);
     const ScheduleExpression = fire.expression;
     const payload: AdvanceJob = fire.ahead ? { ...job, notBefore: at } : job;
+    const targetArn = fire.ahead && this.options.waiterArn ? this.options.waiterArn : this.options.targetArn;
     const input = {
       Name,
       GroupName: this.options.groupName,
@@ -57,7 +64,7 @@ export class EventBridgeScheduler implements JobScheduler {
       ActionAfterCompletion: 'DELETE' as const,
       Description: `Timebox: look at ${job.requestId} again`,
       Target: {
-        Arn: this.options.targetArn,
+        Arn: targetArn,
         RoleArn: this.options.roleArn,
         Input: JSON.stringify(payload),
         RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },

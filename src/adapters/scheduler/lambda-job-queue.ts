@@ -16,7 +16,8 @@ export class LambdaJobQueue implements JobQueue {
       new InvokeCommand({
         FunctionName: this.workerFunction,
         InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ requestId: job.requestId })),
+        // The job as it is (a window's end carries what Timebox created), less any wait: it is due now.
+        Payload: Buffer.from(JSON.stringify({ requestId: job.requestId, ...(job.created ? { created: job.created } : {}) })),
       }),
     );
   }

@@ -56,6 +56,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
       targetArn: env.TIMEBOX_WORKER_ARN,
       roleArn: env.TIMEBOX_SCHEDULER_ROLE_ARN,
       ...(env.TIMEBOX_DLQ_ARN ? { deadLetterArn: env.TIMEBOX_DLQ_ARN } : {}),
+      ...(env.TIMEBOX_WAITER_ARN ? { waiterArn: env.TIMEBOX_WAITER_ARN } : {}),
     }),
     slackBotToken: secrets.botToken,
     alarms: 'cloudwatch',

@@ -1,22 +1,7 @@
-import * as z from '../../lib/zod';
+import { jobEvent as workerEvent } from './job-event';
 import { advanceRequest } from '../../app/advance-request';
 import { requestStatus } from '../../domain/access-request';
 import { lambdaRuntime } from './lambda-runtime';
-
-const target = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('account'), principalId: z.string(), accountId: z.string(), permissionSetArn: z.string() }),
-  z.strictObject({ kind: z.literal('group'), principalId: z.string(), groupId: z.string() }),
-]);
-const workerEvent = z.object({
-  requestId: z.string().regex(/^R-[0-9A-Z]{10}$/),
-  // A window's end carries what Timebox created for it (see revokeFromReceipt).
-  created: z.array(z.strictObject({ grantId: z.string(), target, membershipId: z.string().optional() })).max(50).optional(),
-  // A schedule fired ahead of the window's end (see fireTime): wait until then.
-  notBefore: z.number().int().optional(),
-});
-
-/** The longest a worker waits for a job's time: schedules fire at most 2 minutes ahead; the function's timeout is 5. */
-const MAX_WAIT_MS = 150_000;
 
 /**
  * Grants, revokes and expiries. Invoked asynchronously by the Slack handler and the sweeper,
@@ -31,8 +16,7 @@ export async function handler(event: unknown): Promise<{ requestId: string; stat
     runtime.deps.logger.error({ event: JSON.stringify(event).slice(0, 500) }, 'worker ignored a malformed event');
     return { requestId: '', status: undefined };
   }
-  const wait = Math.min((parsed.data.notBefore ?? 0) - runtime.deps.clock.now(), MAX_WAIT_MS);
-  if (wait > 0) await runtime.deps.sleep(wait);
+  // A job that is early (its notBefore still ahead) finds nothing due yet and arms its timer again.
   const request = await advanceRequest(runtime.deps, parsed.data);
   return { requestId: parsed.data.requestId, status: request ? requestStatus(request) : undefined };
 }
