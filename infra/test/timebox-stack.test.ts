@@ -7,6 +7,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { REPO_ROOT, resolveConfigSource } from '../lib/config-source';
+import { buildLambdaBundles } from '../../scripts/build-lambda';
 import { TimeboxStack } from '../lib/timebox-stack';
 
 /** The same feature flags `cdk synth` runs with, so the test pins what is deployed. */
@@ -192,6 +193,21 @@ describe('functions', () => {
       expect(JSON.parse(readFileSync(join(app.outdir, dir, 'timebox.json'), 'utf8'))).toEqual(parseYaml(EXAMPLE_CONFIG));
     }
   });
+
+  test('the stack deploys exactly what npm run build:lambda writes: each function\'s index.js is byte for byte the dist/lambda bundle', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'timebox-dist-'));
+    try {
+      const built = await buildLambdaBundles(out, join(REPO_ROOT, 'timebox.example.yaml'));
+      const deployed = readdirSync(app.outdir).filter((d) => d.startsWith('asset.')).map((d) => readFileSync(join(app.outdir, d, 'index.js'), 'utf8'));
+      expect(deployed).toHaveLength(3);
+      for (const bundle of built) {
+        const text = readFileSync(bundle.file, 'utf8');
+        expect({ fn: bundle.function, deployed: deployed.includes(text) }).toEqual({ fn: bundle.function, deployed: true });
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test('the Slack function has a Function URL without IAM auth (Bolt verifies Slack signatures)', () => {
     template.resourceCountIs('AWS::Lambda::Url', 1);
