@@ -290,6 +290,8 @@ export class TimeboxStack extends Stack {
     });
     const readSecret = new iam.PolicyStatement({ sid: 'ReadSlackSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.slackSecret.secretArn] });
     const invokeWorker = new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.workerFunction.functionArn] });
+    // The worker hands a window ending too soon to schedule ahead straight to the waiter (the sweep).
+    const invokeWaiter = new iam.PolicyStatement({ sid: 'InvokeWaiter', actions: ['lambda:InvokeFunction'], resources: [sweepArn] });
     const manageSchedules = new iam.PolicyStatement({
       sid: 'ManageSchedulesInGroup',
       actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
@@ -346,7 +348,7 @@ export class TimeboxStack extends Stack {
     const reconcileMemberships = new iam.PolicyStatement({ sid: 'ReconcileGroupMemberships', actions: removeMembershipActions, resources: removeMembershipResources });
 
     for (const statement of [readWriteTable, readSecret, invokeWorker, manageSchedules, passSchedulerRole]) this.slackFunction.addToRolePolicy(statement);
-    for (const statement of [readWriteTable, readSecret, manageSchedules, passSchedulerRole, removeAssignments, lookUpUsers, ...(hasGroups ? [addMembership, removeMemberships] : [])]) {
+    for (const statement of [readWriteTable, readSecret, manageSchedules, passSchedulerRole, invokeWaiter, removeAssignments, lookUpUsers, ...(hasGroups ? [addMembership, removeMemberships] : [])]) {
       this.workerFunction.addToRolePolicy(statement);
     }
     createAssignmentPolicies(this, this.config, roleOf(this.workerFunction));

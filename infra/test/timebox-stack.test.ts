@@ -365,6 +365,7 @@ describe('least privilege', () => {
         'ReadSlackSecret',
         'ManageSchedulesInGroup',
         'PassSchedulerRole',
+        'InvokeWaiter',
         'RemoveAccountAssignments',
         'LookUpIdentityStoreUsers',
         '(sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage)',
@@ -375,6 +376,12 @@ describe('least privilege', () => {
     expect(statement(roleId('worker'), 'ReadSlackSecret')).toEqual(readSecret());
     expect(statement(roleId('worker'), 'ManageSchedulesInGroup')).toEqual(manageSchedules);
     expect(statement(roleId('worker'), 'PassSchedulerRole')).toEqual(passRole());
+    expect(statement(roleId('worker'), 'InvokeWaiter')).toEqual({
+      Sid: 'InvokeWaiter',
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: { 'Fn::Join': ['', ['arn:', partition, ':lambda:', region, ':', account, ':function:Timebox-sweep']] },
+    });
     // The on-failure destination's grant: only the dead-letter queue.
     expect(statements.find((s) => s.Sid === undefined)).toEqual({
       Effect: 'Allow',
@@ -520,6 +527,7 @@ describe('group grants (a config with two groups)', () => {
         'ReadSlackSecret',
         'ManageSchedulesInGroup',
         'PassSchedulerRole',
+        'InvokeWaiter',
         'RemoveAccountAssignments',
         'LookUpIdentityStoreUsers',
         'AddGroupMemberships',

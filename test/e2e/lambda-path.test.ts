@@ -237,16 +237,21 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     await runHandedOverWork();
   });
 
-  test('the waiter: fired ahead, the sweep function waits until the end, then hands the job (with its receipt) to the worker, which revokes at once', async () => {
-    const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 2s fired early')))) as FunctionUrlResponse;
+  test('a window too short to schedule ahead is handed to the waiter at once; the sweep function waits until the end, then hands the job (with its receipt) to the worker, which revokes at once', async () => {
+    const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 2s handed to the waiter')))) as FunctionUrlResponse;
     const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    aws.takeInvocations(WAITER_ARN);
     await runHandedOverWork();
     const active = viewOf((await store.getRequest(id))!);
     expect(active.status).toBe('ACTIVE');
     const endsAt = active.endsAt!;
+    // The backup schedule (the minute after the end) is there too.
     const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
-    const job = JSON.parse(schedule!.input!) as Record<string, unknown>;
-    expect(await sweep({ ...job, notBefore: endsAt })).toEqual({ dispatched: 1, orphansRevoked: 0 });
+    expect(schedule?.targetArn).toBe(WORKER_ARN);
+    const waiting = aws.takeInvocations(WAITER_ARN).map((i) => JSON.parse(i.payload) as Record<string, unknown>);
+    expect(waiting).toEqual([{ requestId: id, created: JSON.parse(schedule!.input!).created, notBefore: endsAt }]);
+    const job = waiting[0]!;
+    expect(await sweep(job)).toEqual({ dispatched: 1, orphansRevoked: 0 });
     expect(Date.now()).toBeGreaterThanOrEqual(endsAt);
     const handedOver = aws.invocations(WORKER).map((i) => JSON.parse(i.payload) as Record<string, unknown>);
     expect(handedOver).toEqual([{ requestId: id, created: job.created }]);

@@ -15,7 +15,16 @@ export interface EventBridgeSchedulerOptions {
    * revoke starts at its end; the waiting never holds one of the worker's reserved slots.
    */
   waiterArn?: string;
+  /**
+   * Hands a job (with its notBefore) to the waiter at once: for a time too soon to fire ahead
+   * (a short window, or a timer armed again within a minute or so of its end), so it is still
+   * on time. The schedule for the minute after is made as well, as the backup.
+   */
+  handOff?: (job: AdvanceJob) => Promise<void>;
 }
+
+/** The longest the waiter waits (see src/entrypoints/lambda/job-event.ts MAX_WAIT_MS). */
+const MAX_HAND_OFF_AHEAD_MS = 150_000;
 
 /** One schedule per request, named after it: a retried call can never make a second one. */
 export function scheduleName(requestId: string): string {
@@ -51,7 +60,9 @@ export class EventBridgeScheduler implements JobScheduler {
 
   async scheduleAt(job: AdvanceJob, at: number): Promise<void> {
     const Name = scheduleName(job.requestId);
-    const fire = fireTime(at, this.now(), this.options.waiterArn !== undefined);
+    const now = this.now();
+    const fire = fireTime(at, now, this.options.waiterArn !== undefined);
+    if (!fire.ahead && this.options.handOff && at - now <= MAX_HAND_OFF_AHEAD_MS) await this.options.handOff({ ...job, notBefore: at });
     const ScheduleExpression = fire.expression;
     const payload: AdvanceJob = fire.ahead ? { ...job, notBefore: at } : job;
     const targetArn = fire.ahead && this.options.waiterArn ? this.options.waiterArn : this.options.targetArn;

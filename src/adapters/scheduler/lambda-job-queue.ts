@@ -12,13 +12,12 @@ export class LambdaJobQueue implements JobQueue {
   ) {}
 
   async dispatch(job: AdvanceJob): Promise<void> {
-    await this.client.send(
-      new InvokeCommand({
-        FunctionName: this.workerFunction,
-        InvocationType: 'Event',
-        // The job as it is (a window's end carries what Timebox created), less any wait: it is due now.
-        Payload: Buffer.from(JSON.stringify({ requestId: job.requestId, ...(job.created ? { created: job.created } : {}) })),
-      }),
-    );
+    // The job as it is (a window's end carries what Timebox created), less any wait: it is due now.
+    await invokeAsync(this.client, this.workerFunction, { requestId: job.requestId, ...(job.created ? { created: job.created } : {}) });
   }
+}
+
+/** An asynchronous invoke (InvocationType Event) of `functionName` with `payload` as JSON. */
+export async function invokeAsync(client: LambdaClient, functionName: string, payload: unknown): Promise<void> {
+  await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }));
 }

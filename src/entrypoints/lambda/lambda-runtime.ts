@@ -11,7 +11,7 @@ import { loadJsonConfigFile } from '../../config/validate-config';
 import { DynamoDbStore } from '../../adapters/dynamodb/dynamodb-store';
 import { createLogger } from '../../adapters/logger';
 import { EventBridgeScheduler } from '../../adapters/scheduler/eventbridge-scheduler';
-import { LambdaJobQueue } from '../../adapters/scheduler/lambda-job-queue';
+import { invokeAsync, LambdaJobQueue } from '../../adapters/scheduler/lambda-job-queue';
 import { readSlackSecrets, type SlackSecrets } from '../../adapters/secrets/slack-secrets';
 
 export interface LambdaRuntime {
@@ -47,16 +47,18 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
   }
   for (const warning of lintPolicy(config.policy)) logger.warn({ config: env.TIMEBOX_CONFIG }, warning);
   const secrets = await readSlackSecrets(new SecretsManagerClient({}), env.TIMEBOX_SECRET_ARN);
+  const lambda = new LambdaClient({});
+  const waiterArn = env.TIMEBOX_WAITER_ARN;
   const { deps } = wireWorkflow({
     config,
     store: new DynamoDbStore(new DynamoDBClient({}), env.TIMEBOX_TABLE, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'skipped a stored request no schema version can read')),
-    queue: new LambdaJobQueue(new LambdaClient({}), env.TIMEBOX_WORKER_FUNCTION),
+    queue: new LambdaJobQueue(lambda, env.TIMEBOX_WORKER_FUNCTION),
     scheduler: new EventBridgeScheduler(new SchedulerClient({}), {
       groupName: env.TIMEBOX_SCHEDULE_GROUP,
       targetArn: env.TIMEBOX_WORKER_ARN,
       roleArn: env.TIMEBOX_SCHEDULER_ROLE_ARN,
       ...(env.TIMEBOX_DLQ_ARN ? { deadLetterArn: env.TIMEBOX_DLQ_ARN } : {}),
-      ...(env.TIMEBOX_WAITER_ARN ? { waiterArn: env.TIMEBOX_WAITER_ARN } : {}),
+      ...(waiterArn ? { waiterArn, handOff: (job) => invokeAsync(lambda, waiterArn, job) } : {}),
     }),
     slackBotToken: secrets.botToken,
     alarms: 'cloudwatch',
