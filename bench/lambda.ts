@@ -2,9 +2,11 @@
  * The AWS path, measured: the bundles `npm run build:lambda` builds, each run by plain `node`
  * processes (bench/lambda-host.ts), against the stand-ins behind latency proxies that add what
  * the real services cost over the network, DynamoDB being dynalite in this process behind its own
- * proxy (which also counts its requests). Worker invocations (Lambda's async Invoke, arriving at
- * the AWS stand-in) run in a pool of warm worker sandboxes; schedules fire as EventBridge
- * Scheduler fires them (bench/scheduler-stand-in.ts).
+ * proxy (which also counts its requests). Lambda's async invocations (an Invoke arriving at the AWS
+ * stand-in, or a schedule firing) run in the sandboxes of the function they name: the worker's
+ * pool (10 reserved), or the sweep's (unreserved), which is also the waiter that schedules fired
+ * ahead of a window's end invoke. Schedules fire as EventBridge Scheduler fires them
+ * (bench/scheduler-stand-in.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,9 @@ const WORKER = 'timebox-worker';
 /** Cold-start runs hand their work to a function nothing runs: the worker's work is not on the user's clock. */
 const COLD_WORKER = 'timebox-worker-cold-start-runs';
 const WORKER_ARN = `arn:aws:lambda:us-east-1:123456789012:function:${WORKER}`;
+/** The sweep function, also the waiter (TIMEBOX_WAITER_ARN) that schedules fired ahead of their time invoke, as the stack names it. */
+const SWEEP = 'timebox-sweep';
+export const WAITER_ARN = `arn:aws:lambda:us-east-1:123456789012:function:${SWEEP}`;
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:timebox-slack-AbCdEf';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/timebox-scheduler';
 const DLQ_ARN = 'arn:aws:sqs:us-east-1:123456789012:timebox-dlq';
@@ -38,6 +43,7 @@ const GROUP = 'timebox-schedules';
 export interface Bundles {
   slack: string;
   worker: string;
+  sweep: string;
   floor: string;
 }
 
@@ -86,11 +92,14 @@ export class LambdaRig {
   readonly proxies: Record<keyof typeof LATENCY_MS, LatencyProxy>;
   readonly slackPool: LambdaPool;
   readonly workerPool: LambdaPool;
+  readonly sweepPool: LambdaPool;
   readonly scheduler: SchedulerStandIn;
   readonly store: DynamoDbStore;
   /** DynamoDB requests seen at the proxy (operation and when), by the request (id) they were about. */
   readonly dynamoByRequest = new Map<string, Array<{ op: string; at: number }>>();
   readonly dynamoUnattributed = new Map<string, number>();
+  /** Async invocations (Invoke or a schedule) of a function the rig does not run, by name or ARN. */
+  readonly unrouted = new Map<string, number>();
   private readonly principalToRequest = new Map<string, string>();
   private readonly dir: string;
   readonly slackApiUrl: string;
@@ -112,13 +121,17 @@ export class LambdaRig {
     this.slackPool = new LambdaPool('slack', bundles.slack, this.timeboxEnv(WORKER), 2);
     // The stack reserves 10 concurrent executions for the worker.
     this.workerPool = new LambdaPool('worker', bundles.worker, this.timeboxEnv(WORKER), 10);
+    // The sweep reserves none: its invocations (the 5-minute sweep, and every schedule fired ahead
+    // of a window's end, waiting there for up to 2 minutes) come out of the account's unreserved pool.
+    this.sweepPool = new LambdaPool('sweep', bundles.sweep, this.timeboxEnv(WORKER), Number.POSITIVE_INFINITY);
     aws.onCall((call) => {
       if (call.operation !== 'Invoke') return;
       const input = call.input as { FunctionName?: string; Payload?: string };
-      if (input.FunctionName !== WORKER && input.FunctionName !== WORKER_ARN) return;
-      this.runWorker(JSON.parse(input.Payload || '{}'));
+      // Cold-start runs hand their work to a function nothing runs.
+      if (input.FunctionName === COLD_WORKER) return;
+      this.invokeAsync(input.FunctionName ?? '', JSON.parse(input.Payload || '{}'));
     });
-    this.scheduler = new SchedulerStandIn(aws, (input) => this.runWorker(input));
+    this.scheduler = new SchedulerStandIn(aws, (targetArn, input) => this.invokeAsync(targetArn, input));
   }
 
   static async start(bundles: Bundles, configYaml: string, approvers: ApproverPool): Promise<LambdaRig> {
@@ -168,6 +181,7 @@ export class LambdaRig {
       TIMEBOX_CONFIG: this.configFile,
       TIMEBOX_WORKER_FUNCTION: workerFunction,
       TIMEBOX_WORKER_ARN: WORKER_ARN,
+      TIMEBOX_WAITER_ARN: WAITER_ARN,
       TIMEBOX_SCHEDULE_GROUP: GROUP,
       TIMEBOX_SCHEDULER_ROLE_ARN: ROLE_ARN,
       TIMEBOX_DLQ_ARN: DLQ_ARN,
@@ -245,8 +259,14 @@ export class LambdaRig {
     this.dynamoByRequest.set(owner, list);
   }
 
-  private runWorker(event: unknown): void {
-    this.workerPool.invoke(event).catch(() => undefined);
+  /** Lambda's async invocation of `fn` (a name or ARN): it runs in that function's sandboxes; the caller never waits for it. */
+  private invokeAsync(fn: string, event: unknown): void {
+    const pool = fn === WORKER || fn === WORKER_ARN ? this.workerPool : fn === SWEEP || fn === WAITER_ARN ? this.sweepPool : undefined;
+    if (!pool) {
+      this.unrouted.set(fn, (this.unrouted.get(fn) ?? 0) + 1);
+      return;
+    }
+    pool.invoke(event).catch(() => undefined);
   }
 
   async waitForMessage(requestId: string, timeoutMs = 15_000): Promise<SlackMessage> {
@@ -261,6 +281,7 @@ export class LambdaRig {
     this.scheduler.close();
     this.slackPool.close();
     this.workerPool.close();
+    this.sweepPool.close();
     for (const p of Object.values(this.proxies)) await p.close();
     await this.slack.close();
     await this.aws.close();
