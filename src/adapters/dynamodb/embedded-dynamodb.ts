@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
 import { DUE_INDEX, TABLE_KEYS } from './table-layout';
 
 export interface EmbeddedDynamoDb {
@@ -13,36 +14,17 @@ export interface EmbeddedDynamoDb {
 const EMBEDDED_TABLE_NAME = 'timebox';
 
 /**
- * The engine's own thread: dynalite parses, validates and stores every request (leveldb) on a
- * thread of its own, so the process's main thread, which answers Slack, never waits behind it.
- * Plain JavaScript, run with `eval`, so it needs no build step (tests run the TypeScript).
- */
-const ENGINE_THREAD = `
-const { parentPort, workerData } = require('node:worker_threads');
-const dynalite = require(workerData.dynalite);
-const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.once('error', (err) => parentPort.postMessage({ error: String(err && err.message || err) }));
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on('message', (m) => { if (m === 'close') server.close(() => parentPort.postMessage({ closed: true })); });
-`;
-
-/**
- * Starts dynalite (a DynamoDB engine) on loopback, on a thread of its own, with its data under
- * `dataDir`, so the local process runs the very store adapter the AWS deployment uses.
- * `dataDir` undefined keeps it in memory.
+ * Starts dynalite (a DynamoDB engine) on loopback with its data under `dataDir`, so the local
+ * process runs the very store adapter the AWS deployment uses. `dataDir` undefined keeps it in memory.
  */
 export async function startEmbeddedDynamoDb(dataDir: string | undefined): Promise<EmbeddedDynamoDb> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const engine = new Worker(ENGINE_THREAD, { eval: true, workerData: { dynalite: require.resolve('dynalite'), path: dataDir } });
-  const port = await new Promise<number>((resolve, reject) => {
-    engine.once('error', reject);
-    engine.once('exit', (code) => reject(new Error(`the embedded DynamoDB engine stopped (exit ${code})`)));
-    engine.once('message', (m: { port?: number; error?: string }) => (m.port ? resolve(m.port) : reject(new Error(`the embedded DynamoDB engine did not start: ${m.error ?? 'no port'}`))));
+  const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
   });
-  engine.removeAllListeners('exit');
-  engine.removeAllListeners('error');
-  // From here a failing engine fails every store call with a connection error, which callers report.
-  engine.on('error', (err) => process.emitWarning(`embedded DynamoDB engine failed: ${err.message}`));
+  const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     endpoint,
@@ -57,10 +39,7 @@ export async function startEmbeddedDynamoDb(dataDir: string | undefined): Promis
     endpoint,
     close: async () => {
       client.destroy();
-      const closed = new Promise<void>((resolve) => engine.once('message', () => resolve()));
-      engine.postMessage('close');
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000))]);
-      await engine.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
