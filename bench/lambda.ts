@@ -8,6 +8,7 @@
  * ahead of a window's end invoke. Schedules fire as EventBridge Scheduler fires them
  * (bench/scheduler-stand-in.ts).
  */
+import { functionUrlEvent as lambdaEvent } from '../test/support/lambda-events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { DynamoDbStore } from '../src/adapters/dynamodb/dynamodb-store';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../src/adapters/dynamodb/embedded-dynamodb';
 import { AwsStandIn } from '../test/support/aws-stand-in';
-import { SlackRequestSender, slackSignature } from '../test/support/slack-requests';
+import { SlackRequestSender } from '../test/support/slack-requests';
 import { SlackStandIn, type SlackMessage } from '../test/support/slack-stand-in';
 import { APPROVAL_CHANNEL, BOT_TOKEN, buttonClick, GROUPS, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET } from '../test/support/timebox-harness';
 import { LatencyProxy, type ProxiedRequest } from './latency-proxy';
@@ -47,24 +48,9 @@ export interface Bundles {
   floor: string;
 }
 
-/** A Lambda Function URL (payload format 2.0) event carrying `body` signed as Slack signs it. */
+/** A Lambda Function URL event carrying `body` signed as Slack signs it. */
 export function functionUrlEvent(body: string): Record<string, unknown> {
-  const timestamp = Math.floor(Date.now() / 1000);
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/slack/events',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(timestamp),
-      'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, body),
-      'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
-    },
-    requestContext: { http: { method: 'POST', path: '/slack/events', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'Slackbot 1.0' }, requestId: 'bench', stage: '$default' },
-    body,
-    isBase64Encoded: false,
-  };
+  return lambdaEvent(body, { signingSecret: SIGNING_SECRET });
 }
 
 /** Which request a DynamoDB call is about: its key names the request, or a lease of the request's user. */

@@ -20,7 +20,7 @@ import { SlackStandIn, type SlackMessage } from '../test/support/slack-stand-in'
 import { TimeboxChild, childEnv } from '../test/support/timebox-child-process';
 import { APPROVAL_CHANNEL, BOT_TOKEN, buttonClick, GROUPS, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET } from '../test/support/timebox-harness';
 import { APPROVAL_TEXT, AUTO_TEXT, type ApproverPool, type BenchUser, People } from './people';
-import { BenchChild, peakRssMbOf, settle } from './processes';
+import { peakRssMbOf, settle } from './processes';
 import { mean, percentile, summary, type Summary } from './stats';
 
 export type AckKind = 'approval' | 'auto' | 'click';
@@ -113,7 +113,7 @@ export class LocalRig {
   private readonly viewOpenedAt = new Map<string, number>();
   timebox!: TimeboxChild;
   tbSender!: SlackRequestSender;
-  floor?: BenchChild;
+  floor?: TimeboxChild;
   floorSender?: SlackRequestSender;
   private readonly dir = mkdtempSync(join(tmpdir(), 'timebox-bench-'));
 
@@ -142,7 +142,7 @@ export class LocalRig {
     const [tb, floor] = await Promise.all([
       TimeboxChild.start(childEnv({ aws, slack, configPath: rig.configPath, dataDir: rig.dataDir, knobs: {} })),
       options.floor
-        ? BenchChild.start('bench/floor-app.ts', { PATH: process.env.PATH ?? '', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN })
+        ? TimeboxChild.start({ PATH: process.env.PATH ?? '', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN }, 'bench/floor-app.ts')
         : Promise.resolve(undefined),
     ]);
     rig.timebox = tb.child;

@@ -1,13 +1,10 @@
 /**
- * Processes the benchmark starts (the floor apps), and what it reads about any process by pid
- * from /proc: CPU time (to wait until a process has gone quiet) and peak RSS.
+ * What the benchmark reads about a process it started, by pid, from /proc: CPU time (to wait
+ * until a process has gone quiet) and peak RSS. (Processes are started with TimeboxChild.)
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const ROOT = join(__dirname, '..');
 /** Linux clock ticks per second for /proc/<pid>/stat (USER_HZ, 100 on every mainstream kernel). */
 const CLOCK_TICKS = 100;
 
@@ -46,51 +43,3 @@ export async function settle(pid: number | undefined, options: { busyFraction?: 
   }
 }
 
-/** A TypeScript entry of bench/ run as its own process (through tsx, like the Timebox child), speaking the READY protocol. */
-export class BenchChild {
-  private stderr = '';
-  readonly exited: Promise<void>;
-
-  private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (chunk: string) => {
-      this.stderr = (this.stderr + chunk).slice(-8000);
-    });
-    this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-  }
-
-  static async start(entry: string, env: Record<string, string>): Promise<{ child: BenchChild; url: string }> {
-    const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), join(ROOT, entry)], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const child = new BenchChild(proc);
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`${entry} printed no READY line within 30 s: ${child.stderr}`)), 30_000);
-      proc.stdout.setEncoding('utf8');
-      proc.stdout.on('data', (chunk: string) => {
-        out += chunk;
-        const ready = /^READY (\S+)$/m.exec(out);
-        if (ready?.[1]) {
-          clearTimeout(timer);
-          resolve(ready[1]);
-        }
-      });
-      void child.exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`${entry} exited before READY: ${child.stderr}`));
-      });
-    });
-    return { child, url };
-  }
-
-  get pid(): number | undefined {
-    return this.proc.pid;
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}

@@ -1,3 +1,4 @@
+import { functionUrlEvent as lambdaEvent } from '../support/lambda-events';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import { LAMBDA_ESBUILD } from '../../infra/lib/timebox-stack';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dynamodb';
 import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store';
 import { AwsStandIn } from '../support/aws-stand-in';
-import { slackSignature } from '../support/slack-requests';
 import { SlackStandIn } from '../support/slack-stand-in';
 import { APPROVAL_CHANNEL, BOT_TOKEN, GROUPS, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, testConfigYaml } from '../support/timebox-harness';
 import { viewOf } from '../support/request-view';
@@ -83,23 +83,8 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A Lambda Function URL (payload format 2.0) event carrying a body signed as Slack signs it. */
-  function functionUrlEvent(body: string, timestamp = Math.floor(Date.now() / 1000), signature?: string) {
-    return {
-      version: '2.0',
-      routeKey: '$default',
-      rawPath: '/slack/events',
-      rawQueryString: '',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(timestamp),
-        'x-slack-signature': signature ?? slackSignature(SIGNING_SECRET, timestamp, body),
-      },
-      requestContext: { http: { method: 'POST', path: '/slack/events', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'Slackbot 1.0' }, requestId: 'r', stage: '$default' },
-      body,
-      isBase64Encoded: false,
-    };
-  }
+  const functionUrlEvent = (body: string, timestamp?: number, signature?: string) =>
+    lambdaEvent(body, { signingSecret: SIGNING_SECRET, ...(timestamp === undefined ? {} : { timestamp }), ...(signature === undefined ? {} : { signature }) });
 
   const command = (user: keyof typeof PEOPLE, text: string) =>
     new URLSearchParams({

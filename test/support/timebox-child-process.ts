@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { AwsStandIn } from './aws-stand-in';
 import type { ChildKnobs } from './child-timebox';
 import type { SlackStandIn } from './slack-stand-in';
@@ -53,8 +53,9 @@ export class TimeboxChild {
     });
   }
 
-  static async start(env: Record<string, string>): Promise<{ child: TimeboxChild; url: string }> {
-    const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CHILD_ENTRY], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Starts `entry` (a TypeScript file, absolute or from the repository root, through tsx; the Timebox child by default) and waits for its READY line. */
+  static async start(env: Record<string, string>, entry = CHILD_ENTRY): Promise<{ child: TimeboxChild; url: string }> {
+    const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), isAbsolute(entry) ? entry : join(ROOT, entry)], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const child = new TimeboxChild(proc);
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
