@@ -23,8 +23,8 @@ export interface EventBridgeSchedulerOptions {
   handOff?: (job: AdvanceJob) => Promise<void>;
 }
 
-/** The longest the waiter waits (see src/entrypoints/lambda/job-event.ts MAX_WAIT_MS). */
-const MAX_HAND_OFF_AHEAD_MS = 150_000;
+/** The longest the waiter waits for a job's time: schedules fire at most 2 minutes ahead, hand-offs no earlier than this. */
+export const MAX_WAIT_MS = 150_000;
 
 /** One schedule per request, named after it: a retried call can never make a second one. */
 export function scheduleName(requestId: string): string {
@@ -62,7 +62,7 @@ export class EventBridgeScheduler implements JobScheduler {
     const Name = scheduleName(job.requestId);
     const now = this.now();
     const fire = fireTime(at, now, this.options.waiterArn !== undefined);
-    if (!fire.ahead && this.options.handOff && at - now <= MAX_HAND_OFF_AHEAD_MS) await this.options.handOff({ ...job, notBefore: at });
+    if (!fire.ahead && this.options.handOff && at - now <= MAX_WAIT_MS) await this.options.handOff({ ...job, notBefore: at });
     const ScheduleExpression = fire.expression;
     const payload: AdvanceJob = fire.ahead ? { ...job, notBefore: at } : job;
     const targetArn = fire.ahead && this.options.waiterArn ? this.options.waiterArn : this.options.targetArn;

@@ -13,6 +13,3 @@ export const jobEvent = z.object({
   // A schedule fired ahead of the window's end (see fireTime): wait until then.
   notBefore: z.number().int().optional(),
 });
-
-/** The longest a function waits for a job's time: schedules fire at most 2 minutes ahead. */
-export const MAX_WAIT_MS = 150_000;

@@ -1,6 +1,7 @@
 import { reconcileAssignments } from '../../app/reconcile-assignments';
 import { sweepDueRequests } from '../../app/sweep';
-import { jobEvent, MAX_WAIT_MS } from './job-event';
+import { MAX_WAIT_MS } from '../../adapters/scheduler/eventbridge-scheduler';
+import { jobEvent } from './job-event';
 import { lambdaRuntime } from './lambda-runtime';
 
 /**
