@@ -46,6 +46,8 @@ export interface WorkflowDeps {
   logger: Logger;
   options: WorkflowOptions;
   newRequestId(): string;
+  /** An id never handed out before: a new lease's generation. */
+  newGeneration(): string;
   requestIdFor(idempotencyKey: string): string;
   sleep(ms: number): Promise<void>;
 }

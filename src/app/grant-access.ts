@@ -1,6 +1,6 @@
 import { findGrant, grantTransitions, withGrant, type AccessRequest, type Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
-import { provisionTarget, targetKey, type ProvisionTarget } from '../domain/grant-target';
+import { provisionTarget, type ProvisionTarget } from '../domain/grant-target';
 import { holderRef } from '../domain/lease';
 import { updateRequest, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
@@ -60,10 +60,10 @@ export async function grantOne(deps: WorkflowDeps, granting: AccessRequest, gran
   if (present && owned && target.kind === 'group' && !membershipId && found) {
     // An earlier attempt created the membership and stopped before recording its id: it is Timebox's.
     membershipId = found;
-    await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: l.membershipId ?? found, updatedAt: deps.clock.now() }));
+    await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: l.membershipId ?? found, updatedAt: deps.clock.now() }), lease.generation);
   }
   if (!present) {
-    const recorder = operationRecorder(deps, lease.key, 'create');
+    const recorder = operationRecorder(deps, lease, 'create');
     const outcome = await deps.provisioner.create(target, recorder.hooks);
     if (!outcome.ok) {
       await recorder.finished();
@@ -77,7 +77,7 @@ export async function grantOne(deps: WorkflowDeps, granting: AccessRequest, gran
     owned = true;
     if (outcome.membershipId) {
       membershipId = outcome.membershipId;
-      await updateLease(deps, targetKey(target), (l) => ({ ...l, membershipId: outcome.membershipId, updatedAt: deps.clock.now() }));
+      await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: outcome.membershipId, updatedAt: deps.clock.now() }), lease.generation);
     }
   }
   const now = deps.clock.now();

@@ -15,7 +15,9 @@ export interface Acquired {
 /**
  * Adds `holder` to the target's lease, re-checking AWS every time: the first holder of a target
  * that is absent, or any holder that finds a pre-existing target gone, makes it Timebox's.
- * Waits while a previous holder's revoke is still removing the target.
+ * Waits while a previous holder's revoke is still removing the target. The join is conditional
+ * on the lease read before the (slow) AWS look-up, generation and version: a lease re-created
+ * meanwhile is read again, never written over with the old one's facts.
  */
 export async function acquireLease(deps: WorkflowDeps, target: ProvisionTarget, holder: string): Promise<Acquired> {
   const key = targetKey(target);
@@ -27,7 +29,7 @@ export async function acquireLease(deps: WorkflowDeps, target: ProvisionTarget, 
       const now = deps.clock.now();
       try {
         if (!lease) {
-          const created = newLease(target, holder, present, now);
+          const created = newLease(target, holder, present, now, deps.newGeneration());
           await deps.store.putLease(created, undefined);
           return { lease: created, present, ...(membershipId ? { membershipId } : {}) };
         }
@@ -47,11 +49,14 @@ export async function acquireLease(deps: WorkflowDeps, target: ProvisionTarget, 
 /** A jittered wait between rounds of a lost lease race (see retryOnConflict). */
 const pause = (deps: WorkflowDeps) => (ms: number) => deps.sleep(ms);
 
-/** Applies `change` to the stored lease (re-read on every lost race); nothing if there is no lease. */
-export async function updateLease(deps: WorkflowDeps, key: string, change: (lease: Lease) => Lease): Promise<Lease | undefined> {
+/**
+ * Applies `change` to the stored lease (re-read on every lost race); nothing if there is no
+ * lease, or (given `generation`) if the lease there now is another lifetime of the target's.
+ */
+export async function updateLease(deps: WorkflowDeps, key: string, change: (lease: Lease) => Lease, generation?: string): Promise<Lease | undefined> {
   return retryOnConflict(async () => {
     const lease = await deps.store.getLease(key);
-    if (!lease) return undefined;
+    if (!lease || (generation !== undefined && lease.generation !== generation)) return undefined;
     const next = { ...change(lease), version: lease.version + 1 };
     await deps.store.putLease(next, lease.version);
     return next;
@@ -59,19 +64,20 @@ export async function updateLease(deps: WorkflowDeps, key: string, change: (leas
 }
 
 /** Hooks that keep the lease's list of outstanding AWS operations: recorded when AWS accepts one. */
-export function operationRecorder(deps: WorkflowDeps, key: string, kind: LeaseOperation['kind']) {
+export function operationRecorder(deps: WorkflowDeps, lease: Pick<Lease, 'key' | 'generation'>, kind: LeaseOperation['kind']) {
+  const { key, generation } = lease;
   const started: string[] = [];
   return {
     started,
     hooks: {
       onStarted: async (id: string) => {
         started.push(id);
-        await updateLease(deps, key, (l) => withOperation(l, { kind, id, startedAt: deps.clock.now() }, deps.clock.now()));
+        await updateLease(deps, key, (l) => withOperation(l, { kind, id, startedAt: deps.clock.now() }, deps.clock.now()), generation);
       },
     },
     /** The operation finished (either way): it is no longer outstanding. */
     finished: async () => {
-      for (const id of started) await updateLease(deps, key, (l) => withoutOperation(l, id, deps.clock.now()));
+      for (const id of started) await updateLease(deps, key, (l) => withoutOperation(l, id, deps.clock.now()), generation);
     },
   };
 }
@@ -87,7 +93,7 @@ export async function dropFromLease(deps: WorkflowDeps, target: ProvisionTarget,
     if (plan.action === 'keep' || lease.operations.length > 0) {
       await deps.store.putLease({ ...lease, holders: lease.holders.filter((h) => h !== holder), version: lease.version + 1, updatedAt: deps.clock.now() }, lease.version);
     } else {
-      await deps.store.deleteLease(lease.key, lease.version);
+      await deps.store.deleteLease(lease);
     }
   }, pause(deps));
 }
@@ -104,17 +110,13 @@ export async function releaseLease(deps: WorkflowDeps, target: ProvisionTarget, 
       // AWS tells which way it went (removed, or kept because it was there before Timebox).
       return (await deps.provisioner.lookup(target)).present ? { kind: 'kept', reason: PRE_EXISTING } : { kind: 'removed' };
     }
-    const plan = lease.holders.includes(holder)
-      ? planRelease(lease, holder, deps.clock.now())
-      : lease.deleting
-        ? ({ action: 'delete', lease } as const)
-        : ({ action: 'keep', reason: 'another Timebox grant still needs it', lease } as const);
+    const plan = planRelease(lease, holder, deps.clock.now());
     if (plan.action === 'keep') {
       if (plan.lease !== lease) await deps.store.putLease({ ...plan.lease, version: lease.version + 1 }, lease.version);
       return { kind: 'kept', reason: plan.reason };
     }
     if (plan.action === 'forget') {
-      await deps.store.deleteLease(lease.key, lease.version);
+      await deps.store.deleteLease(lease);
       return { kind: 'kept', reason: plan.reason };
     }
     return removeTarget(deps, lease, plan.lease);
@@ -122,8 +124,12 @@ export async function releaseLease(deps: WorkflowDeps, target: ProvisionTarget, 
 }
 
 /**
- * The last holder is gone and Timebox put the target there: mark the lease deleting (unless it
- * is already), remove the target (recording the deletion's operation id), then forget the lease.
+ * The last holder is gone and Timebox put the target there: mark the lease deleting, remove the
+ * target (recording the deletion's operation id), then forget the lease. Marking it is always a
+ * write conditional on the lease as read (its generation and version), also when it is deleting
+ * already: so a remover acting on an old read of this target's lease, or on a lease created again
+ * since, loses the race instead of removing another window's access. The write also renews the
+ * remover's claim (updatedAt), which the reconciler honours.
  */
 export async function removeTarget(deps: WorkflowDeps, stored: Lease, next: Lease = stored): Promise<ReleaseOutcome> {
   let membershipId = stored.membershipId;
@@ -133,20 +139,20 @@ export async function removeTarget(deps: WorkflowDeps, stored: Lease, next: Leas
     // during the window, which Timebox cannot tell apart (see the README).
     const look = await deps.provisioner.lookup(stored.target);
     if (!look.present || !look.membershipId) {
-      // Nothing there to remove: forget the lease (conditional on the version planned from).
-      await deps.store.deleteLease(stored.key, stored.version);
+      // Nothing there to remove: forget the lease (conditional on the lease planned from).
+      await deps.store.deleteLease(stored);
       return { kind: 'removed' };
     }
     membershipId = look.membershipId;
     deps.logger.warn({ lease: stored.key, membershipId }, 'removing the membership Timebox created, found by looking it up (its id was never recorded)');
   }
-  if (!stored.deleting) await deps.store.putLease({ ...next, deleting: true, version: stored.version + 1, updatedAt: deps.clock.now() }, stored.version);
-  const recorder = operationRecorder(deps, stored.key, 'delete');
+  await deps.store.putLease({ ...next, deleting: true, version: stored.version + 1, updatedAt: deps.clock.now() }, stored.version);
+  const recorder = operationRecorder(deps, stored, 'delete');
   const outcome = await deps.provisioner.remove(stored.target, membershipId, recorder.hooks);
   if (!outcome.ok) return { kind: 'failed', reason: `AWS could not remove it: ${outcome.reason}` };
   await retryOnConflict(async () => {
     const current = await deps.store.getLease(stored.key);
-    if (current) await deps.store.deleteLease(current.key, current.version);
+    if (current?.generation === stored.generation) await deps.store.deleteLease(current);
   }, pause(deps));
   return { kind: 'removed' };
 }

@@ -23,11 +23,21 @@ export interface RequestStore {
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(requestId: string): Promise<AuditEvent[]>;
   getLease(key: string): Promise<Lease | undefined>;
-  /** Writes the lease if the stored one still has `expectedVersion` (undefined: must not exist). */
+  /**
+   * Writes the lease if the stored one is the same lifetime (`lease.generation`) and still has
+   * `expectedVersion` (undefined: no lease may exist). Throws StoreConflictError otherwise.
+   */
   putLease(lease: Lease, expectedVersion: number | undefined): Promise<void>;
-  deleteLease(key: string, expectedVersion: number): Promise<void>;
-  /** Every lease: what Timebox believes it holds (for the reconciler). */
-  listLeases(): Promise<Lease[]>;
+  /** Deletes the lease if the stored one is still exactly `lease` (generation and version). */
+  deleteLease(lease: Pick<Lease, 'key' | 'generation' | 'version'>): Promise<void>;
+  /** Every lease: what Timebox believes it holds (for the reconciler), and the keys of items no schema version can read. */
+  listLeases(): Promise<LeaseListing>;
+}
+
+export interface LeaseListing {
+  leases: Lease[];
+  /** Lease items that could not be read (written by a newer release, or corrupt): skipped, never acted on. */
+  unreadable: Array<{ key: string; reason: string }>;
 }
 
 export type OperationStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';

@@ -21,6 +21,11 @@ export interface ReconcileReport {
   /** Leases that could not be checked this time (an AWS or store error): tried again next time. */
   failed: string[];
   /**
+   * Lease items no schema version of this release can read (written by a newer release, during
+   * a rollback, or corrupt): skipped and named here, never acted on; every other lease is handled.
+   */
+  unreadable: string[];
+  /**
    * Targets Timebox created that live windows hold, with the end of the last one. Each is removed
    * then, even if an admin made the same assignment or membership by hand during the window:
    * Identity Center shows the two as one, so Timebox cannot tell them apart. Listed so that an
@@ -39,21 +44,30 @@ const describe = (lease: Lease) =>
  * Identity Center reports, and repairs what a crash left behind. It only ever removes a target
  * Timebox itself created and no live grant needs, and forgets a lease only once every AWS
  * operation Timebox started on it has finished. Each lease is handled on its own: one that
- * fails is reported and the rest are still checked.
+ * fails, or cannot be read, is reported and the rest are still checked. The listing only says
+ * which leases there are: each is read again (consistently) just before it is handled, and every
+ * write names the lease's generation, so a lease ended and created again during the pass is
+ * never mistaken for the one listed.
  */
 export async function reconcileAssignments(deps: WorkflowDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [], heldForWindows: [] };
-  for (const lease of await deps.store.listLeases()) {
+  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [] };
+  const listing = await deps.store.listLeases();
+  for (const { key, reason } of listing.unreadable) {
+    report.unreadable.push(key);
+    deps.logger.error({ lease: key, reason }, 'reconciler skipped a lease it cannot read (written by a newer release, or corrupt); the others are checked');
+  }
+  for (const listed of listing.leases) {
     report.checked++;
     try {
-      await reconcileLease(deps, lease, report);
+      const lease = await deps.store.getLease(listed.key);
+      if (lease) await reconcileLease(deps, lease, report);
     } catch (err) {
       // A lost race means a grant or revoke of this target moved meanwhile: it is in good hands.
-      report.failed.push(describe(lease));
-      deps.logger.warn({ lease: lease.key, err: err instanceof Error ? err.message : String(err) }, 'reconciler could not check a lease; will look again next time');
+      report.failed.push(describe(listed));
+      deps.logger.warn({ lease: listed.key, err: err instanceof Error ? err.message : String(err) }, 'reconciler could not check a lease; will look again next time');
     }
   }
-  const problems = report.orphansRevoked.length + report.staleHoldersRemoved.length + report.missingWhileActive.length + report.failed.length;
+  const problems = report.orphansRevoked.length + report.staleHoldersRemoved.length + report.missingWhileActive.length + report.failed.length + report.unreadable.length;
   if (problems > 0 || report.notCreatedByTimebox.length > 0 || report.waitingForAws.length > 0) deps.logger.warn({ ...report }, 'reconciler report');
   else if (report.heldForWindows.length > 0) deps.logger.info({ heldForWindows: report.heldForWindows }, 'reconciler report: what Timebox will remove when windows end');
   return report;
@@ -116,7 +130,7 @@ async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: Reconcil
   const { present: stillThere } = current === lease ? { present } : await deps.provisioner.lookup(current.target);
   if (!current.createdByTimebox || !stillThere) {
     // Nothing of Timebox's is left there: forget the lease (a pre-existing target stays).
-    await deps.store.deleteLease(current.key, current.version);
+    await deps.store.deleteLease(current);
     return;
   }
   // Created by Timebox, needed by nobody: an orphan. Remove it the way a revoke would.

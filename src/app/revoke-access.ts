@@ -76,15 +76,15 @@ export async function revokeFromReceipt(deps: WorkflowDeps, job: AdvanceJob): Pr
     const lease = await deps.store.getLease(key);
     const holder = holderRef(job.requestId, held.grantId);
     if (lease && lease.holders.some((h) => h !== holder)) {
-      await updateLease(deps, key, (l) => ({ ...l, createdByTimebox: true, membershipId: l.membershipId ?? held.membershipId, updatedAt: deps.clock.now() }));
+      await updateLease(deps, key, (l) => ({ ...l, createdByTimebox: true, membershipId: l.membershipId ?? held.membershipId, updatedAt: deps.clock.now() }), lease.generation);
       deps.logger.warn({ requestId: job.requestId, target: key }, 'a window ended for a request the store does not know; another grant holds its target, which is now known to be Timebox\'s');
       continue;
     }
     const look = await deps.provisioner.lookup(held.target);
     if (!look.present) continue;
-    const stored = lease ?? { key, target: held.target, holders: [], createdByTimebox: true, operations: [], deleting: false, version: 0, updatedAt: deps.clock.now(), ...(held.membershipId ? { membershipId: held.membershipId } : {}) };
-    if (!lease) await deps.store.putLease({ ...stored, version: 1 }, undefined);
-    const outcome = await removeTarget(deps, { ...stored, version: lease ? lease.version : 1 });
+    const stored = lease ?? { key, target: held.target, holders: [], createdByTimebox: true, operations: [], deleting: false, generation: deps.newGeneration(), version: 1, updatedAt: deps.clock.now(), ...(held.membershipId ? { membershipId: held.membershipId } : {}) };
+    if (!lease) await deps.store.putLease(stored, undefined);
+    const outcome = await removeTarget(deps, stored);
     deps.logger.error({ requestId: job.requestId, target: key, outcome: outcome.kind }, 'a window ended for a request the store does not know (was the store replaced?); removed what Timebox created for it');
   }
 }

@@ -22,8 +22,17 @@ export interface Lease {
   membershipId?: string;
   /** Asynchronous AWS operations on the target Timebox started and has not seen finish. */
   operations: LeaseOperation[];
-  /** The last holder has let go and the target is being removed: new grants wait. */
+  /**
+   * The last holder has let go and the target is being removed: new grants wait. The holder
+   * removing it stays on the lease until it is gone, so a retry of that revoke knows it is its own.
+   */
   deleting: boolean;
+  /**
+   * Which lifetime of the target's lease this is: fixed when the lease is created and never
+   * repeated, so a write or delete planned from an older read can never land on a lease created
+   * again since (whose version starts again at 1). Every conditional write names it.
+   */
+  generation: string;
   version: number;
   updatedAt: number;
 }
@@ -44,8 +53,11 @@ export function parseHolderRef(ref: string): { requestId: string; grantId: strin
   return slash < 0 ? { requestId: ref, grantId: '1' } : { requestId: ref.slice(0, slash), grantId: ref.slice(slash + 1) };
 }
 
-export function newLease(target: ProvisionTarget, holder: string, presentInAws: boolean, now: number): Lease {
-  return { key: targetKey(target), target, holders: [holder], createdByTimebox: !presentInAws, operations: [], deleting: false, version: 1, updatedAt: now };
+/** The generation of leases written before generations existed (schema versions 1 and 2). */
+export const LEGACY_GENERATION = 'before-generations';
+
+export function newLease(target: ProvisionTarget, holder: string, presentInAws: boolean, now: number, generation: string): Lease {
+  return { key: targetKey(target), target, holders: [holder], createdByTimebox: !presentInAws, operations: [], deleting: false, generation, version: 1, updatedAt: now };
 }
 
 /**
@@ -64,13 +76,18 @@ export type ReleasePlan =
   | { action: 'forget'; reason: string }
   | { action: 'delete'; lease: Lease };
 
-/** What letting go of `lease` on behalf of `holder` means. */
+/**
+ * What letting go of `lease` on behalf of `holder` means. A lease being deleted by this holder
+ * (an earlier attempt marked it, then AWS failed) is deleted again; one being deleted by nobody
+ * named (written before holders stayed on while deleting) may be finished by any revoke.
+ */
 export function planRelease(lease: Lease, holder: string, now: number): ReleasePlan {
+  if (lease.deleting && (lease.holders.includes(holder) || lease.holders.length === 0)) return { action: 'delete', lease };
+  if (!lease.holders.includes(holder)) return { action: 'keep', reason: 'another Timebox grant holds it now', lease };
   const holders = lease.holders.filter((h) => h !== holder);
-  const next = { ...lease, holders, updatedAt: now };
-  if (holders.length > 0) return { action: 'keep', reason: `still needed by ${[...new Set(holders.map((h) => parseHolderRef(h).requestId))].join(', ')}`, lease: next };
+  if (holders.length > 0) return { action: 'keep', reason: `still needed by ${[...new Set(holders.map((h) => parseHolderRef(h).requestId))].join(', ')}`, lease: { ...lease, holders, updatedAt: now } };
   if (!lease.createdByTimebox) return { action: 'forget', reason: PRE_EXISTING };
-  return { action: 'delete', lease: { ...next, deleting: true } };
+  return { action: 'delete', lease: { ...lease, holders: [holder], deleting: true, updatedAt: now } };
 }
 
 export function withOperation(lease: Lease, op: LeaseOperation, now: number): Lease {

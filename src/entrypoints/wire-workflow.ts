@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { WebClient } from '@slack/web-api';
@@ -57,6 +58,7 @@ export function wireWorkflow(parts: WiringParts): Wiring {
     logger: parts.logger,
     options: { ...DEFAULT_WORKFLOW_OPTIONS, revokeStuckAttempts: alerts.revokeStuckAttempts, revokeStuckMs: alerts.revokeStuckAfter, ...parts.workflow },
     newRequestId,
+    newGeneration: randomUUID,
     requestIdFor,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };

@@ -186,7 +186,7 @@ describe('explicit ownership: the leaks of the inferred one', () => {
     await h.waitForStatus(second, 'ENDED', 15_000);
     // Timebox created it, so Timebox removes it.
     expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);
-    expect(await h.runtime.deps.store.listLeases()).toEqual([]);
+    expect((await h.runtime.deps.store.listLeases()).leases).toEqual([]);
   });
 
   test('(b) a grant given up on while its creation is still in progress: the lease keeps the operation, and the assignment AWS finishes later is removed', async () => {
@@ -200,7 +200,7 @@ describe('explicit ownership: the leaks of the inferred one', () => {
     const failed = await h.waitForStatus(id, 'FAILED', 60_000);
     expect(failed.grantAttempts).toBe(5);
     expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false); // not yet: AWS is still on it
-    const [lease] = await h.runtime.deps.store.listLeases();
+    const [lease] = (await h.runtime.deps.store.listLeases()).leases;
     expect(lease?.operations.length).toBeGreaterThanOrEqual(1);
     expect(lease?.createdByTimebox).toBe(true);
 
@@ -209,7 +209,7 @@ describe('explicit ownership: the leaks of the inferred one', () => {
     const waiting = await h.runtime.reconcile();
     expect(waiting.waitingForAws.length).toBeGreaterThanOrEqual(1);
     expect(waiting.orphansRevoked).toEqual([]);
-    expect(await h.runtime.deps.store.listLeases()).toHaveLength(1);
+    expect((await h.runtime.deps.store.listLeases()).leases).toHaveLength(1);
 
     // AWS finishes the creation in its own time: the next reconcile finds an orphan Timebox made, and removes it.
     expect(h.aws.completeOperations()).toBeGreaterThanOrEqual(1);
@@ -217,7 +217,7 @@ describe('explicit ownership: the leaks of the inferred one', () => {
     const report = await h.runtime.reconcile();
     expect(report.orphansRevoked).toHaveLength(1);
     expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);
-    expect(await h.runtime.deps.store.listLeases()).toEqual([]);
+    expect((await h.runtime.deps.store.listLeases()).leases).toEqual([]);
   }, 90_000);
 
   test('(c) the store replaced while a grant is active: the window still ends, and what Timebox created goes with it', async () => {

@@ -37,7 +37,7 @@ describe('upgrading a store written by the previous release', () => {
     expect(before.grants).toEqual([
       expect.objectContaining({ id: '1', status: 'ACTIVE', ruleName: 'staging-readonly', activeAt: manifest.active.activeAt, endsAt: manifest.active.endsAt, target: expect.objectContaining({ kind: 'account', accountName: 'staging' }) }),
     ]);
-    const [lease] = await h.runtime.deps.store.listLeases();
+    const [lease] = (await h.runtime.deps.store.listLeases()).leases;
     expect(lease).toMatchObject({ holders: [`${manifest.active.requestId}/1`], createdByTimebox: true, operations: [] });
     // Nothing already told is told again by the upgrade.
     const dmsBefore = h.dmTextsTo('carol').length;
@@ -46,7 +46,7 @@ describe('upgrading a store written by the previous release', () => {
     expect(ended.endedAt! - manifest.active.endsAt).toBeGreaterThanOrEqual(0);
     expect(ended.endedAt! - manifest.active.endsAt).toBeLessThan(2_000);
     expect(h.aws.hasAssignment(manifest.standInAssignment)).toBe(false);
-    expect(await h.runtime.deps.store.listLeases()).toEqual([]);
+    expect((await h.runtime.deps.store.listLeases()).leases).toEqual([]);
     await h.slack.waitFor(() => h.dmTextsTo('carol').slice(dmsBefore).find((t) => t.includes(manifest.active.requestId) && t.includes('has ended')), 5_000, 'the ended DM');
     expect(h.dmTextsTo('carol').slice(dmsBefore).filter((t) => t.includes('is active until'))).toEqual([]);
     // Its audit trail goes on where the old release left it.

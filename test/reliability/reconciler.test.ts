@@ -1,6 +1,7 @@
 import { grantTransitions, withGrant } from '../../src/domain/access-request';
 import { targetKey } from '../../src/domain/grant-target';
-import { ACCOUNTS, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness } from '../support/timebox-harness';
+import { eventually } from '../support/eventually';
+import { ACCOUNTS, GROUPS, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
 
 const target = (who: keyof typeof PEOPLE) => ({ kind: 'account' as const, accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.ReadOnly, principalId: PEOPLE[who].principalId });
 
@@ -101,7 +102,152 @@ describe('Reconciler', () => {
     const grant = await activeGrant('dave');
     const before = h.aws.calls.length;
     const report = await h.runtime.reconcile();
-    expect(report).toEqual({ checked: 1, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [], heldForWindows: [expect.stringContaining(grant.id)] });
+    expect(report).toEqual({ checked: 1, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [expect.stringContaining(grant.id)] });
     expect(h.aws.calls.slice(before).map((c) => c.operation)).toEqual(['ListAccountAssignments']);
   });
 });
+
+const STAGING_ADMIN_AUTO = `
+  - name: staging-admin-auto
+    accounts: [staging]
+    permissionSets: [Admin]
+    requesters: ["*"]
+    autoApprove: true
+    maxDuration: 8h`;
+
+/**
+ * A lease is re-created each time a target is granted again after its last window ended. A
+ * reconciler pass reads every lease first and handles them one by one, each costing AWS calls:
+ * a lease re-created during the pass must never be taken for the one the pass read.
+ */
+describe("a lease's identity: a reconciler pass acting on an old read", () => {
+  let h: TimeboxHarness;
+  beforeEach(async () => {
+    h = await TimeboxHarness.start({ configYaml: testConfigYaml(STAGING_ADMIN_AUTO) });
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  /** Carol's staging ReadOnly grant: the oldest lease, so the first a pass handles. */
+  async function slowLease() {
+    await h.waitForStatus(await h.file('carol', 'staging ReadOnly 1h the slow lease'), 'ACTIVE');
+  }
+
+  /** A reconciler pass that has read every lease, held on its AWS look-up of carol's lease while `meanwhile` runs. */
+  async function reconcileHeldDuring(meanwhile: () => Promise<void>) {
+    const held = h.aws.hold('ListAccountAssignments', (input) => (input as { PermissionSetArn?: string }).PermissionSetArn === PERMISSION_SETS.ReadOnly);
+    const pass = h.runtime.reconcile();
+    await held.arrived;
+    await meanwhile();
+    held.release();
+    return pass;
+  }
+
+  /** Ends `who`'s request `id` at once and files `text` again, as a renewal would. */
+  async function endAndAskAgain(who: 'dave', id: string, text: string): Promise<string> {
+    await h.command(who, `end ${id}`);
+    await h.waitForStatus(id, 'ENDED');
+    const renewed = await h.file(who, text);
+    await h.waitForStatus(renewed, 'ACTIVE');
+    return renewed;
+  }
+
+  test('an account: the window ends and the same person is granted it again during the pass; the new window keeps its assignment and its lease', async () => {
+    await slowLease();
+    const first = await h.file('dave', 'staging Admin 1h first window');
+    await h.waitForStatus(first, 'ACTIVE');
+    let renewed = '';
+    const report = await reconcileHeldDuring(async () => {
+      renewed = await endAndAskAgain('dave', first, 'staging Admin 1h and again');
+    });
+
+    expect(report.orphansRevoked).toEqual([]);
+    expect(h.hasAssignment('dave', 'staging', 'Admin')).toBe(true);
+    expect((await h.request(renewed)).status).toBe('ACTIVE');
+    const lease = await h.runtime.deps.store.getLease(targetKey({ kind: 'account', accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.Admin, principalId: PEOPLE.dave.principalId }));
+    expect(lease).toMatchObject({ holders: [`${renewed}/1`], createdByTimebox: true });
+  });
+
+  test('a group: the membership granted again during the pass keeps its new id, and is removed when its own window ends', async () => {
+    await slowLease();
+    const first = await h.file('dave', 'group oncall 1h first window');
+    await h.waitForStatus(first, 'ACTIVE');
+    let renewed = '';
+    const report = await reconcileHeldDuring(async () => {
+      renewed = await endAndAskAgain('dave', first, 'group oncall 1h and again');
+    });
+
+    expect(report.orphansRevoked).toEqual([]);
+    expect(h.isMember('dave', 'oncall')).toBe(true);
+    const membershipNow = h.aws.membershipsOf(PEOPLE.dave.principalId).find((m) => m.groupId === GROUPS.oncall)?.membershipId;
+    const lease = await h.runtime.deps.store.getLease(targetKey({ kind: 'group', groupId: GROUPS.oncall, principalId: PEOPLE.dave.principalId }));
+    expect(lease).toMatchObject({ holders: [`${renewed}/1`], createdByTimebox: true, membershipId: membershipNow });
+
+    // The second window's end removes the membership Timebox created for it.
+    await h.command('dave', `end ${renewed}`);
+    await h.waitForStatus(renewed, 'ENDED');
+    expect(h.isMember('dave', 'oncall')).toBe(false);
+  });
+
+  test('a grant joining a lease while the same target is ended and granted again joins the new lease, never writes the old one over it', async () => {
+    const first = await h.file('dave', 'staging Admin 1h first window');
+    await h.waitForStatus(first, 'ACTIVE');
+    // Dave's second request reads the lease, then waits on its AWS look-up...
+    const held = h.aws.hold('ListAccountAssignments', (input) => (input as { PermissionSetArn?: string }).PermissionSetArn === PERMISSION_SETS.Admin);
+    const joining = await h.file('dave', 'staging Admin 1h joins the first');
+    await held.arrived;
+    // ...while the first window ends and a third request creates the lease again.
+    const third = await endAndAskAgain('dave', first, 'staging Admin 1h a new lifetime');
+    held.release();
+    await h.waitForStatus(joining, 'ACTIVE');
+
+    const lease = await h.runtime.deps.store.getLease(targetKey({ kind: 'account', accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.Admin, principalId: PEOPLE.dave.principalId }));
+    expect([...(lease?.holders ?? [])].sort()).toEqual([`${joining}/1`, `${third}/1`].sort());
+    // Each window's end lets go of its own hold: the assignment goes with the last of them.
+    await h.command('dave', `end ${third}`);
+    await h.waitForStatus(third, 'ENDED');
+    expect(h.hasAssignment('dave', 'staging', 'Admin')).toBe(true);
+    await h.command('dave', `end ${joining}`);
+    await h.waitForStatus(joining, 'ENDED');
+    expect(h.hasAssignment('dave', 'staging', 'Admin')).toBe(false);
+  });
+});
+
+describe("a lease's identity: a stuck revoke and a reconciler pass", () => {
+  let h: TimeboxHarness;
+  beforeEach(async () => {
+    // A short claim, so the stuck revoke's lease is past it when the pass reads it; retries 2 s apart.
+    h = await TimeboxHarness.start({ configYaml: testConfigYaml(STAGING_ADMIN_AUTO), workflow: { claimMs: 1_000, revokeRetryMs: 2_000 } });
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  test('the stuck revoke succeeds and the person is granted again during the pass: the new window keeps its assignment', async () => {
+    const key = targetKey({ kind: 'account', accountId: ACCOUNTS.staging, permissionSetArn: PERMISSION_SETS.Admin, principalId: PEOPLE.dave.principalId });
+    h.aws.injectFault('DeleteAccountAssignment', { type: 'AccessDeniedException', message: 'not authorized' }, 1_000);
+    const stuck = await h.file('dave', 'staging Admin 2s revoke gets stuck');
+    await eventually(async () => (await h.request(stuck)).grants[0]?.revokeAttempts, 15_000, 'a failed revoke attempt');
+    // Past the revoke's claim, between two of its retries.
+    await eventually(async () => {
+      const lease = await h.runtime.deps.store.getLease(key);
+      return lease?.deleting && Date.now() - lease.updatedAt > 1_100;
+    }, 10_000, 'the deleting lease to be past its claim');
+
+    const held = h.aws.hold('ListAccountAssignments', (input) => (input as { PermissionSetArn?: string }).PermissionSetArn === PERMISSION_SETS.Admin);
+    const pass = h.runtime.reconcile();
+    await held.arrived;
+    h.aws.clearFaults('DeleteAccountAssignment');
+    await h.waitForStatus(stuck, 'ENDED', 15_000);
+    expect(h.hasAssignment('dave', 'staging', 'Admin')).toBe(false);
+    const renewed = await h.file('dave', 'staging Admin 1h after the stuck one');
+    await h.waitForStatus(renewed, 'ACTIVE');
+    held.release();
+    await pass;
+
+    expect(h.hasAssignment('dave', 'staging', 'Admin')).toBe(true);
+    expect((await h.runtime.deps.store.getLease(key))?.holders).toEqual([`${renewed}/1`]);
+  });
+});
+

@@ -576,7 +576,7 @@ export class AwsStandIn {
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks).toString('utf8');
       const target = req.headers['x-amz-target'];
-      if (typeof target === 'string') this.handleJsonRpc(target, body, res);
+      if (typeof target === 'string') await this.handleJsonRpc(target, body, res);
       else if (new URL(req.url ?? '/', this.url).pathname.startsWith('/2015-03-31/functions/')) this.handleLambda(req, body, res);
       else this.handleRest(req, body, res);
     } catch (err) {
@@ -590,13 +590,14 @@ export class AwsStandIn {
     }
   }
 
-  private handleJsonRpc(target: string, body: string, res: http.ServerResponse): void {
+  private async handleJsonRpc(target: string, body: string, res: http.ServerResponse): Promise<void> {
     const [prefix = '', operation = ''] = target.split('.');
     const service: Service = JSON_RPC_SERVICES[prefix] ?? 'sso-admin';
     const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() };
     try {
       const input = parseJsonBody(body);
       this.record(service, operation, input);
+      await this.heldUntilReleased(operation, input);
       this.throwInjectedFault(operation);
       const handler = this.jsonRpcOperations.get(target);
       if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${target}`);
@@ -737,6 +738,30 @@ export class AwsStandIn {
   /** Runs `hook` after a successful SSO Admin / Identity Store answer has been written to the caller. */
   afterResponse(hook: (operation: string, output: unknown) => void): void {
     this.responseHooks.push(hook);
+  }
+
+  private readonly holds: Array<{ operation: string; match: (input: unknown) => boolean; arrived: (call: { operation: string; input: unknown }) => void; released: Promise<void> }> = [];
+
+  /**
+   * Holds the next SSO Admin / Identity Store call to `operation` that `match` accepts, unanswered,
+   * until `release()`: so a test can run another flow in the middle of that call, as a slow AWS
+   * would let happen. `arrived` resolves when the held call comes in.
+   */
+  hold(operation: string, match: (input: unknown) => boolean = () => true): { arrived: Promise<{ operation: string; input: unknown }>; release(): void } {
+    let release!: () => void;
+    let arrived!: (call: { operation: string; input: unknown }) => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrival = new Promise<{ operation: string; input: unknown }>((resolve) => (arrived = resolve));
+    this.holds.push({ operation, match, arrived, released });
+    return { arrived: arrival, release };
+  }
+
+  private async heldUntilReleased(operation: string, input: unknown): Promise<void> {
+    const i = this.holds.findIndex((h) => h.operation === operation && h.match(input));
+    if (i < 0) return;
+    const [held] = this.holds.splice(i, 1);
+    held!.arrived({ operation, input });
+    await held!.released;
   }
 
   /** The most CreateAccountAssignment operations ever IN_PROGRESS at once (AWS allows 15). */

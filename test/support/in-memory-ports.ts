@@ -25,6 +25,7 @@ import type {
   RequestStore,
   SlackPerson,
   UserDirectory,
+  LeaseListing,
 } from '../../src/app/ports';
 import { dueAt, type AccessRequest } from '../../src/domain/access-request';
 import type { AuditEvent } from '../../src/domain/audit';
@@ -235,23 +236,25 @@ export class InMemoryRequestStore implements RequestStore {
   async putLease(lease: Lease, expectedVersion: number | undefined): Promise<void> {
     this.guarded('putLease', lease.key, lease, () => {
       const stored = this.leases.get(lease.key);
-      if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion) {
-        throw new StoreConflictError(`lease ${lease.key} changed (expected ${String(expectedVersion)}, found ${String(stored?.version)})`);
+      if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion || stored.generation !== lease.generation) {
+        throw new StoreConflictError(`lease ${lease.key} changed (expected ${lease.generation}@${String(expectedVersion)}, found ${String(stored?.generation)}@${String(stored?.version)})`);
       }
       this.leases.set(lease.key, copy(lease));
     });
   }
 
-  async deleteLease(key: string, expectedVersion: number): Promise<void> {
-    this.guarded('deleteLease', key, undefined, () => {
-      const stored = this.leases.get(key);
-      if (stored?.version !== expectedVersion) throw new StoreConflictError(`lease ${key} changed (expected ${expectedVersion}, found ${String(stored?.version)})`);
-      this.leases.delete(key);
+  async deleteLease(lease: Pick<Lease, 'key' | 'generation' | 'version'>): Promise<void> {
+    this.guarded('deleteLease', lease.key, undefined, () => {
+      const stored = this.leases.get(lease.key);
+      if (stored?.version !== lease.version || stored.generation !== lease.generation) {
+        throw new StoreConflictError(`lease ${lease.key} changed (expected ${lease.generation}@${lease.version}, found ${String(stored?.generation)}@${String(stored?.version)})`);
+      }
+      this.leases.delete(lease.key);
     });
   }
 
-  async listLeases(): Promise<Lease[]> {
-    return [...this.leases.values()].map(copy);
+  async listLeases(): Promise<LeaseListing> {
+    return { leases: [...this.leases.values()].map(copy), unreadable: [] };
   }
 
   // ---- for tests (outside the port)
@@ -832,6 +835,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestWorld {
   const clock = new ManualClock(T0);
   const logger = new SilentLogger();
   let ids = 0;
+  let generations = 0;
   const keyed = new Map<string, string>();
   const { options, ...rest } = overrides;
   const deps: WorkflowDeps = {
@@ -846,6 +850,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestWorld {
     clock,
     logger,
     newRequestId: () => `R-${String(++ids).padStart(10, '0')}`,
+    newGeneration: () => `gen-${++generations}`,
     requestIdFor: (key) => {
       if (!keyed.has(key)) keyed.set(key, `R-K${String(keyed.size + 1).padStart(9, '0')}`);
       return keyed.get(key) as string;

@@ -1,11 +1,22 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dueAt, requestStatus, type AccessRequest } from '../../domain/access-request';
-import type { Lease } from '../../domain/lease';
+import { LEGACY_GENERATION, type Lease } from '../../domain/lease';
 import type { AuditEvent } from '../../domain/audit';
-import { StoreConflictError, type RequestStore } from '../../app/ports';
+import { StoreConflictError, type LeaseListing, type RequestStore } from '../../app/ports';
 import { readAuditEvent, readLease, readRequest, SCHEMA_VERSION } from './stored-records';
 import { DUE_INDEX, auditKey, leaseItemKey, requestKey } from './table-layout';
+
+/**
+ * The condition that a write or delete lands on the same lifetime of a lease, at the version read.
+ * Items written before generations (schema versions 1 and 2) have no generation attribute: only
+ * they match LEGACY_GENERATION, and a lease created since always carries its own.
+ */
+function sameLease(generation: string, version: number) {
+  return generation === LEGACY_GENERATION
+    ? { ConditionExpression: 'version = :v AND (attribute_not_exists(generation) OR generation = :g)', ExpressionAttributeValues: { ':v': version, ':g': generation } }
+    : { ConditionExpression: 'version = :v AND generation = :g', ExpressionAttributeValues: { ':v': version, ':g': generation } };
+}
 
 /** The one store: single-item conditional writes only, so it runs on dynalite and on DynamoDB alike. */
 export class DynamoDbStore implements RequestStore {
@@ -95,31 +106,31 @@ export class DynamoDbStore implements RequestStore {
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...leaseItemKey(lease.key), kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, lease, dueKey: DUE_INDEX.leases, dueAt: lease.updatedAt },
-          ...(expectedVersion === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
+          Item: { ...leaseItemKey(lease.key), kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, generation: lease.generation, lease, dueKey: DUE_INDEX.leases, dueAt: lease.updatedAt },
+          ...(expectedVersion === undefined ? { ConditionExpression: 'attribute_not_exists(pk)' } : sameLease(lease.generation, expectedVersion)),
         }),
       ),
     );
   }
 
-  async deleteLease(key: string, expectedVersion: number): Promise<void> {
-    await this.conditional(`lease ${key} changed`, () =>
-      this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: leaseItemKey(key),
-          ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': expectedVersion },
-        }),
-      ),
+  async deleteLease(lease: Pick<Lease, 'key' | 'generation' | 'version'>): Promise<void> {
+    await this.conditional(`lease ${lease.key} changed`, () =>
+      this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: leaseItemKey(lease.key), ...sameLease(lease.generation, lease.version) })),
     );
   }
 
-  async listLeases(): Promise<Lease[]> {
+  async listLeases(): Promise<LeaseListing> {
     const items = await this.queryAll({ IndexName: DUE_INDEX.name, KeyConditionExpression: 'dueKey = :k', ExpressionAttributeValues: { ':k': DUE_INDEX.leases } });
-    return items.map((item) => readLease(item));
+    // One item no schema version can read must not stop the reconciler for every other lease.
+    const listing: LeaseListing = { leases: [], unreadable: [] };
+    for (const item of items) {
+      try {
+        listing.leases.push(readLease(item));
+      } catch (err) {
+        listing.unreadable.push({ key: String(item.pk).replace(/^LEASE#/, ''), reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return listing;
   }
 
   private requestItem(request: AccessRequest): Record<string, unknown> {

@@ -3,16 +3,20 @@ import { GRANT_STATUSES, type AccessRequest, type Grant } from '../../domain/acc
 import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../domain/audit';
 import { StoredItemInvalidError } from '../../domain/errors';
 import type { GrantTarget, ProvisionTarget } from '../../domain/grant-target';
-import { OPERATION_KINDS, type Lease } from '../../domain/lease';
+import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lease';
 
 /**
  * The stored shape is a mapping of the domain types, not a second type: the schemas are built
  * from the domain's own enums, are exact (an unknown field is an error, never silently dropped),
  * and are checked below to infer exactly the domain types, so a field added to the domain but
  * not here fails the type check. Every item carries `schemaVersion`; older items are upgraded
- * on read (upgradeRequestV1, upgradeLeaseV1), newer ones are refused with a clear error.
+ * on read (upgradeRequestV1, upgradeLeaseV1, upgradeLeaseV2), newer ones are refused with a clear error.
+ *
+ * Version 3: a lease has a generation (which lifetime of the target's lease it is), also stored
+ * as a top-level attribute that every conditional write names. Leases of versions 1 and 2 read
+ * as LEGACY_GENERATION; requests and audit events kept their shape.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const exactly = <T extends true>(_proof: T): void => undefined;
@@ -103,10 +107,18 @@ export const leaseSchema = z.strictObject({
   membershipId: z.string().optional(),
   operations: z.array(z.strictObject({ kind: z.enum(OPERATION_KINDS), id: z.string(), startedAt: z.number() })),
   deleting: z.boolean(),
+  generation: z.string().min(1),
   version: z.number().int(),
   updatedAt: z.number(),
 });
 exactly<Equals<z.infer<typeof leaseSchema>, Lease>>(true);
+
+// ---- Version 2 (releases from 5902207): leases without a generation.
+const v2Lease = leaseSchema.omit({ generation: true });
+
+export function upgradeLeaseV2(old: z.infer<typeof v2Lease>): Lease {
+  return { ...old, generation: LEGACY_GENERATION };
+}
 
 // ---- Version 1 (releases up to 17bbd9a): one flat request per target, leases keyed by request id.
 
@@ -208,6 +220,7 @@ export function upgradeLeaseV1(old: z.infer<typeof v1Lease>): Lease {
     createdByTimebox: !old.preExisting,
     operations: [],
     deleting: old.deleting,
+    generation: LEGACY_GENERATION,
     version: old.version,
     updatedAt: old.updatedAt,
   };
@@ -240,14 +253,16 @@ function readVersioned<T>(what: string, item: Record<string, unknown>, field: st
 }
 
 export function readRequest(item: Record<string, unknown>): AccessRequest {
-  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', accessRequestSchema, { 1: (raw) => upgradeRequestV1(v1Request.parse(raw)) });
+  // Requests kept their v2 shape in v3.
+  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', accessRequestSchema, { 1: (raw) => upgradeRequestV1(v1Request.parse(raw)), 2: (raw) => accessRequestSchema.parse(raw) });
 }
 
 export function readLease(item: Record<string, unknown>): Lease {
-  return readVersioned(`stored lease ${String(item.pk)}`, item, 'lease', leaseSchema, { 1: (raw) => upgradeLeaseV1(v1Lease.parse(raw)) });
+  return readVersioned(`stored lease ${String(item.pk)}`, item, 'lease', leaseSchema, { 1: (raw) => upgradeLeaseV1(v1Lease.parse(raw)), 2: (raw) => upgradeLeaseV2(v2Lease.parse(raw)) });
 }
 
 export function readAuditEvent(item: Record<string, unknown>): AuditEvent {
-  // Audit events kept their shape in v2 (grantId was added as optional), so v1 events read as they are.
-  return readVersioned(`stored audit event ${String(item.pk)}/${String(item.sk)}`, item, 'event', auditEventSchema, { 1: (raw) => auditEventSchema.parse(raw) });
+  // Audit events kept their shape in v2 and v3 (grantId was added as optional), so v1 and v2 events read as they are.
+  const asTheyAre = (raw: unknown) => auditEventSchema.parse(raw);
+  return readVersioned(`stored audit event ${String(item.pk)}/${String(item.sk)}`, item, 'event', auditEventSchema, { 1: asTheyAre, 2: asTheyAre });
 }

@@ -21,7 +21,7 @@ import {
 } from '../../../src/domain/access-request';
 import { StoredItemInvalidError } from '../../../src/domain/errors';
 import { targetKey } from '../../../src/domain/grant-target';
-import { holderRef, planRelease, type Lease } from '../../../src/domain/lease';
+import { holderRef, LEGACY_GENERATION, planRelease, type Lease } from '../../../src/domain/lease';
 
 type Item = Record<string, unknown>;
 
@@ -251,11 +251,11 @@ describe('readRequest on a v2 item', () => {
     expect(storedItemErrorFrom(() => readRequest(v2Item(odd))).message).toContain('status');
   });
 
-  test('an item from a newer Timebox (schemaVersion 3) is refused, saying it is newer and what to do', () => {
+  test('an item from a newer Timebox (schemaVersion 4) is refused, saying it is newer and what to do', () => {
     const request = v2Request();
-    const err = storedItemErrorFrom(() => readRequest({ ...v2Item(request), schemaVersion: 3 }));
+    const err = storedItemErrorFrom(() => readRequest({ ...v2Item(request), schemaVersion: 4 }));
     expect(err.message).toContain(`REQ#${request.id}`);
-    expect(err.message).toContain('schemaVersion 3');
+    expect(err.message).toContain('schemaVersion 4');
     expect(err.message).toMatch(/newer/);
     expect(err.message).toMatch(/upgrade Timebox/);
   });
@@ -272,6 +272,7 @@ describe('readLease', () => {
       createdByTimebox: true,
       operations: [],
       deleting: false,
+      generation: LEGACY_GENERATION,
       version: old.version,
       updatedAt: old.updatedAt,
     });
@@ -300,7 +301,7 @@ describe('readLease', () => {
     expect(planRelease(first.lease, 'R-BBBBBBBBBB/1', 2).action).toBe('forget');
   });
 
-  test('a v2 lease reads back as written; an unknown field is refused, naming the item', () => {
+  test('a current lease reads back as written; an unknown field is refused, naming the item', () => {
     const lease: Lease = {
       key: 'u|group|g-1',
       target: { kind: 'group', principalId: 'u', groupId: 'g-1' },
@@ -309,18 +310,22 @@ describe('readLease', () => {
       membershipId: 'm-1',
       operations: [{ kind: 'create', id: 'op-1', startedAt: 5 }],
       deleting: false,
+      generation: 'gen-1',
       version: 2,
       updatedAt: 5,
     };
     expect(readLease(structuredClone(v2LeaseItem(lease)))).toEqual(lease);
+    // Written by the previous release (schemaVersion 2, no generation): it reads as the one legacy lifetime.
+    const { generation: _none, ...v2 } = lease;
+    expect(readLease({ ...v2LeaseItem(lease), schemaVersion: 2, lease: v2 })).toEqual({ ...lease, generation: LEGACY_GENERATION });
     const err = storedItemErrorFrom(() => readLease(v2LeaseItem({ ...lease, preExisting: false } as Lease)));
     expect(err.message).toContain('LEASE#u|group|g-1');
     expect(err.message).toContain('preExisting');
   });
 
   test('a lease from a newer Timebox is refused, saying so', () => {
-    const err = storedItemErrorFrom(() => readLease({ ...structuredClone(V1_LEASE()), schemaVersion: 3 }));
-    expect(err.message).toMatch(/schemaVersion 3 is newer/);
+    const err = storedItemErrorFrom(() => readLease({ ...structuredClone(V1_LEASE()), schemaVersion: 4 }));
+    expect(err.message).toMatch(/schemaVersion 4 is newer/);
   });
 });
 
@@ -336,6 +341,6 @@ describe('readAuditEvent', () => {
     expect(readAuditEvent(raw)).toEqual(event);
     const extra = storedItemErrorFrom(() => readAuditEvent({ ...raw, event: { ...event, by: 'x' } }));
     expect(extra.message).toContain('REQ#R-AAAAAAAAAA/AUDIT#00000001-0');
-    expect(storedItemErrorFrom(() => readAuditEvent({ ...raw, schemaVersion: 3 })).message).toMatch(/newer/);
+    expect(storedItemErrorFrom(() => readAuditEvent({ ...raw, schemaVersion: 4 })).message).toMatch(/newer/);
   });
 });

@@ -49,13 +49,16 @@ describe('InMemoryRequestStore', () => {
     expect((await store.listDue(T0 + 999)).map((r) => r.id)).toEqual([]);
     expect((await store.listDue(T0 + 5000)).map((r) => r.id)).toEqual(['early', 'late']);
 
-    const lease = newLease(accountTarget('staging', 'ReadOnly'), 'a/1', false, T0);
+    const lease = newLease(accountTarget('staging', 'ReadOnly'), 'a/1', false, T0, 'gen-1');
     await store.putLease(lease, undefined);
     await expect(store.putLease(lease, undefined)).rejects.toBeInstanceOf(StoreConflictError);
     await expect(store.putLease({ ...lease, version: 3 }, 2)).rejects.toBeInstanceOf(StoreConflictError);
-    await expect(store.deleteLease(lease.key, 7)).rejects.toBeInstanceOf(StoreConflictError);
-    await store.deleteLease(lease.key, 1);
-    expect(await store.listLeases()).toEqual([]);
+    await expect(store.deleteLease({ ...lease, version: 7 })).rejects.toBeInstanceOf(StoreConflictError);
+    // The same key and version, another lifetime: refused.
+    await expect(store.deleteLease({ ...lease, generation: 'gen-2' })).rejects.toBeInstanceOf(StoreConflictError);
+    await expect(store.putLease({ ...lease, generation: 'gen-2', version: 2 }, 1)).rejects.toBeInstanceOf(StoreConflictError);
+    await store.deleteLease(lease);
+    expect((await store.listLeases()).leases).toEqual([]);
   });
 
   it('injects a conflict on the Nth matching write, and a crash from a write on', async () => {

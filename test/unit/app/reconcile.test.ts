@@ -5,6 +5,8 @@
  */
 import { decideRequest } from '../../../src/app/decide-request';
 import { reconcileAssignments } from '../../../src/app/reconcile-assignments';
+import { advanceRequest } from '../../../src/app/advance-request';
+import { sweepDueRequests } from '../../../src/app/sweep';
 import { DEFAULT_WORKFLOW_OPTIONS } from '../../../src/app/deps';
 import { targetKey } from '../../../src/domain/grant-target';
 import {
@@ -41,7 +43,7 @@ describe('reconcileAssignments', () => {
     // Orphans a crash left: created by Timebox, held by no grant.
     for (const target of orphans) {
       world.provisioner.adminAdd(target);
-      await world.store.putLease({ key: targetKey(target), target, holders: [], createdByTimebox: true, operations: [], deleting: false, version: 1, updatedAt: world.clock.now() }, undefined);
+      await world.store.putLease({ key: targetKey(target), target, holders: [], createdByTimebox: true, operations: [], deleting: false, generation: 'gen-1', version: 1, updatedAt: world.clock.now() }, undefined);
     }
     world.provisioner.failLookups(orphans[0]!, new Error('AccessDeniedException: not authorized to perform sso:ListAccountAssignments'));
 
@@ -196,7 +198,7 @@ describe('reconcileAssignments', () => {
     expect(world.provisioner.has(STAGING_RO)).toBe(false);
   });
 
-  it('leaves a lease alone while a revoke is removing it, and finishes the job once that revoke is overdue', async () => {
+  it('leaves a lease alone while a revoke is removing it, even once that revoke is overdue: the revoke, still on the lease, is retried by the sweep and finishes it', async () => {
     const world = makeDeps();
     const id = await fileStagingReadOnly(world);
     world.provisioner.onRemove({ kind: 'throw' });
@@ -208,11 +210,17 @@ describe('reconcileAssignments', () => {
     expect(world.provisioner.removesOf(STAGING_RO)).toHaveLength(1);
     expect(world.provisioner.has(STAGING_RO)).toBe(true);
 
-    // The revoke's worker is gone (its retries never ran): past the claim, the reconciler removes it.
+    // The revoke's worker is gone (its retries never ran). Its grant is still REVOKING and still
+    // on the lease, so the reconciler does not race it; the sweep hands the grant back to a worker.
     world.scheduler.takeDue(Infinity);
     world.clock.advance(CLAIM);
     const report = await reconcileAssignments(world.deps);
-    expect(report.orphansRevoked).toHaveLength(1);
+    expect(report.orphansRevoked).toEqual([]);
+    expect(world.provisioner.has(STAGING_RO)).toBe(true);
+    expect((await sweepDueRequests(world.deps)).dispatched).toEqual([id]);
+    await advanceRequest(world.deps, id);
+    expect(grantStatuses(await stored(world, id))).toBe('1=ENDED');
     expect(world.provisioner.has(STAGING_RO)).toBe(false);
+    expect(world.store.leaseOf(STAGING_RO)).toBeUndefined();
   });
 });

@@ -30,7 +30,7 @@ const B1 = holderRef('R-BBBBBBBBBB', '1');
 const C1 = holderRef('R-CCCCCCCCCC', '1');
 
 function lease(overrides: Partial<Lease> = {}): Lease {
-  return { ...newLease(ASSIGNMENT, A1, false, T0), version: 3, ...overrides };
+  return { ...newLease(ASSIGNMENT, A1, false, T0, 'gen-1'), version: 3, ...overrides };
 }
 
 function expectPlan<A extends ReleasePlan['action']>(plan: ReleasePlan, action: A): Extract<ReleasePlan, { action: A }> {
@@ -62,7 +62,7 @@ describe('holder refs', () => {
 
 describe('newLease', () => {
   test('a target the grant found absent is created by Timebox, so Timebox may remove it', () => {
-    const created = newLease(ASSIGNMENT, A1, false, NOW);
+    const created = newLease(ASSIGNMENT, A1, false, NOW, 'gen-1');
     expect(created).toEqual({
       key: targetKey(ASSIGNMENT),
       target: ASSIGNMENT,
@@ -70,14 +70,15 @@ describe('newLease', () => {
       createdByTimebox: true,
       operations: [],
       deleting: false,
+      generation: 'gen-1',
       version: 1,
       updatedAt: NOW,
     });
   });
 
   test('a target that was already there (a standing assignment) is not Timebox\'s to remove', () => {
-    expect(newLease(ASSIGNMENT, A1, true, NOW).createdByTimebox).toBe(false);
-    expect(newLease(MEMBERSHIP, A1, true, NOW).createdByTimebox).toBe(false);
+    expect(newLease(ASSIGNMENT, A1, true, NOW, 'gen-1').createdByTimebox).toBe(false);
+    expect(newLease(MEMBERSHIP, A1, true, NOW, 'gen-1').createdByTimebox).toBe(false);
   });
 
   test('one lease per user and target: an assignment, a group membership and another user never share one', () => {
@@ -91,7 +92,7 @@ describe('newLease', () => {
       targetKey({ ...MEMBERSHIP, groupId: '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000002' }),
     ];
     expect(new Set(keys).size).toBe(keys.length);
-    expect(newLease({ ...ASSIGNMENT }, B1, false, NOW).key).toBe(newLease(ASSIGNMENT, A1, true, T0).key);
+    expect(newLease({ ...ASSIGNMENT }, B1, false, NOW, 'gen-1').key).toBe(newLease(ASSIGNMENT, A1, true, T0, 'gen-1').key);
   });
 });
 
@@ -161,13 +162,30 @@ describe('planRelease', () => {
     expect(plan.reason).toMatch(/existed before/);
   });
 
-  test('last holder of a target Timebox created → delete, marking the lease deleting with no holders', () => {
+  test('last holder of a target Timebox created → delete, marking the lease deleting with that holder still on it (so its own retry knows the deletion is its own)', () => {
     const plan = expectPlan(planRelease(lease({ holders: [A1] }), A1, NOW), 'delete');
-    expect(plan.lease).toMatchObject({ key: targetKey(ASSIGNMENT), target: ASSIGNMENT, holders: [], deleting: true, updatedAt: NOW, createdByTimebox: true, version: 3 });
+    expect(plan.lease).toMatchObject({ key: targetKey(ASSIGNMENT), target: ASSIGNMENT, holders: [A1], deleting: true, updatedAt: NOW, createdByTimebox: true, version: 3 });
+  });
+
+  test('a retry of the revoke that marked the lease deleting deletes it again; any other grant is told another grant holds it now', () => {
+    const deleting = expectPlan(planRelease(lease({ holders: [A1] }), A1, NOW), 'delete').lease;
+    expect(expectPlan(planRelease(deleting, A1, NOW + 1), 'delete').lease).toBe(deleting);
+    const other = expectPlan(planRelease(deleting, B1, NOW + 1), 'keep');
+    expect(other.lease).toBe(deleting);
+    expect(other.reason).toBe('another Timebox grant holds it now');
+  });
+
+  test('a lease marked deleting by an older release (no holder left on it) may be finished by any revoke', () => {
+    expectPlan(planRelease(lease({ holders: [], deleting: true }), B1, NOW), 'delete');
+  });
+
+  test('a grant that is not on the lease (another lifetime of the target) changes nothing', () => {
+    const l = lease({ holders: [B1] });
+    expect(expectPlan(planRelease(l, A1, NOW), 'keep').lease).toBe(l);
   });
 
   test('a group membership Timebox created is deleted with the membership id it recorded', () => {
-    const plan = expectPlan(planRelease({ ...newLease(MEMBERSHIP, A1, false, T0), membershipId: 'm-123' }, A1, NOW), 'delete');
+    const plan = expectPlan(planRelease({ ...newLease(MEMBERSHIP, A1, false, T0, 'gen-1'), membershipId: 'm-123' }, A1, NOW), 'delete');
     expect(plan.lease).toMatchObject({ target: MEMBERSHIP, membershipId: 'm-123', deleting: true });
   });
 
@@ -185,13 +203,13 @@ describe('planRelease', () => {
 
   test('the standing assignment removed mid-window: it ends with the last window, not before', () => {
     // Carol has a standing assignment; grant A finds it there.
-    let l = newLease(ASSIGNMENT, A1, true, T0);
+    let l = newLease(ASSIGNMENT, A1, true, T0, 'gen-1');
     // An admin removes the standing assignment; grant B finds it gone and re-creates it.
     l = joinLease(l, B1, false, T0 + 10);
     const first = expectPlan(planRelease(l, A1, T0 + 20), 'keep');
     expectPlan(planRelease(first.lease, B1, T0 + 30), 'delete');
     // Had nobody removed it, the last release would have left it alone.
-    const untouched = expectPlan(planRelease(joinLease(newLease(ASSIGNMENT, A1, true, T0), B1, true, T0 + 10), A1, T0 + 20), 'keep');
+    const untouched = expectPlan(planRelease(joinLease(newLease(ASSIGNMENT, A1, true, T0, 'gen-1'), B1, true, T0 + 10), A1, T0 + 20), 'keep');
     expectPlan(planRelease(untouched.lease, B1, T0 + 30), 'forget');
   });
 
@@ -199,9 +217,11 @@ describe('planRelease', () => {
     const ids = fc.constantFrom(A1, A2, B1, C1);
     fc.assert(
       fc.property(fc.array(ids, { maxLength: 5 }), ids, fc.boolean(), (holders, releasing, createdByTimebox) => {
-        const plan = planRelease(lease({ holders, createdByTimebox }), releasing, NOW);
+        const before = lease({ holders, createdByTimebox });
+        const plan = planRelease(before, releasing, NOW);
         const others = holders.filter((h) => h !== releasing);
-        if (plan.action === 'delete') return createdByTimebox && others.length === 0 && plan.lease.deleting && plan.lease.holders.length === 0;
+        if (!holders.includes(releasing)) return plan.action === 'keep' && plan.lease === before;
+        if (plan.action === 'delete') return createdByTimebox && others.length === 0 && plan.lease.deleting && plan.lease.holders.join() === releasing;
         if (plan.action === 'keep') return others.length > 0 && !plan.lease.holders.includes(releasing) && plan.lease.holders.length === others.length;
         return !createdByTimebox && others.length === 0;
       }),
@@ -211,7 +231,7 @@ describe('planRelease', () => {
   test('property: whatever the joins and whether AWS had the target, the last release deletes it iff some grant found it absent', () => {
     fc.assert(
       fc.property(fc.boolean(), fc.array(fc.tuple(fc.constantFrom(A2, B1, C1), fc.boolean()), { maxLength: 4 }), (firstFound, joins) => {
-        let l = newLease(ASSIGNMENT, A1, firstFound, T0);
+        let l = newLease(ASSIGNMENT, A1, firstFound, T0, 'gen-1');
         for (const [holder, present] of joins) l = joinLease(l, holder, present, T0 + 1);
         const someoneCreated = !firstFound || joins.some(([, present]) => !present);
         let plan: ReleasePlan = { action: 'keep', reason: '', lease: l };
