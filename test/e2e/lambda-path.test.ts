@@ -353,4 +353,39 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
   test('a malformed worker event is logged and dropped, not retried forever', async () => {
     await expect(worker({ requestId: '../../etc/passwd' })).resolves.toEqual({ requestId: '', status: undefined });
   });
+
+  const THROTTLED = { type: 'TooManyRequestsException', message: 'Rate exceeded' };
+  /** Runs `work` while every Lambda Invoke is throttled (past the SDK's own retries). */
+  async function withInvokeThrottled<T>(work: () => Promise<T>): Promise<T> {
+    aws.injectFault('Invoke', THROTTLED, 10);
+    try {
+      return await work();
+    } finally {
+      aws.clearFaults('Invoke');
+    }
+  }
+  const idIn = (text: string | undefined) => /`(R-[0-9A-Z]{10})`/.exec(text ?? '')?.[1];
+
+  describe('reliability-3: a failed hand-off to the waiter keeps the backup schedule', () => {
+    test('Lambda Invoke throttled while a window too short to schedule ahead is armed: the schedule for the minute after its end is still made, the worker does not fail, and that schedule ends the access', async () => {
+      const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 2s waiter throttled')))) as FunctionUrlResponse;
+      const id = idIn(filed.body)!;
+      const [handedOver] = aws.takeInvocations(WORKER);
+      aws.takeInvocations(WAITER_ARN);
+      // The worker grants and arms the window's end while every hand-off to the waiter is refused.
+      await withInvokeThrottled(() => worker(JSON.parse(handedOver!.payload)));
+      const active = viewOf((await store.getRequest(id))!);
+      expect(active.status).toBe('ACTIVE');
+      expect(aws.invocations(WAITER_ARN)).toEqual([]); // the hand-off did fail
+      const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
+      expect(schedule?.targetArn).toBe(WORKER_ARN);
+      const minute = Date.parse(`${/^at\((.*)\)$/.exec(schedule!.expression)![1]!}Z`);
+      expect(minute).toBeGreaterThanOrEqual(active.endsAt!);
+      expect(minute - active.endsAt!).toBeLessThan(60_000);
+      // Scheduler fires it: the access ends then, not at the next 5-minute sweep.
+      await fireSchedule(id);
+      expect(viewOf((await store.getRequest(id))!).status).toBe('ENDED');
+      expect(aws.listAssignments()).toEqual([]);
+    });
+  });
 });
