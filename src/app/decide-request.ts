@@ -6,6 +6,7 @@ import type { Person } from '../domain/policy';
 import { checkApprover, personMatches, recheckGrant } from '../domain/rules';
 import { commit, noteOnRequest, retryOnConflict, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
+import { handToWorker } from './hand-off';
 import type { MessageRef } from './ports';
 
 export interface DecideInput {
@@ -28,6 +29,8 @@ export interface DecideResult {
   refused: Grant[];
   /** Pending grants the clicker may not decide, left as they were. */
   leftAlone: Grant[];
+  /** False when the worker could not be handed the decision: it stands all the same, and the sweep picks it up. */
+  handedOff: boolean;
 }
 
 /**
@@ -35,6 +38,7 @@ export interface DecideResult {
  * approver of that grant's rule, not the requester unless the rule allows it); the rest are left
  * as they are. Who may decide comes from the stored request and the rules, never from the button.
  * Concurrent clicks are settled by conditional writes. Refusals are audited and thrown as TimeboxError.
+ * A decision once stored stands: a failed hand-off is logged and reported (`handedOff: false`), not thrown.
  */
 export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Promise<DecideResult> {
   const person: Person = checkMember(deps.policy, await deps.directory.lookup(input.clickerSlackUserId), input.workspace, 'decide on');
@@ -50,8 +54,7 @@ export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Pro
     });
     deps.logger.info({ requestId: result.request.id, grants: result.decided.map((g) => `${g.id}:${g.status}`), by: person.slackUserId }, 'decision recorded');
     // The worker grants what is approved, and updates the channel message (a partial approval shows who approved so far).
-    await deps.queue.dispatch({ requestId: result.request.id });
-    return result;
+    return { ...result, handedOff: await handToWorker(deps, result.request.id, 'the decision') };
   } catch (err) {
     if (isTimeboxError(err) && lastRead) {
       await noteOnRequest(deps, lastRead.id, 'decision_refused', person.slackUserId, `${input.decision}: ${err.code}`);

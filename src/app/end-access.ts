@@ -7,6 +7,7 @@ import { samePerson, type Person } from '../domain/policy';
 import { checkCanEnd, personMatches } from '../domain/rules';
 import { commit, noteOnRequest, retryOnConflict } from './commit';
 import type { WorkflowDeps } from './deps';
+import { handToWorker } from './hand-off';
 
 export interface EndAccessInput {
   requestId: string;
@@ -74,9 +75,7 @@ async function handOver(deps: WorkflowDeps, request: AccessRequest, cancelSchedu
       deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not cancel the revoke schedule; it will find nothing to do'),
     );
   }
-  await deps.queue.dispatch({ requestId: request.id }).catch((err: unknown) =>
-    deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not hand the early end to the worker; the sweep will revoke it'),
-  );
+  await handToWorker(deps, request.id, 'the early end');
 }
 
 /**

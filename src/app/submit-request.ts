@@ -7,6 +7,7 @@ import { describeTarget } from '../domain/grant-target';
 import { checkEntitlements, resolveTargets, type TargetSpec } from '../domain/rules';
 import { commitNew, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
+import { handToWorker } from './hand-off';
 
 export interface SubmitInput {
   requesterSlackUserId: string;
@@ -19,13 +20,21 @@ export interface SubmitInput {
   workspace?: string;
 }
 
+export interface FiledRequest {
+  request: AccessRequest;
+  /** False when the worker could not be handed the new request: it is filed all the same, and the sweep picks it up. */
+  handedOff: boolean;
+}
+
 /**
  * Files a request: every grant it asks for is matched to its own rule (one grant not allowed
  * refuses the whole request, naming it), it is stored, and the rest (posting to the approvals
  * channel, granting what an autoApprove rule covers) is handed to the worker, so the caller can
- * answer Slack within its 3 seconds. Throws TimeboxError for anything not allowed.
+ * answer Slack within its 3 seconds. Once stored it is filed: a failed hand-off is logged and
+ * reported (`handedOff: false`), not thrown, so nobody is told to ask again for what is already
+ * filed. Throws TimeboxError for anything not allowed.
  */
-export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Promise<AccessRequest> {
+export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Promise<FiledRequest> {
   const { policy } = deps;
   const targets = resolveTargets(policy, input.spec);
   const reason = normaliseReason(input.reason);
@@ -61,16 +70,20 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     ...(g.autoApproved ? [{ type: 'auto_approved' as const, actor: SYSTEM_ACTOR, grantId: g.id, detail: `rule ${g.ruleName}` }] : []),
   ]);
   let stored: AccessRequest;
+  let handedOff = false;
   try {
     // The worker posts to the channel, grants what is auto-approved, and arms the expiry.
-    stored = await commitNew(deps, request, drafts, (saved) => deps.queue.dispatch({ requestId: saved.id }));
+    stored = await commitNew(deps, request, drafts, async (saved) => {
+      handedOff = await handToWorker(deps, saved.id, 'the new request');
+    });
   } catch (err) {
     if (!(err instanceof StoreConflictError)) throw err;
     // The same interaction again (a replayed or retried request): answer as before, change nothing.
     const existing = await deps.store.getRequest(request.id);
-    if (existing && existing.requester.slackUserId === requester.slackUserId) return existing;
+    // (The first call handed it over; if that failed, the sweep has it.)
+    if (existing && existing.requester.slackUserId === requester.slackUserId) return { request: existing, handedOff: true };
     throw err;
   }
   deps.logger.info({ requestId: stored.id, grants: grants.length, rules: [...new Set(grants.map((g) => g.ruleName))] }, 'request filed');
-  return stored;
+  return { request: stored, handedOff };
 }

@@ -353,4 +353,85 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
   test('a malformed worker event is logged and dropped, not retried forever', async () => {
     await expect(worker({ requestId: '../../etc/passwd' })).resolves.toEqual({ requestId: '', status: undefined });
   });
+
+  const THROTTLED = { type: 'TooManyRequestsException', message: 'Rate exceeded' };
+  /** Runs `work` while every Lambda Invoke is throttled (past the SDK's own retries). */
+  async function withInvokeThrottled<T>(work: () => Promise<T>): Promise<T> {
+    aws.injectFault('Invoke', THROTTLED, 10);
+    try {
+      return await work();
+    } finally {
+      aws.clearFaults('Invoke');
+    }
+  }
+  const idIn = (text: string | undefined) => /`(R-[0-9A-Z]{10})`/.exec(text ?? '')?.[1];
+  const postedFor = (id: string) => slack.messagesIn(APPROVAL_CHANNEL).filter((m) => JSON.stringify(m.blocks).includes(id));
+
+  describe('reliability-3: a failed hand-off to the waiter keeps the backup schedule', () => {
+    test('Lambda Invoke throttled while a window too short to schedule ahead is armed: the schedule for the minute after its end is still made, the worker does not fail, and that schedule ends the access', async () => {
+      const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 2s waiter throttled')))) as FunctionUrlResponse;
+      const id = idIn(filed.body)!;
+      const [handedOver] = aws.takeInvocations(WORKER);
+      aws.takeInvocations(WAITER_ARN);
+      // The worker grants and arms the window's end while every hand-off to the waiter is refused.
+      await withInvokeThrottled(() => worker(JSON.parse(handedOver!.payload)));
+      const active = viewOf((await store.getRequest(id))!);
+      expect(active.status).toBe('ACTIVE');
+      expect(aws.invocations(WAITER_ARN)).toEqual([]); // the hand-off did fail
+      const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
+      expect(schedule?.targetArn).toBe(WORKER_ARN);
+      const minute = Date.parse(`${/^at\((.*)\)$/.exec(schedule!.expression)![1]!}Z`);
+      expect(minute).toBeGreaterThanOrEqual(active.endsAt!);
+      expect(minute - active.endsAt!).toBeLessThan(60_000);
+      // Scheduler fires it: the access ends then, not at the next 5-minute sweep.
+      await fireSchedule(id);
+      expect(viewOf((await store.getRequest(id))!).status).toBe('ENDED');
+      expect(aws.listAssignments()).toEqual([]);
+    });
+  });
+
+  describe('reliability-3: answers stay true when the hand-off to the worker fails', () => {
+    test('Lambda Invoke throttled as a request is filed: the person is told it is filed as R-… and will be picked up shortly (not "nothing was changed"), and the sweep posts it to the approvers once', async () => {
+      aws.takeInvocations(WORKER);
+      const filed = (await withInvokeThrottled(() => slackHandler(functionUrlEvent(command('carol', 'production Admin 30m filed while throttled'))))) as FunctionUrlResponse;
+      expect(filed.statusCode).toBe(200);
+      expect(filed.body).not.toContain('nothing was changed');
+      const id = idIn(filed.body);
+      expect(id).toBeDefined();
+      expect(filed.body).toContain('waiting for approval');
+      expect(filed.body).toContain('picked up shortly');
+      expect(filed.body).toContain('no need to ask again');
+      expect(viewOf((await store.getRequest(id!))!).status).toBe('PENDING');
+      expect(aws.invocations(WORKER)).toEqual([]);
+      expect(postedFor(id!)).toEqual([]);
+
+      await sweep({});
+      await runHandedOverWork();
+      expect(postedFor(id!)).toHaveLength(1);
+    });
+
+    test('Lambda Invoke throttled as an approver approves: the approver is told the approval of R-… is recorded and will be picked up shortly (not "nothing was changed"), and the sweep grants it', async () => {
+      const filed = (await slackHandler(functionUrlEvent(command('carol', 'production Admin 30m approved while throttled')))) as FunctionUrlResponse;
+      const id = idIn(filed.body)!;
+      await runHandedOverWork();
+      const [posted] = postedFor(id);
+      const clicked = (await withInvokeThrottled(() => slackHandler(functionUrlEvent(click('alice', id, posted!.ts))))) as FunctionUrlResponse;
+      expect(clicked.statusCode).toBe(200);
+      expect(viewOf((await store.getRequest(id))!).status).toBe('APPROVED');
+      const told = slack.ephemeralsTo(PEOPLE.alice.id).map((m) => m.text ?? '').filter((t) => t.includes(id));
+      expect(told).toHaveLength(1);
+      expect(told[0]).not.toContain('nothing was changed');
+      expect(told[0]).toContain('approval');
+      expect(told[0]).toContain('picked up shortly');
+      expect(aws.invocations(WORKER)).toEqual([]);
+
+      await sweep({});
+      await runHandedOverWork();
+      expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
+      expect(aws.listAssignments().some((a) => a.principalId === PEOPLE.carol.principalId)).toBe(true);
+      await slackHandler(functionUrlEvent(command('carol', `end ${id}`)));
+      await runHandedOverWork();
+      expect(aws.listAssignments()).toEqual([]);
+    });
+  });
 });

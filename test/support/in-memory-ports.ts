@@ -900,7 +900,7 @@ export function askForAccounts(world: TestWorld, accounts: string[], permissionS
     durationMs: options.durationMs ?? HOUR,
     reason: options.reason ?? 'investigating INC-1234',
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-  });
+  }).then((filed) => filed.request);
 }
 
 export function askForGroups(world: TestWorld, groups: string[], options: AskOptions = {}): Promise<AccessRequest> {
@@ -910,7 +910,7 @@ export function askForGroups(world: TestWorld, groups: string[], options: AskOpt
     durationMs: options.durationMs ?? HOUR,
     reason: options.reason ?? 'on call this week',
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-  });
+  }).then((filed) => filed.request);
 }
 
 /** True when `expected` appears in `actual` in this order (other entries may come between). */

@@ -1,5 +1,5 @@
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ResourceNotFoundException, type SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { AdvanceJob, JobScheduler } from '../../app/ports';
+import { ConflictException, CreateScheduleCommand, type CreateScheduleCommandInput, DeleteScheduleCommand, GetScheduleCommand, ResourceNotFoundException, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { AdvanceJob, JobScheduler, Logger } from '../../app/ports';
 
 export interface EventBridgeSchedulerOptions {
   groupName: string;
@@ -18,9 +18,11 @@ export interface EventBridgeSchedulerOptions {
   /**
    * Hands a job (with its notBefore) to the waiter at once: for a time too soon to fire ahead
    * (a short window, or a timer armed again within a minute or so of its end), so it is still
-   * on time. The schedule for the minute after is made as well, as the backup.
+   * on time. The schedule for the minute after is made first, as the backup; a failed hand-off
+   * is logged and leaves it standing.
    */
   handOff?: (job: AdvanceJob) => Promise<void>;
+  logger: Pick<Logger, 'warn'>;
 }
 
 /** The longest the waiter waits for a job's time: schedules fire at most 2 minutes ahead, hand-offs no earlier than this. */
@@ -62,7 +64,6 @@ export class EventBridgeScheduler implements JobScheduler {
     const Name = scheduleName(job.requestId);
     const now = this.now();
     const fire = fireTime(at, now, this.options.waiterArn !== undefined);
-    if (!fire.ahead && this.options.handOff && at - now <= MAX_WAIT_MS) await this.options.handOff({ ...job, notBefore: at });
     const ScheduleExpression = fire.expression;
     const payload: AdvanceJob = fire.ahead ? { ...job, notBefore: at } : job;
     const targetArn = fire.ahead && this.options.waiterArn ? this.options.waiterArn : this.options.targetArn;
@@ -85,15 +86,35 @@ export class EventBridgeScheduler implements JobScheduler {
       ClientToken: `${Name}-${Math.floor(at / 1000)}`.slice(0, 64),
     };
     try {
+      // The schedule first: it is the backup, so a hand-off that fails (Lambda throttling the
+      // invoke, just when Lambda is in trouble) can never leave only the 5-minute sweep.
+      await this.createOrReplace(job, input);
+    } finally {
+      // Even if Scheduler failed: the waiter alone still ends the window on time.
+      if (!fire.ahead && this.options.handOff && at - now <= MAX_WAIT_MS) await this.handOff({ ...job, notBefore: at });
+    }
+  }
+
+  private async createOrReplace(job: AdvanceJob, input: CreateScheduleCommandInput): Promise<void> {
+    try {
       await this.client.send(new CreateScheduleCommand(input));
     } catch (err) {
       if (!(err instanceof ConflictException)) throw err;
       // A schedule for this request exists (an expiry, now a revoke): keep it if it is the same time
       // with the same input (its receipts of what Timebox created), else replace it.
-      const existing = await this.client.send(new GetScheduleCommand({ Name, GroupName: this.options.groupName })).catch(() => undefined);
-      if (existing?.ScheduleExpression === ScheduleExpression && existing.Target?.Input === input.Target.Input) return;
+      const existing = await this.client.send(new GetScheduleCommand({ Name: scheduleName(job.requestId), GroupName: this.options.groupName })).catch(() => undefined);
+      if (existing && existing.ScheduleExpression === input.ScheduleExpression && existing.Target?.Input === input.Target?.Input) return;
       await this.cancel(job);
       await this.client.send(new CreateScheduleCommand(input));
+    }
+  }
+
+  /** Best effort: the schedule made just before is the backup, so a failure is logged, not thrown. */
+  private async handOff(job: AdvanceJob): Promise<void> {
+    try {
+      await this.options.handOff?.(job);
+    } catch (err) {
+      this.options.logger.warn({ requestId: job.requestId, err: String(err) }, 'could not hand the job to the waiter; the schedule for the minute after its time stands');
     }
   }
 

@@ -59,6 +59,7 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
       roleArn: env.TIMEBOX_SCHEDULER_ROLE_ARN,
       ...(env.TIMEBOX_DLQ_ARN ? { deadLetterArn: env.TIMEBOX_DLQ_ARN } : {}),
       ...(waiterArn ? { waiterArn, handOff: (job) => invokeAsync(lambda, waiterArn, job) } : {}),
+      logger,
     }),
     slackBotToken: secrets.botToken,
     alarms: 'cloudwatch',

@@ -1,28 +1,28 @@
 import type { App, SlackCommandMiddlewareArgs, AllMiddlewareArgs } from '@slack/bolt';
-import type { AccessRequest } from '../../../domain/access-request';
 import { USAGE, parseCommand } from '../../../domain/command';
 import { formatDuration } from '../../../domain/duration';
 import { isTimeboxError } from '../../../domain/errors';
-import { submitRequest } from '../../../app/submit-request';
+import { submitRequest, type FiledRequest } from '../../../app/submit-request';
 import { resolveTargets } from '../../../domain/rules';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestSubject, targetText } from '../views/request-message';
 import { groupModal, requestModal } from '../views/request-modal';
-import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
 
 export const COMMAND = '/aws-access';
 
 /** What the requester is told once a request is filed (ephemeral). */
-export function filedMessage(request: AccessRequest, approvalChannel: string): string {
+export function filedMessage({ request, handedOff }: FiledRequest, approvalChannel: string): string {
   const what = `${requestSubject(request, true)} for ${formatDuration(request.durationMs)}`;
+  const later = handedOff ? '' : ` ${PICKED_UP_SHORTLY}`;
   const auto = request.grants.filter((g) => g.autoApproved);
-  if (auto.length === request.grants.length) return `:rocket: Request \`${request.id}\`: ${what} was approved automatically. I'll DM you when it is active.`;
-  if (auto.length === 0) return `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval in <#${approvalChannel}>. I'll DM you when it is decided.`;
+  if (auto.length === request.grants.length) return `:rocket: Request \`${request.id}\`: ${what} was approved automatically. I'll DM you when it is active.${later}`;
+  if (auto.length === 0) return `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval in <#${approvalChannel}>. I'll DM you when it is decided.${later}`;
   const list = (gs: typeof auto) => gs.map((g) => targetText(g.target)).join(', ');
   return (
     `:inbox_tray: Request \`${request.id}\`: ${what}. Approved automatically: ${list(auto)}. ` +
-    `Waiting for approval in <#${approvalChannel}>: ${list(request.grants.filter((g) => !g.autoApproved))}. I'll DM you as each is decided.`
+    `Waiting for approval in <#${approvalChannel}>: ${list(request.grants.filter((g) => !g.autoApproved))}. I'll DM you as each is decided.${later}`
   );
 }
 
@@ -76,7 +76,7 @@ export function awsAccessCommand(door: SlackDoor) {
       // What needs no look-up is checked before the ack, so a typo is answered at once.
       resolveTargets(door.deps.policy, parsed.spec);
       await answer(async () => {
-        const request = await submitRequest(door.deps, {
+        const filed = await submitRequest(door.deps, {
           requesterSlackUserId: command.user_id,
           spec: parsed.spec,
           durationMs: parsed.durationMs,
@@ -84,7 +84,7 @@ export function awsAccessCommand(door: SlackDoor) {
           idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,
           workspace: command.team_id,
         });
-        return filedMessage(request, door.approvalChannel);
+        return filedMessage(filed, door.approvalChannel);
       });
     } catch (err) {
       await ack({ response_type: 'ephemeral', text: failure(err) });

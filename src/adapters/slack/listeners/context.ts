@@ -12,4 +12,6 @@ export interface SlackDoor {
 }
 
 export const WARNING = ':warning:';
+/** Said when something is stored but the worker could not be handed it: the sweep picks it up. */
+export const PICKED_UP_SHORTLY = 'Timebox could not pass it on at once, so it will be picked up shortly (within a few minutes); there is no need to ask again.';
 export const GENERIC_FAILURE = `${WARNING} Timebox could not handle that right now, and nothing was changed. Please try again in a minute; if it keeps happening, tell your Timebox admins.`;

@@ -4,7 +4,7 @@ import { decideRequest } from '../../../app/decide-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { APPROVE_ACTION, DENY_ACTION, targetText } from '../views/request-message';
-import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 
 // The value only says which request the button is about; who may decide is read from the store.
 const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
@@ -53,6 +53,10 @@ export function decisionButton(door: SlackDoor) {
           `You ${verb} ${result.decided.length} of ${result.decided.length + result.leftAlone.length} pending grants of \`${result.request.id}\`. ` +
             `Left for their own approvers (rule ${rules}): ${result.leftAlone.map((g) => targetText(g.target)).join(', ')}.`,
         );
+      }
+      // Stored but not yet with the worker: say so, rather than nothing (or "nothing was changed").
+      if (!result.handedOff) {
+        await tell(`Your ${action.action_id === APPROVE_ACTION ? 'approval' : 'denial'} of \`${result.request.id}\` is recorded. ${PICKED_UP_SHORTLY}`);
       }
     } catch (err) {
       if (isTimeboxError(err)) {

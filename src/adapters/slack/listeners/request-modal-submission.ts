@@ -58,7 +58,7 @@ export function requestModalSubmission(door: SlackDoor) {
       return;
     }
     try {
-      const request = await submitRequest(door.deps, {
+      const filed = await submitRequest(door.deps, {
         requesterSlackUserId: body.user.id,
         spec: specFrom(values, view.callback_id),
         durationMs,
@@ -67,8 +67,8 @@ export function requestModalSubmission(door: SlackDoor) {
         ...(body.team?.id ? { workspace: body.team.id } : {}),
       });
       await ack();
-      await confirm(client, body.user.id, view.private_metadata, filedMessage(request, door.approvalChannel)).catch((err: unknown) =>
-        logger.warn(`request ${request.id} filed, but the confirmation could not be posted: ${err instanceof Error ? err.message : String(err)}`),
+      await confirm(client, body.user.id, view.private_metadata, filedMessage(filed, door.approvalChannel)).catch((err: unknown) =>
+        logger.warn(`request ${filed.request.id} filed, but the confirmation could not be posted: ${err instanceof Error ? err.message : String(err)}`),
       );
     } catch (err) {
       if (isTimeboxError(err)) {
