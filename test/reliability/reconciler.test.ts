@@ -1,3 +1,4 @@
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { grantTransitions, withGrant } from '../../src/domain/access-request';
 import { targetKey } from '../../src/domain/grant-target';
 import { eventually } from '../support/eventually';
@@ -96,6 +97,25 @@ describe('Reconciler', () => {
     expect(report.heldForWindows).toEqual([`${PEOPLE.dave.principalId} on ${ACCOUNTS.staging} with ${PERMISSION_SETS.ReadOnly}: removed at ${new Date(endsAt).toISOString()} (${grant.id})`]);
     expect(report.orphansRevoked).toEqual([]);
     expect(report.notCreatedByTimebox).toEqual([]);
+  });
+
+  test('a lease item no schema version can read (a newer release wrote it during a rollback, or it is corrupt) is skipped and named; the other leases are still reconciled', async () => {
+    const grant = await activeGrant('dave');
+    await endWithoutRevoking(grant.id);
+    // A lease written by a newer release, for another target.
+    await h.runtime.dynamo.send(
+      new PutItemCommand({
+        TableName: 'timebox',
+        Item: { pk: { S: 'LEASE#from-the-future' }, sk: { S: 'LEASE' }, kind: { S: 'lease' }, schemaVersion: { N: '99' }, version: { N: '1' }, dueKey: { S: 'LEASE' }, dueAt: { N: '1' }, lease: { M: { shape: { S: 'unknown' } } } },
+      }),
+    );
+
+    const report = await h.runtime.reconcile();
+    expect(report.unreadable).toEqual(['from-the-future']);
+    expect(report.orphansRevoked).toHaveLength(1);
+    expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);
+    // Still there, untouched, for the release that can read it.
+    expect((await h.runtime.dynamo.send(new GetItemCommand({ TableName: 'timebox', Key: { pk: { S: 'LEASE#from-the-future' }, sk: { S: 'LEASE' } } }))).Item).toBeDefined();
   });
 
   test('with nothing wrong, the reconciler changes nothing (and names what the window will remove)', async () => {
