@@ -3,6 +3,8 @@ import { SYSTEM_ACTOR } from '../domain/audit';
 import { parseHolderRef, withoutOperation, type Lease } from '../domain/lease';
 import { noteOnRequest } from './commit';
 import type { WorkflowDeps } from './deps';
+import { armNextTimer } from './advance-request';
+import { updateGrant } from './grant-access';
 import { removeTarget } from './leases';
 
 export interface ReconcileReport {
@@ -16,6 +18,12 @@ export interface ReconcileReport {
   notCreatedByTimebox: string[];
   /** Grants Timebox believes active whose target AWS does not show (removed by someone else). */
   missingWhileActive: string[];
+  /**
+   * Active windows granted by an older release (upgraded from a v1 store), whose grant did not
+   * record whether Timebox created its target: recorded now from the lease, and their timer armed
+   * again with that receipt, so a store lost afterwards still ends them.
+   */
+  ownershipRecorded: string[];
   /** Leases kept because an AWS operation Timebox started on them has not finished yet. */
   waitingForAws: string[];
   /** Leases that could not be checked this time (an AWS or store error): tried again next time. */
@@ -50,7 +58,7 @@ const describe = (lease: Lease) =>
  * never mistaken for the one listed.
  */
 export async function reconcileAssignments(deps: WorkflowDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [] };
+  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], ownershipRecorded: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [] };
   const listing = await deps.store.listLeases();
   for (const { key, reason } of listing.unreadable) {
     report.unreadable.push(key);
@@ -71,6 +79,23 @@ export async function reconcileAssignments(deps: WorkflowDeps): Promise<Reconcil
   if (problems > 0 || report.notCreatedByTimebox.length > 0 || report.waitingForAws.length > 0) deps.logger.warn({ ...report }, 'reconciler report');
   else if (report.heldForWindows.length > 0) deps.logger.info({ heldForWindows: report.heldForWindows }, 'reconciler report: what Timebox will remove when windows end');
   return report;
+}
+
+/**
+ * A window granted by a release before grants-v2 kept whether Timebox created its target only on
+ * the lease. Its grant learns it from the lease, and its timer is armed again now (not when the
+ * sweep's look-ahead reaches it) carrying that receipt.
+ */
+async function recordOwnership(deps: WorkflowDeps, requestId: string, grantId: string, lease: Lease): Promise<void> {
+  const saved = await updateGrant(deps, requestId, grantId, (g) =>
+    g.status !== 'ACTIVE' || g.timeboxOwned !== undefined
+      ? undefined
+      : {
+          grant: { ...g, timeboxOwned: lease.createdByTimebox },
+          events: [{ type: 'reconciled', actor: SYSTEM_ACTOR, grantId, detail: `granted by an older release: ${lease.createdByTimebox ? 'Timebox created' : 'Timebox did not create'} ${describe(lease)} (recorded from its lease)` }],
+        },
+  );
+  if (saved) await armNextTimer(deps, saved);
 }
 
 async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: ReconcileReport): Promise<void> {
@@ -99,6 +124,12 @@ async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: Reconcil
   }
   for (const ref of live) {
     if ((await grantStatus(ref)) === 'ACTIVE' && !present) report.missingWhileActive.push(`${ref}: ${describe(lease)}`);
+    const { requestId, grantId } = parseHolderRef(ref);
+    const grant = requests.get(requestId)?.grants.find((g) => g.id === grantId);
+    if (grant?.status === 'ACTIVE' && grant.timeboxOwned === undefined) {
+      await recordOwnership(deps, requestId, grantId, lease);
+      report.ownershipRecorded.push(`${ref}: ${describe(lease)}`);
+    }
   }
   // A revoke that is removing it right now owns the lease until its claim runs out.
   if (lease.deleting && now - lease.updatedAt < deps.options.claimMs) return;

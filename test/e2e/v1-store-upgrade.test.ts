@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import manifest from '../fixtures/v1-store/manifest.json';
+import { eventually } from '../support/eventually';
 import { APPROVAL_CHANNEL, buttonClick, PEOPLE, TimeboxHarness } from '../support/timebox-harness';
 import type { SlackMessage } from '../support/slack-stand-in';
 
@@ -49,9 +50,9 @@ describe('upgrading a store written by the previous release', () => {
     expect((await h.runtime.deps.store.listLeases()).leases).toEqual([]);
     await h.slack.waitFor(() => h.dmTextsTo('carol').slice(dmsBefore).find((t) => t.includes(manifest.active.requestId) && t.includes('has ended')), 5_000, 'the ended DM');
     expect(h.dmTextsTo('carol').slice(dmsBefore).filter((t) => t.includes('is active until'))).toEqual([]);
-    // Its audit trail goes on where the old release left it.
+    // Its audit trail goes on where the old release left it (with the ownership recorded at start-up).
     const audit = await h.audit(manifest.active.requestId);
-    expect(audit.map((e) => e.type)).toEqual(['requested', 'auto_approved', 'grant_started', 'granted', 'revoke_started', 'revoked']);
+    expect(audit.map((e) => e.type)).toEqual(['requested', 'auto_approved', 'grant_started', 'granted', 'reconciled', 'revoke_started', 'revoked']);
   });
 
   test('the pending request can be approved on its old approval message, and is granted', async () => {
@@ -65,5 +66,35 @@ describe('upgrading a store written by the previous release', () => {
     const active = await h.waitForStatus(manifest.pending.requestId, 'ACTIVE');
     expect(active.grants[0]).toMatchObject({ status: 'ACTIVE', decidedBy: { slackUserId: PEOPLE.alice.id } });
     expect(h.hasAssignment('dave', 'production', 'Admin')).toBe(true);
+  });
+});
+
+describe('upgrading a store written by the previous release, then losing the store', () => {
+  let h: TimeboxHarness;
+
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'timebox-v1-'));
+    cpSync(join(__dirname, '../fixtures/v1-store/data'), dataDir, { recursive: true });
+    // 5 s before carol's window ends: more than the sweep's look-ahead (2 × 500 ms) away.
+    const offset = manifest.active.endsAt - 5_000 - Date.now();
+    h = await TimeboxHarness.start({
+      dataDir,
+      clock: { now: () => Date.now() + offset },
+      sweepIntervalMs: 500,
+      beforeStart: (aws) => aws.addAssignment({ ...manifest.standInAssignment, principalType: 'USER' }),
+    });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test("at start-up the upgraded window learns from its lease that Timebox created the assignment, and its timer carries that receipt: the store lost right after, the window still ends on time", async () => {
+    const stored = await h.runtime.deps.store.getRequest(manifest.active.requestId);
+    expect(stored?.grants[0]).toMatchObject({ status: 'ACTIVE', timeboxOwned: true });
+    expect((await h.audit(manifest.active.requestId)).filter((e) => e.type === 'reconciled')).toEqual([expect.objectContaining({ detail: expect.stringContaining('older release') })]);
+
+    await h.replaceStore();
+    expect(h.aws.hasAssignment(manifest.standInAssignment)).toBe(true);
+    await eventually(async () => !h.aws.hasAssignment(manifest.standInAssignment), 15_000, 'the assignment removed at the window\'s end');
   });
 });

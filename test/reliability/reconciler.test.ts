@@ -122,7 +122,7 @@ describe('Reconciler', () => {
     const grant = await activeGrant('dave');
     const before = h.aws.calls.length;
     const report = await h.runtime.reconcile();
-    expect(report).toEqual({ checked: 1, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [expect.stringContaining(grant.id)] });
+    expect(report).toEqual({ checked: 1, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], ownershipRecorded: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [expect.stringContaining(grant.id)] });
     expect(h.aws.calls.slice(before).map((c) => c.operation)).toEqual(['ListAccountAssignments']);
   });
 });
