@@ -3,8 +3,8 @@ import type { AccessRequest } from '../../../domain/access-request';
 import { USAGE, parseCommand } from '../../../domain/command';
 import { formatDuration } from '../../../domain/duration';
 import { isTimeboxError } from '../../../domain/errors';
+import { lookUpMember } from '../../../app/members';
 import { submitRequest } from '../../../app/submit-request';
-import { resolveTargets } from '../../../domain/rules';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestSubject, targetText } from '../views/request-message';
 import { groupModal, requestModal } from '../views/request-modal';
@@ -62,6 +62,9 @@ export function awsAccessCommand(door: SlackDoor) {
         return;
       }
       if (parsed.kind === 'modal') {
+        // The form lists every account (with its id), permission set and group: members only. One
+        // users.info (cached for a minute) leaves views.open most of trigger_id's 3 seconds.
+        await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
         const metadata = { channelId: command.channel_id };
         const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata);
         if (!view) {
@@ -73,8 +76,8 @@ export function awsAccessCommand(door: SlackDoor) {
         await ack();
         return;
       }
-      // What needs no look-up is checked before the ack, so a typo is answered at once.
-      resolveTargets(door.deps.policy, parsed.spec);
+      // A typo is answered with the known accounts, permission sets or groups, so it is answered
+      // after the membership check (in submitRequest), like any other refusal.
       await answer(async () => {
         const request = await submitRequest(door.deps, {
           requesterSlackUserId: command.user_id,
