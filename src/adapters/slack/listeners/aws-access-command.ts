@@ -10,6 +10,7 @@ import { requestSubject, targetText } from '../views/request-message';
 import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
+import { tellPerson } from './tell-person';
 
 export const COMMAND = '/aws-access';
 
@@ -39,7 +40,8 @@ export function awsAccessCommand(door: SlackDoor) {
      * Answers with what `work` finds. With door.ackFirst (one process: Bolt's HTTP receiver sends
      * the ack at once), Slack gets its ack before any I/O and the answer follows on the
      * response_url; on Lambda the reply waits for the listener anyway, so the answer is the ack.
-     * Either way nothing is said to be filed before it is stored.
+     * Either way nothing is said to be filed before it is stored. Should the response_url fail,
+     * the answer goes to the channel, then by DM.
      */
     const answer = async (work: () => Promise<string>): Promise<void> => {
       const settled = () => work().catch(failure);
@@ -49,7 +51,8 @@ export function awsAccessCommand(door: SlackDoor) {
       }
       await ack();
       const text = await settled();
-      await respond({ response_type: 'ephemeral', text }).catch((err: unknown) => logger.warn(`could not answer ${command.user_id}: ${err instanceof Error ? err.message : String(err)}`));
+      const to = { userId: command.user_id, channelId: command.channel_id, respond: (t: string) => respond({ response_type: 'ephemeral', text: t }) };
+      await tellPerson(client, to, text).catch((err: unknown) => logger.warn(`could not answer ${command.user_id}: ${err instanceof Error ? err.message : String(err)}`));
     };
     try {
       const parsed = parseCommand(command.text ?? '');
