@@ -1,4 +1,4 @@
-import { checkMember } from './members';
+import { lookUpMember } from './members';
 import { decideGrant, grantTransitions, type AccessRequest, type Decision, type Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
@@ -41,7 +41,10 @@ export interface DecideResult {
  * A decision once stored stands: a failed hand-off is logged and reported (`handedOff: false`), not thrown.
  */
 export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Promise<DecideResult> {
-  const person: Person = checkMember(deps.policy, await deps.directory.lookup(input.clickerSlackUserId), input.workspace, 'decide on');
+  const person: Person = await lookUpMember(deps, input.clickerSlackUserId, input.workspace, 'decide on', async (why) => {
+    // Audited on the request the button is about, if there is one (an id alone creates no audit trail).
+    if (await deps.store.getRequest(input.requestId)) await noteOnRequest(deps, input.requestId, 'decision_refused', input.clickerSlackUserId, `${input.decision}: ${why}`);
+  });
   let lastRead: AccessRequest | undefined;
   try {
     const result = await retryOnConflict(async () => {

@@ -1,4 +1,4 @@
-import { checkMember } from './members';
+import { lookUpMember } from './members';
 import { endEarly, type AccessRequest, type Grant } from '../domain/access-request';
 import { holderRef, planRelease } from '../domain/lease';
 import { TimeboxError, isTimeboxError } from '../domain/errors';
@@ -24,7 +24,8 @@ export interface EndAccessInput {
  * permanent assignment needs it, and the window's timer or schedule is cancelled. Once the end
  * is stored it stands: should the hand-off fail, the request is due now and the sweep revokes it.
  * A refusal changes nothing and is thrown as TimeboxError; one by someone not allowed to end the
- * access is audited (`end_refused`).
+ * access (not its requester or an approver, or not a member of the workspace) is audited
+ * (`end_refused`, with who and why).
  */
 export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Promise<AccessRequest> {
   let person: Person | undefined;
@@ -35,7 +36,7 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
     person ??=
       input.bySlackUserId === request.requester.slackUserId
         ? request.requester
-        : checkMember(deps.policy, await deps.directory.lookup(input.bySlackUserId), input.workspace, 'end');
+        : await lookUpMember(deps, input.bySlackUserId, input.workspace, 'end', (why) => noteOnRequest(deps, request.id, 'end_refused', input.bySlackUserId, why));
     const by: Person = person;
     let ended: AccessRequest;
     try {

@@ -1,4 +1,4 @@
-import { checkMember } from './members';
+import { lookUpMember } from './members';
 import type { AccessRequest, Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { normaliseReason } from '../domain/command';
@@ -36,9 +36,10 @@ export interface FiledRequest {
  */
 export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Promise<FiledRequest> {
   const { policy } = deps;
+  // Membership first: the answer to a typo lists the known accounts, permission sets or groups.
+  const requester = await lookUpMember(deps, input.requesterSlackUserId, input.workspace, 'request');
   const targets = resolveTargets(policy, input.spec);
   const reason = normaliseReason(input.reason);
-  const requester = checkMember(policy, await deps.directory.lookup(input.requesterSlackUserId), input.workspace, 'request');
   const entitlements = checkEntitlements(policy, requester, targets, input.durationMs);
   if (!requester.email) {
     throw new TimeboxError('requester_unknown', 'Your Slack profile has no email address, so Timebox cannot find your AWS identity.');

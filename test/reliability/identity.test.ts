@@ -4,8 +4,9 @@
  * Timebox's own workspace may request, approve or end access unless slack.allowGuests says so.
  */
 import { eventually } from '../support/eventually';
+import { newTriggerId } from '../support/slack-requests';
 import type { SlackUser } from '../support/slack-stand-in';
-import { buttonClick, PEOPLE, testConfigYaml, TimeboxHarness } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, buttonClick, PEOPLE, testConfigYaml, TimeboxHarness } from '../support/timebox-harness';
 
 /** Alice again: a second Slack account with her email in another case (an unconfirmed-email or Slack Connect account). */
 const ALICE_AGAIN: SlackUser = { id: 'U0ALICE002', name: 'alice-two', email: 'Alice@Example.com' };
@@ -134,5 +135,108 @@ describe('slack.allowGuests: true', () => {
     await h.sender.blockAction(buttonClick(h.slack, OTHER_TEAM, 'timebox_approve', id, await h.approvalMessage(id)));
     await eventually(async () => (await h.runtime.deps.store.getRequest(id))?.grants[0]?.approvals.length === 1, 5000, 'the partner approval');
     expect(await approveAs(h, BOT, id)).toContain('Bots cannot decide on access');
+  });
+});
+
+/** Every name and id the test config holds: none of them may reach someone who is not a member. */
+const INVENTORY = ['staging', 'production', '111111111111', '222222222222', 'ReadOnly', 'Admin', 'oncall', 'db-admins'];
+
+describe('reliability-3: guests, other workspaces and bots are told nothing about the inventory', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await start();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  const outsiders: Array<[string, SlackUser, string]> = [
+    ['a guest', GUEST, 'Guests cannot request access'],
+    ['a user of another workspace', OTHER_TEAM, 'belongs to another workspace, so you cannot request access here'],
+    ['a bot', BOT, 'Bots cannot request access'],
+  ];
+
+  test.each(outsiders)('%s typing /aws-access or /aws-access group gets a refusal instead of the form (which lists every account with its id), and no form opens', async (_who, user, refusal) => {
+    for (const text of ['', 'group']) {
+      const triggerId = newTriggerId();
+      const response = await h.sender.command({ userId: user.id, userName: user.name, text, triggerId, channelId: 'C0GENERAL0', responseUrl: h.slack.responseUrl({ userId: user.id, channelId: 'C0GENERAL0' }) });
+      expect(h.slack.openedViews().filter((v) => v.trigger_id === triggerId)).toEqual([]);
+      const reply = response.body ? ((JSON.parse(response.body) as { text?: string }).text ?? '') : '';
+      expect(reply).toContain(refusal);
+      for (const name of INVENTORY) expect(reply).not.toContain(name);
+    }
+  });
+
+  test.each(outsiders)('%s typing an unknown account, permission set or group gets the refusal, not the list of known ones', async (_who, user, refusal) => {
+    const before = await h.storedRequestCount();
+    for (const text of ['sandbox ReadOnly 30m let me in', 'staging PowerUser 30m let me in', 'group nobody 30m let me in']) {
+      const reply = await commandAs(h, user, text);
+      expect(reply).toContain(refusal);
+      for (const name of INVENTORY) expect(reply).not.toContain(name);
+    }
+    expect(await h.storedRequestCount()).toBe(before);
+  });
+
+  test('a member still gets the form, and a typo answer naming the known accounts', async () => {
+    const triggerId = newTriggerId();
+    await h.sender.command({ userId: PEOPLE.carol.id, text: '', triggerId, channelId: 'C0GENERAL0', responseUrl: h.slack.responseUrl({ userId: PEOPLE.carol.id }) });
+    expect(h.slack.openedViews().filter((v) => v.trigger_id === triggerId)).toHaveLength(1);
+    expect((await h.command('carol', 'sandbox ReadOnly 30m typo')).text).toContain('Unknown account "sandbox". Known accounts: staging, production');
+  });
+});
+
+describe('reliability-3: refused clicks by guests, other workspaces and bots are audited', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await start();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  const outsiders: Array<[string, SlackUser, string]> = [
+    ['a guest', GUEST, 'guest'],
+    ['a user of another workspace', OTHER_TEAM, 'another workspace'],
+    ['a user Slack marks as a stranger', STRANGER, 'another workspace'],
+    ['a bot', BOT, 'bot'],
+  ];
+
+  test.each(outsiders)('Approve and Deny clicked by %s: refused, nothing changes, and the audit log names who clicked and why', async (_who, user, why) => {
+    const id = await h.file('carol', `production ReadOnly 30m clicked by ${user.name}`);
+    expect(await approveAs(h, user, id)).toContain('Nothing was changed');
+    const before = h.slack.ephemeralsTo(user.id).length;
+    await h.sender.blockAction(buttonClick(h.slack, user, 'timebox_deny', id, await h.approvalMessage(id)));
+    expect(await h.slack.waitFor(() => h.slack.ephemeralsTo(user.id)[before]?.text, 5000, `a reply to ${user.name}`)).toContain('Nothing was changed');
+
+    expect((await h.request(id)).status).toBe('PENDING');
+    expect((await h.audit(id)).filter((e) => e.type === 'decision_refused').map((e) => [e.actor, e.detail])).toEqual([
+      [user.id, `approve: not_a_member (${why})`],
+      [user.id, `deny: not_a_member (${why})`],
+    ]);
+  });
+
+  test.each(outsiders)('End clicked or typed by %s: refused, the access stays, and the audit log names who and why', async (_who, user, why) => {
+    const id = await h.file('carol', `staging ReadOnly 30m ended by ${user.name}`);
+    await h.waitForStatus(id, 'ACTIVE');
+    const message = await h.slack.waitFor(
+      () => h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.text?.includes(id) && JSON.stringify(m.blocks).includes('timebox_end')),
+      5000,
+      'the End button on the channel message',
+    );
+    const before = h.slack.ephemeralsTo(user.id).length;
+    await h.sender.blockAction(buttonClick(h.slack, user, 'timebox_end', id, message));
+    expect(await h.slack.waitFor(() => h.slack.ephemeralsTo(user.id)[before]?.text, 5000, `a reply to ${user.name}`)).toContain('Nothing was changed');
+    expect(await commandAs(h, user, `end ${id}`)).toContain('Nothing was changed');
+
+    expect((await h.request(id)).status).toBe('ACTIVE');
+    expect((await h.audit(id)).filter((e) => e.type === 'end_refused').map((e) => [e.actor, e.detail])).toEqual([
+      [user.id, `not_a_member (${why})`],
+      [user.id, `not_a_member (${why})`],
+    ]);
+  });
+
+  test('ending a request id that does not exist writes no audit record for it', async () => {
+    expect(await commandAs(h, GUEST, 'end R-0000000000')).toContain('Nothing was changed');
+    expect(await h.audit('R-0000000000')).toEqual([]);
   });
 });

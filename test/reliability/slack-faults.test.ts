@@ -238,3 +238,63 @@ describe('Slack faults: commands and clicks', () => {
     }
   });
 });
+
+describe('reliability-3: the answer to a command when its response_url fails', () => {
+  let door: TimeboxHarness;
+  beforeAll(async () => {
+    door = await startHarness();
+  });
+  afterAll(async () => {
+    await door.stop();
+  });
+
+  /** `/aws-access <text>` typed by carol in C0GENERAL0, with the next response_url post failing as `fault` says; returns the ack. */
+  async function commandWithDeadResponseUrl(text: string, fault: { status: number; error: string }) {
+    door.slack.injectFault('response_url', fault, 1);
+    const responseUrl = door.slack.responseUrl({ userId: PEOPLE.carol.id, channelId: 'C0GENERAL0' });
+    const form = door.sender.commandForm({ userId: PEOPLE.carol.id, userName: 'carol', text, channelId: 'C0GENERAL0', responseUrl });
+    const ack = await door.sender.raw(form.toString());
+    // The answer was tried on the response_url first, and that failed.
+    await door.slack.waitFor(() => door.slack.callsTo('response_url').some((c) => c.args.url === responseUrl), 5000, 'the answer to be tried on the response_url');
+    expect(door.slack.responses(responseUrl)).toEqual([]);
+    return ack;
+  }
+
+  /** What carol sees from Timebox (ephemeral or DM) mentioning `words`, posted with the Web API rather than the response_url. */
+  const seenByCarol = (words: string) =>
+    door.slack.waitFor(
+      () => [...door.slack.ephemeralsTo(PEOPLE.carol.id), ...door.slack.dmsTo(PEOPLE.carol.id)].find((m) => !m.responseUrl && (m.text ?? '').includes(words)),
+      5000,
+      `carol to be told "${words}"`,
+    );
+
+  test('response_url failing (HTTP 500) once a request is filed: the requester still sees "Request R-… is waiting for approval" as an ephemeral message in the channel', async () => {
+    const ack = await commandWithDeadResponseUrl('production Admin 30m response url down', { status: 500, error: 'internal_error' });
+    expect(ack.status).toBe(200);
+    const told = await seenByCarol('is waiting for approval');
+    expect(told.channel).toBe('C0GENERAL0');
+    expect(door.slack.ephemeralsTo(PEOPLE.carol.id)).toContain(told);
+    const id = requestIdIn(told.text ?? '');
+    expect((await door.request(id)).status).toBe('PENDING');
+  });
+
+  test('response_url gone and the bot not in the channel: the requester is told by DM instead', async () => {
+    door.slack.setChannelState('C0GENERAL0', 'bot_removed');
+    try {
+      await commandWithDeadResponseUrl('staging ReadOnly 30m channel closed too', { status: 404, error: 'expired_url' });
+      const told = await seenByCarol('was approved automatically');
+      expect(told.channel).toBe(`D${PEOPLE.carol.id}`);
+      await door.waitForStatus(requestIdIn(told.text ?? ''), 'ACTIVE');
+    } finally {
+      door.slack.setChannelState('C0GENERAL0', 'open');
+    }
+  });
+
+  test('response_url gone (HTTP 404) for a refusal decided after the ack (no rule allows it): the refusal still reaches the person in the channel, and nothing is filed', async () => {
+    const before = await door.storedRequestCount();
+    await commandWithDeadResponseUrl('staging Admin 30m not allowed', { status: 404, error: 'expired_url' });
+    const told = await seenByCarol('No rule allows you to request Admin on staging');
+    expect(told.channel).toBe('C0GENERAL0');
+    expect(await door.storedRequestCount()).toBe(before);
+  });
+});

@@ -2,13 +2,14 @@ import type { App, SlackCommandMiddlewareArgs, AllMiddlewareArgs } from '@slack/
 import { USAGE, parseCommand } from '../../../domain/command';
 import { formatDuration } from '../../../domain/duration';
 import { isTimeboxError } from '../../../domain/errors';
+import { lookUpMember } from '../../../app/members';
 import { submitRequest, type FiledRequest } from '../../../app/submit-request';
-import { resolveTargets } from '../../../domain/rules';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestSubject, targetText } from '../views/request-message';
 import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
+import { tellPerson } from './tell-person';
 
 export const COMMAND = '/aws-access';
 
@@ -39,7 +40,8 @@ export function awsAccessCommand(door: SlackDoor) {
      * Answers with what `work` finds. With door.ackFirst (one process: Bolt's HTTP receiver sends
      * the ack at once), Slack gets its ack before any I/O and the answer follows on the
      * response_url; on Lambda the reply waits for the listener anyway, so the answer is the ack.
-     * Either way nothing is said to be filed before it is stored.
+     * Either way nothing is said to be filed before it is stored. Should the response_url fail,
+     * the answer goes to the channel, then by DM.
      */
     const answer = async (work: () => Promise<string>): Promise<void> => {
       const settled = () => work().catch(failure);
@@ -49,7 +51,8 @@ export function awsAccessCommand(door: SlackDoor) {
       }
       await ack();
       const text = await settled();
-      await respond({ response_type: 'ephemeral', text }).catch((err: unknown) => logger.warn(`could not answer ${command.user_id}: ${err instanceof Error ? err.message : String(err)}`));
+      const to = { userId: command.user_id, channelId: command.channel_id, respond: (t: string) => respond({ response_type: 'ephemeral', text: t }) };
+      await tellPerson(client, to, text).catch((err: unknown) => logger.warn(`could not answer ${command.user_id}: ${err instanceof Error ? err.message : String(err)}`));
     };
     try {
       const parsed = parseCommand(command.text ?? '');
@@ -62,6 +65,9 @@ export function awsAccessCommand(door: SlackDoor) {
         return;
       }
       if (parsed.kind === 'modal') {
+        // The form lists every account (with its id), permission set and group: members only. One
+        // users.info (cached for a minute) leaves views.open most of trigger_id's 3 seconds.
+        await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
         const metadata = { channelId: command.channel_id };
         const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata);
         if (!view) {
@@ -73,8 +79,8 @@ export function awsAccessCommand(door: SlackDoor) {
         await ack();
         return;
       }
-      // What needs no look-up is checked before the ack, so a typo is answered at once.
-      resolveTargets(door.deps.policy, parsed.spec);
+      // A typo is answered with the known accounts, permission sets or groups, so it is answered
+      // after the membership check (in submitRequest), like any other refusal.
       await answer(async () => {
         const filed = await submitRequest(door.deps, {
           requesterSlackUserId: command.user_id,

@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
 import * as z from '../../../lib/zod';
 import { submitRequest } from '../../../app/submit-request';
 import { parseDuration } from '../../../domain/duration';
@@ -8,6 +7,7 @@ import { GROUP_MODAL_CALLBACK, MODAL_BLOCKS, REQUEST_MODAL_CALLBACK } from '../v
 import type { TargetSpec } from '../../../domain/rules';
 import { filedMessage } from './aws-access-command';
 import { GENERIC_FAILURE, type SlackDoor } from './context';
+import { tellPerson } from './tell-person';
 
 type ViewValues = ViewSubmitAction['view']['state']['values'];
 
@@ -67,7 +67,9 @@ export function requestModalSubmission(door: SlackDoor) {
         ...(body.team?.id ? { workspace: body.team.id } : {}),
       });
       await ack();
-      await confirm(client, body.user.id, view.private_metadata, filedMessage(filed, door.approvalChannel)).catch((err: unknown) =>
+      // In the channel they opened the form from, or by DM if that fails.
+      const { channelId } = metadataSchema.parse(safeJson(view.private_metadata));
+      await tellPerson(client, { userId: body.user.id, ...(channelId ? { channelId } : {}) }, filedMessage(filed, door.approvalChannel)).catch((err: unknown) =>
         logger.warn(`request ${filed.request.id} filed, but the confirmation could not be posted: ${err instanceof Error ? err.message : String(err)}`),
       );
     } catch (err) {
@@ -82,20 +84,6 @@ export function requestModalSubmission(door: SlackDoor) {
       await ack({ response_action: 'errors', errors: { [MODAL_BLOCKS.reason]: GENERIC_FAILURE.slice(0, 150) } });
     }
   };
-}
-
-/** Tells the requester in the channel they opened the form from, or by DM if that fails. */
-async function confirm(client: WebClient, userId: string, privateMetadata: string | undefined, text: string): Promise<void> {
-  const { channelId } = metadataSchema.parse(safeJson(privateMetadata));
-  if (channelId) {
-    try {
-      await client.chat.postEphemeral({ channel: channelId, user: userId, text });
-      return;
-    } catch {
-      // e.g. the bot is not in that channel: fall back to a DM
-    }
-  }
-  await client.chat.postMessage({ channel: userId, text });
 }
 
 function safeJson(text: string | undefined): unknown {

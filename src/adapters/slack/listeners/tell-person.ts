@@ -1,0 +1,35 @@
+import type { WebClient } from '@slack/web-api';
+
+/** Where a person who typed or clicked can be answered. */
+export interface AnswerTo {
+  userId: string;
+  /** The channel they were in, if known. */
+  channelId?: string;
+  /** Posts on the interaction's response_url, if it has one. */
+  respond?: (text: string) => Promise<unknown>;
+}
+
+/**
+ * Tells a person something only they see, by the first way that works: the response_url (it may
+ * have expired, be used up, or Slack may fail it), an ephemeral message in their channel (the bot
+ * may not be in it), then a DM. Throws only when every way failed.
+ */
+export async function tellPerson(client: WebClient, to: AnswerTo, text: string): Promise<void> {
+  if (to.respond) {
+    try {
+      await to.respond(text);
+      return;
+    } catch {
+      // fall back to the channel
+    }
+  }
+  if (to.channelId) {
+    try {
+      await client.chat.postEphemeral({ channel: to.channelId, user: to.userId, text });
+      return;
+    } catch {
+      // e.g. the bot is not in that channel: fall back to a DM
+    }
+  }
+  await client.chat.postMessage({ channel: to.userId, text });
+}
