@@ -79,7 +79,9 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
   if (pending.length === 0) {
     const grant = input.grantId ? request.grants.find((g) => g.id === input.grantId) : undefined;
     if (input.grantId && !grant) throw new TimeboxError('not_found', `Request ${request.id} has no grant ${input.grantId.slice(0, 10)}.`);
-    const status = grant?.status ?? request.grants[0]?.status ?? 'ENDED';
+    // Say how the grants the clicker approves for ended (one withdrawn, say), not another rule's.
+    const theirs = request.grants.find((g) => personMatches(deps.policy.rules.find((r) => r.name === g.ruleName)?.approvers ?? [], person));
+    const status = grant?.status ?? theirs?.status ?? request.grants[0]?.status ?? 'ENDED';
     throw new TimeboxError('already_decided', `Request ${request.id} is already ${status.toLowerCase()}.`);
   }
   const refusals: TimeboxError[] = [];

@@ -19,7 +19,8 @@ export interface EndAccessInput {
 
 
 /**
- * Ends an active window now. The window's end moves to this moment (a conditional write), the
+ * Ends an active window now (the requester's end also withdraws the grants still waiting for
+ * approval: see endEarly). The window's end moves to this moment (a conditional write), the
  * worker is handed the ordinary revoke, which removes the assignment only if no other window or
  * permanent assignment needs it, and the window's timer or schedule is cancelled. Once the end
  * is stored it stands: should the hand-off fail, the request is due now and the sweep revokes it.
@@ -51,16 +52,13 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
       if (isTimeboxError(err, 'already_ending') && request.grants.some((g) => g.status === 'ACTIVE')) await handOver(deps, request, false);
       throw err;
     }
-    const endedNow = request.grants.filter((g) => {
-      const after = ended.grants.find((e) => e.id === g.id);
-      return after?.endsAt !== g.endsAt || (after?.endedEarlyBy !== undefined && g.endedEarlyBy === undefined);
-    });
-    return commit(
-      deps,
-      request,
-      ended,
-      endedNow.map((g) => ({ type: 'ended_early' as const, actor: by.slackUserId, grantId: g.id, detail: g.endsAt ? `was to end ${new Date(g.endsAt).toISOString()}` : 'ends as soon as it is granted' })),
-    );
+    const after = (g: Grant) => ended.grants.find((e) => e.id === g.id);
+    const endedNow = request.grants.filter((g) => after(g)?.endsAt !== g.endsAt || (after(g)?.endedEarlyBy !== undefined && g.endedEarlyBy === undefined));
+    const withdrawn = request.grants.filter((g) => after(g)?.status === 'CANCELLED' && g.status !== 'CANCELLED');
+    return commit(deps, request, ended, [
+      ...endedNow.map((g) => ({ type: 'ended_early' as const, actor: by.slackUserId, grantId: g.id, detail: g.endsAt ? `was to end ${new Date(g.endsAt).toISOString()}` : 'ends as soon as it is granted' })),
+      ...withdrawn.map((g) => ({ type: 'cancelled' as const, actor: by.slackUserId, grantId: g.id, detail: 'withdrawn while waiting for approval: the requester ended the request' })),
+    ]);
   });
   deps.logger.info({ requestId: saved.id, by: input.bySlackUserId }, 'access ended early');
   await handOver(deps, saved, true);

@@ -141,13 +141,20 @@ async function recordSent(deps: WorkflowDeps, request: AccessRequest, pass: Pass
   const { patch } = pass;
   const saved = await updateRequest(deps, request.id, (fresh) => {
     const sent: Partial<AccessRequest> = {};
-    if (patch.approvalMessage && !fresh.approvalMessage) sent.approvalMessage = patch.approvalMessage;
+    // A message this pass posted (the first, or a replacement for one that is gone) is recorded
+    // unless another pass recorded a message of its own meanwhile; left unrecorded, its buttons
+    // would be refused as not this request's.
+    if (patch.approvalMessage && !sameRef(patch.approvalMessage, request.approvalMessage) && sameRef(fresh.approvalMessage, request.approvalMessage)) {
+      sent.approvalMessage = patch.approvalMessage;
+    }
     if (patch.notified !== undefined && patch.notified === channelKey(fresh)) sent.notified = patch.notified;
     for (const field of ['toldRequester', 'activeDm', 'newsAttempts', 'newsRetryAt'] as const) if (field in patch) Object.assign(sent, { [field]: patch[field] });
     return Object.keys(sent).length === 0 && pass.events.length === 0 ? undefined : { next: { ...fresh, ...sent }, events: pass.events };
   });
   return saved ?? request;
 }
+
+const sameRef = (a: MessageRef | undefined, b: MessageRef | undefined): boolean => a?.channel === b?.channel && a?.ts === b?.ts;
 
 async function showInChannel(deps: WorkflowDeps, request: AccessRequest): Promise<MessageRef> {
   if (request.approvalMessage) {

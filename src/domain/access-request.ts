@@ -91,7 +91,7 @@ export const holdsAccess = (status: GrantStatus): boolean => STATUS_TABLE[status
 
 /** The order statuses are reported in when grants differ: the one furthest from done leads. */
 const OPEN_ORDER: readonly GrantStatus[] = ['GRANTING', 'APPROVED', 'REVOKING', 'PENDING', 'ACTIVE'];
-const DONE_ORDER: readonly GrantStatus[] = ['ENDED', 'FAILED', 'DENIED', 'EXPIRED'];
+const DONE_ORDER: readonly GrantStatus[] = ['ENDED', 'FAILED', 'DENIED', 'CANCELLED', 'EXPIRED'];
 
 /**
  * The request's status, derived from its grants: while any grant is open, the open status
@@ -133,6 +133,8 @@ export const grantTransitions = {
   /** The config now running no longer allows the grant: refused by Timebox, with the reason. */
   refuse: (g: Grant, reason: string, now: number, requestId: string) => move(g, 'DENIED', { refusedBecause: reason, decidedAt: now }, requestId),
   expire: (g: Grant, requestId: string) => move(g, 'EXPIRED', {}, requestId),
+  /** The requester withdraws a grant nobody has decided yet: it can no longer be approved. */
+  cancel: (g: Grant, by: Person, now: number, requestId: string) => move(g, 'CANCELLED', { decidedBy: asPerson(by), decidedAt: now }, requestId),
   startGranting: (g: Grant, claimUntil: number, requestId: string) => move(g, 'GRANTING', { claimUntil }, requestId),
   /** The window starts now; a grant already ended while it was being granted ends at once. */
   activate: (g: Grant, now: number, durationMs: number, requestId: string) =>
@@ -169,7 +171,10 @@ export function decideGrant(request: AccessRequest, grant: Grant, decision: Deci
 
 /**
  * Ends every active window of the request now, at the request of `by` (authorised by the
- * caller). The revokes themselves are the ordinary ones, due at once.
+ * caller). The revokes themselves are the ordinary ones, due at once. When `by` is the requester,
+ * the grants still waiting for a decision are withdrawn too (CANCELLED): an approval after the
+ * requester asked to end must not start a window of its own. An approver ending the grants of
+ * their rules leaves the others as they are.
  */
 export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd: (grant: Grant) => boolean = () => true): AccessRequest {
   // A grant already ended early is never ended again (a second click, or a clock behind the
@@ -187,10 +192,19 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
     throw new TimeboxError('already_over', `Request ${request.id} is ${status.toLowerCase()}; there is no access to end.`);
   }
   const person = asPerson(by);
+  const withdraw = samePerson(person, request.requester) ? request.grants.filter((g) => g.status === 'PENDING' && mayEnd(g)) : [];
   return {
     ...request,
     endedEarlyBy: person,
-    grants: request.grants.map((g) => (active.includes(g) ? { ...g, endsAt: now, endedEarlyBy: person } : inFlight.includes(g) ? { ...g, endedEarlyBy: person } : g)),
+    grants: request.grants.map((g) =>
+      active.includes(g)
+        ? { ...g, endsAt: now, endedEarlyBy: person }
+        : inFlight.includes(g)
+          ? { ...g, endedEarlyBy: person }
+          : withdraw.includes(g)
+            ? grantTransitions.cancel(g, person, now, request.id)
+            : g,
+    ),
   };
 }
 

@@ -25,6 +25,8 @@ export const AUDIT_EVENT_TYPES = [
   'auto_approved',
   'denied',
   'expired',
+  /** A pending grant withdrawn by its requester (ending the request withdraws what is still waiting). */
+  'cancelled',
   'grant_started',
   'granted',
   'grant_failed',

@@ -4,10 +4,11 @@
  * PENDING ─approve×N─▶ APPROVED ─▶ GRANTING ─▶ ACTIVE ─▶ REVOKING ─▶ ENDED
  *    │                               │
  *    ├─deny─▶ DENIED                 └─▶ FAILED
- *    └─timeout─▶ EXPIRED
+ *    ├─timeout─▶ EXPIRED
+ *    └─withdrawn by the requester─▶ CANCELLED
  * Auto-approved grants are born APPROVED.
  */
-export const GRANT_STATUSES = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'GRANTING', 'ACTIVE', 'FAILED', 'REVOKING', 'ENDED'] as const;
+export const GRANT_STATUSES = ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'CANCELLED', 'GRANTING', 'ACTIVE', 'FAILED', 'REVOKING', 'ENDED'] as const;
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
 
 export interface StatusFacts {
@@ -23,13 +24,15 @@ export interface StatusFacts {
 
 /** The one table every grouping of statuses reads. */
 export const STATUS_TABLE: Readonly<Record<GrantStatus, StatusFacts>> = {
-  PENDING: { next: ['APPROVED', 'DENIED', 'EXPIRED'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
+  PENDING: { next: ['APPROVED', 'DENIED', 'EXPIRED', 'CANCELLED'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
   APPROVED: { next: ['GRANTING'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
   GRANTING: { next: ['ACTIVE', 'FAILED'], terminal: false, shownInChannel: false, toldRequester: false, holdsAccess: true },
   ACTIVE: { next: ['REVOKING'], terminal: false, shownInChannel: true, toldRequester: true, holdsAccess: true },
   REVOKING: { next: ['ENDED'], terminal: false, shownInChannel: false, toldRequester: false, holdsAccess: true },
   DENIED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
   EXPIRED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
+  /** Withdrawn before anyone decided it: never granted, and no longer approvable. */
+  CANCELLED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
   FAILED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
   ENDED: { next: [], terminal: true, shownInChannel: true, toldRequester: true, holdsAccess: false },
 };

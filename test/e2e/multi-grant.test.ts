@@ -145,6 +145,66 @@ describe('several accounts and permission sets in one request', () => {
   });
 });
 
+describe('reliability-3: the requester ending a request withdraws its pending grants', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({ configYaml: testConfigYaml(STAGING_ADMIN_RULE), sweepIntervalMs: 500 });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('the requester ends a request with one grant active and one still pending: the active one is removed, the pending one is withdrawn (CANCELLED) and the DM, the channel and the audit say so; approving it afterwards is refused as already decided and nothing is created', async () => {
+    const id = await h.file('carol', 'staging,production ReadOnly 30m one live one pending');
+    await h.waitForGrants(id, ['ACTIVE', 'PENDING']);
+    const message = await h.approvalMessage(id);
+    // What an approver still has on screen if the update has not reached them: the Approve button.
+    const seenBefore = structuredClone(message);
+    expect(JSON.stringify(seenBefore.blocks)).toContain('timebox_approve');
+
+    const { text } = await h.command('carol', `end ${id}`);
+    expect(text).toContain('Ending your access to *ReadOnly* on *staging* now');
+    expect(text).toContain('Withdrawn, as it was still waiting for approval: *ReadOnly* on *production*');
+    await h.waitForGrants(id, ['ENDED', 'CANCELLED']);
+    expect(h.hasAssignment('carol', 'staging', 'ReadOnly')).toBe(false);
+
+    await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes(id) && t.includes('1 of 2 ended') && t.includes('1 of 2 withdrawn')), 5000, 'the DM saying the pending grant was withdrawn');
+    const shown = await h.slack.waitFor(
+      () => {
+        const blocks = JSON.stringify(h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.ts === message.ts)?.blocks ?? []);
+        return blocks.includes('Withdrawn') && blocks.includes(':lock: Ended') ? blocks : undefined;
+      },
+      5000,
+      'the channel message to say the pending grant was withdrawn',
+    );
+    expect(shown).toContain(`Withdrawn: cancelled by <@${PEOPLE.carol.id}> when they ended the request`);
+    expect(shown).not.toContain('timebox_approve');
+    expect((await h.audit(id)).filter((e) => e.grantId === '2').map((e) => `${e.type}:${e.actor}:${e.from ?? ''}>${e.to ?? ''}`)).toEqual([
+      'requested:U0CAROL000:>PENDING',
+      'cancelled:U0CAROL000:PENDING>CANCELLED',
+    ]);
+
+    // Approve clicked on the message as it was before the end: refused, nothing created.
+    const reply = await h.nextEphemeral('alice', () => h.click('alice', 'approve', id, seenBefore));
+    expect(reply).toBe(`:warning: Request ${id} is already cancelled. Nothing was changed.`);
+    expect(await h.grantStatuses(id)).toEqual(['ENDED', 'CANCELLED']);
+    expect(h.aws.callsTo('CreateAccountAssignment').filter((c) => JSON.stringify(c.input).includes(ACCOUNTS.production))).toEqual([]);
+    expect(h.hasAssignment('carol', 'production', 'ReadOnly')).toBe(false);
+  });
+
+  test('an approver ending the grants of their rules leaves a pending grant of another rule waiting for its own approver', async () => {
+    const id = await h.file('carol', 'staging,production Admin 30m approver ends one');
+    await h.click('alice', 'approve', id);
+    await h.waitForGrants(id, ['PENDING', 'ACTIVE']);
+    await h.command('alice', `end ${id}`);
+    await h.waitForGrants(id, ['PENDING', 'ENDED']);
+    await h.click('bob', 'approve', id);
+    await h.waitForGrants(id, ['ACTIVE', 'ENDED']);
+    await h.command('carol', `end ${id}`);
+    await h.waitForGrants(id, ['ENDED', 'ENDED']);
+  });
+});
+
 describe('limits.maxGrantsPerRequest', () => {
   test('more grants than the limit are refused naming the limit, and nothing is filed', async () => {
     const h = await TimeboxHarness.start({ configYaml: testConfigYaml().replace('durations:', 'limits:\n  maxGrantsPerRequest: 3\ndurations:') });

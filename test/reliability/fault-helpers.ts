@@ -10,7 +10,8 @@ import { viewOf, type RequestView } from '../support/request-view';
 import type { AuditEvent } from '../../src/domain/audit';
 import type { AwsStandIn } from '../support/aws-stand-in';
 import { eventually } from '../support/eventually';
-import { ACCOUNTS, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, type HarnessOptions, type PersonName } from '../support/timebox-harness';
+import type { SlackMessage } from '../support/slack-stand-in';
+import { ACCOUNTS, BOT_TOKEN, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, type HarnessOptions, type PersonName } from '../support/timebox-harness';
 
 export type AccountName = keyof typeof ACCOUNTS;
 export type PermissionSetName = keyof typeof PERMISSION_SETS;
@@ -175,4 +176,15 @@ export async function drainSlackFaults(h: TimeboxHarness, method: string): Promi
 /** The approvals-channel messages that mention a request (more than one would be a duplicate post). */
 export function channelMessagesAbout(h: TimeboxHarness, channel: string, requestId: string): ReturnType<TimeboxHarness['slack']['messagesIn']> {
   return h.slack.messagesIn(channel).filter((m) => JSON.stringify(m.blocks ?? []).includes(requestId) || (m.text ?? '').includes(requestId));
+}
+
+/** Someone in the channel deletes `message` (chat.delete): from now on Slack answers chat.update on it with message_not_found. */
+export async function deleteFromChannel(h: TimeboxHarness, message: SlackMessage): Promise<void> {
+  const deleted = await fetch(`${h.slack.apiUrl}chat.delete`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${BOT_TOKEN}`, 'Content-Type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ channel: message.channel, ts: message.ts }),
+  });
+  const body = (await deleted.json()) as { ok: boolean; error?: string };
+  if (!body.ok) throw new Error(`chat.delete failed: ${body.error ?? 'unknown error'}`);
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { APPROVAL_CHANNEL, BOT_TOKEN, PEOPLE, type TimeboxHarness } from '../support/timebox-harness';
-import { DAVE_STAGING_READONLY as DAVE, channelMessagesAbout, drainSlackFaults, holds, openRequests, requestIdIn, startHarness, waitForAudit, waitForRequest } from './fault-helpers';
+import { eventually } from '../support/eventually';
+import { APPROVAL_CHANNEL, PEOPLE, testConfigYaml, type TimeboxHarness } from '../support/timebox-harness';
+import { DAVE_STAGING_READONLY as DAVE, channelMessagesAbout, deleteFromChannel, drainSlackFaults, holds, openRequests, requestIdIn, startHarness, waitForAudit, waitForRequest } from './fault-helpers';
 
 /**
  * What Slack's own failures do to Timebox: rate limits, server errors, slow or hanging calls,
@@ -115,12 +116,7 @@ describe('Slack faults: messages and DMs', () => {
     const id = await harness.file('carol', 'production Admin 1s message will vanish');
     const message = await harness.approvalMessage(id);
     // Someone in the channel deletes the message: Slack answers chat.update with message_not_found from now on.
-    const deleted = await fetch(`${harness.slack.apiUrl}chat.delete`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${BOT_TOKEN}`, 'Content-Type': 'application/json; charset=utf-8' },
-      body: JSON.stringify({ channel: message.channel, ts: message.ts }),
-    });
-    expect(((await deleted.json()) as { ok: boolean }).ok).toBe(true);
+    await deleteFromChannel(harness, message);
     await harness.click('alice', 'approve', id, message);
 
     await harness.waitForStatus(id, 'ACTIVE');
@@ -296,5 +292,56 @@ describe('reliability-3: the answer to a command when its response_url fails', (
     const told = await seenByCarol('No rule allows you to request Admin on staging');
     expect(told.channel).toBe('C0GENERAL0');
     expect(await door.storedRequestCount()).toBe(before);
+  });
+});
+
+/** production Admin needing three approvers: a request stays pending through two approvals. */
+const THREE_APPROVERS = `
+  - name: prod-admin-three-approvers
+    accounts: [production]
+    permissionSets: [Admin]
+    requesters: ["*"]
+    approvers: [alice@example.com, U0BOB00000, U0DAVE0000]
+    approvalsRequired: 3
+    maxDuration: 1h`;
+
+describe('reliability-3: a re-posted approvals message', () => {
+  test('the approvals message deleted, and a second approver\'s click landing while Timebox posts its replacement: the replacement is recorded, it is the only one, and its Approve button works', async () => {
+    h = await startHarness({ configYaml: testConfigYaml(THREE_APPROVERS) });
+    const harness = h;
+    const id = await harness.file('carol', 'production Admin 30m replacement message');
+    const original = await harness.approvalMessage(id);
+    await deleteFromChannel(harness, original);
+
+    // alice's approval makes Timebox update the message, find it gone and post a replacement.
+    // Slack answers that post only once bob's approval (a click on the message alice saw) is stored.
+    let bobsClick: Promise<unknown> | undefined;
+    harness.slack.onCall(async (call) => {
+      if (bobsClick || call.method !== 'chat.postMessage' || call.args.channel !== APPROVAL_CHANNEL) return;
+      bobsClick = harness.click('bob', 'approve', id, original);
+      await waitForRequest(harness, id, (r) => r.approvals.length === 2, "bob's approval to be stored");
+    });
+    await harness.click('alice', 'approve', id, original);
+
+    await harness.slack.waitFor(
+      () => channelMessagesAbout(harness, APPROVAL_CHANNEL, id).some((m) => JSON.stringify(m.blocks).includes('2/3 approvals')),
+      10_000,
+      'the channel to show both approvals',
+    );
+    await bobsClick;
+    // The replacement Timebox posted in place of the deleted message is the one it refers to from
+    // now on: its Approve button works, and no second message is posted beside it.
+    const [replacement, ...more] = channelMessagesAbout(harness, APPROVAL_CHANNEL, id);
+    await harness.click('dave', 'approve', id, replacement!);
+    const decided = await eventually(
+      async () => (await harness.audit(id)).find((e) => e.actor === PEOPLE.dave.id && (e.type === 'approved' || e.type === 'decision_refused')),
+      5000,
+      "dave's click to be decided",
+    );
+    expect(`${decided.type}: ${decided.detail ?? ''}`).toBe('approved: 3/3 approvals');
+    expect(more).toEqual([]);
+    expect((await harness.request(id)).approvalMessage).toEqual({ channel: APPROVAL_CHANNEL, ts: replacement!.ts });
+    await harness.waitForStatus(id, 'ACTIVE');
+    expect(harness.hasAssignment('carol', 'production', 'Admin')).toBe(true);
   });
 });

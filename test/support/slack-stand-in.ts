@@ -267,10 +267,13 @@ export class SlackStandIn {
   // Inspection API
   // ---------------------------------------------------------------------------------------------
 
-  private readonly callHooks: Array<(call: SlackApiCall) => void> = [];
+  private readonly callHooks: Array<(call: SlackApiCall) => void | Promise<void>> = [];
 
-  /** Runs `hook` on every Web API call as it arrives, before it is answered. */
-  onCall(hook: (call: SlackApiCall) => void): void {
+  /**
+   * Runs `hook` on every Web API call as it arrives, before it is answered. A hook that returns a
+   * promise holds the answer until it settles (e.g. until another write has landed meanwhile).
+   */
+  onCall(hook: (call: SlackApiCall) => void | Promise<void>): void {
     this.callHooks.push(hook);
   }
 
@@ -524,7 +527,7 @@ export class SlackStandIn {
     const { args, token, failure } = this.parseArgs(req, url, raw);
     const call = { method, args, at: Date.now() };
     this.calls.push(call);
-    for (const hook of this.callHooks) hook(call);
+    for (const hook of this.callHooks) await hook(call);
     if (await this.applyFault(method, res, 'api')) return;
     try {
       if (method === 'apps.connections.open') {

@@ -109,25 +109,22 @@ describe('endAccess', () => {
     expect(world.provisioner.everything()).toEqual([]);
   });
 
-  it('a grant approved after an early end can still be ended by the requester', async () => {
+  it('reliability-3: the requester\'s end withdraws a grant still waiting for approval: an approval afterwards is refused, audited, and grants nothing', async () => {
     const world = makeDeps();
     // Staging ReadOnly is auto-approved and goes active; production ReadOnly waits for Alice.
     const filed = await askForAccounts(world, ['staging', 'production'], ['ReadOnly']);
     await world.queue.runPending();
     await endAccess(world.deps, { requestId: filed.id, bySlackUserId: REQUESTER.slackUserId });
     await world.queue.runPending();
-    expect(grantStatuses(await stored(world, filed.id))).toBe('1=ENDED,2=PENDING');
+    expect(grantStatuses(await stored(world, filed.id))).toBe('1=ENDED,2=CANCELLED');
+    expect((await world.store.listAudit(filed.id)).filter((e) => e.grantId === '2').map((e) => `${e.type}:${e.from ?? ''}>${e.to ?? ''}`)).toEqual(['requested:>PENDING', 'cancelled:PENDING>CANCELLED']);
 
-    await decideRequest(world.deps, { requestId: filed.id, decision: 'approve', clickerSlackUserId: ALICE.slackUserId });
+    const refusal = await decideRequest(world.deps, { requestId: filed.id, decision: 'approve', clickerSlackUserId: ALICE.slackUserId }).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(TimeboxError);
+    expect(refusal).toMatchObject({ code: 'already_decided', message: `Request ${filed.id} is already cancelled.` });
     await world.queue.runPending();
-    const prod = accountTarget('prod', 'ReadOnly');
-
-    // Either the approval after the end grants nothing, or the requester's End removes it.
-    if ((await stored(world, filed.id)).grants[1]?.status === 'ACTIVE') {
-      await endAccess(world.deps, { requestId: filed.id, bySlackUserId: REQUESTER.slackUserId });
-      await world.queue.runPending();
-    }
-    expect(world.provisioner.has(prod)).toBe(false);
+    expect(grantStatuses(await stored(world, filed.id))).toBe('1=ENDED,2=CANCELLED');
+    expect(world.provisioner.has(accountTarget('prod', 'ReadOnly'))).toBe(false);
   });
 });
 

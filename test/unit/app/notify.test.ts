@@ -118,6 +118,23 @@ describe('the approvals channel', () => {
     expect(world.notifier.posts).toHaveLength(1);
     expect((await stored(world, filed.id)).approvalMessage).toEqual(world.notifier.posts[0]?.ref);
   });
+
+  it('reliability-3: records a replacement for a gone message posted in a pass whose write lost a race, so its buttons are not refused', async () => {
+    const world = makeDeps();
+    const filed = await askForAccounts(world, ['staging', 'production'], ['Admin']);
+    await world.queue.runPending();
+    const original = (await stored(world, filed.id)).approvalMessage;
+    world.notifier.fail('updateApproverMessage', 'gone');
+    // The pass that posts the replacement loses its write to another one.
+    const recordsReplacement = (item: unknown) => {
+      const ref = (item as AccessRequest).approvalMessage;
+      return ref !== undefined && ref.ts !== original?.ts;
+    };
+    world.store.injectFault({ op: 'saveRequest', when: (w) => recordsReplacement(w.item), error: 'conflict' });
+    await approve(world, filed.id, '1');
+    expect(world.notifier.posts).toHaveLength(2);
+    expect((await stored(world, filed.id)).approvalMessage).toEqual(world.notifier.posts[1]?.ref);
+  });
 });
 
 describe('the requester', () => {

@@ -52,18 +52,19 @@ const STAGING_READONLY: AccountTarget = {
 };
 const ONCALL: GroupTarget = { kind: 'group', groupId: '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000001', groupName: 'oncall' };
 
-const TERMINAL: GrantStatus[] = ['DENIED', 'EXPIRED', 'FAILED', 'ENDED'];
+const TERMINAL: GrantStatus[] = ['DENIED', 'EXPIRED', 'CANCELLED', 'FAILED', 'ENDED'];
 const OPEN: GrantStatus[] = ['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING'];
 
 /** The life of a grant as the diagram on GRANT_STATUSES draws it. */
 const DIAGRAM: Record<GrantStatus, GrantStatus[]> = {
-  PENDING: ['APPROVED', 'DENIED', 'EXPIRED'],
+  PENDING: ['APPROVED', 'DENIED', 'EXPIRED', 'CANCELLED'],
   APPROVED: ['GRANTING'],
   GRANTING: ['ACTIVE', 'FAILED'],
   ACTIVE: ['REVOKING'],
   REVOKING: ['ENDED'],
   DENIED: [],
   EXPIRED: [],
+  CANCELLED: [],
   FAILED: [],
   ENDED: [],
 };
@@ -93,6 +94,7 @@ function grantIn(id: string, status: GrantStatus, overrides: Partial<Grant> = {}
     FAILED: { decidedAt: T0 + M, failure: 'AccessDenied' },
     PENDING: {},
     EXPIRED: {},
+    CANCELLED: { decidedBy: REQUESTER, decidedAt: T0 + M },
   }[status];
   return grant(id, { status, ...implied, ...overrides });
 }
@@ -139,7 +141,7 @@ describe('STATUS_TABLE', () => {
     expect([...STATUS_TABLE[status].next].sort()).toEqual([...DIAGRAM[status]].sort());
   });
 
-  test('a status is terminal exactly when nothing follows it, and only DENIED, EXPIRED, FAILED and ENDED are', () => {
+  test('a status is terminal exactly when nothing follows it, and only DENIED, EXPIRED, CANCELLED, FAILED and ENDED are', () => {
     for (const s of GRANT_STATUSES) {
       expect(isTerminal(s)).toBe(STATUS_TABLE[s].next.length === 0);
       expect(isTerminal(s)).toBe(TERMINAL.includes(s));
@@ -193,6 +195,9 @@ describe('requestStatus', () => {
     [['FAILED', 'DENIED'], 'FAILED', 'all over, nothing ran, one failed'],
     [['DENIED', 'EXPIRED'], 'DENIED', 'all over, nothing ran, one was denied'],
     [['EXPIRED', 'EXPIRED'], 'EXPIRED', 'nobody decided'],
+    [['ENDED', 'CANCELLED'], 'ENDED', 'all over: one grant ran, the other was withdrawn'],
+    [['CANCELLED', 'CANCELLED'], 'CANCELLED', 'all withdrawn before anyone decided'],
+    [['DENIED', 'CANCELLED'], 'DENIED', 'all over, nothing ran, one was denied'],
   ])('%j → %s (%s)', (statuses, expected) => {
     expect(requestStatus(request(statuses.map((s, i) => grantIn(String(i + 1), s))))).toBe(expected);
   });
@@ -263,6 +268,7 @@ describe('grantTransitions', () => {
     { name: 'approve', from: 'PENDING', to: 'APPROVED', run: (g) => grantTransitions.approve(g, ALICE, now, id) },
     { name: 'deny', from: 'PENDING', to: 'DENIED', run: (g) => grantTransitions.deny(g, ALICE, now, id) },
     { name: 'expire', from: 'PENDING', to: 'EXPIRED', run: (g) => grantTransitions.expire(g, id) },
+    { name: 'cancel', from: 'PENDING', to: 'CANCELLED', run: (g) => grantTransitions.cancel(g, REQUESTER, now, id) },
     { name: 'startGranting', from: 'APPROVED', to: 'GRANTING', run: (g) => grantTransitions.startGranting(g, now + 30_000, id) },
     { name: 'activate', from: 'GRANTING', to: 'ACTIVE', run: (g) => grantTransitions.activate(g, now, H, id) },
     { name: 'fail', from: 'GRANTING', to: 'FAILED', run: (g) => grantTransitions.fail(g, 'AccessDenied', id) },
@@ -300,6 +306,18 @@ describe('grantTransitions', () => {
   test('approve and deny record who decided and when', () => {
     expect(grantTransitions.approve(grantIn('1', 'PENDING'), ALICE, now, id)).toMatchObject({ decidedBy: ALICE, decidedAt: now });
     expect(grantTransitions.deny(grantIn('1', 'PENDING'), BOB, now, id)).toMatchObject({ decidedBy: BOB, decidedAt: now });
+  });
+
+  test('reliability-3: cancel records who withdrew the grant and when; it is over, holds nothing, and can no longer be decided', () => {
+    const cancelled = grantTransitions.cancel(grantIn('1', 'PENDING'), REQUESTER, now, id);
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', decidedBy: REQUESTER, decidedAt: now });
+    expect(isTerminal(cancelled.status)).toBe(true);
+    expect(holdsAccess(cancelled.status)).toBe(false);
+    const r = request([cancelled]);
+    expect(grantWorkDueAt(r, cancelled)).toBeUndefined();
+    const err = timeboxErrorFrom(() => decideGrant(r, cancelled, 'approve', ALICE, now));
+    expect(err.code).toBe('already_decided');
+    expect(err.message).toContain('already cancelled');
   });
 
   test('startGranting and startRevoking hold the grant for a worker until the claim runs out', () => {
@@ -485,13 +503,36 @@ describe('endEarly', () => {
     expect(ended.grants.map((g) => g.endsAt)).toEqual([T0 + 10 * M, now]);
   });
 
-  test('ending early while another grant is still waiting for approval ends the live one only', () => {
+  test('an approver ending early while another grant is still waiting for approval ends the live one only', () => {
     const r = request([liveUntil('1', T0 + H, { target: STAGING_READONLY }), grantIn('2', 'PENDING')]);
-    const ended = endEarly(r, REQUESTER, now);
+    const ended = endEarly(r, ALICE, now);
     expect(ended.grants.map((g) => [g.status, g.endsAt])).toEqual([
       ['ACTIVE', now],
       ['PENDING', undefined],
     ]);
+  });
+
+  test('reliability-3: the requester ending early withdraws the grants still waiting for approval (CANCELLED), so no approval can start a window after the end', () => {
+    const r = told(request([liveUntil('1', T0 + H, { target: STAGING_READONLY }), grantIn('2', 'PENDING', { approvals: [{ slackUserId: BOB.slackUserId, at: T0 }], approvalsRequired: 2 }), grantIn('3', 'DENIED')]));
+    const ended = endEarly(r, REQUESTER, now);
+    expect(ended.grants.map((g) => [g.status, g.endsAt])).toEqual([
+      ['ACTIVE', now],
+      ['CANCELLED', undefined],
+      ['DENIED', undefined],
+    ]);
+    expect(ended.grants[1]).toMatchObject({ decidedBy: REQUESTER, decidedAt: now });
+    // The channel and the requester both hear of it; the request is over once the live window is removed.
+    expect(channelNeedsUpdate(ended)).toBe(true);
+    expect(requesterNeedsTelling(ended)).toBe(true);
+    expect(timeboxErrorFrom(() => decideGrant(ended, ended.grants[1]!, 'approve', ALICE, now + 1)).code).toBe('already_decided');
+    const afterRevoke = withGrant(ended, grantIn('1', 'ENDED', { target: STAGING_READONLY }));
+    expect(isRequestOver(afterRevoke)).toBe(true);
+    expect(dueAt(told(afterRevoke))).toBeUndefined();
+  });
+
+  test('reliability-3: with nothing active to end, the requester\'s end withdraws nothing (a request only waiting for approval is refused as before)', () => {
+    const r = request([grantIn('1', 'PENDING'), grantIn('2', 'PENDING')]);
+    expect(timeboxErrorFrom(() => endEarly(r, REQUESTER, now)).code).toBe('not_active_yet');
   });
 
   test('does not modify the request it was given', () => {
@@ -612,7 +653,7 @@ describe('notification keys', () => {
     }
   });
 
-  test.each(['DENIED', 'EXPIRED', 'FAILED'] as const)('a grant becoming %s is news for the channel and for the requester', (status) => {
+  test.each(['DENIED', 'EXPIRED', 'CANCELLED', 'FAILED'] as const)('a grant becoming %s is news for the channel and for the requester', (status) => {
     const from = status === 'FAILED' ? 'GRANTING' : 'PENDING';
     const r = told(request([grantIn('1', from)]));
     const moved = withGrant(r, { ...r.grants[0]!, status });
@@ -698,6 +739,7 @@ describe('due times', () => {
     ['REVOKING', { claimUntil: undefined }, 0],
     ['DENIED', {}, undefined],
     ['EXPIRED', {}, undefined],
+    ['CANCELLED', {}, undefined],
     ['FAILED', {}, undefined],
     ['ENDED', {}, undefined],
   ])('a %s grant %j is due at %p', (status, overrides, expected) => {

@@ -16,12 +16,21 @@ function endingMessage(request: AccessRequest, keptBecause: string[]): string {
   const whose = own ? 'your' : `${mention(request.requester.slackUserId)}'s`;
   return [
     `:lock: Ending ${whose} access to ${activeSubject(request)} now (\`${request.id}\`).`,
+    withdrawnNote(request),
     own ? "You'll get a DM once it is removed." : 'They get a DM once it is removed.',
     keptBecause.length > 0 ? `${keptBecause.length === 1 ? 'The assignment itself stays' : 'Some of it stays'}: ${escapeMrkdwn([...new Set(keptBecause)].join('; '))}.` : '',
     'AWS sessions already open last until they expire.',
   ]
     .filter(Boolean)
     .join(' ');
+}
+
+/** The grants this end withdrew, as they were still waiting for approval (the requester's end only). */
+function withdrawnNote(request: AccessRequest): string {
+  const by = request.endedEarlyBy?.slackUserId;
+  const withdrawn = request.grants.filter((g) => g.status === 'CANCELLED' && g.decidedBy?.slackUserId === by);
+  if (withdrawn.length === 0) return '';
+  return `Withdrawn, as ${withdrawn.length === 1 ? 'it was' : 'they were'} still waiting for approval: ${withdrawn.map((g) => targetName(g.target)).join(', ')}.`;
 }
 
 function activeSubject(request: AccessRequest): string {

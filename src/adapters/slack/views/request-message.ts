@@ -88,6 +88,8 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
       return `:no_entry: Denied by ${by}.`;
     case 'EXPIRED':
       return ':zzz: Expired: nobody decided in time.';
+    case 'CANCELLED':
+      return `:heavy_multiplication_x: Withdrawn: cancelled by ${by} when they ended the request, so it can no longer be approved.`;
     case 'FAILED':
       return `:x: Failed: ${escapeMrkdwn(truncate(grant.failure ?? 'unknown error', 300))}`;
     case 'ENDED':
@@ -103,15 +105,21 @@ const WORDS: Record<GrantStatus, string> = {
   REVOKING: 'being removed',
   DENIED: 'denied',
   EXPIRED: 'expired',
+  CANCELLED: 'withdrawn',
   FAILED: 'failed',
   ENDED: 'ended',
 };
+
+/** The order grantsSummary names statuses in; every status has its place (checked below). */
+const SUMMARY_ORDER = ['ACTIVE', 'PENDING', 'GRANTING', 'APPROVED', 'REVOKING', 'FAILED', 'DENIED', 'EXPIRED', 'CANCELLED', 'ENDED'] as const;
+const everyStatusSummarised: Exclude<GrantStatus, (typeof SUMMARY_ORDER)[number]> extends never ? true : false = true;
+void everyStatusSummarised;
 
 /** "2 of 3 active until 14:05; 1 failed: AWS could not create it". */
 export function grantsSummary(request: AccessRequest): string {
   const total = request.grants.length;
   const parts: string[] = [];
-  for (const status of ['ACTIVE', 'PENDING', 'GRANTING', 'APPROVED', 'REVOKING', 'FAILED', 'DENIED', 'EXPIRED', 'ENDED'] as const) {
+  for (const status of SUMMARY_ORDER) {
     const these = request.grants.filter((g) => g.status === status);
     if (these.length === 0 || (status === 'APPROVED' && parts.some((p) => p.includes('being granted')))) continue;
     const count = status === 'GRANTING' ? request.grants.filter((g) => g.status === 'GRANTING' || g.status === 'APPROVED').length : these.length;
@@ -199,7 +207,7 @@ function hasEndableAccess(request: AccessRequest): boolean {
 export function requesterMessage(request: AccessRequest): string {
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   if (!only) {
-    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}`);
+    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ' (cancelled when you ended the request, before anyone approved it)' : ''}`);
     const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
     const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ' Sign in through your AWS access portal.' : '';
     const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
@@ -218,6 +226,8 @@ export function requesterMessage(request: AccessRequest): string {
       return `:no_entry: Your request for ${what} was denied by ${only.decidedBy ? mention(only.decidedBy.slackUserId) : 'an approver'}. (${request.id})`;
     case 'EXPIRED':
       return `:zzz: Your request for ${what} expired before anyone decided. (${request.id})`;
+    case 'CANCELLED':
+      return `:heavy_multiplication_x: Your request for ${what} was withdrawn before anyone approved it; it can no longer be approved. (${request.id})`;
     case 'FAILED':
       return `:x: Your access to ${what} could not be granted: ${escapeMrkdwn(truncate(only.failure ?? 'unknown error', 500))}. (${request.id})`;
     case 'ENDED':
