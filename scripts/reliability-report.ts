@@ -52,19 +52,19 @@ interface Row {
 const PROMISES: Array<{ promise: string; families: string[] }> = [
   {
     promise: '**Access is time-bound and revoked automatically.** The window starts only when AWS reports the assignment created, and ends with its deletion, retried until it succeeds, whether or not Slack is reachable. It can be ended sooner, never later.',
-    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release', 'news Slack will never take', 'a revoke that keeps failing'],
+    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release', 'news Slack will never take', 'a revoke that keeps failing', 'a failed hand-off to the waiter keeps the backup schedule', 'a stuck revoke and a reconciler pass', 'a flood'],
   },
   {
     promise: '**Revocation never removes access Timebox did not grant, and never keeps what it did.** Ownership is recorded, not inferred: pre-existing assignments and memberships are kept; overlapping grants keep them until the last window ends; what Timebox created is removed even when a standing assignment vanished mid-window, a grant was given up on mid-creation, or the store was replaced.',
-    families: ['grants and revokes', 'AWS faults', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'temporary group membership'],
+    families: ['grants and revokes', 'AWS faults', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'temporary group membership', "a lease's identity", 'then losing the store'],
   },
   {
     promise: '**No standing access survives a crash or restart.** State is stored before it is acted on, and a restarted process or the sweep converges to it (fail-safe).',
-    families: ['grants and revokes', 'SIGKILL', 'two-grant request', 'Lambda path', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'upgrading a store written by the previous release'],
+    families: ['grants and revokes', 'SIGKILL', 'two-grant request', 'Lambda path', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'upgrading a store written by the previous release', 'then losing the store', 'answers stay true when the hand-off to the worker fails'],
   },
   {
     promise: '**Approval is authorised server-side from stored state.** Only the rule\'s approvers decide, never the requester unless the rule allows it; only the requester or an approver ends access early; tampered or repeated clicks change nothing.',
-    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load', 'several accounts and permission sets in one request', 'rules are checked again when an approver decides', 'one person, two Slack identities', 'guests, other workspaces and bots', 'slack.allowGuests: true'],
+    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load', 'several accounts and permission sets in one request', 'rules are checked again when an approver decides', 'one person, two Slack identities', 'guests, other workspaces and bots', 'slack.allowGuests: true', 'told nothing about the inventory', 'refused clicks by guests, other workspaces and bots are audited', 'a re-posted approvals message', 'the requester ending a request withdraws its pending grants'],
   },
   {
     promise: '**Requests are authenticated.** Every Slack request must carry a valid signature within the 5-minute replay window.',
@@ -72,11 +72,11 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**The audit trail is complete and append-only.** Every state change and every refused decision is recorded with who, what and when; none is lost under load or crashes.',
-    families: ['Audit trail', 'news Slack will never take', 'automatic revoke', 'approval decisions', 'ending access early', 'AWS faults', 'SIGKILL', 'two-grant request', 'load'],
+    families: ['Audit trail', 'news Slack will never take', 'automatic revoke', 'approval decisions', 'ending access early', 'AWS faults', 'SIGKILL', 'two-grant request', 'load', 'refused clicks by guests, other workspaces and bots are audited', 'the requester ending a request withdraws its pending grants'],
   },
   {
     promise: '**Input is validated.** Commands, config and environment are checked; bad input is refused with the reason and files nothing; user text is escaped.',
-    families: ['the /aws-access door', 'Bad input', 'Socket Mode', 'start-up checks', 'start-up checks of Slack and AWS', 'limits.maxGrantsPerRequest', 'no groups configured', 'channel message with many grants', 'the form past 100 accounts'],
+    families: ['the /aws-access door', 'Bad input', 'Socket Mode', 'start-up checks', 'start-up checks of Slack and AWS', 'limits.maxGrantsPerRequest', 'no groups configured', 'channel message with many grants', 'the form past 100 accounts', 'the answer to a command when its response_url fails', 'answers stay true when the hand-off to the worker fails', 'told nothing about the inventory', 'limits.maxPendingPerRequester'],
   },
 ];
 
