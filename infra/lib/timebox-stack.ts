@@ -18,7 +18,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DUE_INDEX, TABLE_KEYS } from '../../src/adapters/dynamodb/table-layout';
+import { DUE_INDEX, REQUESTER_INDEX, TABLE_KEYS } from '../../src/adapters/dynamodb/table-layout';
 import type { TimeboxConfig } from '../../src/config/config-schema';
 import { STUCK_REVOKE_METRIC } from '../../src/adapters/alarms/revoke-alarms';
 import { loadConfigFile } from '../../src/config/load-config';
@@ -98,7 +98,13 @@ export class TimeboxStack extends Stack {
       sortKey: { name: DUE_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
       projectionType: dynamodb.ProjectionType.ALL,
     });
-    const tableResources = [this.table.tableArn, `${this.table.tableArn}/index/${DUE_INDEX.name}`];
+    this.table.addGlobalSecondaryIndex({
+      indexName: REQUESTER_INDEX.name,
+      partitionKey: { name: REQUESTER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: REQUESTER_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    const tableResources = [this.table.tableArn, `${this.table.tableArn}/index/${DUE_INDEX.name}`, `${this.table.tableArn}/index/${REQUESTER_INDEX.name}`];
 
     // ---- Slack credentials. The generated signing secret is a random placeholder (so nothing
     // verifies against a guessable default) and the bot token placeholder fails validation with a

@@ -116,7 +116,7 @@ function createPolicies(t: Template = template): Array<{ id: string; roles: unkn
     return { id, roles: props.Roles, statements: props.PolicyDocument.Statement, chars: JSON.stringify(props.PolicyDocument).length };
   });
 }
-const tableResources = () => [arnOf(tableId()), { 'Fn::Join': ['', [arnOf(tableId()), '/index/due']] }];
+const tableResources = () => [arnOf(tableId()), { 'Fn::Join': ['', [arnOf(tableId()), '/index/due']] }, { 'Fn::Join': ['', [arnOf(tableId()), '/index/requester']] }];
 
 describe('functions', () => {
   const kinds = [
@@ -244,6 +244,8 @@ describe('data', () => {
           { AttributeName: 'sk', AttributeType: 'S' },
           { AttributeName: 'dueKey', AttributeType: 'S' },
           { AttributeName: 'dueAt', AttributeType: 'N' },
+          { AttributeName: 'requesterKey', AttributeType: 'S' },
+          { AttributeName: 'filedAt', AttributeType: 'N' },
         ]),
         GlobalSecondaryIndexes: [
           {
@@ -251,6 +253,14 @@ describe('data', () => {
             KeySchema: [
               { AttributeName: 'dueKey', KeyType: 'HASH' },
               { AttributeName: 'dueAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'requester',
+            KeySchema: [
+              { AttributeName: 'requesterKey', KeyType: 'HASH' },
+              { AttributeName: 'filedAt', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

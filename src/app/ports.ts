@@ -19,6 +19,11 @@ export interface RequestStore {
   saveRequest(request: AccessRequest): Promise<AccessRequest>;
   /** Requests that need attention at or before `before` (due time index), oldest first. */
   listDue(before: number): Promise<AccessRequest[]>;
+  /**
+   * How many requests `requesterSlackUserId` filed at or after `filedSince` still have a grant
+   * waiting for approval (a read of that person's requests, not of the table).
+   */
+  countAwaitingApproval(requesterSlackUserId: string, filedSince: number): Promise<number>;
   /** Appends an audit event; appending the same (requestId, seq) twice keeps the first. */
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(requestId: string): Promise<AuditEvent[]>;

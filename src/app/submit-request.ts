@@ -6,6 +6,7 @@ import { StoreConflictError, TimeboxError } from '../domain/errors';
 import { describeTarget } from '../domain/grant-target';
 import { checkEntitlements, resolveTargets, type TargetSpec } from '../domain/rules';
 import { commitNew, type EventDraft } from './commit';
+import { fileWithinPendingLimit } from './pending-limit';
 import type { WorkflowDeps } from './deps';
 import { handToWorker } from './hand-off';
 
@@ -74,9 +75,11 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
   let handedOff = false;
   try {
     // The worker posts to the channel, grants what is auto-approved, and arms the expiry.
-    stored = await commitNew(deps, request, drafts, async (saved) => {
-      handedOff = await handToWorker(deps, saved.id, 'the new request');
-    });
+    stored = await fileWithinPendingLimit(deps, request, () =>
+      commitNew(deps, request, drafts, async (saved) => {
+        handedOff = await handToWorker(deps, saved.id, 'the new request');
+      }),
+    );
   } catch (err) {
     if (!(err instanceof StoreConflictError)) throw err;
     // The same interaction again (a replayed or retried request): answer as before, change nothing.

@@ -53,8 +53,14 @@ export const configFileSchema = z
     groups: z
       .record(name, z.string().regex(/^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/, 'must be an Identity Center group id'))
       .default({}),
-    // At most 20: the approvals message shows every grant in a block of its own (Slack allows 50 blocks).
-    limits: z.strictObject({ maxGrantsPerRequest: z.number().int().min(1).max(20).default(10) }).default({ maxGrantsPerRequest: 10 }),
+    limits: z
+      .strictObject({
+        // At most 20: the approvals message shows every grant in a block of its own (Slack allows 50 blocks).
+        maxGrantsPerRequest: z.number().int().min(1).max(20).default(10),
+        // Requests one person may have waiting for approval at once: one person's flood cannot bury the approvals channel.
+        maxPendingPerRequester: z.number().int().min(1).max(1000).default(20),
+      })
+      .default({ maxGrantsPerRequest: 10, maxPendingPerRequester: 20 }),
     durations: z
       .strictObject({
         default: durationText.default(3_600_000),

@@ -14,6 +14,7 @@ export type TimeboxErrorCode =
   | 'unknown_permission_set'
   | 'unknown_group'
   | 'too_many_grants'
+  | 'too_many_pending'
   | 'missing_reason'
   | 'reason_too_long'
   | 'no_matching_rule'

@@ -40,7 +40,7 @@ export interface Policy {
   accounts: Account[];
   permissionSets: PermissionSet[];
   groups: Group[];
-  limits: { maxGrantsPerRequest: number };
+  limits: { maxGrantsPerRequest: number; maxPendingPerRequester: number };
   /** Guests and people from other workspaces may request and approve (slack.allowGuests). */
   allowGuests: boolean;
   durations: { defaultMs: number; minMs: number; pendingExpiryMs: number };

@@ -14,6 +14,7 @@ import { wireWorkflow } from './wire-workflow';
 import { InProcessJobQueue } from '../adapters/scheduler/in-process-job-queue';
 import { InProcessScheduler } from '../adapters/scheduler/in-process-scheduler';
 import { startSlackApp } from '../adapters/slack/create-slack-app';
+import { StoreLanes } from '../adapters/store-lanes';
 
 const SWEEP_INTERVAL_MS = 30_000;
 const RECONCILE_INTERVAL_MS = 300_000;
@@ -68,9 +69,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const queue = new InProcessJobQueue(logger);
   const scheduler = new InProcessScheduler(queue, clock);
+  // Everything in this process shares one store: the worker's grants and revokes go ahead of
+  // filing, clicks and news, so one person's flood cannot delay another person's access.
+  const lanes = new StoreLanes(new DynamoDbStore(dynamo, tableName, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'skipped a stored request no schema version can read')));
   const wiring = wireWorkflow({
     config,
-    store: new DynamoDbStore(dynamo, tableName, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'skipped a stored request no schema version can read')),
+    store: lanes.lane('routine'),
     queue,
     scheduler,
     slackBotToken: env.SLACK_BOT_TOKEN,
@@ -81,7 +85,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...(options.identityCenter ? { identityCenter: options.identityCenter } : {}),
   });
   const { deps } = wiring;
-  queue.bind({ work: (job) => advanceWork(deps, job), notify: (job) => notifyRequest(deps, job.requestId) });
+  const accessDeps: WorkflowDeps = { ...deps, store: lanes.lane('access') };
+  queue.bind({ work: (job) => lanes.serveAccess(() => advanceWork(accessDeps, job)), notify: (job) => notifyRequest(deps, job.requestId) });
 
   let ready = false;
   const sweep = async () => {

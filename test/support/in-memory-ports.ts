@@ -208,6 +208,12 @@ export class InMemoryRequestStore implements RequestStore {
     return copy(next);
   }
 
+  async countAwaitingApproval(requesterSlackUserId: string, filedSince: number): Promise<number> {
+    return [...this.requests.values()].filter(
+      (r) => r.requester.slackUserId === requesterSlackUserId && r.createdAt >= filedSince && r.grants.some((g) => g.status === 'PENDING'),
+    ).length;
+  }
+
   async listDue(before: number): Promise<AccessRequest[]> {
     return [...this.requests.values()]
       .map((r) => ({ r, at: dueAt(r) }))
@@ -787,7 +793,7 @@ export function makePolicy(overrides: Partial<Policy> = {}): Policy {
     accounts: Object.values(ACCOUNTS).map((a) => ({ ...a })),
     permissionSets: Object.values(PERMISSION_SETS).map((p) => ({ ...p })),
     groups: Object.values(GROUPS).map((g) => ({ ...g })),
-    limits: { maxGrantsPerRequest: 4 },
+    limits: { maxGrantsPerRequest: 4, maxPendingPerRequester: 20 },
     allowGuests: false,
     durations: { defaultMs: HOUR, minMs: 5 * MINUTE, pendingExpiryMs: 24 * HOUR },
     rules: [AUTO_RULE, APPROVAL_RULE, GROUP_RULE],

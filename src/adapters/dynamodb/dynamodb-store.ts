@@ -1,11 +1,11 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dueAt, requestStatus, type AccessRequest } from '../../domain/access-request';
 import { LEGACY_GENERATION, type Lease } from '../../domain/lease';
 import type { AuditEvent } from '../../domain/audit';
 import { StoreConflictError, type LeaseListing, type RequestStore } from '../../app/ports';
 import { readAuditEvent, readLease, readRequest, SCHEMA_VERSION } from './stored-records';
-import { DUE_INDEX, auditKey, leaseItemKey, requestKey } from './table-layout';
+import { DUE_INDEX, REQUESTER_INDEX, auditKey, leaseItemKey, requestKey } from './table-layout';
 
 /**
  * The condition that a write or delete lands on the same lifetime of a lease, at the version read.
@@ -70,6 +70,31 @@ export class DynamoDbStore implements RequestStore {
       }
     }
     return requests;
+  }
+
+  async countAwaitingApproval(requesterSlackUserId: string, filedSince: number): Promise<number> {
+    try {
+      return await this.countAll({
+        ExpressionAttributeNames: { '#a': REQUESTER_INDEX.awaitingApproval },
+        FilterExpression: 'attribute_exists(#a)',
+        IndexName: REQUESTER_INDEX.name,
+        KeyConditionExpression: `${REQUESTER_INDEX.partitionKey} = :r AND ${REQUESTER_INDEX.sortKey} >= :t`,
+        ExpressionAttributeValues: { ':r': requesterSlackUserId, ':t': filedSince },
+      });
+    } catch (err) {
+      if (!isMissingIndex(err)) throw err;
+      // A table from before the index (dynalite cannot add one to an existing table) or one whose
+      // new index DynamoDB is still building: a request waiting for approval is due (its expiry),
+      // so the open requests hold every one of them. Items written before the index have no
+      // awaitingApproval mark; their stored status says PENDING instead.
+      return this.countAll({
+        IndexName: DUE_INDEX.name,
+        KeyConditionExpression: 'dueKey = :k',
+        FilterExpression: '#r.#q.#s = :r AND #r.createdAt >= :t AND (attribute_exists(#a) OR #st = :p)',
+        ExpressionAttributeNames: { '#r': 'request', '#q': 'requester', '#s': 'slackUserId', '#st': 'status', '#a': REQUESTER_INDEX.awaitingApproval },
+        ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':r': requesterSlackUserId, ':t': filedSince, ':p': 'PENDING' },
+      });
+    }
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
@@ -145,6 +170,9 @@ export class DynamoDbStore implements RequestStore {
       request,
       // Sparse: requests with nothing left to do drop out of the index.
       ...(due === undefined ? {} : { dueKey: DUE_INDEX.value, dueAt: due }),
+      [REQUESTER_INDEX.partitionKey]: request.requester.slackUserId,
+      [REQUESTER_INDEX.sortKey]: request.createdAt,
+      ...(request.grants.some((g) => g.status === 'PENDING') ? { [REQUESTER_INDEX.awaitingApproval]: 1 } : {}),
     };
   }
 
@@ -160,6 +188,18 @@ export class DynamoDbStore implements RequestStore {
     return items;
   }
 
+  /** How many items a query matches, page after page (only the count comes back). */
+  private async countAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Select'>): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ ...input, TableName: this.tableName, Select: 'COUNT', ExclusiveStartKey: start }));
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
   private async conditional<T>(what: string, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
@@ -168,4 +208,10 @@ export class DynamoDbStore implements RequestStore {
       throw err;
     }
   }
+}
+
+/** DynamoDB (and dynalite) answer a query on an index the table does not have (yet) this way. */
+function isMissingIndex(err: unknown): boolean {
+  if (err instanceof ResourceNotFoundException) return true;
+  return err instanceof Error && err.name === 'ValidationException' && /index/i.test(err.message);
 }

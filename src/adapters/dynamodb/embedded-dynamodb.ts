@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { DUE_INDEX, TABLE_KEYS } from './table-layout';
+import { DUE_INDEX, REQUESTER_INDEX, TABLE_KEYS } from './table-layout';
 
 export interface EmbeddedDynamoDb {
   client: DynamoDBClient;
@@ -61,6 +61,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
         { AttributeName: DUE_INDEX.partitionKey, AttributeType: 'S' },
         { AttributeName: DUE_INDEX.sortKey, AttributeType: 'N' },
+        { AttributeName: REQUESTER_INDEX.partitionKey, AttributeType: 'S' },
+        { AttributeName: REQUESTER_INDEX.sortKey, AttributeType: 'N' },
       ],
       KeySchema: [
         { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
@@ -72,6 +74,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           KeySchema: [
             { AttributeName: DUE_INDEX.partitionKey, KeyType: 'HASH' },
             { AttributeName: DUE_INDEX.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: REQUESTER_INDEX.name,
+          KeySchema: [
+            { AttributeName: REQUESTER_INDEX.partitionKey, KeyType: 'HASH' },
+            { AttributeName: REQUESTER_INDEX.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },

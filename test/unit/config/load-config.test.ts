@@ -76,7 +76,7 @@ describe('the example configuration', () => {
 
   test('without groups or limits sections: no groups, and at most 10 grants a request', () => {
     expect(config.policy.groups).toEqual([]);
-    expect(config.policy.limits).toEqual({ maxGrantsPerRequest: 10 });
+    expect(config.policy.limits).toEqual({ maxGrantsPerRequest: 10, maxPendingPerRequester: 20 });
   });
 
   test('loadConfigFile reads the same file from disk', () => {
@@ -288,11 +288,11 @@ describe('a rule covers accounts + permission sets, or groups: never both, never
 
 describe('limits', () => {
   test('limits.maxGrantsPerRequest is read', () => {
-    expect(parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: 3 }))).policy.limits).toEqual({ maxGrantsPerRequest: 3 });
+    expect(parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: 3 }))).policy.limits).toEqual({ maxGrantsPerRequest: 3, maxPendingPerRequester: 20 });
   });
 
   test('an empty limits section means the default, 10', () => {
-    expect(parseConfig(exampleWith((doc) => (doc.limits = {}))).policy.limits).toEqual({ maxGrantsPerRequest: 10 });
+    expect(parseConfig(exampleWith((doc) => (doc.limits = {}))).policy.limits).toEqual({ maxGrantsPerRequest: 10, maxPendingPerRequester: 20 });
   });
 
   test.each([0, -1, 2.5, 21, 51, '5'])('maxGrantsPerRequest %j is refused, naming limits.maxGrantsPerRequest', (value) => {
@@ -302,6 +302,14 @@ describe('limits', () => {
 
   test('the bounds themselves, 1 and 20 (every grant gets its own block in the approvals message), are accepted', () => {
     for (const n of [1, 20]) expect(parseConfig(exampleWith((doc) => (doc.limits = { maxGrantsPerRequest: n }))).policy.limits.maxGrantsPerRequest).toBe(n);
+  });
+
+  test('limits.maxPendingPerRequester is read (default 20); 0, 2.5 and 1001 are refused naming it', () => {
+    expect(parseConfig(exampleWith((doc) => (doc.limits = { maxPendingPerRequester: 5 }))).policy.limits).toEqual({ maxGrantsPerRequest: 10, maxPendingPerRequester: 5 });
+    for (const value of [0, 2.5, 1001]) {
+      const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.limits = { maxPendingPerRequester: value }))));
+      expect(problems).toEqual([expect.stringMatching(/^limits\.maxPendingPerRequester: /)]);
+    }
   });
 
   test('a misspelt limits key is refused, not ignored', () => {

@@ -55,7 +55,7 @@ const POLICY: Policy = {
   accounts: [STAGING, PRODUCTION, SANDBOX],
   permissionSets: [READ_ONLY, ADMIN],
   groups: [ONCALL, DB_ADMINS],
-  limits: { maxGrantsPerRequest: 10 },
+  limits: { maxGrantsPerRequest: 10, maxPendingPerRequester: 20 },
   allowGuests: false,
   durations: { defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H },
   rules: [
@@ -181,7 +181,7 @@ describe('resolveTargets', () => {
   });
 
   test('more grants than limits.maxGrantsPerRequest → too_many_grants, giving the count and the limit and naming the setting', () => {
-    const policy: Policy = { ...POLICY, limits: { maxGrantsPerRequest: 5 } };
+    const policy: Policy = { ...POLICY, limits: { ...POLICY.limits, maxGrantsPerRequest: 5 } };
     const err = timeboxErrorFrom(() => resolveTargets(policy, { kind: 'account', accounts: ['staging', 'production', 'sandbox'], permissionSets: ['ReadOnly', 'Admin'] }));
     expect(err.code).toBe('too_many_grants');
     expect(err.message).toContain('6');
@@ -190,13 +190,13 @@ describe('resolveTargets', () => {
   });
 
   test('exactly at the limit is fine, and duplicates do not count against it', () => {
-    const policy: Policy = { ...POLICY, limits: { maxGrantsPerRequest: 2 } };
+    const policy: Policy = { ...POLICY, limits: { ...POLICY.limits, maxGrantsPerRequest: 2 } };
     expect(resolveTargets(policy, { kind: 'account', accounts: ['staging', 'production'], permissionSets: ['ReadOnly'] })).toHaveLength(2);
     expect(resolveTargets(policy, { kind: 'account', accounts: ['staging', 'staging', 'STAGING'], permissionSets: ['ReadOnly', 'Admin'] })).toHaveLength(2);
   });
 
   test('the limit applies to groups too', () => {
-    const policy: Policy = { ...POLICY, limits: { maxGrantsPerRequest: 1 } };
+    const policy: Policy = { ...POLICY, limits: { ...POLICY.limits, maxGrantsPerRequest: 1 } };
     const err = timeboxErrorFrom(() => resolveTargets(policy, { kind: 'group', groups: ['oncall', 'DbAdmins'] }));
     expect(err.code).toBe('too_many_grants');
     expect(err.message).toContain('limits.maxGrantsPerRequest');
@@ -517,7 +517,7 @@ describe('rule properties', () => {
     accounts: fc.constant(ACCOUNT_POOL),
     permissionSets: fc.constant(PS_POOL),
     groups: fc.constant(GROUP_POOL),
-    limits: fc.constant({ maxGrantsPerRequest: 10 }),
+    limits: fc.constant({ maxGrantsPerRequest: 10, maxPendingPerRequester: 20 }),
     allowGuests: fc.constant(false),
     durations: fc.record({ defaultMs: fc.constant(H), minMs: fc.integer({ min: 1, max: 60 }).map((m) => m * M), pendingExpiryMs: fc.constant(24 * H) }),
     rules: fc.array(fc.oneof(accountRuleArb, groupRuleArb), { maxLength: 6 }),
