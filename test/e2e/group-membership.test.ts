@@ -1,4 +1,4 @@
-import { GROUPS, PEOPLE, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+import { GROUPS, PEOPLE, REVOKED_WITHIN_MS, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
 
 /**
  * Temporary group membership: `/aws-access group <groups> <duration> <reason…>` (or its form)
@@ -30,7 +30,7 @@ describe('temporary group membership', () => {
     await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes(id) && t.includes('membership of oncall is active until')), 5000, 'the active DM');
 
     const ended = await h.waitForStatus(id, 'ENDED', 10_000);
-    expect(ended.endedAt! - ended.endsAt!).toBeLessThan(3000);
+    expect(ended.endedAt! - ended.endsAt!).toBeLessThan(REVOKED_WITHIN_MS);
     expect(h.isMember('carol', 'oncall')).toBe(false);
     expect(h.aws.callsTo('DeleteGroupMembership').map((c) => c.input)).toEqual([{ IdentityStoreId: expect.any(String), MembershipId: membershipId }]);
     await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes(id) && t.includes('has ended')), 5000, 'the ended DM');

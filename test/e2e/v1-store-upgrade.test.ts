@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import manifest from '../fixtures/v1-store/manifest.json';
 import { eventually } from '../support/eventually';
-import { APPROVAL_CHANNEL, buttonClick, PEOPLE, TimeboxHarness } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, buttonClick, PEOPLE, REVOKED_WITHIN_MS, TimeboxHarness } from '../support/timebox-harness';
 import type { SlackMessage } from '../support/slack-stand-in';
 
 /**
@@ -45,7 +45,7 @@ describe('upgrading a store written by the previous release', () => {
 
     const ended = await h.waitForStatus(manifest.active.requestId, 'ENDED', 15_000);
     expect(ended.endedAt! - manifest.active.endsAt).toBeGreaterThanOrEqual(0);
-    expect(ended.endedAt! - manifest.active.endsAt).toBeLessThan(2_000);
+    expect(ended.endedAt! - manifest.active.endsAt).toBeLessThan(REVOKED_WITHIN_MS);
     expect(h.aws.hasAssignment(manifest.standInAssignment)).toBe(false);
     expect((await h.runtime.deps.store.listLeases()).leases).toEqual([]);
     await h.slack.waitFor(() => h.dmTextsTo('carol').slice(dmsBefore).find((t) => t.includes(manifest.active.requestId) && t.includes('has ended')), 5_000, 'the ended DM');

@@ -60,10 +60,18 @@ const APPROVER: PersonName = 'alice';
 const CASE_TIMEOUT_MS = 60_000;
 const WAIT_MS = 20_000;
 /**
- * How long an assignment may outlive its window: a sweep period plus a revoke, plus the restart
- * and claim expiry a crash during the revoke costs. A correctness bound, not a speed target.
+ * How long an assignment may outlive its window besides the time no Timebox was running (from
+ * the kill to the restarted process being ready, measured: a busy machine takes seconds to start
+ * one): a sweep period plus a revoke, plus the claim expiry a crash during the revoke costs.
+ * A correctness bound, not a speed target.
  */
 const OUTLIVE_BOUND_MS = 10_000;
+/**
+ * The window of a case whose window may start before the kill: it must outlast the restart (and
+ * the news after it) even on a busy machine, or the restarted process finds it over, revokes
+ * first, and the requester is only ever told it ended.
+ */
+const OUTLASTS_RESTART = '8s';
 
 
 // ---------------------------------------------------------------------------------------------
@@ -220,7 +228,12 @@ class CrashScenario {
   async restartAfterCrash(): Promise<void> {
     if (this.child) await this.child.exited;
     await this.startChild();
+    const crashedAt = this.crashes[this.crashes.length - 1]?.at;
+    if (crashedAt !== undefined) this.downMs += Date.now() - crashedAt;
   }
+
+  /** How long, in all, no Timebox process ran on this data between a crash and the restarted one being ready. */
+  downMs = 0;
 
   /** The last stop, after which the store may be opened. */
   async stopForGood(): Promise<void> {
@@ -482,7 +495,7 @@ async function expectConverged(s: CrashScenario, requestId: string, expected: { 
     expect(appeared.at).toBeLessThanOrEqual(activeAt);
     expect(disappeared.at).toBeGreaterThanOrEqual(endsAt);
     expect(disappeared.at).toBeLessThanOrEqual(endedAt);
-    expect(disappeared.at - endsAt).toBeLessThanOrEqual(OUTLIVE_BOUND_MS);
+    expect(disappeared.at - endsAt).toBeLessThanOrEqual(OUTLIVE_BOUND_MS + s.downMs);
 
     // The audit log: every transition of this grant, once, in order, nothing lost.
     const mine = audit.filter((e) => e.grantId === grant.id);
@@ -618,7 +631,7 @@ const APPROVAL_CASES: ApprovalCase[] = [
     // updates the channel message: killing at that update loses the timer and the ACTIVE news.
     name: '3b. after ACTIVE is recorded, before anyone is told (killed at the chat.update saying it is active)',
     phase: 'grant',
-    duration: '8s', // the window started before the crash: it must outlast the restart, even on a busy machine
+    duration: OUTLASTS_RESTART, // the window started before the crash
     creationPolls: 1,
     deletionPolls: 1,
     // With several grants, the update saying every one is active (a sweep may show a partial one first).
@@ -784,8 +797,10 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
     const scenario = s;
 
     // Kill the moment the acknowledgement reaches Slack: the request is stored as APPROVED and
-    // the in-process job that grants it has just been queued (or has barely started).
-    const requestId = await s.file('staging ReadOnly 3s crash test');
+    // the in-process job that grants it has just been queued (or has barely started). The kill
+    // comes when this process notices the answer, and a busy one notices late: the grant may be
+    // further on (its window even started), so the window must outlast the restart, as in 3b.
+    const requestId = await s.file(`staging ReadOnly ${OUTLASTS_RESTART} crash test`);
     s.killNow('auto-approved request acknowledged');
     await s.restartAfterCrash();
 
@@ -797,6 +812,29 @@ describe('a Timebox process killed with SIGKILL converges after a restart', () =
     expect(s.aws.callsTo('DeleteAccountAssignment')).toHaveLength(1);
     await expectConverged(scenario, requestId, { approvalType: 'auto_approved' });
   }, CASE_TIMEOUT_MS);
+
+  // Test 6 kills when this process notices the answer; a busy one notices late, when the grant
+  // is further on. The latest it can be: the window has started and the channel is being told.
+  // With a window shorter than a restart on a busy machine (6 used 3 s; a restart took up to 7 s
+  // with the CPU contended), the restarted process found the window over and the requester was
+  // only ever told it had ended.
+  describe('reliability-3: the crash tests hold on a busy machine', () => {
+    test('an auto-approved request killed only once its window has started (the acknowledgement noticed late): the window outlasts the restart, and the requester is told it was active, then that it ended', async () => {
+      s = await CrashScenario.start({ creationPolls: 1, deletionPolls: 1, targets: [STAGING_READONLY] });
+      await s.startChild();
+      const crashed = s.killWhen('window started, channel being told', { kind: 'slack-call', match: (call) => JSON.stringify(call.args).includes('Active until') });
+      const requestId = await s.file(`staging ReadOnly ${OUTLASTS_RESTART} crash test`);
+      await crashed;
+      expect(s.hasAssignment()).toBe(true);
+      expect(s.dmsAbout(requestId, 'active')).toEqual([]);
+      await s.restartAfterCrash();
+
+      await s.waitForDm(requestId, 'active');
+      await s.waitForDm(requestId, 'ended');
+      expect(s.aws.callsTo('CreateAccountAssignment')).toHaveLength(1);
+      await expectConverged(s, requestId, { approvalType: 'auto_approved' });
+    }, CASE_TIMEOUT_MS);
+  });
 
   // The early end is stored and the revoke queued in-process, with no outside call in between:
   // killing the moment Slack has the answer leaves the end recorded and the revoke not yet done.
