@@ -205,6 +205,49 @@ describe('reliability-3: the requester ending a request withdraws its pending gr
   });
 });
 
+describe('daily-use: an early end is shown on the grants it ended, not on the others of the request', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({ configYaml: testConfigYaml(STAGING_ADMIN_RULE), sweepIntervalMs: 500 });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('an approver ends one grant of two early and the other runs to the end of its window: the channel message and the DM say "ended early by" the approver for the first only, and the second ended at its time', async () => {
+    const id = await h.file('carol', 'staging,production Admin 4s one cut short one runs out');
+    const message = await h.approvalMessage(id);
+    // bob approves both rules; alice approves prod-admin only, so her End takes the production grant alone.
+    await h.click('bob', 'approve', id);
+    await h.waitForGrants(id, ['ACTIVE', 'ACTIVE']);
+    const { text } = await h.command('alice', `end ${id}`);
+    expect(text).toContain('Ending <@U0CAROL000>\'s access to *Admin* on *production* now');
+    await h.waitForGrants(id, ['ENDED', 'ENDED']);
+    const [staging, production] = (await h.request(id)).grants;
+    expect(production!.endedAt!).toBeLessThan(production!.activeAt! + 4000);
+    expect(staging!.endedAt!).toBeGreaterThanOrEqual(staging!.endsAt!);
+
+    const blocks = await h.slack.waitFor(
+      () => {
+        const shown = h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.ts === message.ts)?.blocks as Array<{ block_id?: string; text?: { text: string } }> | undefined;
+        const line = (grantId: string) => shown?.find((b) => b.block_id === `grant_${grantId}`)?.text?.text ?? '';
+        return line('1').includes(':lock: Ended') && line('2').includes(':lock: Ended') ? { staging: line('1'), production: line('2') } : undefined;
+      },
+      5000,
+      'the channel message to show both grants ended',
+    );
+    expect(blocks.production).toContain(`:lock: Ended early by <@${PEOPLE.alice.id}> <!date^`);
+    expect(blocks.staging).toContain(':lock: Ended <!date^');
+    expect(blocks.staging).not.toContain('early');
+
+    const dm = await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes(id) && t.includes('2 of 2 ended')), 5000, 'the DM saying both grants ended');
+    const dmLine = (account: string) => dm.split('\n').find((l) => l.includes(`Admin on ${account}`)) ?? '';
+    expect(dmLine('production')).toContain(`ended early by <@${PEOPLE.alice.id}> <!date^`);
+    expect(dmLine('staging')).toContain('ended <!date^');
+    expect(dmLine('staging')).not.toContain('early');
+  });
+});
+
 describe('limits.maxGrantsPerRequest', () => {
   test('more grants than the limit are refused naming the limit, and nothing is filed', async () => {
     const h = await TimeboxHarness.start({ configYaml: testConfigYaml().replace('durations:', 'limits:\n  maxGrantsPerRequest: 3\ndurations:') });
