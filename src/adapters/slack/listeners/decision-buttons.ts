@@ -3,7 +3,8 @@ import * as z from '../../../lib/zod';
 import { decideRequest } from '../../../app/decide-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn } from '../views/mrkdwn';
-import { APPROVE_ACTION, DENY_ACTION, targetText } from '../views/request-message';
+import { APPROVE_ACTION, DENY_ACTION } from '../views/request-message';
+import { targetText } from '../views/target-text';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 
 // The value only says which request the button is about; who may decide is read from the store.

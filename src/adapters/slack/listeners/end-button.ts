@@ -4,7 +4,8 @@ import { endAccess, whatKeepsAccess } from '../../../app/end-access';
 import type { AccessRequest } from '../../../domain/access-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn, mention } from '../views/mrkdwn';
-import { END_ACTION, targetName } from '../views/request-message';
+import { END_ACTION } from '../views/request-message';
+import { grantsSubject, targetName } from '../views/target-text';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 
 // The value only says which request; who may end it is read from the store.
@@ -35,7 +36,7 @@ function withdrawnNote(request: AccessRequest, by: string): string {
 function activeSubject(request: AccessRequest, by: string): string {
   // The grants this end took: active (or still being granted) and ended by the same person just now.
   const ending = request.grants.filter((g) => ['ACTIVE', 'APPROVED', 'GRANTING'].includes(g.status) && g.endedEarlyBy?.slackUserId === by);
-  return ending.length === 1 && ending[0] ? targetName(ending[0].target) : `${ending.length} grants`;
+  return grantsSubject(ending, targetName);
 }
 
 /** Ends a window on behalf of `slackUserId`; returns what to tell them. Never throws. */

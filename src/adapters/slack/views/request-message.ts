@@ -1,40 +1,17 @@
 import type { KnownBlock } from '@slack/types';
 import { requestStatus, type AccessRequest, type Grant, type GrantStatus } from '../../../domain/access-request';
 import { formatDuration } from '../../../domain/duration';
-import type { GrantTarget } from '../../../domain/grant-target';
 import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
+import { grantsSubject, plainTarget, targetFields, targetText } from './target-text';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
 export const END_ACTION = 'timebox_end';
 
-/** "ReadOnly on staging (`111111111111`)" or "membership of oncall", escaped for mrkdwn. */
-export function targetText(target: GrantTarget, bold = false): string {
-  const b = (t: string) => (bold ? `*${t}*` : t);
-  return target.kind === 'account'
-    ? `${b(escapeMrkdwn(target.permissionSetName))} on ${b(escapeMrkdwn(target.accountName))} (\`${target.accountId}\`)`
-    : `membership of ${b(escapeMrkdwn(target.groupName))}`;
-}
-
-/** "*ReadOnly* on *staging*" or "membership of *oncall*", without ids. */
-export function targetName(target: GrantTarget): string {
-  return target.kind === 'account' ? `*${escapeMrkdwn(target.permissionSetName)}* on *${escapeMrkdwn(target.accountName)}*` : `membership of *${escapeMrkdwn(target.groupName)}*`;
-}
-
-function plainTarget(target: GrantTarget): string {
-  return target.kind === 'account' ? `${truncate(target.permissionSetName, 40)} on ${truncate(target.accountName, 40)}` : `membership of ${truncate(target.groupName, 60)}`;
-}
-
-/** What the request is for, in one phrase: the grant itself, or "3 grants". */
-export function requestSubject(request: AccessRequest, bold = false): string {
-  const only = request.grants.length === 1 ? request.grants[0] : undefined;
-  return only ? targetText(only.target, bold) : `${request.grants.length} grants`;
-}
-
 /** "End access now", with a confirmation: on the channel message while active, and in the requester's DM. */
 function endButton(request: AccessRequest): KnownBlock {
   const active = request.grants.filter((g) => g.status === 'ACTIVE' && !g.endedEarlyBy);
-  const what = active.length === 1 ? plainTarget((active[0] as Grant).target) : `${active.length} active grants`;
+  const what = grantsSubject(active, plainTarget, 'active grants');
   return {
     type: 'actions',
     block_id: 'end',
@@ -145,7 +122,7 @@ export function statusLine(request: AccessRequest): string {
 
 /** Fallback text for notifications and screen readers. */
 export function summary(request: AccessRequest): string {
-  const what = request.grants.length === 1 ? plainTarget((request.grants[0] as Grant).target) : `${request.grants.length} grants`;
+  const what = grantsSubject(request.grants, plainTarget);
   return `${request.requester.name ?? request.requester.slackUserId} requests ${what} for ${formatDuration(request.durationMs)} (${request.id})`;
 }
 
@@ -164,15 +141,7 @@ function grantBlocks(request: AccessRequest): KnownBlock[] {
 export function requestMessage(request: AccessRequest): { text: string; blocks: KnownBlock[] } {
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   const allAuto = request.grants.every((g) => g.autoApproved);
-  const fields =
-    only?.target.kind === 'account'
-      ? [
-          { type: 'mrkdwn' as const, text: `*Account*\n${escapeMrkdwn(only.target.accountName)} (\`${only.target.accountId}\`)` },
-          { type: 'mrkdwn' as const, text: `*Permission set*\n${escapeMrkdwn(only.target.permissionSetName)}` },
-        ]
-      : only?.target.kind === 'group'
-        ? [{ type: 'mrkdwn' as const, text: `*Group*\n${escapeMrkdwn(only.target.groupName)}` }]
-        : [{ type: 'mrkdwn' as const, text: `*Grants*\n${request.grants.length}` }];
+  const fields = (only ? targetFields(only.target) : [`*Grants*\n${request.grants.length}`]).map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
     {
