@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ACCOUNTS, APPROVAL_CHANNEL, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 /**
  * Several grants in one request: every account × permission set pair is its own grant, matched
@@ -32,7 +33,7 @@ describe('several accounts and permission sets in one request', () => {
     const { text } = await h.command('carol', 'staging,production ReadOnly,Admin 4s two by two');
     expect(text).toContain('4 grants for 4s');
     expect(text).toContain('Approved automatically: ReadOnly on staging (`111111111111`)');
-    const id = /`(R-[0-9A-Z]{10})`/.exec(text)![1]!;
+    const id = findRequestId(text)!;
     // Grant order is accounts × permission sets as typed.
     await h.waitForGrants(id, ['ACTIVE', 'PENDING', 'PENDING', 'PENDING']);
     const request = await h.request(id);
@@ -405,7 +406,7 @@ describe('the form past 100 accounts', () => {
       });
       expect(ok.status).toBe(200);
       const confirmation = await h.slack.waitFor(() => h.ephemeralTextsTo('carol').find((t) => t.includes('3 grants')), 5000, 'confirmation');
-      const id = /`(R-[0-9A-Z]{10})`/.exec(confirmation)![1]!;
+      const id = findRequestId(confirmation)!;
       await h.waitForGrants(id, ['ACTIVE', 'ACTIVE', 'ACTIVE']);
     } finally {
       await h.stop();

@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import * as z from '../../../lib/zod';
+import { REQUEST_ID } from '../../../domain/request-id';
 import { endAccess, whatKeepsAccess } from '../../../app/end-access';
 import type { AccessRequest } from '../../../domain/access-request';
 import { isTimeboxError } from '../../../domain/errors';
@@ -9,7 +10,7 @@ import { grantsSubject, targetName } from '../views/target-text';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 
 // The value only says which request; who may end it is read from the store.
-const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
+const requestIdValue = z.string().regex(REQUEST_ID);
 
 /** What `by`, who just ended windows of the request, is told (ephemeral), including what ending cannot do. */
 function endingMessage(request: AccessRequest, by: string, keptBecause: string[]): string {
