@@ -1,11 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { requestIdFromBytes } from '../domain/request-id';
 
-// Crockford base32: no I, L, O, U, so ids read aloud and typed back survive.
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** "R-" and 10 random base32 characters (50 bits): short enough to say, safe as a schedule name. */
+/** A new request id (its format: src/domain/request-id.ts), from 10 random bytes. */
 export function newRequestId(): string {
-  return toId(randomBytes(10));
+  return requestIdFromBytes(randomBytes(10));
 }
 
 /**
@@ -13,11 +11,5 @@ export function newRequestId(): string {
  * interaction delivered twice (a replay, a retry) maps to the same request, so it files once.
  */
 export function requestIdFor(idempotencyKey: string): string {
-  return toId(createHash('sha256').update(idempotencyKey).digest().subarray(0, 10));
-}
-
-function toId(bytes: Uint8Array): string {
-  let id = '';
-  for (const byte of bytes) id += ALPHABET[byte % 32];
-  return `R-${id}`;
+  return requestIdFromBytes(createHash('sha256').update(idempotencyKey).digest().subarray(0, 10));
 }

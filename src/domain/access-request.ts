@@ -67,9 +67,8 @@ export interface AccessRequest {
   createdAt: number;
   /** Grants nobody decides expire then. */
   expiresAt: number;
+  /** Who ended a window early is each grant's own `endedEarlyBy`: never copied here (grants of one request can end differently). */
   grants: Grant[];
-  /** Who last ended windows of this request before their time (each grant records its own). */
-  endedEarlyBy?: Person;
   approvalMessage?: MessageRef;
   /** The requester's latest DM while access is active (it carries the End button), until it is closed. */
   activeDm?: MessageRef;
@@ -195,7 +194,6 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
   const withdraw = samePerson(person, request.requester) ? request.grants.filter((g) => g.status === 'PENDING' && mayEnd(g)) : [];
   return {
     ...request,
-    endedEarlyBy: person,
     grants: request.grants.map((g) =>
       active.includes(g)
         ? { ...g, endsAt: now, endedEarlyBy: person }

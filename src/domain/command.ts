@@ -1,5 +1,6 @@
 import { parseDuration } from './duration';
 import { TimeboxError } from './errors';
+import { parseRequestId } from './request-id';
 import type { TargetSpec } from './rules';
 
 export const MAX_REASON_LENGTH = 500;
@@ -11,7 +12,6 @@ export const USAGE =
   "(your own, or, as an approver, access granted under your rule); " +
   '`/aws-access help` shows this.';
 
-const REQUEST_ID = /^R-[0-9A-Z]{10}$/;
 
 export type ParsedCommand =
   | { kind: 'help' }
@@ -47,8 +47,8 @@ export function parseCommand(text: string): ParsedCommand {
   if (words.length === 1 && ['help', '-h', '--help', '?'].includes(words[0]!.toLowerCase())) return { kind: 'help' };
   // A request needs four words or more, so `end <id>` cannot be mistaken for one (even for an account named "end").
   if (words.length <= 2 && words[0]!.toLowerCase() === 'end') {
-    const requestId = words[1]?.toUpperCase();
-    if (requestId === undefined || !REQUEST_ID.test(requestId)) {
+    const requestId = parseRequestId(words[1]);
+    if (requestId === undefined) {
       throw new TimeboxError('invalid_command', 'Say which request to end, e.g. `/aws-access end R-0123456789` (the id is in your DM).');
     }
     return { kind: 'end', requestId };

@@ -1,4 +1,5 @@
 import { APPROVAL_CHANNEL, PEOPLE, TimeboxHarness } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 describe('request → approve → active → automatic revoke', () => {
   let h: TimeboxHarness;
@@ -12,8 +13,9 @@ describe('request → approve → active → automatic revoke', () => {
   test('an approved request creates the assignment, tells everyone, and removes it when the window ends', async () => {
     const { response, text } = await h.command('carol', 'production Admin 3s rolling back deploy 42');
     expect(response.status).toBe(200);
-    expect(text).toMatch(/Request `R-[0-9A-Z]{10}`.*waiting for approval in <#C0APPROVALS>/);
-    const id = /`(R-[0-9A-Z]{10})`/.exec(text)![1]!;
+    const id = findRequestId(text)!;
+    expect(text).toContain(`Request \`${id}\``);
+    expect(text).toContain('waiting for approval in <#C0APPROVALS>');
 
     const posted = await h.approvalMessage(id);
     const blocks = JSON.stringify(posted.blocks);

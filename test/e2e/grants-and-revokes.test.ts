@@ -1,4 +1,5 @@
 import { ACCOUNTS, APPROVAL_CHANNEL, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, REVOKED_WITHIN_MS, TimeboxHarness } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 /** Revocation removes only what Timebox added, and never loses track of a grant. */
 describe('grants and revokes', () => {
@@ -13,7 +14,7 @@ describe('grants and revokes', () => {
   test('auto-approve: granted at once, an FYI in the channel without buttons, revoked at the end', async () => {
     const { text } = await h.command('dave', 'staging readonly 2s quick look');
     expect(text).toContain('approved automatically');
-    const id = /`(R-[0-9A-Z]{10})`/.exec(text)![1]!;
+    const id = findRequestId(text)!;
     await h.waitForStatus(id, 'ACTIVE');
     expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(true);
     const fyi = await h.approvalMessage(id);
@@ -113,7 +114,7 @@ describe('grants and revokes', () => {
       text: 'staging ReadOnly 1h no aws user',
       responseUrl: h.slack.responseUrl({ userId: 'U0ERIN0000' }),
     });
-    const id = /`(R-[0-9A-Z]{10})`/.exec(response.body)![1]!;
+    const id = findRequestId(response.body)!;
     const failed = await h.waitForStatus(id, 'FAILED');
     expect(failed.failure).toBe('no Identity Center user has the email erin@example.com');
     expect(h.aws.callsTo('CreateAccountAssignment')).toHaveLength(0);

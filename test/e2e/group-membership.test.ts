@@ -1,4 +1,5 @@
 import { GROUPS, PEOPLE, REVOKED_WITHIN_MS, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 /**
  * Temporary group membership: `/aws-access group <groups> <duration> <reason…>` (or its form)
@@ -20,7 +21,7 @@ describe('temporary group membership', () => {
   test('an auto-approved membership is created, told, and removed by its own MembershipId when the window ends', async () => {
     const { text } = await h.command('carol', 'group oncall 3s paging duty');
     expect(text).toContain('membership of *oncall* for 3s was approved automatically');
-    const id = /`(R-[0-9A-Z]{10})`/.exec(text)![1]!;
+    const id = findRequestId(text)!;
     const active = await h.waitForStatus(id, 'ACTIVE');
     expect(h.isMember('carol', 'oncall')).toBe(true);
     const [created] = h.aws.callsTo('CreateGroupMembership');
@@ -116,7 +117,7 @@ describe('temporary group membership', () => {
     });
     expect(ok.status).toBe(200);
     const confirmation = await h.slack.waitFor(() => h.ephemeralTextsTo('dave').find((t) => t.includes('membership of *oncall*')), 5000, 'confirmation');
-    const id = /`(R-[0-9A-Z]{10})`/.exec(confirmation)![1]!;
+    const id = findRequestId(confirmation)!;
     await h.waitForStatus(id, 'ACTIVE');
     expect(h.isMember('dave', 'oncall')).toBe(true);
   });

@@ -14,6 +14,7 @@ import { AwsStandIn } from '../support/aws-stand-in';
 import { SlackStandIn } from '../support/slack-stand-in';
 import { APPROVAL_CHANNEL, BOT_TOKEN, GROUPS, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, testConfigYaml } from '../support/timebox-harness';
 import { viewOf } from '../support/request-view';
+import { findRequestId } from '../../src/domain/request-id';
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
 const execFileAsync = promisify(execFile);
@@ -119,7 +120,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
   test('a request is filed, approved, granted, scheduled for revoke, and revoked when Scheduler fires', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('carol', 'production Admin 2s lambda path')))) as FunctionUrlResponse;
     expect(filed.statusCode).toBe(200);
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     // The handler only recorded the request and handed over: nothing posted yet, nothing granted.
     expect(slack.messagesIn(APPROVAL_CHANNEL)).toHaveLength(0);
     expect(await runHandedOverWork()).toBe(1);
@@ -167,7 +168,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
 
   test('/aws-access end <id>: the handler deletes the revoke schedule and hands over, and the worker removes the assignment at once', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('carol', 'staging ReadOnly 30m end me early')))) as FunctionUrlResponse;
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     await runHandedOverWork();
     expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
     expect(aws.schedules().filter((s) => s.name === `timebox-${id}`)).toHaveLength(1);
@@ -188,7 +189,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
 
   test('an early end whose hand-off to the worker fails still stands: the user is told it is ending, and the sweep revokes it', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('carol', 'staging ReadOnly 30m lambda down')))) as FunctionUrlResponse;
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     await runHandedOverWork();
     expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
 
@@ -208,7 +209,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
 
   test('a window long enough to schedule ahead: its schedule names a minute over before the end, targets the waiter (the sweep function) and carries notBefore', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 3m scheduled ahead')))) as FunctionUrlResponse;
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     await runHandedOverWork();
     const endsAt = viewOf((await store.getRequest(id))!).endsAt!;
     const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
@@ -224,7 +225,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
 
   test('a window too short to schedule ahead is handed to the waiter at once; the sweep function waits until the end, then hands the job (with its receipt) to the worker, which revokes at once', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 2s handed to the waiter')))) as FunctionUrlResponse;
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     aws.takeInvocations(WAITER_ARN);
     await runHandedOverWork();
     const active = viewOf((await store.getRequest(id))!);
@@ -251,7 +252,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
 
   test('the sweep revokes a grant whose schedule never fired', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'staging ReadOnly 1s sweep me')))) as FunctionUrlResponse;
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     await runHandedOverWork();
     expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
     await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -277,7 +278,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
 
   test('a two-account request on the Lambda path: the auto-approved grant starts at once, the other on approval, and each is revoked by its schedule', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('carol', 'staging,production ReadOnly 2s lambda two grants')))) as FunctionUrlResponse;
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     expect(filed.body).toContain('Approved automatically: ReadOnly on staging');
     await runHandedOverWork();
     expect(viewOf((await store.getRequest(id))!).grants.map((g) => g.status)).toEqual(['ACTIVE', 'PENDING']);
@@ -301,7 +302,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
 
   test('a group membership on the Lambda path is created and removed by its schedule', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('dave', 'group oncall 1s lambda group')))) as FunctionUrlResponse;
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     await runHandedOverWork();
     expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
     expect(aws.isMember({ groupId: GROUPS.oncall, userId: PEOPLE.dave.principalId })).toBe(true);
@@ -312,7 +313,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
 
   test('(c) the table replaced while a grant is active: the window\'s schedule still removes what Timebox created', async () => {
     const filed = (await slackHandler(functionUrlEvent(command('bob', 'staging ReadOnly 1s table about to go')))) as FunctionUrlResponse;
-    const id = /`(R-[0-9A-Z]{10})`/.exec(filed.body ?? '')![1]!;
+    const id = findRequestId(filed.body)!;
     await runHandedOverWork();
     expect(viewOf((await store.getRequest(id))!).status).toBe('ACTIVE');
     const [schedule] = aws.schedules().filter((x) => x.name === `timebox-${id}`);
@@ -346,7 +347,8 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
     const { stdout } = await execFileAsync(process.execPath, ['-e', script], { env: { ...process.env, EVENT: event } });
     const response = JSON.parse(stdout) as FunctionUrlResponse;
     expect(response.statusCode).toBe(200);
-    expect(response.body).toMatch(/Request `R-[0-9A-Z]{10}`.*waiting for approval/);
+    expect(response.body).toContain(`Request \`${findRequestId(response.body)}\``);
+    expect(response.body).toContain('waiting for approval');
     aws.takeInvocations(WORKER);
   });
 
@@ -364,7 +366,7 @@ describe('Lambda path: Function URL → Slack handler → worker → EventBridge
       aws.clearFaults('Invoke');
     }
   }
-  const idIn = (text: string | undefined) => /`(R-[0-9A-Z]{10})`/.exec(text ?? '')?.[1];
+  const idIn = findRequestId;
   const postedFor = (id: string) => slack.messagesIn(APPROVAL_CHANNEL).filter((m) => JSON.stringify(m.blocks).includes(id));
 
   describe('reliability-3: a failed hand-off to the waiter keeps the backup schedule', () => {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ACCOUNTS, APPROVAL_CHANNEL, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, REVOKED_WITHIN_MS, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 /**
  * Several grants in one request: every account × permission set pair is its own grant, matched
@@ -32,7 +33,7 @@ describe('several accounts and permission sets in one request', () => {
     const { text } = await h.command('carol', 'staging,production ReadOnly,Admin 4s two by two');
     expect(text).toContain('4 grants for 4s');
     expect(text).toContain('Approved automatically: ReadOnly on staging (`111111111111`)');
-    const id = /`(R-[0-9A-Z]{10})`/.exec(text)![1]!;
+    const id = findRequestId(text)!;
     // Grant order is accounts × permission sets as typed.
     await h.waitForGrants(id, ['ACTIVE', 'PENDING', 'PENDING', 'PENDING']);
     const request = await h.request(id);
@@ -205,6 +206,49 @@ describe('reliability-3: the requester ending a request withdraws its pending gr
   });
 });
 
+describe('daily-use: an early end is shown on the grants it ended, not on the others of the request', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({ configYaml: testConfigYaml(STAGING_ADMIN_RULE), sweepIntervalMs: 500 });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('an approver ends one grant of two early and the other runs to the end of its window: the channel message and the DM say "ended early by" the approver for the first only, and the second ended at its time', async () => {
+    const id = await h.file('carol', 'staging,production Admin 4s one cut short one runs out');
+    const message = await h.approvalMessage(id);
+    // bob approves both rules; alice approves prod-admin only, so her End takes the production grant alone.
+    await h.click('bob', 'approve', id);
+    await h.waitForGrants(id, ['ACTIVE', 'ACTIVE']);
+    const { text } = await h.command('alice', `end ${id}`);
+    expect(text).toContain('Ending <@U0CAROL000>\'s access to *Admin* on *production* now');
+    await h.waitForGrants(id, ['ENDED', 'ENDED']);
+    const [staging, production] = (await h.request(id)).grants;
+    expect(production!.endedAt!).toBeLessThan(production!.activeAt! + 4000);
+    expect(staging!.endedAt!).toBeGreaterThanOrEqual(staging!.endsAt!);
+
+    const blocks = await h.slack.waitFor(
+      () => {
+        const shown = h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.ts === message.ts)?.blocks as Array<{ block_id?: string; text?: { text: string } }> | undefined;
+        const line = (grantId: string) => shown?.find((b) => b.block_id === `grant_${grantId}`)?.text?.text ?? '';
+        return line('1').includes(':lock: Ended') && line('2').includes(':lock: Ended') ? { staging: line('1'), production: line('2') } : undefined;
+      },
+      5000,
+      'the channel message to show both grants ended',
+    );
+    expect(blocks.production).toContain(`:lock: Ended early by <@${PEOPLE.alice.id}> <!date^`);
+    expect(blocks.staging).toContain(':lock: Ended <!date^');
+    expect(blocks.staging).not.toContain('early');
+
+    const dm = await h.slack.waitFor(() => h.dmTextsTo('carol').find((t) => t.includes(id) && t.includes('2 of 2 ended')), 5000, 'the DM saying both grants ended');
+    const dmLine = (account: string) => dm.split('\n').find((l) => l.includes(`Admin on ${account}`)) ?? '';
+    expect(dmLine('production')).toContain(`ended early by <@${PEOPLE.alice.id}> <!date^`);
+    expect(dmLine('staging')).toContain('ended <!date^');
+    expect(dmLine('staging')).not.toContain('early');
+  });
+});
+
 describe('limits.maxGrantsPerRequest', () => {
   test('more grants than the limit are refused naming the limit, and nothing is filed', async () => {
     const h = await TimeboxHarness.start({ configYaml: testConfigYaml().replace('durations:', 'limits:\n  maxGrantsPerRequest: 3\ndurations:') });
@@ -362,7 +406,7 @@ describe('the form past 100 accounts', () => {
       });
       expect(ok.status).toBe(200);
       const confirmation = await h.slack.waitFor(() => h.ephemeralTextsTo('carol').find((t) => t.includes('3 grants')), 5000, 'confirmation');
-      const id = /`(R-[0-9A-Z]{10})`/.exec(confirmation)![1]!;
+      const id = findRequestId(confirmation)!;
       await h.waitForGrants(id, ['ACTIVE', 'ACTIVE', 'ACTIVE']);
     } finally {
       await h.stop();

@@ -1,6 +1,7 @@
 import { checkModalView } from '../support/block-kit-limits';
 import { slackSignature } from '../support/slack-requests';
 import { APPROVAL_CHANNEL, PEOPLE, PERMISSION_SETS, SIGNING_SECRET, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 /** What people see at the Slack door: usage, clear refusals of bad input, the form, signatures. */
 describe('the /aws-access door', () => {
@@ -110,7 +111,7 @@ describe('the /aws-access door', () => {
     expect(ok.status).toBe(200);
     expect(ok.body).toBe('');
     const confirmation = await h.slack.waitFor(() => h.ephemeralTextsTo('carol').find((t) => t.includes('45m') && t.includes('waiting for approval')), 5000, 'confirmation');
-    const id = /`(R-[0-9A-Z]{10})`/.exec(confirmation)![1]!;
+    const id = findRequestId(confirmation)!;
     expect(await h.request(id)).toMatchObject({ durationMs: 45 * 60_000, reason: 'from the form', status: 'PENDING' });
     expect((await h.request(id)).grants.map((g) => [g.target, g.ruleName, g.status])).toEqual([
       [{ kind: 'account', accountId: '222222222222', accountName: 'production', permissionSetName: 'Admin', permissionSetArn: PERMISSION_SETS.Admin }, 'prod-admin', 'PENDING'],

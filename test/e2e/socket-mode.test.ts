@@ -1,5 +1,6 @@
 import type { SlackMessage } from '../support/slack-stand-in';
 import { APPROVAL_CHANNEL, PEOPLE, TimeboxHarness, buttonClick } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 /**
  * Socket Mode (SLACK_APP_TOKEN set): the real Bolt app opens its connection with
@@ -42,7 +43,7 @@ describe('Socket Mode', () => {
 
   test('a command, an approval and the revoke, all over the socket', async () => {
     const filed = await command('carol', 'production Admin 2s socket mode works');
-    const id = /`(R-[0-9A-Z]{10})`/.exec(String(filed.text))?.[1];
+    const id = findRequestId(String(filed.text));
     expect(filed).toMatchObject({ response_type: 'ephemeral' });
     expect(String(filed.text)).toContain('is waiting for approval in <#C0APPROVALS>');
     if (!id) throw new Error(`no request id in the ack: ${JSON.stringify(filed)}`);
@@ -73,7 +74,7 @@ describe('Socket Mode', () => {
 
   test('a refused approval (the requester approving their own request) is answered, and changes nothing', async () => {
     const filed = await command('dave', 'production Admin 30m self approval over the socket');
-    const id = /`(R-[0-9A-Z]{10})`/.exec(String(filed.text))![1]!;
+    const id = findRequestId(String(filed.text))!;
     const message = await h.approvalMessage(id);
     const reply = await h.nextEphemeral('dave', () => approve('dave', id, message));
     expect(reply).toContain('You cannot approve or deny your own request.');

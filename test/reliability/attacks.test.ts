@@ -5,6 +5,7 @@ import { checkBlockKit } from '../support/block-kit-limits';
 import { SlackRequestSender, newTriggerId, slackSignature, type RawOptions, type SignedResponse } from '../support/slack-requests';
 import type { SlackMessage } from '../support/slack-stand-in';
 import { APPROVAL_CHANNEL, PEOPLE, buttonClick, SIGNING_SECRET, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 /**
  * What an attacker (or a broken client) can do at the Slack door, and what Timebox promises in
@@ -126,7 +127,7 @@ class RecordingSender extends SlackRequestSender {
 }
 const recordingSender = () => new RecordingSender({ url: `${h.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET, answers: h.slack });
 
-const requestIdIn = (text: string) => /`(R-[0-9A-Z]{10})`/.exec(text)?.[1];
+const requestIdIn = (text: string) => findRequestId(text);
 const ofType = (events: AuditEvent[], type: AuditEvent['type']) => events.filter((e) => e.type === type);
 const channelMessagesAbout = (id: string) => h.slack.messagesIn(APPROVAL_CHANNEL).filter((m) => JSON.stringify(m.blocks ?? []).includes(id));
 

@@ -30,6 +30,7 @@ import {
   type PersonName,
 } from '../support/timebox-harness';
 import { eventually } from '../support/eventually';
+import { findRequestId } from '../../src/domain/request-id';
 
 /**
  * Crash safety, for real: the local Timebox runs as a separate process (test/support/child-timebox.ts)
@@ -293,7 +294,7 @@ class CrashScenario {
   /** Files a request as the requester; returns its id from the ephemeral answer. */
   async file(text: string): Promise<string> {
     const reply = await this.command(text);
-    const id = /`(R-[0-9A-Z]{10})`/.exec(reply)?.[1];
+    const id = findRequestId(reply);
     if (!id) throw new Error(`no request id in the answer to the command: ${reply}`);
     return id;
   }

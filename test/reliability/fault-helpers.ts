@@ -12,6 +12,7 @@ import type { AwsStandIn } from '../support/aws-stand-in';
 import { eventually } from '../support/eventually';
 import type { SlackMessage } from '../support/slack-stand-in';
 import { ACCOUNTS, BOT_TOKEN, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, type HarnessOptions, type PersonName } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 export type AccountName = keyof typeof ACCOUNTS;
 export type PermissionSetName = keyof typeof PERMISSION_SETS;
@@ -37,7 +38,7 @@ export function startHarness(options: HarnessOptions = {}): Promise<TimeboxHarne
 }
 
 export function requestIdIn(text: string): string {
-  const id = /`(R-[0-9A-Z]{10})`/.exec(text)?.[1];
+  const id = findRequestId(text);
   if (!id) throw new Error(`no request id in: ${text}`);
   return id;
 }

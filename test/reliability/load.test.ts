@@ -27,6 +27,7 @@ import { SlackRequestSender, type SignedResponse } from '../support/slack-reques
 import { SlackStandIn, type SlackMessage } from '../support/slack-stand-in';
 import { TimeboxChild, childEnv } from '../support/timebox-child-process';
 import { APPROVAL_CHANNEL, BOT_TOKEN, buttonClick, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
+import { findRequestId } from '../../src/domain/request-id';
 
 const REQUESTS = 100;
 /** Each request asks for production × (ReadOnly, Admin): two grants under one rule. */
@@ -210,7 +211,7 @@ async function waitForApprovalMessages(slack: SlackStandIn, ids: string[]): Prom
   const deadline = Date.now() + 60_000;
   for (;;) {
     for (const message of slack.messagesIn(APPROVAL_CHANNEL)) {
-      const id = /R-[0-9A-Z]{10}/.exec(JSON.stringify(message.blocks ?? []))?.[0];
+      const id = findRequestId(JSON.stringify(message.blocks ?? []));
       if (id && !found.has(id)) found.set(id, message);
     }
     if (ids.every((id) => found.has(id))) return found;
@@ -242,7 +243,7 @@ describe('load: 100 concurrent two-grant requests and their approvals', () => {
     const firstCommandAt = Date.now();
     const commands = await Promise.all(users.map((u, i) => rig.command(u, `production ReadOnly,Admin ${3 + (i % 3)}s load test ${i + 1}`)));
     const ids = commands.map(({ reply }, i) => {
-      const id = /`(R-[0-9A-Z]{10})`/.exec(reply)?.[1];
+      const id = findRequestId(reply);
       if (!id) throw new Error(`no request id in the reply to ${users[i]?.name}: ${reply}`);
       return id;
     });

@@ -16,6 +16,7 @@ import { AwsStandIn } from './aws-stand-in';
 import { eventually } from './eventually';
 import { SlackRequestSender, type BlockActionParams, type SignedResponse } from './slack-requests';
 import { SlackStandIn, type SlackMessage } from './slack-stand-in';
+import { findRequestId } from '../../src/domain/request-id';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const BOT_TOKEN = 'xoxb-test';
@@ -233,7 +234,7 @@ export class TimeboxHarness {
   /** Files a request and returns its id, read from the ephemeral confirmation. */
   async file(who: PersonName, text: string): Promise<string> {
     const { text: reply } = await this.command(who, text);
-    const id = /`(R-[0-9A-Z]{10})`/.exec(reply)?.[1];
+    const id = findRequestId(reply);
     if (!id) throw new Error(`no request id in reply: ${reply}`);
     return id;
   }

@@ -15,6 +15,10 @@ import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lea
  * Version 3: a lease has a generation (which lifetime of the target's lease it is), also stored
  * as a top-level attribute that every conditional write names. Leases of versions 1 and 2 read
  * as LEGACY_GENERATION; requests and audit events kept their shape.
+ *
+ * Requests of versions 1 to 3 may carry `endedEarlyBy` on the request itself, a copy of the
+ * last early end, which mislabelled the other grants of the request. Each grant keeps its own,
+ * so the request's copy is dropped on read (storedRequest).
  */
 export const SCHEMA_VERSION = 3;
 
@@ -84,7 +88,6 @@ export const accessRequestSchema = z.strictObject({
   createdAt: z.number(),
   expiresAt: z.number(),
   grants: z.array(grantSchema).min(1),
-  endedEarlyBy: person.optional(),
   approvalMessage: messageRef.optional(),
   activeDm: messageRef.optional(),
   notified: z.string().optional(),
@@ -95,6 +98,9 @@ export const accessRequestSchema = z.strictObject({
   lastEvents: z.array(auditEventSchema).optional(),
 });
 exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
+
+/** A request as releases up to version 3 may have stored it: the request-level endedEarlyBy copy is dropped. */
+const storedRequest = accessRequestSchema.extend({ endedEarlyBy: person.optional() }).transform(({ endedEarlyBy: _copy, ...request }): AccessRequest => request);
 
 const provisionTarget = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('account'), principalId: z.string(), accountId: z.string(), permissionSetArn: z.string() }),
@@ -207,7 +213,7 @@ export function upgradeRequestV1(old: z.infer<typeof v1Request>): AccessRequest 
     createdAt: old.createdAt,
     expiresAt: old.expiresAt,
     grants: [grant],
-    ...pick(old, ['endedEarlyBy', 'approvalMessage', 'activeDm', 'updatedAt', 'lastEvents'] as const),
+    ...pick(old, ['approvalMessage', 'activeDm', 'updatedAt', 'lastEvents'] as const),
     ...(notified ? { notified } : {}),
     ...(old.toldRequester ? { toldRequester: `1=${old.toldRequester}` } : {}),
     updatedAt: old.updatedAt,
@@ -256,8 +262,8 @@ function readVersioned<T>(what: string, item: Record<string, unknown>, field: st
 }
 
 export function readRequest(item: Record<string, unknown>): AccessRequest {
-  // Requests kept their v2 shape in v3.
-  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', accessRequestSchema, { 1: (raw) => upgradeRequestV1(v1Request.parse(raw)), 2: (raw) => accessRequestSchema.parse(raw) });
+  // Requests kept their v2 shape in v3 (the request's endedEarlyBy copy, dropped on read, aside).
+  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', storedRequest, { 1: (raw) => upgradeRequestV1(v1Request.parse(raw)), 2: (raw) => storedRequest.parse(raw) });
 }
 
 export function readLease(item: Record<string, unknown>): Lease {

@@ -163,7 +163,7 @@ describe('readRequest on a v1 item', () => {
     const request = readRequest(raw);
     expect(request.notified).toBe(v2Key);
     expect(channelNeedsUpdate(request)).toBe(false);
-    if (extra && 'endedEarlyBy' in extra) expect(request.endedEarlyBy).toEqual(extra.endedEarlyBy);
+    if (extra && 'endedEarlyBy' in extra) expect(request.grants[0]!.endedEarlyBy).toEqual(extra.endedEarlyBy);
   });
 
   test('a v1 request decided or ended early by a person reads: v1 stored their whole Slack profile (isBot, deleted), and only the Person is kept', () => {
@@ -172,7 +172,8 @@ describe('readRequest on a v1 item', () => {
     Object.assign(body(raw), { autoApproved: false, approvalsRequired: 1, approvals: [{ slackUserId: 'U0ALICE000', email: 'alice@example.com', at: 1 }], decidedBy: profile, endedEarlyBy: profile });
     const request = readRequest(raw);
     expect(request.grants[0]!.decidedBy).toEqual({ slackUserId: 'U0ALICE000', email: 'alice@example.com', name: 'alice' });
-    expect(request.endedEarlyBy).toEqual({ slackUserId: 'U0ALICE000', email: 'alice@example.com', name: 'alice' });
+    expect(request.grants[0]!.endedEarlyBy).toEqual({ slackUserId: 'U0ALICE000', email: 'alice@example.com', name: 'alice' });
+    expect(request).not.toHaveProperty('endedEarlyBy');
     // What it reads as is a valid v2 request: written back and read again, it is the same.
     expect(readRequest({ ...raw, schemaVersion: SCHEMA_VERSION, request })).toEqual(request);
   });
@@ -249,6 +250,15 @@ describe('readRequest on a v2 item', () => {
     const odd = v2Request();
     (odd.grants[0] as { status: string }).status = 'PAUSED';
     expect(storedItemErrorFrom(() => readRequest(v2Item(odd))).message).toContain('status');
+  });
+
+  test.each([2, 3])('a schemaVersion %i item whose request carries the old endedEarlyBy copy still reads: the copy is dropped and each grant keeps its own', (schemaVersion) => {
+    const request = v2Request();
+    request.grants[1] = { ...request.grants[1]!, endsAt: 1796233913900, endedEarlyBy: { slackUserId: 'U0DAVE0000', email: 'dave@example.com' } };
+    const read = readRequest({ ...v2Item({ ...request, endedEarlyBy: { slackUserId: 'U0DAVE0000', email: 'dave@example.com' } } as AccessRequest), schemaVersion });
+    expect(read).toEqual(request);
+    expect(read).not.toHaveProperty('endedEarlyBy');
+    expect(read.grants.map((g) => g.endedEarlyBy?.slackUserId)).toEqual([undefined, 'U0DAVE0000']);
   });
 
   test('an item from a newer Timebox (schemaVersion 4) is refused, saying it is newer and what to do', () => {

@@ -485,12 +485,13 @@ describe('endEarly', () => {
       ]),
     );
     const ended = endEarly(r, ALICE, now);
-    expect(ended.endedEarlyBy).toEqual(ALICE);
-    expect(ended.grants.map((g) => [g.id, g.status, g.endsAt])).toEqual([
-      ['1', 'ACTIVE', now],
-      ['2', 'ACTIVE', now],
-      ['3', 'DENIED', undefined],
+    expect(ended.grants.map((g) => [g.id, g.status, g.endsAt, g.endedEarlyBy])).toEqual([
+      ['1', 'ACTIVE', now, ALICE],
+      ['2', 'ACTIVE', now, ALICE],
+      ['3', 'DENIED', undefined, undefined],
     ]);
+    // Who ended it is the grants' own record: the request carries no copy of it.
+    expect(ended).not.toHaveProperty('endedEarlyBy');
     // The revokes are due at once, and the channel message should say the access is being ended.
     expect(workDueAt(ended)).toBe(now);
     expect(dueAt(ended)).toBeLessThanOrEqual(now);
@@ -582,20 +583,15 @@ describe('endEarly', () => {
     });
   });
 
-  // src bug (reported): once a request has been ended early, a grant that became active after
-  // that (its approval came later, or its granting was slow) can no longer be ended: endEarly
-  // refuses with already_ending because request.endedEarlyBy is set, although nothing is
-  // removing that grant's access.
+  // Once a request has been ended early, a grant that became active after that (its approval
+  // came later, or its granting was slow) can still be ended: only the grant's own record counts.
   test('a grant that went live after an earlier early end can still be ended early', () => {
     const firstEnd = T0 + 10 * M;
-    const r = request(
-      [
-        grantIn('1', 'ENDED', { target: STAGING_READONLY, activeAt: T0, endsAt: firstEnd, endedAt: firstEnd + 2_000 }),
-        // Approved and granted after the first end: a full window of its own.
-        liveUntil('2', T0 + 20 * M + H, { activeAt: T0 + 20 * M }),
-      ],
-      { endedEarlyBy: REQUESTER },
-    );
+    const r = request([
+      grantIn('1', 'ENDED', { target: STAGING_READONLY, activeAt: T0, endsAt: firstEnd, endedAt: firstEnd + 2_000, endedEarlyBy: REQUESTER }),
+      // Approved and granted after the first end: a full window of its own.
+      liveUntil('2', T0 + 20 * M + H, { activeAt: T0 + 20 * M }),
+    ]);
     const ended = endEarly(r, REQUESTER, now);
     expect(ended.grants[1]!.endsAt).toBe(now);
   });
@@ -604,28 +600,34 @@ describe('endEarly', () => {
     const grantArb = fc.record({
       status: statusArb,
       endsIn: fc.integer({ min: -2 * H, max: 8 * H }),
+      // Ended early already (by ALICE), with a clock behind hers: never ended again.
+      endedBefore: fc.boolean(),
     });
     fc.assert(
-      fc.property(fc.array(grantArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 10 * H }), fc.boolean(), (specs, offset, before) => {
+      fc.property(fc.array(grantArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 10 * H }), (specs, offset) => {
         const at = T0 + offset;
         const r = request(
-          specs.map((s, i) => grantIn(String(i + 1), s.status, ['ACTIVE', 'REVOKING', 'ENDED'].includes(s.status) ? { endsAt: at + s.endsIn } : {})),
-          before ? { endedEarlyBy: ALICE } : {},
+          specs.map((s, i) =>
+            grantIn(String(i + 1), s.status, {
+              ...(['ACTIVE', 'REVOKING', 'ENDED'].includes(s.status) ? { endsAt: at + s.endsIn } : {}),
+              ...(s.endedBefore && s.status !== 'PENDING' ? { endedEarlyBy: ALICE } : {}),
+            }),
+          ),
         );
-        const running = r.grants.filter((g) => g.status === 'ACTIVE' && (g.endsAt as number) > at);
+        const running = r.grants.filter((g) => g.status === 'ACTIVE' && (g.endsAt as number) > at && !g.endedEarlyBy);
         let ended: AccessRequest;
         try {
           ended = endEarly(r, BOB, at);
         } catch (err) {
-          // Refused only when nothing is running, or it was ended early already.
-          return err instanceof TimeboxError && (running.length === 0 || before);
+          // Refused only when nothing is running that was not ended early already.
+          return err instanceof TimeboxError && running.length === 0;
         }
-        if (running.length === 0 || ended.endedEarlyBy?.slackUserId !== BOB.slackUserId) return false;
+        if (running.length === 0) return false;
         return ended.grants.every((g, i) => {
           const old = r.grants[i]!;
           if (g.status !== old.status) return false;
-          if (running.includes(old)) return g.endsAt === at && at < (old.endsAt as number);
-          return g.endsAt === old.endsAt;
+          if (running.includes(old)) return g.endsAt === at && at < (old.endsAt as number) && g.endedEarlyBy?.slackUserId === BOB.slackUserId;
+          return g.endsAt === old.endsAt && g.endedEarlyBy?.slackUserId === (old.endedEarlyBy ?? (['APPROVED', 'GRANTING'].includes(old.status) ? BOB : undefined))?.slackUserId;
         });
       }),
       { numRuns: 1_000 },

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { MAX_REASON_LENGTH, normaliseReason, parseCommand, USAGE } from '../../../src/domain/command';
 import { TimeboxError } from '../../../src/domain/errors';
+import { isRequestId } from '../../../src/domain/request-id';
 
 const H = 3_600_000;
 /** Characters normaliseReason promises to strip: C0/C1 controls, DEL, zero-width and bidi controls, line/paragraph separators. */
@@ -233,7 +234,7 @@ describe('parseCommand properties', () => {
         } catch (err) {
           return err instanceof TimeboxError;
         }
-        if (parsed.kind === 'end') return /^R-[0-9A-Z]{10}$/.test(parsed.requestId);
+        if (parsed.kind === 'end') return isRequestId(parsed.requestId);
         return ['help', 'modal', 'request'].includes(parsed.kind);
       }),
       { numRuns: 2_000 },

@@ -5,7 +5,7 @@ import { isTimeboxError } from '../../../domain/errors';
 import { lookUpMember } from '../../../app/members';
 import { submitRequest, type FiledRequest } from '../../../app/submit-request';
 import { escapeMrkdwn } from '../views/mrkdwn';
-import { requestSubject, targetText } from '../views/request-message';
+import { requestSubject, targetText } from '../views/target-text';
 import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';

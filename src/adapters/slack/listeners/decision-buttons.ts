@@ -1,13 +1,15 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import * as z from '../../../lib/zod';
+import { REQUEST_ID } from '../../../domain/request-id';
 import { decideRequest } from '../../../app/decide-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn } from '../views/mrkdwn';
-import { APPROVE_ACTION, DENY_ACTION, targetText } from '../views/request-message';
+import { APPROVE_ACTION, DENY_ACTION } from '../views/request-message';
+import { targetText } from '../views/target-text';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 
 // The value only says which request the button is about; who may decide is read from the store.
-const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
+const requestIdValue = z.string().regex(REQUEST_ID);
 
 /** Approve / Deny on the approvals-channel message. */
 export function decisionButton(door: SlackDoor) {

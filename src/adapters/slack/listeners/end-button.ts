@@ -1,22 +1,24 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import * as z from '../../../lib/zod';
+import { REQUEST_ID } from '../../../domain/request-id';
 import { endAccess, whatKeepsAccess } from '../../../app/end-access';
 import type { AccessRequest } from '../../../domain/access-request';
 import { isTimeboxError } from '../../../domain/errors';
 import { escapeMrkdwn, mention } from '../views/mrkdwn';
-import { END_ACTION, targetName } from '../views/request-message';
+import { END_ACTION } from '../views/request-message';
+import { grantsSubject, targetName } from '../views/target-text';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 
 // The value only says which request; who may end it is read from the store.
-const requestIdValue = z.string().regex(/^R-[0-9A-Z]{10}$/);
+const requestIdValue = z.string().regex(REQUEST_ID);
 
-/** What the person who ended a window is told (ephemeral), including what ending cannot do. */
-function endingMessage(request: AccessRequest, keptBecause: string[]): string {
-  const own = request.requester.slackUserId === request.endedEarlyBy?.slackUserId;
+/** What `by`, who just ended windows of the request, is told (ephemeral), including what ending cannot do. */
+function endingMessage(request: AccessRequest, by: string, keptBecause: string[]): string {
+  const own = request.requester.slackUserId === by;
   const whose = own ? 'your' : `${mention(request.requester.slackUserId)}'s`;
   return [
-    `:lock: Ending ${whose} access to ${activeSubject(request)} now (\`${request.id}\`).`,
-    withdrawnNote(request),
+    `:lock: Ending ${whose} access to ${activeSubject(request, by)} now (\`${request.id}\`).`,
+    withdrawnNote(request, by),
     own ? "You'll get a DM once it is removed." : 'They get a DM once it is removed.',
     keptBecause.length > 0 ? `${keptBecause.length === 1 ? 'The assignment itself stays' : 'Some of it stays'}: ${escapeMrkdwn([...new Set(keptBecause)].join('; '))}.` : '',
     'AWS sessions already open last until they expire.',
@@ -26,25 +28,23 @@ function endingMessage(request: AccessRequest, keptBecause: string[]): string {
 }
 
 /** The grants this end withdrew, as they were still waiting for approval (the requester's end only). */
-function withdrawnNote(request: AccessRequest): string {
-  const by = request.endedEarlyBy?.slackUserId;
+function withdrawnNote(request: AccessRequest, by: string): string {
   const withdrawn = request.grants.filter((g) => g.status === 'CANCELLED' && g.decidedBy?.slackUserId === by);
   if (withdrawn.length === 0) return '';
   return `Withdrawn, as ${withdrawn.length === 1 ? 'it was' : 'they were'} still waiting for approval: ${withdrawn.map((g) => targetName(g.target)).join(', ')}.`;
 }
 
-function activeSubject(request: AccessRequest): string {
+function activeSubject(request: AccessRequest, by: string): string {
   // The grants this end took: active (or still being granted) and ended by the same person just now.
-  const by = request.endedEarlyBy?.slackUserId;
   const ending = request.grants.filter((g) => ['ACTIVE', 'APPROVED', 'GRANTING'].includes(g.status) && g.endedEarlyBy?.slackUserId === by);
-  return ending.length === 1 && ending[0] ? targetName(ending[0].target) : `${ending.length} grants`;
+  return grantsSubject(ending, targetName);
 }
 
 /** Ends a window on behalf of `slackUserId`; returns what to tell them. Never throws. */
 export async function endAndDescribe(door: SlackDoor, requestId: string, who: { slackUserId: string; workspace: string | undefined }, log: (message: string) => void): Promise<string> {
   try {
     const ended = await endAccess(door.deps, { requestId, bySlackUserId: who.slackUserId, ...(who.workspace ? { workspace: who.workspace } : {}) });
-    return endingMessage(ended, await whatKeepsAccess(door.deps, ended));
+    return endingMessage(ended, who.slackUserId, await whatKeepsAccess(door.deps, ended));
   } catch (err) {
     if (isTimeboxError(err)) return `${WARNING} ${escapeMrkdwn(err.message)} Nothing was changed.`;
     log(`ending ${requestId} failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,40 +1,17 @@
 import type { KnownBlock } from '@slack/types';
 import { requestStatus, type AccessRequest, type Grant, type GrantStatus } from '../../../domain/access-request';
 import { formatDuration } from '../../../domain/duration';
-import type { GrantTarget } from '../../../domain/grant-target';
 import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
+import { grantsSubject, plainTarget, targetFields, targetText } from './target-text';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
 export const END_ACTION = 'timebox_end';
 
-/** "ReadOnly on staging (`111111111111`)" or "membership of oncall", escaped for mrkdwn. */
-export function targetText(target: GrantTarget, bold = false): string {
-  const b = (t: string) => (bold ? `*${t}*` : t);
-  return target.kind === 'account'
-    ? `${b(escapeMrkdwn(target.permissionSetName))} on ${b(escapeMrkdwn(target.accountName))} (\`${target.accountId}\`)`
-    : `membership of ${b(escapeMrkdwn(target.groupName))}`;
-}
-
-/** "*ReadOnly* on *staging*" or "membership of *oncall*", without ids. */
-export function targetName(target: GrantTarget): string {
-  return target.kind === 'account' ? `*${escapeMrkdwn(target.permissionSetName)}* on *${escapeMrkdwn(target.accountName)}*` : `membership of *${escapeMrkdwn(target.groupName)}*`;
-}
-
-function plainTarget(target: GrantTarget): string {
-  return target.kind === 'account' ? `${truncate(target.permissionSetName, 40)} on ${truncate(target.accountName, 40)}` : `membership of ${truncate(target.groupName, 60)}`;
-}
-
-/** What the request is for, in one phrase: the grant itself, or "3 grants". */
-export function requestSubject(request: AccessRequest, bold = false): string {
-  const only = request.grants.length === 1 ? request.grants[0] : undefined;
-  return only ? targetText(only.target, bold) : `${request.grants.length} grants`;
-}
-
 /** "End access now", with a confirmation: on the channel message while active, and in the requester's DM. */
 function endButton(request: AccessRequest): KnownBlock {
   const active = request.grants.filter((g) => g.status === 'ACTIVE' && !g.endedEarlyBy);
-  const what = active.length === 1 ? plainTarget((active[0] as Grant).target) : `${active.length} active grants`;
+  const what = grantsSubject(active, plainTarget, 'active grants');
   return {
     type: 'actions',
     block_id: 'end',
@@ -59,9 +36,15 @@ function endButton(request: AccessRequest): KnownBlock {
   };
 }
 
-/** The window was ended before its time: by whom, for the messages. */
-function endedEarlyNote(request: AccessRequest): string {
-  return request.endedEarlyBy ? ` early by ${mention(request.endedEarlyBy.slackUserId)}` : '';
+/** This grant's window was ended before its time: by whom, for the messages (each grant of a request ends on its own). */
+function endedEarlyNote(grant: Grant): string {
+  return grant.endedEarlyBy ? ` early by ${mention(grant.endedEarlyBy.slackUserId)}` : '';
+}
+
+/** The same, for the requester's DM: "you" when they ended it themselves. */
+function endedEarlyByForRequester(request: AccessRequest, grant: Grant): string {
+  if (!grant.endedEarlyBy) return '';
+  return ` early by ${grant.endedEarlyBy.slackUserId === request.requester.slackUserId ? 'you' : mention(grant.endedEarlyBy.slackUserId)}`;
 }
 
 const kept = (grant: Grant) => (grant.keptBecause ? ` Kept: ${escapeMrkdwn(grant.keptBecause)}.` : ' Access removed.');
@@ -79,10 +62,10 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
     case 'GRANTING':
       return grant.autoApproved ? ':gear: Approved automatically by rule; granting access…' : `:gear: Approved by ${by}; granting access…`;
     case 'ACTIVE':
-      if (grant.endedEarlyBy) return `:gear: Ended early by ${mention(grant.endedEarlyBy.slackUserId)}; removing access…`;
+      if (grant.endedEarlyBy) return `:gear: Ended${endedEarlyNote(grant)}; removing access…`;
       return `:white_check_mark: ${grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
     case 'REVOKING':
-      return request.endedEarlyBy ? `:gear: Ended${endedEarlyNote(request)}; removing access…` : ':gear: Window over; removing access…';
+      return grant.endedEarlyBy ? `:gear: Ended${endedEarlyNote(grant)}; removing access…` : ':gear: Window over; removing access…';
     case 'DENIED':
       if (grant.refusedBecause) return `:no_entry: Refused by Timebox: no longer allowed by the rules now running (${escapeMrkdwn(truncate(grant.refusedBecause, 300))}).`;
       return `:no_entry: Denied by ${by}.`;
@@ -93,7 +76,7 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
     case 'FAILED':
       return `:x: Failed: ${escapeMrkdwn(truncate(grant.failure ?? 'unknown error', 300))}`;
     case 'ENDED':
-      return `:lock: Ended${endedEarlyNote(request)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}`;
+      return `:lock: Ended${endedEarlyNote(grant)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}`;
   }
 }
 
@@ -139,7 +122,7 @@ export function statusLine(request: AccessRequest): string {
 
 /** Fallback text for notifications and screen readers. */
 export function summary(request: AccessRequest): string {
-  const what = request.grants.length === 1 ? plainTarget((request.grants[0] as Grant).target) : `${request.grants.length} grants`;
+  const what = grantsSubject(request.grants, plainTarget);
   return `${request.requester.name ?? request.requester.slackUserId} requests ${what} for ${formatDuration(request.durationMs)} (${request.id})`;
 }
 
@@ -158,15 +141,7 @@ function grantBlocks(request: AccessRequest): KnownBlock[] {
 export function requestMessage(request: AccessRequest): { text: string; blocks: KnownBlock[] } {
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   const allAuto = request.grants.every((g) => g.autoApproved);
-  const fields =
-    only?.target.kind === 'account'
-      ? [
-          { type: 'mrkdwn' as const, text: `*Account*\n${escapeMrkdwn(only.target.accountName)} (\`${only.target.accountId}\`)` },
-          { type: 'mrkdwn' as const, text: `*Permission set*\n${escapeMrkdwn(only.target.permissionSetName)}` },
-        ]
-      : only?.target.kind === 'group'
-        ? [{ type: 'mrkdwn' as const, text: `*Group*\n${escapeMrkdwn(only.target.groupName)}` }]
-        : [{ type: 'mrkdwn' as const, text: `*Grants*\n${request.grants.length}` }];
+  const fields = (only ? targetFields(only.target) : [`*Grants*\n${request.grants.length}`]).map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
     {
@@ -207,7 +182,7 @@ function hasEndableAccess(request: AccessRequest): boolean {
 export function requesterMessage(request: AccessRequest): string {
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   if (!only) {
-    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ' (cancelled when you ended the request, before anyone approved it)' : ''}`);
+    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'ENDED' ? `${endedEarlyByForRequester(request, g)} ${slackDate(g.endedAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ' (cancelled when you ended the request, before anyone approved it)' : ''}`);
     const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
     const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ' Sign in through your AWS access portal.' : '';
     const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
@@ -231,10 +206,7 @@ export function requesterMessage(request: AccessRequest): string {
     case 'FAILED':
       return `:x: Your access to ${what} could not be granted: ${escapeMrkdwn(truncate(only.failure ?? 'unknown error', 500))}. (${request.id})`;
     case 'ENDED':
-      if (request.endedEarlyBy) {
-        const by = request.endedEarlyBy.slackUserId === request.requester.slackUserId ? 'you' : mention(request.endedEarlyBy.slackUserId);
-        return `:lock: Your access to ${what} was ended early by ${by}${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
-      }
+      if (only.endedEarlyBy) return `:lock: Your access to ${what} was ended${endedEarlyByForRequester(request, only)}${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
       return `:lock: Your access to ${what} has ended${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
     default:
       return `Your request ${request.id} is ${only.status.toLowerCase()}.`;
@@ -254,11 +226,11 @@ export function closedActiveDm(request: AccessRequest): string {
   if (request.grants.length === 1 && first) {
     const from = first.activeAt ? ` from ${slackDate(first.activeAt)}` : '';
     const until = first.endedAt ?? first.endsAt ?? 0;
-    return `:white_check_mark: Your access to ${targetText(first.target)} was active${from} until ${slackDate(until)}${endedEarlyNote(request)}. (${request.id})`;
+    return `:white_check_mark: Your access to ${targetText(first.target)} was active${from} until ${slackDate(until)}${endedEarlyNote(first)}. (${request.id})`;
   }
   if (requestStatus(request) === 'ACTIVE' || request.grants.some((g) => g.status === 'ACTIVE' || g.status === 'PENDING' || g.status === 'GRANTING')) {
     return `:information_source: Request ${request.id}: see the newer message below for where each grant stands.`;
   }
-  const lines = ran.map((g) => `• ${targetText(g.target)}: active from ${slackDate(g.activeAt ?? 0)} until ${slackDate(g.endedAt ?? g.endsAt ?? 0)}`);
-  return truncate(`:white_check_mark: Your request ${request.id} was active${endedEarlyNote(request)}:\n${lines.join('\n')}`, 2900);
+  const lines = ran.map((g) => `• ${targetText(g.target)}: active from ${slackDate(g.activeAt ?? 0)} until ${slackDate(g.endedAt ?? g.endsAt ?? 0)}${endedEarlyNote(g)}`);
+  return truncate(`:white_check_mark: Your request ${request.id} was active:\n${lines.join('\n')}`, 2900);
 }
