@@ -25,7 +25,9 @@ const DAVE_ONLY_RULE = `
 
 let h: TimeboxHarness;
 beforeAll(async () => {
-  h = await TimeboxHarness.start({ configYaml: testConfigYaml(DAVE_ONLY_RULE) });
+  // One process for the whole suite, in which the same few people file far more than 20 requests
+  // that wait for approval: limits.maxPendingPerRequester (tested in flood.test.ts) is raised here.
+  h = await TimeboxHarness.start({ configYaml: `${testConfigYaml(DAVE_ONLY_RULE)}limits:\n  maxPendingPerRequester: 1000\n` });
 });
 afterAll(async () => {
   await h.stop();
