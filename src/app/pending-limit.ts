@@ -25,9 +25,9 @@ export async function fileWithinPendingLimit(deps: WorkflowDeps, request: Access
     // A request older than the pending expiry cannot still be waiting, so only the newer ones are read.
     const waiting = await deps.store.countAwaitingApproval(who, request.createdAt - deps.policy.durations.pendingExpiryMs);
     if (waiting >= max) {
-      // The same interaction again (a retried filing that was stored) is answered as before.
-      const existing = await deps.store.getRequest(request.id);
-      if (existing?.requester.slackUserId === who) return existing;
+      // The same interaction again (a retried filing that was stored) is not a new request: filing
+      // it again finds it stored, and the caller answers as it did the first time.
+      if (await deps.store.getRequest(request.id)) return file();
       throw new TimeboxError(
         'too_many_pending',
         `You already have ${waiting} requests waiting for approval; at most ${max} may wait at once (limits.maxPendingPerRequester). Ask again once some are decided or expire.`,

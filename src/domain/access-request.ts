@@ -181,7 +181,16 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
   const active = request.grants.filter((g) => g.status === 'ACTIVE' && (g.endsAt ?? 0) > now && !g.endedEarlyBy && mayEnd(g));
   // Grants still being granted when access is ended end as soon as they are active.
   const inFlight = active.length === 0 ? [] : request.grants.filter((g) => (g.status === 'APPROVED' || g.status === 'GRANTING') && !g.endedEarlyBy && mayEnd(g));
-  if (active.length === 0) {
+  const person = asPerson(by);
+  // The requester's end withdraws what still waits for approval, also when nothing is active any
+  // more (a window already run out, or ended by an approver). A request that is only waiting has
+  // no access to end, and one still being granted is ended once active: both are refused below.
+  const beingGranted = request.grants.some((g) => g.status === 'APPROVED' || g.status === 'GRANTING');
+  const withdraw =
+    samePerson(person, request.requester) && request.grants.some((g) => g.status !== 'PENDING') && (active.length > 0 || !beingGranted)
+      ? request.grants.filter((g) => g.status === 'PENDING' && mayEnd(g))
+      : [];
+  if (active.length === 0 && withdraw.length === 0) {
     const status = requestStatus(request);
     if (status === 'REVOKING' || request.grants.some((g) => g.status === 'ACTIVE' || g.status === 'REVOKING')) {
       throw new TimeboxError('already_ending', `Request ${request.id}'s access is already being removed.`);
@@ -190,8 +199,6 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
     if (status === 'PENDING') throw new TimeboxError('not_active_yet', `Request ${request.id} is waiting for approval, so there is no access to end yet.`);
     throw new TimeboxError('already_over', `Request ${request.id} is ${status.toLowerCase()}; there is no access to end.`);
   }
-  const person = asPerson(by);
-  const withdraw = samePerson(person, request.requester) ? request.grants.filter((g) => g.status === 'PENDING' && mayEnd(g)) : [];
   return {
     ...request,
     grants: request.grants.map((g) =>

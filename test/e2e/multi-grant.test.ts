@@ -193,6 +193,33 @@ describe('reliability-3: the requester ending a request withdraws its pending gr
     expect(h.hasAssignment('carol', 'production', 'ReadOnly')).toBe(false);
   });
 
+  test('the requester ends a request whose only active grant an approver has already ended: its pending grant is still withdrawn, and cannot be approved', async () => {
+    const id = await h.file('carol', 'staging,production Admin 30m approver ended the live one');
+    await h.click('alice', 'approve', id);
+    await h.waitForGrants(id, ['PENDING', 'ACTIVE']);
+    await h.command('alice', `end ${id}`);
+    await h.waitForGrants(id, ['PENDING', 'ENDED']);
+    // What bob still has on screen if the update has not reached him: the Approve button.
+    const seenBefore = structuredClone(await h.approvalMessage(id));
+
+    const { text } = await h.command('carol', `end ${id}`);
+    expect(text).toContain('Withdrawn, as it was still waiting for approval: *Admin* on *staging*');
+    await h.waitForGrants(id, ['CANCELLED', 'ENDED']);
+    const reply = await h.nextEphemeral('bob', () => h.click('bob', 'approve', id, seenBefore));
+    expect(reply).toBe(`:warning: Request ${id} is already cancelled. Nothing was changed.`);
+    expect(h.hasAssignment('carol', 'staging', 'Admin')).toBe(false);
+  });
+
+  test('the requester ends a request whose active window has already run out: its pending grant is withdrawn', async () => {
+    const id = await h.file('carol', 'staging,production ReadOnly 2s the live one runs out');
+    await h.waitForGrants(id, ['ENDED', 'PENDING'], 15_000);
+
+    const { text } = await h.command('carol', `end ${id}`);
+    expect(text).toContain('Withdrawn, as it was still waiting for approval: *ReadOnly* on *production*');
+    await h.waitForGrants(id, ['ENDED', 'CANCELLED']);
+    expect((await h.audit(id)).filter((e) => e.type === 'cancelled').map((e) => `${e.grantId}:${e.actor}`)).toEqual(['2:U0CAROL000']);
+  });
+
   test('an approver ending the grants of their rules leaves a pending grant of another rule waiting for its own approver', async () => {
     const id = await h.file('carol', 'staging,production Admin 30m approver ends one');
     await h.click('alice', 'approve', id);

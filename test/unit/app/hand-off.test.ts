@@ -40,3 +40,23 @@ describe('reliability-3: a stored request or decision stands when the hand-off t
     expect(grantStatuses(await stored(world, filed.id))).toBe('1=ACTIVE');
   });
 });
+
+describe('reliability-3: limits.maxPendingPerRequester and a retried interaction', () => {
+  it('the interaction that filed the last request the limit allows, delivered again: answered as filed and handed over, not refused and not "could not pass it on"', async () => {
+    const world = makeDeps();
+    const max = world.deps.policy.limits.maxPendingPerRequester;
+    const file = (key: string) =>
+      submitRequest(world.deps, {
+        requesterSlackUserId: REQUESTER.slackUserId,
+        spec: { kind: 'account', accounts: ['production'], permissionSets: ['ReadOnly'] },
+        durationMs: HOUR,
+        reason: 'up to the limit',
+        idempotencyKey: key,
+      });
+    let last;
+    for (let i = 1; i <= max; i++) last = await file(`trigger-${i}`);
+    const again = await file(`trigger-${max}`);
+    expect(again).toEqual({ request: expect.objectContaining({ id: last!.request.id }), handedOff: true });
+    await expect(file('trigger-one-more')).rejects.toMatchObject({ code: 'too_many_pending' });
+  });
+});

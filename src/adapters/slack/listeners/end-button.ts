@@ -16,6 +16,7 @@ const requestIdValue = z.string().regex(REQUEST_ID);
 function endingMessage(request: AccessRequest, by: string, keptBecause: string[]): string {
   const own = request.requester.slackUserId === by;
   const whose = own ? 'your' : `${mention(request.requester.slackUserId)}'s`;
+  if (endingBy(request, by).length === 0) return `:heavy_multiplication_x: Nothing of request \`${request.id}\` was active to end. ${withdrawnNote(request, by)}`;
   return [
     `:lock: Ending ${whose} access to ${activeSubject(request, by)} now (\`${request.id}\`).`,
     withdrawnNote(request, by),
@@ -34,10 +35,11 @@ function withdrawnNote(request: AccessRequest, by: string): string {
   return `Withdrawn, as ${withdrawn.length === 1 ? 'it was' : 'they were'} still waiting for approval: ${withdrawn.map((g) => targetName(g.target)).join(', ')}.`;
 }
 
+/** The grants this end took: active (or still being granted) and ended by the same person just now. */
+const endingBy = (request: AccessRequest, by: string) => request.grants.filter((g) => ['ACTIVE', 'APPROVED', 'GRANTING'].includes(g.status) && g.endedEarlyBy?.slackUserId === by);
+
 function activeSubject(request: AccessRequest, by: string): string {
-  // The grants this end took: active (or still being granted) and ended by the same person just now.
-  const ending = request.grants.filter((g) => ['ACTIVE', 'APPROVED', 'GRANTING'].includes(g.status) && g.endedEarlyBy?.slackUserId === by);
-  return grantsSubject(ending, targetName);
+  return grantsSubject(endingBy(request, by), targetName);
 }
 
 /** Ends a window on behalf of `slackUserId`; returns what to tell them. Never throws. */
