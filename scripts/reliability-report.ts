@@ -52,7 +52,7 @@ interface Row {
 const PROMISES: Array<{ promise: string; families: string[] }> = [
   {
     promise: '**Access is time-bound and revoked automatically.** The window starts only when AWS reports the assignment created, and ends with its deletion, retried until it succeeds, whether or not Slack is reachable. It can be ended sooner, never later.',
-    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release', 'news Slack will never take', 'a revoke that keeps failing', 'a failed hand-off to the waiter keeps the backup schedule', 'a stuck revoke and a reconciler pass', 'a flood'],
+    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release', 'news Slack will never take', 'a revoke that keeps failing', 'a failed hand-off to the waiter keeps the backup schedule', 'a stuck revoke and a reconciler pass', 'a flood', 'an early end is shown on the grants it ended'],
   },
   {
     promise: '**Revocation never removes access Timebox did not grant, and never keeps what it did.** Ownership is recorded, not inferred: pre-existing assignments and memberships are kept; overlapping grants keep them until the last window ends; what Timebox created is removed even when a standing assignment vanished mid-window, a grant was given up on mid-creation, or the store was replaced.',
@@ -60,7 +60,7 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**No standing access survives a crash or restart.** State is stored before it is acted on, and a restarted process or the sweep converges to it (fail-safe).',
-    families: ['grants and revokes', 'SIGKILL', 'two-grant request', 'Lambda path', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'upgrading a store written by the previous release', 'then losing the store', 'answers stay true when the hand-off to the worker fails'],
+    families: ['grants and revokes', 'SIGKILL', 'two-grant request', 'Lambda path', 'Reconciler', 'explicit ownership: the leaks of the inferred one', 'upgrading a store written by the previous release', 'then losing the store', 'answers stay true when the hand-off to the worker fails', 'the crash tests hold on a busy machine'],
   },
   {
     promise: '**Approval is authorised server-side from stored state.** Only the rule\'s approvers decide, never the requester unless the rule allows it; only the requester or an approver ends access early; tampered or repeated clicks change nothing.',
