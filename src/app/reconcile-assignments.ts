@@ -1,10 +1,11 @@
-import { holdsAccess, type AccessRequest } from '../domain/access-request';
+import { grantWorkDueAt, holdsAccess, type AccessRequest } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { parseHolderRef, withoutOperation, type Lease } from '../domain/lease';
 import { noteOnRequest } from './commit';
 import type { WorkflowDeps } from './deps';
 import { armNextTimer } from './advance-request';
 import { updateGrant } from './grant-access';
+import { handToWorker } from './hand-off';
 import { removeTarget } from './leases';
 
 export interface ReconcileReport {
@@ -24,6 +25,12 @@ export interface ReconcileReport {
    * again with that receipt, so a store lost afterwards still ends them.
    */
   ownershipRecorded: string[];
+  /**
+   * Requests holding access whose work is overdue (a window past its end, a claim run out), handed
+   * to the worker. The sweep finds these through the due index; this covers a request missing
+   * from it (the embedded store killed between its index and item writes).
+   */
+  overdueHandedOver: string[];
   /** Leases kept because an AWS operation Timebox started on them has not finished yet. */
   waitingForAws: string[];
   /** Leases that could not be checked this time (an AWS or store error): tried again next time. */
@@ -58,7 +65,7 @@ const describe = (lease: Lease) =>
  * never mistaken for the one listed.
  */
 export async function reconcileAssignments(deps: WorkflowDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], ownershipRecorded: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [] };
+  const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], ownershipRecorded: [], overdueHandedOver: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [] };
   const listing = await deps.store.listLeases();
   for (const { key, reason } of listing.unreadable) {
     report.unreadable.push(key);
@@ -129,6 +136,12 @@ async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: Reconcil
     if (grant?.status === 'ACTIVE' && grant.timeboxOwned === undefined) {
       await recordOwnership(deps, requestId, grantId, lease);
       report.ownershipRecorded.push(`${ref}: ${describe(lease)}`);
+    }
+    const request = requests.get(requestId);
+    const due = request && grant ? grantWorkDueAt(request, grant) : undefined;
+    if (due !== undefined && due <= now && !report.overdueHandedOver.includes(requestId)) {
+      report.overdueHandedOver.push(requestId);
+      await handToWorker(deps, requestId, 'a request with overdue work the reconciler found');
     }
   }
   // A revoke that is removing it right now owns the lease until its claim runs out.

@@ -291,8 +291,16 @@ export class TimeboxHarness {
     });
   }
 
-  audit(requestId: string): Promise<AuditEvent[]> {
-    return this.runtime.deps.store.listAudit(requestId);
+  /**
+   * The request's audit trail as Timebox guarantees it: the log, plus the events of the last write
+   * that still travel on the item (they are appended just after the write, so a read right after
+   * a status change may come before them).
+   */
+  async audit(requestId: string): Promise<AuditEvent[]> {
+    const [logged, request] = await Promise.all([this.runtime.deps.store.listAudit(requestId), this.runtime.deps.store.getRequest(requestId)]);
+    const seen = new Set(logged.map((e) => e.seq));
+    const travelling = (request?.lastEvents ?? []).filter((e) => !seen.has(e.seq));
+    return [...logged, ...travelling].sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq));
   }
 
   /**
