@@ -67,6 +67,10 @@ const describe = (lease: Lease) =>
 export async function reconcileAssignments(deps: WorkflowDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, orphansRevoked: [], staleHoldersRemoved: [], notCreatedByTimebox: [], missingWhileActive: [], ownershipRecorded: [], overdueHandedOver: [], waitingForAws: [], failed: [], unreadable: [], heldForWindows: [] };
   const listing = await deps.store.listLeases();
+  // What the due index lists as due (the sweep hands those out), read once a pass, if ever needed.
+  let dueIds: Promise<Set<string>> | undefined;
+  const passStart = deps.clock.now();
+  const listedAsDue = () => (dueIds ??= deps.store.listDue(passStart).then((due) => new Set(due.map((r) => r.id))));
   for (const { key, reason } of listing.unreadable) {
     report.unreadable.push(key);
     deps.logger.error({ lease: key, reason }, 'reconciler skipped a lease it cannot read (written by a newer release, or corrupt); the others are checked');
@@ -75,7 +79,7 @@ export async function reconcileAssignments(deps: WorkflowDeps): Promise<Reconcil
     report.checked++;
     try {
       const lease = await deps.store.getLease(listed.key);
-      if (lease) await reconcileLease(deps, lease, report);
+      if (lease) await reconcileLease(deps, lease, report, listedAsDue);
     } catch (err) {
       // A lost race means a grant or revoke of this target moved meanwhile: it is in good hands.
       report.failed.push(describe(listed));
@@ -105,7 +109,7 @@ async function recordOwnership(deps: WorkflowDeps, requestId: string, grantId: s
   if (saved) await armNextTimer(deps, saved);
 }
 
-async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: ReconcileReport): Promise<void> {
+async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: ReconcileReport, listedAsDue: () => Promise<Set<string>>): Promise<void> {
   const now = deps.clock.now();
   const requests = new Map<string, AccessRequest | undefined>();
   const grantStatus = async (ref: string) => {
@@ -139,9 +143,9 @@ async function reconcileLease(deps: WorkflowDeps, lease: Lease, report: Reconcil
     }
     const request = requests.get(requestId);
     const due = request && grant ? grantWorkDueAt(request, grant) : undefined;
-    if (due !== undefined && due <= now && !report.overdueHandedOver.includes(requestId)) {
+    if (due !== undefined && due <= now && !report.overdueHandedOver.includes(requestId) && !(await listedAsDue()).has(requestId)) {
       report.overdueHandedOver.push(requestId);
-      await handToWorker(deps, requestId, 'a request with overdue work the reconciler found');
+      await handToWorker(deps, requestId, 'a request with overdue work the due index does not list');
     }
   }
   // A revoke that is removing it right now owns the lease until its claim runs out.
