@@ -1,6 +1,7 @@
 import type { AccessRequest } from '../domain/access-request';
 import { TimeboxError } from '../domain/errors';
 import type { WorkflowDeps } from './deps';
+import { longestPendingExpiry } from '../domain/policy';
 
 /** One person's filings that need approval, one after another in this process (see fileWithinPendingLimit). */
 const filingsOf = new Map<string, Promise<unknown>>();
@@ -23,7 +24,7 @@ export async function fileWithinPendingLimit(deps: WorkflowDeps, request: Access
   const mine = before.catch(() => undefined).then(async () => {
     const max = deps.policy.limits.maxPendingPerRequester;
     // A request older than the pending expiry cannot still be waiting, so only the newer ones are read.
-    const waiting = await deps.store.countAwaitingApproval(who, request.createdAt - deps.policy.durations.pendingExpiryMs);
+    const waiting = await deps.store.countAwaitingApproval(who, request.createdAt - longestPendingExpiry(deps.policy));
     if (waiting >= max) {
       // The same interaction again (a retried filing that was stored) is not a new request: filing
       // it again finds it stored, and the caller answers as it did the first time.

@@ -4,6 +4,7 @@ import { SYSTEM_ACTOR } from '../domain/audit';
 import { normaliseReason } from '../domain/command';
 import { StoreConflictError, TimeboxError } from '../domain/errors';
 import { describeTarget } from '../domain/grant-target';
+import { pendingExpiryOf } from '../domain/policy';
 import { checkEntitlements, resolveTargets, type TargetSpec } from '../domain/rules';
 import { commitNew, type EventDraft } from './commit';
 import { fileWithinPendingLimit } from './pending-limit';
@@ -56,6 +57,9 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     status: rule.autoApprove ? 'APPROVED' : 'PENDING',
     ...(rule.autoApprove ? { decidedAt: now } : {}),
   }));
+  // A request has one expiry: the shortest of its waiting grants' rules (the stricter rule wins).
+  const waiting = entitlements.filter(({ rule }) => !rule.autoApprove);
+  const pendingExpiryMs = waiting.length > 0 ? Math.min(...waiting.map(({ rule }) => pendingExpiryOf(policy, rule))) : policy.durations.pendingExpiryMs;
   const request: AccessRequest = {
     id: input.idempotencyKey ? deps.requestIdFor(input.idempotencyKey) : deps.newRequestId(),
     version: 1,
@@ -63,7 +67,7 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     durationMs: input.durationMs,
     reason,
     createdAt: now,
-    expiresAt: now + policy.durations.pendingExpiryMs,
+    expiresAt: now + pendingExpiryMs,
     grants,
     updatedAt: now,
   };

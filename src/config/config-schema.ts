@@ -33,6 +33,8 @@ const ruleSchema = z.strictObject({
   allowSelfApproval: z.boolean().default(false),
   autoApprove: z.boolean().default(false),
   maxDuration: durationText,
+  // Overrides durations.pendingExpiry for the grants this rule covers.
+  pendingExpiry: durationText.optional(),
 });
 
 export const configFileSchema = z
@@ -180,6 +182,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     allowSelfApproval: rule.allowSelfApproval,
     autoApprove: rule.autoApprove,
     maxDurationMs: rule.maxDuration,
+    ...(rule.pendingExpiry !== undefined ? { pendingExpiryMs: rule.pendingExpiry } : {}),
   }));
   return {
     identityCenter: file.identityCenter,

@@ -34,6 +34,8 @@ export interface Rule {
   allowSelfApproval: boolean;
   autoApprove: boolean;
   maxDurationMs: number;
+  /** How long its grants wait for a decision before they expire; durations.pendingExpiry when unset. */
+  pendingExpiryMs?: number;
 }
 
 export interface Policy {
@@ -46,6 +48,14 @@ export interface Policy {
   durations: { defaultMs: number; minMs: number; pendingExpiryMs: number };
   rules: Rule[];
 }
+
+/** How long a grant under `rule` may wait for a decision. */
+export const pendingExpiryOf = (policy: Pick<Policy, 'durations'>, rule: Pick<Rule, 'pendingExpiryMs'> | undefined): number =>
+  rule?.pendingExpiryMs ?? policy.durations.pendingExpiryMs;
+
+/** The longest any request may wait for a decision under this policy. */
+export const longestPendingExpiry = (policy: Pick<Policy, 'durations' | 'rules'>): number =>
+  Math.max(policy.durations.pendingExpiryMs, ...policy.rules.map((r) => pendingExpiryOf(policy, r)));
 
 /** Who someone is in Slack, as far as rules care. */
 export interface Person {
