@@ -42,6 +42,8 @@ export const configFileSchema = z
     identityCenter: z.strictObject({
       instanceArn: z.string().regex(/^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/, 'must be an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)'),
       identityStoreId: z.string().regex(/^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be an identity store id (d-…)'),
+      // The AWS access portal people sign in through; default https://<identityStoreId>.awsapps.com/start.
+      portalUrl: z.url({ protocol: /^https?$/, error: 'must be an https:// URL (your AWS access portal)' }).optional(),
     }),
     slack: z.strictObject({
       approvalChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name'),
@@ -160,7 +162,7 @@ function crossCheck(config: unknown, ctx: Ctx): void {
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
 export interface TimeboxConfig {
-  identityCenter: ConfigFile['identityCenter'];
+  identityCenter: ConfigFile['identityCenter'] & { portalUrl: string };
   slack: ConfigFile['slack'];
   alerts: ConfigFile['alerts'];
   policy: Policy;
@@ -185,7 +187,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     ...(rule.pendingExpiry !== undefined ? { pendingExpiryMs: rule.pendingExpiry } : {}),
   }));
   return {
-    identityCenter: file.identityCenter,
+    identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },
     slack: file.slack,
     alerts: file.alerts,
     policy: {

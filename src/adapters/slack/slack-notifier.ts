@@ -12,6 +12,8 @@ export class SlackNotifier implements Notifier {
   constructor(
     private readonly client: WebClient,
     private readonly approvalChannel: string,
+    /** Where people sign in to AWS (identityCenter.portalUrl): linked from the "access is active" DM. */
+    private readonly portalUrl?: string,
   ) {}
 
   async postToApprovers(request: AccessRequest): Promise<MessageRef> {
@@ -37,7 +39,7 @@ export class SlackNotifier implements Notifier {
     if (!channel) throw new Error('conversations.open returned no channel');
     const out = await delivering(
       'chat.postMessage',
-      () => this.client.chat.postMessage({ channel, text: requesterMessage(request), blocks: requesterBlocks(request), unfurl_links: false }),
+      () => this.client.chat.postMessage({ channel, text: requesterMessage(request, this.portalUrl), blocks: requesterBlocks(request, this.portalUrl), unfurl_links: false }),
       { dm: true },
     );
     return { channel: out.channel ?? channel, ts: out.ts ?? '' };

@@ -34,7 +34,11 @@ describe('the example configuration', () => {
   const config = parseConfig(EXAMPLE_TEXT, 'timebox.example.yaml');
 
   test('parses, keeping the Identity Center and Slack settings', () => {
-    expect(config.identityCenter).toEqual({ instanceArn: 'arn:aws:sso:::instance/ssoins-1234567890abcdef', identityStoreId: 'd-1234567890' });
+    expect(config.identityCenter).toEqual({
+      instanceArn: 'arn:aws:sso:::instance/ssoins-1234567890abcdef',
+      identityStoreId: 'd-1234567890',
+      portalUrl: 'https://d-1234567890.awsapps.com/start',
+    });
     expect(config.slack).toEqual({ approvalChannel: 'C0APPROVALS', allowGuests: false });
     expect(config.policy.allowGuests).toBe(false);
   });
@@ -512,6 +516,14 @@ describe('errors name their path', () => {
     expect(problems[0]).toMatch(/^rules\[0\]\.maxDuration: /);
     expect(problems[0]).toContain('366d');
     expect(problems[0]).not.toContain('is not a duration (use');
+  });
+
+  test('identityCenter.portalUrl: an https URL is kept (the "active" DM links to it); anything else is named', () => {
+    const custom = parseConfig(exampleWith((doc) => ((doc.identityCenter as Record<string, unknown>).portalUrl = 'https://acme.awsapps.com/start')));
+    expect(custom.identityCenter.portalUrl).toBe('https://acme.awsapps.com/start');
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => ((doc.identityCenter as Record<string, unknown>).portalUrl = 'acme portal'))))).toEqual([
+      expect.stringMatching(/^identityCenter\.portalUrl: must be an https:\/\/ URL/),
+    ]);
   });
 
   test('bad account ids, ARNs, Slack ids and emails are each named', () => {

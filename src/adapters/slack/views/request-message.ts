@@ -179,12 +179,13 @@ function hasEndableAccess(request: AccessRequest): boolean {
 }
 
 /** The direct message the requester gets when a grant of their request reaches an outcome. */
-export function requesterMessage(request: AccessRequest): string {
+export function requesterMessage(request: AccessRequest, portalUrl?: string): string {
+  const portal = portalUrl ? `<${portalUrl}|AWS access portal>` : 'AWS access portal';
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   if (!only) {
     const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'ENDED' ? `${endedEarlyByForRequester(request, g)} ${slackDate(g.endedAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ' (cancelled when you ended the request, before anyone approved it)' : ''}`);
     const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
-    const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ' Sign in through your AWS access portal.' : '';
+    const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ` Sign in through your ${portal}.` : '';
     const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
     return truncate(`${icon} Your request ${request.id}: ${grantsSummary(request)}.${signIn}${endNote}\n${lines.join('\n')}`, 2900);
   }
@@ -195,7 +196,7 @@ export function requesterMessage(request: AccessRequest): string {
     case 'ACTIVE':
       // Ended before this DM went out: say so rather than "active until" a moment already past.
       if (only.endedEarlyBy) return `:lock: Your access to ${what} was granted and is being ended early${only.endedEarlyBy.slackUserId === request.requester.slackUserId ? '' : ` by ${mention(only.endedEarlyBy.slackUserId)}`}. (${request.id})`;
-      return `:white_check_mark: Your access to ${what} is active until ${slackDate(only.endsAt ?? 0)}. Sign in through your AWS access portal. (${request.id})`;
+      return `:white_check_mark: Your access to ${what} is active until ${slackDate(only.endsAt ?? 0)}. Sign in through your ${portal}. (${request.id})`;
     case 'DENIED':
       if (only.refusedBecause) return `:no_entry: Your request for ${what} is no longer allowed by the rules now running, so it was refused: ${escapeMrkdwn(truncate(only.refusedBecause, 500))}. (${request.id})`;
       return `:no_entry: Your request for ${what} was denied by ${only.decidedBy ? mention(only.decidedBy.slackUserId) : 'an approver'}. (${request.id})`;
@@ -214,8 +215,8 @@ export function requesterMessage(request: AccessRequest): string {
 }
 
 /** The requester's DM as blocks: the text, and while access is active, a way to end it. */
-export function requesterBlocks(request: AccessRequest): KnownBlock[] {
-  const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: requesterMessage(request) } };
+export function requesterBlocks(request: AccessRequest, portalUrl?: string): KnownBlock[] {
+  const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: requesterMessage(request, portalUrl) } };
   return hasEndableAccess(request) ? [text, endButton(request)] : [text];
 }
 
