@@ -425,6 +425,7 @@ export class TimeboxStack extends Stack {
 const BUNDLE_STUBS: Record<string, string> = {
   '@slack/socket-mode': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/socket-mode.ts'),
   'iconv-lite': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/iconv-lite.ts'),
+  express: join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/express.ts'),
 };
 
 /** The esbuild settings for the three functions; scripts/bundle-report.ts measures the same. */
