@@ -156,4 +156,27 @@ describe('daily-use: groups as requesters and approvers', () => {
     expect((await h.request(id)).status).toBe('PENDING');
     expect((await h.audit(id)).map((e) => e.type)).toContain('decision_refused');
   });
+  describe('Slack user groups read afresh at every check (the cache set to 0; it is at most 5 minutes by default)', () => {
+    let fresh: TimeboxHarness;
+    beforeAll(async () => {
+      fresh = await TimeboxHarness.start({ configYaml: testConfigYaml(GROUP_RULES), slackUserGroupCacheMs: 0 });
+      for (const group of [DEVS, SRE]) fresh.slack.addUserGroup(group);
+    });
+    afterAll(async () => {
+      await fresh.stop();
+    });
+
+    test('an approver removed from the Slack user group between filing and clicking is refused at the click, and the request stays pending', async () => {
+      const id = await fresh.file('carol', 'staging Admin 30m approver leaves the slack group');
+      await fresh.approvalMessage(id);
+      fresh.slack.setUserGroupMembers(SRE.id, []);
+      const reply = await fresh.nextEphemeral('bob', () => fresh.click('bob', 'approve', id));
+      expect(reply).toContain('You are not an approver for rule "slack-groups"');
+      expect(reply).toContain('Nothing was changed');
+      const request = await fresh.request(id);
+      expect(request.status).toBe('PENDING');
+      expect(request.approvals).toEqual([]);
+      expect(fresh.aws.callsTo('CreateAccountAssignment')).toHaveLength(0);
+    });
+  });
 });

@@ -49,10 +49,13 @@ export class SlackDirectory implements UserDirectory {
   constructor(
     private readonly client: WebClient,
     now: () => number = Date.now,
+    userGroupCacheMs = USER_GROUP_CACHE_MS,
   ) {
     this.people = new CachedLookups(CACHE_MS, now);
-    this.handles = new CachedLookups(USER_GROUP_CACHE_MS, now);
-    this.groupMembers = new CachedLookups(USER_GROUP_CACHE_MS, now);
+    // Never longer than the promise: a removal from a group counts within 5 minutes.
+    const groupsMs = Math.min(Math.max(userGroupCacheMs, 0), USER_GROUP_CACHE_MS);
+    this.handles = new CachedLookups(groupsMs, now);
+    this.groupMembers = new CachedLookups(groupsMs, now);
   }
 
   lookup(slackUserId: string): Promise<SlackPerson | undefined> {

@@ -42,6 +42,14 @@ describe('daily-use: groups as requesters and approvers (Slack user groups, the 
     expect(USER_GROUP_CACHE_MS).toBeLessThanOrEqual(5 * 60_000);
   });
 
+  test('a longer cache setting is held to 5 minutes', async () => {
+    const d = new SlackDirectory(new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } }), () => now, 60 * 60_000);
+    await d.userGroupMembers(SRE.id);
+    now += USER_GROUP_CACHE_MS + 1;
+    await d.userGroupMembers(SRE.id);
+    expect(slack.callsTo('usergroups.users.list')).toHaveLength(2);
+  });
+
   test('a failure is not remembered: the look-up throws, and the next one asks Slack again', async () => {
     slack.injectFault('usergroups.list', { error: 'fatal_error' });
     const d = directory();
