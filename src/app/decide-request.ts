@@ -1,10 +1,9 @@
 import { lookUpMember } from './members';
-import { decideGrant, grantTransitions, type AccessRequest, type Decision, type Grant } from '../domain/access-request';
-import { SYSTEM_ACTOR } from '../domain/audit';
+import { decideGrant, grantTransitions, type AccessRequest, type Decision, type Grant, type GrantStep } from '../domain/access-request';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
 import type { Person } from '../domain/policy';
 import { checkApprover, personMatches, recheckGrant } from '../domain/rules';
-import { commit, noteOnRequest, retryOnConflict, type EventDraft } from './commit';
+import { commit, noteOnRequest, retryOnConflict } from './commit';
 import type { WorkflowDeps } from './deps';
 import { handToWorker } from './hand-off';
 import type { MessageRef } from './ports';
@@ -85,8 +84,8 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
     throw new TimeboxError('already_decided', `Request ${request.id} is already ${status.toLowerCase()}.`);
   }
   const refusals: TimeboxError[] = [];
-  const decided: Grant[] = [];
-  const refused: Grant[] = [];
+  const decided: GrantStep[] = [];
+  const refused: GrantStep[] = [];
   const leftAlone: Grant[] = [];
   for (const grant of pending) {
     // The config running now decides, not the one the request was filed under.
@@ -99,7 +98,7 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
         else if (!deps.policy.rules.some((r) => personMatches(r.approvers, person))) {
           throw new TimeboxError('not_an_approver', `The rule "${grant.ruleName}" this request was filed under no longer exists, and you are not an approver.`);
         }
-        refused.push(grantTransitions.refuse(grant, check.reason, now, request.id));
+        refused.push(grantTransitions.refuse(grant, check.reason, now, request.id, person.slackUserId));
         continue;
       }
       checkApprover(check.rule, request.requester, person);
@@ -121,15 +120,13 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
     }
     throw first;
   }
-  const byId = new Map([...decided, ...refused].map((g) => [g.id, g]));
-  const events: EventDraft[] = [
-    ...decided.map((g): EventDraft => ({
-      type: g.status === 'DENIED' ? 'denied' : g.status === 'APPROVED' ? 'approved' : 'approval_recorded',
-      actor: person.slackUserId,
-      grantId: g.id,
-      detail: `${g.approvals.length}/${g.approvalsRequired} approvals`,
-    })),
-    ...refused.map((g): EventDraft => ({ type: 'denied', actor: SYSTEM_ACTOR, grantId: g.id, detail: `no longer allowed by the config now running (${g.refusedBecause ?? ''}); click by ${person.slackUserId}` })),
-  ];
-  return { next: { ...request, grants: request.grants.map((g) => byId.get(g.id) ?? g) }, events, decided, refused, leftAlone };
+  const byId = new Map([...decided, ...refused].map((s) => [s.grant.id, s.grant]));
+  const events = [...decided, ...refused].flatMap((s) => s.events);
+  return {
+    next: { ...request, grants: request.grants.map((g) => byId.get(g.id) ?? g) },
+    events,
+    decided: decided.map((s) => s.grant),
+    refused: refused.map((s) => s.grant),
+    leftAlone,
+  };
 }

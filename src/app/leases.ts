@@ -98,6 +98,16 @@ export async function dropFromLease(deps: WorkflowDeps, target: ProvisionTarget,
   }, pause(deps));
 }
 
+/**
+ * Lets go of a grant that will not go live: if the target is there (`present`), it may be
+ * Timebox's (an earlier attempt created it), so it is released like any revoke; if not, the
+ * holder is only dropped from the lease.
+ */
+export async function letGo(deps: WorkflowDeps, target: ProvisionTarget, holder: string, present: boolean): Promise<void> {
+  if (present) await releaseLease(deps, target, holder);
+  else await dropFromLease(deps, target, holder);
+}
+
 export type ReleaseOutcome = { kind: 'removed' } | { kind: 'kept'; reason: string } | { kind: 'failed'; reason: string };
 
 /** Lets go of the lease for `holder`, removing the target from AWS if nothing else needs it and Timebox put it there. */

@@ -147,7 +147,7 @@ describe('readRequest on a v1 item', () => {
     expect(dueAt(request)).toBe(raw.dueAt);
     expect(dueAt(request)).toBe(MANIFEST.pending.expiresAt);
 
-    const approved = withGrant(request, decideGrant(request, request.grants[0]!, 'approve', { slackUserId: 'U0BOB00000' }, request.expiresAt - 1));
+    const approved = withGrant(request, decideGrant(request, request.grants[0]!, 'approve', { slackUserId: 'U0BOB00000' }, request.expiresAt - 1).grant);
     expect(requestStatus(approved)).toBe('APPROVED');
     // …and the click is news for the approvals channel.
     expect(needsNotification(approved)).toBe(true);
