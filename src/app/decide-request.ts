@@ -1,5 +1,5 @@
 import { lookUpMember } from './members';
-import { decideGrant, grantTransitions, type AccessRequest, type Decision, type Grant, type GrantStep } from '../domain/access-request';
+import { decideGrant, grantTransitions, messageOf, type AccessRequest, type Decision, type Grant, type GrantStep } from '../domain/access-request';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
 import type { Person } from '../domain/policy';
 import { checkApprover, personMatches, recheckGrant } from '../domain/rules';
@@ -69,7 +69,7 @@ export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Pro
 function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: DecideInput, person: Person) {
   // A button must sit on this request's own message. (Until the message's ts is recorded, a
   // click can only come from the message just posted, so there is nothing to compare yet.)
-  const ref = request.approvalMessage;
+  const ref = messageOf(request, 'channel')?.ref;
   if (input.message && ref && (ref.channel !== input.message.channel || ref.ts !== input.message.ts)) {
     throw new TimeboxError('stale_button', 'That button does not belong to this request.');
   }

@@ -65,6 +65,7 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     createdAt: now,
     expiresAt: now + policy.durations.pendingExpiryMs,
     grants,
+    messages: [],
     updatedAt: now,
   };
   const drafts: EventDraft[] = grants.flatMap((g): EventDraft[] => [

@@ -55,6 +55,28 @@ export interface MessageRef {
   ts: string;
 }
 
+/**
+ * Where people are shown a request: the approvals-channel message and the requester's DM today.
+ * A new surface (an approver's DM copy, a thread reminder, a Home view) is a new kind here, not
+ * a new field on the request.
+ */
+export const MESSAGE_KINDS = ['channel', 'requester-dm'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+export interface ShownMessage {
+  kind: MessageKind;
+  /**
+   * Where the message is: the approvals message once posted; the requester's DM only while it
+   * carries the End button (while access is active), until it is closed.
+   */
+  ref?: MessageRef;
+  /** The key of what it last showed (channelKey, requesterKey); when it differs, an update is due. */
+  shown?: string;
+}
+
+/** A change to one message: a key present sets it (to undefined: clears it), a key absent leaves it. */
+export type MessageChange = Partial<Omit<ShownMessage, 'kind'>>;
+
 export interface AccessRequest {
   id: string;
   /** Bumped on every write; every write is conditional on the version read. */
@@ -69,13 +91,8 @@ export interface AccessRequest {
   expiresAt: number;
   /** Who ended a window early is each grant's own `endedEarlyBy`: never copied here (grants of one request can end differently). */
   grants: Grant[];
-  approvalMessage?: MessageRef;
-  /** The requester's latest DM while access is active (it carries the End button), until it is closed. */
-  activeDm?: MessageRef;
-  /** What the channel message last showed (see channelKey); when it differs, an update is due. */
-  notified?: string;
-  /** What the requester was last told (see requesterKey), tracked apart so a failing channel never holds a DM back. */
-  toldRequester?: string;
+  /** What people were shown, one entry per message: each tracked apart, so a failing channel never holds a DM back. */
+  messages: ShownMessage[];
   /** Failed passes at telling people since news last got through (Slack down, rate limited). */
   newsAttempts?: number;
   /** After a failed pass, when the sweep should try telling people again (backing off). */
@@ -110,6 +127,19 @@ export function findGrant(request: AccessRequest, grantId: string): Grant {
   const grant = request.grants.find((g) => g.id === grantId);
   if (!grant) throw new TimeboxError('not_found', `Request ${request.id} has no grant ${grantId}.`);
   return grant;
+}
+
+export function messageOf(request: Pick<AccessRequest, 'messages'>, kind: MessageKind): ShownMessage | undefined {
+  return request.messages.find((m) => m.kind === kind);
+}
+
+/** The request with its `kind` message changed; a message left with neither a place nor a key is dropped. */
+export function withMessage(request: AccessRequest, kind: MessageKind, change: MessageChange): AccessRequest {
+  const merged: ShownMessage = { ...messageOf(request, kind), ...change, kind };
+  const next: ShownMessage = { kind, ...(merged.ref ? { ref: merged.ref } : {}), ...(merged.shown !== undefined ? { shown: merged.shown } : {}) };
+  const kept = next.ref !== undefined || next.shown !== undefined;
+  const messages = request.messages.some((m) => m.kind === kind) ? request.messages.map((m) => (m.kind === kind ? next : m)) : [...request.messages, next];
+  return { ...request, messages: messages.filter((m) => m.kind !== kind || kept) };
 }
 
 /** The request with one grant replaced. */
@@ -278,12 +308,12 @@ const NOTHING_TOLD = (request: AccessRequest) => request.grants.map((g) => `${g.
 export function channelNeedsUpdate(request: AccessRequest): boolean {
   // While every grant is between steps (granting, revoking) the message stays as it was.
   if (request.grants.every((g) => !STATUS_TABLE[g.status].shownInChannel)) return false;
-  return request.notified !== channelKey(request);
+  return messageOf(request, 'channel')?.shown !== channelKey(request);
 }
 
 export function requesterNeedsTelling(request: AccessRequest): boolean {
   const key = requesterKey(request);
-  return key !== (request.toldRequester ?? NOTHING_TOLD(request)) && key !== NOTHING_TOLD(request);
+  return key !== (messageOf(request, 'requester-dm')?.shown ?? NOTHING_TOLD(request)) && key !== NOTHING_TOLD(request);
 }
 
 export function needsNotification(request: AccessRequest): boolean {

@@ -110,6 +110,7 @@ function request(grants: Grant[], overrides: Partial<AccessRequest> = {}): Acces
     createdAt: T0,
     expiresAt: T0 + 24 * H,
     grants,
+    messages: [],
     updatedAt: T0,
     ...overrides,
   };
@@ -117,7 +118,7 @@ function request(grants: Grant[], overrides: Partial<AccessRequest> = {}): Acces
 
 /** The request with the channel message and the requester's DM both showing where it stands. */
 function told(r: AccessRequest): AccessRequest {
-  return { ...r, notified: channelKey(r), toldRequester: requesterKey(r) };
+  return ({ ...r, messages: [{ kind: 'channel', shown: channelKey(r) }, { kind: 'requester-dm', shown: requesterKey(r) }] });
 }
 
 function timeboxErrorFrom(fn: () => unknown): TimeboxError {

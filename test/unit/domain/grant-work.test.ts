@@ -21,11 +21,11 @@ function grantIn(id: string, status: GrantStatus, overrides: Partial<Grant> = {}
 }
 
 function request(grants: Grant[], overrides: Partial<AccessRequest> = {}): AccessRequest {
-  return { id: 'R-0123456789', version: 3, requester: { slackUserId: 'U0CAROL000', email: 'carol@example.com' }, durationMs: H, reason: 'INC-1', createdAt: T0, expiresAt: T0 + H, grants, updatedAt: T0, ...overrides };
+  return { id: 'R-0123456789', version: 3, requester: { slackUserId: 'U0CAROL000', email: 'carol@example.com' }, durationMs: H, reason: 'INC-1', createdAt: T0, expiresAt: T0 + H, grants, messages: [], updatedAt: T0, ...overrides };
 }
 
 /** Nothing left to tell anyone: only the work is due. */
-const told = (r: AccessRequest): AccessRequest => ({ ...r, notified: channelKey(r), toldRequester: requesterKey(r) });
+const told = (r: AccessRequest): AccessRequest => ({ ...r, messages: [{ kind: 'channel', shown: channelKey(r) }, { kind: 'requester-dm', shown: requesterKey(r) }] });
 
 const POLICY: AttemptPolicy = { maxGrantAttempts: 3, revokeRetryMs: 10_000, maxRevokeRetryMs: 60_000, revokeStuckAttempts: 4, revokeStuckMs: 15 * M };
 
