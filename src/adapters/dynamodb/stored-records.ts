@@ -1,9 +1,10 @@
 import * as z from '../../lib/zod';
-import { GRANT_STATUSES, MESSAGE_KINDS, type AccessRequest, type Grant, type ShownMessage } from '../../domain/access-request';
+import { dueAt, GRANT_STATUSES, MESSAGE_KINDS, requestStatus, type AccessRequest, type Grant, type ShownMessage } from '../../domain/access-request';
 import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../domain/audit';
 import { StoredItemInvalidError } from '../../domain/errors';
 import type { GrantTarget, ProvisionTarget } from '../../domain/grant-target';
 import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lease';
+import { auditKey, DUE_INDEX, leaseItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
 
 /**
  * The stored shape is a mapping of the domain types, not a second type: the schemas are built
@@ -276,6 +277,38 @@ function readVersioned<T>(what: string, item: Record<string, unknown>, field: st
   } catch (err) {
     throw new StoredItemInvalidError(`${what} cannot be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+// ---- The mapper: every attribute the store writes is computed here (keys, schema version, due
+// time, index attributes); the store only puts and gets what this returns.
+
+export type StoredItem = Record<string, unknown>;
+
+export function toStoredRequest(request: AccessRequest): StoredItem {
+  const due = dueAt(request);
+  return {
+    ...requestKey(request.id),
+    kind: 'request',
+    schemaVersion: SCHEMA_VERSION,
+    version: request.version,
+    // For people reading the table: the status is derived from the grants, never read back.
+    status: requestStatus(request),
+    request,
+    // Sparse: requests with nothing left to do drop out of the index.
+    ...(due === undefined ? {} : { [DUE_INDEX.partitionKey]: DUE_INDEX.value, [DUE_INDEX.sortKey]: due }),
+    [REQUESTER_INDEX.partitionKey]: request.requester.slackUserId,
+    [REQUESTER_INDEX.sortKey]: request.createdAt,
+    ...(request.grants.some((g) => g.status === 'PENDING') ? { [REQUESTER_INDEX.awaitingApproval]: 1 } : {}),
+  };
+}
+
+export function toStoredLease(lease: Lease): StoredItem {
+  // version and generation are top-level too: every conditional write and delete names them.
+  return { ...leaseItemKey(lease.key), kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, generation: lease.generation, lease, [DUE_INDEX.partitionKey]: DUE_INDEX.leases, [DUE_INDEX.sortKey]: lease.updatedAt };
+}
+
+export function toStoredAuditEvent(event: AuditEvent): StoredItem {
+  return { ...auditKey(event.requestId, event.seq), kind: 'audit', schemaVersion: SCHEMA_VERSION, event };
 }
 
 export function readRequest(item: Record<string, unknown>): AccessRequest {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { readAuditEvent, readLease, readRequest, SCHEMA_VERSION } from '../../../src/adapters/dynamodb/stored-records';
+import { readAuditEvent, readLease, readRequest, SCHEMA_VERSION, toStoredAuditEvent, toStoredLease, toStoredRequest } from '../../../src/adapters/dynamodb/stored-records';
 import {
   channelKey,
   channelNeedsUpdate,
@@ -303,6 +303,34 @@ describe('daily-use: messages as a list (schema version 4)', () => {
   test('a v4 item with old single fields beside the list is refused, not silently dropped', () => {
     const request = readRequest(V1_ACTIVE());
     expect(storedItemErrorFrom(() => readRequest({ ...V1_ACTIVE(), schemaVersion: SCHEMA_VERSION, request: { ...request, notified: 'x' } })).message).toContain('notified');
+  });
+});
+
+describe('daily-use: one mapper computes what is stored (toStored*)', () => {
+  test('a request item carries its key, version, derived status, the earliest due time and the requester index; read back it is the request', () => {
+    const request = readRequest(V1_PENDING());
+    const stored = toStoredRequest(request);
+    expect(stored).toMatchObject({ pk: `REQ#${request.id}`, sk: 'REQUEST', kind: 'request', schemaVersion: SCHEMA_VERSION, version: request.version, status: 'PENDING', dueKey: 'DUE', dueAt: dueAt(request) });
+    expect(stored).toMatchObject({ requesterKey: request.requester.slackUserId, filedAt: request.createdAt, awaitingApproval: 1 });
+    expect(readRequest(structuredClone(stored))).toEqual(request);
+  });
+
+  test('a request with nothing left to do drops out of the due index; one no longer waiting for approval loses the mark', () => {
+    const over = readRequest(V1_ACTIVE());
+    const ended = { ...over, grants: [{ ...over.grants[0]!, status: 'ENDED' as const }], messages: [] };
+    const told = { ...ended, messages: [{ kind: 'channel' as const, shown: channelKey(ended) }, { kind: 'requester-dm' as const, shown: requesterKey(ended) }] };
+    const stored = toStoredRequest(told);
+    expect(stored).not.toHaveProperty('dueKey');
+    expect(stored).not.toHaveProperty('dueAt');
+    expect(stored).not.toHaveProperty('awaitingApproval');
+  });
+
+  test('a lease item names its generation and version at the top (every conditional write does); an audit event reads back as written', () => {
+    const lease = readLease(structuredClone(V1_LEASE()));
+    expect(toStoredLease(lease)).toMatchObject({ pk: `LEASE#${lease.key}`, sk: 'LEASE', generation: lease.generation, version: lease.version, dueKey: 'LEASE', dueAt: lease.updatedAt });
+    expect(readLease(toStoredLease(lease))).toEqual(lease);
+    const event = readAuditEvent(ITEMS.find((i) => i.kind === 'audit')!);
+    expect(readAuditEvent(toStoredAuditEvent(event))).toEqual(event);
   });
 });
 
