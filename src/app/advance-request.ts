@@ -6,7 +6,7 @@ import { holderRef } from '../domain/lease';
 import { commit, retryOnConflict, updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
 import { grantOne, targetOf } from './grant-access';
-import { letGo } from './leases';
+import { letGoOfFailed } from './leases';
 import { notifyPeople } from './notify-people';
 import type { AdvanceJob, HeldTarget } from './ports';
 import { revokeFromReceipt, revokeOne } from './revoke-access';
@@ -109,10 +109,11 @@ async function claimDueWork(deps: WorkflowDeps, request: AccessRequest): Promise
  * anything an attempt created removed), a revoke is retried with backoff and never dropped.
  */
 async function runStep(deps: WorkflowDeps, request: AccessRequest, grantId: string): Promise<void> {
-  const status = request.grants.find((g) => g.id === grantId)?.status;
-  if (status !== 'GRANTING' && status !== 'REVOKING') return;
+  const grant = request.grants.find((g) => g.id === grantId);
+  const status = grant?.status;
+  if (!grant || (status !== 'GRANTING' && status !== 'REVOKING')) return;
   try {
-    await (status === 'GRANTING' ? grantOne(deps, request, grantId) : revokeOne(deps, request, grantId));
+    await (status === 'GRANTING' ? grantOne(deps, request, grant) : revokeOne(deps, request, grant));
   } catch (err) {
     if (err instanceof StoreConflictError) throw err;
     // Slow provisioning or a busy lease is not a refusal: the sweep resumes it when the claim runs out.
@@ -148,14 +149,7 @@ async function recordFailure(deps: WorkflowDeps, requestId: string, grantId: str
       const attempt = recordAttempt(grant, reason, deps.clock.now(), fresh.id, attemptPolicy(deps));
       deps.logger.error({ requestId, grantId, attempts: attempt.grant.grantAttempts ?? attempt.grant.revokeAttempts, outcome: attempt.outcome, reason }, `${status === 'GRANTING' ? 'grant' : 'revoke'} attempt failed`);
       const target = attempt.outcome === 'fail' ? targetOf(fresh, grant) : undefined;
-      if (target) {
-        // If AWS shows it now, remove it. If not, let go of the lease: one with an operation of an
-        // earlier attempt still outstanding stays (with its id) for the reconciler to see finish.
-        const { present } = await deps.provisioner.lookup(target).catch(() => ({ present: true }));
-        await letGo(deps, target, holderRef(fresh.id, grantId), present).catch((err: unknown) =>
-          deps.logger.warn({ requestId, grantId, err: String(err) }, 'could not let go of the lease of a failed grant; the reconciler will'),
-        );
-      }
+      if (target) await letGoOfFailed(deps, target, holderRef(fresh.id, grantId));
       await commit(deps, fresh, withGrant(fresh, attempt.grant), attempt.events);
       if (attempt.stuck) {
         const stuck = { requestId, grantId, target: `${describeTarget(grant.target)} for ${fresh.requester.email ?? fresh.requester.slackUserId}`, reason, ...attempt.stuck };

@@ -1,9 +1,9 @@
-import { findGrant, grantTransitions, withGrant, type AccessRequest, type Grant, type GrantStep } from '../domain/access-request';
+import { grantTransitions, withGrant, type AccessRequest, type Grant, type GrantStep } from '../domain/access-request';
 import { provisionTarget, type ProvisionTarget } from '../domain/grant-target';
 import { holderRef } from '../domain/lease';
 import { updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
-import { acquireLease, letGo, operationRecorder, updateLease } from './leases';
+import { provisionUnderLease } from './leases';
 
 export function targetOf(request: AccessRequest, grant: Grant): ProvisionTarget | undefined {
   return request.principalId ? provisionTarget(grant.target, request.principalId) : undefined;
@@ -36,7 +36,8 @@ function failGrant(deps: WorkflowDeps, requestId: string, grantId: string, reaso
  * re-checks AWS, creation is skipped when the target is there, and the window only starts once
  * AWS says SUCCEEDED (or the membership exists). Throws what AWS throws; the caller records it.
  */
-export async function grantOne(deps: WorkflowDeps, granting: AccessRequest, grantId: string): Promise<AccessRequest | undefined> {
+export async function grantOne(deps: WorkflowDeps, granting: AccessRequest, grant: Grant): Promise<AccessRequest | undefined> {
+  const grantId = grant.id;
   let request = granting;
   if (!request.principalId) {
     const email = request.requester.email ?? '';
@@ -46,37 +47,11 @@ export async function grantOne(deps: WorkflowDeps, granting: AccessRequest, gran
     if (!saved) return undefined;
     request = saved;
   }
-  const grant = findGrant(request, grantId);
   const target = targetOf(request, grant) as ProvisionTarget;
-  const holder = holderRef(request.id, grantId);
-  const { lease, present, membershipId: found } = await acquireLease(deps, target, holder);
-  let owned = lease.createdByTimebox;
-  let membershipId = lease.membershipId;
-  if (present && owned && target.kind === 'group' && !membershipId && found) {
-    // An earlier attempt created the membership and stopped before recording its id: it is Timebox's.
-    membershipId = found;
-    await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: l.membershipId ?? found, updatedAt: deps.clock.now() }), lease.generation);
-  }
-  if (!present) {
-    const recorder = operationRecorder(deps, lease, 'create');
-    const outcome = await deps.provisioner.create(target, recorder.hooks);
-    if (!outcome.ok) {
-      await recorder.finished();
-      // An earlier attempt of this grant (before a crash, or past its poll budget) may have
-      // created it after all: then it is Timebox's to remove, like any revoke.
-      await letGo(deps, target, holder, (await deps.provisioner.lookup(target)).present);
-      return failGrant(deps, request.id, grantId, `AWS could not create it: ${outcome.reason}`);
-    }
-    await recorder.finished();
-    owned = true;
-    if (outcome.membershipId) {
-      membershipId = outcome.membershipId;
-      await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: outcome.membershipId, updatedAt: deps.clock.now() }), lease.generation);
-    }
-  }
+  const provisioned = await provisionUnderLease(deps, target, holderRef(request.id, grantId));
+  if (!provisioned.ok) return failGrant(deps, request.id, grantId, provisioned.reason);
   const now = deps.clock.now();
-  const held = { timeboxOwned: owned, wasThere: present, ...(membershipId ? { membershipId } : {}) };
-  const active = await updateGrant(deps, request.id, grantId, (g, fresh) => (g.status !== 'GRANTING' ? undefined : grantTransitions.activate(g, now, fresh.durationMs, fresh.id, held)));
+  const active = await updateGrant(deps, request.id, grantId, (g, fresh) => (g.status !== 'GRANTING' ? undefined : grantTransitions.activate(g, now, fresh.durationMs, fresh.id, provisioned.held)));
   deps.logger.info({ requestId: request.id, grantId, endsAt: now + request.durationMs }, 'access granted');
   return active;
 }

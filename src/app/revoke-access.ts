@@ -1,4 +1,4 @@
-import { findGrant, grantTransitions, type AccessRequest } from '../domain/access-request';
+import { grantTransitions, type AccessRequest, type Grant } from '../domain/access-request';
 import { RevokeFailedError } from '../domain/errors';
 import { provisionTarget, targetKey } from '../domain/grant-target';
 import { holderRef } from '../domain/lease';
@@ -12,8 +12,8 @@ import type { AdvanceJob } from './ports';
  * holding it and Timebox put it there. Safe to run again after a crash at any point. A failed
  * removal throws; the worker records the attempt (recordAttempt) and the sweep retries it.
  */
-export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, grantId: string): Promise<AccessRequest | undefined> {
-  const grant = findGrant(revoking, grantId);
+export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, grant: Grant): Promise<AccessRequest | undefined> {
+  const grantId = grant.id;
   const outcome: ReleaseOutcome = revoking.principalId
     ? await releaseLease(deps, provisionTarget(grant.target, revoking.principalId), holderRef(revoking.id, grantId))
     : { kind: 'removed' };
