@@ -8,6 +8,7 @@ import type { WorkflowDeps } from './deps';
 import { failGrant, grantOne, targetOf, updateGrant } from './grant-access';
 import { dropFromLease, releaseLease } from './leases';
 import { notifyPeople } from './notify-people';
+import { refreshHomes } from './home';
 import type { AdvanceJob, HeldTarget } from './ports';
 import { retryRevokeLater, revokeFromReceipt, revokeOne } from './revoke-access';
 
@@ -87,6 +88,7 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
     if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) break;
     request = await deps.store.getRequest(requestId);
   }
+  await refreshHomes(deps, request); // App Home, after the news: best effort, never throws
   return request;
 }
 
