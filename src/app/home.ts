@@ -41,14 +41,39 @@ async function waitingFor(deps: WorkflowDeps, slackUserId: string, now: number):
   return awaiting.filter((r) => waitsFor(deps.policy, r, person, now));
 }
 
-/** Publishes `slackUserId`'s Home (on app_home_opened, and after a change that concerns them). */
-export async function showHome(deps: WorkflowDeps, slackUserId: string): Promise<void> {
-  if (!deps.home) return;
-  await deps.home.publish(await homeContent(deps, slackUserId));
+/** Per process: the Home publishes under way, one per person, and whether another was asked for meanwhile. */
+const publishing = new Map<string, { again: boolean; done: Promise<void> }>();
+
+/**
+ * Publishes `slackUserId`'s Home (on app_home_opened, and after a change that concerns them).
+ * One publish per person at a time: a publish asked for while one is under way runs once more
+ * after it, reading the store afresh, so two changes at once can never leave the older Home last.
+ */
+export function showHome(deps: WorkflowDeps, slackUserId: string): Promise<void> {
+  const home = deps.home;
+  if (!home) return Promise.resolve();
+  const running = publishing.get(slackUserId);
+  if (running) {
+    running.again = true;
+    return running.done;
+  }
+  const entry = { again: false, done: Promise.resolve() };
+  entry.done = (async () => {
+    try {
+      do {
+        entry.again = false;
+        await home.publish(await homeContent(deps, slackUserId));
+      } while (entry.again);
+    } finally {
+      publishing.delete(slackUserId);
+    }
+  })();
+  publishing.set(slackUserId, entry);
+  return entry.done;
 }
 
 /** What a change must alter for the Homes to be republished: each grant's status, approvals and window. */
-const homeKey = (request: AccessRequest) => request.grants.map((g) => `${g.status}:${g.approvals.length}:${g.endsAt ?? ''}`).join(',');
+const homeKey = (request: AccessRequest) => `${request.createdAt}|${request.grants.map((g) => `${g.status}:${g.approvals.length}:${g.endsAt ?? ''}`).join(',')}`;
 /** Per process: which version of each request the Homes last showed, so a pass that changed nothing publishes nothing. */
 const shown = new Map<string, string>();
 

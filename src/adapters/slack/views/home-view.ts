@@ -18,7 +18,8 @@ const SHOWN = { toDecide: 12, active: 10, pending: 10, finished: 10 } as const;
 const section = (text: string, blockId?: string): KnownBlock => ({ type: 'section', ...(blockId ? { block_id: blockId } : {}), text: { type: 'mrkdwn', text: truncate(text, 2900) } });
 const header = (text: string): KnownBlock => ({ type: 'header', text: { type: 'plain_text', text } });
 const note = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
-const more = (count: number, what: string, where: string): KnownBlock[] => (count > 0 ? [note(`…and ${count} more ${what}. ${where}`)] : []);
+/** "…and 3 more pending requests." past a section's cap; `what` is [one, many]. */
+const more = (count: number, what: [string, string], where: string): KnownBlock[] => (count > 0 ? [note(`…and ${count} more ${count === 1 ? what[0] : what[1]}. ${where}`)] : []);
 
 /** Requests waiting for the viewer's decision: Approve / Deny, the same buttons as the channel message. */
 function toDecideBlocks(requests: AccessRequest[]): KnownBlock[] {
@@ -80,14 +81,14 @@ export function homeView(content: HomeContent): HomeView {
   ];
   if (content.toDecide.length > 0) {
     blocks.push({ type: 'divider' }, header(`Waiting for your approval (${content.toDecide.length})`), ...toDecideBlocks(content.toDecide));
-    blocks.push(...more(content.toDecide.length - SHOWN.toDecide, 'requests wait for you', 'They are in the approvals channel.'));
+    blocks.push(...more(content.toDecide.length - SHOWN.toDecide, ['request waits for you', 'requests wait for you'], 'They are in the approvals channel.'));
   }
   blocks.push({ type: 'divider' }, header('Your active access'));
   blocks.push(...(content.active.length > 0 ? activeBlocks(content.active, now) : [note('None right now.')]));
-  blocks.push(...more(content.active.length - SHOWN.active, 'requests with access', 'See `/aws-access list`.'));
+  blocks.push(...more(content.active.length - SHOWN.active, ['request with access', 'requests with access'], 'See `/aws-access list`.'));
   blocks.push({ type: 'divider' }, header('Your pending requests'));
   blocks.push(...(content.pending.length > 0 ? pendingBlocks(content.pending, now) : [note('None waiting for approval.')]));
-  blocks.push(...more(content.pending.length - SHOWN.pending, 'pending requests', 'See `/aws-access list`.'));
+  blocks.push(...more(content.pending.length - SHOWN.pending, ['pending request', 'pending requests'], 'See `/aws-access list`.'));
   blocks.push({ type: 'divider' }, header('Recently finished'));
   blocks.push(...(content.finished.length > 0 ? content.finished.slice(0, SHOWN.finished).map((r) => section(requestListLine(r, now), `finished_${r.id}`)) : [note('Nothing yet.')]));
   // The sections' own caps keep this far below the limit; this only guards a future section.
