@@ -229,3 +229,21 @@ describe('daily-use: App Home within Slack\'s 100 blocks', () => {
     expect(viewText(alices)).toContain('…and 2 more requests wait for you.');
   });
 });
+
+describe('daily-use: App Home over Socket Mode', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({ socketMode: true });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('app_home_opened arriving as an events_api envelope is acknowledged and publishes the Home', async () => {
+    const before = h.slack.homePublishCount(PEOPLE.carol.id);
+    await h.slack.socketMode.deliver('events_api', JSON.parse(appHomeOpenedBody(PEOPLE.carol.id)) as Record<string, unknown>);
+    const blocks = await h.slack.waitFor(() => (h.slack.homePublishCount(PEOPLE.carol.id) > before ? h.slack.homeOf(PEOPLE.carol.id)?.blocks : undefined), 10_000, 'carol\'s Home');
+    expect(buttonsOn(blocks, HOME_REQUEST)).toEqual(['account']);
+    expect(viewText(blocks)).toContain('Your active access');
+  });
+});
