@@ -8,15 +8,23 @@ export const USAGE =
   'Usage: `/aws-access <accounts> <permission-sets> <duration> <reason…>`, e.g. `/aws-access staging ReadOnly 2h investigating INC-123`; ' +
   'accounts and permission sets may be comma-separated lists without spaces (`/aws-access staging,sandbox ReadOnly,Admin 2h incident 123`), one grant per pair. ' +
   '`/aws-access group <groups> <duration> <reason…>` asks for temporary group membership. ' +
-  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form (`/aws-access group` one for groups); `/aws-access end <request id>` ends access early ' +
-  "(your own, or, as an approver, access granted under your rule); " +
-  '`/aws-access help` shows this.';
+  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form (`/aws-access group` one for groups). ' +
+  '`/aws-access list` shows your active and pending requests; `/aws-access status <request id>` shows one request (yours, or one you approve for); ' +
+  '`/aws-access cancel <request id>` withdraws your request while it waits for approval; `/aws-access end <request id>` ends access early ' +
+  '(your own, or, as an approver, access granted under your rule); ' +
+  '`/aws-access help` shows this. The Timebox app\'s Home tab shows the same, with buttons.';
 
+/** The subcommands that name one request. */
+const ABOUT_ONE_REQUEST = { end: 'end', status: 'see', cancel: 'cancel' } as const;
+type AboutOneRequest = keyof typeof ABOUT_ONE_REQUEST;
 
 export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'modal'; targets: 'account' | 'group' }
   | { kind: 'end'; requestId: string }
+  | { kind: 'status'; requestId: string }
+  | { kind: 'cancel'; requestId: string }
+  | { kind: 'list' }
   | { kind: 'request'; spec: TargetSpec; durationMs: number; reason: string };
 
 /** `a,b,c` → ['a', 'b', 'c']; empty items (a trailing comma) are an error that names the list. */
@@ -46,12 +54,16 @@ export function parseCommand(text: string): ParsedCommand {
   if (words.length === 1 && words[0]!.toLowerCase() === 'group') return { kind: 'modal', targets: 'group' };
   if (words.length === 1 && ['help', '-h', '--help', '?'].includes(words[0]!.toLowerCase())) return { kind: 'help' };
   // A request needs four words or more, so `end <id>` cannot be mistaken for one (even for an account named "end").
-  if (words.length <= 2 && words[0]!.toLowerCase() === 'end') {
+  const first = words[0]!.toLowerCase();
+  if (words.length === 1 && first === 'list') return { kind: 'list' };
+  if (words.length <= 2 && Object.hasOwn(ABOUT_ONE_REQUEST, first)) {
+    const kind = first as AboutOneRequest;
     const requestId = parseRequestId(words[1]);
     if (requestId === undefined) {
-      throw new TimeboxError('invalid_command', 'Say which request to end, e.g. `/aws-access end R-0123456789` (the id is in your DM).');
+      const notAnId = words[1] === undefined ? '' : `"${words[1].slice(0, 40)}" is not a request id; `;
+      throw new TimeboxError('invalid_command', `Say which request to ${ABOUT_ONE_REQUEST[kind]}, e.g. \`/aws-access ${kind} R-0123456789\` (${notAnId}the id is in your DM, and \`/aws-access list\` shows your requests).`);
     }
-    return { kind: 'end', requestId };
+    return { kind, requestId };
   }
   // "group" is a keyword: an account that happens to be named so is requested by its id.
   if (words[0]!.toLowerCase() === 'group') {

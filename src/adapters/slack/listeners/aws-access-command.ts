@@ -10,6 +10,7 @@ import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
 import { tellPerson } from './tell-person';
+import { cancelAndDescribe, listAndDescribe, statusAndDescribe } from './subcommands';
 
 export const COMMAND = '/aws-access';
 
@@ -27,7 +28,7 @@ export function filedMessage({ request, handedOff }: FiledRequest, approvalChann
   );
 }
 
-/** `/aws-access` (form), `/aws-access help`, `/aws-access end <request id>`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
+/** `/aws-access` (form), `help`, `list`, `status <request id>`, `cancel <request id>`, `end <request id>`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
 export function awsAccessCommand(door: SlackDoor) {
   return async ({ command, ack, respond, client, logger }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     /** What to tell the user about an error: a refusal names its reason; anything else is generic (and logged). */
@@ -60,8 +61,22 @@ export function awsAccessCommand(door: SlackDoor) {
         await ack({ response_type: 'ephemeral', text: USAGE });
         return;
       }
+      const who = { slackUserId: command.user_id, workspace: command.team_id };
+      const log = (m: string) => logger.error(m);
       if (parsed.kind === 'end') {
-        await answer(() => endAndDescribe(door, parsed.requestId, { slackUserId: command.user_id, workspace: command.team_id }, (m) => logger.error(m)));
+        await answer(() => endAndDescribe(door, parsed.requestId, who, log));
+        return;
+      }
+      if (parsed.kind === 'list') {
+        await answer(() => listAndDescribe(door, who, log));
+        return;
+      }
+      if (parsed.kind === 'status') {
+        await answer(() => statusAndDescribe(door, parsed.requestId, who, log));
+        return;
+      }
+      if (parsed.kind === 'cancel') {
+        await answer(() => cancelAndDescribe(door, parsed.requestId, who, log));
         return;
       }
       if (parsed.kind === 'modal') {

@@ -33,3 +33,25 @@ export async function tellPerson(client: WebClient, to: AnswerTo, text: string):
   }
   await client.chat.postMessage({ channel: to.userId, text });
 }
+
+/** A click on a view (App Home) rather than on a message. */
+export function isHomeClick(body: { container?: { type?: string }; view?: { type?: string } }): boolean {
+  return body.container?.type === 'view' && body.view?.type === 'home';
+}
+
+/**
+ * Answers a button click only the clicker sees: on its response_url (a message's buttons), else
+ * (App Home has none) by DM.
+ */
+export async function answerClick(
+  client: WebClient,
+  body: { user: { id: string }; response_url?: string },
+  respond: ((message: { response_type: 'ephemeral'; replace_original: false; text: string }) => Promise<unknown>) | undefined,
+  text: string,
+): Promise<void> {
+  if (body.response_url && respond) {
+    await respond({ response_type: 'ephemeral', replace_original: false, text });
+    return;
+  }
+  await tellPerson(client, { userId: body.user.id }, text);
+}
