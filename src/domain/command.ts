@@ -10,6 +10,7 @@ export const USAGE =
   '`/aws-access group <groups> <duration> <reason…>` asks for temporary group membership. ' +
   'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form (`/aws-access group` one for groups); `/aws-access end <request id>` ends access early ' +
   "(your own, or, as an approver, access granted under your rule); " +
+  '`/aws-access whocan <account> <permission-set>` (or `whocan group <group>`) shows who may request it, `/aws-access why <account> <permission-set>` (or `why group <group>`) which rule decides yours, `/aws-access available` what you may request; ' +
   '`/aws-access help` shows this.';
 
 
@@ -17,6 +18,8 @@ export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'modal'; targets: 'account' | 'group' }
   | { kind: 'end'; requestId: string }
+  | { kind: 'whocan' | 'why'; spec: TargetSpec }
+  | { kind: 'available' }
   | { kind: 'request'; spec: TargetSpec; durationMs: number; reason: string };
 
 /** `a,b,c` → ['a', 'b', 'c']; empty items (a trailing comma) are an error that names the list. */
@@ -53,6 +56,8 @@ export function parseCommand(text: string): ParsedCommand {
     }
     return { kind: 'end', requestId };
   }
+  const explained = parseExplain(words);
+  if (explained) return explained;
   // "group" is a keyword: an account that happens to be named so is requested by its id.
   if (words[0]!.toLowerCase() === 'group') {
     const [, groups, duration, ...reasonWords] = words;
@@ -66,4 +71,20 @@ export function parseCommand(text: string): ParsedCommand {
   // The lists first: "staging, sandbox …" is a list typed with a space, not a bad duration.
   const spec: TargetSpec = { kind: 'account', accounts: list(accounts, 'account'), permissionSets: list(permissionSets, 'permission set') };
   return { kind: 'request', spec, durationMs: parseDuration(duration), reason: normaliseReason(reasonWords.join(' ')) };
+}
+
+/**
+ * `whocan`/`why` <account> <permission-set> (or `group <group>`), and `available`: three words
+ * at most, so none can be mistaken for a request (which needs four), even for an account so named.
+ */
+function parseExplain(words: string[]): ParsedCommand | undefined {
+  const verb = words[0]!.toLowerCase();
+  if (verb === 'available' && words.length === 1) return { kind: 'available' };
+  if ((verb !== 'whocan' && verb !== 'why') || words.length > 3) return undefined;
+  const [, first, second] = words;
+  const example = `e.g. \`/aws-access ${verb} staging ReadOnly\` or \`/aws-access ${verb} group oncall\``;
+  if (first === undefined || second === undefined) throw new TimeboxError('invalid_command', `Say which account and permission set, or which group, ${example}.`);
+  if (first.includes(',') || second.includes(',')) throw new TimeboxError('invalid_command', `Name one account and one permission set, or one group (no lists), ${example}.`);
+  const spec: TargetSpec = first.toLowerCase() === 'group' ? { kind: 'group', groups: [second] } : { kind: 'account', accounts: [first], permissionSets: [second] };
+  return { kind: verb, spec };
 }
