@@ -1,4 +1,9 @@
-import { PEOPLE, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
+import { AwsStandIn } from '../support/aws-stand-in';
+import { functionUrlEvent } from '../support/lambda-events';
+import { startSlackLambda, type SlackLambda } from '../support/slack-lambda';
+import { SlackRequestSender } from '../support/slack-requests';
+import { SlackStandIn } from '../support/slack-stand-in';
+import { BOT_TOKEN, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
 
 const PLATFORM = { displayName: 'Platform Engineers', groupId: '9067c0ffee-91a7f000-0000-4000-8000-0000000000b1' };
 const DEVS = { id: 'S0DEVS0000', handle: 'devs', users: [PEOPLE.carol.id] };
@@ -183,5 +188,43 @@ describe('explain-audit: available within Slack limits', () => {
     expect(sections).toHaveLength(50);
     // 80 + 2 accounts and the groups: 83 parts, 48 shown; the 35 left hold 37 lines (production two).
     expect(sections[49]).toBe("…and 35 more parts (37 lines) not shown: Slack limits a message's size.");
+  });
+});
+
+describe('explain-audit: whocan, why and available on the Lambda path', () => {
+  let aws: AwsStandIn;
+  let slack: SlackStandIn;
+  let lambda: SlackLambda;
+  beforeAll(async () => {
+    aws = await AwsStandIn.start();
+    slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
+    for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
+    aws.addGroup({ ...PLATFORM, identityStoreId: IDENTITY_STORE_ID });
+    aws.addMembership({ groupId: PLATFORM.groupId, userId: PEOPLE.dave.principalId });
+    for (const group of [DEVS, SRE]) slack.addUserGroup(group);
+    lambda = await startSlackLambda(aws, slack, testConfigYaml(EXPLAIN_RULES));
+  });
+  afterAll(async () => {
+    await lambda?.close();
+    await slack?.close();
+    await aws?.close();
+  });
+
+  /** The Function URL's answer to `/aws-access <text>` typed by `who`: on Lambda the answer is the ack itself. */
+  async function askLambda(who: PersonName, text: string): Promise<string[]> {
+    const form = new SlackRequestSender({ url: 'http://unused', signingSecret: SIGNING_SECRET }).commandForm({ userId: PEOPLE[who].id, userName: PEOPLE[who].name, text, responseUrl: slack.responseUrl({ userId: PEOPLE[who].id }) });
+    const response = (await lambda.handler(functionUrlEvent(form.toString(), { signingSecret: SIGNING_SECRET }), {})) as { statusCode: number; body?: string };
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body ?? '{}') as { response_type?: string; blocks?: Array<{ text?: { text: string } }> };
+    expect(body.response_type).toBe('ephemeral');
+    return (body.blocks ?? []).map((b) => b.text?.text ?? '');
+  }
+
+  test('the Slack function answers why (an Identity Center group checked over the wire), whocan and available in its ack', async () => {
+    expect((await askLambda('dave', 'why staging Admin')).join('\n')).toContain('Rule "platform-staging-admin" decides: auto-approved, for up to 1h.');
+    expect((await askLambda('alice', 'whocan staging Admin'))[1]).toContain('*1. devs-staging-admin (first match for @devs)*');
+    expect((await askLambda('carol', 'available'))[1]).toBe(
+      '*staging (111111111111)*\n• ReadOnly: auto-approved, for up to 8h (rule staging-readonly)\n• Admin: needs 1 approval (approvalsRequired: 1) from @sre, for up to 2h (rule devs-staging-admin)',
+    );
   });
 });
