@@ -75,6 +75,23 @@ export interface Evaluation {
 
 const listed = (items: string[]): string => (items.includes('*') ? 'any' : items.join(', '));
 
+/** Account names by id, built once per policy: a reason names a rule's accounts for every target judged. */
+const accountNames = new WeakMap<readonly { id: string; name: string }[], Map<string, string>>();
+function accountName(accounts: readonly { id: string; name: string }[], id: string): string {
+  let names = accountNames.get(accounts);
+  if (!names) {
+    names = new Map(accounts.map((a) => [a.id, a.name]));
+    accountNames.set(accounts, names);
+  }
+  return names.get(id) ?? id;
+}
+
+/** Whether a rule covers a target (its accounts and permission sets, or its groups). */
+export function covers(rule: Rule, target: GrantTarget): boolean {
+  if (target.kind === 'group') return rule.groups.includes('*') || rule.groups.includes(target.groupName);
+  return (rule.accountIds.includes('*') || rule.accountIds.includes(target.accountId)) && (rule.permissionSets.includes('*') || rule.permissionSets.includes(target.permissionSetName));
+}
+
 /** Why a rule does not cover a target, or undefined when it does. */
 export function whyNotCovered(policy: Pick<Policy, 'accounts'>, rule: Rule, target: GrantTarget): string | undefined {
   if (target.kind === 'group') {
@@ -84,7 +101,7 @@ export function whyNotCovered(policy: Pick<Policy, 'accounts'>, rule: Rule, targ
   }
   if (rule.groups.length > 0) return 'it covers group membership, not accounts';
   if (!rule.accountIds.includes('*') && !rule.accountIds.includes(target.accountId)) {
-    const names = rule.accountIds.map((id) => policy.accounts.find((a) => a.id === id)?.name ?? id);
+    const names = rule.accountIds.map((id) => accountName(policy.accounts, id));
     return `it covers accounts ${listed(names)}, not ${target.accountName}`;
   }
   if (!rule.permissionSets.includes('*') && !rule.permissionSets.includes(target.permissionSetName)) {
@@ -95,8 +112,15 @@ export function whyNotCovered(policy: Pick<Policy, 'accounts'>, rule: Rule, targ
 
 /** One rule's verdict: coverage first, then whether its requesters name the person. */
 export function judgeRule(policy: Pick<Policy, 'accounts'>, rule: Rule, person: Identity, target: GrantTarget): Verdict {
-  const uncovered = whyNotCovered(policy, rule, target);
-  if (uncovered !== undefined) return { kind: 'not_covered', reason: uncovered };
+  if (!covers(rule, target)) {
+    // Worded only when read: `available` and `matrix` judge every rule for every target.
+    return {
+      kind: 'not_covered',
+      get reason() {
+        return whyNotCovered(policy, rule, target) ?? '';
+      },
+    };
+  }
   const named = naming(rule.requesters, person);
   if (named.kind === 'named') return { kind: 'matched', via: named.via };
   if (named.kind === 'unknown') return { kind: 'unknown', groups: named.groups };

@@ -1,7 +1,7 @@
 import { formatDuration } from './duration';
 import { isTimeboxError, TimeboxError } from './errors';
 import { describeTarget, type GrantTarget } from './grant-target';
-import { decidingRule, evaluate, groupUnresolvedError, judgeRule, naming, whyNotCovered } from './evaluate';
+import { covers, decidingRule, evaluate, groupUnresolvedError, judgeRule, naming } from './evaluate';
 import type { Identity } from './identity';
 import { samePerson, type Account, type Group, type PermissionSet, type Policy, type Rule } from './policy';
 
@@ -114,7 +114,7 @@ export function namedOrNot(list: string[], person: Identity): boolean {
 
 /** Whether a rule covers a grant's target (its accounts and permission sets, or its groups). */
 export function ruleCovers(rule: Rule, target: GrantTarget): boolean {
-  return whyNotCovered({ accounts: [] }, rule, target) === undefined;
+  return covers(rule, target);
 }
 
 /** The first rule, in file order, that covers this requester and target (as `evaluate` decides). */
