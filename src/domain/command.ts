@@ -74,16 +74,22 @@ export function parseCommand(text: string): ParsedCommand {
 }
 
 /**
- * `whocan`/`why` <account> <permission-set> (or `group <group>`), and `available`: three words
- * at most, so none can be mistaken for a request (which needs four), even for an account so named.
+ * `whocan`/`why` <account> <permission-set> (or `group <group>`), and `available`. Like "group",
+ * these words are keywords: an account so named is requested by its id, and extra words are an
+ * error rather than a request.
  */
 function parseExplain(words: string[]): ParsedCommand | undefined {
   const verb = words[0]!.toLowerCase();
-  if (verb === 'available' && words.length === 1) return { kind: 'available' };
-  if ((verb !== 'whocan' && verb !== 'why') || words.length > 3) return undefined;
+  if (verb === 'available') {
+    if (words.length > 1) throw new TimeboxError('invalid_command', '`/aws-access available` takes nothing after it.');
+    return { kind: 'available' };
+  }
+  if (verb !== 'whocan' && verb !== 'why') return undefined;
   const [, first, second] = words;
   const example = `e.g. \`/aws-access ${verb} staging ReadOnly\` or \`/aws-access ${verb} group oncall\``;
-  if (first === undefined || second === undefined) throw new TimeboxError('invalid_command', `Say which account and permission set, or which group, ${example}.`);
+  if (first === undefined || second === undefined || words.length > 3) {
+    throw new TimeboxError('invalid_command', `Say which account and permission set, or which group, and nothing more, ${example}.`);
+  }
   if (first.includes(',') || second.includes(',')) throw new TimeboxError('invalid_command', `Name one account and one permission set, or one group (no lists), ${example}.`);
   const spec: TargetSpec = first.toLowerCase() === 'group' ? { kind: 'group', groups: [second] } : { kind: 'account', accounts: [first], permissionSets: [second] };
   return { kind: verb, spec };

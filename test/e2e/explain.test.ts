@@ -155,10 +155,13 @@ describe('explain-audit: whocan, why, available', () => {
     expect((await ask(h, 'alice', 'available')).sections[1]).toBe('*staging (111111111111)*\n• ReadOnly: auto-approved, for up to 8h (rule staging-readonly)');
   });
 
-  test('bad input (an unknown account, a missing permission set, a list) gets a clear answer naming the problem and files nothing', async () => {
+  test('bad input (an unknown account, a missing permission set, a list, extra words) gets a clear answer naming the problem and files nothing', async () => {
     const before = await h.storedRequestCount();
     expect((await ask(h, 'alice', 'whocan nowhere Admin')).all).toContain('Unknown account "nowhere". Known accounts: staging, production');
-    expect((await ask(h, 'alice', 'why staging')).all).toContain('Say which account and permission set, or which group, e.g. `/aws-access why staging ReadOnly`');
+    expect((await ask(h, 'alice', 'why staging')).all).toContain('Say which account and permission set, or which group, and nothing more, e.g. `/aws-access why staging ReadOnly`');
+    // A keyword, as "group" is: more words are not read as a request for an account named "why".
+    expect((await ask(h, 'alice', 'why staging Admin 1h please')).all).toContain('Say which account and permission set, or which group, and nothing more');
+    expect((await ask(h, 'alice', 'available staging')).all).toContain('`/aws-access available` takes nothing after it.');
     expect((await ask(h, 'alice', 'why staging,production Admin')).all).toContain('Name one account and one permission set, or one group (no lists)');
     expect((await ask(h, 'alice', 'whocan group nope')).all).toContain('Unknown group "nope"');
     expect(await h.storedRequestCount()).toBe(before);
