@@ -1,5 +1,6 @@
 import { channelKey, channelNeedsUpdate, isRequestOver, needsNotification, requesterKey, requesterNeedsTelling, type AccessRequest } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
+import { extendWarningDue } from '../domain/extension';
 import { commit, updateRequest, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
 import { MessageGoneError, StoreConflictError, type MessageRef } from './ports';
@@ -26,10 +27,12 @@ interface Pass {
  *   its news is given up after `options.newsAttempts` passes, audited as news_given_up.
  */
 export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): Promise<AccessRequest> {
-  if (!needsNotification(request)) return request;
+  const ending = extendWarningDue(request, deps.clock.now());
+  if (!needsNotification(request) && ending.length === 0) return request;
   const pass: Pass = { patch: {}, events: [] };
   if (channelNeedsUpdate(request)) await tellChannel(deps, request, pass);
   if (requesterNeedsTelling(request)) await tellRequester(deps, request, pass);
+  if (ending.length > 0) await warnBeforeEnd(deps, request, ending, pass);
   const { patch } = pass;
   if (request.activeDm && !('activeDm' in patch) && isRequestOver(request) && (patch.toldRequester ?? request.toldRequester) === requesterKey(request)) {
     // Once the end is told, the old "active" DM loses its End button. Best effort, once: a
@@ -103,6 +106,19 @@ async function tellRequester(deps: WorkflowDeps, request: AccessRequest, pass: P
   }
 }
 
+/** The requester's warning that a window ends soon, with a way to extend it: once per window end. */
+async function warnBeforeEnd(deps: WorkflowDeps, request: AccessRequest, ending: AccessRequest['grants'], pass: Pass): Promise<void> {
+  const until = Math.max(...ending.map((g) => g.endsAt ?? 0));
+  try {
+    await deps.notifier.warnBeforeEnd(request, ending);
+    pass.patch.extendWarnedUntil = until;
+  } catch (err) {
+    if (!(err instanceof MessageGoneError)) return failedFor(deps, request, pass, 'the requester (extend warning)', err);
+    pass.patch.extendWarnedUntil = until;
+    undeliverable(deps, request, pass, `requester <@${request.requester.slackUserId}>`, err);
+  }
+}
+
 function failedFor(deps: WorkflowDeps, request: AccessRequest, pass: Pass, whom: string, err: unknown): void {
   const why = `${whom}: ${err instanceof Error ? err.message : String(err)}`;
   pass.failed = pass.failed ? `${pass.failed}; ${why}` : why;
@@ -148,7 +164,7 @@ async function recordSent(deps: WorkflowDeps, request: AccessRequest, pass: Pass
       sent.approvalMessage = patch.approvalMessage;
     }
     if (patch.notified !== undefined && patch.notified === channelKey(fresh)) sent.notified = patch.notified;
-    for (const field of ['toldRequester', 'activeDm', 'newsAttempts', 'newsRetryAt'] as const) if (field in patch) Object.assign(sent, { [field]: patch[field] });
+    for (const field of ['toldRequester', 'activeDm', 'newsAttempts', 'newsRetryAt', 'extendWarnedUntil'] as const) if (field in patch) Object.assign(sent, { [field]: patch[field] });
     return Object.keys(sent).length === 0 && pass.events.length === 0 ? undefined : { next: { ...fresh, ...sent }, events: pass.events };
   });
   return saved ?? request;

@@ -3,6 +3,7 @@ import type { AuditEvent } from './audit';
 import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
+import { extendWarningAt, type ExtensionOf, type ExtensionRecord } from './extension';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
@@ -83,6 +84,15 @@ export interface AccessRequest {
   updatedAt: number;
   /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
   lastEvents?: AuditEvent[];
+  // ---- Extensions (see extension.ts).
+  /** This request is an extension of another: approved, it moves that request's window end instead of granting. */
+  extends?: ExtensionOf;
+  /** The extensions filed for this request, in order, and which of its grants each has moved. */
+  extensions?: ExtensionRecord[];
+  /** How long before a window's end the requester is warned (durations.extendWarning when filed); absent: never. */
+  extendWarningMs?: number;
+  /** The latest window end the requester has been warned about; a moved end gets a warning of its own. */
+  extendWarnedUntil?: number;
 }
 
 export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
@@ -90,7 +100,7 @@ export const holdsAccess = (status: GrantStatus): boolean => STATUS_TABLE[status
 
 /** The order statuses are reported in when grants differ: the one furthest from done leads. */
 const OPEN_ORDER: readonly GrantStatus[] = ['GRANTING', 'APPROVED', 'REVOKING', 'PENDING', 'ACTIVE'];
-const DONE_ORDER: readonly GrantStatus[] = ['ENDED', 'FAILED', 'DENIED', 'CANCELLED', 'EXPIRED'];
+const DONE_ORDER: readonly GrantStatus[] = ['APPLIED', 'ENDED', 'FAILED', 'DENIED', 'CANCELLED', 'EXPIRED'];
 
 /**
  * The request's status, derived from its grants: while any grant is open, the open status
@@ -119,8 +129,9 @@ export function withGrant(request: AccessRequest, grant: Grant): AccessRequest {
 
 // ---- Grant transitions: each names the data it sets, once.
 
-function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: string): Grant {
-  if (!STATUS_TABLE[grant.status].next.includes(to)) {
+/** `from`, when given, narrows the table's moves to the statuses this transition starts from (FAILED is reached from GRANTING and, for an extension, from APPROVED). */
+function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: string, from?: readonly GrantStatus[]): Grant {
+  if (!STATUS_TABLE[grant.status].next.includes(to) || (from !== undefined && !from.includes(grant.status))) {
     throw new TimeboxError('invalid_transition', `Grant ${requestId}/${grant.id} is ${grant.status.toLowerCase()}, it cannot become ${to.toLowerCase()}.`);
   }
   return { ...grant, ...patch, status: to };
@@ -138,10 +149,14 @@ export const grantTransitions = {
   /** The window starts now; a grant already ended while it was being granted ends at once. */
   activate: (g: Grant, now: number, durationMs: number, requestId: string) =>
     move(g, 'ACTIVE', { activeAt: now, endsAt: g.endedEarlyBy ? now : now + durationMs, claimUntil: undefined, lastError: undefined }, requestId),
-  fail: (g: Grant, failure: string, requestId: string) => move(g, 'FAILED', { failure, claimUntil: undefined }, requestId),
+  fail: (g: Grant, failure: string, requestId: string) => move(g, 'FAILED', { failure, claimUntil: undefined }, requestId, ['GRANTING']),
   startRevoking: (g: Grant, claimUntil: number, requestId: string) => move(g, 'REVOKING', { claimUntil }, requestId),
   end: (g: Grant, now: number, keptBecause: string | undefined, requestId: string) =>
     move(g, 'ENDED', { endedAt: now, claimUntil: undefined, lastError: undefined, ...(keptBecause ? { keptBecause } : {}) }, requestId),
+  /** An extension's approved grant once the original window's end has moved to `endsAt`. */
+  apply: (g: Grant, endsAt: number, requestId: string) => move(g, 'APPLIED', { endsAt }, requestId),
+  /** An extension's approved grant whose window could no longer be moved (ended, ended early, being removed). */
+  notApplied: (g: Grant, failure: string, requestId: string) => move(g, 'FAILED', { failure }, requestId, ['APPROVED']),
   /** A worker takes (or takes back, after a crash) a GRANTING or REVOKING grant. */
   claim: (g: Grant, claimUntil: number): Grant => ({ ...g, claimUntil }),
 } as const;
@@ -218,7 +233,8 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
 /** Changes when the approvals message should change: a grant's status, one more approval, or an early end. */
 export function channelKey(request: AccessRequest): string {
   const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
-  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}`;
+  const moved = (request.extensions ?? []).reduce((n, e) => n + e.applied.length, 0);
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}`;
 }
 
 /** Changes when a grant reaches news for the requester (active, denied, expired, failed, ended). */
@@ -271,7 +287,8 @@ export function workDueAt(request: AccessRequest): number | undefined {
 
 /** When the request next needs attention from a timer or a sweep, if ever. */
 export function dueAt(request: AccessRequest): number | undefined {
-  const work = workDueAt(request);
+  const times = [workDueAt(request), extendWarningAt(request)].filter((t): t is number => t !== undefined);
+  const work = times.length > 0 ? Math.min(...times) : undefined;
   if (!needsNotification(request)) return work;
   return Math.min(work ?? Infinity, request.newsRetryAt ?? request.updatedAt);
 }

@@ -17,6 +17,7 @@ export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'modal'; targets: 'account' | 'group' }
   | { kind: 'end'; requestId: string }
+  | { kind: 'extend'; requestId: string; durationMs: number; reason: string }
   | { kind: 'request'; spec: TargetSpec; durationMs: number; reason: string };
 
 /** `a,b,c` → ['a', 'b', 'c']; empty items (a trailing comma) are an error that names the list. */
@@ -38,6 +39,21 @@ export function normaliseReason(text: string): string {
   return cleaned;
 }
 
+const EXTEND_USAGE = 'Say which request, how much longer and why, e.g. `/aws-access extend R-0123456789 30m still debugging INC-123` (the id is in your DM).';
+
+/** `extend <id> <duration> <reason…>`; undefined when the words are a request after all (an account named "extend"). */
+function parseExtend(rest: string[]): ParsedCommand | undefined {
+  const [id, duration, ...reasonWords] = rest;
+  const requestId = parseRequestId(id);
+  if (requestId === undefined) {
+    // "extend ReadOnly 2h …" reads as a request for an account named extend; anything shorter is a bad extend.
+    if (rest.length >= 3 && id !== undefined && !/^r-/i.test(id)) return undefined;
+    throw new TimeboxError('invalid_command', id === undefined ? EXTEND_USAGE : `"${id.slice(0, 40)}" is not a request id. ${EXTEND_USAGE}`);
+  }
+  if (duration === undefined) throw new TimeboxError('invalid_command', `Say how much longer. ${EXTEND_USAGE}`);
+  return { kind: 'extend', requestId, durationMs: parseDuration(duration), reason: normaliseReason(reasonWords.join(' ')) };
+}
+
 /** Parses the text after `/aws-access`. Never throws anything but a TimeboxError. */
 export function parseCommand(text: string): ParsedCommand {
   const trimmed = text.trim();
@@ -52,6 +68,11 @@ export function parseCommand(text: string): ParsedCommand {
       throw new TimeboxError('invalid_command', 'Say which request to end, e.g. `/aws-access end R-0123456789` (the id is in your DM).');
     }
     return { kind: 'end', requestId };
+  }
+  // ---- extend <id> <duration> <reason…> (an id never looks like an account list, so a request cannot be mistaken for it).
+  if (words[0]!.toLowerCase() === 'extend') {
+    const extension = parseExtend(words.slice(1));
+    if (extension) return extension;
   }
   // "group" is a keyword: an account that happens to be named so is requested by its id.
   if (words[0]!.toLowerCase() === 'group') {

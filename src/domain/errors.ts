@@ -33,6 +33,8 @@ export type TimeboxErrorCode =
   | 'not_active_yet'
   | 'already_ending'
   | 'already_over'
+  | 'not_your_request'
+  | 'too_many_extensions'
   | 'conflict';
 
 export const ErrorCode = {

@@ -9,6 +9,7 @@ import { requestSubject, targetText } from '../views/target-text';
 import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
+import { extendAndDescribe } from './extend-submission';
 import { tellPerson } from './tell-person';
 
 export const COMMAND = '/aws-access';
@@ -62,6 +63,10 @@ export function awsAccessCommand(door: SlackDoor) {
       }
       if (parsed.kind === 'end') {
         await answer(() => endAndDescribe(door, parsed.requestId, { slackUserId: command.user_id, workspace: command.team_id }, (m) => logger.error(m)));
+        return;
+      }
+      if (parsed.kind === 'extend') {
+        await answer(() => extendAndDescribe(door, parsed, { slackUserId: command.user_id, workspace: command.team_id, key: `command:${command.team_id}:${command.trigger_id}` }));
         return;
       }
       if (parsed.kind === 'modal') {
