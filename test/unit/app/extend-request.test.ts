@@ -2,6 +2,7 @@
 import { advanceRequest } from '../../../src/app/advance-request';
 import { endAccess } from '../../../src/app/end-access';
 import { extendRequest } from '../../../src/app/extend-request';
+import { sweepDueRequests } from '../../../src/app/sweep';
 import { dueAt } from '../../../src/domain/access-request';
 import { parseCommand } from '../../../src/domain/command';
 import { extendWarningAt } from '../../../src/domain/extension';
@@ -76,6 +77,15 @@ describe('daily-use: extend (use case)', () => {
     expect(extendWarningAt(await stored(world, id))).toBe(endsAt + 10 * MINUTE);
     await passTime(world, 20 * MINUTE);
     expect(world.notifier.warnings).toHaveLength(2);
+  });
+
+  it('the sweep arms a warning due within its lookahead even when the window ends after it (a restarted process has no timers)', async () => {
+    const world = withWarning();
+    const id = await activeStagingReadOnly(world);
+    const endsAt = (await stored(world, id)).grants[0]!.endsAt!;
+    world.scheduler.calls.length = 0;
+    await sweepDueRequests(world.deps, 55 * MINUTE);
+    expect(world.scheduler.calls).toEqual([expect.objectContaining({ op: 'scheduleAt', at: endsAt - 10 * MINUTE, job: expect.objectContaining({ requestId: id }) })]);
   });
 
   it('a window no longer than the warning gets none; without durations.extendWarning nothing is due for it', async () => {
