@@ -175,7 +175,7 @@ async function applyExtension(deps: WorkflowDeps, extension: AccessRequest, armT
   if (!of) return extension;
   const approved = extension.grants.filter((g) => g.status === 'APPROVED').map((g) => g.id);
   const original = await updateRequest(deps, of.id, (fresh) => {
-    const planned = applyTo(fresh, extension, approved, deps.clock.now());
+    const planned = applyTo(fresh, extension, approved);
     if (!planned) return undefined;
     return {
       next: planned.next,

@@ -81,14 +81,19 @@ export function whyNotMoved(original: Grant | undefined): string {
   return `the window is ${original.status.toLowerCase()}, so there is no window to extend`;
 }
 
-/** The original with the extension's approved grants applied: each still-active window's end moves by `durationMs`, once. */
-export function applyTo(original: AccessRequest, extension: AccessRequest, grantIds: string[], now: number): { next: AccessRequest; moved: Array<{ grantId: string; from: number; to: number }> } | undefined {
+/**
+ * The original with the extension's approved grants applied: each window still ACTIVE (not ended
+ * early) has its end moved by `durationMs`, once. A window whose end has just passed but that is
+ * not being removed yet is still moved: the extension was approved before that end (it expires
+ * then), and the write is conditional, so it either lands before the revoke is claimed or fails.
+ */
+export function applyTo(original: AccessRequest, extension: AccessRequest, grantIds: string[]): { next: AccessRequest; moved: Array<{ grantId: string; from: number; to: number }> } | undefined {
   const record = original.extensions?.find((e) => e.id === extension.id) ?? { id: extension.id, applied: [] };
   const todo = grantIds.filter((id) => !record.applied.includes(id));
   const moved: Array<{ grantId: string; from: number; to: number }> = [];
   const grants = original.grants.map((g) => {
-    if (!todo.includes(g.id) || g.status !== 'ACTIVE' || g.endedEarlyBy || (g.endsAt ?? 0) <= now) return g;
-    const from = g.endsAt ?? now;
+    if (!todo.includes(g.id) || g.status !== 'ACTIVE' || g.endedEarlyBy || g.endsAt === undefined) return g;
+    const from = g.endsAt;
     moved.push({ grantId: g.id, from, to: from + extension.durationMs });
     return { ...g, endsAt: from + extension.durationMs };
   });

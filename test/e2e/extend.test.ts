@@ -89,6 +89,14 @@ describe('daily-use: extend', () => {
       5000,
       'the extension message to show it applied',
     );
+    // The original's own message moves with it: active until the new end.
+    const originalMessage = await h.approvalMessage(id);
+    const newEnd = `<!date^${Math.floor((before + 10 * 60_000) / 1000)}^`;
+    await h.slack.waitFor(
+      () => JSON.stringify(h.slack.messagesIn(APPROVAL_CHANNEL).find((m) => m.ts === originalMessage.ts)?.blocks ?? []).includes(`Active until ${newEnd}`),
+      5000,
+      "the original's message to show the new end",
+    );
     await h.command('carol', `end ${id}`);
     await h.waitForStatus(id, 'ENDED');
   });
