@@ -101,6 +101,24 @@ describe('daily-use: extend', () => {
     await h.waitForStatus(id, 'ENDED');
   });
 
+  test('a two-grant request extended: each grant is decided under its own rule again; the auto-approved one moves at once, the other on approval', async () => {
+    const id = await h.file('dave', 'staging,production ReadOnly 30s two windows');
+    await h.click('alice', 'approve', id);
+    await h.waitForGrants(id, ['ACTIVE', 'ACTIVE']);
+    const before = (await h.runtime.deps.store.getRequest(id))!.grants.map((g) => g.endsAt!);
+
+    const reply = await extend('dave', `${id} 5m both please`);
+    const extensionId = reply.id!;
+    await h.waitForGrants(extensionId, ['APPLIED', 'PENDING']);
+    expect((await h.runtime.deps.store.getRequest(id))!.grants.map((g) => g.endsAt)).toEqual([before[0]! + 5 * 60_000, before[1]]);
+    await h.click('bob', 'approve', extensionId);
+    await h.waitForGrants(extensionId, ['APPLIED', 'APPLIED']);
+    expect((await h.runtime.deps.store.getRequest(id))!.grants.map((g) => g.endsAt)).toEqual(before.map((e) => e + 5 * 60_000));
+    expect((await h.audit(id)).filter((e) => e.type === 'extended').map((e) => e.grantId)).toEqual(['1', '2']);
+    await h.command('dave', `end ${id}`);
+    await h.waitForStatus(id, 'ENDED');
+  });
+
   test('an extension nobody approves before the window ends expires, and the access ends on time', async () => {
     const id = await h.file('carol', 'production ReadOnly 4s nobody will approve');
     await h.click('alice', 'approve', id);

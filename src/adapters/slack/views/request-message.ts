@@ -60,8 +60,10 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
       return `:hourglass_flowing_sand: Waiting for approval (${count}${approvers ? `: ${approvers}` : ''}). Expires ${slackDate(request.expiresAt)}.`;
     }
     case 'APPROVED':
-    case 'GRANTING':
-      return grant.autoApproved ? ':gear: Approved automatically by rule; granting access…' : `:gear: Approved by ${by}; granting access…`;
+    case 'GRANTING': {
+      const doing = request.extends ? 'extending the window…' : 'granting access…';
+      return grant.autoApproved ? `:gear: Approved automatically by rule; ${doing}` : `:gear: Approved by ${by}; ${doing}`;
+    }
     case 'ACTIVE':
       if (grant.endedEarlyBy) return `:gear: Ended${endedEarlyNote(grant)}; removing access…`;
       return `:white_check_mark: ${grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
