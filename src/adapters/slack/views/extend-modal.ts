@@ -21,6 +21,6 @@ export function extendModal(policy: Policy, request: AccessRequest, ending: Gran
     submit: { type: 'plain_text', text: 'Extend' },
     close: { type: 'plain_text', text: 'Cancel' },
     private_metadata: JSON.stringify(metadata),
-    blocks: [{ type: 'section', text: { type: 'plain_text', text: extendFormIntro(request, ending) } }, ...durationAndReason(policy)],
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: extendFormIntro(request, ending) } }, ...durationAndReason(policy)],
   };
 }

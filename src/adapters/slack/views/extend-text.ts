@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { AccessRequest, Grant } from '../../../domain/access-request';
 import { formatDuration } from '../../../domain/duration';
 import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
-import { grantsSubject, plainTarget, targetText } from './target-text';
+import { grantsSubject, targetText } from './target-text';
 
 /** The Extend button in the warning DM; its value is the request whose window it extends. */
 export const EXTEND_ACTION = 'timebox_extend';
@@ -63,5 +63,5 @@ export function extendWarningMessage(request: AccessRequest, ending: Grant[], no
 /** Plain words for the extend form's header: what it extends and until when. */
 export function extendFormIntro(request: AccessRequest, ending: Grant[]): string {
   const endsAt = Math.min(...ending.map((g) => g.endsAt ?? 0));
-  return truncate(`Extend request ${request.id}: ${grantsSubject(ending, plainTarget)}, now ending ${new Date(endsAt).toISOString().slice(11, 16)} UTC.`, 2900);
+  return truncate(`Extend request \`${request.id}\`: ${grantsSubject(ending, targetText)}, now ending ${slackDate(endsAt)}. How much longer do you need, and why?`, 2900);
 }
