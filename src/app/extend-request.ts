@@ -1,5 +1,5 @@
 import { lookUpMember } from './members';
-import { grantTransitions, type AccessRequest, type Grant } from '../domain/access-request';
+import { grantTransitions, withGrant, type AccessRequest, type Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { normaliseReason } from '../domain/command';
 import { formatDuration } from '../domain/duration';
@@ -16,7 +16,8 @@ import {
 } from '../domain/extension';
 import { describeTarget } from '../domain/grant-target';
 import { pendingExpiryOf, type Rule } from '../domain/policy';
-import { checkEntitlements } from '../domain/rules';
+import { checkEntitlements, ruleCovers } from '../domain/rules';
+import { resolveIdentity } from './resolve-identity';
 import { commit, commitNew, retryOnConflict, updateRequest, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
 import { handToWorker } from './hand-off';
@@ -62,9 +63,11 @@ export async function extendableRequest(deps: WorkflowDeps, requestId: string, r
  */
 export async function extendRequest(deps: WorkflowDeps, input: ExtendInput): Promise<FiledRequest> {
   const { policy } = deps;
-  const requester = await lookUpMember(deps, input.requesterSlackUserId, input.workspace, 'request');
+  const member = await lookUpMember(deps, input.requesterSlackUserId, input.workspace, 'request');
   const reason = normaliseReason(input.reason);
-  const { original, grants: moving } = await extendableRequest(deps, input.requestId, requester.slackUserId);
+  const { original, grants: moving } = await extendableRequest(deps, input.requestId, member.slackUserId);
+  // Who they are, once, as filing resolves it: the rules covering these targets decide the extension.
+  const requester = await resolveIdentity(deps, member, policy.rules.filter((r) => moving.some((g) => ruleCovers(r, g.target))).map((r) => r.requesters));
   const entitlements = checkEntitlements(policy, requester, moving.map((g) => g.target), input.durationMs);
   const rules = entitlements.map((e) => e.rule);
   const now = deps.clock.now();
@@ -92,6 +95,7 @@ export async function extendRequest(deps: WorkflowDeps, input: ExtendInput): Pro
     // Not approved by the time the window ends: access ends on time, and the extension expires.
     expiresAt: Math.min(usualExpiry, windowEndsAt),
     grants,
+    messages: [],
     updatedAt: now,
     extends: { id: original.id, endsAt: windowEndsAt },
   };
@@ -148,12 +152,10 @@ export async function advanceExtension(deps: WorkflowDeps, extension: AccessRequ
     extension.id,
     (fresh) => {
       const now = deps.clock.now();
-      const due = fresh.grants.filter((g) => g.status === 'PENDING' && now >= fresh.expiresAt);
-      if (due.length === 0) return undefined;
-      return {
-        next: { ...fresh, grants: fresh.grants.map((g) => (due.includes(g) ? grantTransitions.expire(g, fresh.id) : g)) },
-        events: due.map((g) => ({ type: 'expired' as const, actor: SYSTEM_ACTOR, grantId: g.id, detail: 'nobody approved the extension before the window ended or the request expired' })),
-      };
+      if (now < fresh.expiresAt) return undefined;
+      const steps = fresh.grants.filter((g) => g.status === 'PENDING').map((g) => grantTransitions.expire(g, fresh.id));
+      if (steps.length === 0) return undefined;
+      return { next: steps.reduce((r, st) => withGrant(r, st.grant), fresh), events: steps.flatMap((st) => st.events) };
     },
     extension,
   );
@@ -191,19 +193,14 @@ async function applyExtension(deps: WorkflowDeps, extension: AccessRequest, armT
     deps,
     extension.id,
     (fresh) => {
-      const events: EventDraft[] = [];
-      const grantsNow = fresh.grants.map((g) => {
-        if (g.status !== 'APPROVED') return g;
-        const theirs = original ? originalGrantOf(original, g) : undefined;
-        if (original && theirs && wasApplied(original, fresh.id, g.id)) {
-          events.push({ type: 'extended', actor: SYSTEM_ACTOR, grantId: g.id, detail: `${of.id}'s window now ends ${new Date(theirs.endsAt ?? 0).toISOString()}` });
-          return grantTransitions.apply(g, theirs.endsAt ?? 0, fresh.id);
-        }
-        const why = whyNotMoved(theirs);
-        events.push({ type: 'grant_failed', actor: SYSTEM_ACTOR, grantId: g.id, detail: `not extended: ${why}` });
-        return grantTransitions.notApplied(g, `not extended: ${why}`, fresh.id);
-      });
-      return events.length === 0 ? undefined : { next: { ...fresh, grants: grantsNow }, events };
+      const steps = fresh.grants
+        .filter((g) => g.status === 'APPROVED')
+        .map((g) => {
+          const theirs = original ? originalGrantOf(original, g) : undefined;
+          if (original && theirs && wasApplied(original, fresh.id, g.id)) return grantTransitions.apply(g, theirs.endsAt ?? 0, fresh.id, of.id);
+          return grantTransitions.notApplied(g, `not extended: ${whyNotMoved(theirs)}`, fresh.id);
+        });
+      return steps.length === 0 ? undefined : { next: steps.reduce((r, st) => withGrant(r, st.grant), fresh), events: steps.flatMap((st) => st.events) };
     },
   );
   if (original) {

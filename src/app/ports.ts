@@ -8,7 +8,24 @@ import type { Person } from '../domain/policy';
 export { AssignmentStillInProgressError, MessageGoneError, StoreConflictError } from '../domain/errors';
 export type { MessageRef } from '../domain/access-request';
 
-export interface RequestStore {
+/**
+ * A person's own requests and the requests waiting for a decision, for App Home and
+ * `/aws-access list`: each read costs what it returns (an index), never a scan of the table.
+ */
+export interface RequestReads {
+  /** `slackUserId`'s requests, newest first, at most `limit` (the requester index). */
+  listByRequester(slackUserId: string, limit: number): Promise<AccessRequest[]>;
+  /**
+   * Requests with a grant still waiting for approval, oldest first, at most `limit`. Read from
+   * the due index (a pending request is due at its expiry), so its cost is bounded by the open
+   * requests (those filed within durations.pendingExpiry, at most limits.maxPendingPerRequester
+   * per person), not by history. Which of them a person may decide is the rules' business.
+   */
+  listAwaitingApproval(limit: number): Promise<AccessRequest[]>;
+}
+
+/** The requests: conditional writes on the version read, and the reads the sweep and the doors need. */
+export interface RequestStore extends RequestReads {
   /** Creates a new request; fails with StoreConflictError if the id exists. */
   createRequest(request: AccessRequest): Promise<void>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
@@ -24,9 +41,17 @@ export interface RequestStore {
    * waiting for approval (a read of that person's requests, not of the table).
    */
   countAwaitingApproval(requesterSlackUserId: string, filedSince: number): Promise<number>;
+}
+
+/** The audit log: append-only, per request. */
+export interface AuditLog {
   /** Appends an audit event; appending the same (requestId, seq) twice keeps the first. */
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(requestId: string): Promise<AuditEvent[]>;
+}
+
+/** The leases: which grants hold each target, and what Timebox did to it (see domain/lease.ts). */
+export interface LeaseStore {
   getLease(key: string): Promise<Lease | undefined>;
   /**
    * Writes the lease if the stored one is the same lifetime (`lease.generation`) and still has
@@ -38,6 +63,9 @@ export interface RequestStore {
   /** Every lease: what Timebox believes it holds (for the reconciler), and the keys of items no schema version can read. */
   listLeases(): Promise<LeaseListing>;
 }
+
+/** One store holding all three (one DynamoDB table); use cases read and write through the part they need. */
+export type Store = RequestStore & AuditLog & LeaseStore;
 
 export interface LeaseListing {
   leases: Lease[];
@@ -59,6 +87,10 @@ export interface ProvisionHooks {
  */
 export interface Provisioner {
   findUserIdByEmail(email: string): Promise<string | undefined>;
+  /** The Identity Center group with this display name (GetGroupId); undefined when there is none. */
+  findGroupIdByName(displayName: string): Promise<string | undefined>;
+  /** Which of these groups (at most 100) the user is a member of (IsMemberInGroups). */
+  memberOfGroups(userId: string, groupIds: string[]): Promise<ReadonlySet<string>>;
   /** Is the target there now? For a group, also the membership id. */
   lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }>;
   create(target: ProvisionTarget, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
@@ -108,6 +140,12 @@ export interface SlackPerson extends Person {
 
 export interface UserDirectory {
   lookup(slackUserId: string): Promise<SlackPerson | undefined>;
+  /**
+   * The members (Slack user ids) of a Slack user group named `@handle` or by its `S…` id; undefined
+   * when the workspace has no such group (or it is disabled). Cached at most 5 minutes; throws
+   * when Slack fails.
+   */
+  userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined>;
 }
 
 /** Tells people what happened. Rendering (Block Kit) lives in the adapter. */
@@ -153,4 +191,25 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+}
+
+/** What one person's App Home shows; the adapter renders it (within Slack's 100 blocks). */
+export interface HomeContent {
+  slackUserId: string;
+  now: number;
+  /** Their requests with access granted or being granted, newest first. */
+  active: AccessRequest[];
+  /** Their requests with a grant waiting for approval, newest first. */
+  pending: AccessRequest[];
+  /** Their last finished requests, newest first (at most 10). */
+  finished: AccessRequest[];
+  /** Requests waiting for this person's decision (as an approver of their rules), oldest first. */
+  toDecide: AccessRequest[];
+}
+
+/** The App Home tab (views.publish). */
+export interface HomeTab {
+  publish(content: HomeContent): Promise<void>;
+  /** The Slack user an approver entry's email names, if Slack knows one. */
+  userIdForEmail(email: string): Promise<string | undefined>;
 }

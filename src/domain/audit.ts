@@ -27,6 +27,8 @@ export const AUDIT_EVENT_TYPES = [
   'expired',
   /** A pending grant withdrawn by its requester (ending the request withdraws what is still waiting). */
   'cancelled',
+  /** Someone other than the requester tried to cancel a request. */
+  'cancel_refused',
   'grant_started',
   'granted',
   'grant_failed',
@@ -48,3 +50,12 @@ export const AUDIT_EVENT_TYPES = [
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export const SYSTEM_ACTOR = 'timebox';
+
+/** An audit event as a transition or a use case states it; the write adds the request, time, seq and statuses. */
+export interface EventDraft {
+  type: AuditEventType;
+  actor: string;
+  /** The grant the event is about; its status before and after are recorded. */
+  grantId?: string;
+  detail?: string;
+}

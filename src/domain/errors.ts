@@ -35,7 +35,10 @@ export type TimeboxErrorCode =
   | 'already_over'
   | 'not_your_request'
   | 'too_many_extensions'
-  | 'conflict';
+  | 'not_allowed_to_view'
+  | 'not_allowed_to_cancel'
+  | 'conflict'
+  | 'group_unresolved';
 
 export const ErrorCode = {
   StoreConflict: 'store_conflict',
@@ -43,6 +46,7 @@ export const ErrorCode = {
   StillInProgress: 'still_in_progress',
   MessageGone: 'message_gone',
   StoredItemInvalid: 'stored_item_invalid',
+  RevokeFailed: 'revoke_failed',
 } as const;
 
 export class TimeboxError extends Error {
@@ -75,6 +79,15 @@ export class RetryLaterError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'RetryLaterError';
+  }
+}
+
+/** AWS could not remove a target at a window's end: the attempt is recorded and retried, never dropped. */
+export class RevokeFailedError extends Error {
+  readonly code = ErrorCode.RevokeFailed;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RevokeFailedError';
   }
 }
 

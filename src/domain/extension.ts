@@ -110,11 +110,16 @@ export const wasApplied = (original: AccessRequest, extensionId: string, grantId
 
 // ---- The warning before a window ends.
 
+/** The latest window end the requester has been warned about (the 'extend-warning' message's key), if any. */
+export function warnedUntil(request: Pick<AccessRequest, 'messages'>): number {
+  const shown = request.messages.find((m) => m.kind === 'extend-warning')?.shown;
+  return shown === undefined ? 0 : Number(shown) || 0;
+}
+
 /** Active windows the warning is about: not ended early, ending after the last warning, and longer than the warning itself. */
 function windowsToWarn(request: AccessRequest, lead: number): Grant[] {
-  return request.grants.filter(
-    (g) => g.status === 'ACTIVE' && !g.endedEarlyBy && g.endsAt !== undefined && g.endsAt > (request.extendWarnedUntil ?? 0) && g.endsAt - lead > (g.activeAt ?? 0),
-  );
+  const warned = warnedUntil(request);
+  return request.grants.filter((g) => g.status === 'ACTIVE' && !g.endedEarlyBy && g.endsAt !== undefined && g.endsAt > warned && g.endsAt - lead > (g.activeAt ?? 0));
 }
 
 /** When the requester is next due a warning that a window is about to end, if ever. */

@@ -3,18 +3,19 @@ import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { WebClient } from '@slack/web-api';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
-import type { Clock, JobQueue, JobScheduler, Logger, RequestStore } from '../app/ports';
+import type { Clock, JobQueue, JobScheduler, Logger, Store } from '../app/ports';
 import { newRequestId, requestIdFor } from '../adapters/request-id';
 import type { TimeboxConfig } from '../config/config-schema';
 import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
 import { SlackDirectory } from '../adapters/slack/slack-directory';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
+import { SlackHomeTab } from '../adapters/slack/slack-home-tab';
 import { CloudWatchAlarms, LoggedAlarms } from '../adapters/alarms/revoke-alarms';
 
 /** What differs between the local process and the Lambda functions; everything else is wired the same. */
 export interface WiringParts {
   config: TimeboxConfig;
-  store: RequestStore;
+  store: Store;
   queue: JobQueue;
   scheduler: JobScheduler;
   slackBotToken: string;
@@ -25,6 +26,8 @@ export interface WiringParts {
   /** 'cloudwatch' on Lambda: a stuck revoke also writes an embedded-format metric for the stack's alarm. */
   alarms?: 'cloudwatch' | 'log';
   identityCenter?: Partial<Omit<IdentityCenterOptions, 'instanceArn' | 'identityStoreId'>>;
+  /** How long Slack user groups are cached (at most, and by default, 5 minutes). */
+  slackUserGroupCacheMs?: number;
 }
 
 export interface Wiring {
@@ -51,8 +54,9 @@ export function wireWorkflow(parts: WiringParts): Wiring {
     provisioner: new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter }),
     queue: parts.queue,
     scheduler: parts.scheduler,
-    directory: new SlackDirectory(slackLookups),
+    directory: new SlackDirectory(slackLookups, Date.now, parts.slackUserGroupCacheMs),
     notifier,
+    home: new SlackHomeTab(slack),
     alarms: parts.alarms === 'cloudwatch' ? new CloudWatchAlarms(parts.logger, notifier) : new LoggedAlarms(parts.logger, notifier),
     clock: parts.clock ?? { now: () => Date.now() },
     logger: parts.logger,

@@ -22,7 +22,7 @@ import type {
   ProvisionHooks,
   ProvisionOutcome,
   Provisioner,
-  RequestStore,
+  Store,
   SlackPerson,
   UserDirectory,
   LeaseListing,
@@ -122,7 +122,7 @@ export class CrashError extends Error {
  * listDue reads dueAt() as the DynamoDB due index does, audit appends keep the first copy, and
  * everything is deep-copied on the way in and out.
  */
-export class InMemoryRequestStore implements RequestStore {
+export class InMemoryRequestStore implements Store {
   private readonly requests = new Map<string, AccessRequest>();
   private readonly leases = new Map<string, Lease>();
   private readonly audit = new Map<string, Map<string, AuditEvent>>();
@@ -212,6 +212,22 @@ export class InMemoryRequestStore implements RequestStore {
     return [...this.requests.values()].filter(
       (r) => r.requester.slackUserId === requesterSlackUserId && r.createdAt >= filedSince && r.grants.some((g) => g.status === 'PENDING'),
     ).length;
+  }
+
+  async listByRequester(slackUserId: string, limit: number): Promise<AccessRequest[]> {
+    return [...this.requests.values()]
+      .filter((r) => r.requester.slackUserId === slackUserId)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async listAwaitingApproval(limit: number): Promise<AccessRequest[]> {
+    return [...this.requests.values()]
+      .filter((r) => r.grants.some((g) => g.status === 'PENDING'))
+      .sort((a, b) => a.expiresAt - b.expiresAt)
+      .slice(0, limit)
+      .map(copy);
   }
 
   async listDue(before: number): Promise<AccessRequest[]> {
@@ -434,6 +450,18 @@ export class FakeProvisioner implements Provisioner {
   async findUserIdByEmail(email: string): Promise<string | undefined> {
     this.calls.findUser.push(email);
     return this.users.get(email.toLowerCase());
+  }
+
+  /** Identity Center groups by display name (for rules naming `group:<display name>`). */
+  readonly groupIds = new Map<string, string>();
+
+  async findGroupIdByName(displayName: string): Promise<string | undefined> {
+    return this.groupIds.get(displayName);
+  }
+
+  async memberOfGroups(userId: string, groupIds: string[]): Promise<ReadonlySet<string>> {
+    const wanted = new Set(groupIds);
+    return new Set([...this.memberships.values()].filter((m) => m.principalId === userId && wanted.has(m.groupId)).map((m) => m.groupId));
   }
 
   async lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }> {
@@ -663,6 +691,12 @@ export class InMemoryDirectory implements UserDirectory {
   async lookup(slackUserId: string): Promise<SlackPerson | undefined> {
     const found = this.people.get(slackUserId);
     return found ? copy(found) : undefined;
+  }
+  /** Slack user groups by `@handle` or id, with their members. */
+  readonly userGroups = new Map<string, Set<string>>();
+  async userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined> {
+    const members = this.userGroups.get(group);
+    return members ? new Set(members) : undefined;
   }
 }
 

@@ -16,11 +16,12 @@
  *  - Deactivated users → user_disabled; bot users cannot be DMed (cannot_dm_bot).
  *  - Trigger ids are single-use (a second views.open/views.push with the same one → exchanged_trigger_id).
  *  - response_url: a URL minted by `responseUrl()` accepts at most 5 posts (as Slack documents).
+ *  - views.publish sets a user's Home tab (type "home", at most 100 blocks, else invalid_blocks); `homeOf` reads it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
-import { checkBlockKit, checkModalView, BLOCK_KIT_LIMITS } from './block-kit-limits';
+import { checkBlockKit, checkHomeView, checkModalView, BLOCK_KIT_LIMITS } from './block-kit-limits';
 import { SocketModeLink } from './slack-socket-mode';
 
 export interface SlackUser {
@@ -35,6 +36,16 @@ export interface SlackUser {
   guest?: 'multi' | 'single';
   /** Slack's is_stranger: met through a shared channel, from another organisation. */
   stranger?: boolean;
+}
+
+/** A Slack user group (a "subteam"), mentioned as @handle. */
+export interface SlackUserGroup {
+  id: string;
+  handle: string;
+  name?: string;
+  users: string[];
+  /** Disabled groups are left out of usergroups.list unless include_disabled is set. */
+  disabled?: boolean;
 }
 
 export interface SlackMessageVersion {
@@ -202,12 +213,15 @@ export class SlackStandIn {
   private readonly appId: string;
 
   private readonly users = new Map<string, SlackUser>();
+  private readonly userGroups = new Map<string, SlackUserGroup>();
   private messages: SlackMessage[] = [];
   private ephemerals: SlackMessage[] = [];
   private recordedResponses: RecordedResponse[] = [];
   private responseUrls = new Map<string, { context: ResponseUrlContext; uses: number }>();
   private opened: OpenedView[] = [];
   private views = new Map<string, Json>();
+  /** Each user's Home tab, every version published, oldest first. */
+  private homes = new Map<string, Json[]>();
   private usedTriggers = new Set<string>();
   private openDms = new Set<string>();
   /** Channels the bot can no longer post to, and what Slack answers (see setChannelState). */
@@ -283,6 +297,20 @@ export class SlackStandIn {
 
   addUser(u: SlackUser): void {
     this.users.set(u.id, { ...u });
+  }
+
+  /** Creates a user group (ids are S…, handles unique, as Slack requires). */
+  addUserGroup(g: SlackUserGroup): void {
+    if (!/^S[A-Z0-9]{2,}$/.test(g.id)) throw new Error(`addUserGroup: ${g.id} is not a user group id (S…)`);
+    if ([...this.userGroups.values()].some((x) => x.handle === g.handle && x.id !== g.id)) throw new Error(`addUserGroup: handle ${g.handle} is taken`);
+    this.userGroups.set(g.id, { ...g, users: [...g.users] });
+  }
+
+  /** Replaces a user group's members, as usergroups.users.update would. */
+  setUserGroupMembers(id: string, users: string[]): void {
+    const group = this.userGroups.get(id);
+    if (!group) throw new Error(`no user group ${id}`);
+    group.users = [...users];
   }
 
   /** Deactivates a user, as an admin offboarding them would: DMs to them fail with user_disabled. */
@@ -400,6 +428,7 @@ export class SlackStandIn {
     this.responseUrls = new Map();
     this.opened = [];
     this.views = new Map();
+    this.homes = new Map();
     this.usedTriggers = new Set();
     this.openDms = new Set();
     this.closedChannels = new Map();
@@ -583,9 +612,21 @@ export class SlackStandIn {
       if (!user) throw new ApiFailure('users_not_found');
       return { user: this.userJson(user) };
     },
+    'usergroups.list': (args) => {
+      const withDisabled = flag(args, 'include_disabled');
+      return {
+        usergroups: [...this.userGroups.values()].filter((g) => withDisabled || !g.disabled).map((g) => this.userGroupJson(g, flag(args, 'include_users'), flag(args, 'include_count'))),
+      };
+    },
+    'usergroups.users.list': (args) => {
+      const group = this.userGroups.get(requireString(args, 'usergroup'));
+      if (!group || (group.disabled && !flag(args, 'include_disabled'))) throw new ApiFailure('no_such_subteam');
+      return { users: [...group.users] };
+    },
     'views.open': (args) => this.openView(args, 'views.open'),
     'views.push': (args) => this.openView(args, 'views.push'),
     'views.update': (args) => this.updateView(args),
+    'views.publish': (args) => this.publishHome(args),
   };
 
   private nextTs(): string {
@@ -596,6 +637,28 @@ export class SlackStandIn {
   private nextId(prefix: string): string {
     this.idCounter += 1;
     return `${prefix}0${String(this.idCounter).padStart(8, '0')}`;
+  }
+
+  /** The shape of a usergroups.list entry (@slack/web-api's Usergroup). */
+  private userGroupJson(g: SlackUserGroup, withUsers: boolean, withCount: boolean): Json {
+    return {
+      id: g.id,
+      team_id: this.teamId,
+      is_usergroup: true,
+      is_subteam: true,
+      name: g.name ?? g.handle,
+      description: '',
+      handle: g.handle,
+      is_external: false,
+      date_create: 1_700_000_000,
+      date_update: 1_700_000_000,
+      date_delete: g.disabled ? 1_700_000_100 : 0,
+      created_by: this.botUserId,
+      updated_by: this.botUserId,
+      prefs: { channels: [], groups: [] },
+      ...(withUsers ? { users: [...g.users] } : {}),
+      ...(withCount ? { user_count: g.users.length } : {}),
+    };
   }
 
   private userJson(u: SlackUser): Json {
@@ -818,6 +881,42 @@ export class SlackStandIn {
     const updated = this.viewJson(id, view, String(current.root_view_id), (current.previous_view_id as string | null) ?? null);
     this.views.set(id, updated);
     return { view: updated };
+  }
+
+  /** views.publish: `user_id` and a `home` view (ViewsPublishArguments); an optional `hash` must be the current one. */
+  private publishHome(args: Json): Json {
+    const userId = optString(args, 'user_id');
+    if (userId === undefined || userId === '') throw invalidArguments('missing required field: user_id');
+    const user = this.users.get(userId);
+    if (!user) throw new ApiFailure('user_not_found');
+    if (user.isBot) throw new ApiFailure('cannot_dm_bot');
+    const view = args.view;
+    if (view === undefined) throw invalidArguments('missing required field: view');
+    if (!isRecord(view)) throw invalidArguments('view must be a JSON-encoded object');
+    const problems = checkHomeView(view);
+    if (problems.length > 0) throw invalidBlocks(problems);
+    const versions = this.homes.get(userId) ?? [];
+    const current = versions[versions.length - 1];
+    const hash = optString(args, 'hash');
+    if (hash !== undefined && current !== undefined && hash !== current.hash) throw new ApiFailure('hash_conflict');
+    const id = current === undefined ? this.nextId('V') : String(current.id);
+    const stored = this.viewJson(id, view, id, null);
+    versions.push(stored);
+    this.homes.set(userId, versions);
+    this.views.set(id, stored);
+    return { view: stored };
+  }
+
+  /** The Home tab `userId` sees now (the last view published to them), if any. */
+  homeOf(userId: string): { blocks: unknown[]; hash: string } | undefined {
+    const versions = this.homes.get(userId);
+    const last = versions?.[versions.length - 1];
+    return last ? { blocks: last.blocks as unknown[], hash: String(last.hash) } : undefined;
+  }
+
+  /** How many times a Home was published to `userId`. */
+  homePublishCount(userId: string): number {
+    return this.homes.get(userId)?.length ?? 0;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import pino from 'pino';
-import type { RequestStatus } from '../../src/domain/access-request';
+import { messageOf, type RequestStatus } from '../../src/domain/access-request';
 import { viewOf, type RequestView } from './request-view';
 import type { AuditEvent } from '../../src/domain/audit';
 import { readLocalEnv } from '../../src/config/env';
@@ -143,6 +143,8 @@ export interface HarnessOptions {
   dataDir?: string;
   /** Timebox's clock, for stores written at another time; Slack's signing still uses the real one. */
   clock?: Clock;
+  /** How long Slack user groups are cached (the default is 5 minutes). */
+  slackUserGroupCacheMs?: number;
   /** Called with the stand-ins before Timebox starts, to set up the world it wakes up in. */
   beforeStart?: (aws: AwsStandIn) => void;
 }
@@ -194,6 +196,7 @@ export class TimeboxHarness {
       workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, newsRetryMs: 200, ...this.options.workflow },
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
+      ...(this.options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: this.options.slackUserGroupCacheMs } : {}),
     });
     this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET, answers: this.slack });
   }
@@ -241,7 +244,7 @@ export class TimeboxHarness {
 
   /** The approvals-channel message of a request, once posted and recorded on the request. */
   async approvalMessage(requestId: string): Promise<SlackMessage> {
-    await eventually(async () => (await this.runtime.deps.store.getRequest(requestId))?.approvalMessage, 10_000, `${requestId} to record its message`);
+    await eventually(async () => messageOf((await this.runtime.deps.store.getRequest(requestId)) ?? { messages: [] }, 'channel')?.ref, 10_000, `${requestId} to record its message`);
     return this.slack.waitFor(
       () => this.slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks ?? []).includes(requestId)),
       10_000,

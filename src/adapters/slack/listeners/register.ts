@@ -6,6 +6,8 @@ import { registerExtend } from './extend-button';
 import { registerOptions } from './menu-options';
 import { registerViews } from './request-modal-submission';
 import type { SlackDoor } from './context';
+import { registerHomeActions } from './home-actions';
+import { registerHomeOpened } from './home-opened';
 
 export function registerListeners(app: App, door: SlackDoor): void {
   registerCommands(app, door);
@@ -14,4 +16,6 @@ export function registerListeners(app: App, door: SlackDoor): void {
   registerExtend(app, door);
   registerViews(app, door);
   registerOptions(app, door);
+  registerHomeOpened(app, door);
+  registerHomeActions(app, door);
 }
