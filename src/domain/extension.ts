@@ -1,4 +1,3 @@
-import { formatDuration } from './duration';
 import { TimeboxError } from './errors';
 import type { AccessRequest, Grant } from './access-request';
 import type { Rule } from './policy';
@@ -136,6 +135,3 @@ export function extendWarningDue(request: AccessRequest, now: number): Grant[] {
   if (!lead) return [];
   return windowsToWarn(request, lead).filter((g) => (g.endsAt ?? 0) - lead <= now && (g.endsAt ?? 0) > now);
 }
-
-/** "2h" → what the extension adds, for the people reading about it. */
-export const extensionWords = (extension: AccessRequest): string => `${formatDuration(extension.durationMs)} more`;
