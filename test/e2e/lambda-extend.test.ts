@@ -39,17 +39,17 @@ describe('daily-use: extend (Lambda path)', () => {
   });
 
   test('a short window extended: the old end fires and changes nothing, the moved end fires and the worker revokes then', async () => {
-    const id = findRequestId((await w.command('carol', 'staging ReadOnly 2s short window')).body ?? '')!;
+    const id = findRequestId((await w.command('carol', 'staging ReadOnly 4s short window')).body ?? '')!;
     w.takeWaiting();
     await w.runHandedOverWork();
     const before = await endsAt(id);
     const [oldJob] = w.takeWaiting();
     expect(oldJob).toMatchObject({ requestId: id, notBefore: before });
 
-    const reply = await w.command('carol', `extend ${id} 3s nearly done`);
+    const reply = await w.command('carol', `extend ${id} 2s nearly done`);
     await w.runHandedOverWork();
     const after = await endsAt(id);
-    expect(after).toBe(before + 3_000);
+    expect(after).toBe(before + 2_000);
     expect(viewOf((await w.store.getRequest(extensionOf(reply.body)))!).status).toBe('APPLIED');
     // The timer is armed again for the new end: the waiter gets it, and the backup schedule names the minute after it.
     const newJob = w.takeWaiting().find((j) => j.requestId === id && j.notBefore === after);
