@@ -7,6 +7,8 @@ import { commit, retryOnConflict, updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
 import { grantOne, targetOf } from './grant-access';
 import { letGoOfFailed } from './leases';
+import { advanceExtension } from './extend-request';
+import { extendWarningAt } from '../domain/extension';
 import { notifyPeople } from './notify-people';
 import { refreshHomes } from './home';
 import type { AdvanceJob, HeldTarget } from './ports';
@@ -54,6 +56,8 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
       if (job.created?.length) await revokeFromReceipt(deps, job);
       return undefined;
     }
+    // An extension is never granted: approved, it moves the original window's end.
+    if (request.extends) return advanceExtension(deps, request, (r) => armNextTimer(deps, r));
     if (step === 0 && job.created?.length) {
       // A store restored from a backup older than the grant has the request, but not the grant's
       // window: the receipt's targets that the store never saw granted are removed all the same.
@@ -172,10 +176,14 @@ export function createdTargets(request: AccessRequest): HeldTarget[] {
     .map((g) => ({ grantId: g.id, target: provisionTarget(g.target, principalId), ...(g.membershipId ? { membershipId: g.membershipId } : {}) }));
 }
 
-/** Arms the request's timer or schedule for its next piece of work (an expiry, a window's end, a retry). */
+/** Arms the request's timer or schedule for its next piece of work (an expiry, a window's end, a retry) or the warning before a window's end. */
 export async function armNextTimer(deps: WorkflowDeps, request: AccessRequest): Promise<void> {
-  const at = workDueAt(request);
-  if (at === undefined || at <= deps.clock.now()) return;
+  const work = workDueAt(request);
+  const now = deps.clock.now();
+  if (work !== undefined && work <= now) return;
+  const warning = extendWarningAt(request);
+  const at = warning !== undefined && warning > now && (work === undefined || warning < work) ? warning : work;
+  if (at === undefined) return;
   const created = createdTargets(request);
   await deps.scheduler
     .scheduleAt({ requestId: request.id, ...(created.length > 0 ? { created } : {}) }, at)

@@ -11,6 +11,7 @@ import {
   type MessageChange,
 } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
+import { extendWarningDue } from '../domain/extension';
 import { commit, updateRequest, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
 import { MessageGoneError, StoreConflictError, type MessageRef } from './ports';
@@ -23,6 +24,8 @@ interface Pass {
   /** What the approvals message and the requester's DM now are and show. */
   channel: MessageChange;
   dm: MessageChange;
+  /** The warning that a window ends soon (its key: the latest window end it covered). */
+  warning: MessageChange;
   /** The news retry count and time, when they change. */
   news: Partial<Pick<AccessRequest, 'newsAttempts' | 'newsRetryAt'>>;
   events: EventDraft[];
@@ -41,10 +44,12 @@ interface Pass {
  *   its news is given up after `options.newsAttempts` passes, audited as news_given_up.
  */
 export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): Promise<AccessRequest> {
-  if (!needsNotification(request)) return request;
-  const pass: Pass = { channel: {}, dm: {}, news: {}, events: [] };
+  const ending = extendWarningDue(request, deps.clock.now());
+  if (!needsNotification(request) && ending.length === 0) return request;
+  const pass: Pass = { channel: {}, dm: {}, warning: {}, news: {}, events: [] };
   if (channelNeedsUpdate(request)) await tellChannel(deps, request, pass);
   if (requesterNeedsTelling(request)) await tellRequester(deps, request, pass);
+  if (ending.length > 0) await warnBeforeEnd(deps, request, ending, pass);
   const activeDm = messageOf(request, 'requester-dm')?.ref;
   if (activeDm && !('ref' in pass.dm) && isRequestOver(request) && (pass.dm.shown ?? messageOf(request, 'requester-dm')?.shown) === requesterKey(request)) {
     // Once the end is told, the old "active" DM loses its End button. Best effort, once: a
@@ -55,9 +60,9 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
     pass.dm.ref = undefined;
   }
   countAttempt(deps, request, pass);
-  if ([pass.channel, pass.dm, pass.news].every((change) => Object.keys(change).length === 0)) return request;
+  if ([pass.channel, pass.dm, pass.warning, pass.news].every((change) => Object.keys(change).length === 0)) return request;
   try {
-    return await commit(deps, request, { ...withMessage(withMessage(request, 'channel', pass.channel), 'requester-dm', pass.dm), ...pass.news }, pass.events);
+    return await commit(deps, request, { ...withMessages(request, pass), ...pass.news }, pass.events);
   } catch (err) {
     if (!(err instanceof StoreConflictError)) throw err;
     // Someone (an approver's click, a worker) wrote the request meanwhile. What was sent must
@@ -119,6 +124,23 @@ async function tellRequester(deps: WorkflowDeps, request: AccessRequest, pass: P
   }
 }
 
+/** The request with what this pass showed on each message. */
+function withMessages(request: AccessRequest, pass: Pick<Pass, 'channel' | 'dm' | 'warning'>): AccessRequest {
+  return withMessage(withMessage(withMessage(request, 'channel', pass.channel), 'requester-dm', pass.dm), 'extend-warning', pass.warning);
+}
+
+/** The requester's warning that a window ends soon, with a way to extend it: once per window end. */
+async function warnBeforeEnd(deps: WorkflowDeps, request: AccessRequest, ending: AccessRequest['grants'], pass: Pass): Promise<void> {
+  const until = String(Math.max(...ending.map((g) => g.endsAt ?? 0)));
+  try {
+    pass.warning = { ref: await deps.notifier.warnBeforeEnd(request, ending), shown: until };
+  } catch (err) {
+    if (!(err instanceof MessageGoneError)) return failedFor(deps, request, pass, 'the requester (extend warning)', err);
+    pass.warning = { shown: until };
+    undeliverable(deps, request, pass, `requester <@${request.requester.slackUserId}>`, err);
+  }
+}
+
 function failedFor(deps: WorkflowDeps, request: AccessRequest, pass: Pass, whom: string, err: unknown): void {
   const why = `${whom}: ${err instanceof Error ? err.message : String(err)}`;
   pass.failed = pass.failed ? `${pass.failed}; ${why}` : why;
@@ -162,8 +184,8 @@ async function recordSent(deps: WorkflowDeps, request: AccessRequest, pass: Pass
     const before = messageOf(request, 'channel')?.ref;
     if (pass.channel.ref && !sameRef(pass.channel.ref, before) && sameRef(messageOf(fresh, 'channel')?.ref, before)) channel.ref = pass.channel.ref;
     if (pass.channel.shown !== undefined && pass.channel.shown === channelKey(fresh)) channel.shown = pass.channel.shown;
-    if ([channel, pass.dm, pass.news].every((change) => Object.keys(change).length === 0) && pass.events.length === 0) return undefined;
-    return { next: { ...withMessage(withMessage(fresh, 'channel', channel), 'requester-dm', pass.dm), ...pass.news }, events: pass.events };
+    if ([channel, pass.dm, pass.warning, pass.news].every((change) => Object.keys(change).length === 0) && pass.events.length === 0) return undefined;
+    return { next: { ...withMessages(fresh, { ...pass, channel }), ...pass.news }, events: pass.events };
   });
   return saved ?? request;
 }

@@ -1,4 +1,4 @@
-import type { AccessRequest, MessageRef } from '../domain/access-request';
+import type { AccessRequest, Grant, MessageRef } from '../domain/access-request';
 import type { AuditEvent } from '../domain/audit';
 import type { ProvisionTarget } from '../domain/grant-target';
 import type { Lease } from '../domain/lease';
@@ -157,6 +157,8 @@ export interface Notifier {
   tellRequester(request: AccessRequest): Promise<MessageRef>;
   /** Rewrites an earlier "access is active" DM once it is out of date, so its End button goes. */
   closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void>;
+  /** A DM to the requester that `ending` windows end soon, with an Extend button. */
+  warnBeforeEnd(request: AccessRequest, ending: Grant[]): Promise<MessageRef>;
   /** A loud message to the approvals channel about something an operator must fix. */
   alertApprovers(text: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import * as z from '../lib/zod';
 import { parseDuration } from '../domain/duration';
+import { DEFAULT_EXTEND_WARNING_MS, DEFAULT_MAX_EXTENSIONS } from '../domain/extension';
 import { groupEntry } from '../domain/identity';
 import type { Policy, Rule } from '../domain/policy';
 
@@ -60,6 +61,8 @@ const ruleSchema = z.strictObject({
   maxDuration: durationText,
   // Overrides durations.pendingExpiry for the grants this rule covers.
   pendingExpiry: durationText.optional(),
+  // How many extensions one window under this rule may get (0: none).
+  maxExtensions: z.number().int().min(0).max(100).default(DEFAULT_MAX_EXTENSIONS),
 });
 
 export const configFileSchema = z
@@ -95,8 +98,10 @@ export const configFileSchema = z
         default: durationText.default(3_600_000),
         min: durationText.default(900_000),
         pendingExpiry: durationText.default(86_400_000),
+        // How long before a window ends its requester gets a DM with an Extend button; 0 turns it off.
+        extendWarning: z.union([z.literal(0), z.literal('0')]).transform(() => 0).or(durationText).default(DEFAULT_EXTEND_WARNING_MS),
       })
-      .default({ default: 3_600_000, min: 900_000, pendingExpiry: 86_400_000 }),
+      .default({ default: 3_600_000, min: 900_000, pendingExpiry: 86_400_000, extendWarning: DEFAULT_EXTEND_WARNING_MS }),
     rules: z.array(ruleSchema).min(1, 'a config with no rules grants nothing'),
     // A revoke still failing after this many attempts, or this long after the window's end, raises the stuck-revoke alarm.
     alerts: z
@@ -211,6 +216,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     autoApprove: rule.autoApprove,
     maxDurationMs: rule.maxDuration,
     ...(rule.pendingExpiry !== undefined ? { pendingExpiryMs: rule.pendingExpiry } : {}),
+    maxExtensions: rule.maxExtensions,
   }));
   return {
     identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },
@@ -222,7 +228,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
       groups: Object.entries(file.groups).map(([n, id]) => ({ name: n, id })),
       limits: file.limits,
       allowGuests: file.slack.allowGuests,
-      durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry },
+      durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry, extendWarningMs: file.durations.extendWarning },
       rules,
     },
   };

@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR, type AuditEvent, type EventDraft } from './audit';
 import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
+import { extendWarningAt, type ExtensionOf, type ExtensionRecord } from './extension';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
@@ -60,7 +61,7 @@ export interface MessageRef {
  * A new surface (an approver's DM copy, a thread reminder, a Home view) is a new kind here, not
  * a new field on the request.
  */
-export const MESSAGE_KINDS = ['channel', 'requester-dm'] as const;
+export const MESSAGE_KINDS = ['channel', 'requester-dm', 'extend-warning'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface ShownMessage {
@@ -100,6 +101,16 @@ export interface AccessRequest {
   updatedAt: number;
   /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
   lastEvents?: AuditEvent[];
+  // ---- Extensions (see extension.ts).
+  /** This request is an extension of another: approved, it moves that request's window end instead of granting. */
+  extends?: ExtensionOf;
+  /** The extensions filed for this request, in order, and which of its grants each has moved. */
+  extensions?: ExtensionRecord[];
+  /**
+   * How long before a window's end the requester is warned (durations.extendWarning when filed);
+   * absent: never. The latest end warned about is the 'extend-warning' message's `shown`.
+   */
+  extendWarningMs?: number;
 }
 
 export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
@@ -107,7 +118,7 @@ export const holdsAccess = (status: GrantStatus): boolean => STATUS_TABLE[status
 
 /** The order statuses are reported in when grants differ: the one furthest from done leads. */
 const OPEN_ORDER: readonly GrantStatus[] = ['GRANTING', 'APPROVED', 'REVOKING', 'PENDING', 'ACTIVE'];
-const DONE_ORDER: readonly GrantStatus[] = ['ENDED', 'FAILED', 'DENIED', 'CANCELLED', 'EXPIRED'];
+const DONE_ORDER: readonly GrantStatus[] = ['APPLIED', 'ENDED', 'FAILED', 'DENIED', 'CANCELLED', 'EXPIRED'];
 
 /**
  * The request's status, derived from its grants: while any grant is open, the open status
@@ -155,8 +166,9 @@ export interface GrantStep {
   events: EventDraft[];
 }
 
-function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: string): Grant {
-  if (!STATUS_TABLE[grant.status].next.includes(to)) {
+/** `from`, when given, narrows the table's moves to the statuses this transition starts from (FAILED is reached from GRANTING and, for an extension, from APPROVED). */
+function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: string, from?: readonly GrantStatus[]): Grant {
+  if (!STATUS_TABLE[grant.status].next.includes(to) || (from !== undefined && !from.includes(grant.status))) {
     throw new TimeboxError('invalid_transition', `Grant ${requestId}/${grant.id} is ${grant.status.toLowerCase()}, it cannot become ${to.toLowerCase()}.`);
   }
   return { ...grant, ...patch, status: to };
@@ -201,7 +213,7 @@ export const grantTransitions = {
       ),
       { type: 'granted', actor: SYSTEM_ACTOR, detail: `until ${new Date(now + durationMs).toISOString()}${held?.wasThere ? ' (it was there already)' : ''}` },
     ),
-  fail: (g: Grant, failure: string, requestId: string) => step(move(g, 'FAILED', { failure, claimUntil: undefined }, requestId), { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: failure }),
+  fail: (g: Grant, failure: string, requestId: string) => step(move(g, 'FAILED', { failure, claimUntil: undefined }, requestId, ['GRANTING']), { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: failure }),
   startRevoking: (g: Grant, claimUntil: number, requestId: string) => step(move(g, 'REVOKING', { claimUntil }, requestId), { type: 'revoke_started', actor: SYSTEM_ACTOR }),
   end: (g: Grant, now: number, keptBecause: string | undefined, requestId: string) =>
     step(
@@ -209,6 +221,12 @@ export const grantTransitions = {
       ...(keptBecause ? [{ type: 'assignment_kept' as const, actor: SYSTEM_ACTOR, detail: keptBecause }] : []),
       { type: 'revoked', actor: SYSTEM_ACTOR, detail: keptBecause ? 'kept' : 'removed' },
     ),
+  /** An extension's approved grant once the original window (`originalId`) ends at `endsAt`. */
+  apply: (g: Grant, endsAt: number, requestId: string, originalId: string) =>
+    step(move(g, 'APPLIED', { endsAt }, requestId), { type: 'extended', actor: SYSTEM_ACTOR, detail: `${originalId}'s window now ends ${new Date(endsAt).toISOString()}` }),
+  /** An extension's approved grant whose window could no longer be moved (ended, ended early, being removed). */
+  notApplied: (g: Grant, failure: string, requestId: string) =>
+    step(move(g, 'FAILED', { failure }, requestId, ['APPROVED']), { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: failure }),
   /** A worker takes (or takes back, after a crash) a GRANTING or REVOKING grant. */
   claim: (g: Grant, claimUntil: number) =>
     step(
@@ -294,7 +312,8 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
 /** Changes when the approvals message should change: a grant's status, one more approval, or an early end. */
 export function channelKey(request: AccessRequest): string {
   const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
-  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}`;
+  const moved = (request.extensions ?? []).reduce((n, e) => n + e.applied.length, 0);
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}`;
 }
 
 /** Changes when a grant reaches news for the requester (active, denied, expired, failed, ended). */
@@ -326,7 +345,7 @@ export function needsNotification(request: AccessRequest): boolean {
  * What can fall due. A new kind (a reminder, an extend warning) is a new entry here and a new
  * case in dueTimes: the store indexes the earliest of them, whatever their kinds.
  */
-export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'news';
+export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'news' | 'extend-warning';
 
 export interface DueTime {
   kind: DueKind;
@@ -356,6 +375,8 @@ function grantDueTime(request: AccessRequest, grant: Grant): DueTime | undefined
 export function dueTimes(request: AccessRequest): DueTime[] {
   const times = request.grants.map((g) => grantDueTime(request, g)).filter((t): t is DueTime => t !== undefined);
   if (needsNotification(request)) times.push({ kind: 'news', at: request.newsRetryAt ?? request.updatedAt });
+  const warning = extendWarningAt(request);
+  if (warning !== undefined) times.push({ kind: 'extend-warning', at: warning });
   return times;
 }
 
@@ -366,9 +387,12 @@ export function grantWorkDueAt(request: AccessRequest, grant: Grant): number | u
   return grantDueTime(request, grant)?.at;
 }
 
-/** When the request's own work is due, leaving notifications aside: what a timer or schedule is armed for. */
+/** Due times that are news to tell, not work on the grants. */
+const TELLING: readonly DueKind[] = ['news', 'extend-warning'];
+
+/** When the request's own work is due, leaving notifications (news, the extend warning) aside: what a timer or schedule is armed for first. */
 export function workDueAt(request: AccessRequest): number | undefined {
-  return earliest(dueTimes(request).filter((t) => t.kind !== 'news'));
+  return earliest(dueTimes(request).filter((t) => !TELLING.includes(t.kind)));
 }
 
 /** When the request next needs attention from a timer or a sweep, if ever: the earliest of all its due times. */

@@ -36,6 +36,8 @@ export interface Rule {
   maxDurationMs: number;
   /** How long its grants wait for a decision before they expire; durations.pendingExpiry when unset. */
   pendingExpiryMs?: number;
+  /** How many extensions one window under this rule may get; DEFAULT_MAX_EXTENSIONS (extension.ts) when unset. */
+  maxExtensions?: number;
 }
 
 export interface Policy {
@@ -45,7 +47,8 @@ export interface Policy {
   limits: { maxGrantsPerRequest: number; maxPendingPerRequester: number };
   /** Guests and people from other workspaces may request and approve (slack.allowGuests). */
   allowGuests: boolean;
-  durations: { defaultMs: number; minMs: number; pendingExpiryMs: number };
+  /** extendWarningMs: how long before a window ends its requester is warned (0 or unset: never). */
+  durations: { defaultMs: number; minMs: number; pendingExpiryMs: number; extendWarningMs?: number };
   rules: Rule[];
 }
 

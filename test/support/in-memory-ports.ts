@@ -706,7 +706,7 @@ export interface Sent {
   request: AccessRequest;
 }
 
-type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'tellRequester' | 'closeActiveDm';
+type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'tellRequester' | 'closeActiveDm' | 'warnBeforeEnd';
 
 /** Records every post, update, DM and closed DM; any method can be made to fail (or say the message is gone). */
 export class RecordingNotifier implements Notifier {
@@ -715,6 +715,8 @@ export class RecordingNotifier implements Notifier {
   readonly dms: Sent[] = [];
   readonly closedDms: Sent[] = [];
   readonly alerts: string[] = [];
+  /** Warnings that a window ends soon (the Extend DM). */
+  readonly warnings: Sent[] = [];
   private readonly failures = new Map<NotifierMethod, Array<{ error: Error; remaining: number }>>();
   private seq = 0;
 
@@ -758,6 +760,13 @@ export class RecordingNotifier implements Notifier {
     this.check('tellRequester');
     const ref = { channel: `D_${request.requester.slackUserId}`, ts: this.ts() };
     this.dms.push({ ref, request: copy(request) });
+    return copy(ref);
+  }
+
+  async warnBeforeEnd(request: AccessRequest): Promise<MessageRef> {
+    this.check('warnBeforeEnd');
+    const ref = { channel: `D_${request.requester.slackUserId}`, ts: this.ts() };
+    this.warnings.push({ ref, request: copy(request) });
     return copy(ref);
   }
 

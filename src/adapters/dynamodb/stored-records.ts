@@ -99,6 +99,9 @@ export const accessRequestSchema = z.strictObject({
   newsRetryAt: z.number().optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
+  extends: z.strictObject({ id: z.string(), endsAt: z.number() }).optional(),
+  extensions: z.array(z.strictObject({ id: z.string(), applied: z.array(z.string()) })).optional(),
+  extendWarningMs: z.number().optional(),
 });
 exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
 

@@ -1,7 +1,9 @@
+import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { AccessRequest } from '../../domain/access-request';
+import type { AccessRequest, Grant } from '../../domain/access-request';
 import type { MessageRef, Notifier } from '../../app/ports';
 import { delivering } from './slack-errors';
+import { extendWarningMessage } from './views/extend-text';
 import { closedActiveDm, requesterBlocks, requesterMessage, requestMessage } from './views/request-message';
 
 /**
@@ -34,12 +36,20 @@ export class SlackNotifier implements Notifier {
   }
 
   async tellRequester(request: AccessRequest): Promise<MessageRef> {
+    return this.dmRequester(request, { text: requesterMessage(request, this.portalUrl), blocks: requesterBlocks(request, this.portalUrl) });
+  }
+
+  async warnBeforeEnd(request: AccessRequest, ending: Grant[]): Promise<MessageRef> {
+    return this.dmRequester(request, extendWarningMessage(request, ending, Date.now()));
+  }
+
+  private async dmRequester(request: AccessRequest, message: { text: string; blocks: KnownBlock[] }): Promise<MessageRef> {
     const opened = await delivering('conversations.open', () => this.client.conversations.open({ users: request.requester.slackUserId }), { dm: true });
     const channel = opened.channel?.id;
     if (!channel) throw new Error('conversations.open returned no channel');
     const out = await delivering(
       'chat.postMessage',
-      () => this.client.chat.postMessage({ channel, text: requesterMessage(request, this.portalUrl), blocks: requesterBlocks(request, this.portalUrl), unfurl_links: false }),
+      () => this.client.chat.postMessage({ channel, ...message, unfurl_links: false }),
       { dm: true },
     );
     return { channel: out.channel ?? channel, ts: out.ts ?? '' };

@@ -57,7 +57,7 @@ describe('the example configuration', () => {
   });
 
   test('durations are in milliseconds', () => {
-    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H });
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H, extendWarningMs: 10 * M });
     expect(config.policy.rules.map((r) => r.maxDurationMs)).toEqual([8 * H, H]);
   });
 
@@ -74,6 +74,7 @@ describe('the example configuration', () => {
       allowSelfApproval: false,
       autoApprove: true,
       maxDurationMs: 8 * H,
+      maxExtensions: 2,
     });
     expect(prod).toMatchObject({ name: 'prod-admin', approvers: ['alice@example.com', 'U0BOB00000'], autoApprove: false });
   });
@@ -112,12 +113,12 @@ describe('normalisation and defaults', () => {
 
   test('without a durations section: default 1h, min 15m, pendingExpiry 24h', () => {
     const config = parseConfig(exampleWith((doc) => delete doc.durations));
-    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H });
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H, extendWarningMs: 10 * M });
   });
 
   test('a partial durations section fills in the rest', () => {
     const config = parseConfig(exampleWith((doc) => (doc.durations = { min: '5s' })));
-    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 5_000, pendingExpiryMs: 24 * H });
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 5_000, pendingExpiryMs: 24 * H, extendWarningMs: 10 * M });
   });
 
   test('rule accounts may be given by name (any case), by id, by unquoted number, or "*"', () => {
@@ -168,6 +169,7 @@ describe('groups and group rules', () => {
       allowSelfApproval: false,
       autoApprove: false,
       maxDurationMs: 4 * H,
+      maxExtensions: 2,
     });
     // Account rules cover no groups.
     expect(config.policy.rules[0]?.groups).toEqual([]);

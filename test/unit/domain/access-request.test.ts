@@ -53,13 +53,13 @@ const STAGING_READONLY: AccountTarget = {
 };
 const ONCALL: GroupTarget = { kind: 'group', groupId: '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000001', groupName: 'oncall' };
 
-const TERMINAL: GrantStatus[] = ['DENIED', 'EXPIRED', 'CANCELLED', 'FAILED', 'ENDED'];
+const TERMINAL: GrantStatus[] = ['DENIED', 'EXPIRED', 'CANCELLED', 'FAILED', 'ENDED', 'APPLIED'];
 const OPEN: GrantStatus[] = ['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING'];
 
 /** The life of a grant as the diagram on GRANT_STATUSES draws it. */
 const DIAGRAM: Record<GrantStatus, GrantStatus[]> = {
   PENDING: ['APPROVED', 'DENIED', 'EXPIRED', 'CANCELLED'],
-  APPROVED: ['GRANTING'],
+  APPROVED: ['GRANTING', 'APPLIED', 'FAILED'],
   GRANTING: ['ACTIVE', 'FAILED'],
   ACTIVE: ['REVOKING'],
   REVOKING: ['ENDED'],
@@ -68,6 +68,7 @@ const DIAGRAM: Record<GrantStatus, GrantStatus[]> = {
   CANCELLED: [],
   FAILED: [],
   ENDED: [],
+  APPLIED: [],
 };
 
 function grant(id: string, overrides: Partial<Grant> = {}): Grant {
@@ -96,6 +97,7 @@ function grantIn(id: string, status: GrantStatus, overrides: Partial<Grant> = {}
     PENDING: {},
     EXPIRED: {},
     CANCELLED: { decidedBy: REQUESTER, decidedAt: T0 + M },
+    APPLIED: { decidedAt: T0 + M, endsAt: T0 + 2 * M + 2 * H },
   }[status];
   return grant(id, { status, ...implied, ...overrides });
 }
@@ -276,6 +278,8 @@ describe('grantTransitions', () => {
     { name: 'fail', from: 'GRANTING', to: 'FAILED', step: (g) => grantTransitions.fail(g, 'AccessDenied', id) },
     { name: 'startRevoking', from: 'ACTIVE', to: 'REVOKING', step: (g) => grantTransitions.startRevoking(g, now + 30_000, id) },
     { name: 'end', from: 'REVOKING', to: 'ENDED', step: (g) => grantTransitions.end(g, now, undefined, id) },
+    { name: 'apply', from: 'APPROVED', to: 'APPLIED', step: (g) => grantTransitions.apply(g, now + H, id, 'R-0000000001') },
+    { name: 'notApplied', from: 'APPROVED', to: 'FAILED', step: (g) => grantTransitions.notApplied(g, 'the window had already ended', id) },
   ] as Array<Omit<Move, 'run'>>).map((m) => ({ ...m, run: (g: Grant) => m.step(g).grant }));
 
   test('between them, the named transitions cover every move of the status table, and only those', () => {
@@ -316,6 +320,8 @@ describe('grantTransitions', () => {
       fail: ['grant_failed', 'timebox'],
       startRevoking: ['revoke_started', 'timebox'],
       end: ['revoked', 'timebox'],
+      apply: ['extended', 'timebox'],
+      notApplied: ['grant_failed', 'timebox'],
     };
     for (const m of MOVES) {
       const { grant: after, events } = m.step(grantIn('2', m.from));

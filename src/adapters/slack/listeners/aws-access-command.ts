@@ -9,6 +9,7 @@ import { requestSubject, targetText } from '../views/target-text';
 import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
+import { extendAndDescribe } from './extend-submission';
 import { explainAnswer, isExplainCommand } from './explain-command';
 import { tellPerson, type Answer } from './tell-person';
 import { cancelAndDescribe, listAndDescribe, statusAndDescribe } from './subcommands';
@@ -83,6 +84,10 @@ export function awsAccessCommand(door: SlackDoor) {
       }
       if (isExplainCommand(parsed)) {
         await answer(() => explainAnswer(door, parsed, { slackUserId: command.user_id, workspace: command.team_id }));
+        return;
+      }
+      if (parsed.kind === 'extend') {
+        await answer(() => extendAndDescribe(door, parsed, { ...who, key: `command:${command.team_id}:${command.trigger_id}` }, log));
         return;
       }
       if (parsed.kind === 'modal') {

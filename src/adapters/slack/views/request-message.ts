@@ -3,6 +3,7 @@ import { requestStatus, type AccessRequest, type Grant, type GrantStatus } from 
 import { formatDuration } from '../../../domain/duration';
 import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
 import { grantsSubject, plainTarget, targetFields, targetText } from './target-text';
+import { appliedLine, extendsLine, extensionRequesterMessage } from './extend-text';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
@@ -59,8 +60,10 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
       return `:hourglass_flowing_sand: Waiting for approval (${count}${approvers ? `: ${approvers}` : ''}). Expires ${slackDate(request.expiresAt)}.`;
     }
     case 'APPROVED':
-    case 'GRANTING':
-      return grant.autoApproved ? ':gear: Approved automatically by rule; granting access…' : `:gear: Approved by ${by}; granting access…`;
+    case 'GRANTING': {
+      const doing = request.extends ? 'extending the window…' : 'granting access…';
+      return grant.autoApproved ? `:gear: Approved automatically by rule; ${doing}` : `:gear: Approved by ${by}; ${doing}`;
+    }
     case 'ACTIVE':
       if (grant.endedEarlyBy) return `:gear: Ended${endedEarlyNote(grant)}; removing access…`;
       return `:white_check_mark: ${grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
@@ -79,6 +82,8 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
       return `:x: Failed: ${escapeMrkdwn(truncate(grant.failure ?? 'unknown error', 300))}`;
     case 'ENDED':
       return `:lock: Ended${endedEarlyNote(grant)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}`;
+    case 'APPLIED':
+      return appliedLine(grant);
   }
 }
 
@@ -93,10 +98,11 @@ const WORDS: Record<GrantStatus, string> = {
   CANCELLED: 'withdrawn',
   FAILED: 'failed',
   ENDED: 'ended',
+  APPLIED: 'extended',
 };
 
 /** The order grantsSummary names statuses in; every status has its place (checked below). */
-const SUMMARY_ORDER = ['ACTIVE', 'PENDING', 'GRANTING', 'APPROVED', 'REVOKING', 'FAILED', 'DENIED', 'EXPIRED', 'CANCELLED', 'ENDED'] as const;
+const SUMMARY_ORDER = ['ACTIVE', 'PENDING', 'GRANTING', 'APPROVED', 'REVOKING', 'FAILED', 'DENIED', 'EXPIRED', 'CANCELLED', 'ENDED', 'APPLIED'] as const;
 const everyStatusSummarised: Exclude<GrantStatus, (typeof SUMMARY_ORDER)[number]> extends never ? true : false = true;
 void everyStatusSummarised;
 
@@ -145,7 +151,7 @@ export function requestMessage(request: AccessRequest): { text: string; blocks: 
   const allAuto = request.grants.every((g) => g.autoApproved);
   const fields = (only ? targetFields(only.target) : [`*Grants*\n${request.grants.length}`]).map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
+    { type: 'header', text: { type: 'plain_text', text: request.extends ? (allAuto ? 'AWS access extension (auto-approved)' : 'AWS access extension') : allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
     {
       type: 'section',
       fields: [
@@ -155,6 +161,7 @@ export function requestMessage(request: AccessRequest): { text: string; blocks: 
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escapeMrkdwn(truncate(request.reason, 2000))}` } },
+    ...(request.extends ? [{ type: 'section' as const, block_id: 'extends', text: { type: 'mrkdwn' as const, text: truncate(extendsLine(request), 2900) } }] : []),
     {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `Request \`${request.id}\`${only ? ` · rule \`${escapeMrkdwn(only.ruleName)}\`` : ''}` }],
@@ -182,6 +189,7 @@ function hasEndableAccess(request: AccessRequest): boolean {
 
 /** The direct message the requester gets when a grant of their request reaches an outcome. */
 export function requesterMessage(request: AccessRequest, portalUrl?: string): string {
+  if (request.extends) return extensionRequesterMessage(request);
   const portal = portalUrl ? `<${portalUrl}|AWS access portal>` : 'AWS access portal';
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   if (!only) {
