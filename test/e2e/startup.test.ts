@@ -141,6 +141,22 @@ describe('start-up checks of Slack and AWS', () => {
     }
   });
 
+  describe('deploy-grade: config errors that say how to fix them', () => {
+    test('no AWS credentials at all: exit 1 with "no AWS credentials found" and how to set them, not "AWS rejected the credentials"', async () => {
+      // Nothing for the SDK's provider chain to find: no keys, no profile files, no instance metadata.
+      const { status, stderr } = await start({
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+        AWS_CONFIG_FILE: join(dir, 'no-config'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+      });
+      expect(status).toBe(1);
+      expect(stderr).toContain('no AWS credentials found (set AWS_PROFILE, run aws sso login, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+      expect(stderr).not.toContain('rejected');
+    });
+  });
+
   test('a wrong instanceArn or identityStoreId: exit 1 naming the config field', async () => {
     const wrongArn = join(dir, 'wrong-arn.yaml');
     writeFileSync(wrongArn, testConfigYaml().replace(INSTANCE_ARN, 'arn:aws:sso:::instance/ssoins-ffffffffffffffff'));
