@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,8 @@ import { ConfigError, loadConfigFile, parseConfig } from '../../../src/config/lo
 import { closestName } from '../../../src/config/closest-name';
 import { resolvePermissionSet, resolveTargets, ruleCovers } from '../../../src/domain/rules';
 
-const EXAMPLE = readFileSync(join(__dirname, '..', '..', '..', 'timebox.example.yaml'), 'utf8');
+const ROOT = join(__dirname, '..', '..', '..');
+const EXAMPLE = readFileSync(join(ROOT, 'timebox.example.yaml'), 'utf8');
 
 /** The example config with one line replaced (the line must be there). */
 function exampleWith(line: string, replacement: string): string {
@@ -88,6 +90,29 @@ describe('deploy-grade: config errors that say how to fix them', () => {
 
   test('a rule naming a permission set that is not listed in any case is still refused', () => {
     expect(problemsOf(() => parseConfig(exampleWith('permissionSets: [Admin]', 'permissionSets: [Admn]')))).toEqual(['rules[1].permissionSets[0]: "Admn" is not a permission set listed under permissionSets']);
+  });
+
+  /** The CDK app (infra/bin/timebox.ts) as `cdk synth -c …` runs it: the CLI passes context in CDK_CONTEXT_JSON. */
+  function synthWithContext(context: Record<string, unknown>): { status: number | null; stderr: string } {
+    const run = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), join(ROOT, 'infra/bin/timebox.ts')], {
+      cwd: join(ROOT, 'infra'),
+      env: { PATH: process.env.PATH ?? '', CDK_CONTEXT_JSON: JSON.stringify({ config: 'timebox.example.yaml', ...context }), CDK_OUTDIR: join(dir, 'cdk.out') },
+      encoding: 'utf8',
+      timeout: 25_000,
+    });
+    return { status: run.status, stderr: run.stderr };
+  }
+
+  test.each([
+    [{ workerConcurrency: 'lots' }, 'context "workerConcurrency" must be a whole number from 1 to 15, or none, e.g. -c workerConcurrency=5; got "lots"'],
+    [{ stackName: 'my stack' }, 'context "stackName" must be a CloudFormation stack name (a letter, then letters, digits or "-"), e.g. -c stackName=Timebox; got "my stack"'],
+    [{ endpoint: 'alb' }, 'context "endpoint" must be apiGateway or functionUrl, e.g. -c endpoint=functionUrl; got "alb"'],
+    [{ logRetentionDays: '100' }, 'context "logRetentionDays" must be one of CloudWatch Logs\' retention periods in days (1, 3, 5, 7, 14, 30, 60, 90'],
+  ])('a bad CDK context value %j is named with the format expected, exit 1, without a stack trace', (context, message) => {
+    const { status, stderr } = synthWithContext(context);
+    expect(status).toBe(1);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toMatch(/^\s+at /m);
   });
 
   test('"did you mean" suggests only names a few edits away, ignoring case', () => {
