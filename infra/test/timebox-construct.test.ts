@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { REPO_ROOT } from '../lib/config-source';
 import { TimeboxConstruct, TimeboxPropsError, type TimeboxConstructProps } from '../lib/timebox-construct';
+import { TimeboxStack } from '../lib/timebox-stack';
 
 const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'infra', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 const EXAMPLE = join(REPO_ROOT, 'timebox.example.yaml');
@@ -153,5 +154,25 @@ describe('deploy-grade: TimeboxConstruct, composed into another CDK app', () => 
     expect(() => compose(() => ({ workerConcurrency: 40 }))).toThrow(/workerConcurrency must be a whole number from 1 to 15, or 'none'; got 40/);
     expect(() => compose(() => ({ identityStoreAccount: 'management' }))).toThrow(/identityStoreAccount must be a 12-digit AWS account id/);
     expect(() => compose(() => ({ endpoint: 'alb' as 'apiGateway' }))).toThrow(/endpoint must be 'apiGateway' or 'functionUrl'/);
+  });
+});
+
+describe('deploy-grade: upgrading the stack from 0.1.0', () => {
+  test('every resource the 0.1.0 stack deployed keeps its logical id (the table, retained, is the same table); only the Function URL gives way to the HTTP API', () => {
+    const stack = new TimeboxStack(new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], config: 'timebox.example.yaml' } }), 'Timebox');
+    const ids = Object.keys(Template.fromStack(stack).toJSON().Resources as Json);
+    // The logical ids of 0.1.0's template, as `cdk synth` wrote them before the construct existed.
+    const v010 = [
+      'TableCD117FA1', 'SlackSecretEA96F13F', 'DeadLetterQueue9F481546', 'DeadLetterQueuePolicyB1FB890C', 'DeadLetterAlarmBB7AE56D', 'ScheduleGroup',
+      'SchedulerRole59E73443', 'SchedulerRoleDefaultPolicy66F774B8', 'WorkerLogsC1193B08', 'WorkerRole8DD27D41', 'WorkerRoleDefaultPolicy1750E153',
+      'WorkerFunctionACE6A4B0', 'WorkerFunctionEventInvokeConfigAD4239E1', 'SlackLogsCBCFC72B', 'SlackRoleCD155F24', 'SlackRoleDefaultPolicyE04F1815',
+      'SlackFunctionB79AA090', 'SweepLogsD6C54147', 'SweepRole19075C26', 'SweepRoleDefaultPolicy221E6CF3', 'SweepFunctionC5ABE24A',
+      'SweepFunctionEventInvokeConfig67CD6321', 'RevokeStuckAlarm92488293', 'SweepFailingAlarm81ED4F95', 'SweepSchedule80B1140B',
+      'SweepScheduleAllowEventRuleTimeboxSweepFunctionE98F08E9D1537730', 'CreateAccountAssignments15B971319',
+    ];
+    expect(v010.filter((id) => !ids.includes(id))).toEqual([]);
+    expect(ids.filter((id) => !v010.includes(id)).sort()).toEqual(
+      ['SlackApi455BD61F', 'SlackApiAccessLogsA35B4623', 'SlackApiPOSTslackevents3A959D24', 'SlackApiPOSTslackeventsSlack903513DB', 'SlackApiPOSTslackeventsSlackPermission85649BC2', 'SlackApiStageEC4ED962'].sort(),
+    );
   });
 });
