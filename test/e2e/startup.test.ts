@@ -157,6 +157,18 @@ describe('start-up checks of Slack and AWS', () => {
     });
   });
 
+  describe('deploy-grade: Node 22', () => {
+    const major = Number(process.versions.node.split('.')[0]);
+    // CI runs on Node 22 (engines: >=22), where the SDK has nothing to warn about; on an older
+    // Node the same start-up shows the warning, so the test can tell the two apart.
+    test(`start-up on Node ${major} ${major >= 22 ? 'prints no' : 'prints the'} AWS SDK Node-version warning (none on Node 22 or newer)`, async () => {
+      const { status, stderr } = await start({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '', AWS_ENDPOINT_URL_SSO_ADMIN: `http://127.0.0.1:${await closedPort()}` });
+      expect(status).toBe(1);
+      expect(stderr).toContain('cannot reach AWS IAM Identity Center');
+      expect(stderr.includes('NodeVersionSupportWarning')).toBe(major < 22);
+    });
+  });
+
   test('a wrong instanceArn or identityStoreId: exit 1 naming the config field', async () => {
     const wrongArn = join(dir, 'wrong-arn.yaml');
     writeFileSync(wrongArn, testConfigYaml().replace(INSTANCE_ARN, 'arn:aws:sso:::instance/ssoins-ffffffffffffffff'));
