@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Annotations, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -573,6 +573,8 @@ export class TimeboxPropsError extends Error {
 
 function checkedProp(value: string | undefined, name: string, pattern: RegExp, format: string): string | undefined {
   if (value === undefined || value === '') return undefined;
+  // A value known only at deploy time (a token, e.g. Aws.ACCOUNT_ID) cannot be checked now.
+  if (Token.isUnresolved(value)) return value;
   if (!pattern.test(value)) throw new TimeboxPropsError(`${name} must be ${format}; got ${JSON.stringify(value)}`);
   return value;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Aws, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -154,6 +154,8 @@ describe('deploy-grade: TimeboxConstruct, composed into another CDK app', () => 
     expect(() => compose(() => ({ workerConcurrency: 40 }))).toThrow(/workerConcurrency must be a whole number from 1 to 15, or 'none'; got 40/);
     expect(() => compose(() => ({ identityStoreAccount: 'management' }))).toThrow(/identityStoreAccount must be a 12-digit AWS account id/);
     expect(() => compose(() => ({ endpoint: 'alb' as 'apiGateway' }))).toThrow(/endpoint must be 'apiGateway' or 'functionUrl'/);
+    // A value known only at deploy time is passed through, not refused.
+    expect(() => compose(() => ({ identityStoreAccount: Aws.ACCOUNT_ID }))).not.toThrow();
   });
 });
 
