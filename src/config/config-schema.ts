@@ -138,7 +138,8 @@ function crossCheck(config: unknown, ctx: Ctx): void {
   const accounts = isRecord(config.accounts) ? config.accounts : {};
   const accountNames = new Set(Object.keys(accounts).map((n) => n.toLowerCase()));
   const accountIds = new Set(Object.values(accounts).map((v) => String(v)));
-  const permissionSets = new Set(isRecord(config.permissionSets) ? Object.keys(config.permissionSets) : []);
+  // Rules name permission sets ignoring case, as the command does (`/aws-access staging readonly 1h`).
+  const permissionSets = new Set(isRecord(config.permissionSets) ? Object.keys(config.permissionSets).map((p) => p.toLowerCase()) : []);
   duplicateNamesIgnoringCase(config.groups, 'groups', ctx);
   const groups = new Set(isRecord(config.groups) ? Object.keys(config.groups).map((g) => g.toLowerCase()) : []);
   const minMs = isRecord(config.durations) && typeof config.durations.min === 'number' ? config.durations.min : undefined;
@@ -164,20 +165,23 @@ function crossCheck(config: unknown, ctx: Ctx): void {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'groups', j], message: `"${g}" is not a group listed under groups` });
       }
     });
-    strings(rule.accounts).forEach((a, j) => {
+    // An unquoted id is a number here (explained where it is checked against the accounts).
+    strings(Array.isArray(rule.accounts) ? rule.accounts.map((a: unknown) => (typeof a === 'number' ? String(a) : a)) : []).forEach((a, j) => {
       if (a !== '*' && !accountNames.has(a.toLowerCase()) && !accountIds.has(a)) {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'accounts', j], message: `"${a}" is not an account listed under accounts` });
       }
     });
     if (isRecord(config.permissionSets)) {
       strings(rule.permissionSets).forEach((p, j) => {
-        if (p !== '*' && !permissionSets.has(p)) {
+        if (p !== '*' && !permissionSets.has(p.toLowerCase())) {
           ctx.addIssue({ code: 'custom', path: ['rules', i, 'permissionSets', j], message: `"${p}" is not a permission set listed under permissionSets` });
         }
       });
     }
     const approvers = strings(rule.approvers);
     const required = typeof rule.approvalsRequired === 'number' ? rule.approvalsRequired : 1;
+    // autoApprove written wrong (e.g. "yes") is reported on its own; guessing it false would add a second, misleading problem.
+    if (rule.autoApprove !== undefined && typeof rule.autoApprove !== 'boolean') return;
     if (rule.autoApprove !== true && approvers.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvers'], message: 'a rule without autoApprove needs at least one approver' });
     } else if (rule.autoApprove !== true && !approvers.includes('*') && !approvers.some(namesAGroup) && required > approvers.length) {
@@ -204,10 +208,12 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
   const byName = new Map(Object.entries(file.accounts).map(([n, id]) => [n.toLowerCase(), id]));
   // Rules name groups as the file spells them under groups:, so matching is by that name.
   const groupNames = new Map(Object.keys(file.groups).map((n) => [n.toLowerCase(), n]));
+  // Rules name permission sets in any case; the domain matches the name as listed under permissionSets.
+  const permissionSetNames = new Map(Object.keys(file.permissionSets).map((n) => [n.toLowerCase(), n]));
   const rules: Rule[] = file.rules.map((rule) => ({
     name: rule.name,
     accountIds: (rule.accounts ?? []).map((a) => (a === '*' ? '*' : (byName.get(a.toLowerCase()) ?? a))),
-    permissionSets: rule.permissionSets ?? [],
+    permissionSets: (rule.permissionSets ?? []).map((p) => (p === '*' ? '*' : (permissionSetNames.get(p.toLowerCase()) ?? p))),
     groups: (rule.groups ?? []).map((g) => (g === '*' ? '*' : (groupNames.get(g.toLowerCase()) ?? g))),
     requesters: rule.requesters.map(normalisePerson),
     approvers: rule.approvers.map(normalisePerson),
