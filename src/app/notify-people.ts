@@ -1,7 +1,9 @@
 import { channelKey, channelNeedsUpdate, isRequestOver, needsNotification, requesterKey, requesterNeedsTelling, type AccessRequest } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { commit, updateRequest, type EventDraft } from './commit';
+import type { Deciders } from '../domain/approvers';
 import type { WorkflowDeps } from './deps';
+import { nameDeciders } from './name-approvers';
 import { MessageGoneError, StoreConflictError, type MessageRef } from './ports';
 
 /** The longest pause between two tries at telling people while Slack keeps failing. */
@@ -9,6 +11,8 @@ const MAX_NEWS_RETRY_MS = 15 * 60_000;
 
 /** What one pass at telling people did: what to record, what to audit, and what failed. */
 interface Pass {
+  /** Who can decide each grant still waiting, as the messages name them. */
+  deciders: Deciders;
   patch: Partial<AccessRequest>;
   events: EventDraft[];
   /** Why this pass could not tell someone (Slack failing, not refusing for good). */
@@ -27,7 +31,7 @@ interface Pass {
  */
 export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): Promise<AccessRequest> {
   if (!needsNotification(request)) return request;
-  const pass: Pass = { patch: {}, events: [] };
+  const pass: Pass = { deciders: await nameDeciders(deps, request), patch: {}, events: [] };
   if (channelNeedsUpdate(request)) await tellChannel(deps, request, pass);
   if (requesterNeedsTelling(request)) await tellRequester(deps, request, pass);
   const { patch } = pass;
@@ -55,7 +59,7 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
 async function tellChannel(deps: WorkflowDeps, request: AccessRequest, pass: Pass): Promise<void> {
   const key = channelKey(request);
   try {
-    pass.patch.approvalMessage = await showInChannel(deps, request);
+    pass.patch.approvalMessage = await showInChannel(deps, request, pass.deciders);
     pass.patch.notified = key;
     return;
   } catch (err) {
@@ -75,7 +79,7 @@ async function tellChannel(deps: WorkflowDeps, request: AccessRequest, pass: Pas
   }
   // A pending request's message is gone: approvers need its buttons, so it gets a fresh one.
   try {
-    pass.patch.approvalMessage = await deps.notifier.postToApprovers(request);
+    pass.patch.approvalMessage = await deps.notifier.postToApprovers(request, pass.deciders);
     pass.patch.notified = key;
   } catch (err) {
     if (!(err instanceof MessageGoneError)) return failedFor(deps, request, pass, 'the approvals channel', err);
@@ -86,7 +90,7 @@ async function tellChannel(deps: WorkflowDeps, request: AccessRequest, pass: Pas
 
 async function tellRequester(deps: WorkflowDeps, request: AccessRequest, pass: Pass): Promise<void> {
   try {
-    const dm = await deps.notifier.tellRequester(request);
+    const dm = await deps.notifier.tellRequester(request, pass.deciders);
     pass.patch.toldRequester = requesterKey(request);
     if (request.activeDm) {
       // The newest DM says where every grant stands; the older one loses its End button.
@@ -156,10 +160,10 @@ async function recordSent(deps: WorkflowDeps, request: AccessRequest, pass: Pass
 
 const sameRef = (a: MessageRef | undefined, b: MessageRef | undefined): boolean => a?.channel === b?.channel && a?.ts === b?.ts;
 
-async function showInChannel(deps: WorkflowDeps, request: AccessRequest): Promise<MessageRef> {
+async function showInChannel(deps: WorkflowDeps, request: AccessRequest, deciders: Deciders): Promise<MessageRef> {
   if (request.approvalMessage) {
-    await deps.notifier.updateApproverMessage(request.approvalMessage, request);
+    await deps.notifier.updateApproverMessage(request.approvalMessage, request, deciders);
     return request.approvalMessage;
   }
-  return deps.notifier.postToApprovers(request);
+  return deps.notifier.postToApprovers(request, deciders);
 }

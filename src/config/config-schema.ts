@@ -21,6 +21,8 @@ const slackIdOrEmail = z
     message: 'must be an email, a Slack user id (U…/W…), or "*"',
   });
 
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name');
+
 const ruleSchema = z.strictObject({
   name: z.string().min(1).max(64),
   // Either accounts + permissionSets or groups (checked in crossCheck, which names the field).
@@ -35,6 +37,10 @@ const ruleSchema = z.strictObject({
   maxDuration: durationText,
   // Overrides durations.pendingExpiry for the grants this rule covers.
   pendingExpiry: durationText.optional(),
+  // Where its approvers are asked: the approvals channel (the default), a DM to each approver, or both.
+  notify: z.enum(['channel', 'dm', 'both']).optional(),
+  // Overrides slack.approvalChannel for requests with grants under this rule.
+  channel: channelId.optional(),
 });
 
 export const configFileSchema = z
@@ -46,7 +52,7 @@ export const configFileSchema = z
       portalUrl: z.url({ protocol: /^https?$/, error: 'must be an https:// URL (your AWS access portal)' }).optional(),
     }),
     slack: z.strictObject({
-      approvalChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name'),
+      approvalChannel: channelId,
       // Guests and people from other workspaces (Slack Connect) may request and approve only when true.
       allowGuests: z.boolean().default(false),
     }),
@@ -72,6 +78,15 @@ export const configFileSchema = z
         pendingExpiry: durationText.default(86_400_000),
       })
       .default({ default: 3_600_000, min: 900_000, pendingExpiry: 86_400_000 }),
+    // While a request waits, its approvers are mentioned in the approval message's thread `after`
+    // its filing, then after gaps each `backoff` times the one before, at most `max` times.
+    reminders: z
+      .strictObject({
+        after: durationText.default(900_000),
+        backoff: z.number().min(1).max(10).default(2),
+        max: z.number().int().min(0).max(20).default(4),
+      })
+      .default({ after: 900_000, backoff: 2, max: 4 }),
     rules: z.array(ruleSchema).min(1, 'a config with no rules grants nothing'),
     // A revoke still failing after this many attempts, or this long after the window's end, raises the stuck-revoke alarm.
     alerts: z
@@ -185,6 +200,8 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     autoApprove: rule.autoApprove,
     maxDurationMs: rule.maxDuration,
     ...(rule.pendingExpiry !== undefined ? { pendingExpiryMs: rule.pendingExpiry } : {}),
+    ...(rule.notify !== undefined ? { notify: rule.notify } : {}),
+    ...(rule.channel !== undefined ? { channel: rule.channel } : {}),
   }));
   return {
     identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },
@@ -197,6 +214,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
       limits: file.limits,
       allowGuests: file.slack.allowGuests,
       durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry },
+      reminders: { afterMs: file.reminders.after, backoff: file.reminders.backoff, max: file.reminders.max },
       rules,
     },
   };

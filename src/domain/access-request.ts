@@ -221,10 +221,21 @@ export function channelKey(request: AccessRequest): string {
   return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}`;
 }
 
-/** Changes when a grant reaches news for the requester (active, denied, expired, failed, ended). */
+/**
+ * Changes when a grant reaches news for the requester: filed and waiting, each approval, approved,
+ * active, and every outcome.
+ */
 export function requesterKey(request: AccessRequest): string {
-  // A window being removed is still the news "active" until it has ended.
-  return request.grants.map((g) => `${g.id}=${g.status === 'REVOKING' ? 'ACTIVE' : STATUS_TABLE[g.status].toldRequester ? g.status : '-'}`).join(',');
+  return request.grants.map((g) => `${g.id}=${toldAs(g)}`).join(',');
+}
+
+function toldAs(grant: Grant): string {
+  // A grant being granted is still the news "approved", and a window being removed still the
+  // news "active", until the next step is reached.
+  if (grant.status === 'GRANTING') return 'APPROVED';
+  if (grant.status === 'REVOKING') return 'ACTIVE';
+  if (grant.status === 'PENDING') return `PENDING:${grant.approvals.length}`;
+  return STATUS_TABLE[grant.status].toldRequester ? grant.status : '-';
 }
 
 const NOTHING_TOLD = (request: AccessRequest) => request.grants.map((g) => `${g.id}=-`).join(',');

@@ -36,6 +36,10 @@ export interface Rule {
   maxDurationMs: number;
   /** How long its grants wait for a decision before they expire; durations.pendingExpiry when unset. */
   pendingExpiryMs?: number;
+  /** Where its approvers are asked: the approvals channel (the default), a DM to each approver, or both. */
+  notify?: 'channel' | 'dm' | 'both';
+  /** The channel its requests are posted to; slack.approvalChannel when unset. */
+  channel?: string;
 }
 
 export interface Policy {
@@ -46,7 +50,15 @@ export interface Policy {
   /** Guests and people from other workspaces may request and approve (slack.allowGuests). */
   allowGuests: boolean;
   durations: { defaultMs: number; minMs: number; pendingExpiryMs: number };
+  /** While a request waits, its approvers are reminded `afterMs` after filing, then after gaps `backoff` times longer, at most `max` times; none when unset. */
+  reminders?: Reminders;
   rules: Rule[];
+}
+
+export interface Reminders {
+  afterMs: number;
+  backoff: number;
+  max: number;
 }
 
 /** How long a grant under `rule` may wait for a decision. */

@@ -28,6 +28,7 @@ import type {
   LeaseListing,
 } from '../../src/app/ports';
 import { dueAt, type AccessRequest } from '../../src/domain/access-request';
+import type { Deciders } from '../../src/domain/approvers';
 import type { AuditEvent } from '../../src/domain/audit';
 import { AssignmentStillInProgressError, MessageGoneError, StoreConflictError } from '../../src/domain/errors';
 import { targetKey, type ProvisionTarget } from '../../src/domain/grant-target';
@@ -664,6 +665,9 @@ export class InMemoryDirectory implements UserDirectory {
     const found = this.people.get(slackUserId);
     return found ? copy(found) : undefined;
   }
+  async findByEmail(email: string): Promise<string | undefined> {
+    return [...this.people.values()].find((p) => p.email?.toLowerCase() === email.toLowerCase() && !p.deleted)?.slackUserId;
+  }
 }
 
 export interface Sent {
@@ -672,13 +676,16 @@ export interface Sent {
   request: AccessRequest;
 }
 
-type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'tellRequester' | 'closeActiveDm';
+type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'postToApproverDm' | 'remindApprovers' | 'tellRequester' | 'closeActiveDm';
 
 /** Records every post, update, DM and closed DM; any method can be made to fail (or say the message is gone). */
 export class RecordingNotifier implements Notifier {
   readonly posts: Sent[] = [];
   readonly updates: Sent[] = [];
   readonly dms: Sent[] = [];
+  /** Approval copies in approvers' DMs, and reminders in approval messages' threads. */
+  readonly approverDms: Sent[] = [];
+  readonly reminders: Sent[] = [];
   readonly closedDms: Sent[] = [];
   readonly alerts: string[] = [];
   private readonly failures = new Map<NotifierMethod, Array<{ error: Error; remaining: number }>>();
@@ -708,9 +715,9 @@ export class RecordingNotifier implements Notifier {
     return `1700000000.${String(++this.seq).padStart(6, '0')}`;
   }
 
-  async postToApprovers(request: AccessRequest): Promise<MessageRef> {
+  async postToApprovers(request: AccessRequest, _deciders?: Deciders, channel = 'C_APPROVALS'): Promise<MessageRef> {
     this.check('postToApprovers');
-    const ref = { channel: 'C_APPROVALS', ts: this.ts() };
+    const ref = { channel, ts: this.ts() };
     this.posts.push({ ref, request: copy(request) });
     return copy(ref);
   }
@@ -718,6 +725,19 @@ export class RecordingNotifier implements Notifier {
   async updateApproverMessage(ref: MessageRef, request: AccessRequest): Promise<void> {
     this.check('updateApproverMessage');
     this.updates.push({ ref: copy(ref), request: copy(request) });
+  }
+
+  async postToApproverDm(slackUserId: string, request: AccessRequest): Promise<MessageRef> {
+    this.check('postToApproverDm');
+    const ref = { channel: `D_${slackUserId}`, ts: this.ts() };
+    this.approverDms.push({ ref, request: copy(request) });
+    return copy(ref);
+  }
+
+  async remindApprovers(ref: MessageRef, request: AccessRequest): Promise<MessageRef> {
+    this.check('remindApprovers');
+    this.reminders.push({ ref: copy(ref), request: copy(request) });
+    return { channel: ref.channel, ts: this.ts() };
   }
 
   async tellRequester(request: AccessRequest): Promise<MessageRef> {

@@ -8,10 +8,12 @@ const CACHE_MS = 60_000;
  * Slack profiles via users.info (the email needs the users:read.email scope), cached for a
  * minute. Look-ups of the same user that overlap share one users.info call, so an approver
  * clearing a queue of requests costs one call, not one per click. Failures are not cached.
+ * An approver listed by email is found with users.lookupByEmail, cached the same minute.
  */
 export class SlackDirectory implements UserDirectory {
   private readonly cache = new Map<string, { person: SlackPerson | undefined; until: number }>();
   private readonly inFlight = new Map<string, Promise<SlackPerson | undefined>>();
+  private readonly byEmail = new Map<string, { slackUserId: string | undefined; until: number }>();
 
   constructor(
     private readonly client: WebClient,
@@ -31,6 +33,21 @@ export class SlackDirectory implements UserDirectory {
       .finally(() => this.inFlight.delete(slackUserId));
     this.inFlight.set(slackUserId, started);
     return started;
+  }
+
+  async findByEmail(email: string): Promise<string | undefined> {
+    const key = email.toLowerCase();
+    const hit = this.byEmail.get(key);
+    if (hit && hit.until > this.now()) return hit.slackUserId;
+    let slackUserId: string | undefined;
+    try {
+      const user = (await this.client.users.lookupByEmail({ email: key })).user;
+      slackUserId = user?.id && !user.deleted ? user.id : undefined;
+    } catch (err) {
+      if (slackPlatformError(err) !== 'users_not_found') throw err;
+    }
+    this.byEmail.set(key, { slackUserId, until: this.now() + CACHE_MS });
+    return slackUserId;
   }
 
   private async fetch(slackUserId: string): Promise<SlackPerson | undefined> {
