@@ -9,6 +9,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Slack's packages through their public entry points only: a path into a package (e.g.
+      // @slack/bolt/dist/App) breaks the day it ships an exports map. (src/domain and src/app,
+      // below, forbid every outside import, these included.)
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^@slack/[^/]+/.', message: 'Import @slack/* packages by name only (their public entry points), never a path inside them.' }] }],
     },
   },
   // The layers point inward (docs/ARCHITECTURE.md): the domain imports nothing but itself; use

@@ -338,7 +338,8 @@ export class TimeboxStack extends Stack {
     // Group grants: temporary membership of a configured group. The service authorization
     // reference lists, per action: CreateGroupMembership → Identitystore, Group, User;
     // DeleteGroupMembership and GetGroupMembershipId → Identitystore, Group, GroupMembership, User.
-    // (IsMemberInGroups is not granted: Timebox looks memberships up with GetGroupMembershipId.)
+    // (The worker is not granted IsMemberInGroups: it looks memberships up with GetGroupMembershipId.
+    // Only the Slack function checks membership of the groups rules name; see below.)
     // Users and memberships cannot be named in advance (see the acknowledgments below). No groups
     // configured: no membership statement at all.
     const groupArns = this.config.policy.groups.map((g) => `arn:${this.partition}:identitystore:::group/${g.id}`);
@@ -353,7 +354,19 @@ export class TimeboxStack extends Stack {
     // never adds anyone to a group. The lease already holds the user id, so it needs no GetUserId either.
     const reconcileMemberships = new iam.PolicyStatement({ sid: 'ReconcileGroupMemberships', actions: removeMembershipActions, resources: removeMembershipResources });
 
-    for (const statement of [readWriteTable, readSecret, invokeWorker, manageSchedules, passSchedulerRole]) this.slackFunction.addToRolePolicy(statement);
+    // Rules naming Identity Center groups (group:<display name>) as requesters or approvers: the
+    // Slack function checks membership at each request and click (find the user, find the group
+    // by display name, IsMemberInGroups); read-only, and only when a rule names such a group.
+    const namesIdentityCenterGroups = this.config.policy.rules.some((r) => [...r.requesters, ...r.approvers].some((e) => e.startsWith('group:')));
+    const checkGroupMembership = new iam.PolicyStatement({
+      sid: 'CheckIdentityCenterGroupMembership',
+      actions: ['identitystore:GetGroupId', 'identitystore:GetUserId', 'identitystore:IsMemberInGroups'],
+      resources: [identityStoreArn, allGroupsArn, allUsersArn],
+    });
+
+    for (const statement of [readWriteTable, readSecret, invokeWorker, manageSchedules, passSchedulerRole, ...(namesIdentityCenterGroups ? [checkGroupMembership] : [])]) {
+      this.slackFunction.addToRolePolicy(statement);
+    }
     for (const statement of [readWriteTable, readSecret, manageSchedules, passSchedulerRole, invokeWaiter, removeAssignments, lookUpUsers, ...(hasGroups ? [addMembership, removeMemberships] : [])]) {
       this.workerFunction.addToRolePolicy(statement);
     }
@@ -371,10 +384,20 @@ export class TimeboxStack extends Stack {
     const schedulesReason =
       'Schedule names are per request (timebox-R-…), created and deleted at run time, so they cannot be listed in advance. The wildcard is confined to this stack\'s own schedule group, and the PassRole statement allows only the scheduler role.';
     // Acknowledged on the roles: their DefaultPolicy is where the statements land.
-    Validations.of(roleOf(this.slackFunction)).acknowledge({ id: schedulesFinding, reason: schedulesReason });
     const usersFinding = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]';
     const membershipsFinding = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]';
     const groupsFinding = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]';
+    const membershipCheckReason =
+      'Rules name Identity Center groups by display name and the people asking or clicking are found at run time, so neither the group nor the user id can be named in advance (GetGroupId, GetUserId and IsMemberInGroups authorize against them); the actions are read-only and the statement names the one configured identity store.';
+    Validations.of(roleOf(this.slackFunction)).acknowledge(
+      { id: schedulesFinding, reason: schedulesReason },
+      ...(namesIdentityCenterGroups
+        ? [
+            { id: usersFinding, reason: membershipCheckReason },
+            { id: groupsFinding, reason: membershipCheckReason },
+          ]
+        : []),
+    );
     const membershipUsersReason =
       'The group membership actions (CreateGroupMembership, DeleteGroupMembership, GetGroupMembershipId) authorize against the user resource too, and the member is whoever asked for access, so the user id cannot be known in advance. CreateGroupMembership is limited to the configured groups by id; every statement names the one configured identity store.';
     const membershipsReason =
@@ -425,6 +448,7 @@ export class TimeboxStack extends Stack {
 const BUNDLE_STUBS: Record<string, string> = {
   '@slack/socket-mode': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/socket-mode.ts'),
   'iconv-lite': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/iconv-lite.ts'),
+  express: join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/express.ts'),
 };
 
 /** The esbuild settings for the three functions; scripts/bundle-report.ts measures the same. */

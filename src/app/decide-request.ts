@@ -2,8 +2,10 @@ import { lookUpMember } from './members';
 import { decideGrant, grantTransitions, type AccessRequest, type Decision, type Grant } from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
-import type { Person } from '../domain/policy';
-import { checkApprover, personMatches, recheckGrant } from '../domain/rules';
+import type { Identity } from '../domain/identity';
+import type { Person, Rule } from '../domain/policy';
+import { checkApprover, matchesAny, namedOrNot, recheckGrant } from '../domain/rules';
+import { resolveIdentity } from './resolve-identity';
 import { commit, noteOnRequest, retryOnConflict, type EventDraft } from './commit';
 import type { WorkflowDeps } from './deps';
 import { handToWorker } from './hand-off';
@@ -41,33 +43,52 @@ export interface DecideResult {
  * A decision once stored stands: a failed hand-off is logged and reported (`handedOff: false`), not thrown.
  */
 export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Promise<DecideResult> {
-  const person: Person = await lookUpMember(deps, input.clickerSlackUserId, input.workspace, 'decide on', async (why) => {
+  const member = await lookUpMember(deps, input.clickerSlackUserId, input.workspace, 'decide on', async (why) => {
     // Audited on the request the button is about, if there is one (an id alone creates no audit trail).
     if (await deps.store.getRequest(input.requestId)) await noteOnRequest(deps, input.requestId, 'decision_refused', input.clickerSlackUserId, `${input.decision}: ${why}`);
   });
   let lastRead: AccessRequest | undefined;
+  let who: { person: Identity; requester: Identity } | undefined;
   try {
     const result = await retryOnConflict(async () => {
       const request = await deps.store.getRequest(input.requestId);
       if (!request) throw new TimeboxError('not_found', `There is no request ${input.requestId.slice(0, 40)}.`);
       lastRead = request;
-      const planned = authoriseAndDecide(deps, request, input, person);
+      // Who the clicker and the requester are, resolved once for this click (a retried write reuses it).
+      who ??= await identitiesAtClick(deps, request, member);
+      const planned = authoriseAndDecide(deps, request, input, who.person, who.requester);
       const saved = await commit(deps, request, planned.next, planned.events);
       return { request: saved, decided: planned.decided, refused: planned.refused, leftAlone: planned.leftAlone };
     });
-    deps.logger.info({ requestId: result.request.id, grants: result.decided.map((g) => `${g.id}:${g.status}`), by: person.slackUserId }, 'decision recorded');
+    deps.logger.info({ requestId: result.request.id, grants: result.decided.map((g) => `${g.id}:${g.status}`), by: member.slackUserId }, 'decision recorded');
     // The worker grants what is approved, and updates the channel message (a partial approval shows who approved so far).
     return { ...result, handedOff: await handToWorker(deps, result.request.id, 'the decision') };
   } catch (err) {
     if (isTimeboxError(err) && lastRead) {
-      await noteOnRequest(deps, lastRead.id, 'decision_refused', person.slackUserId, `${input.decision}: ${err.code}`);
+      await noteOnRequest(deps, lastRead.id, 'decision_refused', member.slackUserId, `${input.decision}: ${err.code}`);
     }
     if (err instanceof StoreConflictError) throw new TimeboxError('conflict', 'Several people clicked at once; please try again.', { cause: err });
     throw err;
   }
 }
 
-function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: DecideInput, person: Person) {
+/**
+ * Membership checked again at the click: the clicker against the approvers, and the requester
+ * against the requesters, of the rules the pending grants fall under (every rule's approvers when
+ * one of those rules is gone, since then any approver may refuse the grant).
+ */
+async function identitiesAtClick(deps: WorkflowDeps, request: AccessRequest, clicker: Person): Promise<{ person: Identity; requester: Identity }> {
+  const pending = request.grants.filter((g) => g.status === 'PENDING');
+  const rules = pending.map((g) => deps.policy.rules.find((r) => r.name === g.ruleName));
+  const approverRules = rules.some((r) => r === undefined) ? deps.policy.rules : rules.filter((r): r is Rule => r !== undefined);
+  const [person, requester] = await Promise.all([
+    resolveIdentity(deps, clicker, approverRules.map((r) => r.approvers)),
+    resolveIdentity(deps, request.requester, rules.flatMap((r) => (r ? [r.requesters] : [])), request.principalId),
+  ]);
+  return { person, requester };
+}
+
+function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: DecideInput, person: Identity, requester: Identity) {
   // A button must sit on this request's own message. (Until the message's ts is recorded, a
   // click can only come from the message just posted, so there is nothing to compare yet.)
   const ref = request.approvalMessage;
@@ -80,7 +101,7 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
     const grant = input.grantId ? request.grants.find((g) => g.id === input.grantId) : undefined;
     if (input.grantId && !grant) throw new TimeboxError('not_found', `Request ${request.id} has no grant ${input.grantId.slice(0, 10)}.`);
     // Say how the grants the clicker approves for ended (one withdrawn, say), not another rule's.
-    const theirs = request.grants.find((g) => personMatches(deps.policy.rules.find((r) => r.name === g.ruleName)?.approvers ?? [], person));
+    const theirs = request.grants.find((g) => namedOrNot(deps.policy.rules.find((r) => r.name === g.ruleName)?.approvers ?? [], person));
     const status = grant?.status ?? theirs?.status ?? request.grants[0]?.status ?? 'ENDED';
     throw new TimeboxError('already_decided', `Request ${request.id} is already ${status.toLowerCase()}.`);
   }
@@ -90,19 +111,19 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
   const leftAlone: Grant[] = [];
   for (const grant of pending) {
     // The config running now decides, not the one the request was filed under.
-    const check = recheckGrant(deps.policy, request.requester, grant, request.durationMs);
     try {
+      const check = recheckGrant(deps.policy, requester, grant, request.durationMs);
       if (!check.ok) {
         // Refused by Timebox: its rule is gone (then nobody could ever approve it), or the
         // clicker is an approver of the rule, which no longer allows it.
-        if (check.rule) checkApprover(check.rule, request.requester, person);
-        else if (!deps.policy.rules.some((r) => personMatches(r.approvers, person))) {
+        if (check.rule) checkApprover(check.rule, requester, person);
+        else if (!matchesAny(deps.policy.rules.map((r) => r.approvers), person)) {
           throw new TimeboxError('not_an_approver', `The rule "${grant.ruleName}" this request was filed under no longer exists, and you are not an approver.`);
         }
         refused.push(grantTransitions.refuse(grant, check.reason, now, request.id));
         continue;
       }
-      checkApprover(check.rule, request.requester, person);
+      checkApprover(check.rule, requester, person);
       decided.push(decideGrant(request, { ...grant, approvalsRequired: check.approvalsRequired }, input.decision, person, now));
     } catch (err) {
       if (!isTimeboxError(err)) throw err;
@@ -112,7 +133,7 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
   }
   if (decided.length === 0 && refused.length === 0) {
     // The clearest reason: your own request, then already approved by you, then not an approver.
-    const order = ['self_approval', 'already_decided', 'already_approved_by_you', 'not_an_approver'];
+    const order = ['group_unresolved', 'self_approval', 'already_decided', 'already_approved_by_you', 'not_an_approver'];
     refusals.sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code));
     const rules = [...new Set(leftAlone.map((g) => g.ruleName))];
     const first = refusals[0] as TimeboxError;

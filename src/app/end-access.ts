@@ -3,8 +3,10 @@ import { endEarly, type AccessRequest, type Grant } from '../domain/access-reque
 import { holderRef, planRelease } from '../domain/lease';
 import { TimeboxError, isTimeboxError } from '../domain/errors';
 import { provisionTarget, targetKey } from '../domain/grant-target';
-import { samePerson, type Person } from '../domain/policy';
-import { checkCanEnd, personMatches } from '../domain/rules';
+import type { Identity } from '../domain/identity';
+import { samePerson } from '../domain/policy';
+import { checkCanEnd, namedOrNot } from '../domain/rules';
+import { resolveIdentity } from './resolve-identity';
 import { commit, noteOnRequest, retryOnConflict } from './commit';
 import type { WorkflowDeps } from './deps';
 import { handToWorker } from './hand-off';
@@ -29,25 +31,30 @@ export interface EndAccessInput {
  * (`end_refused`, with who and why).
  */
 export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Promise<AccessRequest> {
-  let person: Person | undefined;
+  let person: Identity | undefined;
   const saved = await retryOnConflict(async () => {
     const request = await deps.store.getRequest(input.requestId);
     if (!request) throw new TimeboxError('not_found', `There is no request ${input.requestId.slice(0, 40)}.`);
     // The requester is known from the request; anyone else is looked up for the approver check.
+    const ruleOf = (g: Grant) => deps.policy.rules.find((r) => r.name === g.ruleName);
+    // Looked up once for this click: membership of the groups named as approvers by the request's rules.
     person ??=
       input.bySlackUserId === request.requester.slackUserId
         ? request.requester
-        : await lookUpMember(deps, input.bySlackUserId, input.workspace, 'end', (why) => noteOnRequest(deps, request.id, 'end_refused', input.bySlackUserId, why));
-    const by: Person = person;
+        : await resolveIdentity(
+            deps,
+            await lookUpMember(deps, input.bySlackUserId, input.workspace, 'end', (why) => noteOnRequest(deps, request.id, 'end_refused', input.bySlackUserId, why)),
+            request.grants.flatMap((g) => [ruleOf(g)?.approvers ?? []]),
+          );
+    const by: Identity = person;
     let ended: AccessRequest;
     try {
-      const ruleOf = (g: Grant) => deps.policy.rules.find((r) => r.name === g.ruleName);
       checkCanEnd(request.grants.map(ruleOf), request.requester, by);
       // The requester ends all of it; an approver ends the grants under the rules they approve.
       const isRequester = samePerson(by, request.requester);
-      ended = endEarly(request, by, deps.clock.now(), (g) => isRequester || personMatches(ruleOf(g)?.approvers ?? [], by));
+      ended = endEarly(request, by, deps.clock.now(), (g) => isRequester || namedOrNot(ruleOf(g)?.approvers ?? [], by));
     } catch (err) {
-      if (isTimeboxError(err, 'not_allowed_to_end')) await noteOnRequest(deps, request.id, 'end_refused', by.slackUserId, err.code);
+      if (isTimeboxError(err, 'not_allowed_to_end') || isTimeboxError(err, 'group_unresolved')) await noteOnRequest(deps, request.id, 'end_refused', by.slackUserId, err.code);
       // Already past its end but not yet revoked (a late schedule, a lost timer): nudge the worker.
       if (isTimeboxError(err, 'already_ending') && request.grants.some((g) => g.status === 'ACTIVE')) await handOver(deps, request, false);
       throw err;

@@ -60,6 +60,10 @@ export interface ProvisionHooks {
  */
 export interface Provisioner {
   findUserIdByEmail(email: string): Promise<string | undefined>;
+  /** The Identity Center group with this display name (GetGroupId); undefined when there is none. */
+  findGroupIdByName(displayName: string): Promise<string | undefined>;
+  /** Which of these groups (at most 100) the user is a member of (IsMemberInGroups). */
+  memberOfGroups(userId: string, groupIds: string[]): Promise<ReadonlySet<string>>;
   /** Is the target there now? For a group, also the membership id. */
   lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }>;
   create(target: ProvisionTarget, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
@@ -111,6 +115,14 @@ export interface UserDirectory {
   lookup(slackUserId: string): Promise<SlackPerson | undefined>;
   /** The Slack user with this email (an approver listed by email), if there is an active one; throws when Slack fails. */
   findByEmail(email: string): Promise<string | undefined>;
+  /**
+   * The members (Slack user ids) of a Slack user group named `@handle` or by its `S…` id; undefined
+   * when the workspace has no such group (or it is disabled). Cached at most 5 minutes; throws
+   * when Slack fails.
+   */
+  userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined>;
+  /** The `S…` id of a Slack user group named `@handle` (an id is returned as it is); undefined when there is no such group. */
+  userGroupId(group: string): Promise<string | undefined>;
 }
 
 /**

@@ -5,7 +5,8 @@ import { normaliseReason } from '../domain/command';
 import { StoreConflictError, TimeboxError } from '../domain/errors';
 import { describeTarget } from '../domain/grant-target';
 import { pendingExpiryOf } from '../domain/policy';
-import { checkEntitlements, resolveTargets, type TargetSpec } from '../domain/rules';
+import { checkEntitlements, resolveTargets, ruleCovers, type TargetSpec } from '../domain/rules';
+import { resolveIdentity } from './resolve-identity';
 import { commitNew, type EventDraft } from './commit';
 import { fileWithinPendingLimit } from './pending-limit';
 import type { WorkflowDeps } from './deps';
@@ -39,9 +40,11 @@ export interface FiledRequest {
 export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Promise<FiledRequest> {
   const { policy } = deps;
   // Membership first: the answer to a typo lists the known accounts, permission sets or groups.
-  const requester = await lookUpMember(deps, input.requesterSlackUserId, input.workspace, 'request');
+  const member = await lookUpMember(deps, input.requesterSlackUserId, input.workspace, 'request');
   const targets = resolveTargets(policy, input.spec);
   const reason = normaliseReason(input.reason);
+  // Who they are, once: the groups named as requesters by the rules that cover these targets.
+  const requester = await resolveIdentity(deps, member, policy.rules.filter((r) => targets.some((t) => ruleCovers(r, t))).map((r) => r.requesters));
   const entitlements = checkEntitlements(policy, requester, targets, input.durationMs);
   if (!requester.email) {
     throw new TimeboxError('requester_unknown', 'Your Slack profile has no email address, so Timebox cannot find your AWS identity.');

@@ -1,6 +1,9 @@
 import * as z from '../lib/zod';
 import { parseDuration } from '../domain/duration';
+import { groupEntry } from '../domain/identity';
 import type { Policy, Rule } from '../domain/policy';
+
+const namesAGroup = (entry: string): boolean => groupEntry(entry.startsWith('@') ? entry.toLowerCase() : entry) !== undefined;
 
 const durationText = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const text = String(value);
@@ -14,11 +17,33 @@ const durationText = z.union([z.string(), z.number()]).transform((value, ctx) =>
 
 const accountId = z.union([z.string(), z.number()]).transform((v) => String(v)).pipe(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
 const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-"');
+/**
+ * Who a rule names among its requesters or approvers: everyone ("*"), one person (an email or a
+ * Slack user id), or a group: a Slack user group (`@handle` or its `S…` id) or an Identity
+ * Center group (`group:<display name>`).
+ */
 const slackIdOrEmail = z
   .string()
   .trim()
-  .refine((v) => v === '*' || /^[UW][A-Z0-9]{2,}$/.test(v) || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), {
-    message: 'must be an email, a Slack user id (U…/W…), or "*"',
+  .superRefine((v, ctx) => {
+    if (v.startsWith('group:')) {
+      const displayName = v.slice('group:'.length);
+      if (displayName.trim() === '' || displayName !== displayName.trim() || displayName.length > 1024) {
+        ctx.addIssue({ code: 'custom', message: 'an Identity Center group is "group:" followed by its display name, without spaces around it (e.g. "group:Platform Engineers")' });
+      }
+      return;
+    }
+    if (v.startsWith('@')) {
+      if (!/^@[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: 'a Slack user group handle is "@" followed by letters, digits, ".", "_" or "-" (e.g. "@platform-oncall")' });
+      }
+      return;
+    }
+    if (v === '*' || /^[UWS][A-Z0-9]{2,}$/.test(v) || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) return;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an email, a Slack user id (U…/W…), a Slack user group (@handle or its S… id), an Identity Center group (group:<display name>), or "*"',
+    });
   });
 
 const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name');
@@ -165,7 +190,8 @@ function crossCheck(config: unknown, ctx: Ctx): void {
     const required = typeof rule.approvalsRequired === 'number' ? rule.approvalsRequired : 1;
     if (rule.autoApprove !== true && approvers.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvers'], message: 'a rule without autoApprove needs at least one approver' });
-    } else if (rule.autoApprove !== true && !approvers.includes('*') && required > approvers.length) {
+    } else if (rule.autoApprove !== true && !approvers.includes('*') && !approvers.some(namesAGroup) && required > approvers.length) {
+      // A group may hold any number of people, so only a list of people alone can be too short.
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvalsRequired'], message: `needs ${required} approvals but only ${approvers.length} approvers are listed` });
     }
     if (typeof rule.maxDuration === 'number' && minMs !== undefined && rule.maxDuration < minMs) {
@@ -220,6 +246,8 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
   };
 }
 
+/** Emails and Slack user group handles are matched in lower case; ids and Identity Center display names as written. */
 function normalisePerson(entry: string): string {
+  if (entry.startsWith('group:')) return entry;
   return entry.includes('@') ? entry.toLowerCase() : entry;
 }

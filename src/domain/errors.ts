@@ -33,7 +33,8 @@ export type TimeboxErrorCode =
   | 'not_active_yet'
   | 'already_ending'
   | 'already_over'
-  | 'conflict';
+  | 'conflict'
+  | 'group_unresolved';
 
 export const ErrorCode = {
   StoreConflict: 'store_conflict',

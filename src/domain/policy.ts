@@ -26,9 +26,9 @@ export interface Rule {
   permissionSets: string[];
   /** Group names, or ['*']. Empty for an account rule: a rule covers accounts or groups, never both. */
   groups: string[];
-  /** Lower-cased emails, Slack user ids, or ['*']. */
+  /** Lower-cased emails, Slack user ids, Slack user groups (`@handle`, `S…`), Identity Center groups (`group:<display name>`), or ['*']. */
   requesters: string[];
-  /** Lower-cased emails or Slack user ids. Empty when autoApprove. */
+  /** The same forms as requesters. Empty when autoApprove. */
   approvers: string[];
   approvalsRequired: number;
   allowSelfApproval: boolean;

@@ -1,7 +1,8 @@
 import { formatDuration } from './duration';
-import { TimeboxError } from './errors';
+import { isTimeboxError, TimeboxError } from './errors';
 import { describeTarget, type GrantTarget } from './grant-target';
-import { samePerson, type Account, type Group, type Person, type PermissionSet, type Policy, type Rule } from './policy';
+import { groupsNamed, type GroupEntry, type Identity } from './identity';
+import { samePerson, type Account, type Group, type PermissionSet, type Policy, type Rule } from './policy';
 
 export function resolveAccount(policy: Policy, text: string): Account {
   const wanted = text.trim().toLowerCase();
@@ -68,14 +69,67 @@ export function resolveTargets(policy: Policy, spec: TargetSpec): GrantTarget[] 
   return targets;
 }
 
-/** True when `person` is named in `list` by Slack id or (case-insensitive) email, or the list is ["*"]. */
-export function personMatches(list: string[], person: Person): boolean {
+/**
+ * True when `person` is named in `list`: by Slack id, (case-insensitive) email, a group they are
+ * in (as their resolved Identity says), or the list is ["*"]. A group that could not be resolved
+ * (unknown, Slack or AWS failing, or not looked up) lets nobody in: when nothing else in the list
+ * names the person, that refuses with an error naming the group rather than quietly answering no,
+ * so neither a later rule nor a silent "not an approver" stands in for a failed look-up.
+ */
+export function personMatches(list: string[], person: Identity): boolean {
   if (list.includes('*')) return true;
   const email = person.email?.toLowerCase();
-  return list.some((entry) => entry === person.slackUserId || (email !== undefined && entry === email));
+  if (list.some((entry) => entry === person.slackUserId || (email !== undefined && entry === email))) return true;
+  const groups = person.groups;
+  let unresolved: { group: GroupEntry; why: string } | undefined;
+  for (const group of groupsNamed([list])) {
+    const membership = groups?.get(group.entry);
+    if (membership && 'member' in membership) {
+      if (membership.member) return true;
+      continue;
+    }
+    unresolved ??= { group, why: membership?.unresolved ?? 'it was not looked up' };
+  }
+  if (unresolved) {
+    throw new TimeboxError(
+      'group_unresolved',
+      `Timebox could not check membership of ${unresolved.group.label} (${unresolved.why}), so it refuses rather than guess. Try again in a few minutes, or ask an admin to check the rule.`,
+    );
+  }
+  return false;
 }
 
-function ruleCovers(rule: Rule, target: GrantTarget): boolean {
+/**
+ * True when any of the lists names `person`. Only when none does is a group that could not be
+ * resolved reported (thrown, as personMatches does): one failing group in one rule must not
+ * refuse someone another rule names directly.
+ */
+export function matchesAny(lists: string[][], person: Identity): boolean {
+  let failure: unknown;
+  for (const list of lists) {
+    try {
+      if (personMatches(list, person)) return true;
+    } catch (err) {
+      if (!isTimeboxError(err, 'group_unresolved')) throw err;
+      failure ??= err;
+    }
+  }
+  if (failure) throw failure;
+  return false;
+}
+
+/** personMatches, with a group that could not be resolved counting as "not named" (for choosing, never for allowing). */
+export function namedOrNot(list: string[], person: Identity): boolean {
+  try {
+    return personMatches(list, person);
+  } catch (err) {
+    if (isTimeboxError(err, 'group_unresolved')) return false;
+    throw err;
+  }
+}
+
+/** Whether a rule covers a grant's target (its accounts and permission sets, or its groups). */
+export function ruleCovers(rule: Rule, target: GrantTarget): boolean {
   if (target.kind === 'group') return rule.groups.includes('*') || rule.groups.includes(target.groupName);
   return (
     (rule.accountIds.includes('*') || rule.accountIds.includes(target.accountId)) &&
@@ -84,7 +138,7 @@ function ruleCovers(rule: Rule, target: GrantTarget): boolean {
 }
 
 /** The first rule, in file order, that covers this requester and target. */
-export function findRule(policy: Policy, requester: Person, target: GrantTarget): Rule | undefined {
+export function findRule(policy: Policy, requester: Identity, target: GrantTarget): Rule | undefined {
   return policy.rules.find((rule) => ruleCovers(rule, target) && personMatches(rule.requesters, requester));
 }
 
@@ -97,7 +151,7 @@ export interface Entitlement {
  * Decides whether every grant of a request is allowed, and under which rule each falls. One
  * grant without a rule, or past its rule's maximum, refuses the whole request (naming the grant).
  */
-export function checkEntitlements(policy: Policy, requester: Person, targets: GrantTarget[], durationMs: number): Entitlement[] {
+export function checkEntitlements(policy: Policy, requester: Identity, targets: GrantTarget[], durationMs: number): Entitlement[] {
   if (durationMs < policy.durations.minMs) {
     throw new TimeboxError('duration_too_short', `${formatDuration(durationMs)} is below the minimum of ${formatDuration(policy.durations.minMs)}.`);
   }
@@ -124,7 +178,7 @@ export type Recheck = { ok: true; rule: Rule; approvalsRequired: number } | { ok
  * still exist, still cover this requester and target, and still allow the duration; the
  * approvals needed are the larger of those at filing and now.
  */
-export function recheckGrant(policy: Policy, requester: Person, grant: { ruleName: string; target: GrantTarget; approvalsRequired: number }, durationMs: number): Recheck {
+export function recheckGrant(policy: Policy, requester: Identity, grant: { ruleName: string; target: GrantTarget; approvalsRequired: number }, durationMs: number): Recheck {
   const rule = policy.rules.find((r) => r.name === grant.ruleName);
   if (!rule) return { ok: false, reason: `the rule "${grant.ruleName}" it was filed under no longer exists` };
   if (!ruleCovers(rule, grant.target) || !personMatches(rule.requesters, requester)) {
@@ -137,7 +191,7 @@ export function recheckGrant(policy: Policy, requester: Person, grant: { ruleNam
 }
 
 /** Throws unless `person` may decide a grant filed under `rule` by `requester`. */
-export function checkApprover(rule: Rule, requester: Person, person: Person): void {
+export function checkApprover(rule: Rule, requester: Identity, person: Identity): void {
   const isSelf = samePerson(person, requester);
   if (isSelf && !rule.allowSelfApproval) {
     throw new TimeboxError(
@@ -151,9 +205,9 @@ export function checkApprover(rule: Rule, requester: Person, person: Person): vo
 }
 
 /** Who may end a window early: the requester, or an approver of a rule the request's grants fall under. */
-export function checkCanEnd(rules: Array<Rule | undefined>, requester: Person, person: Person): void {
+export function checkCanEnd(rules: Array<Rule | undefined>, requester: Identity, person: Identity): void {
   if (samePerson(person, requester)) return;
-  if (rules.some((rule) => rule && personMatches(rule.approvers, person))) return;
+  if (matchesAny(rules.flatMap((rule) => (rule ? [rule.approvers] : [])), person)) return;
   const named = [...new Set(rules.filter((r): r is Rule => r !== undefined && r.approvers.length > 0))];
   throw new TimeboxError(
     'not_allowed_to_end',

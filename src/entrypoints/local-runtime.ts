@@ -26,6 +26,8 @@ export interface LocalRuntimeOptions {
   /** Knobs for tests and the demo; production uses the defaults. */
   workflow?: Partial<WorkflowOptions>;
   identityCenter?: Pick<IdentityCenterOptions, 'pollDelaysMs' | 'pollBudgetMs'>;
+  /** How long Slack user groups are cached (at most, and by default, 5 minutes). */
+  slackUserGroupCacheMs?: number;
   sweepIntervalMs?: number;
   reconcileIntervalMs?: number;
   clock?: Clock;
@@ -83,6 +85,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     clock,
     ...(options.workflow ? { workflow: options.workflow } : {}),
     ...(options.identityCenter ? { identityCenter: options.identityCenter } : {}),
+    ...(options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: options.slackUserGroupCacheMs } : {}),
   });
   const { deps } = wiring;
   const accessDeps: WorkflowDeps = { ...deps, store: lanes.lane('access') };

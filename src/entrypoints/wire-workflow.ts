@@ -25,6 +25,8 @@ export interface WiringParts {
   /** 'cloudwatch' on Lambda: a stuck revoke also writes an embedded-format metric for the stack's alarm. */
   alarms?: 'cloudwatch' | 'log';
   identityCenter?: Partial<Omit<IdentityCenterOptions, 'instanceArn' | 'identityStoreId'>>;
+  /** How long Slack user groups are cached (at most, and by default, 5 minutes). */
+  slackUserGroupCacheMs?: number;
 }
 
 export interface Wiring {
@@ -51,7 +53,7 @@ export function wireWorkflow(parts: WiringParts): Wiring {
     provisioner: new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter }),
     queue: parts.queue,
     scheduler: parts.scheduler,
-    directory: new SlackDirectory(slackLookups),
+    directory: new SlackDirectory(slackLookups, Date.now, parts.slackUserGroupCacheMs),
     notifier,
     alarms: parts.alarms === 'cloudwatch' ? new CloudWatchAlarms(parts.logger, notifier) : new LoggedAlarms(parts.logger, notifier),
     clock: parts.clock ?? { now: () => Date.now() },

@@ -437,6 +437,18 @@ export class FakeProvisioner implements Provisioner {
     return this.users.get(email.toLowerCase());
   }
 
+  /** Identity Center groups by display name (for rules naming `group:<display name>`). */
+  readonly groupIds = new Map<string, string>();
+
+  async findGroupIdByName(displayName: string): Promise<string | undefined> {
+    return this.groupIds.get(displayName);
+  }
+
+  async memberOfGroups(userId: string, groupIds: string[]): Promise<ReadonlySet<string>> {
+    const wanted = new Set(groupIds);
+    return new Set([...this.memberships.values()].filter((m) => m.principalId === userId && wanted.has(m.groupId)).map((m) => m.groupId));
+  }
+
   async lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }> {
     this.calls.lookup.push(copy(target));
     const fault = this.lookupFaults.find((f) => f.match(target));
@@ -667,6 +679,15 @@ export class InMemoryDirectory implements UserDirectory {
   }
   async findByEmail(email: string): Promise<string | undefined> {
     return [...this.people.values()].find((p) => p.email?.toLowerCase() === email.toLowerCase() && !p.deleted)?.slackUserId;
+  }
+  /** Slack user groups by `@handle` or id, with their members. */
+  readonly userGroups = new Map<string, Set<string>>();
+  async userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined> {
+    const members = this.userGroups.get(group);
+    return members ? new Set(members) : undefined;
+  }
+  async userGroupId(group: string): Promise<string | undefined> {
+    return group.startsWith('@') ? (this.userGroups.has(group) ? `S${group.slice(1).toUpperCase()}` : undefined) : group;
   }
 }
 

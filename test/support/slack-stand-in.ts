@@ -37,6 +37,16 @@ export interface SlackUser {
   stranger?: boolean;
 }
 
+/** A Slack user group (a "subteam"), mentioned as @handle. */
+export interface SlackUserGroup {
+  id: string;
+  handle: string;
+  name?: string;
+  users: string[];
+  /** Disabled groups are left out of usergroups.list unless include_disabled is set. */
+  disabled?: boolean;
+}
+
 export interface SlackMessageVersion {
   text?: string;
   blocks?: unknown[];
@@ -202,6 +212,7 @@ export class SlackStandIn {
   private readonly appId: string;
 
   private readonly users = new Map<string, SlackUser>();
+  private readonly userGroups = new Map<string, SlackUserGroup>();
   private messages: SlackMessage[] = [];
   private ephemerals: SlackMessage[] = [];
   private recordedResponses: RecordedResponse[] = [];
@@ -283,6 +294,20 @@ export class SlackStandIn {
 
   addUser(u: SlackUser): void {
     this.users.set(u.id, { ...u });
+  }
+
+  /** Creates a user group (ids are S…, handles unique, as Slack requires). */
+  addUserGroup(g: SlackUserGroup): void {
+    if (!/^S[A-Z0-9]{2,}$/.test(g.id)) throw new Error(`addUserGroup: ${g.id} is not a user group id (S…)`);
+    if ([...this.userGroups.values()].some((x) => x.handle === g.handle && x.id !== g.id)) throw new Error(`addUserGroup: handle ${g.handle} is taken`);
+    this.userGroups.set(g.id, { ...g, users: [...g.users] });
+  }
+
+  /** Replaces a user group's members, as usergroups.users.update would. */
+  setUserGroupMembers(id: string, users: string[]): void {
+    const group = this.userGroups.get(id);
+    if (!group) throw new Error(`no user group ${id}`);
+    group.users = [...users];
   }
 
   /** Deactivates a user, as an admin offboarding them would: DMs to them fail with user_disabled. */
@@ -583,6 +608,17 @@ export class SlackStandIn {
       if (!user) throw new ApiFailure('users_not_found');
       return { user: this.userJson(user) };
     },
+    'usergroups.list': (args) => {
+      const withDisabled = flag(args, 'include_disabled');
+      return {
+        usergroups: [...this.userGroups.values()].filter((g) => withDisabled || !g.disabled).map((g) => this.userGroupJson(g, flag(args, 'include_users'), flag(args, 'include_count'))),
+      };
+    },
+    'usergroups.users.list': (args) => {
+      const group = this.userGroups.get(requireString(args, 'usergroup'));
+      if (!group || (group.disabled && !flag(args, 'include_disabled'))) throw new ApiFailure('no_such_subteam');
+      return { users: [...group.users] };
+    },
     'views.open': (args) => this.openView(args, 'views.open'),
     'views.push': (args) => this.openView(args, 'views.push'),
     'views.update': (args) => this.updateView(args),
@@ -596,6 +632,28 @@ export class SlackStandIn {
   private nextId(prefix: string): string {
     this.idCounter += 1;
     return `${prefix}0${String(this.idCounter).padStart(8, '0')}`;
+  }
+
+  /** The shape of a usergroups.list entry (@slack/web-api's Usergroup). */
+  private userGroupJson(g: SlackUserGroup, withUsers: boolean, withCount: boolean): Json {
+    return {
+      id: g.id,
+      team_id: this.teamId,
+      is_usergroup: true,
+      is_subteam: true,
+      name: g.name ?? g.handle,
+      description: '',
+      handle: g.handle,
+      is_external: false,
+      date_create: 1_700_000_000,
+      date_update: 1_700_000_000,
+      date_delete: g.disabled ? 1_700_000_100 : 0,
+      created_by: this.botUserId,
+      updated_by: this.botUserId,
+      prefs: { channels: [], groups: [] },
+      ...(withUsers ? { users: [...g.users] } : {}),
+      ...(withCount ? { user_count: g.users.length } : {}),
+    };
   }
 
   private userJson(u: SlackUser): Json {

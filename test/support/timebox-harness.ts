@@ -143,6 +143,8 @@ export interface HarnessOptions {
   dataDir?: string;
   /** Timebox's clock, for stores written at another time; Slack's signing still uses the real one. */
   clock?: Clock;
+  /** How long Slack user groups are cached (the default is 5 minutes). */
+  slackUserGroupCacheMs?: number;
   /** Called with the stand-ins before Timebox starts, to set up the world it wakes up in. */
   beforeStart?: (aws: AwsStandIn) => void;
 }
@@ -194,6 +196,7 @@ export class TimeboxHarness {
       workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, newsRetryMs: 200, ...this.options.workflow },
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
+      ...(this.options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: this.options.slackUserGroupCacheMs } : {}),
     });
     this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET, answers: this.slack });
   }

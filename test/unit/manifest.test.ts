@@ -10,7 +10,7 @@ interface Manifest {
 }
 
 const load = (path: string) => parse(readFileSync(join(__dirname, '../..', path), 'utf8')) as Manifest;
-const SCOPES = ['commands', 'chat:write', 'im:write', 'users:read', 'users:read.email'];
+const SCOPES = ['commands', 'chat:write', 'im:write', 'users:read', 'users:read.email', 'usergroups:read'];
 
 describe('Slack app manifests', () => {
   test('HTTP variant: the command, clicks and menu options all reach /slack/events, with the scopes Timebox calls need', () => {

@@ -1,9 +1,11 @@
 import {
   CreateGroupMembershipCommand,
   DeleteGroupMembershipCommand,
+  GetGroupIdCommand,
   GetGroupMembershipIdCommand,
   GetUserIdCommand,
   IdentitystoreClient,
+  IsMemberInGroupsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-identitystore';
 import {
@@ -84,6 +86,28 @@ export class IdentityCenterAdapter implements Provisioner {
       if (err instanceof ResourceNotFoundException) return undefined;
       throw err;
     }
+  }
+
+  async findGroupIdByName(displayName: string): Promise<string | undefined> {
+    try {
+      const out = await this.ids((c) =>
+        c.send(
+          new GetGroupIdCommand({
+            IdentityStoreId: this.options.identityStoreId,
+            AlternateIdentifier: { UniqueAttribute: { AttributePath: 'displayName', AttributeValue: displayName } },
+          }),
+        ),
+      );
+      return out.GroupId;
+    } catch (err) {
+      if (err instanceof ResourceNotFoundException) return undefined;
+      throw err;
+    }
+  }
+
+  async memberOfGroups(userId: string, groupIds: string[]): Promise<ReadonlySet<string>> {
+    const out = await this.ids((c) => c.send(new IsMemberInGroupsCommand({ IdentityStoreId: this.options.identityStoreId, MemberId: { UserId: userId }, GroupIds: groupIds })));
+    return new Set((out.Results ?? []).filter((r) => r.MembershipExists === true && r.GroupId).map((r) => r.GroupId as string));
   }
 
   async lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }> {

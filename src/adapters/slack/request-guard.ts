@@ -1,6 +1,5 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
-// Bolt's own verifier, imported directly so the Lambda bundle does not pull in all of Bolt's index.
-import { isValidSlackRequest } from '@slack/bolt/dist/receivers/verify-request';
 import * as z from '../../lib/zod';
 
 /** Slack allows five minutes of clock skew; Bolt enforces it only for timestamps in the past. */
@@ -25,6 +24,11 @@ const interactivePayload = z.union([
   z.object({ type: z.enum(['block_suggestion']), user: z.object({ id: z.string().min(1) }), action_id: z.string(), value: z.string() }),
 ]);
 const slashCommand = z.object({ command: z.string().min(1), user_id: z.string().min(1), text: z.string().optional() });
+// The Events API (JSON): its first request checks the URL; then events. Bolt routes on event.type.
+const eventsApiRequest = z.union([
+  z.object({ type: z.enum(['url_verification']), challenge: z.string() }),
+  z.object({ type: z.enum(['event_callback']), event: z.object({ type: z.string().min(1) }) }),
+]);
 
 export interface SlackRequestHeaders {
   contentType?: string;
@@ -36,9 +40,10 @@ export interface SlackRequestHeaders {
  * Checks a request to /slack/events before Bolt routes it, in this order:
  * - authenticity: a timestamp Slack could have sent (digits, not more than 5 minutes old or
  *   ahead; Bolt alone accepts `+T`, `T.0` or a date a day ahead) and a valid signature: 401;
- * - size (413) and Slack's form encoding (415);
+ * - size (413) and Slack's encodings (415): a form for commands and clicks, JSON for the Events API;
  * - a payload shape Bolt can route (400), which Bolt would otherwise answer with a 500.
- * Returns why the request is refused, or undefined. Bolt verifies the signature again itself.
+ * Returns why the request is refused, or undefined. This is the only signature check: the
+ * receiver (slack-front.ts) hands Bolt nothing this has not passed.
  */
 export function refuseSlackRequest(headers: SlackRequestHeaders, rawBody: string, nowMs: number, signingSecret: string): Refusal | undefined {
   const { timestamp, signature } = headers;
@@ -47,12 +52,20 @@ export function refuseSlackRequest(headers: SlackRequestHeaders, rawBody: string
   if (timestamp === undefined || signature === undefined) return { status: 401, reason: 'unsigned request' };
   if (!/^\d{1,12}$/.test(timestamp)) return { status: 401, reason: 'malformed X-Slack-Request-Timestamp' };
   if (Number(timestamp) > Math.floor(nowMs / 1000) + MAX_SKEW_SECONDS) return { status: 401, reason: 'timestamp more than 5 minutes in the future' };
-  const signed = { 'x-slack-signature': signature, 'x-slack-request-timestamp': Number(timestamp) };
-  if (!isValidSlackRequest({ signingSecret, body: rawBody, headers: signed, nowMilliseconds: nowMs })) {
+  if (Number(timestamp) < Math.floor(nowMs / 1000) - MAX_SKEW_SECONDS || !isSlackSignature(signingSecret, timestamp, rawBody, signature)) {
     return { status: 401, reason: 'bad or stale signature' };
   }
   if (Buffer.byteLength(rawBody) > MAX_BODY_BYTES) return { status: 413, reason: 'body too large' };
-  if (headers.contentType !== 'application/x-www-form-urlencoded') return { status: 415, reason: 'Slack sends application/x-www-form-urlencoded' };
+  if (headers.contentType === 'application/json') {
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      return { status: 400, reason: 'body is not JSON' };
+    }
+    return eventsApiRequest.safeParse(body).success ? undefined : { status: 400, reason: 'not an Events API request Timebox handles' };
+  }
+  if (headers.contentType !== 'application/x-www-form-urlencoded') return { status: 415, reason: 'Slack sends application/x-www-form-urlencoded or application/json' };
   const form = parseQuery(rawBody);
   if (typeof form.payload === 'string') {
     let payload: unknown;
@@ -64,4 +77,11 @@ export function refuseSlackRequest(headers: SlackRequestHeaders, rawBody: string
     return interactivePayload.safeParse(payload).success ? undefined : { status: 400, reason: 'payload is not a Slack interaction Timebox handles' };
   }
   return slashCommand.safeParse(form).success ? undefined : { status: 400, reason: 'not a slash command' };
+}
+
+/** Slack's v0 signature: `v0=` + hex HMAC-SHA256(secret, `v0:{timestamp}:{raw body}`), compared in constant time. */
+function isSlackSignature(signingSecret: string, timestamp: string, rawBody: string, signature: string): boolean {
+  const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

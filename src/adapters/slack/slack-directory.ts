@@ -3,51 +3,106 @@ import type { SlackPerson, UserDirectory } from '../../app/ports';
 import { slackPlatformError } from './slack-errors';
 
 const CACHE_MS = 60_000;
+/** Slack user groups change by hand and rarely; a removal reaches Timebox within this long. */
+export const USER_GROUP_CACHE_MS = 5 * 60_000;
+
+/**
+ * Answers kept for a while, failures never: look-ups of the same key that overlap share one call.
+ */
+class CachedLookups<V> {
+  private readonly cache = new Map<string, { value: V; until: number }>();
+  private readonly inFlight = new Map<string, Promise<V>>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  get(key: string, fetch: () => Promise<V>): Promise<V> {
+    const hit = this.cache.get(key);
+    if (hit && hit.until > this.now()) return Promise.resolve(hit.value);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const started = fetch()
+      .then((value) => {
+        this.cache.set(key, { value, until: this.now() + this.ttlMs });
+        return value;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
+  }
+}
 
 /**
  * Slack profiles via users.info (the email needs the users:read.email scope), cached for a
  * minute. Look-ups of the same user that overlap share one users.info call, so an approver
  * clearing a queue of requests costs one call, not one per click. Failures are not cached.
- * An approver listed by email is found with users.lookupByEmail, cached the same minute.
+ * Slack user groups (bot scope usergroups:read): handles via usergroups.list, members via
+ * usergroups.users.list, each cached at most USER_GROUP_CACHE_MS, failures not cached.
+ * An approver listed by email is found with users.lookupByEmail, cached a minute.
  */
 export class SlackDirectory implements UserDirectory {
-  private readonly cache = new Map<string, { person: SlackPerson | undefined; until: number }>();
-  private readonly inFlight = new Map<string, Promise<SlackPerson | undefined>>();
-  private readonly byEmail = new Map<string, { slackUserId: string | undefined; until: number }>();
+  private readonly people: CachedLookups<SlackPerson | undefined>;
+  private readonly handles: CachedLookups<ReadonlyMap<string, string>>;
+  private readonly groupMembers: CachedLookups<ReadonlySet<string> | undefined>;
+  private readonly byEmail: CachedLookups<string | undefined>;
 
   constructor(
     private readonly client: WebClient,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  lookup(slackUserId: string): Promise<SlackPerson | undefined> {
-    const hit = this.cache.get(slackUserId);
-    if (hit && hit.until > this.now()) return Promise.resolve(hit.person);
-    const pending = this.inFlight.get(slackUserId);
-    if (pending) return pending;
-    const started = this.fetch(slackUserId)
-      .then((person) => {
-        this.cache.set(slackUserId, { person, until: this.now() + CACHE_MS });
-        return person;
-      })
-      .finally(() => this.inFlight.delete(slackUserId));
-    this.inFlight.set(slackUserId, started);
-    return started;
+    now: () => number = Date.now,
+    userGroupCacheMs = USER_GROUP_CACHE_MS,
+  ) {
+    this.people = new CachedLookups(CACHE_MS, now);
+    this.byEmail = new CachedLookups(CACHE_MS, now);
+    // Never longer than the promise: a removal from a group counts within 5 minutes.
+    const groupsMs = Math.min(Math.max(userGroupCacheMs, 0), USER_GROUP_CACHE_MS);
+    this.handles = new CachedLookups(groupsMs, now);
+    this.groupMembers = new CachedLookups(groupsMs, now);
   }
 
-  async findByEmail(email: string): Promise<string | undefined> {
+  lookup(slackUserId: string): Promise<SlackPerson | undefined> {
+    return this.people.get(slackUserId, () => this.fetch(slackUserId));
+  }
+
+  async userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined> {
+    const groupId = await this.userGroupId(group);
+    if (!groupId) return undefined;
+    return this.groupMembers.get(groupId, () => this.fetchMembers(groupId));
+  }
+
+  async userGroupId(group: string): Promise<string | undefined> {
+    if (!group.startsWith('@')) return group;
+    const handles = await this.handles.get('', () => this.fetchHandles());
+    return handles.get(group.slice(1).toLowerCase());
+  }
+
+  findByEmail(email: string): Promise<string | undefined> {
     const key = email.toLowerCase();
-    const hit = this.byEmail.get(key);
-    if (hit && hit.until > this.now()) return hit.slackUserId;
-    let slackUserId: string | undefined;
+    return this.byEmail.get(key, async () => {
+      try {
+        const user = (await this.client.users.lookupByEmail({ email: key })).user;
+        return user?.id && !user.deleted ? user.id : undefined;
+      } catch (err) {
+        if (slackPlatformError(err) === 'users_not_found') return undefined;
+        throw err;
+      }
+    });
+  }
+
+  /** Handle → id of every enabled user group (disabled ones are left out, as Slack lists them by default). */
+  private async fetchHandles(): Promise<ReadonlyMap<string, string>> {
+    const out = await this.client.usergroups.list({ include_disabled: false, include_users: false, include_count: false });
+    return new Map((out.usergroups ?? []).filter((g) => g.id && g.handle).map((g) => [(g.handle as string).toLowerCase(), g.id as string]));
+  }
+
+  private async fetchMembers(groupId: string): Promise<ReadonlySet<string> | undefined> {
     try {
-      const user = (await this.client.users.lookupByEmail({ email: key })).user;
-      slackUserId = user?.id && !user.deleted ? user.id : undefined;
+      return new Set((await this.client.usergroups.users.list({ usergroup: groupId })).users ?? []);
     } catch (err) {
-      if (slackPlatformError(err) !== 'users_not_found') throw err;
+      if (slackPlatformError(err) === 'no_such_subteam') return undefined;
+      throw err;
     }
-    this.byEmail.set(key, { slackUserId, until: this.now() + CACHE_MS });
-    return slackUserId;
   }
 
   private async fetch(slackUserId: string): Promise<SlackPerson | undefined> {
