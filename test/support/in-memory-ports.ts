@@ -683,7 +683,8 @@ export class InMemoryDirectory implements UserDirectory {
   /** Slack user groups by `@handle` or id, with their members. */
   readonly userGroups = new Map<string, Set<string>>();
   async userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined> {
-    const members = this.userGroups.get(group);
+    // By `@handle`, or by the id userGroupId gives it.
+    const members = this.userGroups.get(group) ?? [...this.userGroups].find(([handle]) => `S${handle.slice(1).toUpperCase()}` === group)?.[1];
     return members ? new Set(members) : undefined;
   }
   async userGroupId(group: string): Promise<string | undefined> {
