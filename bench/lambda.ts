@@ -25,6 +25,7 @@ import { coldRun, LambdaPool, type ColdResult } from './lambda-host';
 import { APPROVAL_TEXT, type ApproverPool, type BenchUser, People } from './people';
 import { SchedulerStandIn } from './scheduler-stand-in';
 import { median } from './stats';
+import { messageOf } from '../src/domain/access-request';
 
 /** Network latency each service adds per call, ms (the figures; Scheduler is not given there, 20 ms is assumed). */
 export const LATENCY_MS = { slack: 80, dynamodb: 10, lambda: 20, secretsManager: 30, identityCenter: 40, scheduler: 20 } as const;
@@ -395,7 +396,7 @@ export async function startLifecycles(
       const message = await rig.waitForMessage(requestId);
       // A person reads the message before clicking: by then the worker has recorded it (the click lands on a settled request).
       const recordedBy = Date.now() + 10_000;
-      while (!(await rig.store.getRequest(requestId))?.approvalMessage && Date.now() < recordedBy) await sleep(20);
+      while (!messageOf((await rig.store.getRequest(requestId)) ?? { messages: [] }, 'channel')?.ref && Date.now() < recordedBy) await sleep(20);
       await sleep(100);
       const sent = performance.now();
       const clickedAt = Date.now();

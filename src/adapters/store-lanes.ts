@@ -1,4 +1,4 @@
-import type { RequestStore } from '../app/ports';
+import type { Store } from '../app/ports';
 
 /**
  * Which work a store call serves. 'access' is the worker moving grants on (granting, revoking,
@@ -31,12 +31,12 @@ export class StoreLanes {
   private readonly routineWaiting: Array<() => void> = [];
 
   constructor(
-    private readonly store: RequestStore,
+    private readonly store: Store,
     private readonly routineAtOnce = ROUTINE_CALLS_AT_ONCE,
   ) {}
 
   /** The store as seen from one lane: the same methods, gated for the routine lane. */
-  lane(lane: StoreLane): RequestStore {
+  lane(lane: StoreLane): Store {
     if (lane === 'access') return this.store;
     const store = this.store;
     // Every method of the port is one asynchronous call to the store, so every one is gated alike,

@@ -1,15 +1,15 @@
-import { grantTransitions, holdsAccess, workDueAt, type AccessRequest, type Grant } from '../domain/access-request';
-import { SYSTEM_ACTOR } from '../domain/audit';
+import { holdsAccess, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
 import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } from '../domain/errors';
-import { provisionTarget } from '../domain/grant-target';
+import { describeTarget, provisionTarget } from '../domain/grant-target';
+import { planWork, recordAttempt, type AttemptPolicy, type WorkPlan } from '../domain/grant-work';
 import { holderRef } from '../domain/lease';
-import { updateRequest, type EventDraft } from './commit';
+import { commit, retryOnConflict, updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
-import { failGrant, grantOne, targetOf, updateGrant } from './grant-access';
-import { dropFromLease, releaseLease } from './leases';
+import { grantOne, targetOf } from './grant-access';
+import { letGoOfFailed } from './leases';
 import { notifyPeople } from './notify-people';
 import type { AdvanceJob, HeldTarget } from './ports';
-import { retryRevokeLater, revokeFromReceipt, revokeOne } from './revoke-access';
+import { revokeFromReceipt, revokeOne } from './revoke-access';
 
 const MAX_STEPS = 10;
 /**
@@ -26,6 +26,8 @@ async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise
 }
 /** A grant that errors this many times (AWS refusing, not just slow) is failed and the requester told. */
 const MAX_GRANT_ATTEMPTS = 5;
+/** The longest pause between two tries at a failing revoke. */
+const MAX_REVOKE_RETRY_MS = 300_000;
 
 /**
  * The worker: moves one request's grants as far as their states and the clock allow (expire,
@@ -91,115 +93,72 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
 }
 
 /**
- * One write that takes every grant with work due now: pending ones past the expiry expire,
- * approved ones start granting, ended windows start revoking, and grants whose worker died are
- * taken back. Returns the grants this worker now holds (to grant or revoke), or undefined when
+ * One write that takes every grant with work due now (planWork decides which, on the version
+ * the write is conditional on). Returns the grants this worker now holds, or undefined when
  * there is nothing to do now.
  */
 async function claimDueWork(deps: WorkflowDeps, request: AccessRequest): Promise<{ request: AccessRequest; grants: string[] } | undefined> {
-  let claimedIds: string[] = [];
-  let wrote = false;
-  const saved = await updateRequest(deps, request.id, (fresh) => {
-    const now = deps.clock.now();
-    const until = now + deps.options.claimMs;
-    const events: EventDraft[] = [];
-    claimedIds = [];
-    const grants = fresh.grants.map((g): Grant => {
-      const id = g.id;
-      switch (g.status) {
-        case 'PENDING':
-          if (now < fresh.expiresAt) return g;
-          events.push({ type: 'expired', actor: SYSTEM_ACTOR, grantId: id, detail: 'nobody decided in time' });
-          return grantTransitions.expire(g, fresh.id);
-        case 'APPROVED':
-          claimedIds.push(id);
-          events.push({ type: 'grant_started', actor: SYSTEM_ACTOR, grantId: id });
-          return grantTransitions.startGranting(g, until, fresh.id);
-        case 'ACTIVE':
-          if ((g.endsAt ?? 0) > now) return g;
-          claimedIds.push(id);
-          events.push({ type: 'revoke_started', actor: SYSTEM_ACTOR, grantId: id });
-          return grantTransitions.startRevoking(g, until, fresh.id);
-        case 'GRANTING':
-        case 'REVOKING':
-          if ((g.claimUntil ?? 0) > now) return g; // another worker holds it
-          claimedIds.push(id);
-          events.push({ type: g.status === 'GRANTING' ? 'grant_started' : 'revoke_started', actor: SYSTEM_ACTOR, grantId: id, detail: g.status === 'GRANTING' ? 'resumed' : 'retry' });
-          return grantTransitions.claim(g, until);
-        default:
-          return g;
-      }
-    });
-    wrote = events.length > 0;
-    return wrote ? { next: { ...fresh, grants }, events } : undefined;
-  }, request);
-  if (!saved || !wrote) return undefined;
-  return { request: saved, grants: claimedIds };
-}
-
-async function runStep(deps: WorkflowDeps, request: AccessRequest, grantId: string): Promise<void> {
-  const grant = request.grants.find((g) => g.id === grantId);
-  try {
-    if (grant?.status === 'GRANTING') await grantSafely(deps, request, grantId);
-    else if (grant?.status === 'REVOKING') await revokeSafely(deps, request, grantId);
-  } catch (err) {
-    if (err instanceof RetryLaterError) {
-      deps.logger.warn({ requestId: request.id, grantId, reason: err.message }, 'will retry later');
-      return;
-    }
-    throw err;
-  }
+  let plan: WorkPlan | undefined;
+  const saved = await updateRequest(deps, request.id, (fresh) => (plan = planWork(fresh, deps.clock.now(), deps.options.claimMs)), request);
+  return saved && plan ? { request: saved, grants: plan.claimed } : undefined;
 }
 
 /**
- * A grant that throws (AWS refusing, or unreachable past the SDK's retries) is recorded on the
- * grant and in the audit log, and resumed by the sweep once the claim runs out; after
- * MAX_GRANT_ATTEMPTS it is FAILED, anything an attempt created is removed, and the requester told.
+ * Grants or revokes one claimed grant. What AWS throws is recorded on the grant (recordAttempt)
+ * and resumed by the sweep once the claim runs out: a grant refused too often is FAILED (and
+ * anything an attempt created removed), a revoke is retried with backoff and never dropped.
  */
-async function grantSafely(deps: WorkflowDeps, granting: AccessRequest, grantId: string): Promise<void> {
+async function runStep(deps: WorkflowDeps, request: AccessRequest, grantId: string): Promise<void> {
+  const grant = request.grants.find((g) => g.id === grantId);
+  const status = grant?.status;
+  if (!grant || (status !== 'GRANTING' && status !== 'REVOKING')) return;
   try {
-    await grantOne(deps, granting, grantId);
+    await (status === 'GRANTING' ? grantOne(deps, request, grant) : revokeOne(deps, request, grant));
   } catch (err) {
-    if (err instanceof StoreConflictError || err instanceof RetryLaterError) throw err;
-    // Slow provisioning is not a refusal: the sweep resumes it when the claim runs out.
-    if (err instanceof AssignmentStillInProgressError) throw new RetryLaterError(err.message, { cause: err });
-    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const fresh = await deps.store.getRequest(granting.id);
-    const grant = fresh?.grants.find((g) => g.id === grantId);
-    if (!fresh || grant?.status !== 'GRANTING') throw err;
-    const attempts = (grant.grantAttempts ?? 0) + 1;
-    deps.logger.error({ requestId: fresh.id, grantId, attempts, reason }, 'grant attempt failed');
-    if (attempts < MAX_GRANT_ATTEMPTS) {
-      await updateGrant(deps, fresh.id, grantId, (g) =>
-        g.status !== 'GRANTING'
-          ? undefined
-          : { grant: { ...g, grantAttempts: attempts, lastError: reason }, events: [{ type: 'grant_stalled', actor: SYSTEM_ACTOR, grantId, detail: `attempt ${attempts}: ${reason}` }] },
-      );
-      throw new RetryLaterError(`grant of ${fresh.id}/${grantId} failed`, { cause: err });
-    }
-    const target = targetOf(fresh, grant);
-    if (target) {
-      // If AWS shows it now, remove it. If not, let go of the lease: one with an operation of an
-      // earlier attempt still outstanding stays (with its id) for the reconciler to see finish.
-      const holder = holderRef(fresh.id, grantId);
-      const { present } = await deps.provisioner.lookup(target).catch(() => ({ present: true }));
-      await (present ? releaseLease(deps, target, holder) : dropFromLease(deps, target, holder)).catch((err: unknown) =>
-        deps.logger.warn({ requestId: fresh.id, grantId, err: String(err) }, 'could not let go of the lease of a failed grant; the reconciler will'),
-      );
-    }
-    await failGrant(deps, fresh.id, grantId, `AWS kept refusing: ${reason}`, { grantAttempts: attempts });
+    if (err instanceof StoreConflictError) throw err;
+    // Slow provisioning or a busy lease is not a refusal: the sweep resumes it when the claim runs out.
+    const slow = err instanceof RetryLaterError || err instanceof AssignmentStillInProgressError;
+    if (status === 'GRANTING' && slow) return void deps.logger.warn({ requestId: request.id, grantId, reason: err.message }, 'will retry later');
+    const reason = err instanceof Error ? (status === 'GRANTING' ? `${err.name}: ${err.message}` : err.message) : String(err);
+    const recorded = await recordFailure(deps, request.id, grantId, status, reason);
+    // A grant another worker moved on meanwhile: the error is the door's to retry or log.
+    if (!recorded && status === 'GRANTING') throw err;
+    deps.logger.warn({ requestId: request.id, grantId, reason }, 'will retry later');
   }
 }
 
-/** A revoke that throws (AWS down, throttled past the SDK's retries) is recorded and retried, never dropped. */
-async function revokeSafely(deps: WorkflowDeps, revoking: AccessRequest, grantId: string): Promise<void> {
-  try {
-    await revokeOne(deps, revoking, grantId);
-  } catch (err) {
-    if (err instanceof StoreConflictError) throw err;
-    await retryRevokeLater(deps, revoking.id, grantId, err instanceof Error ? err.message : String(err));
-    throw new RetryLaterError(`revoke of ${revoking.id}/${grantId} failed`, { cause: err });
-  }
+const attemptPolicy = (deps: WorkflowDeps): AttemptPolicy => ({
+  maxGrantAttempts: MAX_GRANT_ATTEMPTS,
+  revokeRetryMs: deps.options.revokeRetryMs,
+  maxRevokeRetryMs: MAX_REVOKE_RETRY_MS,
+  revokeStuckAttempts: deps.options.revokeStuckAttempts,
+  revokeStuckMs: deps.options.revokeStuckMs,
+});
+
+/**
+ * Records a failed attempt (recordAttempt decides, on the version the write is conditional on).
+ * A grant that is failed lets go of its target first; a revoke past the stuck thresholds raises
+ * the alarm once its attempt is recorded. False when the grant is no longer `status`.
+ */
+async function recordFailure(deps: WorkflowDeps, requestId: string, grantId: string, status: 'GRANTING' | 'REVOKING', reason: string): Promise<boolean> {
+  return retryOnConflict(
+    async () => {
+      const fresh = await deps.store.getRequest(requestId);
+      const grant = fresh?.grants.find((g) => g.id === grantId);
+      if (!fresh || grant?.status !== status) return false;
+      const attempt = recordAttempt(grant, reason, deps.clock.now(), fresh.id, attemptPolicy(deps));
+      deps.logger.error({ requestId, grantId, attempts: attempt.grant.grantAttempts ?? attempt.grant.revokeAttempts, outcome: attempt.outcome, reason }, `${status === 'GRANTING' ? 'grant' : 'revoke'} attempt failed`);
+      const target = attempt.outcome === 'fail' ? targetOf(fresh, grant) : undefined;
+      if (target) await letGoOfFailed(deps, target, holderRef(fresh.id, grantId));
+      await commit(deps, fresh, withGrant(fresh, attempt.grant), attempt.events);
+      if (attempt.stuck) {
+        const stuck = { requestId, grantId, target: `${describeTarget(grant.target)} for ${fresh.requester.email ?? fresh.requester.slackUserId}`, reason, ...attempt.stuck };
+        await deps.alarms.revokeStuck(stuck).catch((err: unknown) => deps.logger.error({ requestId, grantId, err: String(err) }, 'could not raise the stuck-revoke alarm'));
+      }
+      return true;
+    },
+    (ms) => deps.sleep(ms),
+  );
 }
 
 /** What a window's end must remove even if the store loses the request: the targets Timebox created for it. */

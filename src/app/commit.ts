@@ -1,15 +1,9 @@
 import { requestStatus, type AccessRequest, type GrantStatus } from '../domain/access-request';
-import type { AuditEvent, AuditEventType } from '../domain/audit';
+import type { AuditEvent, AuditEventType, EventDraft } from '../domain/audit';
 import { StoreConflictError } from '../domain/errors';
 import type { WorkflowDeps } from './deps';
 
-export interface EventDraft {
-  type: AuditEventType;
-  actor: string;
-  /** The grant the event is about; its status before and after are recorded. */
-  grantId?: string;
-  detail?: string;
-}
+export type { EventDraft } from '../domain/audit';
 
 function statusOf(request: AccessRequest | undefined, grantId: string | undefined): GrantStatus | undefined {
   if (!request) return undefined;

@@ -1,12 +1,11 @@
 import { lookUpMember } from './members';
-import { decideGrant, grantTransitions, type AccessRequest, type Decision, type Grant } from '../domain/access-request';
-import { SYSTEM_ACTOR } from '../domain/audit';
+import { decideGrant, grantTransitions, messageOf, type AccessRequest, type Decision, type Grant, type GrantStep } from '../domain/access-request';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
 import type { Identity } from '../domain/identity';
 import type { Person, Rule } from '../domain/policy';
 import { checkApprover, matchesAny, namedOrNot, recheckGrant } from '../domain/rules';
 import { resolveIdentity } from './resolve-identity';
-import { commit, noteOnRequest, retryOnConflict, type EventDraft } from './commit';
+import { commit, noteOnRequest, retryOnConflict } from './commit';
 import type { WorkflowDeps } from './deps';
 import { handToWorker } from './hand-off';
 import type { MessageRef } from './ports';
@@ -91,7 +90,7 @@ async function identitiesAtClick(deps: WorkflowDeps, request: AccessRequest, cli
 function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: DecideInput, person: Identity, requester: Identity) {
   // A button must sit on this request's own message. (Until the message's ts is recorded, a
   // click can only come from the message just posted, so there is nothing to compare yet.)
-  const ref = request.approvalMessage;
+  const ref = messageOf(request, 'channel')?.ref;
   if (input.message && ref && (ref.channel !== input.message.channel || ref.ts !== input.message.ts)) {
     throw new TimeboxError('stale_button', 'That button does not belong to this request.');
   }
@@ -106,8 +105,8 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
     throw new TimeboxError('already_decided', `Request ${request.id} is already ${status.toLowerCase()}.`);
   }
   const refusals: TimeboxError[] = [];
-  const decided: Grant[] = [];
-  const refused: Grant[] = [];
+  const decided: GrantStep[] = [];
+  const refused: GrantStep[] = [];
   const leftAlone: Grant[] = [];
   for (const grant of pending) {
     // The config running now decides, not the one the request was filed under.
@@ -120,7 +119,7 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
         else if (!matchesAny(deps.policy.rules.map((r) => r.approvers), person)) {
           throw new TimeboxError('not_an_approver', `The rule "${grant.ruleName}" this request was filed under no longer exists, and you are not an approver.`);
         }
-        refused.push(grantTransitions.refuse(grant, check.reason, now, request.id));
+        refused.push(grantTransitions.refuse(grant, check.reason, now, request.id, person.slackUserId));
         continue;
       }
       checkApprover(check.rule, requester, person);
@@ -142,15 +141,13 @@ function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: D
     }
     throw first;
   }
-  const byId = new Map([...decided, ...refused].map((g) => [g.id, g]));
-  const events: EventDraft[] = [
-    ...decided.map((g): EventDraft => ({
-      type: g.status === 'DENIED' ? 'denied' : g.status === 'APPROVED' ? 'approved' : 'approval_recorded',
-      actor: person.slackUserId,
-      grantId: g.id,
-      detail: `${g.approvals.length}/${g.approvalsRequired} approvals`,
-    })),
-    ...refused.map((g): EventDraft => ({ type: 'denied', actor: SYSTEM_ACTOR, grantId: g.id, detail: `no longer allowed by the config now running (${g.refusedBecause ?? ''}); click by ${person.slackUserId}` })),
-  ];
-  return { next: { ...request, grants: request.grants.map((g) => byId.get(g.id) ?? g) }, events, decided, refused, leftAlone };
+  const byId = new Map([...decided, ...refused].map((s) => [s.grant.id, s.grant]));
+  const events = [...decided, ...refused].flatMap((s) => s.events);
+  return {
+    next: { ...request, grants: request.grants.map((g) => byId.get(g.id) ?? g) },
+    events,
+    decided: decided.map((s) => s.grant),
+    refused: refused.map((s) => s.grant),
+    leftAlone,
+  };
 }

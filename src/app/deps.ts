@@ -1,5 +1,5 @@
 import type { Policy } from '../domain/policy';
-import type { Alarms, Clock, JobQueue, JobScheduler, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
+import type { Alarms, AuditLog, Clock, JobQueue, JobScheduler, LeaseStore, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
 
 export interface WorkflowOptions {
   /** How long a worker holds a GRANTING/REVOKING request before a sweep may take it over. */
@@ -35,7 +35,8 @@ export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
 /** Everything a use case may touch. Entry points build one of these; tests build their own. */
 export interface WorkflowDeps {
   policy: Policy;
-  store: RequestStore;
+  /** One store for now; a use case could take only the part it needs (requests, audit, leases). */
+  store: RequestStore & AuditLog & LeaseStore;
   provisioner: Provisioner;
   queue: JobQueue;
   scheduler: JobScheduler;

@@ -47,7 +47,7 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
             request.grants.flatMap((g) => [ruleOf(g)?.approvers ?? []]),
           );
     const by: Identity = person;
-    let ended: AccessRequest;
+    let ended: ReturnType<typeof endEarly>;
     try {
       checkCanEnd(request.grants.map(ruleOf), request.requester, by);
       // The requester ends all of it; an approver ends the grants under the rules they approve.
@@ -59,13 +59,7 @@ export async function endAccess(deps: WorkflowDeps, input: EndAccessInput): Prom
       if (isTimeboxError(err, 'already_ending') && request.grants.some((g) => g.status === 'ACTIVE')) await handOver(deps, request, false);
       throw err;
     }
-    const after = (g: Grant) => ended.grants.find((e) => e.id === g.id);
-    const endedNow = request.grants.filter((g) => after(g)?.endsAt !== g.endsAt || (after(g)?.endedEarlyBy !== undefined && g.endedEarlyBy === undefined));
-    const withdrawn = request.grants.filter((g) => after(g)?.status === 'CANCELLED' && g.status !== 'CANCELLED');
-    return commit(deps, request, ended, [
-      ...endedNow.map((g) => ({ type: 'ended_early' as const, actor: by.slackUserId, grantId: g.id, detail: g.endsAt ? `was to end ${new Date(g.endsAt).toISOString()}` : 'ends as soon as it is granted' })),
-      ...withdrawn.map((g) => ({ type: 'cancelled' as const, actor: by.slackUserId, grantId: g.id, detail: 'withdrawn while waiting for approval: the requester ended the request' })),
-    ]);
+    return commit(deps, request, ended.next, ended.events);
   });
   deps.logger.info({ requestId: saved.id, by: input.bySlackUserId }, 'access ended early');
   await handOver(deps, saved, true);

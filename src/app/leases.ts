@@ -1,3 +1,4 @@
+import type { Granted } from '../domain/access-request';
 import { joinLease, newLease, planRelease, PRE_EXISTING, withOperation, withoutOperation, type Lease, type LeaseOperation } from '../domain/lease';
 import { RetryLaterError, StoreConflictError } from '../domain/errors';
 import { targetKey, type ProvisionTarget } from '../domain/grant-target';
@@ -44,6 +45,40 @@ export async function acquireLease(deps: WorkflowDeps, target: ProvisionTarget, 
     if (deps.clock.now() >= deadline) throw new RetryLaterError(`${key} is still being revoked`);
     await deps.sleep(deps.options.leasePollMs);
   }
+}
+
+export type Provisioned = { ok: true; held: Granted } | { ok: false; reason: string };
+
+/**
+ * Holds `target` for `holder` under its lease and makes sure it is there: created (its operation
+ * recorded on the lease while outstanding) when AWS does not show it, joined as it is when it
+ * does. What the grant then holds says whether the target is Timebox's. When AWS refuses to
+ * create it, the holder lets go again (removing what an earlier attempt may have created).
+ * Throws what AWS throws; the worker records the attempt.
+ */
+export async function provisionUnderLease(deps: WorkflowDeps, target: ProvisionTarget, holder: string): Promise<Provisioned> {
+  const { lease, present, membershipId: found } = await acquireLease(deps, target, holder);
+  const setMembership = (membershipId: string) =>
+    updateLease(deps, lease.key, (l) => ({ ...l, membershipId: l.membershipId ?? membershipId, updatedAt: deps.clock.now() }), lease.generation);
+  if (present) {
+    const owned = lease.createdByTimebox;
+    // An earlier attempt created the membership and stopped before recording its id: it is Timebox's.
+    const membershipId = lease.membershipId ?? (owned && target.kind === 'group' ? found : undefined);
+    if (membershipId && !lease.membershipId) await setMembership(membershipId);
+    return { ok: true, held: { timeboxOwned: owned, wasThere: true, ...(membershipId ? { membershipId } : {}) } };
+  }
+  const recorder = operationRecorder(deps, lease, 'create');
+  const outcome = await deps.provisioner.create(target, recorder.hooks);
+  await recorder.finished();
+  if (!outcome.ok) {
+    // An earlier attempt of this grant (before a crash, or past its poll budget) may have
+    // created it after all: then it is Timebox's to remove, like any revoke.
+    await letGo(deps, target, holder, (await deps.provisioner.lookup(target)).present);
+    return { ok: false, reason: `AWS could not create it: ${outcome.reason}` };
+  }
+  if (outcome.membershipId) await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: outcome.membershipId, updatedAt: deps.clock.now() }), lease.generation);
+  const membershipId = outcome.membershipId ?? lease.membershipId;
+  return { ok: true, held: { timeboxOwned: true, wasThere: false, ...(membershipId ? { membershipId } : {}) } };
 }
 
 /** A jittered wait between rounds of a lost lease race (see retryOnConflict). */
@@ -96,6 +131,28 @@ export async function dropFromLease(deps: WorkflowDeps, target: ProvisionTarget,
       await deps.store.deleteLease(lease);
     }
   }, pause(deps));
+}
+
+/**
+ * Lets go of a grant that will not go live: if the target is there (`present`), it may be
+ * Timebox's (an earlier attempt created it), so it is released like any revoke; if not, the
+ * holder is only dropped from the lease.
+ */
+export async function letGo(deps: WorkflowDeps, target: ProvisionTarget, holder: string, present: boolean): Promise<void> {
+  if (present) await releaseLease(deps, target, holder);
+  else await dropFromLease(deps, target, holder);
+}
+
+/**
+ * A grant that is FAILED lets go of its target, best effort: if AWS shows it now (or cannot say),
+ * it is released like any revoke; if not, the holder is dropped, and a lease with an operation of
+ * an earlier attempt still outstanding stays (with its id) for the reconciler to see finish.
+ */
+export async function letGoOfFailed(deps: WorkflowDeps, target: ProvisionTarget, holder: string): Promise<void> {
+  const { present } = await deps.provisioner.lookup(target).catch(() => ({ present: true }));
+  await letGo(deps, target, holder, present).catch((err: unknown) =>
+    deps.logger.warn({ holder, err: String(err) }, 'could not let go of the lease of a failed grant; the reconciler will'),
+  );
 }
 
 export type ReleaseOutcome = { kind: 'removed' } | { kind: 'kept'; reason: string } | { kind: 'failed'; reason: string };

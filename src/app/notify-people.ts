@@ -1,4 +1,15 @@
-import { channelKey, channelNeedsUpdate, isRequestOver, needsNotification, requesterKey, requesterNeedsTelling, type AccessRequest } from '../domain/access-request';
+import {
+  channelKey,
+  channelNeedsUpdate,
+  isRequestOver,
+  messageOf,
+  needsNotification,
+  requesterKey,
+  requesterNeedsTelling,
+  withMessage,
+  type AccessRequest,
+  type MessageChange,
+} from '../domain/access-request';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import { commit, updateRequest, type EventDraft } from './commit';
 import type { Deciders } from '../domain/approvers';
@@ -13,7 +24,11 @@ const MAX_NEWS_RETRY_MS = 15 * 60_000;
 interface Pass {
   /** Who can decide each grant still waiting, as the messages name them. */
   deciders: Deciders;
-  patch: Partial<AccessRequest>;
+  /** What the approvals message and the requester's DM now are and show. */
+  channel: MessageChange;
+  dm: MessageChange;
+  /** The news retry count and time, when they change. */
+  news: Partial<Pick<AccessRequest, 'newsAttempts' | 'newsRetryAt'>>;
   events: EventDraft[];
   /** Why this pass could not tell someone (Slack failing, not refusing for good). */
   failed?: string;
@@ -31,22 +46,22 @@ interface Pass {
  */
 export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): Promise<AccessRequest> {
   if (!needsNotification(request)) return request;
-  const pass: Pass = { deciders: await nameDeciders(deps, request), patch: {}, events: [] };
+  const pass: Pass = { deciders: await nameDeciders(deps, request), channel: {}, dm: {}, news: {}, events: [] };
   if (channelNeedsUpdate(request)) await tellChannel(deps, request, pass);
   if (requesterNeedsTelling(request)) await tellRequester(deps, request, pass);
-  const { patch } = pass;
-  if (request.activeDm && !('activeDm' in patch) && isRequestOver(request) && (patch.toldRequester ?? request.toldRequester) === requesterKey(request)) {
+  const activeDm = messageOf(request, 'requester-dm')?.ref;
+  if (activeDm && !('ref' in pass.dm) && isRequestOver(request) && (pass.dm.shown ?? messageOf(request, 'requester-dm')?.shown) === requesterKey(request)) {
     // Once the end is told, the old "active" DM loses its End button. Best effort, once: a
     // button left behind only gets a clear "there is no access to end".
-    await deps.notifier.closeActiveDm(request.activeDm, request).catch((err: unknown) =>
+    await deps.notifier.closeActiveDm(activeDm, request).catch((err: unknown) =>
       deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not close the active DM'),
     );
-    patch.activeDm = undefined;
+    pass.dm.ref = undefined;
   }
   countAttempt(deps, request, pass);
-  if (Object.keys(patch).length === 0) return request;
+  if ([pass.channel, pass.dm, pass.news].every((change) => Object.keys(change).length === 0)) return request;
   try {
-    return await commit(deps, request, { ...request, ...patch }, pass.events);
+    return await commit(deps, request, { ...withMessage(withMessage(request, 'channel', pass.channel), 'requester-dm', pass.dm), ...pass.news }, pass.events);
   } catch (err) {
     if (!(err instanceof StoreConflictError)) throw err;
     // Someone (an approver's click, a worker) wrote the request meanwhile. What was sent must
@@ -59,31 +74,31 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
 async function tellChannel(deps: WorkflowDeps, request: AccessRequest, pass: Pass): Promise<void> {
   const key = channelKey(request);
   try {
-    pass.patch.approvalMessage = await showInChannel(deps, request, pass.deciders);
-    pass.patch.notified = key;
+    pass.channel.ref = await showInChannel(deps, request, pass.deciders);
+    pass.channel.shown = key;
     return;
   } catch (err) {
     if (!(err instanceof MessageGoneError)) return failedFor(deps, request, pass, 'the approvals channel', err);
-    const onlyTheMessage = request.approvalMessage !== undefined && err.what === 'message';
+    const onlyTheMessage = messageOf(request, 'channel')?.ref !== undefined && err.what === 'message';
     if (!onlyTheMessage) {
       // The channel itself refuses (or the first post did): a fresh post would be refused too.
-      pass.patch.notified = key;
+      pass.channel.shown = key;
       return undeliverable(deps, request, pass, 'approvals channel', err);
     }
     deps.logger.warn({ requestId: request.id, err: err.message }, 'approval message is gone');
     if (!request.grants.some((g) => g.status === 'PENDING')) {
       // Nothing anybody could still act on is lost: the news is over for this message.
-      pass.patch.notified = key;
+      pass.channel.shown = key;
       return;
     }
   }
   // A pending request's message is gone: approvers need its buttons, so it gets a fresh one.
   try {
-    pass.patch.approvalMessage = await deps.notifier.postToApprovers(request, pass.deciders);
-    pass.patch.notified = key;
+    pass.channel.ref = await deps.notifier.postToApprovers(request, pass.deciders);
+    pass.channel.shown = key;
   } catch (err) {
     if (!(err instanceof MessageGoneError)) return failedFor(deps, request, pass, 'the approvals channel', err);
-    pass.patch.notified = key;
+    pass.channel.shown = key;
     undeliverable(deps, request, pass, 'approvals channel', err);
   }
 }
@@ -91,18 +106,19 @@ async function tellChannel(deps: WorkflowDeps, request: AccessRequest, pass: Pas
 async function tellRequester(deps: WorkflowDeps, request: AccessRequest, pass: Pass): Promise<void> {
   try {
     const dm = await deps.notifier.tellRequester(request, pass.deciders);
-    pass.patch.toldRequester = requesterKey(request);
-    if (request.activeDm) {
+    pass.dm.shown = requesterKey(request);
+    const earlier = messageOf(request, 'requester-dm')?.ref;
+    if (earlier) {
       // The newest DM says where every grant stands; the older one loses its End button.
-      await deps.notifier.closeActiveDm(request.activeDm, request).catch((err: unknown) =>
+      await deps.notifier.closeActiveDm(earlier, request).catch((err: unknown) =>
         deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not close the earlier active DM'),
       );
-      pass.patch.activeDm = undefined;
+      pass.dm.ref = undefined;
     }
-    if (request.grants.some((g) => g.status === 'ACTIVE')) pass.patch.activeDm = dm;
+    if (request.grants.some((g) => g.status === 'ACTIVE')) pass.dm.ref = dm;
   } catch (err) {
     if (!(err instanceof MessageGoneError)) return failedFor(deps, request, pass, 'the requester', err);
-    pass.patch.toldRequester = requesterKey(request);
+    pass.dm.shown = requesterKey(request);
     undeliverable(deps, request, pass, `requester <@${request.requester.slackUserId}>`, err);
   }
 }
@@ -122,38 +138,36 @@ function undeliverable(deps: WorkflowDeps, request: AccessRequest, pass: Pass, w
 
 /** Backs off after a failed pass; once the request is over, gives its news up after the last attempt. */
 function countAttempt(deps: WorkflowDeps, request: AccessRequest, pass: Pass): void {
-  const { patch } = pass;
+  const { news } = pass;
   if (!pass.failed) {
-    if (request.newsAttempts !== undefined || request.newsRetryAt !== undefined) Object.assign(patch, { newsAttempts: undefined, newsRetryAt: undefined });
+    if (request.newsAttempts !== undefined || request.newsRetryAt !== undefined) Object.assign(news, { newsAttempts: undefined, newsRetryAt: undefined });
     return;
   }
   const attempts = (request.newsAttempts ?? 0) + 1;
   if (isRequestOver(request) && attempts >= deps.options.newsAttempts) {
-    if (channelNeedsUpdate(request) && patch.notified === undefined) patch.notified = channelKey(request);
-    if (requesterNeedsTelling(request) && patch.toldRequester === undefined) patch.toldRequester = requesterKey(request);
-    Object.assign(patch, { newsAttempts: undefined, newsRetryAt: undefined });
+    if (channelNeedsUpdate(request) && pass.channel.shown === undefined) pass.channel.shown = channelKey(request);
+    if (requesterNeedsTelling(request) && pass.dm.shown === undefined) pass.dm.shown = requesterKey(request);
+    Object.assign(news, { newsAttempts: undefined, newsRetryAt: undefined });
     pass.events.push({ type: 'news_given_up', actor: SYSTEM_ACTOR, detail: `after ${attempts} attempts: ${pass.failed}` });
     deps.logger.error({ requestId: request.id, attempts, why: pass.failed }, 'gave up telling people about a request that is over');
     return;
   }
-  patch.newsAttempts = attempts;
-  patch.newsRetryAt = deps.clock.now() + Math.min(deps.options.newsRetryMs * 2 ** (attempts - 1), MAX_NEWS_RETRY_MS);
+  news.newsAttempts = attempts;
+  news.newsRetryAt = deps.clock.now() + Math.min(deps.options.newsRetryMs * 2 ** (attempts - 1), MAX_NEWS_RETRY_MS);
 }
 
 /** Records on the latest version of the request what this pass sent, gave up and counted (see notifyPeople). */
 async function recordSent(deps: WorkflowDeps, request: AccessRequest, pass: Pass): Promise<AccessRequest> {
-  const { patch } = pass;
   const saved = await updateRequest(deps, request.id, (fresh) => {
-    const sent: Partial<AccessRequest> = {};
+    const channel: MessageChange = {};
     // A message this pass posted (the first, or a replacement for one that is gone) is recorded
     // unless another pass recorded a message of its own meanwhile; left unrecorded, its buttons
     // would be refused as not this request's.
-    if (patch.approvalMessage && !sameRef(patch.approvalMessage, request.approvalMessage) && sameRef(fresh.approvalMessage, request.approvalMessage)) {
-      sent.approvalMessage = patch.approvalMessage;
-    }
-    if (patch.notified !== undefined && patch.notified === channelKey(fresh)) sent.notified = patch.notified;
-    for (const field of ['toldRequester', 'activeDm', 'newsAttempts', 'newsRetryAt'] as const) if (field in patch) Object.assign(sent, { [field]: patch[field] });
-    return Object.keys(sent).length === 0 && pass.events.length === 0 ? undefined : { next: { ...fresh, ...sent }, events: pass.events };
+    const before = messageOf(request, 'channel')?.ref;
+    if (pass.channel.ref && !sameRef(pass.channel.ref, before) && sameRef(messageOf(fresh, 'channel')?.ref, before)) channel.ref = pass.channel.ref;
+    if (pass.channel.shown !== undefined && pass.channel.shown === channelKey(fresh)) channel.shown = pass.channel.shown;
+    if ([channel, pass.dm, pass.news].every((change) => Object.keys(change).length === 0) && pass.events.length === 0) return undefined;
+    return { next: { ...withMessage(withMessage(fresh, 'channel', channel), 'requester-dm', pass.dm), ...pass.news }, events: pass.events };
   });
   return saved ?? request;
 }
@@ -161,9 +175,10 @@ async function recordSent(deps: WorkflowDeps, request: AccessRequest, pass: Pass
 const sameRef = (a: MessageRef | undefined, b: MessageRef | undefined): boolean => a?.channel === b?.channel && a?.ts === b?.ts;
 
 async function showInChannel(deps: WorkflowDeps, request: AccessRequest, deciders: Deciders): Promise<MessageRef> {
-  if (request.approvalMessage) {
-    await deps.notifier.updateApproverMessage(request.approvalMessage, request, deciders);
-    return request.approvalMessage;
+  const posted = messageOf(request, 'channel')?.ref;
+  if (posted) {
+    await deps.notifier.updateApproverMessage(posted, request, deciders);
+    return posted;
   }
   return deps.notifier.postToApprovers(request, deciders);
 }

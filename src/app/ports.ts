@@ -9,6 +9,7 @@ import type { Person } from '../domain/policy';
 export { AssignmentStillInProgressError, MessageGoneError, StoreConflictError } from '../domain/errors';
 export type { MessageRef } from '../domain/access-request';
 
+/** The requests: conditional writes on the version read, and the reads the sweep and the doors need. */
 export interface RequestStore {
   /** Creates a new request; fails with StoreConflictError if the id exists. */
   createRequest(request: AccessRequest): Promise<void>;
@@ -25,9 +26,17 @@ export interface RequestStore {
    * waiting for approval (a read of that person's requests, not of the table).
    */
   countAwaitingApproval(requesterSlackUserId: string, filedSince: number): Promise<number>;
+}
+
+/** The audit log: append-only, per request. */
+export interface AuditLog {
   /** Appends an audit event; appending the same (requestId, seq) twice keeps the first. */
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(requestId: string): Promise<AuditEvent[]>;
+}
+
+/** The leases: which grants hold each target, and what Timebox did to it (see domain/lease.ts). */
+export interface LeaseStore {
   getLease(key: string): Promise<Lease | undefined>;
   /**
    * Writes the lease if the stored one is the same lifetime (`lease.generation`) and still has
@@ -39,6 +48,9 @@ export interface RequestStore {
   /** Every lease: what Timebox believes it holds (for the reconciler), and the keys of items no schema version can read. */
   listLeases(): Promise<LeaseListing>;
 }
+
+/** One store holding all three (one DynamoDB table); use cases read and write through the part they need. */
+export type Store = RequestStore & AuditLog & LeaseStore;
 
 export interface LeaseListing {
   leases: Lease[];

@@ -1,67 +1,25 @@
-import { findGrant, grantTransitions, type AccessRequest } from '../domain/access-request';
-import { SYSTEM_ACTOR } from '../domain/audit';
-import { describeTarget, provisionTarget, targetKey } from '../domain/grant-target';
+import { grantTransitions, type AccessRequest, type Grant } from '../domain/access-request';
+import { RevokeFailedError } from '../domain/errors';
+import { provisionTarget, targetKey } from '../domain/grant-target';
 import { holderRef } from '../domain/lease';
 import type { WorkflowDeps } from './deps';
 import { updateGrant } from './grant-access';
 import { releaseLease, removeTarget, updateLease, type ReleaseOutcome } from './leases';
-import type { AdvanceJob, StuckRevoke } from './ports';
-
-const MAX_REVOKE_RETRY_MS = 300_000;
+import type { AdvanceJob } from './ports';
 
 /**
  * One REVOKING grant → ENDED. Removes the target only when this was the last Timebox grant
  * holding it and Timebox put it there. Safe to run again after a crash at any point. A failed
- * removal leaves the grant REVOKING with a retry time, which the sweep honours.
+ * removal throws; the worker records the attempt (recordAttempt) and the sweep retries it.
  */
-export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, grantId: string): Promise<AccessRequest | undefined> {
-  const grant = findGrant(revoking, grantId);
+export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, grant: Grant): Promise<AccessRequest | undefined> {
+  const grantId = grant.id;
   const outcome: ReleaseOutcome = revoking.principalId
     ? await releaseLease(deps, provisionTarget(grant.target, revoking.principalId), holderRef(revoking.id, grantId))
     : { kind: 'removed' };
-  if (outcome.kind === 'failed') return retryRevokeLater(deps, revoking.id, grantId, outcome.reason);
+  if (outcome.kind === 'failed') throw new RevokeFailedError(outcome.reason);
   const keptBecause = outcome.kind === 'kept' ? outcome.reason : undefined;
-  return updateGrant(deps, revoking.id, grantId, (g) =>
-    g.status !== 'REVOKING'
-      ? undefined
-      : {
-          grant: grantTransitions.end(g, deps.clock.now(), keptBecause, revoking.id),
-          events: [
-            ...(keptBecause ? [{ type: 'assignment_kept' as const, actor: SYSTEM_ACTOR, grantId, detail: keptBecause }] : []),
-            { type: 'revoked' as const, actor: SYSTEM_ACTOR, grantId, detail: keptBecause ? 'kept' : 'removed' },
-          ],
-        },
-  );
-}
-
-/**
- * Records a failed revoke attempt; the sweep picks the grant up again at its claimUntil. Past
- * `revokeStuckAttempts` attempts or `revokeStuckMs` after the window's end, every further failure
- * raises the stuck-revoke alarm (the first one loudly, audited as revoke_stuck).
- */
-export async function retryRevokeLater(deps: WorkflowDeps, requestId: string, grantId: string, reason: string): Promise<AccessRequest | undefined> {
-  let stuck: StuckRevoke | undefined;
-  const saved = await updateGrant(deps, requestId, grantId, (g, request) => {
-    stuck = undefined;
-    if (g.status !== 'REVOKING') return undefined;
-    const now = deps.clock.now();
-    const attempts = (g.revokeAttempts ?? 0) + 1;
-    const delay = Math.min(deps.options.revokeRetryMs * 2 ** (attempts - 1), MAX_REVOKE_RETRY_MS);
-    deps.logger.error({ requestId, grantId, attempts, reason }, 'revoke failed; will retry');
-    const overdueMs = now - (g.endsAt ?? now);
-    const isStuck = attempts >= deps.options.revokeStuckAttempts || overdueMs >= deps.options.revokeStuckMs;
-    const first = isStuck && g.stuckSince === undefined;
-    if (isStuck) stuck = { requestId, grantId, target: `${describeTarget(g.target)} for ${request.requester.email ?? request.requester.slackUserId}`, attempts, overdueMs, reason, first };
-    return {
-      grant: { ...g, revokeAttempts: attempts, lastError: reason, claimUntil: now + delay, ...(first ? { stuckSince: now } : {}) },
-      events: [
-        { type: 'revoke_failed', actor: SYSTEM_ACTOR, grantId, detail: `attempt ${attempts}: ${reason}` },
-        ...(first ? [{ type: 'revoke_stuck' as const, actor: SYSTEM_ACTOR, grantId, detail: `${attempts} attempts, ${Math.round(overdueMs / 1000)} s past the window's end: ${reason}` }] : []),
-      ],
-    };
-  });
-  if (stuck) await deps.alarms.revokeStuck(stuck).catch((err: unknown) => deps.logger.error({ requestId, grantId, err: String(err) }, 'could not raise the stuck-revoke alarm'));
-  return saved;
+  return updateGrant(deps, revoking.id, grantId, (g) => (g.status !== 'REVOKING' ? undefined : grantTransitions.end(g, deps.clock.now(), keptBecause, revoking.id)));
 }
 
 /**

@@ -72,6 +72,7 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     createdAt: now,
     expiresAt: now + pendingExpiryMs,
     grants,
+    messages: [],
     updatedAt: now,
   };
   const drafts: EventDraft[] = grants.flatMap((g): EventDraft[] => [

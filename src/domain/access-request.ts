@@ -1,5 +1,5 @@
 import { TimeboxError } from './errors';
-import type { AuditEvent } from './audit';
+import { SYSTEM_ACTOR, type AuditEvent, type EventDraft } from './audit';
 import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
@@ -55,6 +55,28 @@ export interface MessageRef {
   ts: string;
 }
 
+/**
+ * Where people are shown a request: the approvals-channel message and the requester's DM today.
+ * A new surface (an approver's DM copy, a thread reminder, a Home view) is a new kind here, not
+ * a new field on the request.
+ */
+export const MESSAGE_KINDS = ['channel', 'requester-dm'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+export interface ShownMessage {
+  kind: MessageKind;
+  /**
+   * Where the message is: the approvals message once posted; the requester's DM only while it
+   * carries the End button (while access is active), until it is closed.
+   */
+  ref?: MessageRef;
+  /** The key of what it last showed (channelKey, requesterKey); when it differs, an update is due. */
+  shown?: string;
+}
+
+/** A change to one message: a key present sets it (to undefined: clears it), a key absent leaves it. */
+export type MessageChange = Partial<Omit<ShownMessage, 'kind'>>;
+
 export interface AccessRequest {
   id: string;
   /** Bumped on every write; every write is conditional on the version read. */
@@ -69,13 +91,8 @@ export interface AccessRequest {
   expiresAt: number;
   /** Who ended a window early is each grant's own `endedEarlyBy`: never copied here (grants of one request can end differently). */
   grants: Grant[];
-  approvalMessage?: MessageRef;
-  /** The requester's latest DM while access is active (it carries the End button), until it is closed. */
-  activeDm?: MessageRef;
-  /** What the channel message last showed (see channelKey); when it differs, an update is due. */
-  notified?: string;
-  /** What the requester was last told (see requesterKey), tracked apart so a failing channel never holds a DM back. */
-  toldRequester?: string;
+  /** What people were shown, one entry per message: each tracked apart, so a failing channel never holds a DM back. */
+  messages: ShownMessage[];
   /** Failed passes at telling people since news last got through (Slack down, rate limited). */
   newsAttempts?: number;
   /** After a failed pass, when the sweep should try telling people again (backing off). */
@@ -112,12 +129,31 @@ export function findGrant(request: AccessRequest, grantId: string): Grant {
   return grant;
 }
 
+export function messageOf(request: Pick<AccessRequest, 'messages'>, kind: MessageKind): ShownMessage | undefined {
+  return request.messages.find((m) => m.kind === kind);
+}
+
+/** The request with its `kind` message changed; a message left with neither a place nor a key is dropped. */
+export function withMessage(request: AccessRequest, kind: MessageKind, change: MessageChange): AccessRequest {
+  const merged: ShownMessage = { ...messageOf(request, kind), ...change, kind };
+  const next: ShownMessage = { kind, ...(merged.ref ? { ref: merged.ref } : {}), ...(merged.shown !== undefined ? { shown: merged.shown } : {}) };
+  const kept = next.ref !== undefined || next.shown !== undefined;
+  const messages = request.messages.some((m) => m.kind === kind) ? request.messages.map((m) => (m.kind === kind ? next : m)) : [...request.messages, next];
+  return { ...request, messages: messages.filter((m) => m.kind !== kind || kept) };
+}
+
 /** The request with one grant replaced. */
 export function withGrant(request: AccessRequest, grant: Grant): AccessRequest {
   return { ...request, grants: request.grants.map((g) => (g.id === grant.id ? grant : g)) };
 }
 
-// ---- Grant transitions: each names the data it sets, once.
+// ---- Grant transitions: each names the data it sets, once, and says what happened (its audit event).
+
+/** A grant after a transition, with the audit events that record it. */
+export interface GrantStep {
+  grant: Grant;
+  events: EventDraft[];
+}
 
 function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: string): Grant {
   if (!STATUS_TABLE[grant.status].next.includes(to)) {
@@ -126,24 +162,66 @@ function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: s
   return { ...grant, ...patch, status: to };
 }
 
+const step = (grant: Grant, ...events: Array<Omit<EventDraft, 'grantId'>>): GrantStep => ({ grant, events: events.map((e) => ({ ...e, grantId: grant.id })) });
+const approvalCount = (g: Grant): string => `${g.approvals.length}/${g.approvalsRequired} approvals`;
+
+/** What a grant that went live holds: whether Timebox created its target, and a group's membership. */
+export interface Granted {
+  timeboxOwned: boolean;
+  membershipId?: string;
+  /** The target was there already when the grant looked. */
+  wasThere: boolean;
+}
+
 export const grantTransitions = {
-  approve: (g: Grant, by: Person, now: number, requestId: string) => move(g, 'APPROVED', { decidedBy: asPerson(by), decidedAt: now }, requestId),
-  deny: (g: Grant, by: Person, now: number, requestId: string) => move(g, 'DENIED', { decidedBy: asPerson(by), decidedAt: now }, requestId),
-  /** The config now running no longer allows the grant: refused by Timebox, with the reason. */
-  refuse: (g: Grant, reason: string, now: number, requestId: string) => move(g, 'DENIED', { refusedBecause: reason, decidedAt: now }, requestId),
-  expire: (g: Grant, requestId: string) => move(g, 'EXPIRED', {}, requestId),
+  approve: (g: Grant, by: Person, now: number, requestId: string) =>
+    step(move(g, 'APPROVED', { decidedBy: asPerson(by), decidedAt: now }, requestId), { type: 'approved', actor: by.slackUserId, detail: approvalCount(g) }),
+  deny: (g: Grant, by: Person, now: number, requestId: string) =>
+    step(move(g, 'DENIED', { decidedBy: asPerson(by), decidedAt: now }, requestId), { type: 'denied', actor: by.slackUserId, detail: approvalCount(g) }),
+  /** The config now running no longer allows the grant: refused by Timebox, with the reason, on `clickedBy`'s click. */
+  refuse: (g: Grant, reason: string, now: number, requestId: string, clickedBy: string) =>
+    step(move(g, 'DENIED', { refusedBecause: reason, decidedAt: now }, requestId), {
+      type: 'denied',
+      actor: SYSTEM_ACTOR,
+      detail: `no longer allowed by the config now running (${reason}); click by ${clickedBy}`,
+    }),
+  expire: (g: Grant, requestId: string) => step(move(g, 'EXPIRED', {}, requestId), { type: 'expired', actor: SYSTEM_ACTOR, detail: 'nobody decided in time' }),
   /** The requester withdraws a grant nobody has decided yet: it can no longer be approved. */
-  cancel: (g: Grant, by: Person, now: number, requestId: string) => move(g, 'CANCELLED', { decidedBy: asPerson(by), decidedAt: now }, requestId),
-  startGranting: (g: Grant, claimUntil: number, requestId: string) => move(g, 'GRANTING', { claimUntil }, requestId),
+  cancel: (g: Grant, by: Person, now: number, requestId: string, why: string) =>
+    step(move(g, 'CANCELLED', { decidedBy: asPerson(by), decidedAt: now }, requestId), { type: 'cancelled', actor: by.slackUserId, detail: why }),
+  startGranting: (g: Grant, claimUntil: number, requestId: string) => step(move(g, 'GRANTING', { claimUntil }, requestId), { type: 'grant_started', actor: SYSTEM_ACTOR }),
   /** The window starts now; a grant already ended while it was being granted ends at once. */
-  activate: (g: Grant, now: number, durationMs: number, requestId: string) =>
-    move(g, 'ACTIVE', { activeAt: now, endsAt: g.endedEarlyBy ? now : now + durationMs, claimUntil: undefined, lastError: undefined }, requestId),
-  fail: (g: Grant, failure: string, requestId: string) => move(g, 'FAILED', { failure, claimUntil: undefined }, requestId),
-  startRevoking: (g: Grant, claimUntil: number, requestId: string) => move(g, 'REVOKING', { claimUntil }, requestId),
+  activate: (g: Grant, now: number, durationMs: number, requestId: string, held?: Granted) =>
+    step(
+      move(
+        g,
+        'ACTIVE',
+        { activeAt: now, endsAt: g.endedEarlyBy ? now : now + durationMs, claimUntil: undefined, lastError: undefined, ...(held ? { timeboxOwned: held.timeboxOwned } : {}), ...(held?.membershipId ? { membershipId: held.membershipId } : {}) },
+        requestId,
+      ),
+      { type: 'granted', actor: SYSTEM_ACTOR, detail: `until ${new Date(now + durationMs).toISOString()}${held?.wasThere ? ' (it was there already)' : ''}` },
+    ),
+  fail: (g: Grant, failure: string, requestId: string) => step(move(g, 'FAILED', { failure, claimUntil: undefined }, requestId), { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: failure }),
+  startRevoking: (g: Grant, claimUntil: number, requestId: string) => step(move(g, 'REVOKING', { claimUntil }, requestId), { type: 'revoke_started', actor: SYSTEM_ACTOR }),
   end: (g: Grant, now: number, keptBecause: string | undefined, requestId: string) =>
-    move(g, 'ENDED', { endedAt: now, claimUntil: undefined, lastError: undefined, ...(keptBecause ? { keptBecause } : {}) }, requestId),
+    step(
+      move(g, 'ENDED', { endedAt: now, claimUntil: undefined, lastError: undefined, ...(keptBecause ? { keptBecause } : {}) }, requestId),
+      ...(keptBecause ? [{ type: 'assignment_kept' as const, actor: SYSTEM_ACTOR, detail: keptBecause }] : []),
+      { type: 'revoked', actor: SYSTEM_ACTOR, detail: keptBecause ? 'kept' : 'removed' },
+    ),
   /** A worker takes (or takes back, after a crash) a GRANTING or REVOKING grant. */
-  claim: (g: Grant, claimUntil: number): Grant => ({ ...g, claimUntil }),
+  claim: (g: Grant, claimUntil: number) =>
+    step(
+      { ...g, claimUntil },
+      g.status === 'GRANTING' ? { type: 'grant_started', actor: SYSTEM_ACTOR, detail: 'resumed' } : { type: 'revoke_started', actor: SYSTEM_ACTOR, detail: 'retry' },
+    ),
+  /** `by` ends the window now (an active grant), or as soon as it is granted (one still being granted). */
+  endNow: (g: Grant, by: Person, now: number) =>
+    step(g.status === 'ACTIVE' ? { ...g, endsAt: now, endedEarlyBy: asPerson(by) } : { ...g, endedEarlyBy: asPerson(by) }, {
+      type: 'ended_early',
+      actor: by.slackUserId,
+      detail: g.endsAt ? `was to end ${new Date(g.endsAt).toISOString()}` : 'ends as soon as it is granted',
+    }),
 } as const;
 
 export type Decision = 'approve' | 'deny';
@@ -152,7 +230,7 @@ export type Decision = 'approve' | 'deny';
  * One approver's click on one grant. Approval needs `approvalsRequired` distinct approvers;
  * one deny ends the grant. Authorisation is checked by the caller (rules.checkApprover).
  */
-export function decideGrant(request: AccessRequest, grant: Grant, decision: Decision, approver: Person, now: number): Grant {
+export function decideGrant(request: AccessRequest, grant: Grant, decision: Decision, approver: Person, now: number): GrantStep {
   if (grant.status !== 'PENDING') {
     throw new TimeboxError('already_decided', `Request ${request.id} is already ${grant.status.toLowerCase()}.`);
   }
@@ -163,9 +241,9 @@ export function decideGrant(request: AccessRequest, grant: Grant, decision: Deci
     const how = earlier.slackUserId === approver.slackUserId ? 'You have' : `Another Slack account with your email (${earlier.slackUserId}) has`;
     throw new TimeboxError('already_approved_by_you', `${how} already approved request ${request.id}; it needs approvals from different people.`);
   }
-  const approvals = [...grant.approvals, { slackUserId: approver.slackUserId, ...(approver.email ? { email: approver.email } : {}), at: now }];
-  if (approvals.length < grant.approvalsRequired) return { ...grant, approvals };
-  return { ...grantTransitions.approve(grant, approver, now, request.id), approvals };
+  const approved = { ...grant, approvals: [...grant.approvals, { slackUserId: approver.slackUserId, ...(approver.email ? { email: approver.email } : {}), at: now }] };
+  if (approved.approvals.length < grant.approvalsRequired) return step(approved, { type: 'approval_recorded', actor: approver.slackUserId, detail: approvalCount(approved) });
+  return grantTransitions.approve(approved, approver, now, request.id);
 }
 
 /**
@@ -175,7 +253,7 @@ export function decideGrant(request: AccessRequest, grant: Grant, decision: Deci
  * requester asked to end must not start a window of its own. An approver ending the grants of
  * their rules leaves the others as they are.
  */
-export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd: (grant: Grant) => boolean = () => true): AccessRequest {
+export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd: (grant: Grant) => boolean = () => true): { next: AccessRequest; events: EventDraft[] } {
   // A grant already ended early is never ended again (a second click, or a clock behind the
   // first one's); one that went live after an earlier end can be.
   const active = request.grants.filter((g) => g.status === 'ACTIVE' && (g.endsAt ?? 0) > now && !g.endedEarlyBy && mayEnd(g));
@@ -199,18 +277,16 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
     if (status === 'PENDING') throw new TimeboxError('not_active_yet', `Request ${request.id} is waiting for approval, so there is no access to end yet.`);
     throw new TimeboxError('already_over', `Request ${request.id} is ${status.toLowerCase()}; there is no access to end.`);
   }
-  return {
-    ...request,
-    grants: request.grants.map((g) =>
-      active.includes(g)
-        ? { ...g, endsAt: now, endedEarlyBy: person }
-        : inFlight.includes(g)
-          ? { ...g, endedEarlyBy: person }
-          : withdraw.includes(g)
-            ? grantTransitions.cancel(g, person, now, request.id)
-            : g,
-    ),
-  };
+  const steps = request.grants.map((g) =>
+    active.includes(g) || inFlight.includes(g)
+      ? grantTransitions.endNow(g, person, now)
+      : withdraw.includes(g)
+        ? grantTransitions.cancel(g, person, now, request.id, 'withdrawn while waiting for approval: the requester ended the request')
+        : { grant: g, events: [] },
+  );
+  const events = steps.flatMap((s) => s.events);
+  // Ends first, then withdrawals: the order the log has always told them in.
+  return { next: { ...request, grants: steps.map((s) => s.grant) }, events: [...events.filter((e) => e.type !== 'cancelled'), ...events.filter((e) => e.type === 'cancelled')] };
 }
 
 // ---- Notifications: what the channel and the requester were last shown, as keys.
@@ -243,46 +319,70 @@ const NOTHING_TOLD = (request: AccessRequest) => request.grants.map((g) => `${g.
 export function channelNeedsUpdate(request: AccessRequest): boolean {
   // While every grant is between steps (granting, revoking) the message stays as it was.
   if (request.grants.every((g) => !STATUS_TABLE[g.status].shownInChannel)) return false;
-  return request.notified !== channelKey(request);
+  return messageOf(request, 'channel')?.shown !== channelKey(request);
 }
 
 export function requesterNeedsTelling(request: AccessRequest): boolean {
   const key = requesterKey(request);
-  return key !== (request.toldRequester ?? NOTHING_TOLD(request)) && key !== NOTHING_TOLD(request);
+  return key !== (messageOf(request, 'requester-dm')?.shown ?? NOTHING_TOLD(request)) && key !== NOTHING_TOLD(request);
 }
 
 export function needsNotification(request: AccessRequest): boolean {
   return channelNeedsUpdate(request) || requesterNeedsTelling(request);
 }
 
-// ---- Due times: when the request next needs a timer or a sweep.
+// ---- Due times: when the request next needs a timer or a sweep, all listed in one place.
 
-/** When one grant's own work is due (expiry, grant, end of window, retry), if ever. */
-export function grantWorkDueAt(request: AccessRequest, grant: Grant): number | undefined {
+/**
+ * What can fall due. A new kind (a reminder, an extend warning) is a new entry here and a new
+ * case in dueTimes: the store indexes the earliest of them, whatever their kinds.
+ */
+export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'news';
+
+export interface DueTime {
+  kind: DueKind;
+  at: number;
+  /** The grant it concerns; absent for the request's own (news). */
+  grantId?: string;
+}
+
+function grantDueTime(request: AccessRequest, grant: Grant): DueTime | undefined {
+  const at = (kind: DueKind, time: number): DueTime => ({ kind, at: time, grantId: grant.id });
   switch (grant.status) {
     case 'PENDING':
-      return request.expiresAt;
+      return at('expiry', request.expiresAt);
     case 'ACTIVE':
-      return grant.endsAt;
+      return grant.endsAt === undefined ? undefined : at('window-end', grant.endsAt);
     case 'APPROVED':
-      return grant.decidedAt ?? request.createdAt;
+      return at('grant', grant.decidedAt ?? request.createdAt);
     case 'GRANTING':
     case 'REVOKING':
-      return grant.claimUntil ?? 0;
+      return at('claim', grant.claimUntil ?? 0);
     default:
       return undefined;
   }
 }
 
-/** When the request's own work is due, leaving notifications aside. */
-export function workDueAt(request: AccessRequest): number | undefined {
-  const times = request.grants.map((g) => grantWorkDueAt(request, g)).filter((t): t is number => t !== undefined);
-  return times.length > 0 ? Math.min(...times) : undefined;
+/** Everything about the request that falls due, whenever it does: each grant's own work, and news not yet told. */
+export function dueTimes(request: AccessRequest): DueTime[] {
+  const times = request.grants.map((g) => grantDueTime(request, g)).filter((t): t is DueTime => t !== undefined);
+  if (needsNotification(request)) times.push({ kind: 'news', at: request.newsRetryAt ?? request.updatedAt });
+  return times;
 }
 
-/** When the request next needs attention from a timer or a sweep, if ever. */
+const earliest = (times: DueTime[]): number | undefined => (times.length > 0 ? Math.min(...times.map((t) => t.at)) : undefined);
+
+/** When one grant's own work is due (expiry, grant, end of window, retry), if ever. */
+export function grantWorkDueAt(request: AccessRequest, grant: Grant): number | undefined {
+  return grantDueTime(request, grant)?.at;
+}
+
+/** When the request's own work is due, leaving notifications aside: what a timer or schedule is armed for. */
+export function workDueAt(request: AccessRequest): number | undefined {
+  return earliest(dueTimes(request).filter((t) => t.kind !== 'news'));
+}
+
+/** When the request next needs attention from a timer or a sweep, if ever: the earliest of all its due times. */
 export function dueAt(request: AccessRequest): number | undefined {
-  const work = workDueAt(request);
-  if (!needsNotification(request)) return work;
-  return Math.min(work ?? Infinity, request.newsRetryAt ?? request.updatedAt);
+  return earliest(dueTimes(request));
 }

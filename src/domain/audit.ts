@@ -46,3 +46,12 @@ export const AUDIT_EVENT_TYPES = [
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export const SYSTEM_ACTOR = 'timebox';
+
+/** An audit event as a transition or a use case states it; the write adds the request, time, seq and statuses. */
+export interface EventDraft {
+  type: AuditEventType;
+  actor: string;
+  /** The grant the event is about; its status before and after are recorded. */
+  grantId?: string;
+  detail?: string;
+}

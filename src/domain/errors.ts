@@ -42,6 +42,7 @@ export const ErrorCode = {
   StillInProgress: 'still_in_progress',
   MessageGone: 'message_gone',
   StoredItemInvalid: 'stored_item_invalid',
+  RevokeFailed: 'revoke_failed',
 } as const;
 
 export class TimeboxError extends Error {
@@ -74,6 +75,15 @@ export class RetryLaterError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'RetryLaterError';
+  }
+}
+
+/** AWS could not remove a target at a window's end: the attempt is recorded and retried, never dropped. */
+export class RevokeFailedError extends Error {
+  readonly code = ErrorCode.RevokeFailed;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RevokeFailedError';
   }
 }
 

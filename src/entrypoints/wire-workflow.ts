@@ -3,7 +3,7 @@ import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { WebClient } from '@slack/web-api';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
-import type { Clock, JobQueue, JobScheduler, Logger, RequestStore } from '../app/ports';
+import type { Clock, JobQueue, JobScheduler, Logger, Store } from '../app/ports';
 import { newRequestId, requestIdFor } from '../adapters/request-id';
 import type { TimeboxConfig } from '../config/config-schema';
 import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
@@ -14,7 +14,7 @@ import { CloudWatchAlarms, LoggedAlarms } from '../adapters/alarms/revoke-alarms
 /** What differs between the local process and the Lambda functions; everything else is wired the same. */
 export interface WiringParts {
   config: TimeboxConfig;
-  store: RequestStore;
+  store: Store;
   queue: JobQueue;
   scheduler: JobScheduler;
   slackBotToken: string;

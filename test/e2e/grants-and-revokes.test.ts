@@ -1,5 +1,6 @@
 import { ACCOUNTS, APPROVAL_CHANNEL, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, REVOKED_WITHIN_MS, TimeboxHarness } from '../support/timebox-harness';
 import { findRequestId } from '../../src/domain/request-id';
+import { messageOf } from '../../src/domain/access-request';
 
 /** Revocation removes only what Timebox added, and never loses track of a grant. */
 describe('grants and revokes', () => {
@@ -72,7 +73,7 @@ describe('grants and revokes', () => {
       const active = await h.waitForStatus(id, 'ACTIVE');
       await h.slack.waitFor(() => h.slack.callsTo('conversations.open').length >= 1, 5000, 'a failed attempt to DM dave');
       await h.restart();
-      expect((await h.request(id)).toldRequester).toBeUndefined();
+      expect(messageOf(await h.request(id), 'requester-dm')?.shown).toBeUndefined();
       expect(h.runtime.scheduler.pending).toBeGreaterThanOrEqual(1); // the end re-armed, though the news went first
       const ended = await h.waitForStatus(id, 'ENDED', 15_000);
       expect(h.hasAssignment('dave', 'staging', 'ReadOnly')).toBe(false);

@@ -5,6 +5,7 @@ import manifest from '../fixtures/v1-store/manifest.json';
 import { eventually } from '../support/eventually';
 import { APPROVAL_CHANNEL, buttonClick, PEOPLE, REVOKED_WITHIN_MS, TimeboxHarness } from '../support/timebox-harness';
 import type { SlackMessage } from '../support/slack-stand-in';
+import { messageOf } from '../../src/domain/access-request';
 
 /**
  * A store written by the release before grants-v2 (17bbd9a: one flat record per request, leases
@@ -57,7 +58,9 @@ describe('upgrading a store written by the previous release', () => {
 
   test('the pending request can be approved on its old approval message, and is granted', async () => {
     const pending = await h.request(manifest.pending.requestId);
-    expect(pending).toMatchObject({ status: 'PENDING', approvalMessage: manifest.pending.approvalMessage });
+    expect(pending.status).toBe('PENDING');
+    // What v1 posted is the request's channel message (messages list, schema version 4).
+    expect(messageOf(pending, 'channel')?.ref).toEqual(manifest.pending.approvalMessage);
     // The message the old release posted (this Slack stand-in is new, so only its reference is real).
     const message: SlackMessage = { channel: manifest.pending.approvalMessage.channel, ts: manifest.pending.approvalMessage.ts, history: [] };
     expect(message.channel).toBe(APPROVAL_CHANNEL);

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { channelKey, requestStatus, type AccessRequest, type Grant, type RequestStatus } from '../../src/domain/access-request';
+import { channelKey, messageOf, requestStatus, type AccessRequest, type Grant, type RequestStatus } from '../../src/domain/access-request';
 import { viewOf, type RequestView } from '../support/request-view';
 import { auditProblems } from '../support/audit-check';
 import { targetKey } from '../../src/domain/grant-target';
@@ -460,7 +460,7 @@ async function expectConverged(s: CrashScenario, requestId: string, expected: { 
   // A truthful end state with nothing left to do.
   expect(request.grants).toHaveLength(n);
   expect(request.status).toBe('ENDED');
-  expect(request.notified).toBe(channelKey(request));
+  expect(messageOf(request, 'channel')?.shown).toBe(channelKey(request));
   expect(leases).toEqual(s.targets.map(() => undefined));
   expect(due.map((r) => r.id)).not.toContain(requestId);
 

@@ -32,8 +32,8 @@ describe('Reconciler', () => {
     await h.runtime.queue.drain(); // let the ACTIVE notifications finish writing first
     const active = (await store.getRequest(id))!;
     const grant = active.grants[0]!;
-    const revoking = grantTransitions.startRevoking(grant, Date.now() + 60_000, id);
-    await store.saveRequest(withGrant(active, grantTransitions.end(revoking, Date.now(), undefined, id)));
+    const revoking = grantTransitions.startRevoking(grant, Date.now() + 60_000, id).grant;
+    await store.saveRequest(withGrant(active, grantTransitions.end(revoking, Date.now(), undefined, id).grant));
   }
 
   test('an orphan Timebox created (its grant ended, the assignment still there) is revoked and audited', async () => {

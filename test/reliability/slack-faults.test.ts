@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually';
 import { APPROVAL_CHANNEL, PEOPLE, testConfigYaml, type TimeboxHarness } from '../support/timebox-harness';
 import { DAVE_STAGING_READONLY as DAVE, channelMessagesAbout, deleteFromChannel, drainSlackFaults, holds, openRequests, requestIdIn, startHarness, waitForAudit, waitForRequest } from './fault-helpers';
+import { messageOf } from '../../src/domain/access-request';
 
 /**
  * What Slack's own failures do to Timebox: rate limits, server errors, slow or hanging calls,
@@ -46,7 +47,7 @@ describe('Slack faults: messages and DMs', () => {
     expect(waiting.status).toBe('PENDING');
     expect(channelMessagesAbout(harness, APPROVAL_CHANNEL, id)).toHaveLength(0);
 
-    await waitForRequest(harness, id, (r) => r.approvalMessage !== undefined, 'the approval message to be recorded', 20_000);
+    await waitForRequest(harness, id, (r) => messageOf(r, 'channel')?.ref !== undefined, 'the approval message to be recorded', 20_000);
     expect(channelMessagesAbout(harness, APPROVAL_CHANNEL, id)).toHaveLength(1);
     await harness.click('alice', 'approve', id);
     await harness.waitForStatus(id, 'ACTIVE');
@@ -340,7 +341,7 @@ describe('reliability-3: a re-posted approvals message', () => {
     );
     expect(`${decided.type}: ${decided.detail ?? ''}`).toBe('approved: 3/3 approvals');
     expect(more).toEqual([]);
-    expect((await harness.request(id)).approvalMessage).toEqual({ channel: APPROVAL_CHANNEL, ts: replacement!.ts });
+    expect(messageOf(await harness.request(id), 'channel')?.ref).toEqual({ channel: APPROVAL_CHANNEL, ts: replacement!.ts });
     await harness.waitForStatus(id, 'ACTIVE');
     expect(harness.hasAssignment('carol', 'production', 'Admin')).toBe(true);
   });

@@ -4,7 +4,7 @@
  * ever; and however much of it piles up, a window that has ended is still revoked by the next sweep.
  */
 import { PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dueAt, type AccessRequest } from '../../src/domain/access-request';
+import { dueAt, messageOf, type AccessRequest } from '../../src/domain/access-request';
 import { DUE_INDEX, requestKey } from '../../src/adapters/dynamodb/table-layout';
 import { SCHEMA_VERSION } from '../../src/adapters/dynamodb/stored-records';
 import { requestStatus } from '../../src/domain/access-request';
@@ -85,7 +85,7 @@ describe('news Slack will never take', () => {
     // A request of dave's that ended; dave is then deactivated, so its news cannot reach him.
     const template = await harness.file('dave', 'staging ReadOnly 1s template');
     await harness.waitForStatus(template, 'ENDED');
-    await eventually(async () => (await harness.runtime.deps.store.getRequest(template))?.toldRequester?.includes('ENDED'), 10_000, 'the template to be told');
+    await eventually(async () => messageOf((await harness.runtime.deps.store.getRequest(template)) ?? { messages: [] }, 'requester-dm')?.shown?.includes('ENDED'), 10_000, 'the template to be told');
 
     // carol's window: 5 minutes, ACTIVE now.
     const window = await harness.file('carol', 'staging ReadOnly 5m the overdue one');
@@ -104,7 +104,7 @@ describe('news Slack will never take', () => {
       await Promise.all(
         Array.from({ length: 50 }, (_, j) => {
           const n = i + j;
-          const request: AccessRequest = { ...ended, id: `R-UNDLV${String(n).padStart(5, '0')}`, toldRequester: undefined, updatedAt: base + n };
+          const request: AccessRequest = { ...ended, id: `R-UNDLV${String(n).padStart(5, '0')}`, messages: ended.messages.filter((m) => m.kind !== 'requester-dm'), updatedAt: base + n };
           seeded.push(request.id);
           return doc.send(
             new PutCommand({

@@ -22,7 +22,7 @@ import type {
   ProvisionHooks,
   ProvisionOutcome,
   Provisioner,
-  RequestStore,
+  Store,
   SlackPerson,
   UserDirectory,
   LeaseListing,
@@ -123,7 +123,7 @@ export class CrashError extends Error {
  * listDue reads dueAt() as the DynamoDB due index does, audit appends keep the first copy, and
  * everything is deep-copied on the way in and out.
  */
-export class InMemoryRequestStore implements RequestStore {
+export class InMemoryRequestStore implements Store {
   private readonly requests = new Map<string, AccessRequest>();
   private readonly leases = new Map<string, Lease>();
   private readonly audit = new Map<string, Map<string, AuditEvent>>();

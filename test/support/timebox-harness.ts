@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import pino from 'pino';
-import type { RequestStatus } from '../../src/domain/access-request';
+import { messageOf, type RequestStatus } from '../../src/domain/access-request';
 import { viewOf, type RequestView } from './request-view';
 import type { AuditEvent } from '../../src/domain/audit';
 import { readLocalEnv } from '../../src/config/env';
@@ -244,7 +244,7 @@ export class TimeboxHarness {
 
   /** The approvals-channel message of a request, once posted and recorded on the request. */
   async approvalMessage(requestId: string): Promise<SlackMessage> {
-    await eventually(async () => (await this.runtime.deps.store.getRequest(requestId))?.approvalMessage, 10_000, `${requestId} to record its message`);
+    await eventually(async () => messageOf((await this.runtime.deps.store.getRequest(requestId)) ?? { messages: [] }, 'channel')?.ref, 10_000, `${requestId} to record its message`);
     return this.slack.waitFor(
       () => this.slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m.blocks ?? []).includes(requestId)),
       10_000,

@@ -1,11 +1,11 @@
 import { ConditionalCheckFailedException, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { dueAt, requestStatus, type AccessRequest } from '../../domain/access-request';
+import type { AccessRequest } from '../../domain/access-request';
 import { LEGACY_GENERATION, type Lease } from '../../domain/lease';
 import type { AuditEvent } from '../../domain/audit';
-import { StoreConflictError, type LeaseListing, type RequestStore } from '../../app/ports';
-import { readAuditEvent, readLease, readRequest, SCHEMA_VERSION } from './stored-records';
-import { DUE_INDEX, REQUESTER_INDEX, auditKey, leaseItemKey, requestKey } from './table-layout';
+import { StoreConflictError, type LeaseListing, type Store } from '../../app/ports';
+import { readAuditEvent, readLease, readRequest, toStoredAuditEvent, toStoredLease, toStoredRequest } from './stored-records';
+import { DUE_INDEX, REQUESTER_INDEX, leaseItemKey, requestKey } from './table-layout';
 
 /**
  * The condition that a write or delete lands on the same lifetime of a lease, at the version read.
@@ -18,8 +18,12 @@ function sameLease(generation: string, version: number) {
     : { ConditionExpression: 'version = :v AND generation = :g', ExpressionAttributeValues: { ':v': version, ':g': generation } };
 }
 
-/** The one store: single-item conditional writes only, so it runs on dynalite and on DynamoDB alike. */
-export class DynamoDbStore implements RequestStore {
+/**
+ * The one store (requests, audit log and leases in one table): single-item conditional writes
+ * only, so it runs on dynalite and on DynamoDB alike. I/O only: what an item holds (keys, due
+ * time, index attributes) is the mapper's (toStored* and read* in stored-records.ts).
+ */
+export class DynamoDbStore implements Store {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -33,7 +37,7 @@ export class DynamoDbStore implements RequestStore {
 
   async createRequest(request: AccessRequest): Promise<void> {
     await this.conditional(`request ${request.id} exists`, () =>
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' })),
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: toStoredRequest(request), ConditionExpression: 'attribute_not_exists(pk)' })),
     );
   }
 
@@ -48,7 +52,7 @@ export class DynamoDbStore implements RequestStore {
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: this.requestItem(next),
+          Item: toStoredRequest(next),
           ConditionExpression: 'version = :v',
           ExpressionAttributeValues: { ':v': request.version },
         }),
@@ -102,7 +106,7 @@ export class DynamoDbStore implements RequestStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...auditKey(event.requestId, event.seq), kind: 'audit', schemaVersion: SCHEMA_VERSION, event },
+          Item: toStoredAuditEvent(event),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -131,7 +135,7 @@ export class DynamoDbStore implements RequestStore {
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...leaseItemKey(lease.key), kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, generation: lease.generation, lease, dueKey: DUE_INDEX.leases, dueAt: lease.updatedAt },
+          Item: toStoredLease(lease),
           ...(expectedVersion === undefined ? { ConditionExpression: 'attribute_not_exists(pk)' } : sameLease(lease.generation, expectedVersion)),
         }),
       ),
@@ -156,24 +160,6 @@ export class DynamoDbStore implements RequestStore {
       }
     }
     return listing;
-  }
-
-  private requestItem(request: AccessRequest): Record<string, unknown> {
-    const due = dueAt(request);
-    return {
-      ...requestKey(request.id),
-      kind: 'request',
-      schemaVersion: SCHEMA_VERSION,
-      version: request.version,
-      // For people reading the table: the status is derived from the grants, never read back.
-      status: requestStatus(request),
-      request,
-      // Sparse: requests with nothing left to do drop out of the index.
-      ...(due === undefined ? {} : { dueKey: DUE_INDEX.value, dueAt: due }),
-      [REQUESTER_INDEX.partitionKey]: request.requester.slackUserId,
-      [REQUESTER_INDEX.sortKey]: request.createdAt,
-      ...(request.grants.some((g) => g.status === 'PENDING') ? { [REQUESTER_INDEX.awaitingApproval]: 1 } : {}),
-    };
   }
 
   /** Every item a query matches, page after page (up to `limit`). */

@@ -1,9 +1,10 @@
 import * as z from '../../lib/zod';
-import { GRANT_STATUSES, type AccessRequest, type Grant } from '../../domain/access-request';
+import { dueAt, GRANT_STATUSES, MESSAGE_KINDS, requestStatus, type AccessRequest, type Grant, type ShownMessage } from '../../domain/access-request';
 import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../domain/audit';
 import { StoredItemInvalidError } from '../../domain/errors';
 import type { GrantTarget, ProvisionTarget } from '../../domain/grant-target';
 import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lease';
+import { auditKey, DUE_INDEX, leaseItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
 
 /**
  * The stored shape is a mapping of the domain types, not a second type: the schemas are built
@@ -18,9 +19,14 @@ import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lea
  *
  * Requests of versions 1 to 3 may carry `endedEarlyBy` on the request itself, a copy of the
  * last early end, which mislabelled the other grants of the request. Each grant keeps its own,
- * so the request's copy is dropped on read (storedRequest).
+ * so the request's copy is dropped on read (upgradeRequestV3).
+ *
+ * Version 4: what people were shown is a list of messages (`messages`), not one field per
+ * surface; v3 requests (and older) are upgraded on read (upgradeRequestV3: the approval message
+ * and `notified` become the channel message, the active DM and `toldRequester` the requester's
+ * DM). Leases and audit events kept their v3 shape.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const exactly = <T extends true>(_proof: T): void => undefined;
@@ -88,10 +94,7 @@ export const accessRequestSchema = z.strictObject({
   createdAt: z.number(),
   expiresAt: z.number(),
   grants: z.array(grantSchema).min(1),
-  approvalMessage: messageRef.optional(),
-  activeDm: messageRef.optional(),
-  notified: z.string().optional(),
-  toldRequester: z.string().optional(),
+  messages: z.array(z.strictObject({ kind: z.enum(MESSAGE_KINDS), ref: messageRef.optional(), shown: z.string().optional() })),
   newsAttempts: z.number().int().nonnegative().optional(),
   newsRetryAt: z.number().optional(),
   updatedAt: z.number(),
@@ -99,8 +102,23 @@ export const accessRequestSchema = z.strictObject({
 });
 exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
 
-/** A request as releases up to version 3 may have stored it: the request-level endedEarlyBy copy is dropped. */
-const storedRequest = accessRequestSchema.extend({ endedEarlyBy: person.optional() }).transform(({ endedEarlyBy: _copy, ...request }): AccessRequest => request);
+// ---- Versions 2 and 3: one field per surface (approvalMessage, notified, activeDm, toldRequester).
+const v3Request = accessRequestSchema.omit({ messages: true }).extend({
+  approvalMessage: messageRef.optional(),
+  activeDm: messageRef.optional(),
+  notified: z.string().optional(),
+  toldRequester: z.string().optional(),
+  // A copy of the last early end on the request itself (see above): dropped.
+  endedEarlyBy: person.optional(),
+});
+type V3Request = z.infer<typeof v3Request>;
+
+export function upgradeRequestV3(old: V3Request): AccessRequest {
+  const { approvalMessage, notified, activeDm, toldRequester, endedEarlyBy: _copy, ...request } = old;
+  const message = (kind: ShownMessage['kind'], ref: ShownMessage['ref'], shown: string | undefined): ShownMessage[] =>
+    ref || shown !== undefined ? [{ kind, ...(ref ? { ref } : {}), ...(shown !== undefined ? { shown } : {}) }] : [];
+  return { ...request, messages: [...message('channel', approvalMessage, notified), ...message('requester-dm', activeDm, toldRequester)] };
+}
 
 const provisionTarget = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('account'), principalId: z.string(), accountId: z.string(), permissionSetArn: z.string() }),
@@ -191,7 +209,7 @@ function v1ChannelKey(notified: string | undefined, grant: Grant): string | unde
   return `1=${shown}:${approvals ?? grant.approvals.length}${ending ? ':ending1' : ''}`;
 }
 
-export function upgradeRequestV1(old: z.infer<typeof v1Request>): AccessRequest {
+export function upgradeRequestV1(old: z.infer<typeof v1Request>): V3Request {
   const grant: Grant = {
     id: '1',
     target: { kind: 'account', accountId: old.accountId, accountName: old.accountName, permissionSetName: old.permissionSetName, permissionSetArn: old.permissionSetArn },
@@ -261,17 +279,54 @@ function readVersioned<T>(what: string, item: Record<string, unknown>, field: st
   }
 }
 
+// ---- The mapper: every attribute the store writes is computed here (keys, schema version, due
+// time, index attributes); the store only puts and gets what this returns.
+
+export type StoredItem = Record<string, unknown>;
+
+export function toStoredRequest(request: AccessRequest): StoredItem {
+  const due = dueAt(request);
+  return {
+    ...requestKey(request.id),
+    kind: 'request',
+    schemaVersion: SCHEMA_VERSION,
+    version: request.version,
+    // For people reading the table: the status is derived from the grants, never read back.
+    status: requestStatus(request),
+    request,
+    // Sparse: requests with nothing left to do drop out of the index.
+    ...(due === undefined ? {} : { [DUE_INDEX.partitionKey]: DUE_INDEX.value, [DUE_INDEX.sortKey]: due }),
+    [REQUESTER_INDEX.partitionKey]: request.requester.slackUserId,
+    [REQUESTER_INDEX.sortKey]: request.createdAt,
+    ...(request.grants.some((g) => g.status === 'PENDING') ? { [REQUESTER_INDEX.awaitingApproval]: 1 } : {}),
+  };
+}
+
+export function toStoredLease(lease: Lease): StoredItem {
+  // version and generation are top-level too: every conditional write and delete names them.
+  return { ...leaseItemKey(lease.key), kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, generation: lease.generation, lease, [DUE_INDEX.partitionKey]: DUE_INDEX.leases, [DUE_INDEX.sortKey]: lease.updatedAt };
+}
+
+export function toStoredAuditEvent(event: AuditEvent): StoredItem {
+  return { ...auditKey(event.requestId, event.seq), kind: 'audit', schemaVersion: SCHEMA_VERSION, event };
+}
+
 export function readRequest(item: Record<string, unknown>): AccessRequest {
   // Requests kept their v2 shape in v3 (the request's endedEarlyBy copy, dropped on read, aside).
-  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', storedRequest, { 1: (raw) => upgradeRequestV1(v1Request.parse(raw)), 2: (raw) => storedRequest.parse(raw) });
+  const fromV3 = (raw: unknown) => upgradeRequestV3(v3Request.parse(raw));
+  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', accessRequestSchema, { 1: (raw) => upgradeRequestV3(upgradeRequestV1(v1Request.parse(raw))), 2: fromV3, 3: fromV3 });
 }
 
 export function readLease(item: Record<string, unknown>): Lease {
-  return readVersioned(`stored lease ${String(item.pk)}`, item, 'lease', leaseSchema, { 1: (raw) => upgradeLeaseV1(v1Lease.parse(raw)), 2: (raw) => upgradeLeaseV2(v2Lease.parse(raw)) });
+  return readVersioned(`stored lease ${String(item.pk)}`, item, 'lease', leaseSchema, {
+    1: (raw) => upgradeLeaseV1(v1Lease.parse(raw)),
+    2: (raw) => upgradeLeaseV2(v2Lease.parse(raw)),
+    3: (raw) => leaseSchema.parse(raw),
+  });
 }
 
 export function readAuditEvent(item: Record<string, unknown>): AuditEvent {
-  // Audit events kept their shape in v2 and v3 (grantId was added as optional), so v1 and v2 events read as they are.
+  // Audit events kept their shape in v2 to v4 (grantId was added as optional), so older events read as they are.
   const asTheyAre = (raw: unknown) => auditEventSchema.parse(raw);
-  return readVersioned(`stored audit event ${String(item.pk)}/${String(item.sk)}`, item, 'event', auditEventSchema, { 1: asTheyAre, 2: asTheyAre });
+  return readVersioned(`stored audit event ${String(item.pk)}/${String(item.sk)}`, item, 'event', auditEventSchema, { 1: asTheyAre, 2: asTheyAre, 3: asTheyAre });
 }

@@ -19,6 +19,7 @@ function request(id: string, who: string, createdAt: number, statuses: Grant['st
     createdAt,
     expiresAt: createdAt + 24 * HOUR,
     updatedAt: createdAt,
+    messages: [],
     grants: statuses.map((status, i) => ({
       id: String(i + 1),
       target: { kind: 'group', groupId: `group-${i}`, groupName: `group-${i}` },

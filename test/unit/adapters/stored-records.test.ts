@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { readAuditEvent, readLease, readRequest, SCHEMA_VERSION } from '../../../src/adapters/dynamodb/stored-records';
+import { readAuditEvent, readLease, readRequest, SCHEMA_VERSION, toStoredAuditEvent, toStoredLease, toStoredRequest } from '../../../src/adapters/dynamodb/stored-records';
 import {
   channelKey,
   channelNeedsUpdate,
@@ -15,6 +15,7 @@ import {
   dueAt,
   needsNotification,
   requesterKey,
+  messageOf,
   requestStatus,
   withGrant,
   type AccessRequest,
@@ -45,6 +46,13 @@ const body = (i: Item, field = 'request') => i[field] as Record<string, unknown>
 /** The item the v2 store writes for a request (see DynamoDbStore.requestItem). */
 const v2Item = (request: AccessRequest): Item => ({ pk: `REQ#${request.id}`, sk: 'REQUEST', kind: 'request', schemaVersion: SCHEMA_VERSION, version: request.version, request });
 const v2LeaseItem = (lease: Lease): Item => ({ pk: `LEASE#${lease.key}`, sk: 'LEASE', kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, lease });
+
+/** A request as schema versions 2 and 3 stored it: one field per surface people were shown it on. */
+function asV3({ messages, ...request }: AccessRequest): Record<string, unknown> {
+  const channel = messages.find((m) => m.kind === 'channel');
+  const dm = messages.find((m) => m.kind === 'requester-dm');
+  return { ...request, approvalMessage: channel?.ref, notified: channel?.shown, activeDm: dm?.ref, toldRequester: dm?.shown };
+}
 
 function storedItemErrorFrom(fn: () => unknown): StoredItemInvalidError {
   try {
@@ -114,18 +122,18 @@ describe('readRequest on a v1 item', () => {
       createdAt: old.createdAt,
       expiresAt: old.expiresAt,
       updatedAt: old.updatedAt,
-      approvalMessage: old.approvalMessage,
-      activeDm: old.activeDm,
     });
+    expect(messageOf(request, 'channel')?.ref).toEqual(old.approvalMessage);
+    expect(messageOf(request, 'requester-dm')?.ref).toEqual(old.activeDm);
     expect(requestStatus(request)).toBe(raw.status);
   });
 
   test('what v1 had told people becomes v2 keys, so nobody is told again after the upgrade', () => {
     const request = readRequest(V1_ACTIVE());
-    expect(request.notified).toBe('1=ACTIVE:0');
-    expect(request.toldRequester).toBe('1=ACTIVE');
-    expect(request.notified).toBe(channelKey(request));
-    expect(request.toldRequester).toBe(requesterKey(request));
+    expect(messageOf(request, 'channel')?.shown).toBe('1=ACTIVE:0');
+    expect(messageOf(request, 'requester-dm')?.shown).toBe('1=ACTIVE');
+    expect(messageOf(request, 'channel')?.shown).toBe(channelKey(request));
+    expect(messageOf(request, 'requester-dm')?.shown).toBe(requesterKey(request));
     expect(needsNotification(request)).toBe(false);
   });
 
@@ -140,14 +148,12 @@ describe('readRequest on a v1 item', () => {
     const request = readRequest(raw);
     expect(request.grants.map((g) => [g.id, g.status, g.ruleName, g.approvalsRequired])).toEqual([['1', 'PENDING', 'prod-admin', 1]]);
     expect(request.grants[0]!.target).toMatchObject({ kind: 'account', accountName: 'production', permissionSetName: 'Admin' });
-    expect(request.approvalMessage).toEqual(MANIFEST.pending.approvalMessage);
-    expect(request.notified).toBe('1=PENDING:0');
-    expect(request.toldRequester).toBeUndefined();
+    expect(request.messages).toEqual([{ kind: 'channel', ref: MANIFEST.pending.approvalMessage, shown: '1=PENDING:0' }]);
     expect(needsNotification(request)).toBe(false);
     expect(dueAt(request)).toBe(raw.dueAt);
     expect(dueAt(request)).toBe(MANIFEST.pending.expiresAt);
 
-    const approved = withGrant(request, decideGrant(request, request.grants[0]!, 'approve', { slackUserId: 'U0BOB00000' }, request.expiresAt - 1));
+    const approved = withGrant(request, decideGrant(request, request.grants[0]!, 'approve', { slackUserId: 'U0BOB00000' }, request.expiresAt - 1).grant);
     expect(requestStatus(approved)).toBe('APPROVED');
     // …and the click is news for the approvals channel.
     expect(needsNotification(approved)).toBe(true);
@@ -161,7 +167,7 @@ describe('readRequest on a v1 item', () => {
     const raw = V1_ACTIVE();
     Object.assign(body(raw), { status, notified: v1Key, ...extra });
     const request = readRequest(raw);
-    expect(request.notified).toBe(v2Key);
+    expect(messageOf(request, 'channel')?.shown).toBe(v2Key);
     expect(channelNeedsUpdate(request)).toBe(false);
     if (extra && 'endedEarlyBy' in extra) expect(request.grants[0]!.endedEarlyBy).toEqual(extra.endedEarlyBy);
   });
@@ -182,7 +188,7 @@ describe('readRequest on a v1 item', () => {
     const raw = V1_ACTIVE();
     delete body(raw).toldRequester;
     const request = readRequest(raw);
-    expect(request.toldRequester).toBeUndefined();
+    expect(messageOf(request, 'requester-dm')?.shown).toBeUndefined();
     expect(needsNotification(request)).toBe(true);
   });
 
@@ -255,19 +261,76 @@ describe('readRequest on a v2 item', () => {
   test.each([2, 3])('a schemaVersion %i item whose request carries the old endedEarlyBy copy still reads: the copy is dropped and each grant keeps its own', (schemaVersion) => {
     const request = v2Request();
     request.grants[1] = { ...request.grants[1]!, endsAt: 1796233913900, endedEarlyBy: { slackUserId: 'U0DAVE0000', email: 'dave@example.com' } };
-    const read = readRequest({ ...v2Item({ ...request, endedEarlyBy: { slackUserId: 'U0DAVE0000', email: 'dave@example.com' } } as AccessRequest), schemaVersion });
+    const read = readRequest({ ...v2Item(request), request: { ...asV3(request), endedEarlyBy: { slackUserId: 'U0DAVE0000', email: 'dave@example.com' } }, schemaVersion });
     expect(read).toEqual(request);
     expect(read).not.toHaveProperty('endedEarlyBy');
     expect(read.grants.map((g) => g.endedEarlyBy?.slackUserId)).toEqual([undefined, 'U0DAVE0000']);
   });
 
-  test('an item from a newer Timebox (schemaVersion 4) is refused, saying it is newer and what to do', () => {
+  test('an item from a newer Timebox (schemaVersion 5) is refused, saying it is newer and what to do', () => {
     const request = v2Request();
-    const err = storedItemErrorFrom(() => readRequest({ ...v2Item(request), schemaVersion: 4 }));
+    const err = storedItemErrorFrom(() => readRequest({ ...v2Item(request), schemaVersion: 5 }));
     expect(err.message).toContain(`REQ#${request.id}`);
-    expect(err.message).toContain('schemaVersion 4');
+    expect(err.message).toContain('schemaVersion 5');
     expect(err.message).toMatch(/newer/);
     expect(err.message).toMatch(/upgrade Timebox/);
+  });
+});
+
+describe('daily-use: messages as a list (schema version 4)', () => {
+  test('a v3 item with an approval message and an active DM reads back as the messages list, so nobody is told again and the buttons still match', () => {
+    const approvalMessage = { channel: 'C0APPROVALS', ts: '1796233713.000100' };
+    const activeDm = { channel: 'D0CAROL000', ts: '1796233714.000200' };
+    const v3 = { ...asV3(readRequest(V1_ACTIVE())), approvalMessage, activeDm, notified: '1=ACTIVE:0', toldRequester: '1=ACTIVE' };
+    const request = readRequest({ ...V1_ACTIVE(), schemaVersion: 3, request: v3 });
+    expect(request.messages).toEqual([
+      { kind: 'channel', ref: approvalMessage, shown: '1=ACTIVE:0' },
+      { kind: 'requester-dm', ref: activeDm, shown: '1=ACTIVE' },
+    ]);
+    expect(request).not.toHaveProperty('approvalMessage');
+    expect(request).not.toHaveProperty('activeDm');
+    expect(needsNotification(request)).toBe(false);
+    // Written back as v4 and read again, it is the same.
+    expect(readRequest({ ...V1_ACTIVE(), schemaVersion: SCHEMA_VERSION, request })).toEqual(request);
+  });
+
+  test('a v3 item whose channel refused the news (shown, but no message) keeps what it showed, with no message to update', () => {
+    const v3 = { ...asV3(readRequest(V1_PENDING())), approvalMessage: undefined, notified: '1=PENDING:0' };
+    const request = readRequest({ ...V1_PENDING(), schemaVersion: 3, request: JSON.parse(JSON.stringify(v3)) as unknown });
+    expect(request.messages).toEqual([{ kind: 'channel', shown: '1=PENDING:0' }]);
+  });
+
+  test('a v4 item with old single fields beside the list is refused, not silently dropped', () => {
+    const request = readRequest(V1_ACTIVE());
+    expect(storedItemErrorFrom(() => readRequest({ ...V1_ACTIVE(), schemaVersion: SCHEMA_VERSION, request: { ...request, notified: 'x' } })).message).toContain('notified');
+  });
+});
+
+describe('daily-use: one mapper computes what is stored (toStored*)', () => {
+  test('a request item carries its key, version, derived status, the earliest due time and the requester index; read back it is the request', () => {
+    const request = readRequest(V1_PENDING());
+    const stored = toStoredRequest(request);
+    expect(stored).toMatchObject({ pk: `REQ#${request.id}`, sk: 'REQUEST', kind: 'request', schemaVersion: SCHEMA_VERSION, version: request.version, status: 'PENDING', dueKey: 'DUE', dueAt: dueAt(request) });
+    expect(stored).toMatchObject({ requesterKey: request.requester.slackUserId, filedAt: request.createdAt, awaitingApproval: 1 });
+    expect(readRequest(structuredClone(stored))).toEqual(request);
+  });
+
+  test('a request with nothing left to do drops out of the due index; one no longer waiting for approval loses the mark', () => {
+    const over = readRequest(V1_ACTIVE());
+    const ended = { ...over, grants: [{ ...over.grants[0]!, status: 'ENDED' as const }], messages: [] };
+    const told = { ...ended, messages: [{ kind: 'channel' as const, shown: channelKey(ended) }, { kind: 'requester-dm' as const, shown: requesterKey(ended) }] };
+    const stored = toStoredRequest(told);
+    expect(stored).not.toHaveProperty('dueKey');
+    expect(stored).not.toHaveProperty('dueAt');
+    expect(stored).not.toHaveProperty('awaitingApproval');
+  });
+
+  test('a lease item names its generation and version at the top (every conditional write does); an audit event reads back as written', () => {
+    const lease = readLease(structuredClone(V1_LEASE()));
+    expect(toStoredLease(lease)).toMatchObject({ pk: `LEASE#${lease.key}`, sk: 'LEASE', generation: lease.generation, version: lease.version, dueKey: 'LEASE', dueAt: lease.updatedAt });
+    expect(readLease(toStoredLease(lease))).toEqual(lease);
+    const event = readAuditEvent(ITEMS.find((i) => i.kind === 'audit')!);
+    expect(readAuditEvent(toStoredAuditEvent(event))).toEqual(event);
   });
 });
 
@@ -334,8 +397,8 @@ describe('readLease', () => {
   });
 
   test('a lease from a newer Timebox is refused, saying so', () => {
-    const err = storedItemErrorFrom(() => readLease({ ...structuredClone(V1_LEASE()), schemaVersion: 4 }));
-    expect(err.message).toMatch(/schemaVersion 4 is newer/);
+    const err = storedItemErrorFrom(() => readLease({ ...structuredClone(V1_LEASE()), schemaVersion: 5 }));
+    expect(err.message).toMatch(/schemaVersion 5 is newer/);
   });
 });
 
@@ -351,6 +414,6 @@ describe('readAuditEvent', () => {
     expect(readAuditEvent(raw)).toEqual(event);
     const extra = storedItemErrorFrom(() => readAuditEvent({ ...raw, event: { ...event, by: 'x' } }));
     expect(extra.message).toContain('REQ#R-AAAAAAAAAA/AUDIT#00000001-0');
-    expect(storedItemErrorFrom(() => readAuditEvent({ ...raw, schemaVersion: 4 })).message).toMatch(/newer/);
+    expect(storedItemErrorFrom(() => readAuditEvent({ ...raw, schemaVersion: 5 })).message).toMatch(/newer/);
   });
 });

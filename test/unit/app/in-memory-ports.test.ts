@@ -15,6 +15,7 @@ function request(id: string, overrides: Partial<AccessRequest> = {}): AccessRequ
     createdAt: T0,
     expiresAt: T0 + 1000,
     grants: [{ id: '1', target: { kind: 'group', groupId: 'g', groupName: 'g' }, ruleName: 'x', autoApproved: false, approvalsRequired: 1, approvals: [], status: 'PENDING' }],
+    messages: [],
     updatedAt: T0,
     ...overrides,
   };
@@ -44,8 +45,8 @@ describe('InMemoryRequestStore', () => {
 
   it('lists due requests by dueAt, oldest first, and leases conditionally', async () => {
     const store = new InMemoryRequestStore();
-    await store.createRequest(request('late', { expiresAt: T0 + 5000, notified: '1=PENDING:0', toldRequester: '1=PENDING:0' }));
-    await store.createRequest(request('early', { expiresAt: T0 + 1000, notified: '1=PENDING:0', toldRequester: '1=PENDING:0' }));
+    await store.createRequest(request('late', { expiresAt: T0 + 5000, messages: [{ kind: 'channel', shown: '1=PENDING:0' }, { kind: 'requester-dm', shown: '1=PENDING:0' }] }));
+    await store.createRequest(request('early', { expiresAt: T0 + 1000, messages: [{ kind: 'channel', shown: '1=PENDING:0' }, { kind: 'requester-dm', shown: '1=PENDING:0' }] }));
     expect((await store.listDue(T0 + 999)).map((r) => r.id)).toEqual([]);
     expect((await store.listDue(T0 + 5000)).map((r) => r.id)).toEqual(['early', 'late']);
 

@@ -6,7 +6,10 @@
 import { decideRequest } from '../../../src/app/decide-request';
 import { advanceRequest } from '../../../src/app/advance-request';
 import { sweepDueRequests } from '../../../src/app/sweep';
-import type { AccessRequest } from '../../../src/domain/access-request';
+import { messageOf, type AccessRequest } from '../../../src/domain/access-request';
+
+const channelRef = (r: AccessRequest) => messageOf(r, 'channel')?.ref;
+const dmRef = (r: AccessRequest) => messageOf(r, 'requester-dm')?.ref;
 import {
   ALICE,
   HOUR,
@@ -40,7 +43,7 @@ describe('the approvals channel', () => {
     const id = await mixed(world);
     expect(shown(world.notifier.posts)).toEqual(['1=ACTIVE,2=PENDING']);
     const ref = world.notifier.posts[0]?.ref;
-    expect((await stored(world, id)).approvalMessage).toEqual(ref);
+    expect(channelRef(await stored(world, id))).toEqual(ref);
 
     world.clock.advance(10 * MINUTE);
     await approve(world, id);
@@ -95,7 +98,7 @@ describe('the approvals channel', () => {
     await approve(world, filed.id, '1');
     expect(world.notifier.posts).toHaveLength(2);
     const request = await stored(world, filed.id);
-    expect(request.approvalMessage).toEqual(world.notifier.posts[1]?.ref);
+    expect(channelRef(request)).toEqual(world.notifier.posts[1]?.ref);
     expect(grantStatuses(request)).toBe('1=ACTIVE,2=PENDING');
   });
 
@@ -111,30 +114,30 @@ describe('the approvals channel', () => {
 
   it('records a message posted in a pass whose write lost a race, so it is not posted twice', async () => {
     const world = makeDeps();
-    world.store.injectFault({ op: 'saveRequest', when: (w) => (w.item as AccessRequest).approvalMessage !== undefined, error: 'conflict' });
+    world.store.injectFault({ op: 'saveRequest', when: (w) => channelRef(w.item as AccessRequest) !== undefined, error: 'conflict' });
     const filed = await askForAccounts(world, ['staging'], ['ReadOnly']);
     await world.queue.runPending();
     await sweepDueRequests(world.deps);
     await world.queue.runPending();
     expect(world.notifier.posts).toHaveLength(1);
-    expect((await stored(world, filed.id)).approvalMessage).toEqual(world.notifier.posts[0]?.ref);
+    expect(channelRef(await stored(world, filed.id))).toEqual(world.notifier.posts[0]?.ref);
   });
 
   it('reliability-3: records a replacement for a gone message posted in a pass whose write lost a race, so its buttons are not refused', async () => {
     const world = makeDeps();
     const filed = await askForAccounts(world, ['staging', 'production'], ['Admin']);
     await world.queue.runPending();
-    const original = (await stored(world, filed.id)).approvalMessage;
+    const original = channelRef(await stored(world, filed.id));
     world.notifier.fail('updateApproverMessage', 'gone');
     // The pass that posts the replacement loses its write to another one.
     const recordsReplacement = (item: unknown) => {
-      const ref = (item as AccessRequest).approvalMessage;
+      const ref = channelRef(item as AccessRequest);
       return ref !== undefined && ref.ts !== original?.ts;
     };
     world.store.injectFault({ op: 'saveRequest', when: (w) => recordsReplacement(w.item), error: 'conflict' });
     await approve(world, filed.id, '1');
     expect(world.notifier.posts).toHaveLength(2);
-    expect((await stored(world, filed.id)).approvalMessage).toEqual(world.notifier.posts[1]?.ref);
+    expect(channelRef(await stored(world, filed.id))).toEqual(world.notifier.posts[1]?.ref);
   });
 });
 
@@ -151,15 +154,15 @@ describe('the requester', () => {
     const dms = world.notifier.dms.map((d) => d.ref);
     // Each "active" DM is closed (its End button goes) when the next one is sent.
     expect(world.notifier.closedDms.map((c) => c.ref)).toEqual(dms.slice(0, 3));
-    expect((await stored(world, id)).activeDm).toBeUndefined();
+    expect(dmRef(await stored(world, id))).toBeUndefined();
   });
 
   it('the latest DM while access is active is the one with the End button', async () => {
     const world = makeDeps();
     const id = await mixed(world);
-    expect((await stored(world, id)).activeDm).toEqual(world.notifier.dms[0]?.ref);
+    expect(dmRef(await stored(world, id))).toEqual(world.notifier.dms[0]?.ref);
     await approve(world, id);
-    expect((await stored(world, id)).activeDm).toEqual(world.notifier.dms[1]?.ref);
+    expect(dmRef(await stored(world, id))).toEqual(world.notifier.dms[1]?.ref);
   });
 
   it('a DM that fails is sent by a later pass; the grant does not wait for it', async () => {
@@ -191,7 +194,7 @@ describe('the requester', () => {
   it('an "active" DM sent in a pass whose write lost a race is closed too once it is out of date', async () => {
     const world = makeDeps();
     // The notify pass's write loses a race (say, a click landed meanwhile), after Slack got the DM.
-    world.store.injectFault({ op: 'saveRequest', when: (w) => (w.item as AccessRequest).activeDm !== undefined, error: 'conflict' });
+    world.store.injectFault({ op: 'saveRequest', when: (w) => dmRef(w.item as AccessRequest) !== undefined, error: 'conflict' });
     const filed = await askForAccounts(world, ['staging'], ['ReadOnly']);
     await world.queue.runPending();
     await passTime(world, HOUR);

@@ -22,6 +22,7 @@ import {
   type AccessRequest,
   type Grant,
   type GrantStatus,
+  type GrantStep,
 } from '../../../src/domain/access-request';
 import { TimeboxError } from '../../../src/domain/errors';
 import type { AccountTarget, GroupTarget } from '../../../src/domain/grant-target';
@@ -109,6 +110,7 @@ function request(grants: Grant[], overrides: Partial<AccessRequest> = {}): Acces
     createdAt: T0,
     expiresAt: T0 + 24 * H,
     grants,
+    messages: [],
     updatedAt: T0,
     ...overrides,
   };
@@ -116,7 +118,7 @@ function request(grants: Grant[], overrides: Partial<AccessRequest> = {}): Acces
 
 /** The request with the channel message and the requester's DM both showing where it stands. */
 function told(r: AccessRequest): AccessRequest {
-  return { ...r, notified: channelKey(r), toldRequester: requesterKey(r) };
+  return ({ ...r, messages: [{ kind: 'channel', shown: channelKey(r) }, { kind: 'requester-dm', shown: requesterKey(r) }] });
 }
 
 function timeboxErrorFrom(fn: () => unknown): TimeboxError {
@@ -263,18 +265,18 @@ describe('grantTransitions', () => {
   const id = 'R-0123456789';
   const now = T0 + 5 * M;
 
-  type Move = { name: keyof typeof grantTransitions; from: GrantStatus; to: GrantStatus; run: (g: Grant) => Grant };
-  const MOVES: Move[] = [
-    { name: 'approve', from: 'PENDING', to: 'APPROVED', run: (g) => grantTransitions.approve(g, ALICE, now, id) },
-    { name: 'deny', from: 'PENDING', to: 'DENIED', run: (g) => grantTransitions.deny(g, ALICE, now, id) },
-    { name: 'expire', from: 'PENDING', to: 'EXPIRED', run: (g) => grantTransitions.expire(g, id) },
-    { name: 'cancel', from: 'PENDING', to: 'CANCELLED', run: (g) => grantTransitions.cancel(g, REQUESTER, now, id) },
-    { name: 'startGranting', from: 'APPROVED', to: 'GRANTING', run: (g) => grantTransitions.startGranting(g, now + 30_000, id) },
-    { name: 'activate', from: 'GRANTING', to: 'ACTIVE', run: (g) => grantTransitions.activate(g, now, H, id) },
-    { name: 'fail', from: 'GRANTING', to: 'FAILED', run: (g) => grantTransitions.fail(g, 'AccessDenied', id) },
-    { name: 'startRevoking', from: 'ACTIVE', to: 'REVOKING', run: (g) => grantTransitions.startRevoking(g, now + 30_000, id) },
-    { name: 'end', from: 'REVOKING', to: 'ENDED', run: (g) => grantTransitions.end(g, now, undefined, id) },
-  ];
+  type Move = { name: keyof typeof grantTransitions; from: GrantStatus; to: GrantStatus; step: (g: Grant) => GrantStep; run: (g: Grant) => Grant };
+  const MOVES: Move[] = ([
+    { name: 'approve', from: 'PENDING', to: 'APPROVED', step: (g) => grantTransitions.approve(g, ALICE, now, id) },
+    { name: 'deny', from: 'PENDING', to: 'DENIED', step: (g) => grantTransitions.deny(g, ALICE, now, id) },
+    { name: 'expire', from: 'PENDING', to: 'EXPIRED', step: (g) => grantTransitions.expire(g, id) },
+    { name: 'cancel', from: 'PENDING', to: 'CANCELLED', step: (g) => grantTransitions.cancel(g, REQUESTER, now, id, 'withdrawn') },
+    { name: 'startGranting', from: 'APPROVED', to: 'GRANTING', step: (g) => grantTransitions.startGranting(g, now + 30_000, id) },
+    { name: 'activate', from: 'GRANTING', to: 'ACTIVE', step: (g) => grantTransitions.activate(g, now, H, id) },
+    { name: 'fail', from: 'GRANTING', to: 'FAILED', step: (g) => grantTransitions.fail(g, 'AccessDenied', id) },
+    { name: 'startRevoking', from: 'ACTIVE', to: 'REVOKING', step: (g) => grantTransitions.startRevoking(g, now + 30_000, id) },
+    { name: 'end', from: 'REVOKING', to: 'ENDED', step: (g) => grantTransitions.end(g, now, undefined, id) },
+  ] as Array<Omit<Move, 'run'>>).map((m) => ({ ...m, run: (g: Grant) => m.step(g).grant }));
 
   test('between them, the named transitions cover every move of the status table, and only those', () => {
     const moves = MOVES.map((m) => `${m.from}→${m.to}`).sort();
@@ -303,54 +305,85 @@ describe('grantTransitions', () => {
     },
   );
 
+  test('daily-use: every transition returns the grant and the audit event that records it, naming the grant', () => {
+    const expected: Record<string, [string, string]> = {
+      approve: ['approved', ALICE.slackUserId],
+      deny: ['denied', ALICE.slackUserId],
+      expire: ['expired', 'timebox'],
+      cancel: ['cancelled', REQUESTER.slackUserId],
+      startGranting: ['grant_started', 'timebox'],
+      activate: ['granted', 'timebox'],
+      fail: ['grant_failed', 'timebox'],
+      startRevoking: ['revoke_started', 'timebox'],
+      end: ['revoked', 'timebox'],
+    };
+    for (const m of MOVES) {
+      const { grant: after, events } = m.step(grantIn('2', m.from));
+      expect({ move: m.name, status: after.status, events: events.map((e) => [e.type, e.actor, e.grantId]) }).toEqual({ move: m.name, status: m.to, events: [[...expected[m.name]!, '2']] });
+    }
+  });
+
+  test('daily-use: the events say what people read in the log (approvals counted, the window, why it failed, kept or removed)', () => {
+    expect(grantTransitions.approve(grantIn('1', 'PENDING', { approvals: [{ slackUserId: ALICE.slackUserId, at: now }] }), ALICE, now, id).events[0]!.detail).toBe('1/1 approvals');
+    expect(grantTransitions.activate(grantIn('1', 'GRANTING'), now, H, id, { timeboxOwned: true, wasThere: true }).events[0]!.detail).toBe(`until ${new Date(now + H).toISOString()} (it was there already)`);
+    expect(grantTransitions.fail(grantIn('1', 'GRANTING'), 'AccessDenied', id).events[0]!.detail).toBe('AccessDenied');
+    expect(grantTransitions.end(grantIn('1', 'REVOKING'), now, 'a permanent assignment', id).events.map((e) => [e.type, e.detail])).toEqual([
+      ['assignment_kept', 'a permanent assignment'],
+      ['revoked', 'kept'],
+    ]);
+    expect(grantTransitions.claim(grantIn('1', 'GRANTING'), now).events[0]).toMatchObject({ type: 'grant_started', detail: 'resumed' });
+    expect(grantTransitions.claim(grantIn('1', 'REVOKING'), now).events[0]).toMatchObject({ type: 'revoke_started', detail: 'retry' });
+    expect(grantTransitions.refuse(grantIn('1', 'PENDING'), 'rule gone', now, id, BOB.slackUserId).events[0]).toMatchObject({ type: 'denied', actor: 'timebox', detail: `no longer allowed by the config now running (rule gone); click by ${BOB.slackUserId}` });
+  });
+
   test('approve and deny record who decided and when', () => {
-    expect(grantTransitions.approve(grantIn('1', 'PENDING'), ALICE, now, id)).toMatchObject({ decidedBy: ALICE, decidedAt: now });
-    expect(grantTransitions.deny(grantIn('1', 'PENDING'), BOB, now, id)).toMatchObject({ decidedBy: BOB, decidedAt: now });
+    expect(grantTransitions.approve(grantIn('1', 'PENDING'), ALICE, now, id).grant).toMatchObject({ decidedBy: ALICE, decidedAt: now });
+    expect(grantTransitions.deny(grantIn('1', 'PENDING'), BOB, now, id).grant).toMatchObject({ decidedBy: BOB, decidedAt: now });
   });
 
   test('reliability-3: cancel records who withdrew the grant and when; it is over, holds nothing, and can no longer be decided', () => {
-    const cancelled = grantTransitions.cancel(grantIn('1', 'PENDING'), REQUESTER, now, id);
+    const cancelled = grantTransitions.cancel(grantIn('1', 'PENDING'), REQUESTER, now, id, 'withdrawn').grant;
     expect(cancelled).toMatchObject({ status: 'CANCELLED', decidedBy: REQUESTER, decidedAt: now });
     expect(isTerminal(cancelled.status)).toBe(true);
     expect(holdsAccess(cancelled.status)).toBe(false);
     const r = request([cancelled]);
     expect(grantWorkDueAt(r, cancelled)).toBeUndefined();
-    const err = timeboxErrorFrom(() => decideGrant(r, cancelled, 'approve', ALICE, now));
+    const err = timeboxErrorFrom(() => decideGrant(r, cancelled, 'approve', ALICE, now).grant);
     expect(err.code).toBe('already_decided');
     expect(err.message).toContain('already cancelled');
   });
 
   test('startGranting and startRevoking hold the grant for a worker until the claim runs out', () => {
-    expect(grantTransitions.startGranting(grantIn('1', 'APPROVED'), now + 30_000, id).claimUntil).toBe(now + 30_000);
-    expect(grantTransitions.startRevoking(grantIn('1', 'ACTIVE'), now + 45_000, id).claimUntil).toBe(now + 45_000);
+    expect(grantTransitions.startGranting(grantIn('1', 'APPROVED'), now + 30_000, id).grant.claimUntil).toBe(now + 30_000);
+    expect(grantTransitions.startRevoking(grantIn('1', 'ACTIVE'), now + 45_000, id).grant.claimUntil).toBe(now + 45_000);
   });
 
   test("activate opens the grant's own window, from now for the request's duration, and lets go of the claim", () => {
-    const active = grantTransitions.activate(grantIn('1', 'GRANTING', { lastError: 'Throttling' }), now, 2 * H, id);
+    const active = grantTransitions.activate(grantIn('1', 'GRANTING', { lastError: 'Throttling' }), now, 2 * H, id).grant;
     expect(active).toMatchObject({ status: 'ACTIVE', activeAt: now, endsAt: now + 2 * H });
     expect(active.claimUntil).toBeUndefined();
     expect(active.lastError).toBeUndefined();
   });
 
   test('fail records why, and lets go of the claim', () => {
-    const failed = grantTransitions.fail(grantIn('1', 'GRANTING'), 'AccessDeniedException: no', id);
+    const failed = grantTransitions.fail(grantIn('1', 'GRANTING'), 'AccessDeniedException: no', id).grant;
     expect(failed).toMatchObject({ status: 'FAILED', failure: 'AccessDeniedException: no' });
     expect(failed.claimUntil).toBeUndefined();
   });
 
   test('end records when, and why the access was left in place if it was', () => {
-    const removed = grantTransitions.end(grantIn('1', 'REVOKING', { lastError: 'Throttling' }), now, undefined, id);
+    const removed = grantTransitions.end(grantIn('1', 'REVOKING', { lastError: 'Throttling' }), now, undefined, id).grant;
     expect(removed).toMatchObject({ status: 'ENDED', endedAt: now });
     expect(removed).not.toHaveProperty('keptBecause');
     expect(removed.claimUntil).toBeUndefined();
     expect(removed.lastError).toBeUndefined();
-    const kept = grantTransitions.end(grantIn('1', 'REVOKING'), now, 'it existed before Timebox granted it', id);
+    const kept = grantTransitions.end(grantIn('1', 'REVOKING'), now, 'it existed before Timebox granted it', id).grant;
     expect(kept.keptBecause).toBe('it existed before Timebox granted it');
   });
 
   test('claim hands a GRANTING or REVOKING grant to a worker without moving it', () => {
     for (const s of ['GRANTING', 'REVOKING'] as const) {
-      expect(grantTransitions.claim(grantIn('1', s), now + 60_000)).toMatchObject({ status: s, claimUntil: now + 60_000 });
+      expect(grantTransitions.claim(grantIn('1', s), now + 60_000).grant).toMatchObject({ status: s, claimUntil: now + 60_000 });
     }
   });
 });
@@ -360,49 +393,49 @@ describe('decideGrant', () => {
 
   test('approve with approvalsRequired 1 → APPROVED, the approval and the decider recorded', () => {
     const r = request([grant('1')]);
-    const approved = decideGrant(r, r.grants[0]!, 'approve', ALICE, now);
+    const approved = decideGrant(r, r.grants[0]!, 'approve', ALICE, now).grant;
     expect(approved).toMatchObject({ status: 'APPROVED', decidedBy: ALICE, decidedAt: now });
     expect(approved.approvals).toEqual([{ slackUserId: ALICE.slackUserId, email: ALICE.email, at: now }]);
   });
 
   test('an approver Slack reports no email for is recorded without one', () => {
     const r = request([grant('1')]);
-    expect(decideGrant(r, r.grants[0]!, 'approve', BOB, now).approvals).toEqual([{ slackUserId: BOB.slackUserId, at: now }]);
+    expect(decideGrant(r, r.grants[0]!, 'approve', BOB, now).grant.approvals).toEqual([{ slackUserId: BOB.slackUserId, at: now }]);
   });
 
   test('with approvalsRequired 3: PENDING after one and two distinct approvers, APPROVED after the third', () => {
     const r = request([grant('1', { approvalsRequired: 3 })]);
-    const one = decideGrant(r, r.grants[0]!, 'approve', ALICE, now);
+    const one = decideGrant(r, r.grants[0]!, 'approve', ALICE, now).grant;
     expect(one.status).toBe('PENDING');
     expect(one.decidedBy).toBeUndefined();
-    const two = decideGrant(r, one, 'approve', BOB, now + 1_000);
+    const two = decideGrant(r, one, 'approve', BOB, now + 1_000).grant;
     expect(two.status).toBe('PENDING');
     expect(two.approvals.map((a) => a.slackUserId)).toEqual([ALICE.slackUserId, BOB.slackUserId]);
-    const three = decideGrant(r, two, 'approve', DAVE, now + 2_000);
+    const three = decideGrant(r, two, 'approve', DAVE, now + 2_000).grant;
     expect(three).toMatchObject({ status: 'APPROVED', decidedBy: DAVE, decidedAt: now + 2_000 });
     expect(three.approvals.map((a) => a.slackUserId)).toEqual([ALICE.slackUserId, BOB.slackUserId, DAVE.slackUserId]);
   });
 
   test('the same approver twice is already_approved_by_you and counts once, whatever email Slack reports', () => {
     const r = request([grant('1', { approvalsRequired: 2 })]);
-    const one = decideGrant(r, r.grants[0]!, 'approve', ALICE, now);
-    expect(timeboxErrorFrom(() => decideGrant(r, one, 'approve', ALICE, now + 1)).code).toBe('already_approved_by_you');
-    expect(timeboxErrorFrom(() => decideGrant(r, one, 'approve', { ...ALICE, email: 'other@example.com' }, now + 1)).code).toBe('already_approved_by_you');
+    const one = decideGrant(r, r.grants[0]!, 'approve', ALICE, now).grant;
+    expect(timeboxErrorFrom(() => decideGrant(r, one, 'approve', ALICE, now + 1).grant).code).toBe('already_approved_by_you');
+    expect(timeboxErrorFrom(() => decideGrant(r, one, 'approve', { ...ALICE, email: 'other@example.com' }, now + 1).grant).code).toBe('already_approved_by_you');
   });
 
   test('one deny ends the grant, even after partial approval, and records who denied it', () => {
     const r = request([grant('1', { approvalsRequired: 2 })]);
-    const one = decideGrant(r, r.grants[0]!, 'approve', ALICE, now);
-    const denied = decideGrant(r, one, 'deny', BOB, now + 1_000);
+    const one = decideGrant(r, r.grants[0]!, 'approve', ALICE, now).grant;
+    const denied = decideGrant(r, one, 'deny', BOB, now + 1_000).grant;
     expect(denied).toMatchObject({ status: 'DENIED', decidedBy: BOB, decidedAt: now + 1_000 });
     // An approver who already approved may still change their mind and deny.
-    expect(decideGrant(r, one, 'deny', ALICE, now + 1_000).status).toBe('DENIED');
+    expect(decideGrant(r, one, 'deny', ALICE, now + 1_000).grant.status).toBe('DENIED');
   });
 
   test.each(GRANT_STATUSES.filter((s) => s !== 'PENDING'))('a %s grant is already_decided, saying so', (status) => {
     const r = request([grantIn('1', status)]);
     for (const decision of ['approve', 'deny'] as const) {
-      const err = timeboxErrorFrom(() => decideGrant(r, r.grants[0]!, decision, ALICE, now));
+      const err = timeboxErrorFrom(() => decideGrant(r, r.grants[0]!, decision, ALICE, now).grant);
       expect(err.code).toBe('already_decided');
       expect(err.message).toContain(status.toLowerCase());
     }
@@ -412,17 +445,17 @@ describe('decideGrant', () => {
     const r = request([grant('1')]);
     for (const decision of ['approve', 'deny'] as const) {
       for (const at of [r.expiresAt, r.expiresAt + 1]) {
-        const err = timeboxErrorFrom(() => decideGrant(r, r.grants[0]!, decision, ALICE, at));
+        const err = timeboxErrorFrom(() => decideGrant(r, r.grants[0]!, decision, ALICE, at).grant);
         expect(err.code).toBe('already_decided');
         expect(err.message).toContain('expired');
       }
     }
-    expect(decideGrant(r, r.grants[0]!, 'approve', ALICE, r.expiresAt - 1).status).toBe('APPROVED');
+    expect(decideGrant(r, r.grants[0]!, 'approve', ALICE, r.expiresAt - 1).grant.status).toBe('APPROVED');
   });
 
   test('each grant is decided on its own: approving one leaves the other waiting', () => {
     const r = request([grant('1'), grant('2', { target: STAGING_READONLY, ruleName: 'staging' })]);
-    const next = withGrant(r, decideGrant(r, r.grants[1]!, 'approve', ALICE, now));
+    const next = withGrant(r, decideGrant(r, r.grants[1]!, 'approve', ALICE, now).grant);
     expect(next.grants.map((g) => g.status)).toEqual(['PENDING', 'APPROVED']);
     expect(next.grants[0]!.approvals).toEqual([]);
   });
@@ -451,7 +484,7 @@ describe('decideGrant', () => {
           now += c.after;
           const before = g;
           try {
-            g = decideGrant(r, g, c.decision, c.who, now);
+            g = decideGrant(r, g, c.decision, c.who, now).grant;
           } catch (err) {
             if (!(err instanceof TimeboxError)) return false;
             const expected = before.status !== 'PENDING' || now >= r.expiresAt ? 'already_decided' : 'already_approved_by_you';
@@ -484,7 +517,7 @@ describe('endEarly', () => {
         grantIn('3', 'DENIED', { target: STAGING_READONLY }),
       ]),
     );
-    const ended = endEarly(r, ALICE, now);
+    const ended = endEarly(r, ALICE, now).next;
     expect(ended.grants.map((g) => [g.id, g.status, g.endsAt, g.endedEarlyBy])).toEqual([
       ['1', 'ACTIVE', now, ALICE],
       ['2', 'ACTIVE', now, ALICE],
@@ -500,13 +533,13 @@ describe('endEarly', () => {
 
   test('a window already past its end keeps its end; only the ones still running move', () => {
     const r = request([liveUntil('1', T0 + 10 * M), liveUntil('2', T0 + H)]);
-    const ended = endEarly(r, REQUESTER, now);
+    const ended = endEarly(r, REQUESTER, now).next;
     expect(ended.grants.map((g) => g.endsAt)).toEqual([T0 + 10 * M, now]);
   });
 
   test('an approver ending early while another grant is still waiting for approval ends the live one only', () => {
     const r = request([liveUntil('1', T0 + H, { target: STAGING_READONLY }), grantIn('2', 'PENDING')]);
-    const ended = endEarly(r, ALICE, now);
+    const ended = endEarly(r, ALICE, now).next;
     expect(ended.grants.map((g) => [g.status, g.endsAt])).toEqual([
       ['ACTIVE', now],
       ['PENDING', undefined],
@@ -515,7 +548,7 @@ describe('endEarly', () => {
 
   test('reliability-3: the requester ending early withdraws the grants still waiting for approval (CANCELLED), so no approval can start a window after the end', () => {
     const r = told(request([liveUntil('1', T0 + H, { target: STAGING_READONLY }), grantIn('2', 'PENDING', { approvals: [{ slackUserId: BOB.slackUserId, at: T0 }], approvalsRequired: 2 }), grantIn('3', 'DENIED')]));
-    const ended = endEarly(r, REQUESTER, now);
+    const ended = endEarly(r, REQUESTER, now).next;
     expect(ended.grants.map((g) => [g.status, g.endsAt])).toEqual([
       ['ACTIVE', now],
       ['CANCELLED', undefined],
@@ -525,7 +558,7 @@ describe('endEarly', () => {
     // The channel and the requester both hear of it; the request is over once the live window is removed.
     expect(channelNeedsUpdate(ended)).toBe(true);
     expect(requesterNeedsTelling(ended)).toBe(true);
-    expect(timeboxErrorFrom(() => decideGrant(ended, ended.grants[1]!, 'approve', ALICE, now + 1)).code).toBe('already_decided');
+    expect(timeboxErrorFrom(() => decideGrant(ended, ended.grants[1]!, 'approve', ALICE, now + 1).grant).code).toBe('already_decided');
     const afterRevoke = withGrant(ended, grantIn('1', 'ENDED', { target: STAGING_READONLY }));
     expect(isRequestOver(afterRevoke)).toBe(true);
     expect(dueAt(told(afterRevoke))).toBeUndefined();
@@ -533,7 +566,7 @@ describe('endEarly', () => {
 
   test('reliability-3: with nothing active to end, the requester\'s end withdraws nothing (a request only waiting for approval is refused as before)', () => {
     const r = request([grantIn('1', 'PENDING'), grantIn('2', 'PENDING')]);
-    expect(timeboxErrorFrom(() => endEarly(r, REQUESTER, now)).code).toBe('not_active_yet');
+    expect(timeboxErrorFrom(() => endEarly(r, REQUESTER, now).next).code).toBe('not_active_yet');
   });
 
   test('does not modify the request it was given', () => {
@@ -545,7 +578,7 @@ describe('endEarly', () => {
 
   describe('refusals', () => {
     test('every active window already past its end: already_ending (the revoke is on its way)', () => {
-      const err = timeboxErrorFrom(() => endEarly(request([liveUntil('1', now), liveUntil('2', now - 1)]), ALICE, now));
+      const err = timeboxErrorFrom(() => endEarly(request([liveUntil('1', now), liveUntil('2', now - 1)]), ALICE, now).next);
       expect(err.code).toBe('already_ending');
       expect(err.message).toContain('R-0123456789');
     });
@@ -554,30 +587,30 @@ describe('endEarly', () => {
       ['one grant being removed', ['REVOKING']],
       ['one being removed, one over', ['REVOKING', 'ENDED']],
     ])('%s: already_ending', (_what, statuses) => {
-      expect(timeboxErrorFrom(() => endEarly(request(statuses.map((s, i) => grantIn(String(i + 1), s))), ALICE, now)).code).toBe('already_ending');
+      expect(timeboxErrorFrom(() => endEarly(request(statuses.map((s, i) => grantIn(String(i + 1), s))), ALICE, now).next).code).toBe('already_ending');
     });
 
     test('a second end is already_ending, even from a clock that runs behind the first one', () => {
-      const once = endEarly(request([liveUntil('1', T0 + H), liveUntil('2', T0 + H)]), ALICE, now);
-      expect(timeboxErrorFrom(() => endEarly(once, BOB, now)).code).toBe('already_ending');
-      expect(timeboxErrorFrom(() => endEarly(once, BOB, now - 5 * M)).code).toBe('already_ending');
+      const once = endEarly(request([liveUntil('1', T0 + H), liveUntil('2', T0 + H)]), ALICE, now).next;
+      expect(timeboxErrorFrom(() => endEarly(once, BOB, now).next).code).toBe('already_ending');
+      expect(timeboxErrorFrom(() => endEarly(once, BOB, now - 5 * M).next).code).toBe('already_ending');
     });
 
     test('waiting for approval: not_active_yet, saying so', () => {
-      const err = timeboxErrorFrom(() => endEarly(request([grantIn('1', 'PENDING'), grantIn('2', 'PENDING')]), REQUESTER, now));
+      const err = timeboxErrorFrom(() => endEarly(request([grantIn('1', 'PENDING'), grantIn('2', 'PENDING')]), REQUESTER, now).next);
       expect(err.code).toBe('not_active_yet');
       expect(err.message).toContain('waiting for approval');
     });
 
     test.each<GrantStatus[]>([['APPROVED'], ['GRANTING'], ['GRANTING', 'PENDING'], ['APPROVED', 'DENIED']])('%j: not_active_yet, still being granted', (...statuses) => {
-      const err = timeboxErrorFrom(() => endEarly(request(statuses.map((s, i) => grantIn(String(i + 1), s))), REQUESTER, now));
+      const err = timeboxErrorFrom(() => endEarly(request(statuses.map((s, i) => grantIn(String(i + 1), s))), REQUESTER, now).next);
       expect(err.code).toBe('not_active_yet');
       expect(err.message).toContain('still being granted');
     });
 
     test.each<GrantStatus[]>([['DENIED'], ['EXPIRED'], ['FAILED'], ['ENDED'], ['ENDED', 'DENIED'], ['FAILED', 'EXPIRED']])('%j: already_over, naming how it ended', (...statuses) => {
       const r = request(statuses.map((s, i) => grantIn(String(i + 1), s)));
-      const err = timeboxErrorFrom(() => endEarly(r, REQUESTER, now));
+      const err = timeboxErrorFrom(() => endEarly(r, REQUESTER, now).next);
       expect(err.code).toBe('already_over');
       expect(err.message).toContain(requestStatus(r).toLowerCase());
     });
@@ -592,7 +625,7 @@ describe('endEarly', () => {
       // Approved and granted after the first end: a full window of its own.
       liveUntil('2', T0 + 20 * M + H, { activeAt: T0 + 20 * M }),
     ]);
-    const ended = endEarly(r, REQUESTER, now);
+    const ended = endEarly(r, REQUESTER, now).next;
     expect(ended.grants[1]!.endsAt).toBe(now);
   });
 
@@ -617,7 +650,7 @@ describe('endEarly', () => {
         const running = r.grants.filter((g) => g.status === 'ACTIVE' && (g.endsAt as number) > at && !g.endedEarlyBy);
         let ended: AccessRequest;
         try {
-          ended = endEarly(r, BOB, at);
+          ended = endEarly(r, BOB, at).next;
         } catch (err) {
           // Refused only when nothing is running that was not ended early already.
           return err instanceof TimeboxError && running.length === 0;
@@ -639,11 +672,11 @@ describe('notification keys', () => {
   /** One grant's life, step by step, with what should be due after each step (before anyone is told). */
   test("one grant's life: the channel and the requester are due exactly at the steps people see", () => {
     const steps: Array<[string, (g: Grant) => Grant, { channel: boolean; requester: boolean }]> = [
-      ['approved', (g) => grantTransitions.approve(g, ALICE, T0 + M, 'R'), { channel: true, requester: true }],
-      ['granting', (g) => grantTransitions.startGranting(g, T0 + 2 * M, 'R'), { channel: false, requester: false }],
-      ['active', (g) => grantTransitions.activate(g, T0 + 2 * M, H, 'R'), { channel: true, requester: true }],
-      ['revoking', (g) => grantTransitions.startRevoking(g, T0 + 3 * H, 'R'), { channel: false, requester: false }],
-      ['ended', (g) => grantTransitions.end(g, T0 + 3 * H, undefined, 'R'), { channel: true, requester: true }],
+      ['approved', (g) => grantTransitions.approve(g, ALICE, T0 + M, 'R').grant, { channel: true, requester: true }],
+      ['granting', (g) => grantTransitions.startGranting(g, T0 + 2 * M, 'R').grant, { channel: false, requester: false }],
+      ['active', (g) => grantTransitions.activate(g, T0 + 2 * M, H, 'R').grant, { channel: true, requester: true }],
+      ['revoking', (g) => grantTransitions.startRevoking(g, T0 + 3 * H, 'R').grant, { channel: false, requester: false }],
+      ['ended', (g) => grantTransitions.end(g, T0 + 3 * H, undefined, 'R').grant, { channel: true, requester: true }],
     ];
     let r = told(request([grant('1')]));
     expect(needsNotification(r)).toBe(false);
@@ -665,7 +698,7 @@ describe('notification keys', () => {
 
   test('one more approval (not yet enough) changes what the channel shows, and is news for the requester', () => {
     const r = told(request([grant('1', { approvalsRequired: 2 })]));
-    const one = withGrant(r, decideGrant(r, r.grants[0]!, 'approve', ALICE, T0 + M));
+    const one = withGrant(r, decideGrant(r, r.grants[0]!, 'approve', ALICE, T0 + M).grant);
     expect(one.grants[0]!.status).toBe('PENDING');
     expect(channelKey(one)).not.toBe(channelKey(r));
     expect(channelNeedsUpdate(one)).toBe(true);
@@ -674,7 +707,7 @@ describe('notification keys', () => {
 
   test('an early end changes what the channel shows; the requester hears when the access is gone', () => {
     const r = told(request([grantIn('1', 'ACTIVE', { activeAt: T0, endsAt: T0 + H })]));
-    const ended = endEarly(r, ALICE, T0 + 10 * M);
+    const ended = endEarly(r, ALICE, T0 + 10 * M).next;
     expect(channelNeedsUpdate(ended)).toBe(true);
     expect(requesterKey(ended)).toBe(requesterKey(r));
     expect(requesterNeedsTelling(ended)).toBe(false);
@@ -692,10 +725,10 @@ describe('notification keys', () => {
 
   test('with two grants, each going live or ending is news of its own for the requester', () => {
     let r = told(request([grantIn('1', 'GRANTING'), grantIn('2', 'GRANTING', { target: ONCALL })]));
-    r = withGrant(r, grantTransitions.activate(r.grants[0]!, T0 + 2 * M, H, r.id));
+    r = withGrant(r, grantTransitions.activate(r.grants[0]!, T0 + 2 * M, H, r.id).grant);
     expect(requesterNeedsTelling(r)).toBe(true);
     r = told(r);
-    r = withGrant(r, grantTransitions.activate(r.grants[1]!, T0 + 3 * M, H, r.id));
+    r = withGrant(r, grantTransitions.activate(r.grants[1]!, T0 + 3 * M, H, r.id).grant);
     expect(requesterNeedsTelling(r)).toBe(true);
     r = told(r);
     expect(requesterNeedsTelling(r)).toBe(false);
