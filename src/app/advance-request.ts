@@ -1,4 +1,4 @@
-import { holdsAccess, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
+import { holdsAccess, reminderDueAt, timerDueAt, withGrant, type AccessRequest } from '../domain/access-request';
 import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } from '../domain/errors';
 import { describeTarget, provisionTarget } from '../domain/grant-target';
 import { planWork, recordAttempt, type AttemptPolicy, type WorkPlan } from '../domain/grant-work';
@@ -83,12 +83,15 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
 /** Tells people about the request's latest state (channel message, requester's DM). */
 export async function notifyRequest(deps: WorkflowDeps, requestId: string): Promise<AccessRequest | undefined> {
   let request = await deps.store.getRequest(requestId);
+  const reminderBefore = request && reminderDueAt(request);
   for (let step = 0; request && step < 3; step++) {
     const notified = await notifyPeople(deps, request);
     // Done, or Slack failed this pass: the retry waits for its backoff (newsRetryAt), not this loop.
     if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) break;
     request = await deps.store.getRequest(requestId);
   }
+  // Telling people set the next reminder (the first, or the one after the one just sent): its timer or schedule.
+  if (request && reminderDueAt(request) !== reminderBefore) await armNextTimer(deps, request);
   return request;
 }
 
@@ -172,7 +175,7 @@ export function createdTargets(request: AccessRequest): HeldTarget[] {
 
 /** Arms the request's timer or schedule for its next piece of work (an expiry, a window's end, a retry). */
 export async function armNextTimer(deps: WorkflowDeps, request: AccessRequest): Promise<void> {
-  const at = workDueAt(request);
+  const at = timerDueAt(request);
   if (at === undefined || at <= deps.clock.now()) return;
   const created = createdTargets(request);
   await deps.scheduler

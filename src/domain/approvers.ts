@@ -25,6 +25,18 @@ export function waitingFor(policy: Pick<Policy, 'rules'>, request: Pick<AccessRe
 /** Where a rule's requests are posted: its own channel, or undefined for slack.approvalChannel. */
 export const channelOf = (rule: Pick<Rule, 'channel'> | undefined): string | undefined => rule?.channel;
 
+/**
+ * Where the approvers of a request's grants are asked: the channels of their rules (undefined
+ * for slack.approvalChannel, listed first), each once, and whether some are asked by DM. A grant
+ * whose rule is gone is asked in the approvals channel.
+ */
+export function whereAsked(policy: Pick<Policy, 'rules'>, request: Pick<AccessRequest, 'grants'>, grants = request.grants): { channels: Array<string | undefined>; byDm: boolean } {
+  const rules = grants.map((g) => ruleOf(policy, g));
+  const channels = [...new Set(rules.filter(asksInChannel).map(channelOf))];
+  // The approvals channel first, when it is one of them: the first channel holds the request's main message.
+  return { channels: [...channels.filter((c) => c === undefined), ...channels.filter((c) => c !== undefined)], byDm: rules.some(asksByDm) };
+}
+
 /** Whether a rule's approvers are asked in a channel, by DM, or both (default: the channel). */
 export const asksInChannel = (rule: Pick<Rule, 'notify'> | undefined): boolean => (rule?.notify ?? 'channel') !== 'dm';
 export const asksByDm = (rule: Pick<Rule, 'notify'> | undefined): boolean => rule?.notify === 'dm' || rule?.notify === 'both';
