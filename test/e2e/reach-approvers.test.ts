@@ -136,3 +136,28 @@ describe('daily-use: reminders and who gets told', () => {
     await allShow(copies, (b) => !b.includes('timebox_approve') && b.includes(`Approved by <@${PEOPLE.alice.id}>`), 'both channel copies to show the approval');
   });
 });
+
+describe('daily-use: reminders and who gets told (Slack failing)', () => {
+  let h: TimeboxHarness;
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({ configYaml: testConfigYaml(RULES), sweepIntervalMs: 300 });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('a DM copy Slack fails to take is posted again with the news retry, once; the copies that went through are not posted twice', async () => {
+    // The first DM opened in the pass is alice's copy (the channel message needs none).
+    h.slack.injectFault('conversations.open', { error: 'fatal_error' }, 1);
+    const id = await h.file('carol', 'production ReadOnly 30m copy retried');
+    const aliceCopies = () => h.slack.dmsTo(PEOPLE.alice.id).filter((m) => shown(m).includes(id) && !m.threadTs);
+    await h.slack.waitFor(() => aliceCopies().length > 0, 10_000, "alice's copy, once Slack takes it");
+    await eventually(async () => approvalRefs((await h.runtime.deps.store.getRequest(id)) ?? { messages: [] }).length >= 3, 5000, 'all three copies recorded');
+    expect(aliceCopies()).toHaveLength(1);
+    const bobCopies = h.slack.dmsTo(PEOPLE.bob.id).filter((m) => shown(m).includes(id) && !m.threadTs);
+    expect(bobCopies).toHaveLength(1);
+    // alice's came later, on the retry: the failed post was hers.
+    expect(Number(aliceCopies()[0]!.ts)).toBeGreaterThan(Number(bobCopies[0]!.ts));
+    expect(h.slack.messagesIn(APPROVAL_CHANNEL).filter((m) => shown(m).includes(id) && !m.threadTs)).toHaveLength(1);
+  });
+});
