@@ -87,7 +87,10 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
   for (let step = 0; request && step < 3; step++) {
     const notified = await notifyPeople(deps, request);
     // Done, or Slack failed this pass: the retry waits for its backoff (newsRetryAt), not this loop.
-    if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) break;
+    if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) {
+      request = notified;
+      break;
+    }
     request = await deps.store.getRequest(requestId);
   }
   // Telling people set the next reminder (the first, or the one after the one just sent): its timer or schedule.
