@@ -8,6 +8,7 @@ import type { WorkflowDeps } from './deps';
 import { grantOne, targetOf } from './grant-access';
 import { letGoOfFailed } from './leases';
 import { notifyPeople } from './notify-people';
+import { refreshHomes } from './home';
 import type { AdvanceJob, HeldTarget } from './ports';
 import { revokeFromReceipt, revokeOne } from './revoke-access';
 
@@ -95,6 +96,7 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
   }
   // Telling people set the next reminder (the first, or the one after the one just sent): its timer or schedule.
   if (request && reminderDueAt(request) !== reminderBefore) await armNextTimer(deps, request);
+  await refreshHomes(deps, request); // App Home, after the news: best effort, never throws
   return request;
 }
 
