@@ -29,6 +29,8 @@ const MAX_NEWS_RETRY_MS = 15 * 60_000;
 interface Pass {
   /** Who can decide each grant still waiting, as the messages name them. */
   deciders: Deciders;
+  /** The approvers asked by DM (rules with notify dm or both). */
+  dmTo: string[];
   /** What the approvals message and the requester's DM now are and show. */
   channel: MessageChange;
   dm: MessageChange;
@@ -58,7 +60,8 @@ interface Pass {
 export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): Promise<AccessRequest> {
   const remindNow = (reminderDueAt(request) ?? Infinity) <= deps.clock.now();
   if (!needsNotification(request) && !remindNow) return request;
-  const pass: Pass = { deciders: await nameDeciders(deps, request), channel: {}, dm: {}, copies: new Map(), news: {}, events: [] };
+  const deciders = await nameDeciders(deps, request);
+  const pass: Pass = { deciders, dmTo: await dmRecipients(deps, request, deciders), channel: {}, dm: {}, copies: new Map(), news: {}, events: [] };
   if (channelNeedsUpdate(request)) await tellChannel(deps, request, pass);
   await tellCopies(deps, request, pass);
   if (requesterNeedsTelling(request)) await tellRequester(deps, request, pass);
@@ -95,10 +98,12 @@ export async function notifyPeople(deps: WorkflowDeps, request: AccessRequest): 
 async function tellChannel(deps: WorkflowDeps, request: AccessRequest, pass: Pass): Promise<void> {
   const key = channelKey(request);
   // The main message goes to the approvals channel, or to the first rule's own channel; a request
-  // whose rules all ask by DM only has none (its copies are the DMs).
+  // whose rules all ask by DM only has none (its copies are the DMs), unless there is nobody to DM
+  // ("*", or only the requester): then the approvals channel, or nobody could ever decide it.
   const { channels } = whereAsked(deps.policy, request);
   const channel = channels[0];
-  if (channels.length === 0 && !messageOf(request, 'channel')?.ref) {
+  const nobodyToDm = pass.dmTo.length === 0 && copiesOf(request).length === 0 && request.grants.some((g) => g.status === 'PENDING');
+  if (channels.length === 0 && !nobodyToDm && !messageOf(request, 'channel')?.ref) {
     pass.channel.shown = key;
     return;
   }
@@ -224,7 +229,7 @@ async function tellCopies(deps: WorkflowDeps, request: AccessRequest, pass: Pass
   if (request.grants.every((g) => !STATUS_TABLE[g.status].shownInChannel)) return;
   const key = channelKey(request);
   const wanted = request.grants.some((g) => g.status === 'PENDING')
-    ? [...whereAsked(deps.policy, request).channels.slice(1).filter((c): c is string => c !== undefined), ...(await dmRecipients(deps, request, pass.deciders))]
+    ? [...whereAsked(deps.policy, request).channels.slice(1).filter((c): c is string => c !== undefined), ...pass.dmTo]
     : [];
   const copies = copiesOf(request);
   for (const to of new Set([...wanted, ...copies.flatMap((c) => (c.to ? [c.to] : []))])) {

@@ -58,3 +58,24 @@ describe('daily-use: reminders and who gets told (reminders, in-memory)', () => 
     expect(messageOf(await stored(world, id), 'reminders')?.shown).toBe('1');
   });
 });
+
+describe('daily-use: reminders and who gets told (notify: dm with nobody to DM, in-memory)', () => {
+  test('a rule asking only by DM whose approvers name nobody to DM ("*") is posted in the approvals channel, or nobody could decide it', async () => {
+    const world = makeDeps();
+    world.deps.policy.rules = world.deps.policy.rules.map((r) => (r.name === 'any-account' ? { ...r, approvers: ['*'], notify: 'dm' as const } : r));
+    await waiting(world);
+    expect(world.notifier.posts).toHaveLength(1);
+    expect(world.notifier.approverDms).toEqual([]);
+  });
+
+  test('one asking only by DM posts nothing in the channel, before or after the decision', async () => {
+    const world = makeDeps();
+    world.deps.policy.rules = world.deps.policy.rules.map((r) => (r.name === 'any-account' ? { ...r, notify: 'dm' as const } : r));
+    const id = await waiting(world);
+    expect(world.notifier.approverDms.map((d) => d.ref.channel).sort()).toEqual(['D_U0ALICE001', 'D_U0BOB00001']);
+    await decideRequest(world.deps, { requestId: id, decision: 'deny', clickerSlackUserId: ALICE.slackUserId });
+    await world.queue.runPending();
+    expect(world.notifier.posts).toEqual([]);
+    expect(world.notifier.updates.map((u) => u.ref.channel).sort()).toEqual(['D_U0ALICE001', 'D_U0BOB00001']);
+  });
+});
