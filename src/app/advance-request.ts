@@ -1,4 +1,4 @@
-import { holdsAccess, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
+import { holdsAccess, reminderDueAt, timerDueAt, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
 import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } from '../domain/errors';
 import { describeTarget, provisionTarget } from '../domain/grant-target';
 import { planWork, recordAttempt, type AttemptPolicy, type WorkPlan } from '../domain/grant-work';
@@ -8,7 +8,6 @@ import type { WorkflowDeps } from './deps';
 import { grantOne, targetOf } from './grant-access';
 import { letGoOfFailed } from './leases';
 import { advanceExtension } from './extend-request';
-import { extendWarningAt } from '../domain/extension';
 import { notifyPeople } from './notify-people';
 import { refreshHomes } from './home';
 import type { AdvanceJob, HeldTarget } from './ports';
@@ -88,12 +87,18 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
 /** Tells people about the request's latest state (channel message, requester's DM). */
 export async function notifyRequest(deps: WorkflowDeps, requestId: string): Promise<AccessRequest | undefined> {
   let request = await deps.store.getRequest(requestId);
+  const reminderBefore = request && reminderDueAt(request);
   for (let step = 0; request && step < 3; step++) {
     const notified = await notifyPeople(deps, request);
     // Done, or Slack failed this pass: the retry waits for its backoff (newsRetryAt), not this loop.
-    if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) break;
+    if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) {
+      request = notified;
+      break;
+    }
     request = await deps.store.getRequest(requestId);
   }
+  // Telling people set the next reminder (the first, or the one after the one just sent): its timer or schedule.
+  if (request && reminderDueAt(request) !== reminderBefore) await armNextTimer(deps, request);
   await refreshHomes(deps, request); // App Home, after the news: best effort, never throws
   return request;
 }
@@ -178,11 +183,10 @@ export function createdTargets(request: AccessRequest): HeldTarget[] {
 
 /** Arms the request's timer or schedule for its next piece of work (an expiry, a window's end, a retry) or the warning before a window's end. */
 export async function armNextTimer(deps: WorkflowDeps, request: AccessRequest): Promise<void> {
-  const work = workDueAt(request);
   const now = deps.clock.now();
+  const work = workDueAt(request);
   if (work !== undefined && work <= now) return;
-  const warning = extendWarningAt(request);
-  const at = warning !== undefined && warning > now && (work === undefined || warning < work) ? warning : work;
+  const at = timerDueAt(request, now);
   if (at === undefined) return;
   const created = createdTargets(request);
   await deps.scheduler

@@ -47,6 +47,8 @@ const slackIdOrEmail = z
     });
   });
 
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name');
+
 const ruleSchema = z.strictObject({
   name: z.string().min(1).max(64),
   // Either accounts + permissionSets or groups (checked in crossCheck, which names the field).
@@ -63,6 +65,10 @@ const ruleSchema = z.strictObject({
   pendingExpiry: durationText.optional(),
   // How many extensions one window under this rule may get (0: none).
   maxExtensions: z.number().int().min(0).max(100).default(DEFAULT_MAX_EXTENSIONS),
+  // Where its approvers are asked: the approvals channel (the default), a DM to each approver, or both.
+  notify: z.enum(['channel', 'dm', 'both']).optional(),
+  // Overrides slack.approvalChannel for requests with grants under this rule.
+  channel: channelId.optional(),
 });
 
 export const configFileSchema = z
@@ -74,7 +80,7 @@ export const configFileSchema = z
       portalUrl: z.url({ protocol: /^https?$/, error: 'must be an https:// URL (your AWS access portal)' }).optional(),
     }),
     slack: z.strictObject({
-      approvalChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name'),
+      approvalChannel: channelId,
       // Guests and people from other workspaces (Slack Connect) may request and approve only when true.
       allowGuests: z.boolean().default(false),
     }),
@@ -102,6 +108,15 @@ export const configFileSchema = z
         extendWarning: z.union([z.literal(0), z.literal('0')]).transform(() => 0).or(durationText).default(DEFAULT_EXTEND_WARNING_MS),
       })
       .default({ default: 3_600_000, min: 900_000, pendingExpiry: 86_400_000, extendWarning: DEFAULT_EXTEND_WARNING_MS }),
+    // While a request waits, its approvers are mentioned in the approval message's thread `after`
+    // its filing, then after gaps each `backoff` times the one before, at most `max` times.
+    reminders: z
+      .strictObject({
+        after: durationText.default(900_000),
+        backoff: z.number().min(1).max(10).default(2),
+        max: z.number().int().min(0).max(20).default(4),
+      })
+      .default({ after: 900_000, backoff: 2, max: 4 }),
     rules: z.array(ruleSchema).min(1, 'a config with no rules grants nothing'),
     // A revoke still failing after this many attempts, or this long after the window's end, raises the stuck-revoke alarm.
     alerts: z
@@ -223,6 +238,8 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     maxDurationMs: rule.maxDuration,
     ...(rule.pendingExpiry !== undefined ? { pendingExpiryMs: rule.pendingExpiry } : {}),
     maxExtensions: rule.maxExtensions,
+    ...(rule.notify !== undefined ? { notify: rule.notify } : {}),
+    ...(rule.channel !== undefined ? { channel: rule.channel } : {}),
   }));
   return {
     identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },
@@ -235,6 +252,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
       limits: file.limits,
       allowGuests: file.slack.allowGuests,
       durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry, extendWarningMs: file.durations.extendWarning },
+      reminders: { afterMs: file.reminders.after, backoff: file.reminders.backoff, max: file.reminders.max },
       rules,
     },
   };

@@ -17,7 +17,7 @@ export interface StatusFacts {
   terminal: boolean;
   /** The approvals-channel message is brought up to date when a grant reaches it. */
   shownInChannel: boolean;
-  /** The requester gets a DM when a grant reaches it. */
+  /** The requester gets a DM when a grant reaches it (filed and waiting, approved, active, and every outcome). */
   toldRequester: boolean;
   /** The grant may hold access in AWS (a lease holder). */
   holdsAccess: boolean;
@@ -25,8 +25,8 @@ export interface StatusFacts {
 
 /** The one table every grouping of statuses reads. */
 export const STATUS_TABLE: Readonly<Record<GrantStatus, StatusFacts>> = {
-  PENDING: { next: ['APPROVED', 'DENIED', 'EXPIRED', 'CANCELLED'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
-  APPROVED: { next: ['GRANTING', 'APPLIED', 'FAILED'], terminal: false, shownInChannel: true, toldRequester: false, holdsAccess: false },
+  PENDING: { next: ['APPROVED', 'DENIED', 'EXPIRED', 'CANCELLED'], terminal: false, shownInChannel: true, toldRequester: true, holdsAccess: false },
+  APPROVED: { next: ['GRANTING', 'APPLIED', 'FAILED'], terminal: false, shownInChannel: true, toldRequester: true, holdsAccess: false },
   GRANTING: { next: ['ACTIVE', 'FAILED'], terminal: false, shownInChannel: false, toldRequester: false, holdsAccess: true },
   ACTIVE: { next: ['REVOKING'], terminal: false, shownInChannel: true, toldRequester: true, holdsAccess: true },
   REVOKING: { next: ['ENDED'], terminal: false, shownInChannel: false, toldRequester: false, holdsAccess: true },

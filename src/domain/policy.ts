@@ -38,6 +38,10 @@ export interface Rule {
   pendingExpiryMs?: number;
   /** How many extensions one window under this rule may get; DEFAULT_MAX_EXTENSIONS (extension.ts) when unset. */
   maxExtensions?: number;
+  /** Where its approvers are asked: the approvals channel (the default), a DM to each approver, or both. */
+  notify?: 'channel' | 'dm' | 'both';
+  /** The channel its requests are posted to; slack.approvalChannel when unset. */
+  channel?: string;
 }
 
 export interface Policy {
@@ -49,7 +53,15 @@ export interface Policy {
   allowGuests: boolean;
   /** extendWarningMs: how long before a window ends its requester is warned (0 or unset: never). */
   durations: { defaultMs: number; minMs: number; pendingExpiryMs: number; extendWarningMs?: number };
+  /** While a request waits, its approvers are reminded `afterMs` after filing, then after gaps `backoff` times longer, at most `max` times; none when unset. */
+  reminders?: Reminders;
   rules: Rule[];
+}
+
+export interface Reminders {
+  afterMs: number;
+  backoff: number;
+  max: number;
 }
 
 /** How long a grant under `rule` may wait for a decision. */

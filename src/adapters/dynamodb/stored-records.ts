@@ -94,7 +94,7 @@ export const accessRequestSchema = z.strictObject({
   createdAt: z.number(),
   expiresAt: z.number(),
   grants: z.array(grantSchema).min(1),
-  messages: z.array(z.strictObject({ kind: z.enum(MESSAGE_KINDS), ref: messageRef.optional(), shown: z.string().optional() })),
+  messages: z.array(z.strictObject({ kind: z.enum(MESSAGE_KINDS), ref: messageRef.optional(), shown: z.string().optional(), to: z.string().optional(), dueAt: z.number().optional() })),
   newsAttempts: z.number().int().nonnegative().optional(),
   newsRetryAt: z.number().optional(),
   updatedAt: z.number(),

@@ -684,3 +684,38 @@ describe('readLocalEnv', () => {
     expect(problemsOf(() => readLocalEnv({ ...GOOD, LOG_LEVEL: 'verbose' }))).toEqual([expect.stringMatching(/^LOG_LEVEL: /)]);
   });
 });
+
+describe('daily-use: reminders and who gets told (config)', () => {
+  test('reminders default to 15m, backoff 2, at most 4; each can be set', () => {
+    expect(parseConfig(EXAMPLE_TEXT).policy.reminders).toEqual({ afterMs: 15 * M, backoff: 2, max: 4 });
+    const set = parseConfig(exampleWith((doc) => ((doc as Record<string, unknown>).reminders = { after: '5m', backoff: 3, max: 2 })));
+    expect(set.policy.reminders).toEqual({ afterMs: 5 * M, backoff: 3, max: 2 });
+  });
+
+  test('a bad reminders entry is named by its path', () => {
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => ((doc as Record<string, unknown>).reminders = { after: 'soon', backoff: 0, max: -1 }))))).toEqual([
+      'reminders.after: "soon" is not a duration (use 90m, 2h, 1h30m)',
+      expect.stringMatching(/^reminders\.backoff: /),
+      expect.stringMatching(/^reminders\.max: /),
+    ]);
+  });
+
+  test('rules[].notify (channel, dm or both) and rules[].channel are kept; anything else is named', () => {
+    const set = parseConfig(
+      exampleWith((doc) => {
+        Object.assign(doc.rules[1]!, { notify: 'both', channel: 'C0PRODAPPR' });
+      }),
+    );
+    expect(set.policy.rules[1]).toMatchObject({ notify: 'both', channel: 'C0PRODAPPR' });
+    expect(set.policy.rules[0]?.notify).toBeUndefined(); // the default: the channel
+    expect(
+      problemsOf(() =>
+        parseConfig(
+          exampleWith((doc) => {
+            Object.assign(doc.rules[1]!, { notify: 'email', channel: '#prod-approvals' });
+          }),
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^rules\[1\]\.notify: /), 'rules[1].channel: must be a Slack channel id (C…), not a name']);
+  });
+});
