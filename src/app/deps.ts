@@ -1,5 +1,5 @@
 import type { Policy } from '../domain/policy';
-import type { Alarms, AuditLog, Clock, JobQueue, JobScheduler, LeaseStore, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
+import type { Alarms, AuditLog, Clock, JobQueue, JobScheduler, LeaseStore, Logger, Notifier, PermissionSetPolicies, Provisioner, RequestStore, UserDirectory } from './ports';
 
 export interface WorkflowOptions {
   /** How long a worker holds a GRANTING/REVOKING request before a sweep may take it over. */
@@ -38,6 +38,8 @@ export interface WorkflowDeps {
   /** One store for now; a use case could take only the part it needs (requests, audit, leases). */
   store: RequestStore & AuditLog & LeaseStore;
   provisioner: Provisioner;
+  /** Permission set inline policies and provisioning: ending sessions already issued (endSessions rules). */
+  permissionSets: PermissionSetPolicies;
   queue: JobQueue;
   scheduler: JobScheduler;
   directory: UserDirectory;

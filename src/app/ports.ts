@@ -84,6 +84,26 @@ export interface Provisioner {
   operationStatus(kind: 'create' | 'delete', operationId: string): Promise<OperationStatus>;
 }
 
+/**
+ * A permission set's inline policy and its provisioning to the accounts, as ending sessions
+ * already issued needs them (see end-sessions.ts). Provisioning is asynchronous in AWS: `provision`
+ * polls until SUCCEEDED or FAILED and throws past the poll budget.
+ */
+export interface PermissionSetPolicies {
+  /** The permission set's session duration (DescribePermissionSet), in ms. */
+  sessionDurationMs(permissionSetArn: string): Promise<number>;
+  /** The inline policy as AWS holds it; undefined when there is none. */
+  getInlinePolicy(permissionSetArn: string): Promise<string | undefined>;
+  putInlinePolicy(permissionSetArn: string, policy: string): Promise<void>;
+  /** ProvisionPermissionSet to every account it is provisioned in, then polls; a ConflictException (another provisioning running) is waited out. */
+  provision(permissionSetArn: string): Promise<ProvisionOutcome>;
+  /**
+   * Runs `work` while no other caller edits the same permission set's policy: a read-modify-write
+   * of one policy at a time, so two ends never overwrite each other's statement.
+   */
+  exclusive<T>(permissionSetArn: string, work: () => Promise<T>): Promise<T>;
+}
+
 /** What a revoke job knows it must remove even if the store has lost the request (see revokeFromReceipt). */
 export interface HeldTarget {
   grantId: string;

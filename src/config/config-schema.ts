@@ -60,6 +60,8 @@ const ruleSchema = z.strictObject({
   maxDuration: durationText,
   // Overrides durations.pendingExpiry for the grants this rule covers.
   pendingExpiry: durationText.optional(),
+  // End the sessions already issued when an account grant ends (a deny in the permission set's inline policy).
+  endSessions: z.boolean().default(false),
 });
 
 export const configFileSchema = z
@@ -211,6 +213,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     autoApprove: rule.autoApprove,
     maxDurationMs: rule.maxDuration,
     ...(rule.pendingExpiry !== undefined ? { pendingExpiryMs: rule.pendingExpiry } : {}),
+    ...(rule.endSessions ? { endSessions: true } : {}),
   }));
   return {
     identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },

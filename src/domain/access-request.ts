@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR, type AuditEvent, type EventDraft } from './audit';
 import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
+import type { SessionEnd } from './session-end';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
@@ -100,6 +101,8 @@ export interface AccessRequest {
   updatedAt: number;
   /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
   lastEvents?: AuditEvent[];
+  /** Ending sessions already issued, one per grant whose assignment Timebox removed under an endSessions rule (see session-end.ts). */
+  sessionEnds?: SessionEnd[];
 }
 
 export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
@@ -294,13 +297,19 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
 /** Changes when the approvals message should change: a grant's status, one more approval, or an early end. */
 export function channelKey(request: AccessRequest): string {
   const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
-  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}`;
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${sessionsEndedKey(request)}`;
+}
+
+/** Sessions ended after a grant's end are news of their own, for the channel and the requester. */
+function sessionsEndedKey(request: AccessRequest): string {
+  const done = (request.sessionEnds ?? []).filter((s) => s.doneAt !== undefined);
+  return done.length > 0 ? `:sessions${done.map((s) => s.grantId).join('+')}` : '';
 }
 
 /** Changes when a grant reaches news for the requester (active, denied, expired, failed, ended). */
 export function requesterKey(request: AccessRequest): string {
   // A window being removed is still the news "active" until it has ended.
-  return request.grants.map((g) => `${g.id}=${g.status === 'REVOKING' ? 'ACTIVE' : STATUS_TABLE[g.status].toldRequester ? g.status : '-'}`).join(',');
+  return request.grants.map((g) => `${g.id}=${g.status === 'REVOKING' ? 'ACTIVE' : STATUS_TABLE[g.status].toldRequester ? g.status : '-'}`).join(',') + sessionsEndedKey(request);
 }
 
 const NOTHING_TOLD = (request: AccessRequest) => request.grants.map((g) => `${g.id}=-`).join(',');
@@ -326,7 +335,7 @@ export function needsNotification(request: AccessRequest): boolean {
  * What can fall due. A new kind (a reminder, an extend warning) is a new entry here and a new
  * case in dueTimes: the store indexes the earliest of them, whatever their kinds.
  */
-export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'news';
+export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'news' | 'end-sessions';
 
 export interface DueTime {
   kind: DueKind;
@@ -355,6 +364,7 @@ function grantDueTime(request: AccessRequest, grant: Grant): DueTime | undefined
 /** Everything about the request that falls due, whenever it does: each grant's own work, and news not yet told. */
 export function dueTimes(request: AccessRequest): DueTime[] {
   const times = request.grants.map((g) => grantDueTime(request, g)).filter((t): t is DueTime => t !== undefined);
+  for (const s of request.sessionEnds ?? []) if (s.doneAt === undefined) times.push({ kind: 'end-sessions', at: s.dueAt, grantId: s.grantId });
   if (needsNotification(request)) times.push({ kind: 'news', at: request.newsRetryAt ?? request.updatedAt });
   return times;
 }

@@ -36,6 +36,8 @@ export interface Rule {
   maxDurationMs: number;
   /** How long its grants wait for a decision before they expire; durations.pendingExpiry when unset. */
   pendingExpiryMs?: number;
+  /** When an account grant under it ends and Timebox removes the assignment, the user's sessions already issued are ended too. */
+  endSessions?: boolean;
 }
 
 export interface Policy {

@@ -6,6 +6,7 @@
  * AWS call that fails, throws or stays IN_PROGRESS, a Slack call that fails.
  */
 import { LoggedAlarms } from '../../src/adapters/alarms/revoke-alarms';
+import { FakePermissionSets } from './fake-permission-sets';
 import { advanceRequest } from '../../src/app/advance-request';
 import { decideRequest } from '../../src/app/decide-request';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../../src/app/deps';
@@ -866,6 +867,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestWorld {
     policy: makePolicy(),
     store,
     provisioner,
+    permissionSets: new FakePermissionSets(),
     queue,
     scheduler,
     directory,

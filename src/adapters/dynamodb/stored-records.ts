@@ -97,6 +97,9 @@ export const accessRequestSchema = z.strictObject({
   messages: z.array(z.strictObject({ kind: z.enum(MESSAGE_KINDS), ref: messageRef.optional(), shown: z.string().optional() })),
   newsAttempts: z.number().int().nonnegative().optional(),
   newsRetryAt: z.number().optional(),
+  sessionEnds: z
+    .array(z.strictObject({ grantId: z.string(), before: z.number(), dueAt: z.number(), attempts: z.number(), lastError: z.string().optional(), doneAt: z.number().optional() }))
+    .optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
 });

@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import { requestStatus, type AccessRequest, type Grant, type GrantStatus } from '../../../domain/access-request';
 import { formatDuration } from '../../../domain/duration';
-import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
+import { sessionEndOf } from '../../../domain/session-end';
+import { escapeMrkdwn, mention, slackDate, slackTime, truncate } from './mrkdwn';
 import { grantsSubject, plainTarget, targetFields, targetText } from './target-text';
 
 export const APPROVE_ACTION = 'timebox_approve';
@@ -49,6 +50,21 @@ function endedEarlyByForRequester(request: AccessRequest, grant: Grant): string 
 
 const kept = (grant: Grant) => (grant.keptBecause ? ` Kept: ${escapeMrkdwn(grant.keptBecause)}.` : ' Access removed.');
 
+/** What became of the sessions already open, for a grant whose rule ends them (endSessions); undefined otherwise. */
+function sessionsNote(request: AccessRequest, grant: Grant): string | undefined {
+  const step = sessionEndOf(request, grant.id);
+  if (!step) return undefined;
+  return step.doneAt !== undefined ? `Open AWS sessions were ended at ${slackTime(step.doneAt)}.` : 'Open AWS sessions are being ended.';
+}
+
+/** The requester's note about open sessions: ended (or being ended) by Timebox, or lasting until their own expiry. */
+function openSessionsNote(request: AccessRequest): string {
+  const ended = request.grants.filter((g) => g.status === 'ENDED');
+  const notes = ended.map((g) => sessionsNote(request, g));
+  if (notes.length > 0 && notes.every((n) => n !== undefined)) return notes.find((n) => n.includes('being')) ?? notes[0] ?? '';
+  return 'Sessions already open last until their own expiry.';
+}
+
 /** Where one grant stands, for the channel message. */
 export function grantStatusLine(request: AccessRequest, grant: Grant): string {
   const by = grant.decidedBy ? mention(grant.decidedBy.slackUserId) : 'someone';
@@ -76,7 +92,7 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
     case 'FAILED':
       return `:x: Failed: ${escapeMrkdwn(truncate(grant.failure ?? 'unknown error', 300))}`;
     case 'ENDED':
-      return `:lock: Ended${endedEarlyNote(grant)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}`;
+      return `:lock: Ended${endedEarlyNote(grant)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}${sessionsNote(request, grant) ? ` ${sessionsNote(request, grant)}` : ''}`;
   }
 }
 
@@ -186,7 +202,7 @@ export function requesterMessage(request: AccessRequest, portalUrl?: string): st
     const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'ENDED' ? `${endedEarlyByForRequester(request, g)} ${slackDate(g.endedAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ' (cancelled when you ended the request, before anyone approved it)' : ''}`);
     const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
     const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ` Sign in through your ${portal}.` : '';
-    const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
+    const endNote = request.grants.some((g) => g.status === 'ENDED') ? ` ${openSessionsNote(request)}` : '';
     return truncate(`${icon} Your request ${request.id}: ${grantsSummary(request)}.${signIn}${endNote}\n${lines.join('\n')}`, 2900);
   }
   const what = targetText(only.target);
@@ -207,8 +223,8 @@ export function requesterMessage(request: AccessRequest, portalUrl?: string): st
     case 'FAILED':
       return `:x: Your access to ${what} could not be granted: ${escapeMrkdwn(truncate(only.failure ?? 'unknown error', 500))}. (${request.id})`;
     case 'ENDED':
-      if (only.endedEarlyBy) return `:lock: Your access to ${what} was ended${endedEarlyByForRequester(request, only)}${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
-      return `:lock: Your access to ${what} has ended${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
+      if (only.endedEarlyBy) return `:lock: Your access to ${what} was ended${endedEarlyByForRequester(request, only)}${keptNote}. ${openSessionsNote(request)} (${request.id})`;
+      return `:lock: Your access to ${what} has ended${keptNote}. ${openSessionsNote(request)} (${request.id})`;
     default:
       return `Your request ${request.id} is ${only.status.toLowerCase()}.`;
   }
