@@ -1,7 +1,17 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDbStore } from '../../src/adapters/dynamodb/dynamodb-store';
+import { startEmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dynamodb';
 import type { AuditEvent } from '../../src/domain/audit';
+import { findRequestId } from '../../src/domain/request-id';
+import { AwsStandIn } from '../support/aws-stand-in';
+import { SlackRequestSender } from '../support/slack-requests';
+import { SlackStandIn } from '../support/slack-stand-in';
+import { TimeboxChild, childEnv } from '../support/timebox-child-process';
 import { denyStatement, sessionDenySid, timeboxStatements } from '../../src/domain/session-deny';
 import { eventually } from '../support/eventually';
-import { ACCOUNTS, APPROVAL_CHANNEL, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
+import { ACCOUNTS, APPROVAL_CHANNEL, BOT_TOKEN, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, SIGNING_SECRET, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
 
 /** Staging Admin is granted at once and, when it ends, the sessions already issued are ended too. */
 const END_SESSIONS_RULE = `
@@ -85,14 +95,16 @@ describe('sessions-breakglass: ending sessions already issued', () => {
 
   test('End access now: the deny is cut at the moment of the early end, not the window planned', async () => {
     const id = await activeAdmin('alice');
+    const planned = (await h.request(id)).endsAt!;
     const dm = await h.activeDm('alice', id);
     await h.clickEnd('alice', id, dm);
     const ended = await h.waitForStatus(id, 'ENDED');
     await audited(id, 'sessions_ended');
     const cut = Date.parse(((statementOf('alice')?.Condition as Record<string, Record<string, string>>).DateLessThan!)['aws:TokenIssueTime']!);
+    // The removal's own moment, rounded up to the whole second IAM compares in.
     expect(cut).toBeGreaterThanOrEqual(ended.endedAt!);
     expect(cut - ended.endedAt!).toBeLessThan(1000);
-    expect(cut).toBeLessThan(ended.endsAt! + 1000);
+    expect(cut).toBeLessThan(planned - 25 * 60_000);
   });
 
   test('an assignment that was there before Timebox is kept, and no deny is added: the sessions it still allows stay open', async () => {
@@ -214,5 +226,68 @@ describe('sessions-breakglass: ending sessions already issued', () => {
     expect((await h.audit(id)).some((e) => e.type === 'sessions_ended')).toBe(false);
     held.release();
     await audited(id, 'sessions_ended');
+  });
+
+  test('a crash between the policy write and the provisioning (SIGKILL): the restarted process provisions it, and the sessions end once', async () => {
+    const aws = await AwsStandIn.start({ creationPolls: 1, deletionPolls: 1 });
+    const slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
+    const dir = mkdtempSync(join(tmpdir(), 'timebox-end-sessions-crash-'));
+    const children: TimeboxChild[] = [];
+    try {
+      for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
+      aws.addPermissionSet({ permissionSetArn: ADMIN, name: 'Admin', sessionDuration: 'PT1H' });
+      const configPath = join(dir, 'timebox.yaml');
+      writeFileSync(configPath, testConfigYaml(END_SESSIONS_RULE));
+      const env = childEnv({ aws, slack, configPath, dataDir: join(dir, 'data'), knobs: { claimMs: 1500, sweepIntervalMs: 500, pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000, leasePollMs: 20, revokeRetryMs: 200, newsRetryMs: 200 } });
+      const start = async () => {
+        const { child, url } = await TimeboxChild.start(env);
+        children.push(child);
+        return { child, sender: new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET, answers: slack }) };
+      };
+      const carol = PEOPLE.carol;
+      const command = async (sender: SlackRequestSender, text: string) => {
+        const response = await sender.command({ userId: carol.id, userName: carol.name, text, channelId: 'C0GENERAL0', responseUrl: slack.responseUrl({ userId: carol.id, channelId: 'C0GENERAL0' }) });
+        return (JSON.parse(response.body) as { text?: string }).text ?? '';
+      };
+      const dms = () => slack.dmsTo(carol.id).map((m) => m.history[0]?.text ?? m.text ?? '');
+
+      const first = await start();
+      const id = findRequestId(await command(first.sender, 'staging Admin 30m crash between write and provisioning'));
+      if (!id) throw new Error('no request id');
+      await slack.waitFor(() => dms().find((t) => t.includes(id) && t.includes('is active until')), 10_000, 'the active DM');
+      // Killed as the policy write arrives: AWS stores it, the process never learns it did, and no provisioning is sent.
+      aws.onCall((call) => {
+        if (call.operation === 'PutInlinePolicyToPermissionSet' && first.child.running) first.child.kill();
+      });
+      await command(first.sender, `end ${id}`);
+      await first.child.exited;
+      expect(aws.hasAssignment({ instanceArn: INSTANCE_ARN, accountId: ACCOUNTS.staging, permissionSetArn: ADMIN, principalId: carol.principalId })).toBe(false);
+      expect(statementOf('carol', aws.inlinePolicy(ADMIN))).toBeDefined();
+      expect(aws.callsTo('ProvisionPermissionSet')).toHaveLength(0);
+      expect(aws.provisionedPolicy(ADMIN)).toBeUndefined();
+
+      const second = await start();
+      await slack.waitFor(() => dms().find((t) => t.includes(id) && t.includes('Open AWS sessions were ended at')), 15_000, 'the DM saying the sessions were ended');
+      expect(statementOf('carol', aws.provisionedPolicy(ADMIN))).toBeDefined();
+      expect(timeboxStatements(aws.inlinePolicy(ADMIN)).map((x) => x.sid)).toEqual([sid('carol')]);
+      await second.child.stop();
+
+      const db = await startEmbeddedDynamoDb(join(dir, 'data'));
+      try {
+        const store = new DynamoDbStore(db.client, db.tableName);
+        const events = (await store.listAudit(id)).map((e) => e.type);
+        expect(events.filter((t) => t === 'sessions_ended')).toHaveLength(1);
+        expect(events.slice(-2)).toEqual(['revoked', 'sessions_ended']);
+        expect((await store.getRequest(id))?.sessionEnds?.[0]?.doneAt).toEqual(expect.any(Number));
+      } finally {
+        await db.close();
+      }
+    } finally {
+      for (const c of children) c.kill();
+      await Promise.all(children.map((c) => c.exited));
+      await slack.close();
+      await aws.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
