@@ -47,7 +47,7 @@ async function endOne(deps: WorkflowDeps, request: AccessRequest, step: SessionE
   const deny = { userId, accountId: target.accountId, before: step.before };
   const where = `*${target.permissionSetName}* on *${target.accountName}* for <@${request.requester.slackUserId}> (\`${request.id}\`)`;
   try {
-    const detail = await deps.permissionSets.exclusive(target.permissionSetArn, async () => {
+    const detail = await oneEditAtATime(deps, target.permissionSetArn, async () => {
       const [current, sessionDurationMs] = await Promise.all([deps.permissionSets.getInlinePolicy(target.permissionSetArn), deps.permissionSets.sessionDurationMs(target.permissionSetArn)]);
       const edit = addSessionDeny(current, deny, deps.clock.now(), sessionDurationMs);
       if (!edit.fits) {
@@ -80,6 +80,29 @@ async function endOne(deps: WorkflowDeps, request: AccessRequest, step: SessionE
       return sessionEndTransitions.failed(fresh, step.grantId, reason, deps.clock.now(), deps.options.revokeRetryMs, MAX_SESSION_END_RETRY_MS);
     });
   }
+}
+
+/**
+ * One read-modify-write of a permission set's policy at a time: in this process by the adapter's
+ * queue, and across processes (Lambda containers) by a lock record in the store, held until the
+ * claim time at most, so a holder that crashed blocks the next one only that long. Waits up to
+ * leaseWaitMs for a holder to finish; past that the attempt fails and is retried with backoff.
+ */
+async function oneEditAtATime<T>(deps: WorkflowDeps, permissionSetArn: string, work: () => Promise<T>): Promise<T> {
+  return deps.permissionSets.exclusive(permissionSetArn, async () => {
+    const name = `permission-set-policy|${permissionSetArn}`;
+    const owner = deps.newGeneration();
+    const waitUntil = deps.clock.now() + deps.options.leaseWaitMs;
+    while (!(await deps.store.tryLock(name, owner, deps.clock.now() + deps.options.claimMs, deps.clock.now()))) {
+      if (deps.clock.now() >= waitUntil) throw new Error(`another change to the inline policy of ${permissionSetArn} is in progress`);
+      await deps.sleep(deps.options.leasePollMs);
+    }
+    try {
+      return await work();
+    } finally {
+      await deps.store.unlock(name, owner).catch((err: unknown) => deps.logger.warn({ permissionSetArn, err: String(err) }, 'could not let go of the policy lock; it runs out by itself'));
+    }
+  });
 }
 
 async function alert(deps: WorkflowDeps, text: string): Promise<void> {

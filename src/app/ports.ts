@@ -48,8 +48,19 @@ export interface LeaseStore {
   listLeases(): Promise<LeaseListing>;
 }
 
-/** One store holding all three (one DynamoDB table); use cases read and write through the part they need. */
-export type Store = RequestStore & AuditLog & LeaseStore;
+/**
+ * Short-lived named locks across processes (Lambda containers): one holder at a time, until it
+ * lets go or its time runs out, so a holder that crashed never blocks for ever.
+ */
+export interface LockStore {
+  /** Takes `name` for `owner` until `until`, unless another owner holds it past `now`. False when taken. */
+  tryLock(name: string, owner: string, until: number, now: number): Promise<boolean>;
+  /** Lets go of `name` if `owner` still holds it. */
+  unlock(name: string, owner: string): Promise<void>;
+}
+
+/** One store holding them all (one DynamoDB table); use cases read and write through the part they need. */
+export type Store = RequestStore & AuditLog & LeaseStore & LockStore;
 
 export interface LeaseListing {
   leases: Lease[];

@@ -13,7 +13,10 @@ export class FakePermissionSets implements PermissionSetPolicies {
   }
 
   async getInlinePolicy(permissionSetArn: string): Promise<string | undefined> {
-    return this.policies.get(permissionSetArn);
+    // The answer travels back: another caller's work may run between this read and the write that follows.
+    const policy = this.policies.get(permissionSetArn);
+    await new Promise((resolve) => setImmediate(resolve));
+    return policy;
   }
 
   async putInlinePolicy(permissionSetArn: string, policy: string): Promise<void> {
@@ -27,6 +30,7 @@ export class FakePermissionSets implements PermissionSetPolicies {
     return { ok: true };
   }
 
+  /** No queue of its own: like two Lambda containers, each with its own process, only the store can keep callers apart. */
   async exclusive<T>(_permissionSetArn: string, work: () => Promise<T>): Promise<T> {
     return work();
   }

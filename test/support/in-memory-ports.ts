@@ -264,6 +264,19 @@ export class InMemoryRequestStore implements Store {
     return { leases: [...this.leases.values()].map(copy), unreadable: [] };
   }
 
+  private readonly locks = new Map<string, { owner: string; until: number }>();
+
+  async tryLock(name: string, owner: string, until: number, now: number): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (held && held.owner !== owner && held.until >= now) return false;
+    this.locks.set(name, { owner, until });
+    return true;
+  }
+
+  async unlock(name: string, owner: string): Promise<void> {
+    if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
+  }
+
   // ---- for tests (outside the port)
 
   /** The store lost this request (a restore from an older backup), leases and audit untouched. */
