@@ -863,6 +863,13 @@ export class AwsStandIn {
     this.provisioningFailures.push(reason);
   }
 
+  /** Finishes every provisioning still IN_PROGRESS (as AWS would, in its own time); returns how many. */
+  completeProvisionings(): number {
+    const open = [...this.provisionings.values()].filter((p) => p.status === 'IN_PROGRESS');
+    for (const p of open) this.finishProvisioning(p);
+    return open.length;
+  }
+
   /** How many Describe…ProvisioningStatus calls still answer IN_PROGRESS (default 1). */
   setProvisioningPolls(n: number): void {
     this.provisioningPolls = checkPolls(n);
