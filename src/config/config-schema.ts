@@ -181,6 +181,9 @@ function crossCheck(config: unknown, ctx: Ctx): void {
       // A group may hold any number of people, so only a list of people alone can be too short.
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvalsRequired'], message: `needs ${required} approvals but only ${approvers.length} approvers are listed` });
     }
+    if (rule.endSessions === true && rule.groups !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'endSessions'], message: 'ends the sessions of account assignments; a group rule has none (remove it, or use an accounts + permissionSets rule)' });
+    }
     if (typeof rule.maxDuration === 'number' && minMs !== undefined && rule.maxDuration < minMs) {
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'maxDuration'], message: 'is below durations.min, so the rule could never be used' });
     }
