@@ -40,26 +40,26 @@ export async function endSessionsDue(deps: WorkflowDeps, request: AccessRequest)
 }
 
 async function endOne(deps: WorkflowDeps, request: AccessRequest, step: SessionEnd): Promise<AccessRequest | undefined> {
-  const grant = findGrant(request, step.grantId);
-  const { target } = grant;
+  const { target } = findGrant(request, step.grantId);
   const userId = request.principalId;
-  if (target.kind !== 'account' || !userId) return undefined;
-  const deny = { userId, accountId: target.accountId, before: step.before };
-  const where = `*${target.permissionSetName}* on *${target.accountName}* for <@${request.requester.slackUserId}> (\`${request.id}\`)`;
+  const where = target.kind === 'account' ? `*${target.permissionSetName}* on *${target.accountName}* for <@${request.requester.slackUserId}> (\`${request.id}\`)` : request.id;
   try {
+    // Never planned so (only account grants of a known user get the step), but never left due for ever either: it fails, and is given up in time.
+    if (target.kind !== 'account' || !userId) throw new Error('only an account grant of a known Identity Center user has sessions to end');
+    const deny = { userId, accountId: target.accountId, before: step.before };
     const detail = await oneEditAtATime(deps, target.permissionSetArn, async () => {
       const [current, sessionDurationMs] = await Promise.all([deps.permissionSets.getInlinePolicy(target.permissionSetArn), deps.permissionSets.sessionDurationMs(target.permissionSetArn)]);
       const edit = addSessionDeny(current, deny, deps.clock.now(), sessionDurationMs);
       if (!edit.fits) {
         throw new NoRoomError(`the inline policy of ${target.permissionSetName} has no room for the deny (the 32,768-character limit, with only its own statements left)`);
       }
-      if (edit.dropped.length > 0) {
-        await alert(deps, `:warning: Timebox ended the open AWS sessions of ${where}, but the inline policy of *${target.permissionSetName}* reached AWS's 32,768-character limit: the ${edit.dropped.length} oldest Timebox statements still in force were dropped (${edit.dropped.join(', ')}), so sessions they cut off may work again until they expire. Nothing of yours in the policy was touched.`);
-      }
       if (edit.text !== current) await deps.permissionSets.putInlinePolicy(target.permissionSetArn, edit.text);
       // Provisioned even when the text was already there: a crash between the write and the provisioning leaves exactly that.
       const provisioned = await deps.permissionSets.provision(target.permissionSetArn);
       if (!provisioned.ok) throw new Error(`provisioning ${target.permissionSetName} FAILED: ${provisioned.reason}`);
+      if (edit.dropped.length > 0) {
+        await alert(deps, `:warning: Timebox ended the open AWS sessions of ${where}, but the inline policy of *${target.permissionSetName}* reached AWS's 32,768-character limit: the ${edit.dropped.length} oldest Timebox statements still in force were dropped (${edit.dropped.join(', ')}), so sessions they cut off may work again until they expire. Nothing of yours in the policy was touched.`);
+      }
       const extra = [edit.pruned.length > 0 ? `${edit.pruned.length} expired statement(s) pruned` : '', edit.dropped.length > 0 ? `${edit.dropped.length} dropped for the size limit` : ''].filter(Boolean);
       return `${sessionDenySid(deny)}: sessions issued before ${denyTime(step.before)} denied in ${target.permissionSetName}${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`;
     });
