@@ -3,8 +3,10 @@ import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } f
 import { describeTarget, provisionTarget } from '../domain/grant-target';
 import { planWork, recordAttempt, type AttemptPolicy, type WorkPlan } from '../domain/grant-work';
 import { holderRef } from '../domain/lease';
+import { sessionEndsDue } from '../domain/session-end';
 import { commit, retryOnConflict, updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
+import { endSessionsDue } from './end-sessions';
 import { grantOne, targetOf } from './grant-access';
 import { letGoOfFailed } from './leases';
 import { advanceExtension } from './extend-request';
@@ -49,6 +51,7 @@ export async function advanceRequest(deps: WorkflowDeps, job: AdvanceJob | strin
 export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | string): Promise<AccessRequest | undefined> {
   const job: AdvanceJob = typeof jobOrId === 'string' ? { requestId: jobOrId } : jobOrId;
   let last: AccessRequest | undefined;
+  let worked = false;
   for (let step = 0; step < MAX_STEPS; step++) {
     const request = await deps.store.getRequest(job.requestId);
     if (!request) {
@@ -69,6 +72,7 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
     last = request;
     const claimed = await claimDueWork(deps, request);
     if (!claimed) break;
+    worked = true;
     // Side by side; one grant's error must not stop the others, nor the request's next timer.
     // It is thrown once the timer is armed, so the door retries (Lambda) or logs it (locally).
     const steps = await inBatches(claimed.grants, STEPS_AT_ONCE, (grantId) => runStep(deps, claimed.request, grantId));
@@ -79,9 +83,23 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
       throw failed.reason;
     }
   }
-  const latest = (await deps.store.getRequest(job.requestId)) ?? last;
+  let latest = (await deps.store.getRequest(job.requestId)) ?? last;
+  if (latest && sessionEndsDue(latest, deps.clock.now()).length > 0) latest = await followUpSessionEnds(deps, latest, worked);
   if (latest) await armNextTimer(deps, latest);
   return latest;
+}
+
+/**
+ * Ending sessions after a revoke never holds the revoke's news up: when this run revoked
+ * something, the step goes to a job of its own (the news of this run goes out meanwhile);
+ * otherwise it runs here. A lost hand-off leaves it due, for the sweep.
+ */
+async function followUpSessionEnds(deps: WorkflowDeps, request: AccessRequest, workedThisRun: boolean): Promise<AccessRequest> {
+  if (workedThisRun) {
+    await deps.queue.dispatch({ requestId: request.id }).catch((err: unknown) => deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not hand over ending the sessions; the sweep covers it'));
+    return request;
+  }
+  return endSessionsDue(deps, request);
 }
 
 /** Tells people about the request's latest state (channel message, requester's DM). */

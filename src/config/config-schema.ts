@@ -69,6 +69,8 @@ const ruleSchema = z.strictObject({
   notify: z.enum(['channel', 'dm', 'both']).optional(),
   // Overrides slack.approvalChannel for requests with grants under this rule.
   channel: channelId.optional(),
+  // End the sessions already issued when an account grant ends (a deny in the permission set's inline policy).
+  endSessions: z.boolean().default(false),
 });
 
 export const configFileSchema = z
@@ -203,6 +205,9 @@ function crossCheck(config: unknown, ctx: Ctx): void {
       // A group may hold any number of people, so only a list of people alone can be too short.
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvalsRequired'], message: `needs ${required} approvals but only ${approvers.length} approvers are listed` });
     }
+    if (rule.endSessions === true && rule.groups !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'endSessions'], message: 'ends the sessions of account assignments; a group rule has none (remove it, or use an accounts + permissionSets rule)' });
+    }
     if (typeof rule.maxDuration === 'number' && minMs !== undefined && rule.maxDuration < minMs) {
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'maxDuration'], message: 'is below durations.min, so the rule could never be used' });
     }
@@ -240,6 +245,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     maxExtensions: rule.maxExtensions,
     ...(rule.notify !== undefined ? { notify: rule.notify } : {}),
     ...(rule.channel !== undefined ? { channel: rule.channel } : {}),
+    ...(rule.endSessions ? { endSessions: true } : {}),
   }));
   return {
     identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },

@@ -4,6 +4,7 @@ import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
 import { extendWarningAt, type ExtensionOf, type ExtensionRecord } from './extension';
+import type { SessionEnd } from './session-end';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
@@ -115,6 +116,8 @@ export interface AccessRequest {
    * absent: never. The latest end warned about is the 'extend-warning' message's `shown`.
    */
   extendWarningMs?: number;
+  /** Ending sessions already issued, one per grant whose assignment Timebox removed under an endSessions rule (see session-end.ts). */
+  sessionEnds?: SessionEnd[];
 }
 
 export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
@@ -346,7 +349,13 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
 export function channelKey(request: AccessRequest): string {
   const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
   const moved = (request.extensions ?? []).reduce((n, e) => n + e.applied.length, 0);
-  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}`;
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}${sessionsEndedKey(request)}`;
+}
+
+/** Sessions ended after a grant's end are news of their own, for the channel and the requester. */
+function sessionsEndedKey(request: AccessRequest): string {
+  const done = (request.sessionEnds ?? []).filter((s) => s.doneAt !== undefined);
+  return done.length > 0 ? `:sessions${done.map((s) => s.grantId).join('+')}` : '';
 }
 
 /**
@@ -354,7 +363,7 @@ export function channelKey(request: AccessRequest): string {
  * active, and every outcome.
  */
 export function requesterKey(request: AccessRequest): string {
-  return request.grants.map((g) => `${g.id}=${toldAs(g)}`).join(',');
+  return request.grants.map((g) => `${g.id}=${toldAs(g)}`).join(',') + sessionsEndedKey(request);
 }
 
 function toldAs(grant: Grant): string {
@@ -396,7 +405,7 @@ export function needsNotification(request: AccessRequest): boolean {
  * What can fall due. A new kind (a reminder, an extend warning) is a new entry here and a new
  * case in dueTimes: the store indexes the earliest of them, whatever their kinds.
  */
-export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'reminder' | 'news' | 'extend-warning';
+export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'reminder' | 'news' | 'extend-warning' | 'end-sessions';
 
 export interface DueTime {
   kind: DueKind;
@@ -427,6 +436,7 @@ export function dueTimes(request: AccessRequest): DueTime[] {
   const times = request.grants.map((g) => grantDueTime(request, g)).filter((t): t is DueTime => t !== undefined);
   const reminder = reminderDueAt(request);
   if (reminder !== undefined) times.push({ kind: 'reminder', at: reminder });
+  for (const s of request.sessionEnds ?? []) if (s.doneAt === undefined) times.push({ kind: 'end-sessions', at: s.dueAt, grantId: s.grantId });
   if (needsNotification(request)) times.push({ kind: 'news', at: request.newsRetryAt ?? request.updatedAt });
   const warning = extendWarningAt(request);
   if (warning !== undefined) times.push({ kind: 'extend-warning', at: warning });

@@ -46,6 +46,10 @@ export const AUDIT_EVENT_TYPES = [
   'grant_stalled',
   'news_undeliverable',
   'news_given_up',
+  /** The sessions a grant's user had open were ended (a deny in the permission set, provisioned). */
+  'sessions_ended',
+  /** An attempt at ending them failed (retried), or was given up. */
+  'sessions_end_failed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

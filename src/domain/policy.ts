@@ -42,6 +42,8 @@ export interface Rule {
   notify?: 'channel' | 'dm' | 'both';
   /** The channel its requests are posted to; slack.approvalChannel when unset. */
   channel?: string;
+  /** When an account grant under it ends and Timebox removes the assignment, the user's sessions already issued are ended too. */
+  endSessions?: boolean;
 }
 
 export interface Policy {

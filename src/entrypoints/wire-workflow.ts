@@ -48,10 +48,12 @@ export function wireWorkflow(parts: WiringParts): Wiring {
   const slackLookups = new WebClient(parts.slackBotToken, { ...slackApi, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 2_000 });
   const notifier = new SlackNotifier(slack, parts.config.slack.approvalChannel, parts.config.identityCenter.portalUrl);
   const { alerts } = parts.config;
+  const identityCenter = new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter });
   const deps: WorkflowDeps = {
     policy: parts.config.policy,
     store: parts.store,
-    provisioner: new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter }),
+    provisioner: identityCenter,
+    permissionSets: identityCenter,
     queue: parts.queue,
     scheduler: parts.scheduler,
     directory: new SlackDirectory(slackLookups, Date.now, parts.slackUserGroupCacheMs),

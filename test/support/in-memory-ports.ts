@@ -6,6 +6,7 @@
  * AWS call that fails, throws or stays IN_PROGRESS, a Slack call that fails.
  */
 import { LoggedAlarms } from '../../src/adapters/alarms/revoke-alarms';
+import { FakePermissionSets } from './fake-permission-sets';
 import { advanceRequest } from '../../src/app/advance-request';
 import { decideRequest } from '../../src/app/decide-request';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../../src/app/deps';
@@ -278,6 +279,19 @@ export class InMemoryRequestStore implements Store {
 
   async listLeases(): Promise<LeaseListing> {
     return { leases: [...this.leases.values()].map(copy), unreadable: [] };
+  }
+
+  private readonly locks = new Map<string, { owner: string; until: number }>();
+
+  async tryLock(name: string, owner: string, until: number, now: number): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (held && held.owner !== owner && held.until >= now) return false;
+    this.locks.set(name, { owner, until });
+    return true;
+  }
+
+  async unlock(name: string, owner: string): Promise<void> {
+    if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
   }
 
   // ---- for tests (outside the port)
@@ -915,6 +929,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestWorld {
     policy: makePolicy(),
     store,
     provisioner,
+    permissionSets: new FakePermissionSets(),
     queue,
     scheduler,
     directory,

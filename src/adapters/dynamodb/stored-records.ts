@@ -4,7 +4,7 @@ import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../domain/audit';
 import { StoredItemInvalidError } from '../../domain/errors';
 import type { GrantTarget, ProvisionTarget } from '../../domain/grant-target';
 import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lease';
-import { auditKey, DUE_INDEX, leaseItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
+import { auditKey, DUE_INDEX, leaseItemKey, lockItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
 
 /**
  * The stored shape is a mapping of the domain types, not a second type: the schemas are built
@@ -97,6 +97,9 @@ export const accessRequestSchema = z.strictObject({
   messages: z.array(z.strictObject({ kind: z.enum(MESSAGE_KINDS), ref: messageRef.optional(), shown: z.string().optional(), to: z.string().optional(), dueAt: z.number().optional() })),
   newsAttempts: z.number().int().nonnegative().optional(),
   newsRetryAt: z.number().optional(),
+  sessionEnds: z
+    .array(z.strictObject({ grantId: z.string(), before: z.number(), dueAt: z.number(), attempts: z.number(), lastError: z.string().optional(), doneAt: z.number().optional() }))
+    .optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
   extends: z.strictObject({ id: z.string(), endsAt: z.number() }).optional(),
@@ -308,6 +311,11 @@ export function toStoredRequest(request: AccessRequest): StoredItem {
 export function toStoredLease(lease: Lease): StoredItem {
   // version and generation are top-level too: every conditional write and delete names them.
   return { ...leaseItemKey(lease.key), kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, generation: lease.generation, lease, [DUE_INDEX.partitionKey]: DUE_INDEX.leases, [DUE_INDEX.sortKey]: lease.updatedAt };
+}
+
+/** A lock is never read back as a record: its conditions name `owner` and `until`, which is all it holds. */
+export function toStoredLock(name: string, owner: string, until: number): StoredItem {
+  return { ...lockItemKey(name), kind: 'lock', schemaVersion: SCHEMA_VERSION, owner, until };
 }
 
 export function toStoredAuditEvent(event: AuditEvent): StoredItem {
