@@ -1,3 +1,4 @@
+import { tellBreakGlass } from './break-glass';
 import { holdsAccess, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
 import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } from '../domain/errors';
 import { describeTarget, provisionTarget } from '../domain/grant-target';
@@ -90,6 +91,7 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
     if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) break;
     request = await deps.store.getRequest(requestId);
   }
+  if (request) request = await tellBreakGlass(deps, request); // break-glass alert and reminder: best effort, never throws
   await refreshHomes(deps, request); // App Home, after the news: best effort, never throws
   return request;
 }

@@ -3,6 +3,8 @@ import { SYSTEM_ACTOR, type AuditEvent, type EventDraft } from './audit';
 import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
+import { alertNeedsSending, reviewReminderAt, type Review } from './break-glass';
+import type { Ticket } from './ticket';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
@@ -60,7 +62,7 @@ export interface MessageRef {
  * A new surface (an approver's DM copy, a thread reminder, a Home view) is a new kind here, not
  * a new field on the request.
  */
-export const MESSAGE_KINDS = ['channel', 'requester-dm'] as const;
+export const MESSAGE_KINDS = ['channel', 'requester-dm', 'break-glass-alert'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface ShownMessage {
@@ -100,6 +102,12 @@ export interface AccessRequest {
   updatedAt: number;
   /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
   lastEvents?: AuditEvent[];
+  /** Filed with `/aws-access breakglass`: granted at once without an approver, loudly, and reviewed after. */
+  breakGlass?: boolean;
+  /** A break-glass request's review (not a decision: the access was granted at filing). */
+  review?: Review;
+  /** The ticket the reason names, when a rule asks for one (rules[].ticketPattern), with its link. */
+  ticket?: Ticket;
 }
 
 export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
@@ -294,7 +302,7 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
 /** Changes when the approvals message should change: a grant's status, one more approval, or an early end. */
 export function channelKey(request: AccessRequest): string {
   const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
-  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}`;
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${request.review?.at !== undefined ? ':reviewed' : ''}`;
 }
 
 /** Changes when a grant reaches news for the requester (active, denied, expired, failed, ended). */
@@ -317,7 +325,7 @@ export function requesterNeedsTelling(request: AccessRequest): boolean {
 }
 
 export function needsNotification(request: AccessRequest): boolean {
-  return channelNeedsUpdate(request) || requesterNeedsTelling(request);
+  return channelNeedsUpdate(request) || requesterNeedsTelling(request) || alertNeedsSending(request);
 }
 
 // ---- Due times: when the request next needs a timer or a sweep, all listed in one place.
@@ -326,7 +334,7 @@ export function needsNotification(request: AccessRequest): boolean {
  * What can fall due. A new kind (a reminder, an extend warning) is a new entry here and a new
  * case in dueTimes: the store indexes the earliest of them, whatever their kinds.
  */
-export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'news';
+export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'news' | 'review-reminder';
 
 export interface DueTime {
   kind: DueKind;
@@ -356,6 +364,8 @@ function grantDueTime(request: AccessRequest, grant: Grant): DueTime | undefined
 export function dueTimes(request: AccessRequest): DueTime[] {
   const times = request.grants.map((g) => grantDueTime(request, g)).filter((t): t is DueTime => t !== undefined);
   if (needsNotification(request)) times.push({ kind: 'news', at: request.newsRetryAt ?? request.updatedAt });
+  const remindAt = reviewReminderAt(request);
+  if (remindAt !== undefined) times.push({ kind: 'review-reminder', at: remindAt });
   return times;
 }
 

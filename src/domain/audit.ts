@@ -44,6 +44,12 @@ export const AUDIT_EVENT_TYPES = [
   'grant_stalled',
   'news_undeliverable',
   'news_given_up',
+  /** Break-glass access filed: granted at once without an approver, alerted, to be reviewed. */
+  'break_glass',
+  /** An approver marked break-glass access reviewed (a record, not a decision). */
+  'reviewed',
+  /** A break-glass request still unreviewed at its review time: its approvers were reminded. */
+  'review_reminded',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

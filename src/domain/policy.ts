@@ -36,6 +36,14 @@ export interface Rule {
   maxDurationMs: number;
   /** How long its grants wait for a decision before they expire; durations.pendingExpiry when unset. */
   pendingExpiryMs?: number;
+  /** Break-glass: an eligible requester grants themselves at once (`/aws-access breakglass …`), loudly, reviewed after. */
+  breakGlass?: boolean;
+  /** The shortest reason a break-glass request under this rule accepts (default 20). */
+  minReasonLength?: number;
+  /** After this long unreviewed, a break-glass request's approvers are reminded (default 24 h). */
+  reviewWithinMs?: number;
+  /** A regex (source) one word of the reason must match: the ticket (see domain/ticket.ts). */
+  ticketPattern?: string;
 }
 
 export interface Policy {
@@ -47,6 +55,8 @@ export interface Policy {
   allowGuests: boolean;
   durations: { defaultMs: number; minMs: number; pendingExpiryMs: number };
   rules: Rule[];
+  /** slack.ticketUrl: a ticket's link, `{ticket}` standing for its id. */
+  ticketUrl?: string;
 }
 
 /** How long a grant under `rule` may wait for a decision. */

@@ -12,6 +12,8 @@ import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } fro
 import { submitRequest } from '../../src/app/submit-request';
 import type {
   AdvanceJob,
+  AlertDestination,
+  BreakGlassAlert,
   Clock,
   JobQueue,
   JobScheduler,
@@ -763,6 +765,13 @@ export class RecordingNotifier implements Notifier {
 
   async alertApprovers(text: string): Promise<void> {
     this.alerts.push(text);
+  }
+
+  readonly breakGlassAlerts: Array<{ to: AlertDestination; alert: BreakGlassAlert }> = [];
+
+  async postBreakGlassAlert(to: AlertDestination, alert: BreakGlassAlert): Promise<MessageRef> {
+    this.breakGlassAlerts.push({ to: copy(to), alert: copy(alert) });
+    return { channel: to.kind === 'dm' ? `D_${to.slackUserId}` : 'C_ALERTS', ts: this.ts() };
   }
 
   async closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void> {

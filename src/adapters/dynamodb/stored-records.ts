@@ -99,6 +99,9 @@ export const accessRequestSchema = z.strictObject({
   newsRetryAt: z.number().optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
+  breakGlass: z.boolean().optional(),
+  review: z.strictObject({ dueAt: z.number(), by: person.optional(), at: z.number().optional() }).optional(),
+  ticket: z.strictObject({ id: z.string(), url: z.string().optional() }).optional(),
 });
 exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
 

@@ -73,6 +73,11 @@ export class SlackDirectory implements UserDirectory {
     return this.groupMembers.get(groupId, () => this.fetchMembers(groupId));
   }
 
+  async userGroupId(handle: string): Promise<string | undefined> {
+    const handles = await this.handles.get('', () => this.fetchHandles());
+    return handles.get(handle.replace(/^@/, '').toLowerCase());
+  }
+
   /** Handle → id of every enabled user group (disabled ones are left out, as Slack lists them by default). */
   private async fetchHandles(): Promise<ReadonlyMap<string, string>> {
     const out = await this.client.usergroups.list({ include_disabled: false, include_users: false, include_count: false });

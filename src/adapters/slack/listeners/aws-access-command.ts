@@ -11,6 +11,7 @@ import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './c
 import { endAndDescribe } from './end-button';
 import { explainAnswer, isExplainCommand } from './explain-command';
 import { tellPerson, type Answer } from './tell-person';
+import { breakGlassFiledMessage } from '../views/break-glass-alert';
 import { cancelAndDescribe, listAndDescribe, statusAndDescribe } from './subcommands';
 
 export const COMMAND = '/aws-access';
@@ -19,6 +20,7 @@ export const COMMAND = '/aws-access';
 export function filedMessage({ request, handedOff }: FiledRequest, approvalChannel: string): string {
   const what = `${requestSubject(request, true)} for ${formatDuration(request.durationMs)}`;
   const later = handedOff ? '' : ` ${PICKED_UP_SHORTLY}`;
+  if (request.breakGlass) return breakGlassFiledMessage(request, approvalChannel, later);
   const auto = request.grants.filter((g) => g.autoApproved);
   if (auto.length === request.grants.length) return `:rocket: Request \`${request.id}\`: ${what} was approved automatically. I'll DM you when it is active.${later}`;
   if (auto.length === 0) return `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval in <#${approvalChannel}>. I'll DM you when it is decided.${later}`;
@@ -110,6 +112,7 @@ export function awsAccessCommand(door: SlackDoor) {
           reason: parsed.reason,
           idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,
           workspace: command.team_id,
+          ...(parsed.breakGlass ? { breakGlass: true } : {}),
         });
         return filedMessage(filed, door.approvalChannel);
       });

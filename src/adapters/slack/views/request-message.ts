@@ -3,6 +3,7 @@ import { requestStatus, type AccessRequest, type Grant, type GrantStatus } from 
 import { formatDuration } from '../../../domain/duration';
 import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
 import { grantsSubject, plainTarget, targetFields, targetText } from './target-text';
+import { reviewButton, reviewLine, ticketText } from './break-glass-alert';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
@@ -60,10 +61,11 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
     }
     case 'APPROVED':
     case 'GRANTING':
+      if (request.breakGlass) return ':rotating_light: Break glass: granted without approval; granting access…';
       return grant.autoApproved ? ':gear: Approved automatically by rule; granting access…' : `:gear: Approved by ${by}; granting access…`;
     case 'ACTIVE':
       if (grant.endedEarlyBy) return `:gear: Ended${endedEarlyNote(grant)}; removing access…`;
-      return `:white_check_mark: ${grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
+      return `:white_check_mark: ${request.breakGlass ? 'Break glass (no approval)' : grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
     case 'REVOKING':
       return grant.endedEarlyBy ? `:gear: Ended${endedEarlyNote(grant)}; removing access…` : ':gear: Window over; removing access…';
     case 'DENIED':
@@ -145,13 +147,14 @@ export function requestMessage(request: AccessRequest): { text: string; blocks: 
   const allAuto = request.grants.every((g) => g.autoApproved);
   const fields = (only ? targetFields(only.target) : [`*Grants*\n${request.grants.length}`]).map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
+    { type: 'header', text: { type: 'plain_text', text: request.breakGlass ? 'Break-glass AWS access (no approval)' : allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
     {
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Requester*\n${mention(request.requester.slackUserId)}` },
         ...fields,
         { type: 'mrkdwn', text: `*Duration*\n${formatDuration(request.durationMs)}` },
+        ...(request.ticket ? [{ type: 'mrkdwn' as const, text: `*Ticket*\n${ticketText(request)}` }] : []),
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escapeMrkdwn(truncate(request.reason, 2000))}` } },
@@ -162,6 +165,10 @@ export function requestMessage(request: AccessRequest): { text: string; blocks: 
     ...(only ? [] : grantBlocks(request)),
     { type: 'section', block_id: 'status', text: { type: 'mrkdwn', text: statusLine(request) } },
   ];
+  const reviewed = reviewLine(request);
+  if (reviewed) blocks.push({ type: 'section', block_id: 'review_status', text: { type: 'mrkdwn', text: reviewed } });
+  const review = reviewButton(request);
+  if (review) blocks.push(review);
   if (request.grants.some((g) => g.status === 'PENDING')) {
     blocks.push({
       type: 'actions',
