@@ -1,4 +1,5 @@
 import { eventually } from '../support/eventually';
+import { viewText } from '../support/home-tab';
 import type { SlackMessage } from '../support/slack-stand-in';
 import { APPROVAL_CHANNEL, buttonClick, PEOPLE, testConfigYaml, TimeboxHarness, type PersonName } from '../support/timebox-harness';
 
@@ -138,6 +139,19 @@ describe('sessions-breakglass: break-glass', () => {
     expect(reminded).toHaveLength(1);
     expect(h.slack.messagesIn(APPROVAL_CHANNEL).filter((m) => blocksOf(m).includes(id) && blocksOf(m).includes('not reviewed yet'))).toHaveLength(1);
     expect(reminded[0]?.detail).toContain('approvals channel');
+  });
+
+  test('every listing marks it: /aws-access list, /aws-access status (with where its review stands) and App Home', async () => {
+    const id = await breakGlass();
+    const { text: list } = await h.command('carol', 'list');
+    expect(list).toContain(`\`${id}\` :rotating_light: *break glass*`);
+    const { text: status } = await h.command('carol', `status ${id}`);
+    expect(status).toContain('Break glass: granted without approval.');
+    expect(status).toMatch(/Not reviewed yet|Reviewed by/);
+    await h.slack.waitFor(() => {
+      const home = h.slack.homeOf(PEOPLE.carol.id);
+      return home && viewText(home.blocks).includes(`\`${id}\` :rotating_light: *break glass*`);
+    }, 10_000, "carol's Home to mark it");
   });
 
   test("an approver's End access now on the alert ends the access like the End button does", async () => {

@@ -22,6 +22,11 @@ export function ticketText(request: Pick<AccessRequest, 'ticket'>): string | und
   return t.url ? `<${t.url.replace(/[<>|]/g, encodeURIComponent)}|${id}>` : id;
 }
 
+/** " :rotating_light: *break glass*" after a request's id in every listing (App Home, list); empty for others. */
+export function breakGlassMark(request: Pick<AccessRequest, 'breakGlass'>): string {
+  return request.breakGlass ? ' :rotating_light: *break glass*' : '';
+}
+
 /** Where the review stands, in one line. */
 export function reviewLine(request: AccessRequest): string | undefined {
   const r = request.review;
