@@ -1,5 +1,5 @@
 import { withMessage, type AccessRequest, type Grant } from '../domain/access-request';
-import { ALERT_KIND, alertNeedsSending, checkReviewer, review, reviewReminderAt } from '../domain/break-glass';
+import { ALERT_KIND, alertNeedsSending, checkReviewer, mayBreakGlass, review, reviewReminderAt } from '../domain/break-glass';
 import { isTimeboxError, MessageGoneError, TimeboxError } from '../domain/errors';
 import type { Identity } from '../domain/identity';
 import type { Rule } from '../domain/policy';
@@ -8,7 +8,7 @@ import { commit, noteOnRequest, retryOnConflict, updateRequest, type EventDraft 
 import type { WorkflowDeps } from './deps';
 import { handToWorker } from './hand-off';
 import { lookUpMember } from './members';
-import type { AlertAudience, AlertDestination } from './ports';
+import type { AlertAudience, AlertDestination, SlackPerson } from './ports';
 import { resolveIdentity } from './resolve-identity';
 import { SYSTEM_ACTOR } from '../domain/audit';
 
@@ -157,4 +157,19 @@ export async function markReviewed(deps: WorkflowDeps, input: ReviewInput): Prom
   // The channel message now says who reviewed it.
   await handToWorker(deps, saved.id, 'the review');
   return saved;
+}
+
+/**
+ * Whether the form offers this person the "break glass" choice: only when a break-glass rule
+ * names them (a group that cannot be checked now: not offered; filing checks again anyway).
+ */
+export async function offersBreakGlass(deps: WorkflowDeps, member: SlackPerson): Promise<boolean> {
+  const rules = deps.policy.rules.filter((r) => r.breakGlass === true);
+  if (rules.length === 0) return false;
+  try {
+    return mayBreakGlass(deps.policy, await resolveIdentity(deps, member, rules.map((r) => r.requesters)));
+  } catch (err) {
+    deps.logger.warn({ err: String(err) }, 'could not tell whether the form should offer break glass; not offered');
+    return false;
+  }
 }

@@ -141,6 +141,35 @@ describe('sessions-breakglass: break-glass', () => {
     expect(reminded[0]?.detail).toContain('approvals channel');
   });
 
+  test('the form offers the "break glass" choice only to someone a break-glass rule names; chosen, it files break-glass access', async () => {
+    const formFor = async (who: PersonName) => {
+      const triggerId = `${Date.now()}.${who}.form`;
+      await h.sender.command({ userId: PEOPLE[who].id, text: '', triggerId, channelId: 'C0GENERAL0', responseUrl: h.slack.responseUrl({ userId: PEOPLE[who].id }) });
+      return h.slack.waitFor(() => h.slack.openedViews().find((v) => v.trigger_id === triggerId)?.view as { callback_id: string; private_metadata: string; blocks: Array<{ block_id?: string }> } | undefined, 5000, `${who}'s form`);
+    };
+    expect((await formFor('dave')).blocks.map((b) => b.block_id)).not.toContain('break_glass');
+    const form = await formFor('carol');
+    expect(form.blocks.map((b) => b.block_id)).toContain('break_glass');
+    const selected = (value: string) => ({ text: { type: 'plain_text', text: value }, value });
+    const earlier = h.ephemeralTextsTo('carol').length;
+    const submitted = await h.sender.viewSubmission({
+      userId: PEOPLE.carol.id,
+      callbackId: form.callback_id,
+      values: {
+        account: { account: { type: 'multi_static_select', selected_options: [selected('222222222222')] } },
+        permission_set: { permission_set: { type: 'multi_static_select', selected_options: [selected('Admin')] } },
+        duration: { duration: { type: 'plain_text_input', value: '30m' } },
+        reason: { reason: { type: 'plain_text_input', value: LONG_REASON } },
+        break_glass: { break_glass: { type: 'checkboxes', selected_options: [selected('break_glass')] } },
+      },
+      privateMetadata: form.private_metadata,
+    });
+    expect(submitted.status).toBe(200);
+    const confirmation = await h.slack.waitFor(() => h.ephemeralTextsTo('carol').slice(earlier).find((t) => t.includes('Break-glass request')), 5000, 'the break-glass confirmation');
+    const id = /`(R-[0-9A-Z]+)`/.exec(confirmation)?.[1] ?? '';
+    expect((await h.waitForStatus(id, 'ACTIVE')).breakGlass).toBe(true);
+  });
+
   test('every listing marks it: /aws-access list, /aws-access status (with where its review stands) and App Home', async () => {
     const id = await breakGlass();
     const { text: list } = await h.command('carol', 'list');

@@ -12,6 +12,7 @@ import { endAndDescribe } from './end-button';
 import { explainAnswer, isExplainCommand } from './explain-command';
 import { tellPerson, type Answer } from './tell-person';
 import { breakGlassFiledMessage } from '../views/break-glass-alert';
+import { offersBreakGlass } from '../../../app/break-glass';
 import { cancelAndDescribe, listAndDescribe, statusAndDescribe } from './subcommands';
 
 export const COMMAND = '/aws-access';
@@ -90,9 +91,9 @@ export function awsAccessCommand(door: SlackDoor) {
       if (parsed.kind === 'modal') {
         // The form lists every account (with its id), permission set and group: members only. One
         // users.info (cached for a minute) leaves views.open most of trigger_id's 3 seconds.
-        await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
+        const member = await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
         const metadata = { channelId: command.channel_id };
-        const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata);
+        const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata, await offersBreakGlass(door.deps, member));
         if (!view) {
           await ack({ response_type: 'ephemeral', text: `${WARNING} No groups are configured, so there is no group membership to request.` });
           return;
