@@ -43,16 +43,17 @@ export interface FiledRequest {
  * filed. Throws TimeboxError for anything not allowed.
  */
 export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Promise<FiledRequest> {
-  // Break-glass rules answer only the explicit word; ordinary requests never fall under them.
+  // Break-glass rules answer only the explicit word; ordinary requests never fall under them (evaluate).
   const breakGlass = input.breakGlass === true;
-  const policy = rulesFor(deps.policy, breakGlass);
+  const { policy } = deps;
   // Membership first: the answer to a typo lists the known accounts, permission sets or groups.
   const member = await lookUpMember(deps, input.requesterSlackUserId, input.workspace, 'request');
   const targets = resolveTargets(policy, input.spec);
   const reason = normaliseReason(input.reason);
   // Who they are, once: the groups named as requesters by the rules that cover these targets.
-  const requester = await resolveIdentity(deps, member, policy.rules.filter((r) => targets.some((t) => ruleCovers(r, t))).map((r) => r.requesters));
-  const entitlements = breakGlassEligibility(breakGlass, () => checkEntitlements(policy, requester, targets, input.durationMs));
+  const inPlay = rulesFor(policy, breakGlass).rules.filter((r) => targets.some((t) => ruleCovers(r, t)));
+  const requester = await resolveIdentity(deps, member, inPlay.map((r) => r.requesters));
+  const entitlements = breakGlassEligibility(breakGlass, () => checkEntitlements(policy, requester, targets, input.durationMs, breakGlass));
   const rules = entitlements.map((e) => e.rule);
   if (breakGlass) checkBreakGlassReason(rules, reason);
   const ticket = requireTicket(rules, reason, deps.policy.ticketUrl);

@@ -105,6 +105,12 @@ describe('sessions-breakglass: break-glass', () => {
     expect(waiting.grants[0]?.ruleName).toBe('prod-admin');
   });
 
+  test('/aws-access why agrees: for an ordinary request the break-glass rule is passed over, saying why, and the ordinary rule decides', async () => {
+    const { text } = await h.command('carol', 'why production Admin');
+    expect(text).toContain('Rule "prod-admin" decides');
+    expect(text).toContain('prod-break-glass: does not apply: it is a break-glass rule, reached only with `/aws-access breakglass`');
+  });
+
   test('an approver marks it reviewed: who and when are recorded and audited, the channel shows it, the access stays; a second review, the requester and a non-approver change nothing', async () => {
     const id = await breakGlass();
     const bobsAlert = await alertTo('bob', id);
