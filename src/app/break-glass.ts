@@ -110,9 +110,10 @@ export async function tellBreakGlass(deps: WorkflowDeps, request: AccessRequest)
     if (remindAt !== undefined && remindAt <= deps.clock.now()) {
       const sent = await sendEverywhere(deps, request, 'reminder');
       const events: EventDraft[] = [{ type: 'review_reminded', actor: SYSTEM_ACTOR, detail: `not reviewed in time; reminded: ${sent.reached.join(', ') || 'nobody could be reached'}` }, ...sent.events];
-      return (
-        (await updateRequest(deps, request.id, (fresh) => (reviewReminderAt(fresh) !== undefined ? { next: withMessage(fresh, ALERT_KIND, { shown: 'reminded' }), events } : undefined))) ?? request
-      );
+      const saved = await updateRequest(deps, request.id, (fresh) => (reviewReminderAt(fresh) !== undefined ? { next: withMessage(fresh, ALERT_KIND, { shown: 'reminded' }), events } : undefined));
+      // The timer that fired for the reminder was the request's one timer: armed again for what is left (the window's end).
+      if (saved) await armNextTimer(deps, saved);
+      return saved ?? request;
     }
   } catch (err) {
     deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not alert about break-glass access; will retry');

@@ -1,7 +1,7 @@
 import { eventually } from '../support/eventually';
 import { viewText } from '../support/home-tab';
 import type { SlackMessage } from '../support/slack-stand-in';
-import { APPROVAL_CHANNEL, buttonClick, PEOPLE, testConfigYaml, TimeboxHarness, type PersonName } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, buttonClick, PEOPLE, REVOKED_WITHIN_MS, testConfigYaml, TimeboxHarness, type PersonName } from '../support/timebox-harness';
 
 const ALERT_CHANNEL = 'C0ALERTS00';
 const SRE_LEADS = { id: 'S0SRELEADS', handle: 'sre-leads' };
@@ -187,6 +187,14 @@ describe('sessions-breakglass: break-glass', () => {
       const home = h.slack.homeOf(PEOPLE.carol.id);
       return home && viewText(home.blocks).includes(`\`${id}\` :rotating_light: *break glass*`);
     }, 10_000, "carol's Home to mark it");
+  });
+
+  test('a window that ends after the reminder still ends on time (the reminder does not take the window-end timer)', async () => {
+    const id = await h.file('carol', `breakglass production Admin 4s ${LONG_REASON}`);
+    const active = await h.waitForStatus(id, 'ACTIVE');
+    await eventually(async () => ((await h.audit(id)).some((e) => e.type === 'review_reminded') ? true : undefined), 5000, 'the reminder');
+    const ended = await h.waitForStatus(id, 'ENDED', REVOKED_WITHIN_MS + 4000);
+    expect(ended.endedAt! - active.endsAt!).toBeLessThan(REVOKED_WITHIN_MS);
   });
 
   test("an approver's End access now on the alert ends the access like the End button does", async () => {
