@@ -117,6 +117,10 @@ export async function tellBreakGlass(deps: WorkflowDeps, request: AccessRequest)
     }
   } catch (err) {
     deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not alert about break-glass access; will retry');
+    // A reminder Slack would not take stays due (the sweep retries it), and a due time already
+    // past arms no timer: the request's other work (its window's end) gets the timer meanwhile.
+    const remindAt = reviewReminderAt(request);
+    if (remindAt !== undefined && remindAt <= deps.clock.now()) await armNextTimer(deps, { ...request, breakGlass: false });
   }
   return request;
 }

@@ -708,7 +708,7 @@ export interface Sent {
   request: AccessRequest;
 }
 
-type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'tellRequester' | 'closeActiveDm';
+type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'tellRequester' | 'closeActiveDm' | 'postBreakGlassAlert';
 
 /** Records every post, update, DM and closed DM; any method can be made to fail (or say the message is gone). */
 export class RecordingNotifier implements Notifier {
@@ -770,6 +770,7 @@ export class RecordingNotifier implements Notifier {
   readonly breakGlassAlerts: Array<{ to: AlertDestination; alert: BreakGlassAlert }> = [];
 
   async postBreakGlassAlert(to: AlertDestination, alert: BreakGlassAlert): Promise<MessageRef> {
+    this.check('postBreakGlassAlert');
     this.breakGlassAlerts.push({ to: copy(to), alert: copy(alert) });
     return { channel: to.kind === 'dm' ? `D_${to.slackUserId}` : 'C_ALERTS', ts: this.ts() };
   }

@@ -41,6 +41,21 @@ describe('sessions-breakglass: break-glass (in-memory ports)', () => {
     expect(dueTimes(await stored(w, request.id))).toEqual([]);
   });
 
+  test('Slack failing the reminder leaves it due (for the sweep), and the window still ends by its own timer', async () => {
+    const w = world();
+    const request = await breakGlass(w);
+    w.notifier.fail('postBreakGlassAlert', new Error('slack_webapi_platform_error: ratelimited'), 100);
+    await passTime(w, 31 * MINUTE);
+    expect(w.notifier.breakGlassAlerts.filter((a) => a.alert.kind === 'reminder')).toEqual([]);
+    await passTime(w, 2 * HOUR);
+    const after = await stored(w, request.id);
+    expect(after.grants[0]?.status).toBe('ENDED');
+    expect(dueTimes(after).map((t) => t.kind)).toEqual(['review-reminder']);
+    w.notifier.heal();
+    await advanceRequest(w.deps, request.id); // what the sweep does with a request past its due time
+    expect(w.notifier.breakGlassAlerts.filter((a) => a.alert.kind === 'reminder')).toHaveLength(3);
+  });
+
   test('reviewed in time: no reminder, and the review is a record, not a decision (the grant stays active)', async () => {
     const w = world();
     const request = await breakGlass(w);
