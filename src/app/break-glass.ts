@@ -1,5 +1,5 @@
 import { withMessage, type AccessRequest, type Grant } from '../domain/access-request';
-import { ALERT_KIND, alertNeedsSending, checkReviewer, mayBreakGlass, review, reviewReminderAt } from '../domain/break-glass';
+import { ALERT_KIND, alertNeedsSending, checkReviewer, mayBreakGlass, partlySent, reachedSoFar, review, reviewReminderAt, type AlertPhase } from '../domain/break-glass';
 import { isTimeboxError, MessageGoneError, TimeboxError } from '../domain/errors';
 import type { Identity } from '../domain/identity';
 import type { Rule } from '../domain/policy';
@@ -69,58 +69,76 @@ function destinations(request: AccessRequest, audience: AlertAudience): AlertDes
   ];
 }
 
-const where = (to: AlertDestination): string => (to.kind === 'dm' ? `approver <@${to.slackUserId}>` : to.kind === 'alerts' ? 'alert channel' : 'approvals channel');
+const placeOf = (to: AlertDestination): string => (to.kind === 'dm' ? to.slackUserId : to.kind);
+const where = (place: string): string => (place === 'approvals' ? 'approvals channel' : place === 'alerts' ? 'alert channel' : `approver <@${place}>`);
+
+/** Slack failed part way through: what was reached (and refused for good) until then. */
+class PartlySent extends Error {
+  constructor(
+    readonly reached: string[],
+    readonly events: EventDraft[],
+    readonly failure: unknown,
+  ) {
+    super(`break-glass message sent to ${reached.length} places, then: ${String(failure)}`);
+  }
+}
 
 /**
- * Posts the alert (or reminder) everywhere it goes. A place Slack refuses for good is audited
- * and skipped; any other failure is thrown, so the whole send is tried again by the next
- * notification pass (at least once: a retry may post again where it already went).
+ * Posts the alert (or reminder) to every place it has not reached yet. A place Slack refuses for
+ * good is audited and counted as done; any other failure throws PartlySent, so the places reached
+ * are recorded and the next pass (or the sweep) posts only to the rest.
  */
-async function sendEverywhere(deps: WorkflowDeps, request: AccessRequest, kind: 'alert' | 'reminder'): Promise<{ events: EventDraft[]; reached: string[] }> {
+async function sendEverywhere(deps: WorkflowDeps, request: AccessRequest, kind: AlertPhase): Promise<{ events: EventDraft[]; told: string[] }> {
   const audience = await audienceOf(deps, request);
   const events: EventDraft[] = [];
-  const reached: string[] = [];
-  for (const to of destinations(request, audience)) {
+  const reached = reachedSoFar(request, kind);
+  // Where it went (for the audit): the places of earlier passes, and those of this one Slack took (no alert channel set: none).
+  const told = [...reached];
+  for (const to of destinations(request, audience).filter((d) => !reached.includes(placeOf(d)))) {
     try {
-      if (await deps.notifier.postBreakGlassAlert(to, { request, audience, kind })) reached.push(where(to));
+      if (await deps.notifier.postBreakGlassAlert(to, { request, audience, kind })) told.push(placeOf(to));
     } catch (err) {
-      if (!(err instanceof MessageGoneError)) throw err;
-      events.push({ type: 'news_undeliverable', actor: SYSTEM_ACTOR, detail: `break-glass ${kind}, ${where(to)}: ${err.message}` });
+      if (!(err instanceof MessageGoneError)) throw new PartlySent(reached, events, err);
+      events.push({ type: 'news_undeliverable', actor: SYSTEM_ACTOR, detail: `break-glass ${kind}, ${where(placeOf(to))}: ${err.message}` });
     }
+    reached.push(placeOf(to));
   }
-  return { events, reached };
+  return { events, told };
+}
+
+/** Records how far a half-sent alert or reminder got (when it got anywhere new). */
+async function recordPartial(deps: WorkflowDeps, request: AccessRequest, kind: AlertPhase, partly: PartlySent): Promise<void> {
+  if (partly.reached.length === reachedSoFar(request, kind).length && partly.events.length === 0) return;
+  const stillSending = (fresh: AccessRequest) => (kind === 'alert' ? alertNeedsSending(fresh) : reviewReminderAt(fresh) !== undefined);
+  await updateRequest(deps, request.id, (fresh) => (stillSending(fresh) ? { next: withMessage(fresh, ALERT_KIND, { shown: partlySent(kind, partly.reached) }), events: partly.events } : undefined));
 }
 
 /**
  * The loud part of break-glass, run with the request's notifications: the alert once, and the
  * reminder once the review is due and nobody has reviewed it. Best effort: a failure is logged
- * and the request stays due, so the next pass (or the sweep) tries again.
+ * and the request stays due, so the next pass (or the sweep) tries again where it did not reach.
  */
 export async function tellBreakGlass(deps: WorkflowDeps, request: AccessRequest): Promise<AccessRequest> {
   if (!request.breakGlass) return request;
+  const phase: AlertPhase | undefined = alertNeedsSending(request) ? 'alert' : (reviewReminderAt(request) ?? Infinity) <= deps.clock.now() ? 'reminder' : undefined;
+  if (!phase) return request;
   try {
-    if (alertNeedsSending(request)) {
-      const sent = await sendEverywhere(deps, request, 'alert');
-      const saved = await updateRequest(deps, request.id, (fresh) => (alertNeedsSending(fresh) ? { next: withMessage(fresh, ALERT_KIND, { shown: 'alerted' }), events: sent.events } : undefined));
-      // The reminder is due from now on: the timer is armed for it (it may come before the window's end).
-      if (saved) await armNextTimer(deps, saved);
-      return saved ?? request;
-    }
-    const remindAt = reviewReminderAt(request);
-    if (remindAt !== undefined && remindAt <= deps.clock.now()) {
-      const sent = await sendEverywhere(deps, request, 'reminder');
-      const events: EventDraft[] = [{ type: 'review_reminded', actor: SYSTEM_ACTOR, detail: `not reviewed in time; reminded: ${sent.reached.join(', ') || 'nobody could be reached'}` }, ...sent.events];
-      const saved = await updateRequest(deps, request.id, (fresh) => (reviewReminderAt(fresh) !== undefined ? { next: withMessage(fresh, ALERT_KIND, { shown: 'reminded' }), events } : undefined));
-      // The timer that fired for the reminder was the request's one timer: armed again for what is left (the window's end).
-      if (saved) await armNextTimer(deps, saved);
-      return saved ?? request;
-    }
+    const sent = await sendEverywhere(deps, request, phase);
+    const events: EventDraft[] =
+      phase === 'reminder' ? [{ type: 'review_reminded', actor: SYSTEM_ACTOR, detail: `not reviewed in time; reminded: ${sent.told.map(where).join(', ') || 'nobody could be reached'}` }, ...sent.events] : sent.events;
+    const saved = await updateRequest(deps, request.id, (fresh) =>
+      (phase === 'alert' ? alertNeedsSending(fresh) : reviewReminderAt(fresh) !== undefined) ? { next: withMessage(fresh, ALERT_KIND, { shown: phase === 'alert' ? 'alerted' : 'reminded' }), events } : undefined,
+    );
+    // After the alert the reminder is due (it may come before the window's end); after the
+    // reminder, the timer that fired for it (the request's one timer) is armed for what is left.
+    if (saved) await armNextTimer(deps, saved);
+    return saved ?? request;
   } catch (err) {
-    deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not alert about break-glass access; will retry');
+    deps.logger.warn({ requestId: request.id, err: String(err instanceof PartlySent ? err.failure : err) }, 'could not alert about break-glass access; will retry');
+    if (err instanceof PartlySent) await recordPartial(deps, request, phase, err).catch(() => undefined);
     // A reminder Slack would not take stays due (the sweep retries it), and a due time already
     // past arms no timer: the request's other work (its window's end) gets the timer meanwhile.
-    const remindAt = reviewReminderAt(request);
-    if (remindAt !== undefined && remindAt <= deps.clock.now()) await armNextTimer(deps, { ...request, breakGlass: false });
+    if (phase === 'reminder') await armNextTimer(deps, { ...request, breakGlass: false });
   }
   return request;
 }

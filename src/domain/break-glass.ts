@@ -56,21 +56,37 @@ export function reviewDueAt(rules: Rule[], now: number): number {
   return now + Math.min(...rules.map((r) => r.reviewWithinMs ?? DEFAULT_REVIEW_WITHIN_MS));
 }
 
-/** The message kind that records the break-glass alert: `shown` is 'alerted', then 'reminded'. */
+/**
+ * The message kind that records the break-glass alert. `shown` is 'alerted', then 'reminded';
+ * while one is half sent (Slack failed part way), `alert-partial:<places>` or
+ * `reminder-partial:<places>` lists the places it reached, so a retry posts only to the rest.
+ */
 export const ALERT_KIND = 'break-glass-alert';
+export type AlertPhase = 'alert' | 'reminder';
 
 const alertShown = (request: Pick<AccessRequest, 'messages'>): string | undefined => request.messages.find((m) => m.kind === ALERT_KIND)?.shown;
 
-/** The alert (approvals channel, alert channel, each approver's DM) has not gone out yet. */
+/** The places (`approvals`, `alerts`, a Slack user id) this phase already reached. */
+export function reachedSoFar(request: Pick<AccessRequest, 'messages'>, phase: AlertPhase): string[] {
+  const shown = alertShown(request) ?? '';
+  const prefix = `${phase}-partial:`;
+  return shown.startsWith(prefix) ? shown.slice(prefix.length).split(',').filter(Boolean) : [];
+}
+
+export const partlySent = (phase: AlertPhase, places: string[]): string => `${phase}-partial:${places.join(',')}`;
+
+/** The alert (approvals channel, alert channel, each approver's DM) has not gone out yet, or only part of it. */
 export function alertNeedsSending(request: Pick<AccessRequest, 'breakGlass' | 'messages'>): boolean {
-  return request.breakGlass === true && alertShown(request) === undefined;
+  const shown = alertShown(request);
+  return request.breakGlass === true && (shown === undefined || shown.startsWith('alert-partial:'));
 }
 
 /** When the approvers are to be reminded of an unreviewed break-glass request; undefined once reviewed or reminded. */
 export function reviewReminderAt(request: Pick<AccessRequest, 'breakGlass' | 'review' | 'messages'>): number | undefined {
   if (!request.breakGlass || !request.review || request.review.at !== undefined) return undefined;
   // The reminder follows the alert, never stands in for it.
-  return alertShown(request) === 'alerted' ? request.review.dueAt : undefined;
+  const shown = alertShown(request);
+  return shown === 'alerted' || shown?.startsWith('reminder-partial:') ? request.review.dueAt : undefined;
 }
 
 /** Who may mark a break-glass request reviewed: an approver of one of its rules, not the requester. */

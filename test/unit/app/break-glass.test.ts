@@ -56,6 +56,22 @@ describe('sessions-breakglass: break-glass (in-memory ports)', () => {
     expect(w.notifier.breakGlassAlerts.filter((a) => a.alert.kind === 'reminder')).toHaveLength(3);
   });
 
+  test('Slack failing part way through the alert: the places it reached are recorded, and the retry posts only to the rest', async () => {
+    const w = world();
+    const post = w.notifier.postBreakGlassAlert.bind(w.notifier);
+    let failures = 1;
+    w.notifier.postBreakGlassAlert = async (to, alert) => {
+      if (to.kind === 'dm' && failures-- > 0) throw new Error('slack_webapi_platform_error: ratelimited');
+      return post(to, alert);
+    };
+    const request = await breakGlass(w);
+    expect(w.notifier.breakGlassAlerts.map((a) => a.to.kind)).toEqual(['approvals', 'alerts']);
+    expect(dueTimes(request).map((t) => t.kind)).toContain('news');
+    await advanceRequest(w.deps, request.id); // the sweep's retry
+    expect(w.notifier.breakGlassAlerts.map((a) => (a.to.kind === 'dm' ? a.to.slackUserId : a.to.kind))).toEqual(['approvals', 'alerts', BOB.slackUserId]);
+    expect(dueTimes(await stored(w, request.id)).map((t) => t.kind)).toEqual(['window-end', 'review-reminder']);
+  });
+
   test('reviewed in time: no reminder, and the review is a record, not a decision (the grant stays active)', async () => {
     const w = world();
     const request = await breakGlass(w);
