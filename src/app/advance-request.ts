@@ -1,3 +1,4 @@
+import { tellBreakGlass } from './break-glass';
 import { holdsAccess, reminderDueAt, timerDueAt, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
 import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } from '../domain/errors';
 import { describeTarget, provisionTarget } from '../domain/grant-target';
@@ -115,6 +116,7 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
     }
     request = await deps.store.getRequest(requestId);
   }
+  if (request) request = await tellBreakGlass(deps, request); // break-glass alert and reminder: best effort, never throws
   // Telling people set the next reminder (the first, or the one after the one just sent): its timer or schedule.
   if (request && reminderDueAt(request) !== reminderBefore) await armNextTimer(deps, request);
   await refreshHomes(deps, request); // App Home, after the news: best effort, never throws

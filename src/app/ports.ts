@@ -205,6 +205,28 @@ export interface Notifier {
   warnBeforeEnd(request: AccessRequest, ending: Grant[]): Promise<MessageRef>;
   /** A loud message to the approvals channel about something an operator must fix. */
   alertApprovers(text: string): Promise<void>;
+  /**
+   * Break-glass access, loudly: the alert (or the reminder of an unreviewed one) mentioning its
+   * approvers, with Mark reviewed and End access now, in the approvals channel, the alert channel
+   * (slack.alertChannel; undefined when none is set) or one approver's DM.
+   */
+  postBreakGlassAlert(to: AlertDestination, alert: BreakGlassAlert): Promise<MessageRef | undefined>;
+}
+
+/** Where a break-glass alert goes. */
+export type AlertDestination = { kind: 'approvals' } | { kind: 'alerts' } | { kind: 'dm'; slackUserId: string };
+
+/** Who a break-glass alert names: Slack users and user groups to mention, and approvers it can only name (an email Slack does not know, an Identity Center group). */
+export interface AlertAudience {
+  users: string[];
+  userGroups: string[];
+  named: string[];
+}
+
+export interface BreakGlassAlert {
+  request: AccessRequest;
+  audience: AlertAudience;
+  kind: 'alert' | 'reminder';
 }
 
 /** A revoke that has kept failing: access is outliving its window until someone fixes the cause. */

@@ -5,6 +5,8 @@ import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
 import { extendWarningAt, type ExtensionOf, type ExtensionRecord } from './extension';
 import type { SessionEnd } from './session-end';
+import { alertNeedsSending, reviewReminderAt, type Review } from './break-glass';
+import type { Ticket } from './ticket';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
@@ -62,7 +64,7 @@ export interface MessageRef {
  * A new surface (an approver's DM copy, a thread reminder, a Home view) is a new kind here, not
  * a new field on the request.
  */
-export const MESSAGE_KINDS = ['channel', 'requester-dm', 'approval-copy', 'reminders', 'extend-warning'] as const;
+export const MESSAGE_KINDS = ['channel', 'requester-dm', 'approval-copy', 'reminders', 'extend-warning', 'break-glass-alert'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface ShownMessage {
@@ -118,6 +120,12 @@ export interface AccessRequest {
   extendWarningMs?: number;
   /** Ending sessions already issued, one per grant whose assignment Timebox removed under an endSessions rule (see session-end.ts). */
   sessionEnds?: SessionEnd[];
+  /** Filed with `/aws-access breakglass`: granted at once without an approver, loudly, and reviewed after. */
+  breakGlass?: boolean;
+  /** A break-glass request's review (not a decision: the access was granted at filing). */
+  review?: Review;
+  /** The ticket the reason names, when a rule asks for one (rules[].ticketPattern), with its link. */
+  ticket?: Ticket;
 }
 
 export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
@@ -349,7 +357,7 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
 export function channelKey(request: AccessRequest): string {
   const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
   const moved = (request.extensions ?? []).reduce((n, e) => n + e.applied.length, 0);
-  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}${sessionsEndedKey(request)}`;
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}${sessionsEndedKey(request)}${request.review?.at !== undefined ? ':reviewed' : ''}`;
 }
 
 /** Sessions ended after a grant's end are news of their own, for the channel and the requester. */
@@ -396,7 +404,7 @@ export function copiesNeedUpdate(request: AccessRequest): boolean {
 }
 
 export function needsNotification(request: AccessRequest): boolean {
-  return channelNeedsUpdate(request) || copiesNeedUpdate(request) || requesterNeedsTelling(request);
+  return channelNeedsUpdate(request) || copiesNeedUpdate(request) || requesterNeedsTelling(request) || alertNeedsSending(request);
 }
 
 // ---- Due times: when the request next needs a timer or a sweep, all listed in one place.
@@ -405,7 +413,7 @@ export function needsNotification(request: AccessRequest): boolean {
  * What can fall due. A new kind (a reminder, an extend warning) is a new entry here and a new
  * case in dueTimes: the store indexes the earliest of them, whatever their kinds.
  */
-export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'reminder' | 'news' | 'extend-warning' | 'end-sessions';
+export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'reminder' | 'news' | 'extend-warning' | 'end-sessions' | 'review-reminder';
 
 export interface DueTime {
   kind: DueKind;
@@ -440,6 +448,8 @@ export function dueTimes(request: AccessRequest): DueTime[] {
   if (needsNotification(request)) times.push({ kind: 'news', at: request.newsRetryAt ?? request.updatedAt });
   const warning = extendWarningAt(request);
   if (warning !== undefined) times.push({ kind: 'extend-warning', at: warning });
+  const remindAt = reviewReminderAt(request);
+  if (remindAt !== undefined) times.push({ kind: 'review-reminder', at: remindAt });
   return times;
 }
 
@@ -451,7 +461,7 @@ export function grantWorkDueAt(request: AccessRequest, grant: Grant): number | u
 }
 
 /** Due times that are news to tell (the news, reminders, the extend warning), not work on the grants. */
-const TELLING: readonly DueKind[] = ['news', 'reminder', 'extend-warning'];
+const TELLING: readonly DueKind[] = ['news', 'reminder', 'extend-warning', 'review-reminder'];
 
 /** When the request's own work is due (its grants'), leaving news, reminders and the extend warning aside. */
 export function workDueAt(request: AccessRequest): number | undefined {

@@ -50,6 +50,12 @@ export const AUDIT_EVENT_TYPES = [
   'sessions_ended',
   /** An attempt at ending them failed (retried), or was given up. */
   'sessions_end_failed',
+  /** Break-glass access filed: granted at once without an approver, alerted, to be reviewed. */
+  'break_glass',
+  /** An approver marked break-glass access reviewed (a record, not a decision). */
+  'reviewed',
+  /** A break-glass request still unreviewed at its review time: its approvers were reminded. */
+  'review_reminded',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -13,6 +13,8 @@ import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } fro
 import { submitRequest } from '../../src/app/submit-request';
 import type {
   AdvanceJob,
+  AlertDestination,
+  BreakGlassAlert,
   Clock,
   JobQueue,
   JobScheduler,
@@ -728,7 +730,7 @@ export interface Sent {
   request: AccessRequest;
 }
 
-type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'postToApproverDm' | 'remindApprovers' | 'tellRequester' | 'closeActiveDm' | 'warnBeforeEnd';
+type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'postToApproverDm' | 'remindApprovers' | 'tellRequester' | 'closeActiveDm' | 'warnBeforeEnd' | 'postBreakGlassAlert';
 
 /** Records every post, update, DM and closed DM; any method can be made to fail (or say the message is gone). */
 export class RecordingNotifier implements Notifier {
@@ -810,6 +812,14 @@ export class RecordingNotifier implements Notifier {
 
   async alertApprovers(text: string): Promise<void> {
     this.alerts.push(text);
+  }
+
+  readonly breakGlassAlerts: Array<{ to: AlertDestination; alert: BreakGlassAlert }> = [];
+
+  async postBreakGlassAlert(to: AlertDestination, alert: BreakGlassAlert): Promise<MessageRef> {
+    this.check('postBreakGlassAlert');
+    this.breakGlassAlerts.push({ to: copy(to), alert: copy(alert) });
+    return { channel: to.kind === 'dm' ? `D_${to.slackUserId}` : 'C_ALERTS', ts: this.ts() };
   }
 
   async closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void> {

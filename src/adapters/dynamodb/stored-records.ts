@@ -105,6 +105,12 @@ export const accessRequestSchema = z.strictObject({
   extends: z.strictObject({ id: z.string(), endsAt: z.number() }).optional(),
   extensions: z.array(z.strictObject({ id: z.string(), applied: z.array(z.string()) })).optional(),
   extendWarningMs: z.number().optional(),
+  // Break-glass and tickets (optional fields, so version 4 still): a release from before them
+  // refuses a request holding them as unreadable, like a new status (see above); roll back past it
+  // only once the break-glass requests are over and reviewed.
+  breakGlass: z.boolean().optional(),
+  review: z.strictObject({ dueAt: z.number(), by: person.optional(), at: z.number().optional() }).optional(),
+  ticket: z.strictObject({ id: z.string(), url: z.string().optional() }).optional(),
 });
 exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
 

@@ -7,6 +7,7 @@ import { sessionEndOf } from '../../../domain/session-end';
 import { escapeMrkdwn, mention, slackDate, slackTime, truncate } from './mrkdwn';
 import { grantsSubject, plainTarget, targetFields, targetText } from './target-text';
 import { appliedLine, extendsLine, extensionRequesterMessage } from './extend-text';
+import { reviewButton, reviewLine, ticketText } from './break-glass-alert';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
@@ -79,12 +80,13 @@ export function grantStatusLine(request: AccessRequest, grant: Grant, deciders?:
     }
     case 'APPROVED':
     case 'GRANTING': {
+      if (request.breakGlass) return ':rotating_light: Break glass: granted without approval; granting access…';
       const doing = request.extends ? 'extending the window…' : 'granting access…';
       return grant.autoApproved ? `:gear: Approved automatically by rule; ${doing}` : `:gear: Approved by ${by}; ${doing}`;
     }
     case 'ACTIVE':
       if (grant.endedEarlyBy) return `:gear: Ended${endedEarlyNote(grant)}; removing access…`;
-      return `:white_check_mark: ${grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
+      return `:white_check_mark: ${request.breakGlass ? 'Break glass (no approval)' : grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
     case 'REVOKING':
       return grant.endedEarlyBy ? `:gear: Ended${endedEarlyNote(grant)}; removing access…` : ':gear: Window over; removing access…';
     case 'DENIED':
@@ -172,13 +174,14 @@ export function requestMessage(request: AccessRequest, deciders?: Deciders): { t
   const allAuto = request.grants.every((g) => g.autoApproved);
   const fields = (only ? targetFields(only.target) : [`*Grants*\n${request.grants.length}`]).map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: request.extends ? (allAuto ? 'AWS access extension (auto-approved)' : 'AWS access extension') : allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
+    { type: 'header', text: { type: 'plain_text', text: request.extends ? (allAuto ? 'AWS access extension (auto-approved)' : 'AWS access extension') : request.breakGlass ? 'Break-glass AWS access (no approval)' : allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
     {
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Requester*\n${mention(request.requester.slackUserId)}` },
         ...fields,
         { type: 'mrkdwn', text: `*Duration*\n${formatDuration(request.durationMs)}` },
+        ...(request.ticket ? [{ type: 'mrkdwn' as const, text: `*Ticket*\n${ticketText(request)}` }] : []),
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escapeMrkdwn(truncate(request.reason, 2000))}` } },
@@ -190,6 +193,10 @@ export function requestMessage(request: AccessRequest, deciders?: Deciders): { t
     ...(only ? [] : grantBlocks(request, deciders)),
     { type: 'section', block_id: 'status', text: { type: 'mrkdwn', text: statusLine(request, deciders) } },
   ];
+  const reviewed = reviewLine(request);
+  if (reviewed) blocks.push({ type: 'section', block_id: 'review_status', text: { type: 'mrkdwn', text: reviewed } });
+  const review = reviewButton(request);
+  if (review) blocks.push(review);
   if (request.grants.some((g) => g.status === 'PENDING')) {
     blocks.push({
       type: 'actions',
