@@ -1,0 +1,44 @@
+/**
+ * What can be granted: the accounts (with where they sit in the organisation and their tags), the
+ * permission sets (with how long their AWS sessions last) and the groups. Static config and
+ * discovery from AWS Organizations / Identity Center are two sources of the same snapshot; the
+ * rule matcher, the form and the menus read a snapshot, so matching stays synchronous.
+ */
+import type { Account, Group, PermissionSet } from './policy';
+
+/** An organisational unit, as Organizations names it. */
+export interface OrgUnit {
+  /** `ou-…`, or the root's `r-…`. */
+  id: string;
+  name: string;
+}
+
+export interface CatalogueAccount extends Account {
+  /** The OUs the account sits under, the root's first child first and its own parent last; empty when unknown (static config). */
+  ouPath: OrgUnit[];
+  /** Organizations tags, key → value; empty when unknown. */
+  tags: Record<string, string>;
+}
+
+export interface CataloguePermissionSet extends PermissionSet {
+  description?: string;
+  /** The permission set's SessionDuration in ms (DescribePermissionSet), when known. */
+  sessionDurationMs?: number;
+}
+
+export interface CatalogueSnapshot {
+  accounts: CatalogueAccount[];
+  permissionSets: CataloguePermissionSet[];
+  groups: Group[];
+  /** Where it came from: the config file only, or (partly) discovered from AWS. */
+  source: 'config' | 'discovery';
+  /** When the discovered part was read from AWS (epoch ms); undefined for config only. */
+  readAt?: number;
+}
+
+/** What discovery reads from AWS, before the config's include / exclude / names are applied. */
+export interface DiscoveredOrganization {
+  /** ACTIVE accounts only (suspended and closed ones are left out by the reader). */
+  accounts: CatalogueAccount[];
+  permissionSets: CataloguePermissionSet[];
+}
