@@ -1,4 +1,4 @@
-import type { DiscoveredOrganization } from '../domain/catalogue';
+import type { CatalogueSnapshot, DiscoveredOrganization } from '../domain/catalogue';
 import type { AccessRequest, Grant, MessageRef } from '../domain/access-request';
 import type { Deciders } from '../domain/approvers';
 import type { AuditEvent } from '../domain/audit';
@@ -289,4 +289,15 @@ export interface HomeTab {
 export interface OrganizationReader {
   readAccounts(): Promise<DiscoveredOrganization['accounts']>;
   readPermissionSets(): Promise<DiscoveredOrganization['permissionSets']>;
+}
+
+/** The snapshot of what can be granted that rules, forms and menus read (static config, or config + discovery). */
+export interface Catalogue {
+  current(): CatalogueSnapshot;
+}
+
+/** The last good discovery, kept in the store so a restart or a cold Lambda reads it without calling AWS. */
+export interface CatalogueCache {
+  readCatalogue(): Promise<(DiscoveredOrganization & { readAt: number }) | undefined>;
+  writeCatalogue(found: DiscoveredOrganization & { readAt: number }): Promise<void>;
 }

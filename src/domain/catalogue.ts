@@ -42,3 +42,20 @@ export interface DiscoveredOrganization {
   accounts: CatalogueAccount[];
   permissionSets: CataloguePermissionSet[];
 }
+
+/** The config's discovery settings (accounts: discover / { discover: true, … }, permissionSets: discover, discovery.refresh). */
+export interface DiscoverySettings {
+  /** Undefined: accounts come from the config's map only. */
+  accounts?: {
+    /** When set, only these accounts (ids or names, `ou:<id>` for an OU and everything under it) are kept. */
+    include?: string[];
+    /** Left out even when discovered (ids, names or `ou:<id>`). */
+    exclude?: string[];
+    /** id → the name Timebox uses for it (instead of the Organizations name). */
+    names: Record<string, string>;
+  };
+  /** Permission sets are read from Identity Center (the config's map, if any, is combined with them). */
+  permissionSets: boolean;
+  /** How often the cache is refreshed (discovery.refresh, default 15m). */
+  refreshMs: number;
+}
