@@ -21,6 +21,8 @@ export interface SignedResponse {
 /** Where response_url posts can be read back (the Slack stand-in). */
 export interface ResponseUrlLog {
   responses(url: string): Array<{ body: Record<string, unknown> }>;
+  /** The views opened so far (a form command is answered by one, or on its response_url). */
+  openedViews(): Array<{ trigger_id: string }>;
 }
 
 export interface SlackTeam {
@@ -38,7 +40,8 @@ export interface SlackRequestSenderOptions {
   /**
    * Given, a command whose ack is empty (acked before any I/O) resolves with the answer the app
    * then posts on the command's response_url, as Slack shows it; forms (no text, or `group`) are
-   * answered by a modal instead, so they resolve with the ack.
+   * acked first too, and resolve once their modal is open (with the ack) or with the answer on the
+   * response_url (a refusal, or Slack failing to open the form).
    */
   answers?: ResponseUrlLog;
 }
@@ -174,9 +177,11 @@ export class SlackRequestSender {
 
   /** A slash command, form-encoded with the fields Slack sends, in Slack's order. */
   async command(params: CommandParams): Promise<SignedResponse> {
-    const acked = await this.raw(this.commandForm(params).toString());
+    const form = this.commandForm(params);
+    const acked = await this.raw(form.toString());
     const isForm = ['', 'group'].includes(params.text.trim().toLowerCase());
-    if (!this.answers || acked.status !== 200 || acked.body.trim() !== '' || isForm) return acked;
+    if (!this.answers || acked.status !== 200 || acked.body.trim() !== '') return acked;
+    const triggerId = form.get('trigger_id');
     const deadline = Date.now() + ANSWER_TIMEOUT_MS;
     for (;;) {
       const answer = this.answers.responses(params.responseUrl)[0];
@@ -184,6 +189,7 @@ export class SlackRequestSender {
         const text = JSON.stringify(answer.body);
         return { ...acked, body: text, json: () => JSON.parse(text) as unknown };
       }
+      if (isForm && this.answers.openedViews().some((v) => v.trigger_id === triggerId)) return acked;
       if (Date.now() > deadline) throw new Error(`no answer on ${params.responseUrl} within ${ANSWER_TIMEOUT_MS} ms of an empty ack`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -335,6 +341,11 @@ export class SlackRequestSender {
 
   /** An external-select options request (`block_suggestion`) from a modal. */
   async blockSuggestion(params: BlockSuggestionParams): Promise<SignedResponse> {
+    return this.sendPayload(this.blockSuggestionPayload(params));
+  }
+
+  /** The payload blockSuggestion sends. */
+  blockSuggestionPayload(params: BlockSuggestionParams): Json {
     const userName = params.userName ?? params.userId.toLowerCase();
     const viewId = params.viewId ?? `V0${randomBytes(4).toString('hex').toUpperCase()}`;
     const blockId = params.blockId ?? `b${randomBytes(3).toString('hex')}`;
@@ -362,7 +373,7 @@ export class SlackRequestSender {
         previous_view_id: null,
       },
     };
-    return this.sendPayload(payload);
+    return payload;
   }
 
   /** Sends `body` as-is, signed correctly unless `options.signature` says otherwise. */

@@ -10,7 +10,7 @@ import { submitRequest, type FiledRequest } from '../../../app/submit-request';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestSubject, targetText } from '../views/target-text';
 import { groupModal, requestModal } from '../views/request-modal';
-import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
+import { formNotOpened, GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
 import { extendAndDescribe } from './extend-submission';
 import { explainAnswer, isExplainCommand } from './explain-command';
@@ -61,15 +61,16 @@ export function awsAccessCommand(door: SlackDoor) {
      * Either way nothing is said to be filed before it is stored. Should the response_url fail,
      * the answer goes to the channel, then by DM.
      */
-    const answer = async (work: () => Promise<Answer>): Promise<void> => {
+    const answer = async (work: () => Promise<Answer | undefined>): Promise<void> => {
       const settled = () => work().catch(failure);
       if (!door.ackFirst) {
         const settledAnswer = await settled();
-        await ack({ response_type: 'ephemeral', ...(typeof settledAnswer === 'string' ? { text: settledAnswer } : settledAnswer) });
+        await ack(settledAnswer === undefined ? undefined : { response_type: 'ephemeral', ...(typeof settledAnswer === 'string' ? { text: settledAnswer } : settledAnswer) });
         return;
       }
       await ack();
       const text = await settled();
+      if (text === undefined) return;
       const to = { userId: command.user_id, channelId: command.channel_id, respond: (m: Exclude<Answer, string>) => respond({ response_type: 'ephemeral', ...m }) };
       await tellPerson(client, to, text).catch((err: unknown) => logger.warn(`could not answer ${command.user_id}: ${err instanceof Error ? err.message : String(err)}`));
     };
@@ -106,18 +107,23 @@ export function awsAccessCommand(door: SlackDoor) {
         return;
       }
       if (parsed.kind === 'modal') {
-        // The form lists every account (with its id), permission set and group: members only. One
-        // users.info (cached for a minute) leaves views.open most of trigger_id's 3 seconds.
-        const member = await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
-        const metadata = { channelId: command.channel_id };
-        const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata, await offersBreakGlass(door.deps, member));
-        if (!view) {
-          await ack({ response_type: 'ephemeral', text: `${WARNING} No groups are configured, so there is no group membership to request.` });
-          return;
-        }
-        // trigger_id dies about 3 s after the command: the form opens before anything else.
-        await client.views.open({ trigger_id: command.trigger_id, view });
-        await ack();
+        // The form lists every account (with its id), permission set and group: members only.
+        // Acked first (with door.ackFirst Slack has its answer before any I/O), then one users.info
+        // (cached for a minute), and views.open well inside trigger_id's 3 seconds. Nothing is said
+        // when the form opens; a refusal, or Slack failing to open it, is answered.
+        await answer(async () => {
+          const member = await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
+          const metadata = { channelId: command.channel_id };
+          const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata, await offersBreakGlass(door.deps, member));
+          if (!view) return `${WARNING} No groups are configured, so there is no group membership to request.`;
+          try {
+            await client.views.open({ trigger_id: command.trigger_id, view });
+          } catch (err) {
+            logger.warn(`/aws-access could not open the form: ${err instanceof Error ? err.message : String(err)}`);
+            return formNotOpened(err);
+          }
+          return undefined;
+        });
         return;
       }
       // A typo is answered with the known accounts, permission sets or groups, so it is answered

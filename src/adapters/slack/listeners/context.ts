@@ -1,4 +1,5 @@
 import type { WorkflowDeps } from '../../../app/deps';
+import { slackPlatformError } from '../slack-errors';
 
 /** What the Slack listeners need: the workflow and where approvals go. */
 export interface SlackDoor {
@@ -15,3 +16,20 @@ export const WARNING = ':warning:';
 /** Said when something is stored but the worker could not be handed it: the sweep picks it up. */
 export const PICKED_UP_SHORTLY = 'Timebox could not pass it on at once, so it will be picked up shortly (within a few minutes); there is no need to ask again.';
 export const GENERIC_FAILURE = `${WARNING} Timebox could not handle that right now, and nothing was changed. Please try again in a minute; if it keeps happening, tell your Timebox admins.`;
+
+/**
+ * What a person is told when Slack would not open a form (views.open failed): Slack's own error
+ * code when it gave one (expired_trigger_id, say), else that Slack failed or did not answer in time.
+ */
+export function formNotOpened(err: unknown): string {
+  const code = slackPlatformError(err);
+  const why = code ? `Slack refused to open it (\`${code}\`)` : 'Slack failed to open it or did not answer in time';
+  return `${WARNING} The form did not open: ${why}. Nothing was changed; please try again.`;
+}
+
+/** A views.open that failed, told apart from the look-ups before it (see formNotOpened). */
+export class FormNotOpened extends Error {
+  constructor(cause: unknown) {
+    super('views.open failed', { cause });
+  }
+}

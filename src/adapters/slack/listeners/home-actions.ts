@@ -6,7 +6,7 @@ import { REQUEST_ID } from '../../../domain/request-id';
 import { CANCEL_ACTION, HOME_REQUEST_ACTION } from '../views/home-view';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestModal } from '../views/request-modal';
-import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+import { formNotOpened, FormNotOpened, GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
 import { cancelAndDescribe } from './subcommands';
 import { answerClick } from './tell-person';
 
@@ -20,8 +20,15 @@ export function homeRequestButton(door: SlackDoor) {
       await lookUpMember(door.deps, body.user.id, body.team?.id, 'request');
       // trigger_id dies about 3 s after the click: the form opens before anything else. With no
       // channel to answer in, the filed confirmation goes by DM.
-      await client.views.open({ trigger_id: body.trigger_id, view: requestModal(door.deps.policy, {}) });
+      await client.views.open({ trigger_id: body.trigger_id, view: requestModal(door.deps.policy, {}) }).catch((err: unknown) => {
+        throw new FormNotOpened(err);
+      });
     } catch (err) {
+      if (err instanceof FormNotOpened) {
+        logger.warn(`the Home request form did not open: ${String(err.cause)}`);
+        await answerClick(client, body, respond, formNotOpened(err.cause)).catch(() => undefined);
+        return;
+      }
       const text = isTimeboxError(err) ? `${WARNING} ${escapeMrkdwn(err.message)}` : GENERIC_FAILURE;
       if (!isTimeboxError(err)) logger.error(`the Home request form failed: ${err instanceof Error ? err.message : String(err)}`);
       await answerClick(client, body, respond, text).catch(() => undefined);
