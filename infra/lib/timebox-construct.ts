@@ -305,6 +305,9 @@ export class TimeboxConstruct extends Construct {
       description: 'Timebox Slack endpoint: slash command, buttons, modals (acks within 3 s)',
       memorySize: 1024,
       timeout: Duration.seconds(10),
+      // Its lazy listeners (requests it hands to itself): a request older than Slack's 5-minute
+      // signature window would be refused anyway, so Lambda need not keep one longer.
+      maxEventAge: Duration.minutes(5),
     });
     this.sweepFunction = makeFunction('sweep', {
       functionName: sweepFunctionName,
@@ -434,6 +437,15 @@ export class TimeboxConstruct extends Construct {
     for (const statement of [readWriteTable, readSecret, invokeWorker, manageSchedules, passSchedulerRole, ...(namesIdentityCenterGroups ? [checkGroupMembership] : [])]) {
       this.slackFunction.addToRolePolicy(statement);
     }
+    // Lazy listeners: the Slack function replies to Slack at once and hands the request to an
+    // asynchronous invocation of itself (never the worker's reserved slots). Only its own role may
+    // invoke it that way (the HTTP API and the Function URL can only pass a body), and that
+    // invocation checks Slack's signature again. A policy of its own, not the role's default one:
+    // the function depends on that, and naming the function's ARN there would make a cycle.
+    new iam.Policy(this, 'SlackInvokesItself', {
+      roles: [roleOf(this.slackFunction)],
+      statements: [new iam.PolicyStatement({ sid: 'InvokeOwnLazyListeners', actions: ['lambda:InvokeFunction'], resources: [this.slackFunction.functionArn] })],
+    });
     for (const statement of [readWriteTable, readSecret, manageSchedules, passSchedulerRole, invokeWaiter, removeAssignments, lookUpUsers, ...(hasGroups ? [addMembership, removeMemberships] : [])]) {
       this.workerFunction.addToRolePolicy(statement);
     }

@@ -160,7 +160,7 @@ describe('deploy-grade: TimeboxConstruct, composed into another CDK app', () => 
 });
 
 describe('deploy-grade: upgrading the stack from 0.1.0', () => {
-  test('every resource the 0.1.0 stack deployed keeps its logical id (the table, retained, is the same table); only the Function URL gives way to the HTTP API', () => {
+  test('every resource the 0.1.0 stack deployed keeps its logical id (the table, retained, is the same table); only the Function URL gives way to the HTTP API, and the Slack function\'s lazy listeners add their invoke policy and async-invoke config', () => {
     const stack = new TimeboxStack(new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], config: 'timebox.example.yaml' } }), 'Timebox');
     const ids = Object.keys(Template.fromStack(stack).toJSON().Resources as Json);
     // The logical ids of 0.1.0's template, as `cdk synth` wrote them before the construct existed.
@@ -174,7 +174,7 @@ describe('deploy-grade: upgrading the stack from 0.1.0', () => {
     ];
     expect(v010.filter((id) => !ids.includes(id))).toEqual([]);
     expect(ids.filter((id) => !v010.includes(id)).sort()).toEqual(
-      ['SlackApi455BD61F', 'SlackApiAccessLogsA35B4623', 'SlackApiPOSTslackevents3A959D24', 'SlackApiPOSTslackeventsSlack903513DB', 'SlackApiPOSTslackeventsSlackPermission85649BC2', 'SlackApiStageEC4ED962'].sort(),
+      ['SlackApi455BD61F', 'SlackApiAccessLogsA35B4623', 'SlackApiPOSTslackevents3A959D24', 'SlackApiPOSTslackeventsSlack903513DB', 'SlackApiPOSTslackeventsSlackPermission85649BC2', 'SlackApiStageEC4ED962', 'SlackFunctionEventInvokeConfig6F3622EC', 'SlackInvokesItself76B65BA6'].sort(),
     );
   });
 });

@@ -364,8 +364,13 @@ describe('least privilege', () => {
     Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
   });
 
-  test('Slack function: table, secret, invoke worker, schedules in its group, pass the scheduler role', () => {
-    expect(statementsOf(roleId('slack'))).toEqual([logs('slack'), readWriteTable(), readSecret(), invokeWorker(), manageSchedules, passRole()]);
+  test('Slack function: table, secret, invoke worker, schedules in its group, pass the scheduler role, and invoke itself (its lazy listeners), nothing else', () => {
+    const invokeItself = { Sid: 'InvokeOwnLazyListeners', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: arnOf(functionId(/^Timebox Slack endpoint/)) };
+    expect(statementsOf(roleId('slack'))).toEqual([logs('slack'), readWriteTable(), readSecret(), invokeWorker(), manageSchedules, passRole(), invokeItself]);
+    // Nobody else may invoke it asynchronously: no role but its own names it.
+    const invokers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) => JSON.stringify(p).includes(JSON.stringify(arnOf(functionId(/^Timebox Slack endpoint/)))));
+    expect(invokers.map(([, p]) => (p as { Properties: { Roles: unknown[] } }).Properties.Roles)).toEqual([[{ Ref: roleId('slack') }]]);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: functionId(/^Timebox Slack endpoint/) }, MaximumEventAgeInSeconds: 300 });
   });
 
   test('worker: the same, plus account assignments and user look-ups, and its dead-letter destination', () => {

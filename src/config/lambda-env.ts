@@ -15,6 +15,8 @@ const lambdaEnvSchema = z.object({
   /** The function a schedule fired ahead of its time invokes, to wait out the rest (the sweep). */
   TIMEBOX_WAITER_ARN: z.string().optional(),
   SLACK_API_URL: z.url().optional(),
+  /** Set by Lambda itself: the Slack function hands requests to itself under this name (lazy listeners). */
+  AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

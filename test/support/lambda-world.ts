@@ -85,14 +85,26 @@ export class LambdaWorld {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** `/aws-access <text>` typed by `who`, through the Function URL; the handler's answer. */
-  async command(who: PersonName, text: string): Promise<FunctionUrlResponse> {
+  /** `/aws-access <text>` typed by `who`, through the Function URL; the handler's answer, and the command's response_url and trigger_id. */
+  async command(who: PersonName, text: string): Promise<FunctionUrlResponse & { responseUrl: string; triggerId: string }> {
+    const responseUrl = this.slackApi.responseUrl({ userId: PEOPLE[who].id });
+    const triggerId = `${Date.now()}.${Math.random()}`;
     const body = new URLSearchParams({
       token: 'x', team_id: 'T0TIMEBOX', team_domain: 'timebox-test', channel_id: 'C0GENERAL0', channel_name: 'general',
       user_id: PEOPLE[who].id, user_name: PEOPLE[who].name, command: '/aws-access', text,
-      api_app_id: 'A0TIMEBOX', response_url: this.slackApi.responseUrl({ userId: PEOPLE[who].id }), trigger_id: `${Date.now()}.${Math.random()}`,
+      api_app_id: 'A0TIMEBOX', response_url: responseUrl, trigger_id: triggerId,
     }).toString();
-    return (await this.slack(functionUrlEvent(body, { signingSecret: SIGNING_SECRET }))) as FunctionUrlResponse;
+    return { ...((await this.slack(functionUrlEvent(body, { signingSecret: SIGNING_SECRET }))) as FunctionUrlResponse), responseUrl, triggerId };
+  }
+
+  /**
+   * Runs the Slack function on the requests it handed to itself (lazy listeners, when Lambda names
+   * it `functionName`), as Lambda's async invoke would; returns what each invocation returned.
+   */
+  async runLazyListeners(functionName: string): Promise<unknown[]> {
+    const results: unknown[] = [];
+    for (const invocation of this.aws.takeInvocations(functionName)) results.push(await this.slack(JSON.parse(invocation.payload)));
+    return results;
   }
 
   /** Runs the worker on everything handed to it, as Lambda's async invoke would, until nothing more is; returns how many ran. */

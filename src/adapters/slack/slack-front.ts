@@ -42,10 +42,34 @@ export interface LambdaHttpResult {
  */
 export type ReplyWhen = 'ack' | 'listener-done';
 
+/**
+ * A verified Slack request as it is handed to another invocation (a lazy listener): the headers the
+ * guard reads and the raw body, so the invocation that runs the listener checks the signature again
+ * and trusts nothing that did not come from Slack.
+ */
+export interface LazyRequest {
+  headers: Record<string, string>;
+  rawBody: string;
+}
+
+/**
+ * Interactions whose answer must be in the HTTP reply, so they are never handed off: a type-ahead's
+ * options, and a form submission's validation errors (response_action). Their listeners do no I/O
+ * (options) or only what the answer needs (submissions).
+ */
+const ANSWERED_IN_REPLY = new Set(['block_suggestion', 'view_submission', 'view_closed']);
+
 export interface SlackFrontOptions {
   signingSecret: string;
   logger: BoltLogger;
   replyWhen: ReplyWhen;
+  /**
+   * Where a verified request whose answer need not be in the reply is handed (another invocation,
+   * which calls handleLazyRequest): Slack is then answered at once with an empty 200, and the
+   * listener answers the person on the response_url. When the hand-off fails, the request is run
+   * here after all (answered late rather than never).
+   */
+  handOff?: (request: LazyRequest) => Promise<void>;
   /** GET /healthz on the local server: 200 when ready, 503 before. */
   isReady?: () => boolean;
   now?: () => number;
@@ -132,14 +156,51 @@ export class SlackFront implements Receiver {
     // Slack's unsigned certificate check: answered, and anything smuggled with it dropped.
     if (body.ssl_check !== undefined) return { status: 200, headers: {}, body: '' };
     if (body.type === 'url_verification') return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ challenge: body.challenge }) };
-    return this.dispatch(body, headers);
+    const { handOff } = this.options;
+    if (handOff && !ANSWERED_IN_REPLY.has(String(body.type))) {
+      try {
+        await handOff({ headers: signedHeaders(headers), rawBody });
+        return { status: 200, headers: {}, body: '' };
+      } catch (err) {
+        this.options.logger.warn(`could not hand a Slack request to a lazy listener, so it is run here (answered late): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return this.dispatch(body, headers, this.options.replyWhen);
   }
 
-  /** Hands a guarded request to Bolt; resolves with Slack's answer when options.replyWhen says. */
-  private dispatch(body: Record<string, unknown>, headers: Record<string, string | undefined>): Promise<SlackHttpAnswer> {
+  /**
+   * The lazy listener's side of handOff: the request is checked again (signature, timestamp window,
+   * shape: what reaches here is trusted for nothing else), run to the end, and any answer its
+   * listener gives in the ack is posted on the request's response_url, the reply being long gone.
+   * Resolves to whether it was run.
+   */
+  async handleLazyRequest(request: LazyRequest): Promise<boolean> {
+    const { headers, rawBody } = request;
+    const refusal = refuseSlackRequest(
+      { contentType: headers['content-type'], timestamp: headers['x-slack-request-timestamp'], signature: headers['x-slack-signature'] },
+      rawBody,
+      this.options.now?.() ?? Date.now(),
+      this.options.signingSecret,
+    );
+    if (refusal) {
+      this.options.logger.error(`refused a lazy listener event: ${refusal.reason}`);
+      return false;
+    }
+    const body = parseBody(rawBody, headers['content-type']);
+    if (body.ssl_check !== undefined || body.type === 'url_verification') return false;
+    await this.dispatch(body, headers, 'lazy');
+    return true;
+  }
+
+  /**
+   * Hands a guarded request to Bolt; resolves with Slack's answer when `when` says ('lazy': once the
+   * listener is done, an ack's answer posted on the response_url).
+   */
+  private dispatch(body: Record<string, unknown>, headers: Record<string, string | undefined>, when: ReplyWhen | 'lazy'): Promise<SlackHttpAnswer> {
     const app = this.app;
     if (!app) throw new Error('SlackFront has no Bolt App: pass it as the App\'s receiver');
-    const { logger, replyWhen } = this.options;
+    const { logger } = this.options;
+    const replyWhen = when === 'lazy' ? 'listener-done' : when;
     return new Promise((resolve) => {
       let acked: SlackHttpAnswer | undefined;
       const deadline = setTimeout(() => {
@@ -154,6 +215,7 @@ export class SlackFront implements Receiver {
           clearTimeout(deadline);
           acked = answerFor(response);
           if (replyWhen === 'ack') resolve(acked);
+          if (when === 'lazy' && acked.body !== '') await postOnResponseUrl(body.response_url, response, logger);
         },
         ...(retryNum === undefined ? {} : { retryNum: Number.parseInt(retryNum, 10) }),
         ...(headers['x-slack-retry-reason'] === undefined ? {} : { retryReason: headers['x-slack-retry-reason'] }),
@@ -195,6 +257,30 @@ export class SlackFront implements Receiver {
     const answer = await this.handle({ headers, rawBody, path });
     // A refused request's connection is not reused: the rest of an oversized body is not read.
     res.writeHead(answer.status, answer.status >= 400 ? { ...answer.headers, Connection: 'close' } : answer.headers).end(answer.body);
+  }
+}
+
+/** The headers a lazy listener needs to check the request again and route it. */
+function signedHeaders(headers: Record<string, string | undefined>): Record<string, string> {
+  const names = ['content-type', 'x-slack-request-timestamp', 'x-slack-signature', 'x-slack-retry-num', 'x-slack-retry-reason'];
+  return Object.fromEntries(names.flatMap((name) => (headers[name] === undefined ? [] : [[name, headers[name]]])));
+}
+
+/**
+ * What a listener put in its ack, for a request answered lazily: posted on the response_url, as
+ * Slack would have shown the reply (a slash command's usage, a refusal). Logged when it cannot be.
+ */
+async function postOnResponseUrl(responseUrl: unknown, response: unknown, logger: BoltLogger): Promise<void> {
+  if (typeof responseUrl !== 'string' || !responseUrl.startsWith('http')) {
+    logger.error('a lazy listener answered in its ack, but the request has no response_url to post it on');
+    return;
+  }
+  const message = typeof response === 'string' ? { text: response } : response;
+  try {
+    const res = await fetch(responseUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(message), signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) logger.error(`the response_url refused a lazy listener's answer: HTTP ${res.status}`);
+  } catch (err) {
+    logger.error(`could not post a lazy listener's answer on the response_url: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -19,6 +19,8 @@ export interface LambdaRuntime {
   config: TimeboxConfig;
   secrets: SlackSecrets;
   deps: WorkflowDeps;
+  /** The Lambda client the hand-offs use. */
+  lambda: LambdaClient;
 }
 
 let cached: Promise<LambdaRuntime> | undefined;
@@ -73,5 +75,5 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
     // grants of one request are then created one after another.
     identityCenter: { pollBudgetMs: 180_000, maxOutstandingCreates: 1 },
   });
-  return { env, config, secrets, deps };
+  return { env, config, secrets, deps, lambda };
 }

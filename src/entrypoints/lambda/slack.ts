@@ -1,19 +1,41 @@
 import { App } from '@slack/bolt';
+import * as z from '../../lib/zod';
 import { boltLogger } from '../../adapters/slack/bolt-logger';
 import { listenerClientOptions } from '../../adapters/slack/listener-client-options';
 import { registerListeners } from '../../adapters/slack/listeners/register';
+import { invokeAsync } from '../../adapters/scheduler/lambda-job-queue';
 import { SlackFront, type LambdaHttpEvent, type LambdaHttpResult } from '../../adapters/slack/slack-front';
 import { lambdaRuntime } from './lambda-runtime';
 
 let front: Promise<SlackFront> | undefined;
 
+/**
+ * A Slack request this function handed to itself (a lazy listener). Only an Invoke can carry it:
+ * API Gateway and the Function URL put whatever a caller sends in `body`, as a string, beside
+ * `headers` and `requestContext`, which this strict shape refuses. Its signature is checked again
+ * before anything runs (SlackFront.handleLazyRequest), so even a caller allowed to invoke the
+ * function cannot act as a Slack user.
+ */
+const lazyEvent = z.strictObject({
+  lazyListener: z.strictObject({ headers: z.record(z.string(), z.string()), rawBody: z.string() }),
+});
+
 async function buildFront(): Promise<SlackFront> {
   const runtime = await lambdaRuntime();
   const logger = boltLogger(runtime.deps.logger);
-  // Lambda freezes the function once it answers, so the answer waits for the listener: listeners
-  // record the decision and hand the slow part to the worker, so Slack is still answered well
-  // inside its 3 seconds.
-  const receiver = new SlackFront({ signingSecret: runtime.secrets.signingSecret, logger, replyWhen: 'listener-done' });
+  const self = runtime.env.AWS_LAMBDA_FUNCTION_NAME;
+  // Lambda freezes the function once it answers, so a listener run here finishes before the reply.
+  // Hence lazy listeners: the request is checked, handed to another invocation of this function
+  // (an asynchronous Invoke: it holds none of the worker's reserved slots, so grants queued behind
+  // Identity Center cannot delay it), and Slack gets an empty reply at once; that invocation answers
+  // the person on the response_url. What must be in the reply (type-ahead options, a form's errors)
+  // is still answered here.
+  const receiver = new SlackFront({
+    signingSecret: runtime.secrets.signingSecret,
+    logger,
+    replyWhen: 'listener-done',
+    ...(self ? { handOff: (request) => invokeAsync(runtime.lambda, self, { lazyListener: request }) } : {}),
+  });
   const { botToken } = runtime.secrets;
   const app = new App({
     // An authorize that only hands Bolt the token: with `token`, Bolt would call auth.test on the
@@ -24,15 +46,27 @@ async function buildFront(): Promise<SlackFront> {
     logger,
     clientOptions: listenerClientOptions(runtime.env.SLACK_API_URL),
   });
-  registerListeners(app, { deps: runtime.deps, approvalChannel: runtime.config.slack.approvalChannel });
+  // With lazy listeners a command is acked at once (the reply is already gone) and answered on the
+  // response_url, as in the local process.
+  registerListeners(app, { deps: runtime.deps, approvalChannel: runtime.config.slack.approvalChannel, ackFirst: self !== undefined });
   return receiver;
 }
 
-/** Slack requests arriving through API Gateway's HTTP API or a Function URL: both payload format 2.0, headers lower-cased, the body base64-encoded or not. */
+/**
+ * Slack requests arriving through API Gateway's HTTP API or a Function URL (payload format 2.0,
+ * headers lower-cased, the body base64-encoded or not), and the lazy listener events this function
+ * sends itself.
+ */
 export async function handler(event: LambdaHttpEvent, _context?: unknown): Promise<LambdaHttpResult> {
   front ??= buildFront().catch((err: unknown) => {
     front = undefined;
     throw err;
   });
+  const lazy = lazyEvent.safeParse(event);
+  if (lazy.success) {
+    // Never throws for a refused or failed request: a retry by Lambda could not do better.
+    const ran = await (await front).handleLazyRequest(lazy.data.lazyListener);
+    return { statusCode: ran ? 200 : 401, body: '' };
+  }
   return (await front).handleLambdaEvent(event);
 }
