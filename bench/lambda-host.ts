@@ -117,6 +117,11 @@ class Sandbox {
   constructor(bundle: string, env: Record<string, string>) {
     this.proc = spawn(process.execPath, ['-e', HOST_DRIVER], { env: { ...env, BENCH_BUNDLE: bundle }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     live.add(this.proc);
+    // Sending to a sandbox that has just exited (the benchmark ending under load) fails its invocation, not the benchmark.
+    this.proc.on('error', (e: Error) => {
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    });
     let err = '';
     this.proc.stderr?.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-4000)));
     this.proc.on('message', (m: HostMessage) => {

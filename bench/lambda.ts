@@ -34,6 +34,17 @@ const WORKER = 'timebox-worker';
 /** Cold-start runs hand their work to a function nothing runs: the worker's work is not on the user's clock. */
 const COLD_WORKER = 'timebox-worker-cold-start-runs';
 const WORKER_ARN = `arn:aws:lambda:us-east-1:123456789012:function:${WORKER}`;
+/** The Slack function's name, as Lambda gives it (AWS_LAMBDA_FUNCTION_NAME): it hands requests to itself under it (lazy listeners). */
+const SLACK = 'timebox-slack';
+/**
+ * Sandboxes the benchmark runs for the Slack function at most (HTTP invocations and lazy listeners
+ * alike). Lambda would run as many as the account's unreserved concurrency allows; a 2-core machine
+ * cannot run hundreds of node processes, so past this an invocation waits, which can only make the
+ * AWS-path load figures worse than Lambda's.
+ */
+export const SLACK_SANDBOXES = 20;
+/** Cold-start runs hand their requests to this name; they are run after the run, off its clock, to check what was filed. */
+const COLD_SLACK = 'timebox-slack-cold-start-runs';
 /** The sweep function, also the waiter (TIMEBOX_WAITER_ARN) that schedules fired ahead of their time invoke, as the stack names it. */
 const SWEEP = 'timebox-sweep';
 export const WAITER_ARN = `arn:aws:lambda:us-east-1:123456789012:function:${SWEEP}`;
@@ -78,6 +89,8 @@ export class LambdaRig {
   readonly people: People;
   readonly proxies: Record<keyof typeof LATENCY_MS, LatencyProxy>;
   readonly slackPool: LambdaPool;
+  /** Runs the requests cold-start runs handed to themselves, once each run is over. */
+  readonly coldLazyPool: LambdaPool;
   readonly workerPool: LambdaPool;
   readonly sweepPool: LambdaPool;
   readonly scheduler: SchedulerStandIn;
@@ -105,7 +118,10 @@ export class LambdaRig {
     this.dir = dir;
     this.slackApiUrl = `${proxies.slack.url}/api/`;
     this.store = new DynamoDbStore(dynamo.client, dynamo.tableName);
-    this.slackPool = new LambdaPool('slack', bundles.slack, this.timeboxEnv(WORKER), 2);
+    // The Slack function reserves no concurrency: its HTTP invocations and the lazy listeners it
+    // hands itself come out of the account's unreserved pool, never the worker's 10 reserved slots.
+    this.slackPool = new LambdaPool('slack', bundles.slack, this.timeboxEnv(WORKER, SLACK), SLACK_SANDBOXES);
+    this.coldLazyPool = new LambdaPool('slack-cold-lazy', bundles.slack, this.timeboxEnv(COLD_WORKER), Number.POSITIVE_INFINITY);
     // The stack reserves 10 concurrent executions for the worker.
     this.workerPool = new LambdaPool('worker', bundles.worker, this.timeboxEnv(WORKER), 10);
     // The sweep reserves none: its invocations (the 5-minute sweep, and every schedule fired ahead
@@ -114,8 +130,8 @@ export class LambdaRig {
     aws.onCall((call) => {
       if (call.operation !== 'Invoke') return;
       const input = call.input as { FunctionName?: string; Payload?: string };
-      // Cold-start runs hand their work to a function nothing runs.
-      if (input.FunctionName === COLD_WORKER) return;
+      // Cold-start runs hand their work to a function nothing runs (their lazy listeners run after the run).
+      if (input.FunctionName === COLD_WORKER || input.FunctionName === COLD_SLACK) return;
       this.invokeAsync(input.FunctionName ?? '', JSON.parse(input.Payload || '{}'));
     });
     this.scheduler = new SchedulerStandIn(aws, (targetArn, input) => this.invokeAsync(targetArn, input));
@@ -149,10 +165,12 @@ export class LambdaRig {
   }
 
   /** The environment the stack gives every function, pointed at the proxies. */
-  timeboxEnv(workerFunction: string): Record<string, string> {
+  timeboxEnv(workerFunction: string, slackFunction?: string): Record<string, string> {
     const p = this.proxies;
     return {
       PATH: process.env.PATH ?? '',
+      // Lambda names each function in its sandbox; the Slack function hands requests to itself by it.
+      ...(slackFunction ? { AWS_LAMBDA_FUNCTION_NAME: slackFunction } : {}),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIASTANDINDUMMYKEY0',
       AWS_SECRET_ACCESS_KEY: 'stand-in-dummy-secret',
@@ -248,7 +266,7 @@ export class LambdaRig {
 
   /** Lambda's async invocation of `fn` (a name or ARN): it runs in that function's sandboxes; the caller never waits for it. */
   private invokeAsync(fn: string, event: unknown): void {
-    const pool = fn === WORKER || fn === WORKER_ARN ? this.workerPool : fn === SWEEP || fn === WAITER_ARN ? this.sweepPool : undefined;
+    const pool = fn === WORKER || fn === WORKER_ARN ? this.workerPool : fn === SWEEP || fn === WAITER_ARN ? this.sweepPool : fn === SLACK ? this.slackPool : undefined;
     if (!pool) {
       this.unrouted.set(fn, (this.unrouted.get(fn) ?? 0) + 1);
       return;
@@ -267,6 +285,7 @@ export class LambdaRig {
   async dispose(): Promise<void> {
     this.scheduler.close();
     this.slackPool.close();
+    this.coldLazyPool.close();
     this.workerPool.close();
     this.sweepPool.close();
     for (const p of Object.values(this.proxies)) await p.close();
@@ -292,7 +311,7 @@ export interface ColdStartResult {
 export async function coldStarts(rig: LambdaRig, runs: number): Promise<ColdStartResult> {
   const timebox: ColdResult[] = [];
   const floor: ColdResult[] = [];
-  const tbEnv = rig.timeboxEnv(COLD_WORKER);
+  const tbEnv = rig.timeboxEnv(COLD_WORKER, COLD_SLACK);
   const floorEnv = rig.floorEnv();
   for (let i = 0; i < runs; i++) {
     const order = i % 2 === 0 ? (['floor', 'timebox'] as const) : (['timebox', 'floor'] as const);
@@ -301,6 +320,8 @@ export async function coldStarts(rig: LambdaRig, runs: number): Promise<ColdStar
       const events = commands.map((c) => c.event);
       if (which === 'timebox') {
         const r = await coldRun(rig.bundles.slack, tbEnv, events);
+        // What the run handed to its lazy listeners, run now (off the run's clock) to see it filed.
+        for (const handed of rig.aws.takeInvocations(COLD_SLACK)) await rig.coldLazyPool.invoke(JSON.parse(handed.payload));
         for (const [k, inv] of r.invocations.entries()) {
           const id = await rig.filedId(inv.body, (commands[k] as { responseUrl: string }).responseUrl, 2_000);
           if (inv.statusCode !== 200 || !id) throw new Error(`the Timebox bundle did not file the request: ${inv.statusCode} ${inv.body ?? ''}`);
@@ -324,6 +345,51 @@ export const coldFigures = (runs: ColdResult[]) => ({
   warmMs: median(runs.map((r) => r.invocations[1]?.handlerMs ?? Number.NaN)),
   wallMs: median(runs.map((r) => r.wallMs)),
 });
+
+// ---------------------------------------------------------------------------- item 8 on the AWS path
+
+export interface LambdaLoadResult {
+  /** ms from sending each event to the Slack function's reply. */
+  reply: number[];
+  /** ms from sending each event to its answer on the response_url (the lazy listener's post). */
+  answer: number[];
+  requests: number;
+  /** Slack-function invocations (HTTP and lazy) that found every sandbox busy and waited, and the longest wait (ms). */
+  queued: number;
+  longestQueueMs: number;
+  /** Requests with no reply of 200, or no answer naming a filed request within 60 s. */
+  errors: number;
+}
+
+/**
+ * Item 8's burst on the AWS path: `n` two-grant requests from new requesters sent at once to the
+ * Slack function (its sandboxes: SLACK_SANDBOXES), each handed to a lazy listener in the same
+ * pool, while the worker's 10 reserved sandboxes take the grants the requests asked for.
+ */
+export async function lambdaLoad(rig: LambdaRig, n: number): Promise<LambdaLoadResult> {
+  // Under steady traffic Lambda keeps sandboxes warm; the burst is measured on warm ones, as the
+  // local burst is on a started process (Slack's certificate check: answered, nothing else done).
+  const sslCheck = lambdaEvent('ssl_check=1&token=x', { signingSecret: SIGNING_SECRET });
+  await Promise.all(Array.from({ length: SLACK_SANDBOXES }, () => rig.slackPool.invoke(sslCheck)));
+  await Promise.all(Array.from({ length: 10 }, () => rig.workerPool.invoke({ warm: true }).catch(() => undefined)));
+  const queuedBefore = rig.slackPool.queued;
+  const commands = Array.from({ length: n }, (_, i) => rig.command(rig.people.mint(), `production ReadOnly,Admin 1h lambda load test ${i + 1}`));
+  const sentAt: number[] = [];
+  const replies = await Promise.all(
+    commands.map(async (c, i) => {
+      sentAt[i] = Date.now();
+      const { result } = await rig.slackPool.invoke(c.event);
+      return { ms: Date.now() - (sentAt[i] as number), ok: (result as { statusCode?: number } | undefined)?.statusCode === 200 };
+    }),
+  );
+  const answer: number[] = [];
+  for (const [i, c] of commands.entries()) {
+    const id = await rig.filedId(undefined, c.responseUrl, 60_000);
+    const at = rig.slack.calls.find((call) => call.method === 'response_url' && call.args.url === c.responseUrl)?.at;
+    if (id && at !== undefined && replies[i]?.ok) answer.push(at - (sentAt[i] as number));
+  }
+  return { reply: replies.map((r) => r.ms), answer, requests: n, queued: rig.slackPool.queued - queuedBefore, longestQueueMs: rig.slackPool.longestQueueMs, errors: n - answer.length };
+}
 
 // ---------------------------------------------------------------------------- items 3, 4 and 6: lifecycles
 
