@@ -1,6 +1,7 @@
 import { homeClickBody } from '../support/home-tab';
 import { eventually } from '../support/eventually';
-import { PEOPLE, TimeboxHarness } from '../support/timebox-harness';
+import { buttonClick, PEOPLE, TimeboxHarness } from '../support/timebox-harness';
+import type { SlackMessage } from '../support/slack-stand-in';
 
 const HOME_REQUEST = 'timebox_home_request';
 /** The Home's "Request access" button, as the published Home shows it (homeClickBody clicks only what is shown). */
@@ -51,5 +52,25 @@ describe('performance-2: the form is acked before views.open', () => {
     const click = await h.sender.raw(homeClickBody(PEOPLE.dave, HOME_REQUEST, 'account', HOME_BLOCKS));
     expect(click.status).toBe(200);
     await eventually(() => Promise.resolve(h.dmTextsTo('dave').find((t) => t.includes('The form did not open: Slack refused to open it (`expired_trigger_id`)'))), 5_000, 'a DM naming the failure');
+  });
+
+  test('Extend, Slack refusing views.open (expired_trigger_id): the requester gets an ephemeral answer naming it, and the window is unchanged', async () => {
+    const id = await h.file('alice', 'staging ReadOnly 30m extend form fails');
+    const active = await h.waitForStatus(id, 'ACTIVE');
+    // The Extend button as the warning DM carries it.
+    const dm: SlackMessage = {
+      channel: 'D0ALICE001',
+      ts: '1700000000.000100',
+      text: 'Need more time?',
+      blocks: [{ type: 'actions', block_id: 'extend', elements: [{ type: 'button', action_id: 'timebox_extend', value: id, text: { type: 'plain_text', text: 'Extend' } }] }],
+      history: [],
+    };
+    h.slack.injectFault('views.open', { error: 'expired_trigger_id' }, 1);
+    const click = buttonClick(h.slack, PEOPLE.alice, 'timebox_extend', id, dm);
+    expect((await h.sender.blockAction(click)).status).toBe(200);
+    const answer = await eventually(() => Promise.resolve(h.slack.responses(click.responseUrl!)[0]), 5_000, 'an answer to the click');
+    expect(answer.body).toMatchObject({ response_type: 'ephemeral' });
+    expect(String(answer.body.text)).toContain('The form did not open: Slack refused to open it (`expired_trigger_id`)');
+    expect((await h.waitForStatus(id, 'ACTIVE')).endsAt).toBe(active.endsAt);
   });
 });
