@@ -111,6 +111,22 @@ describe('large-orgs: discovery reads the organisation and the permission sets f
     await expect(clients.organizations.send(new ListAccountsCommand({ MaxResults: 21 }))).rejects.toMatchObject({ name: 'InvalidInputException', Reason: 'MAX_VALUE_EXCEEDED' });
   });
 
+  test('AWS refusing one tag read in the middle of 1,000: the read fails at once, the queued calls are never sent, and nothing is left running against AWS', async () => {
+    let tagCalls = 0;
+    aws.onCall((call) => {
+      if (call.operation === 'ListTagsForResource' && ++tagCalls === 100) aws.injectFault('ListTagsForResource', { type: 'AccessDeniedException', message: 'no tags for you' });
+    });
+    const err: unknown = await reader({ maxAttempts: 1, concurrency: 8 }).readAccounts().catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^discovery failed: AWS refused organizations:ListTagsForResource \d{12} \(AccessDeniedException: no tags for you/);
+    // Sent: the 100 up to the refusal and at most the 7 others already on their way; not the ~870 still queued.
+    const sent = aws.callsTo('ListTagsForResource').length;
+    console.log(`large-orgs reader: refused at tag read 100 of ${fixture.expected.accounts.length}; ${sent} tag reads sent in all`);
+    expect(sent).toBeLessThanOrEqual(100 + 7);
+    // The read returned only after everything it had sent was answered: nothing more arrives.
+    await reader().readPermissionSets();
+    expect(aws.callsTo('ListTagsForResource')).toHaveLength(sent);
+  });
+
   test('no organisation at all (AWSOrganizationsNotInUseException) and an unreachable endpoint each fail with one clear line', async () => {
     const lone = await AwsStandIn.start();
     try {

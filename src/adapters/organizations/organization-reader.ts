@@ -5,6 +5,7 @@ import {
   ListTagsForResourceCommand,
   OrganizationsClient,
   type Account as OrgAccount,
+  type OrganizationalUnit,
 } from '@aws-sdk/client-organizations';
 import { DescribePermissionSetCommand, ListPermissionSetsCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { DiscoveryFailedError, type CatalogueAccount, type CataloguePermissionSet, type OrgUnit } from '../../domain/catalogue';
@@ -44,6 +45,29 @@ export function discoveryClients(maxAttempts = 8): { organizations: Organization
   };
 }
 
+/**
+ * One read's shared fate: after its first failure, calls not yet sent are not sent, and the read
+ * returns only once every call already sent has finished. So a failed read leaves nothing running
+ * against AWS (a thousand queued tag reads would otherwise go on, and overlap the next refresh).
+ */
+class ReadRun {
+  failure: DiscoveryFailedError | undefined;
+
+  async settle<T>(tasks: Array<Promise<T>>): Promise<T[]> {
+    const results = await Promise.allSettled(tasks);
+    if (this.failure) throw this.failure;
+    return results.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
+  }
+
+  fail(error: DiscoveryFailedError): DiscoveryFailedError {
+    this.failure ??= error;
+    return this.failure;
+  }
+}
+
 /** AWS answered (an HTTP status came back), as opposed to never being reached. */
 function answeredByAws(err: unknown): boolean {
   return typeof (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 'number';
@@ -80,26 +104,27 @@ export class AwsOrganizationReader implements OrganizationReader {
   }
 
   async readAccounts(): Promise<CatalogueAccount[]> {
-    const roots = await this.allPages('organizations:ListRoots', (NextToken) =>
-      this.org((c) => c.send(new ListRootsCommand({ MaxResults: ORG_PAGE, NextToken }))).then((o) => ({ items: o.Roots ?? [], next: o.NextToken })),
+    const run = new ReadRun();
+    const roots = await this.allPages(run, 'organizations:ListRoots', (NextToken) =>
+      this.org(run, (c) => c.send(new ListRootsCommand({ MaxResults: ORG_PAGE, NextToken }))).then((o) => ({ items: o.Roots ?? [], next: o.NextToken })),
     );
     const found: Array<{ account: OrgAccount; ouPath: OrgUnit[] }> = [];
     // Breadth first, one level at a time; within a level every parent is read at once (bounded by the slots).
     let level: Array<{ parentId: string; path: OrgUnit[] }> = roots.flatMap((r) => (r.Id ? [{ parentId: r.Id, path: [] }] : []));
     while (level.length > 0) {
-      const next = await Promise.all(
+      const next = await run.settle(
         level.map(async ({ parentId, path }) => {
-          const [units, accounts] = await Promise.all([
-            this.allPages(`organizations:ListOrganizationalUnitsForParent ${parentId}`, (NextToken) =>
-              this.org((c) => c.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, MaxResults: ORG_PAGE, NextToken }))).then((o) => ({
+          const [units, accounts] = await run.settle<unknown[]>([
+            this.allPages(run, `organizations:ListOrganizationalUnitsForParent ${parentId}`, (NextToken) =>
+              this.org(run, (c) => c.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, MaxResults: ORG_PAGE, NextToken }))).then((o) => ({
                 items: o.OrganizationalUnits ?? [],
                 next: o.NextToken,
               })),
             ),
-            this.allPages(`organizations:ListAccountsForParent ${parentId}`, (NextToken) =>
-              this.org((c) => c.send(new ListAccountsForParentCommand({ ParentId: parentId, MaxResults: ORG_PAGE, NextToken }))).then((o) => ({ items: o.Accounts ?? [], next: o.NextToken })),
+            this.allPages(run, `organizations:ListAccountsForParent ${parentId}`, (NextToken) =>
+              this.org(run, (c) => c.send(new ListAccountsForParentCommand({ ParentId: parentId, MaxResults: ORG_PAGE, NextToken }))).then((o) => ({ items: o.Accounts ?? [], next: o.NextToken })),
             ),
-          ]);
+          ]) as [OrganizationalUnit[], OrgAccount[]];
           for (const account of accounts) found.push({ account, ouPath: path });
           return units.flatMap((u) => (u.Id ? [{ parentId: u.Id, path: [...path, { id: u.Id, name: u.Name ?? u.Id }] }] : []));
         }),
@@ -107,11 +132,11 @@ export class AwsOrganizationReader implements OrganizationReader {
       level = next.flat();
     }
     const active = found.filter((f) => f.account.Id && isActive(f.account));
-    return Promise.all(
+    return run.settle(
       active.map(async ({ account, ouPath }) => {
         const id = account.Id as string;
-        const tags = await this.allPages(`organizations:ListTagsForResource ${id}`, (NextToken) =>
-          this.org((c) => c.send(new ListTagsForResourceCommand({ ResourceId: id, NextToken }))).then((o) => ({ items: o.Tags ?? [], next: o.NextToken })),
+        const tags = await this.allPages(run, `organizations:ListTagsForResource ${id}`, (NextToken) =>
+          this.org(run, (c) => c.send(new ListTagsForResourceCommand({ ResourceId: id, NextToken }))).then((o) => ({ items: o.Tags ?? [], next: o.NextToken })),
         );
         return { id, name: account.Name ?? id, ouPath, tags: Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? ''])) };
       }),
@@ -120,15 +145,16 @@ export class AwsOrganizationReader implements OrganizationReader {
 
   async readPermissionSets(): Promise<CataloguePermissionSet[]> {
     const instanceArn = this.options.instanceArn;
-    const arns = await this.allPages('sso:ListPermissionSets', (NextToken) =>
-      this.sso((c) => c.send(new ListPermissionSetsCommand({ InstanceArn: instanceArn, MaxResults: PERMISSION_SET_PAGE, NextToken }))).then((o) => ({
+    const run = new ReadRun();
+    const arns = await this.allPages(run, 'sso:ListPermissionSets', (NextToken) =>
+      this.sso(run, (c) => c.send(new ListPermissionSetsCommand({ InstanceArn: instanceArn, MaxResults: PERMISSION_SET_PAGE, NextToken }))).then((o) => ({
         items: o.PermissionSets ?? [],
         next: o.NextToken,
       })),
     );
-    return Promise.all(
+    return run.settle(
       arns.map(async (arn) => {
-        const out = await this.call(`sso:DescribePermissionSet ${arn}`, () => this.sso((c) => c.send(new DescribePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn }))));
+        const out = await this.call(run, `sso:DescribePermissionSet ${arn}`, () => this.sso(run, (c) => c.send(new DescribePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn }))));
         const ps = out.PermissionSet;
         return {
           arn,
@@ -140,43 +166,45 @@ export class AwsOrganizationReader implements OrganizationReader {
     );
   }
 
-  private async org<T>(send: (client: OrganizationsClient) => Promise<T>): Promise<T> {
+  private async org<T>(run: ReadRun, send: (client: OrganizationsClient) => Promise<T>): Promise<T> {
     return this.orgSlots.run(async () => {
       await this.orgRate.take();
+      if (run.failure) throw run.failure;
       return send(this.organizations);
     });
   }
 
-  private async sso<T>(send: (client: SSOAdminClient) => Promise<T>): Promise<T> {
+  private async sso<T>(run: ReadRun, send: (client: SSOAdminClient) => Promise<T>): Promise<T> {
     return this.ssoSlots.run(async () => {
       await this.ssoRate.take();
+      if (run.failure) throw run.failure;
       return send(this.ssoAdmin);
     });
   }
 
   /** Every page, following NextToken until there is none (a page may be short, even empty, and still have one). */
-  private async allPages<T>(what: string, page: (nextToken: string | undefined) => Promise<{ items: T[]; next: string | undefined }>): Promise<T[]> {
+  private async allPages<T>(run: ReadRun, what: string, page: (nextToken: string | undefined) => Promise<{ items: T[]; next: string | undefined }>): Promise<T[]> {
     const items: T[] = [];
     let token: string | undefined;
     for (let pages = 0; ; pages++) {
-      if (pages >= MAX_PAGES) throw new DiscoveryFailedError(`discovery stopped: ${what} kept answering NextToken after ${MAX_PAGES} pages`);
-      const out = await this.call(what, () => page(token));
+      if (pages >= MAX_PAGES) throw run.fail(new DiscoveryFailedError(`discovery stopped: ${what} kept answering NextToken after ${MAX_PAGES} pages`));
+      const out = await this.call(run, what, () => page(token));
       items.push(...out.items);
       if (!out.next) return items;
-      if (out.next === token) throw new DiscoveryFailedError(`discovery stopped: ${what} answered the same NextToken twice`);
+      if (out.next === token) throw run.fail(new DiscoveryFailedError(`discovery stopped: ${what} answered the same NextToken twice`));
       token = out.next;
     }
   }
 
   /** One line an operator can act on: which call, and whether AWS refused or could not be reached. */
-  private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
+  private async call<T>(run: ReadRun, what: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (err) {
       if (err instanceof DiscoveryFailedError) throw err;
       const service = what.startsWith('sso:') ? 'IAM Identity Center' : 'AWS Organizations';
       const message = answeredByAws(err) ? `AWS refused ${what} (${describe(err)})` : `cannot reach ${service} (${what}: ${describe(err)})`;
-      throw new DiscoveryFailedError(`discovery failed: ${message}`, { cause: err });
+      throw run.fail(new DiscoveryFailedError(`discovery failed: ${message}`, { cause: err }));
     }
   }
 }
