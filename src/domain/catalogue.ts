@@ -134,3 +134,29 @@ export function applyDiscovery(config: CatalogueSnapshot, discovered: Discovered
     ...(settings.accounts || settings.permissionSets ? { readAt: discovered.readAt } : {}),
   };
 }
+
+/** What a refresh changed in the catalogue people see (after include / exclude / names). */
+export interface CatalogueChanges {
+  accountsAdded: Account[];
+  accountsRemoved: Account[];
+  permissionSetsAdded: PermissionSet[];
+  permissionSetsRemoved: PermissionSet[];
+}
+
+/** Accounts added and removed (by id), permission sets added and removed (by ARN), between two snapshots. */
+export function catalogueChanges(before: CatalogueSnapshot | undefined, after: CatalogueSnapshot): CatalogueChanges {
+  const diff = <T, K, V>(from: T[], to: T[], key: (t: T) => K, view: (t: T) => V): V[] => {
+    const known = new Set(from.map(key));
+    return to.filter((t) => !known.has(key(t))).map(view);
+  };
+  const account = (a: CatalogueAccount): Account => ({ id: a.id, name: a.name });
+  const set = (p: CataloguePermissionSet): PermissionSet => ({ name: p.name, arn: p.arn });
+  const beforeAccounts = before?.accounts ?? [];
+  const beforeSets = before?.permissionSets ?? [];
+  return {
+    accountsAdded: diff(beforeAccounts, after.accounts, (a) => a.id, account),
+    accountsRemoved: diff(after.accounts, beforeAccounts, (a) => a.id, account),
+    permissionSetsAdded: diff(beforeSets, after.permissionSets, (p) => p.arn, set),
+    permissionSetsRemoved: diff(after.permissionSets, beforeSets, (p) => p.arn, set),
+  };
+}

@@ -1,4 +1,4 @@
-import { applyDiscovery, type CatalogueSnapshot, type DiscoveredOrganization, type DiscoverySettings } from '../../../src/domain/catalogue';
+import { applyDiscovery, catalogueChanges, type CatalogueSnapshot, type DiscoveredOrganization, type DiscoverySettings } from '../../../src/domain/catalogue';
 
 const PROD_OU = { id: 'ou-ab12-00000001', name: 'workloads' };
 const PROD_EU = { id: 'ou-ab12-00000002', name: 'workloads-prod' };
@@ -63,5 +63,19 @@ describe('large-orgs: applyDiscovery combines the config with what was discovere
     const noDiscovery = applyDiscovery(config, discovered, settings(undefined, false));
     expect(noDiscovery.source).toBe('config');
     expect(noDiscovery.readAt).toBeUndefined();
+  });
+});
+
+describe('large-orgs: catalogueChanges says what a refresh added and removed', () => {
+  test('accounts by id, permission sets by ARN; a renamed account is neither added nor removed; no snapshot before means everything was added', () => {
+    const before = applyDiscovery(config, discovered, settings({ names: {} }));
+    const after = applyDiscovery(config, { ...discovered, accounts: [...discovered.accounts.slice(1, 2), { id: '555555555555', name: 'new', ouPath: [], tags: {} }], permissionSets: discovered.permissionSets.slice(0, 2) }, settings({ names: { '222222222222': 'renamed' } }));
+    expect(catalogueChanges(before, after)).toEqual({
+      accountsAdded: [{ id: '555555555555', name: 'new' }],
+      accountsRemoved: [{ id: '333333333333', name: 'sandbox-1' }],
+      permissionSetsAdded: [],
+      permissionSetsRemoved: [{ name: 'ViewOnlyRenamed', arn: ARN('3') }],
+    });
+    expect(catalogueChanges(undefined, before).accountsAdded).toHaveLength(3);
   });
 });
