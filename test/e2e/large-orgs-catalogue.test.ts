@@ -174,6 +174,27 @@ describe('large-orgs: the discovering catalogue (start, refresh, AWS failing)', 
     expect(aws.callsTo('ListRoots').length - rootsBefore).toBe(2);
   });
 
+  test('a warm Slack-side catalogue picks up what the sweep refreshed from the store, without calling AWS', async () => {
+    fixture = buildOrganization({ accounts: 30, permissionSets: 2 });
+    seedOrganization(aws, fixture);
+    const sweepSide = catalogue();
+    await sweepSide.catalogue.start();
+    const slackSide = catalogue();
+    expect(await slackSide.catalogue.start({ readAws: false })).toEqual({ from: 'cache', readAt: T0 });
+    expect(await slackSide.catalogue.reload()).toBe(false);
+
+    const newId = accountIdFor(7_000);
+    aws.addOrganizationAccount({ id: newId, name: 'fresh', email: 'f@example.com', state: 'ACTIVE', parentId: fixture.organization.rootId, tags: {} });
+    clock.advance(16 * 60_000);
+    okReport(await sweepSide.catalogue.refresh());
+    const callsBefore = aws.calls.length;
+    expect(slackSide.catalogue.current().accounts.some((a) => a.id === newId)).toBe(false);
+    expect(await slackSide.catalogue.reload()).toBe(true);
+    expect(slackSide.catalogue.current().accounts.find((a) => a.id === newId)?.name).toBe('fresh');
+    expect(slackSide.catalogue.current().readAt).toBe(T0 + 16 * 60_000);
+    expect(aws.calls.length).toBe(callsBefore);
+  });
+
   test('include by OU and a config name for a discovered account shape what people see', async () => {
     fixture = buildOrganization({ accounts: 90, permissionSets: 2 });
     seedOrganization(aws, fixture);

@@ -10,7 +10,7 @@ import {
 import { DescribePermissionSetCommand, ListPermissionSetsCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { DiscoveryFailedError, type CatalogueAccount, type CataloguePermissionSet, type OrgUnit } from '../../domain/catalogue';
 import type { OrganizationReader } from '../../app/ports';
-import { describe } from '../identity-center/check-instance';
+import { describe as describeAwsError } from '../identity-center/check-instance';
 import { parseSessionDuration } from '../identity-center/identity-center-adapter';
 import { RateLimiter } from '../identity-center/rate-limiter';
 import { Semaphore } from '../identity-center/semaphore';
@@ -203,7 +203,7 @@ export class AwsOrganizationReader implements OrganizationReader {
     } catch (err) {
       if (err instanceof DiscoveryFailedError) throw err;
       const service = what.startsWith('sso:') ? 'IAM Identity Center' : 'AWS Organizations';
-      const message = answeredByAws(err) ? `AWS refused ${what} (${describe(err)})` : `cannot reach ${service} (${what}: ${describe(err)})`;
+      const message = answeredByAws(err) ? `AWS refused ${what} (${describeAwsError(err)})` : `cannot reach ${service} (${what}: ${describeAwsError(err)})`;
       throw run.fail(new DiscoveryFailedError(`discovery failed: ${message}`, { cause: err }));
     }
   }
