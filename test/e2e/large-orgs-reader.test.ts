@@ -71,12 +71,15 @@ describe('large-orgs: discovery reads the organisation and the permission sets f
     expect(aws.callsTo('ListTagsForResource')).toHaveLength(2 * accounts.length);
   });
 
-  test('100 permission sets over several pages, each with its name, description and session duration', async () => {
+  test('250 permission sets over three pages of ListPermissionSets, each with its name, description and session duration', async () => {
+    const more = buildOrganization({ accounts: 0, permissionSets: 250 });
+    for (const p of more.permissionSets.slice(100)) aws.addPermissionSet(p);
     const sets = await reader().readPermissionSets();
     const byArn = (list: Array<{ arn: string }>) => [...list].sort((a, b) => a.arn.localeCompare(b.arn));
-    expect(byArn(sets)).toEqual(byArn(fixture.expected.permissionSets));
+    expect(byArn(sets)).toEqual(byArn(more.expected.permissionSets));
     expect(new Set(sets.map((s) => s.sessionDurationMs))).toEqual(new Set([3_600_000, 7_200_000, 14_400_000, 28_800_000, 43_200_000, 1_800_000, 5_400_000]));
-    expect(aws.callsTo('DescribePermissionSet')).toHaveLength(100);
+    expect(aws.callsTo('ListPermissionSets').map((c) => (c.input as { MaxResults?: number }).MaxResults)).toEqual([100, 100, 100]);
+    expect(aws.callsTo('DescribePermissionSet')).toHaveLength(250);
   });
 
   test('Organizations throttling (TooManyRequestsException, HTTP 429) on the tree walk and the tags is survived: the SDK retries and every account is still read', async () => {
