@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the AWS services Timebox talks to (IAM Identity Center admin, Identity
- * Store, EventBridge Scheduler, Lambda and Secrets Manager). It speaks their real wire protocols so the real
+ * Store, Organizations, EventBridge Scheduler, Lambda and Secrets Manager). It speaks their real wire protocols so the real
  * AWS SDK v3 clients can be pointed at it with an endpoint override: that way tests exercise
  * our serialisation, paging, polling and error handling, not a mock's idea of them.
  *
@@ -8,6 +8,10 @@
  * - SSO Admin, Identity Store and Secrets Manager use AWS JSON 1.1: `POST /`,
  *   `X-Amz-Target: <Service>.<Operation>`, timestamps as epoch seconds, errors as HTTP 400
  *   (500 for server faults) with `__type`.
+ * - Organizations is AWS JSON 1.1 too (`AWSOrganizationsV20161128.<Operation>`), but its errors
+ *   carry the model's httpError status (TooManyRequestsException 429, InvalidInputException 400,
+ *   …); its List calls page with NextToken and MaxResults 1-20, and may answer a page shorter
+ *   than asked (even empty) with a NextToken, so callers must follow NextToken, not page sizes.
  * - Scheduler and Lambda use REST JSON: the operation comes from method + path, errors carry the
  *   type in the `x-amzn-errortype` header and the HTTP status from the error's `httpError` trait
  *   (Conflict 409, NotFound 404, Throttling 429, Validation 400, ...).
@@ -19,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import type { StandInAccountState, StandInOrgAccount, StandInOrganization } from './organization-fixture';
 
 export interface StandInAssignment {
   instanceArn: string;
@@ -29,7 +34,7 @@ export interface StandInAssignment {
 }
 
 export interface AwsCall {
-  service: 'sso-admin' | 'identitystore' | 'scheduler' | 'lambda' | 'secretsmanager';
+  service: 'sso-admin' | 'identitystore' | 'organizations' | 'scheduler' | 'lambda' | 'secretsmanager';
   operation: string;
   input: unknown;
   at: number;
@@ -128,7 +133,21 @@ const JSON_RPC_SERVICES: Record<string, Service> = {
   SWBExternalService: 'sso-admin',
   AWSIdentityStore: 'identitystore',
   secretsmanager: 'secretsmanager',
+  AWSOrganizationsV20161128: 'organizations',
 };
+// Organizations' statuses come from each error shape's httpError trait in its model.
+const ORGANIZATIONS_ERROR_STATUS: Record<string, number> = {
+  InvalidInputException: 400,
+  AccessDeniedException: 403,
+  AWSOrganizationsNotInUseException: 404,
+  ParentNotFoundException: 404,
+  ChildNotFoundException: 404,
+  TargetNotFoundException: 404,
+  TooManyRequestsException: 429,
+  ServiceException: 500,
+};
+/** Organizations' List calls: MaxResults 1-20 (API reference; the SDK model carries no range). */
+const ORGANIZATIONS_PAGE_LIMIT = 20;
 // REST JSON statuses come from each error shape's httpError trait in the Scheduler model.
 const REST_ERROR_STATUS: Record<string, number> = {
   ValidationException: 400,
@@ -160,13 +179,24 @@ const LAMBDA_PAYLOAD_LIMIT: Record<string, number> = { RequestResponse: 6 * 1024
 
 const epochSeconds = (ms: number): number => ms / 1000;
 
-function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+/** `invalid` is the service's own error for a request that fails validation (ValidationException unless told). */
+function parseInput<T>(schema: z.ZodType<T>, input: unknown, invalid?: (message: string) => AwsError): T {
   const result = schema.safeParse(input);
   if (!result.success) {
     const details = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
-    throw new AwsError('ValidationException', `1 validation error(s) detected: ${details.join('; ')}`);
+    const message = `1 validation error(s) detected: ${details.join('; ')}`;
+    throw invalid ? invalid(message) : new AwsError('ValidationException', message);
   }
   return result.data;
+}
+
+interface PageRules {
+  /** The service's error for a bad MaxResults or NextToken (default: ValidationException). */
+  invalid?: (message: string, reason: 'MAX_VALUE_EXCEEDED' | 'MIN_VALUE_EXCEEDED' | 'INVALID_PAGINATION_TOKEN') => AwsError;
+  /** A token is only good for the listing it came from (e.g. `ListAccountsForParent:ou-…`). */
+  scope?: string;
+  /** The first page is empty but carries a NextToken, as Organizations may answer. */
+  emptyFirstPage?: boolean;
 }
 
 /** Opaque-looking page tokens, so callers cannot get away with treating them as numbers. */
@@ -175,19 +205,25 @@ function paginate<T>(
   maxResults: number | undefined,
   nextToken: string | undefined,
   limit: number,
+  rules: PageRules = {},
 ): { page: T[]; nextToken?: string } {
+  const invalid = rules.invalid ?? ((message: string) => new AwsError('ValidationException', message));
   const size = maxResults ?? limit;
   if (!Number.isInteger(size) || size < 1 || size > limit) {
-    throw new AwsError('ValidationException', `MaxResults must be between 1 and ${limit}`);
+    throw invalid(`MaxResults must be between 1 and ${limit}`, size < 1 ? 'MIN_VALUE_EXCEEDED' : 'MAX_VALUE_EXCEEDED');
   }
+  const suffix = rules.scope === undefined ? '' : `:${rules.scope}`;
+  const token = (offset: number): string => Buffer.from(`page:${offset}${suffix}`).toString('base64');
   let offset = 0;
   if (nextToken !== undefined) {
-    const match = /^page:(\d+)$/.exec(Buffer.from(nextToken, 'base64').toString('utf8'));
-    if (!match?.[1]) throw new AwsError('ValidationException', 'Invalid NextToken');
+    const match = /^page:(\d+)(:.*)?$/.exec(Buffer.from(nextToken, 'base64').toString('utf8'));
+    if (!match?.[1] || (match[2] ?? '') !== suffix) throw invalid('Invalid NextToken', 'INVALID_PAGINATION_TOKEN');
     offset = Number(match[1]);
+  } else if (rules.emptyFirstPage && items.length > 0) {
+    return { page: [], nextToken: token(0) };
   }
   const page = items.slice(offset, offset + size);
-  const next = offset + size < items.length ? Buffer.from(`page:${offset + size}`).toString('base64') : undefined;
+  const next = offset + size < items.length ? token(offset + size) : undefined;
   return next === undefined ? { page } : { page, nextToken: next };
 }
 
@@ -248,9 +284,28 @@ const provisionPermissionSetInput = permissionSetInput.extend({
   TargetType: z.enum(['AWS_ACCOUNT', 'ALL_PROVISIONED_ACCOUNTS']),
 });
 const describeProvisioningInput = z.object({ InstanceArn: nonEmpty, ProvisionPermissionSetRequestId: nonEmpty });
+const listPermissionSetsInput = z.object({ InstanceArn: nonEmpty, MaxResults: z.number().optional(), NextToken: z.string().optional() });
+
+// Organizations ids, from the API reference's patterns (the SDK model carries none).
+const ORG_ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+const ORG_OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+const ORG_ACCOUNT_ID = /^\d{12}$/;
+const orgPage = { NextToken: z.string().optional(), MaxResults: z.number().optional() };
+const orgParentId = z.string().refine((v) => ORG_ROOT_ID.test(v) || ORG_OU_ID.test(v), 'must be a root or OU id');
+const listOrgPageInput = z.object(orgPage);
+const listForParentInput = z.object({ ParentId: orgParentId, ...orgPage });
+const listParentsInput = z.object({ ChildId: z.string().refine((v) => ORG_ACCOUNT_ID.test(v) || ORG_OU_ID.test(v), 'must be an account or OU id'), ...orgPage });
+const listTagsInput = z.object({
+  ResourceId: z.string().refine((v) => ORG_ACCOUNT_ID.test(v) || ORG_OU_ID.test(v) || ORG_ROOT_ID.test(v), 'must be an account, OU or root id'),
+  NextToken: z.string().optional(),
+});
+const orgInvalidInput = (message: string, reason = 'INVALID_PATTERN'): AwsError => new AwsError('InvalidInputException', message, undefined, { Reason: reason });
+/** Organizations still sends the older Status beside State; a closed account's Status is SUSPENDED. */
+const ORG_STATUS: Record<StandInAccountState, string> = { ACTIVE: 'ACTIVE', SUSPENDED: 'SUSPENDED', PENDING_CLOSURE: 'PENDING_CLOSURE', CLOSED: 'SUSPENDED' };
 
 interface StandInPermissionSet {
   name: string;
+  description?: string;
   sessionDuration: string;
   createdDate: number;
   inlinePolicy?: string;
@@ -421,6 +476,14 @@ export class AwsStandIn {
     ['SWBExternalService.DeleteInlinePolicyFromPermissionSet', (i) => this.deleteInlinePolicy(i)],
     ['SWBExternalService.ProvisionPermissionSet', (i) => this.provisionPermissionSet(i)],
     ['SWBExternalService.DescribePermissionSetProvisioningStatus', (i) => this.describeProvisioning(i)],
+    ['SWBExternalService.ListPermissionSets', (i) => this.listPermissionSets(i)],
+    ['AWSOrganizationsV20161128.DescribeOrganization', () => this.describeOrganization()],
+    ['AWSOrganizationsV20161128.ListRoots', (i) => this.listRoots(i)],
+    ['AWSOrganizationsV20161128.ListOrganizationalUnitsForParent', (i) => this.listOrganizationalUnitsForParent(i)],
+    ['AWSOrganizationsV20161128.ListAccountsForParent', (i) => this.listAccountsForParent(i)],
+    ['AWSOrganizationsV20161128.ListAccounts', (i) => this.listAccounts(i)],
+    ['AWSOrganizationsV20161128.ListParents', (i) => this.listParents(i)],
+    ['AWSOrganizationsV20161128.ListTagsForResource', (i) => this.listTagsForResource(i)],
     ['AWSIdentityStore.GetUserId', (i) => this.getUserId(i)],
     ['AWSIdentityStore.GetGroupId', (i) => this.getGroupId(i)],
     ['AWSIdentityStore.CreateGroupMembership', (i) => this.createGroupMembership(i)],
@@ -465,6 +528,7 @@ export class AwsStandIn {
       AWS_ENDPOINT_URL_SCHEDULER: this.url,
       AWS_ENDPOINT_URL_LAMBDA: this.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
+      AWS_ENDPOINT_URL_ORGANIZATIONS: this.url,
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'AKIASTANDINDUMMYKEY0',
       AWS_SECRET_ACCESS_KEY: 'stand-in-dummy-secret',
@@ -628,11 +692,16 @@ export class AwsStandIn {
   // ---------------------------------------------------------------- transport
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const target = req.headers['x-amz-target'];
+    const service = typeof target === 'string' ? JSON_RPC_SERVICES[target.split('.')[0] ?? ''] : undefined;
+    if (service !== undefined) this.arrived(service);
+    res.once('close', () => {
+      if (service !== undefined) this.inFlightNow.set(service, (this.inFlightNow.get(service) ?? 1) - 1);
+    });
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks).toString('utf8');
-      const target = req.headers['x-amz-target'];
       if (typeof target === 'string') await this.handleJsonRpc(target, body, res);
       else if (new URL(req.url ?? '/', this.url).pathname.startsWith('/2015-03-31/functions/')) this.handleLambda(req, body, res);
       else this.handleRest(req, body, res);
@@ -654,6 +723,8 @@ export class AwsStandIn {
     try {
       const input = parseJsonBody(body);
       this.record(service, operation, input);
+      const latency = this.latencyMs.get(service);
+      if (latency) await new Promise((resolve) => setTimeout(resolve, latency));
       await this.heldUntilReleased(operation, input);
       this.throwInjectedFault(operation);
       const handler = this.jsonRpcOperations.get(target);
@@ -663,7 +734,7 @@ export class AwsStandIn {
       for (const hook of this.responseHooks) hook(operation, output);
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
-      const status = err.status ?? JSON_RPC_SERVER_ERRORS[err.type] ?? 400;
+      const status = err.status ?? (service === 'organizations' ? ORGANIZATIONS_ERROR_STATUS[err.type] : undefined) ?? JSON_RPC_SERVER_ERRORS[err.type] ?? 400;
       send(res, status, headers, { __type: err.type, message: err.message, Message: err.message, ...err.extra });
     }
   }
@@ -783,6 +854,27 @@ export class AwsStandIn {
     this.maxOutstanding = Math.max(this.maxOutstanding, outstanding + (operation === 'CreateAccountAssignment' ? 1 : 0));
   }
 
+  private readonly inFlightNow = new Map<Service, number>();
+  private readonly inFlightMax = new Map<Service, number>();
+
+  private arrived(service: Service): void {
+    const now = (this.inFlightNow.get(service) ?? 0) + 1;
+    this.inFlightNow.set(service, now);
+    this.inFlightMax.set(service, Math.max(now, this.inFlightMax.get(service) ?? 0));
+  }
+
+  private readonly latencyMs = new Map<Service, number>();
+
+  /** Every JSON 1.1 answer from `service` takes `ms` (0: at once), so callers' concurrency shows in maxInFlight. */
+  setLatency(service: Service, ms: number): void {
+    this.latencyMs.set(service, ms);
+  }
+
+  /** The most JSON 1.1 requests to `service` that were open at the same moment. */
+  maxInFlight(service: Service): number {
+    return this.inFlightMax.get(service) ?? 0;
+  }
+
   private readonly callHooks: Array<(call: AwsCall) => void> = [];
   private readonly responseHooks: Array<(operation: string, output: unknown) => void> = [];
   private maxOutstanding = 0;
@@ -834,9 +926,10 @@ export class AwsStandIn {
   // ---------------------------------------------------------------- permission sets (inline policy, provisioning)
 
   /** A permission set the instance has; `sessionDuration` is ISO 8601 (PT1H … PT12H), as AWS keeps it. */
-  addPermissionSet(p: { permissionSetArn: string; name: string; sessionDuration?: string; inlinePolicy?: string }): void {
+  addPermissionSet(p: { permissionSetArn: string; name: string; description?: string; sessionDuration?: string; inlinePolicy?: string }): void {
     this.permissionSets.set(p.permissionSetArn, {
       name: p.name,
+      ...(p.description === undefined ? {} : { description: p.description }),
       sessionDuration: p.sessionDuration ?? 'PT1H',
       createdDate: epochSeconds(Date.now()),
       ...(p.inlinePolicy === undefined ? {} : { inlinePolicy: p.inlinePolicy, provisionedPolicy: p.inlinePolicy }),
@@ -889,7 +982,176 @@ export class AwsStandIn {
   private describePermissionSet(raw: unknown): Json {
     const input = parseInput(permissionSetInput, raw);
     const ps = this.requirePermissionSet(input);
-    return { PermissionSet: { Name: ps.name, PermissionSetArn: input.PermissionSetArn, CreatedDate: ps.createdDate, SessionDuration: ps.sessionDuration } };
+    return {
+      PermissionSet: {
+        Name: ps.name,
+        PermissionSetArn: input.PermissionSetArn,
+        ...(ps.description === undefined ? {} : { Description: ps.description }),
+        CreatedDate: ps.createdDate,
+        SessionDuration: ps.sessionDuration,
+      },
+    };
+  }
+
+  /** A permission set is removed from the instance (an admin deleted it). */
+  removePermissionSet(permissionSetArn: string): boolean {
+    return this.permissionSets.delete(permissionSetArn);
+  }
+
+  /** The instance's permission set ARNs, 1-100 a page (the API reference's range). */
+  private listPermissionSets(raw: unknown): Json {
+    const input = parseInput(listPermissionSetsInput, raw);
+    if (!this.instances.has(input.InstanceArn)) throw new AwsError('ResourceNotFoundException', `Instance ${input.InstanceArn} not found`);
+    const instanceId = input.InstanceArn.split('/').pop() ?? '';
+    // arn:aws:sso:::permissionSet/<instance id>/ps-…; an ARN of another shape (older tests) counts as this instance's.
+    const arns = [...this.permissionSets.keys()].filter((arn) => {
+      const owner = /:permissionSet\/([^/]+)\/ps-/.exec(arn)?.[1];
+      return owner === undefined || owner === instanceId;
+    });
+    const { page, nextToken } = paginate(arns, input.MaxResults, input.NextToken, 100, { scope: `ListPermissionSets:${input.InstanceArn}` });
+    return { PermissionSets: page, ...(nextToken === undefined ? {} : { NextToken: nextToken }) };
+  }
+
+  // ---------------------------------------------------------------- Organizations
+
+  private org: StandInOrganization | undefined;
+  private orgEmptyFirstPages = false;
+
+  /** The organisation this account manages (see organization-fixture.ts); without one, calls answer AWSOrganizationsNotInUseException. */
+  setOrganization(org: StandInOrganization): void {
+    this.org = { ...org, units: org.units.map((u) => ({ ...u })), accounts: org.accounts.map((a) => ({ ...a, tags: { ...a.tags } })) };
+  }
+
+  /** An account created or invited (it joins under `parentId`). */
+  addOrganizationAccount(account: StandInOrgAccount): void {
+    const org = this.requireOrganization();
+    if (org.accounts.some((a) => a.id === account.id)) throw new Error(`addOrganizationAccount: ${account.id} already exists`);
+    org.accounts.push({ ...account, tags: { ...account.tags } });
+  }
+
+  /** An account's State changes (suspended, closed…), as it would outside Timebox. */
+  setOrganizationAccountState(accountId: string, state: StandInAccountState): void {
+    const account = this.requireOrganization().accounts.find((a) => a.id === accountId);
+    if (!account) throw new Error(`setOrganizationAccountState: no account ${accountId}`);
+    account.state = state;
+  }
+
+  /** An account leaves the organisation. */
+  removeOrganizationAccount(accountId: string): boolean {
+    const org = this.requireOrganization();
+    const before = org.accounts.length;
+    org.accounts = org.accounts.filter((a) => a.id !== accountId);
+    return org.accounts.length < before;
+  }
+
+  /** Every Organizations listing answers its first page empty, with a NextToken (AWS may). */
+  setOrganizationsEmptyFirstPages(on: boolean): void {
+    this.orgEmptyFirstPages = on;
+  }
+
+  private requireOrganization(): StandInOrganization {
+    if (!this.org) throw new AwsError('AWSOrganizationsNotInUseException', 'Your account is not a member of an organization.');
+    return this.org;
+  }
+
+  private orgPage<T>(items: T[], input: { MaxResults?: number | undefined; NextToken?: string | undefined }, scope: string): { page: T[]; nextToken?: string } {
+    return paginate(items, input.MaxResults, input.NextToken, ORGANIZATIONS_PAGE_LIMIT, {
+      scope,
+      emptyFirstPage: this.orgEmptyFirstPages,
+      invalid: (message, reason) => orgInvalidInput(message, reason),
+    });
+  }
+
+  private orgParent(id: string): void {
+    const org = this.requireOrganization();
+    if (id !== org.rootId && !org.units.some((u) => u.id === id)) throw new AwsError('ParentNotFoundException', `We can't find a root or OU with the ParentId that you specified.`);
+  }
+
+  private orgAccountBody(a: StandInOrgAccount): Json {
+    const org = this.requireOrganization();
+    return {
+      Id: a.id,
+      Arn: `arn:aws:organizations::${org.managementAccountId}:account/${org.id}/${a.id}`,
+      Email: a.email,
+      Name: a.name,
+      Status: ORG_STATUS[a.state],
+      State: a.state,
+      JoinedMethod: 'CREATED',
+      JoinedTimestamp: epochSeconds(Date.UTC(2024, 0, 1)),
+    };
+  }
+
+  private withNext(body: Json, nextToken: string | undefined): Json {
+    return nextToken === undefined ? body : { ...body, NextToken: nextToken };
+  }
+
+  private describeOrganization(): Json {
+    const org = this.requireOrganization();
+    return {
+      Organization: {
+        Id: org.id,
+        Arn: `arn:aws:organizations::${org.managementAccountId}:organization/${org.id}`,
+        FeatureSet: 'ALL',
+        MasterAccountArn: `arn:aws:organizations::${org.managementAccountId}:account/${org.id}/${org.managementAccountId}`,
+        MasterAccountId: org.managementAccountId,
+        MasterAccountEmail: 'management@example.com',
+      },
+    };
+  }
+
+  private listRoots(raw: unknown): Json {
+    const input = parseInput(listOrgPageInput, raw, orgInvalidInput);
+    const org = this.requireOrganization();
+    const { page, nextToken } = this.orgPage([org.rootId], input, 'ListRoots');
+    return this.withNext({ Roots: page.map((id) => ({ Id: id, Arn: `arn:aws:organizations::${org.managementAccountId}:root/${org.id}/${id}`, Name: 'Root', PolicyTypes: [] })) }, nextToken);
+  }
+
+  private listOrganizationalUnitsForParent(raw: unknown): Json {
+    const input = parseInput(listForParentInput, raw, orgInvalidInput);
+    const org = this.requireOrganization();
+    this.orgParent(input.ParentId);
+    const children = org.units.filter((u) => u.parentId === input.ParentId);
+    const { page, nextToken } = this.orgPage(children, input, `ListOrganizationalUnitsForParent:${input.ParentId}`);
+    return this.withNext(
+      { OrganizationalUnits: page.map((u) => ({ Id: u.id, Arn: `arn:aws:organizations::${org.managementAccountId}:ou/${org.id}/${u.id}`, Name: u.name })) },
+      nextToken,
+    );
+  }
+
+  private listAccountsForParent(raw: unknown): Json {
+    const input = parseInput(listForParentInput, raw, orgInvalidInput);
+    this.orgParent(input.ParentId);
+    const children = this.requireOrganization().accounts.filter((a) => a.parentId === input.ParentId);
+    const { page, nextToken } = this.orgPage(children, input, `ListAccountsForParent:${input.ParentId}`);
+    return this.withNext({ Accounts: page.map((a) => this.orgAccountBody(a)) }, nextToken);
+  }
+
+  private listAccounts(raw: unknown): Json {
+    const input = parseInput(listOrgPageInput, raw, orgInvalidInput);
+    const { page, nextToken } = this.orgPage(this.requireOrganization().accounts, input, 'ListAccounts');
+    return this.withNext({ Accounts: page.map((a) => this.orgAccountBody(a)) }, nextToken);
+  }
+
+  private listParents(raw: unknown): Json {
+    const input = parseInput(listParentsInput, raw, orgInvalidInput);
+    const org = this.requireOrganization();
+    const parentId = (org.accounts.find((a) => a.id === input.ChildId) ?? org.units.find((u) => u.id === input.ChildId))?.parentId;
+    if (parentId === undefined) throw new AwsError('ChildNotFoundException', `We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.`);
+    const { page, nextToken } = this.orgPage([parentId], input, `ListParents:${input.ChildId}`);
+    return this.withNext({ Parents: page.map((id) => ({ Id: id, Type: id === org.rootId ? 'ROOT' : 'ORGANIZATIONAL_UNIT' })) }, nextToken);
+  }
+
+  /** Tags come a page at a time too (NextToken only; the model has no MaxResults here). */
+  private listTagsForResource(raw: unknown): Json {
+    const input = parseInput(listTagsInput, raw, orgInvalidInput);
+    const org = this.requireOrganization();
+    const tagged = org.accounts.find((a) => a.id === input.ResourceId);
+    if (!tagged && input.ResourceId !== org.rootId && !org.units.some((u) => u.id === input.ResourceId)) {
+      throw new AwsError('TargetNotFoundException', `We can't find a target with the TargetId that you specified.`);
+    }
+    const tags = Object.entries(tagged?.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+    const { page, nextToken } = this.orgPage(tags, { NextToken: input.NextToken }, `ListTagsForResource:${input.ResourceId}`);
+    return this.withNext({ Tags: page }, nextToken);
   }
 
   private getInlinePolicy(raw: unknown): Json {

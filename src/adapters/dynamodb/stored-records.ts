@@ -28,8 +28,8 @@ import { auditKey, DUE_INDEX, leaseItemKey, lockItemKey, REQUESTER_INDEX, reques
  */
 export const SCHEMA_VERSION = 4;
 
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-const exactly = <T extends true>(_proof: T): void => undefined;
+export type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+export const exactly = <T extends true>(_proof: T): void => undefined;
 
 // A status added to the domain flows into the stored shape here (CANCELLED did). A release from
 // before it refuses an item holding it as unreadable (StoredItemInvalidError: logged and skipped

@@ -18,7 +18,8 @@ export class StartupCheckError extends Error {
   }
 }
 
-function describe(err: unknown): string {
+/** One line naming an AWS error: its name, code and message (and its cause), cut to 300 characters. */
+export function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: string }).code;
   const cause = err.cause instanceof Error ? `: ${(err.cause as { code?: string }).code ?? err.cause.message}` : '';
