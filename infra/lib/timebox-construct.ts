@@ -409,7 +409,7 @@ export class TimeboxConstruct extends Construct {
     // Only the Slack function checks membership of the groups rules name; see below.)
     // Users and memberships cannot be named in advance (see the acknowledgments below). No groups
     // configured: no membership statement at all.
-    const groupArns = this.config.policy.groups.map((g) => `arn:${stack.partition}:identitystore:::group/${g.id}`);
+    const groupArns = this.config.policy.catalogue.current().groups.map((g) => `arn:${stack.partition}:identitystore:::group/${g.id}`);
     const hasGroups = groupArns.length > 0;
     // Adding someone to a group: only the configured groups. Removing and looking up: any group
     // of the configured store, so dropping a group from the config never strands a membership.
@@ -514,7 +514,7 @@ export class TimeboxConstruct extends Construct {
     const endSessionsRules = this.config.policy.rules.filter((r) => r.endSessions);
     if (endSessionsRules.length > 0) {
       const covered = new Set(endSessionsRules.flatMap((r) => r.permissionSets));
-      const permissionSetArns = this.config.policy.permissionSets.filter((p) => covered.has('*') || covered.has(p.name)).map((p) => p.arn);
+      const permissionSetArns = this.config.policy.catalogue.current().permissionSets.filter((p) => covered.has('*') || covered.has(p.name)).map((p) => p.arn);
       this.workerFunction.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'EndSessionsInPermissionSets',
@@ -677,8 +677,8 @@ const MAX_CREATE_POLICIES = 4;
 function createAssignmentPolicies(stack: Construct, config: TimeboxConfig, role: iam.IRole): iam.ManagedPolicy[] {
   const { instanceArn } = config.identityCenter;
   const partition = instanceArn.split(':')[1] ?? 'aws';
-  const permissionSets = config.policy.permissionSets.map((p) => p.arn);
-  const accounts = config.policy.accounts.map((a) => `arn:${partition}:sso:::account/${a.id}`);
+  const permissionSets = config.policy.catalogue.current().permissionSets.map((p) => p.arn);
+  const accounts = config.policy.catalogue.current().accounts.map((a) => `arn:${partition}:sso:::account/${a.id}`);
   const actions = ['sso:CreateAccountAssignment'];
   const pack = (resources: string[]): string[][] => {
     // The document's own characters, measured as IAM counts them (no whitespace), resources aside.

@@ -12,12 +12,13 @@ type Row = Record<(typeof COLUMNS)[number], string>;
  * match for, as `whocan` marks them); a target no rule allows gets one row with requesters "nobody".
  */
 export function matrixRows(policy: Policy): Row[] {
-  return everyTarget(policy).flatMap((target): Row[] => {
+  const snapshot = policy.catalogue.current();
+  return everyTarget(snapshot).flatMap((target): Row[] => {
     const where =
       target.kind === 'account'
         ? { account: target.accountName, account_id: target.accountId, permission_set: target.permissionSetName, group: '' }
         : { account: '', account_id: '', permission_set: '', group: target.groupName };
-    const deciding = firstMatches(policy, target).filter((m) => m.firstFor.length > 0);
+    const deciding = firstMatches(policy, target, snapshot).filter((m) => m.firstFor.length > 0);
     if (deciding.length === 0) return [{ ...where, rule: '', requesters: 'nobody', approval: '', approvers: '', approvals_required: '', max_duration: '' }];
     return deciding.map(({ rule, firstFor }) => ({
       ...where,
