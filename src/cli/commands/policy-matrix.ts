@@ -1,7 +1,7 @@
 import { formatDuration } from '../../domain/duration';
 import { everyTarget, firstMatches } from '../../domain/explain';
 import type { Policy } from '../../domain/policy';
-import { CONFIG_HELP, CONFIG_OPTION, loadPolicyConfig } from '../config-source';
+import { CONFIG_HELP, CONFIG_OPTION, loadPolicyConfig, offlineLimits } from '../config-source';
 import { UsageError, type Subcommand } from '../subcommand';
 
 const COLUMNS = ['account', 'account_id', 'permission_set', 'group', 'rule', 'requesters', 'approval', 'approvers', 'approvals_required', 'max_duration'] as const;
@@ -59,7 +59,9 @@ export const policyMatrix: Subcommand = {
   async run(values, io) {
     const format = values.format ?? 'md';
     if (format !== 'md' && format !== 'csv') throw new UsageError(`--format must be md or csv, not "${String(format).slice(0, 32)}"`);
-    const rows = matrixRows(loadPolicyConfig(values, io).policy);
+    const config = loadPolicyConfig(values, io);
+    for (const note of offlineLimits(config)) io.err(`timebox policy matrix: only what the config lists: ${note}`);
+    const rows = matrixRows(config.policy);
     io.out(format === 'csv' ? toCsv(rows) : toMarkdown(rows));
     return 0;
   },
