@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { CatalogueAccount, CatalogueSnapshot } from '../../src/domain/catalogue';
 import { SwappableCatalogue } from '../support/in-memory-ports';
-import { GROUPS, IDENTITY_STORE_ID, INSTANCE_ARN, PERMISSION_SETS, TimeboxHarness, type PersonName } from '../support/timebox-harness';
+import { GROUPS, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, REVOKED_WITHIN_MS, TimeboxHarness, type PersonName } from '../support/timebox-harness';
 
 /**
  * An organisation as discovery would give it (injected, so this is about the rules, the form and
@@ -59,6 +59,12 @@ rules:
     permissionSets: [ReadOnly]
     requesters: ["*"]
     approvers: [alice@example.com]
+    maxDuration: 1h
+  - name: dev-readonly-auto
+    accounts: ["tag:env=dev"]
+    permissionSets: [ReadOnly]
+    requesters: ["*"]
+    autoApprove: true
     maxDuration: 1h
 `;
 
@@ -153,5 +159,20 @@ describe('large-orgs: rules by OU and tag over the catalogue', () => {
     const available = await ask('carol', 'available');
     expect(available).toContain('Admin: needs 1 approval');
     expect(available).toContain('rule dev-admin, by tag:env=dev');
+  });
+
+  test('access granted by a tag rule is still revoked at its window\'s end when a refresh no longer lists the account', async () => {
+    const assignment = { instanceArn: INSTANCE_ARN, accountId: DEV_SANDBOX.id, permissionSetArn: PERMISSION_SETS.ReadOnly, principalId: PEOPLE.dave.principalId };
+    const id = await h.file('dave', 'dev-sandbox ReadOnly 3s short look before it closes');
+    const active = await h.waitForStatus(id, 'ACTIVE');
+    expect(h.aws.hasAssignment(assignment)).toBe(true);
+    catalogue.swap(organisation([STAGING, PRODUCTION]));
+    try {
+      const ended = await h.waitForStatus(id, 'ENDED', REVOKED_WITHIN_MS + 4_000);
+      expect(ended.endedAt! - active.endsAt!).toBeLessThan(REVOKED_WITHIN_MS);
+      expect(h.aws.hasAssignment(assignment)).toBe(false);
+    } finally {
+      catalogue.swap(organisation([STAGING, PRODUCTION, DEV_SANDBOX]));
+    }
   });
 });
