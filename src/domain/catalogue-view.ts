@@ -103,13 +103,63 @@ export function selects(selector: AccountSelector, account: Pick<CatalogueAccoun
   }
 }
 
-/** The first of a rule's entries that selects the account (an id or "*" without looking further), or undefined. */
+/** A rule's accounts entries, read once (rules never change while they run): what a look-up per target needs. */
+interface CompiledEntries {
+  any: boolean;
+  ids: Set<string>;
+  /** Entries that name no id, OU or tag: account names (lower-cased), OUs, tags, in file order. */
+  others: Array<{ entry: string; selector: AccountSelector; lowerName?: string }>;
+}
+const compiledEntries = new WeakMap<readonly string[], CompiledEntries>();
+function compile(entries: readonly string[]): CompiledEntries {
+  let compiled = compiledEntries.get(entries);
+  if (!compiled) {
+    compiled = { any: entries.includes('*'), ids: new Set(entries.filter((e) => /^\d{12}$/.test(e))), others: [] };
+    for (const entry of entries) {
+      if (entry === '*' || compiled.ids.has(entry)) continue;
+      const selector = accountSelector(entry);
+      compiled.others.push({ entry, selector, ...(selector.kind === 'account' ? { lowerName: selector.ref.toLowerCase() } : {}) });
+    }
+    compiledEntries.set(entries, compiled);
+  }
+  return compiled;
+}
+
+/** The first of a rule's entries that selects the account ("*" or its id without looking further), or undefined. */
 export function selectingEntry(entries: readonly string[], accountId: string, snapshot: CatalogueSnapshot): string | undefined {
-  if (entries.includes('*')) return '*';
-  if (entries.includes(accountId)) return accountId;
+  const compiled = compile(entries);
+  if (compiled.any) return '*';
+  if (compiled.ids.has(accountId)) return accountId;
+  if (compiled.others.length === 0) return undefined;
   const account = accountById(snapshot, accountId);
   if (!account) return undefined;
-  return entries.find((entry) => selects(accountSelector(entry), account));
+  for (const { entry, selector, lowerName } of compiled.others) {
+    if (lowerName !== undefined ? lowerName === lowerOf(account.name) : selects(selector, account)) return entry;
+  }
+  return undefined;
+}
+
+/** Lower-cased names, kept: matching compares the same few thousand names again and again. */
+const lowered = new Map<string, string>();
+export function lowerOf(name: string): string {
+  let lower = lowered.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowered.size < 50_000) lowered.set(name, lower);
+  }
+  return lower;
+}
+
+/** A rule's permission set names, read once: "*", or the names lower-cased. */
+const compiledNames = new WeakMap<readonly string[], { any: boolean; names: Set<string> }>();
+/** Whether a rule's permission sets (names ignoring case, or "*") include this one. */
+export function namesPermissionSet(names: readonly string[], permissionSetName: string): boolean {
+  let compiled = compiledNames.get(names);
+  if (!compiled) {
+    compiled = { any: names.includes('*'), names: new Set(names.map((n) => n.toLowerCase())) };
+    compiledNames.set(names, compiled);
+  }
+  return compiled.any || compiled.names.has(lowerOf(permissionSetName));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { GrantTarget } from './grant-target';
 import { groupsNamed, type GroupEntry, type Identity } from './identity';
 import type { Policy, Rule } from './policy';
 import type { CatalogueSnapshot } from './catalogue';
-import { entryLabel, selectingEntry } from './catalogue-view';
+import { entryLabel, namesPermissionSet, selectingEntry } from './catalogue-view';
 
 /**
  * Whether a requesters (or approvers) list names a person: by an entry (their Slack id, their
@@ -77,18 +77,13 @@ export interface Evaluation {
 
 const listed = (items: string[]): string => (items.includes('*') ? 'any' : items.join(', '));
 
-const namesSet = (names: readonly string[], name: string): boolean => {
-  const wanted = name.toLowerCase();
-  return names.some((n) => n === '*' || n.toLowerCase() === wanted);
-};
-
 /**
  * Whether a rule covers a target: its groups, or its accounts (by id, name, OU or tag, read
  * from the snapshot) and its permission sets (by name, ignoring case).
  */
 export function covers(rule: Rule, target: GrantTarget, snapshot: CatalogueSnapshot): boolean {
   if (target.kind === 'group') return rule.groups.includes('*') || rule.groups.includes(target.groupName);
-  return namesSet(rule.permissionSets, target.permissionSetName) && selectingEntry(rule.accountIds, target.accountId, snapshot) !== undefined;
+  return namesPermissionSet(rule.permissionSets, target.permissionSetName) && selectingEntry(rule.accountIds, target.accountId, snapshot) !== undefined;
 }
 
 /** Why a rule does not cover a target, or undefined when it does. */
@@ -102,7 +97,7 @@ export function whyNotCovered(snapshot: CatalogueSnapshot, rule: Rule, target: G
   if (selectingEntry(rule.accountIds, target.accountId, snapshot) === undefined) {
     return `it covers accounts ${listed(rule.accountIds.map((entry) => entryLabel(entry, snapshot)))}, not ${target.accountName}`;
   }
-  if (!namesSet(rule.permissionSets, target.permissionSetName)) {
+  if (!namesPermissionSet(rule.permissionSets, target.permissionSetName)) {
     return `it covers permission sets ${listed(rule.permissionSets)}, not ${target.permissionSetName}`;
   }
   return undefined;
