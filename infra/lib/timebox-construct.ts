@@ -123,6 +123,13 @@ export class TimeboxConstruct extends Construct {
     // ---- Configuration: validated now, so a mistake fails `cdk synth`, not the first request.
     const configPath = props.configPath;
     this.config = loadConfigFile(configPath);
+    // Discovery on AWS needs the sweep to refresh the catalogue and the read-only Organizations /
+    // SSO Admin grants for it, which this stack does not build yet: its IAM scopes assignments to
+    // the accounts and permission sets the config lists, so with discovery it would grant nothing
+    // that works. Refused at synth rather than deployed broken.
+    if (this.config.discovery) {
+      throw new Error(`${configPath}: accounts: discover and permissionSets: discover run locally (npm start) for now; the AWS stack needs the accounts and permission sets listed`);
+    }
     const identityStoreAccount = checkedProp(props.identityStoreAccount, 'identityStoreAccount', /^\d{12}$/, 'a 12-digit AWS account id') ?? stack.account;
     const workerConcurrency = props.workerConcurrency ?? 10;
     if (workerConcurrency !== 'none' && !(Number.isInteger(workerConcurrency) && workerConcurrency >= 1 && workerConcurrency <= 15)) {
