@@ -175,4 +175,19 @@ describe('large-orgs: rules by OU and tag over the catalogue', () => {
       catalogue.swap(organisation([STAGING, PRODUCTION, DEV_SANDBOX]));
     }
   });
+
+  test('an account moved out of the rule\'s OU by a refresh while its request waits: the approval is refused and nothing is granted', async () => {
+    const id = await h.file('carol', 'staging ReadOnly 30m filed while staging was in Workloads');
+    await h.approvalMessage(id);
+    catalogue.swap(organisation([{ ...STAGING, ouPath: [SANDBOXES] }, PRODUCTION, DEV_SANDBOX]));
+    try {
+      const reply = await h.nextEphemeral('alice', () => h.click('alice', 'approve', id));
+      expect(reply).toContain('no longer allowed');
+      const denied = await h.waitForStatus(id, 'DENIED');
+      expect(denied.grants[0]!.refusedBecause).toContain('rule "workloads-readonly" no longer covers ReadOnly on staging (111111111111)');
+      expect(h.aws.hasAssignment({ instanceArn: INSTANCE_ARN, accountId: STAGING.id, permissionSetArn: PERMISSION_SETS.ReadOnly, principalId: PEOPLE.carol.principalId })).toBe(false);
+    } finally {
+      catalogue.swap(organisation([STAGING, PRODUCTION, DEV_SANDBOX]));
+    }
+  });
 });
