@@ -123,6 +123,13 @@ export class TimeboxConstruct extends Construct {
     // ---- Configuration: validated now, so a mistake fails `cdk synth`, not the first request.
     const configPath = props.configPath;
     this.config = loadConfigFile(configPath);
+    // Discovery on AWS needs the sweep to refresh the catalogue and the read-only Organizations /
+    // SSO Admin grants for it, which this stack does not build yet: its IAM scopes assignments to
+    // the accounts and permission sets the config lists, so with discovery it would grant nothing
+    // that works. Refused at synth rather than deployed broken.
+    if (this.config.discovery) {
+      throw new Error(`${configPath}: accounts: discover and permissionSets: discover run locally (npm start) for now; the AWS stack needs the accounts and permission sets listed`);
+    }
     const identityStoreAccount = checkedProp(props.identityStoreAccount, 'identityStoreAccount', /^\d{12}$/, 'a 12-digit AWS account id') ?? stack.account;
     const workerConcurrency = props.workerConcurrency ?? 10;
     if (workerConcurrency !== 'none' && !(Number.isInteger(workerConcurrency) && workerConcurrency >= 1 && workerConcurrency <= 15)) {
@@ -412,7 +419,7 @@ export class TimeboxConstruct extends Construct {
     // Only the Slack function checks membership of the groups rules name; see below.)
     // Users and memberships cannot be named in advance (see the acknowledgments below). No groups
     // configured: no membership statement at all.
-    const groupArns = this.config.policy.groups.map((g) => `arn:${stack.partition}:identitystore:::group/${g.id}`);
+    const groupArns = this.config.policy.catalogue.current().groups.map((g) => `arn:${stack.partition}:identitystore:::group/${g.id}`);
     const hasGroups = groupArns.length > 0;
     // Adding someone to a group: only the configured groups. Removing and looking up: any group
     // of the configured store, so dropping a group from the config never strands a membership.
@@ -526,7 +533,7 @@ export class TimeboxConstruct extends Construct {
     const endSessionsRules = this.config.policy.rules.filter((r) => r.endSessions);
     if (endSessionsRules.length > 0) {
       const covered = new Set(endSessionsRules.flatMap((r) => r.permissionSets));
-      const permissionSetArns = this.config.policy.permissionSets.filter((p) => covered.has('*') || covered.has(p.name)).map((p) => p.arn);
+      const permissionSetArns = this.config.policy.catalogue.current().permissionSets.filter((p) => covered.has('*') || covered.has(p.name)).map((p) => p.arn);
       this.workerFunction.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'EndSessionsInPermissionSets',
@@ -689,8 +696,8 @@ const MAX_CREATE_POLICIES = 4;
 function createAssignmentPolicies(stack: Construct, config: TimeboxConfig, role: iam.IRole): iam.ManagedPolicy[] {
   const { instanceArn } = config.identityCenter;
   const partition = instanceArn.split(':')[1] ?? 'aws';
-  const permissionSets = config.policy.permissionSets.map((p) => p.arn);
-  const accounts = config.policy.accounts.map((a) => `arn:${partition}:sso:::account/${a.id}`);
+  const permissionSets = config.policy.catalogue.current().permissionSets.map((p) => p.arn);
+  const accounts = config.policy.catalogue.current().accounts.map((a) => `arn:${partition}:sso:::account/${a.id}`);
   const actions = ['sso:CreateAccountAssignment'];
   const pack = (resources: string[]): string[][] => {
     // The document's own characters, measured as IAM counts them (no whitespace), resources aside.

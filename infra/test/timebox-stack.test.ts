@@ -523,7 +523,7 @@ describe('group grants (a config with two groups)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('the config really has the two groups', () => {
-    expect(groupsStack.config.policy.groups.map((g) => g.id).sort()).toEqual([BILLING, ONCALL].sort());
+    expect(groupsStack.config.policy.catalogue.current().groups.map((g) => g.id).sort()).toEqual([BILLING, ONCALL].sort());
   });
 
   // The store, each configured group, and the user/* and membership/* that cannot be named (in any order: CDK sorts them).
@@ -745,8 +745,8 @@ describe('IAM at scale: 1,000 accounts, 100 permission sets', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('the config really has 1,000 accounts and 100 permission sets', () => {
-    expect(big.config.policy.accounts).toHaveLength(1000);
-    expect(big.config.policy.permissionSets).toHaveLength(100);
+    expect(big.config.policy.catalogue.current().accounts).toHaveLength(1000);
+    expect(big.config.policy.catalogue.current().permissionSets).toHaveLength(100);
   });
 
   test('every policy document is within IAM\'s size limits, and no role has more managed policies than IAM allows', () => {
@@ -760,7 +760,7 @@ describe('IAM at scale: 1,000 accounts, 100 permission sets', () => {
 
   test('creating still lists every configured permission set; accounts too many to list are allowed by pattern, with a synth warning', () => {
     const created = createPolicies(bigTemplate).flatMap((p) => p.statements.flatMap((s) => s.Resource as string[]));
-    for (const set of big.config.policy.permissionSets) expect(created).toContain(set.arn);
+    for (const set of big.config.policy.catalogue.current().permissionSets) expect(created).toContain(set.arn);
     expect(created).toContain('arn:aws:sso:::account/*');
     Annotations.fromStack(big).hasWarning('/Big/Default', Match.stringLikeRegexp('1000 accounts do not fit'));
   });
@@ -773,7 +773,7 @@ describe('IAM at scale: 1,000 accounts, 100 permission sets', () => {
     for (const p of policies) expect(p.chars).toBeLessThanOrEqual(6_144);
     const created = policies.flatMap((p) => p.statements.flatMap((st) => st.Resource as string[]));
     expect(created).not.toContain('arn:aws:sso:::account/*');
-    for (const a of mid.config.policy.accounts) expect(created).toContain(`arn:aws:sso:::account/${a.id}`);
+    for (const a of mid.config.policy.catalogue.current().accounts) expect(created).toContain(`arn:aws:sso:::account/${a.id}`);
   });
 
   test('dropping half the accounts and permission sets does not narrow removal: every live grant can still be revoked', () => {

@@ -35,7 +35,8 @@ export async function whoCan(deps: Deps, asker: Asker, spec: TargetSpec): Promis
 export async function whyFor(deps: Deps, asker: Asker, spec: TargetSpec): Promise<Explanation> {
   const member = await lookUpMember(deps, asker.slackUserId, asker.workspace, 'request');
   const target = oneTarget(deps, spec);
-  const person = await resolveIdentity(deps, member, deps.policy.rules.filter((r) => ruleCovers(r, target)).map((r) => r.requesters));
+  const snapshot = deps.policy.catalogue.current();
+  const person = await resolveIdentity(deps, member, deps.policy.rules.filter((r) => ruleCovers(r, target, snapshot)).map((r) => r.requesters));
   return explainWhy(evaluate(deps.policy, person, target), member.email ?? member.name ?? member.slackUserId);
 }
 

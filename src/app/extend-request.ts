@@ -67,15 +67,18 @@ export async function extendRequest(deps: WorkflowDeps, input: ExtendInput): Pro
   const reason = normaliseReason(input.reason);
   const { original, grants: moving } = await extendableRequest(deps, input.requestId, member.slackUserId);
   // Who they are, once, as filing resolves it: the rules covering these targets decide the extension.
-  const requester = await resolveIdentity(deps, member, policy.rules.filter((r) => moving.some((g) => ruleCovers(r, g.target))).map((r) => r.requesters));
-  const entitlements = checkEntitlements(policy, requester, moving.map((g) => g.target), input.durationMs);
+  const snapshot = policy.catalogue.current();
+  const requester = await resolveIdentity(deps, member, policy.rules.filter((r) => moving.some((g) => ruleCovers(r, g.target, snapshot))).map((r) => r.requesters));
+  const entitlements = checkEntitlements(policy, requester, moving.map((g) => g.target), input.durationMs, false, snapshot);
   const rules = entitlements.map((e) => e.rule);
   const now = deps.clock.now();
   const windowEndsAt = Math.min(...moving.map((g) => g.endsAt ?? now));
-  const grants: Grant[] = entitlements.map(({ rule }, i) => ({
+  const grants: Grant[] = entitlements.map(({ rule, matchedBy, sessionDurationMs }, i) => ({
     id: moving[i]!.id,
     target: moving[i]!.target,
     ruleName: rule.name,
+    ...(matchedBy ? { matchedBy } : {}),
+    ...(sessionDurationMs !== undefined ? { sessionDurationMs } : {}),
     autoApproved: rule.autoApprove,
     approvalsRequired: rule.autoApprove ? 0 : rule.approvalsRequired,
     approvals: [],

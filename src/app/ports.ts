@@ -1,4 +1,4 @@
-import type { CatalogueSnapshot, DiscoveredOrganization } from '../domain/catalogue';
+import type { DiscoveredOrganization } from '../domain/catalogue';
 import type { AccessRequest, Grant, MessageRef } from '../domain/access-request';
 import type { Deciders } from '../domain/approvers';
 import type { AuditEvent } from '../domain/audit';
@@ -291,10 +291,8 @@ export interface OrganizationReader {
   readPermissionSets(): Promise<DiscoveredOrganization['permissionSets']>;
 }
 
-/** The snapshot of what can be granted that rules, forms and menus read (static config, or config + discovery). */
-export interface Catalogue {
-  current(): CatalogueSnapshot;
-}
+/** The snapshot of what can be granted that rules, forms and menus read (static config, or config + discovery); declared in the domain, as the Policy holds one. */
+export type { Catalogue } from '../domain/catalogue-view';
 
 /** The last good discovery, kept in the store so a restart or a cold Lambda reads it without calling AWS. */
 export interface CatalogueCache {

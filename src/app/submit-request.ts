@@ -49,12 +49,14 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
   const { policy } = deps;
   // Membership first: the answer to a typo lists the known accounts, permission sets or groups.
   const member = await lookUpMember(deps, input.requesterSlackUserId, input.workspace, 'request');
-  const targets = resolveTargets(policy, input.spec);
+  // One snapshot for the whole filing: a refresh landing meanwhile cannot mix two catalogues.
+  const snapshot = policy.catalogue.current();
+  const targets = resolveTargets(policy, input.spec, snapshot);
   const reason = normaliseReason(input.reason);
   // Who they are, once: the groups named as requesters by the rules that cover these targets.
-  const inPlay = rulesFor(policy, breakGlass).rules.filter((r) => targets.some((t) => ruleCovers(r, t)));
+  const inPlay = rulesFor(policy, breakGlass).rules.filter((r) => targets.some((t) => ruleCovers(r, t, snapshot)));
   const requester = await resolveIdentity(deps, member, inPlay.map((r) => r.requesters));
-  const entitlements = breakGlassEligibility(breakGlass, () => checkEntitlements(policy, requester, targets, input.durationMs, breakGlass));
+  const entitlements = breakGlassEligibility(breakGlass, () => checkEntitlements(policy, requester, targets, input.durationMs, breakGlass, snapshot));
   const rules = entitlements.map((e) => e.rule);
   if (breakGlass) checkBreakGlassReason(rules, reason);
   const ticket = requireTicket(rules, reason, deps.policy.ticketUrl);
@@ -64,10 +66,12 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
   const now = deps.clock.now();
   // Break-glass is granted at once, as an autoApprove rule's grant is, and reviewed after.
   const atOnce = (rule: (typeof rules)[number]) => rule.autoApprove || breakGlass;
-  const grants: Grant[] = entitlements.map(({ target, rule }, i) => ({
+  const grants: Grant[] = entitlements.map(({ target, rule, matchedBy, sessionDurationMs }, i) => ({
     id: String(i + 1),
     target,
     ruleName: rule.name,
+    ...(matchedBy ? { matchedBy } : {}),
+    ...(sessionDurationMs !== undefined ? { sessionDurationMs } : {}),
     autoApproved: atOnce(rule),
     approvalsRequired: atOnce(rule) ? 0 : rule.approvalsRequired,
     approvals: [],

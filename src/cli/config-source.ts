@@ -19,3 +19,18 @@ export function loadPolicyConfig(values: OptionValues, io: CliIo): TimeboxConfig
     throw new Error(`${path} is not a valid config (${n} problem${n === 1 ? '' : 's'}, first: ${err.problems[0] ?? 'unknown'}); run \`timebox policy check --config ${path}\` to see them all`, { cause: err });
   }
 }
+
+/**
+ * What the CLI cannot check offline when the config discovers (it calls no AWS): one line each,
+ * for `policy check` to print and `policy explain` / `matrix` to warn with.
+ */
+export function offlineLimits(config: TimeboxConfig): string[] {
+  const notes: string[] = [];
+  if (config.discovery?.accounts) {
+    notes.push('accounts are discovered from AWS Organizations at start-up (accounts: discover): the accounts, OUs and tags rules name are checked against them then (a warning for each that matches nothing), not offline');
+  }
+  if (config.discovery?.permissionSets) {
+    notes.push('permission sets are discovered from Identity Center at start-up (permissionSets: discover): the names rules use, and each set\'s session length against the longest window, are checked then, not offline');
+  }
+  return notes;
+}

@@ -3,6 +3,11 @@ import { parseDuration } from '../domain/duration';
 import { DEFAULT_EXTEND_WARNING_MS, DEFAULT_MAX_EXTENSIONS } from '../domain/extension';
 import { groupEntry } from '../domain/identity';
 import type { Policy, Rule } from '../domain/policy';
+import type { DiscoverySettings } from '../domain/catalogue';
+import { accountSelector, accountSelectorProblem, snapshotOf, staticCatalogue } from '../domain/catalogue-view';
+
+/** discovery.refresh when unset. */
+export const DEFAULT_DISCOVERY_REFRESH_MS = 15 * 60_000;
 
 const namesAGroup = (entry: string): boolean => groupEntry(entry.startsWith('@') ? entry.toLowerCase() : entry) !== undefined;
 
@@ -46,6 +51,37 @@ const slackIdOrEmail = z
       message: 'must be an email, a Slack user id (U…/W…), a Slack user group (@handle or its S… id), an Identity Center group (group:<display name>), or "*"',
     });
   });
+
+/** Discovery's include / exclude entries: an account id, a name, or `ou:<ou-id>` (the OU and everything under it). */
+const discoveryFilter = z
+  .array(z.union([z.string(), z.number()]).transform((v) => String(v)))
+  .min(1)
+  .superRefine((entries, ctx) => {
+    entries.forEach((entry, i) => {
+      const selector = accountSelector(entry);
+      const problem = selector.kind === 'tag' || selector.kind === 'any' ? `"${entry}": include and exclude take account ids, names or ou:<ou-id>` : accountSelectorProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem });
+    });
+  });
+
+/**
+ * `accounts:` the accounts listed by hand (name: id), or `discover` (every ACTIVE account of the
+ * organisation), or `{ discover: true, include, exclude, names }` (discovered, filtered, renamed).
+ */
+const accountsField = z.union([
+  z.literal('discover'),
+  z.strictObject({
+    discover: z.literal(true),
+    include: discoveryFilter.optional(),
+    exclude: discoveryFilter.optional(),
+    // id → the name Timebox shows and rules may use, instead of the one Organizations has.
+    names: z.record(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id (quoted)'), name).default({}),
+  }),
+  z.record(name, accountId).refine((r) => Object.keys(r).length > 0, 'list at least one account, or write accounts: discover'),
+], { error: 'write the accounts as name: "id" lines, or discover, or { discover: true, include, exclude, names }' });
+
+/** Whether the file asks for accounts to be discovered (read defensively, for crossCheck). */
+const discoversAccounts = (accounts: unknown): boolean => accounts === 'discover' || (isRecord(accounts) && accounts.discover === true);
 
 const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name');
 
@@ -99,10 +135,20 @@ export const configFileSchema = z
         .refine((u) => u.includes('{ticket}'), 'must contain {ticket}, where the ticket id goes (e.g. https://tracker.example.com/browse/{ticket})')
         .optional(),
     }),
-    accounts: z.record(name, accountId).refine((r) => Object.keys(r).length > 0, 'list at least one account'),
-    permissionSets: z
-      .record(name, z.string().regex(/^arn:aws[a-z-]*:sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/, 'must be a permission set ARN'))
-      .refine((r) => Object.keys(r).length > 0, 'list at least one permission set'),
+    accounts: accountsField,
+    // The permission sets listed by hand (name: ARN), or `discover` (every one of the Identity Center instance, with its session duration).
+    permissionSets: z.union([
+      z.literal('discover'),
+      z
+        .record(name, z.string().regex(/^arn:aws[a-z-]*:sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/, 'must be a permission set ARN'))
+        .refine((r) => Object.keys(r).length > 0, 'list at least one permission set, or write permissionSets: discover'),
+    ], { error: 'write the permission sets as name: ARN lines, or discover' }),
+    // How often what is discovered is read again from AWS (only used when something is discovered).
+    discovery: z
+      .strictObject({
+        refresh: durationText.refine((ms) => ms >= 60_000, 'must be at least 1m (Organizations allows only a few calls a second)').default(DEFAULT_DISCOVERY_REFRESH_MS),
+      })
+      .default({ refresh: DEFAULT_DISCOVERY_REFRESH_MS }),
     groups: z
       .record(name, z.string().regex(/^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/, 'must be an Identity Center group id'))
       .default({}),
@@ -163,9 +209,12 @@ function duplicateNamesIgnoringCase(record: unknown, section: string, ctx: Ctx):
 
 function crossCheck(config: unknown, ctx: Ctx): void {
   if (!isRecord(config)) return;
-  duplicateNamesIgnoringCase(config.accounts, 'accounts', ctx);
+  // Discovered accounts are known only at start-up: rules naming them are checked then (catalogue-checks.ts), as warnings.
+  // Accounts written in neither form are reported on their own; the rules are not also told they name nothing.
+  const accountsDiscovered = discoversAccounts(config.accounts) || !isRecord(config.accounts);
+  if (!accountsDiscovered) duplicateNamesIgnoringCase(config.accounts, 'accounts', ctx);
   duplicateNamesIgnoringCase(config.permissionSets, 'permissionSets', ctx);
-  const accounts = isRecord(config.accounts) ? config.accounts : {};
+  const accounts = isRecord(config.accounts) && !accountsDiscovered ? config.accounts : {};
   const accountNames = new Set(Object.keys(accounts).map((n) => n.toLowerCase()));
   const accountIds = new Set(Object.values(accounts).map((v) => String(v)));
   // Rules name permission sets ignoring case, as the command does (`/aws-access staging readonly 1h`).
@@ -197,7 +246,13 @@ function crossCheck(config: unknown, ctx: Ctx): void {
     });
     // An unquoted id is a number here (explained where it is checked against the accounts).
     strings(Array.isArray(rule.accounts) ? rule.accounts.map((a: unknown) => (typeof a === 'number' ? String(a) : a)) : []).forEach((a, j) => {
-      if (a !== '*' && !accountNames.has(a.toLowerCase()) && !accountIds.has(a)) {
+      const selector = accountSelector(a);
+      const problem = accountSelectorProblem(a);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'accounts', j], message: problem });
+      } else if ((selector.kind === 'ou' || selector.kind === 'tag') && !accountsDiscovered) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'accounts', j], message: `"${a}" needs accounts: discover (accounts listed by hand have no OU or tags)` });
+      } else if (selector.kind === 'account' && !accountsDiscovered && !accountNames.has(a.toLowerCase()) && !accountIds.has(a)) {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'accounts', j], message: `"${a}" is not an account listed under accounts` });
       }
     });
@@ -243,19 +298,25 @@ export interface TimeboxConfig {
   identityCenter: ConfigFile['identityCenter'] & { portalUrl: string };
   slack: ConfigFile['slack'];
   alerts: ConfigFile['alerts'];
+  /** Its catalogue is the config's own lists (static); with discovery, the runtime gives the workflow the discovering one. */
   policy: Policy;
+  /** What is read from AWS, and how often; undefined when accounts and permission sets are all listed by hand. */
+  discovery?: DiscoverySettings;
 }
 
 /** Turns the validated file into the domain's policy: names resolved to ids, emails lower-cased. */
 export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
-  const byName = new Map(Object.entries(file.accounts).map(([n, id]) => [n.toLowerCase(), id]));
+  const accountMap = discoveredAccounts(file.accounts) ? {} : (file.accounts as Record<string, string>);
+  const permissionSetMap = file.permissionSets === 'discover' ? {} : file.permissionSets;
+  const byName = new Map(Object.entries(accountMap).map(([n, id]) => [n.toLowerCase(), id]));
   // Rules name groups as the file spells them under groups:, so matching is by that name.
   const groupNames = new Map(Object.keys(file.groups).map((n) => [n.toLowerCase(), n]));
   // Rules name permission sets in any case; the domain matches the name as listed under permissionSets.
-  const permissionSetNames = new Map(Object.keys(file.permissionSets).map((n) => [n.toLowerCase(), n]));
+  const permissionSetNames = new Map(Object.keys(permissionSetMap).map((n) => [n.toLowerCase(), n]));
   const rules: Rule[] = file.rules.map((rule) => ({
     name: rule.name,
-    accountIds: (rule.accounts ?? []).map((a) => (a === '*' ? '*' : (byName.get(a.toLowerCase()) ?? a))),
+    // Names listed under accounts become ids; "*", ou:, tag: and (with discovery) names stay as written, matched against the catalogue.
+    accountIds: (rule.accounts ?? []).map((a) => (accountSelector(a).kind === 'account' ? (byName.get(a.toLowerCase()) ?? a) : a)),
     permissionSets: (rule.permissionSets ?? []).map((p) => (p === '*' ? '*' : (permissionSetNames.get(p.toLowerCase()) ?? p))),
     groups: (rule.groups ?? []).map((g) => (g === '*' ? '*' : (groupNames.get(g.toLowerCase()) ?? g))),
     requesters: rule.requesters.map(normalisePerson),
@@ -273,14 +334,19 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     ...(rule.breakGlass ? { breakGlass: true, minReasonLength: rule.minReasonLength, reviewWithinMs: rule.reviewWithin } : {}),
     ...(rule.ticketPattern !== undefined ? { ticketPattern: rule.ticketPattern } : {}),
   }));
+  const snapshot = snapshotOf({
+    accounts: Object.entries(accountMap).map(([n, id]) => ({ name: n, id })),
+    permissionSets: Object.entries(permissionSetMap).map(([n, arn]) => ({ name: n, arn })),
+    groups: Object.entries(file.groups).map(([n, id]) => ({ name: n, id })),
+  });
+  const discovery = discoverySettings(file);
   return {
     identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },
     slack: file.slack,
     alerts: file.alerts,
+    ...(discovery ? { discovery } : {}),
     policy: {
-      accounts: Object.entries(file.accounts).map(([n, id]) => ({ name: n, id })),
-      permissionSets: Object.entries(file.permissionSets).map(([n, arn]) => ({ name: n, arn })),
-      groups: Object.entries(file.groups).map(([n, id]) => ({ name: n, id })),
+      catalogue: staticCatalogue(snapshot),
       limits: file.limits,
       allowGuests: file.slack.allowGuests,
       durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry, extendWarningMs: file.durations.extendWarning },
@@ -288,6 +354,27 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
       rules,
       ...(file.slack.ticketUrl ? { ticketUrl: file.slack.ticketUrl } : {}),
     },
+  };
+}
+
+type AccountsDiscovery = { include?: string[]; exclude?: string[]; names: Record<string, string> };
+/** How accounts are discovered, or undefined when they are listed by hand (an account may well be called "discover"). */
+function discoveredAccounts(accounts: ConfigFile['accounts']): AccountsDiscovery | undefined {
+  if (accounts === 'discover') return { names: {} };
+  return typeof accounts === 'object' && (accounts as { discover?: unknown }).discover === true ? (accounts as AccountsDiscovery) : undefined;
+}
+
+/** The discovery settings, or undefined when nothing is discovered. */
+function discoverySettings(file: ConfigFile): DiscoverySettings | undefined {
+  const accounts = discoveredAccounts(file.accounts);
+  const permissionSets = file.permissionSets === 'discover';
+  if (!accounts && !permissionSets) return undefined;
+  return {
+    ...(accounts
+      ? { accounts: { ...(accounts.include ? { include: accounts.include } : {}), ...(accounts.exclude ? { exclude: accounts.exclude } : {}), names: accounts.names } }
+      : {}),
+    permissionSets,
+    refreshMs: file.discovery.refresh,
   };
 }
 

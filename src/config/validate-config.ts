@@ -49,6 +49,17 @@ export function validateConfig(raw: unknown, source: string, sourceText: SourceT
  */
 function explainIssue(issue: z.core.$ZodIssue, raw: unknown, sourceText: SourceText): string[] {
   const where = formatPath(issue.path) || '(top level)';
+  if (issue.code === 'invalid_union') {
+    // accounts / permissionSets: a map, or discovery. The one form whose problems are all inside
+    // the value (not "this is not that form at all") is the form the operator meant.
+    // When two forms could be meant, the one with fewer problems is taken (`{ discover: true, names: … }` is
+    // one problem as discovery, two as a map of accounts).
+    const inside = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0 || i.code === 'unrecognized_keys'));
+    const fewest = Math.min(...inside.map((b) => b.length));
+    const meant = inside.filter((b) => b.length === fewest);
+    if (meant.length === 1) return meant[0]!.flatMap((inner) => explainIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, raw, sourceText));
+  }
+  if (issue.code === 'invalid_key' && issue.issues[0]) return [`${where}: ${issue.issues[0].message}`];
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(configFileSchema, issue.path);
     return issue.keys.map((key) => {
@@ -88,6 +99,7 @@ interface SchemaDef {
   in?: { _zod: { def: SchemaDef } };
   element?: { _zod: { def: SchemaDef } };
   valueType?: { _zod: { def: SchemaDef } };
+  options?: Array<{ _zod: { def: SchemaDef } }>;
 }
 
 /** The keys the schema allows at a path (empty where it does not say), for "did you mean". */
@@ -95,7 +107,8 @@ function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
   const unwrap = (def: SchemaDef | undefined): SchemaDef | undefined => {
     let d = def;
     for (let i = 0; d && i < 10; i++) {
-      const next = d.innerType ?? d.in;
+      // A union (accounts: a map or the discovery object): the option with keys is the one to suggest from.
+      const next = d.innerType ?? d.in ?? d.options?.find((o) => o._zod.def.shape !== undefined);
       if (!next) break;
       d = next._zod.def;
     }

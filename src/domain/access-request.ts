@@ -24,6 +24,10 @@ export interface Grant {
   target: GrantTarget;
   /** The rule this grant was matched to when it was filed. */
   ruleName: string;
+  /** The rule's OU or tag entry that took the account at filing, as shown ("ou:ou-ab12-cdef34gh (Workloads)", "tag:env=dev"); unset for an account named directly. */
+  matchedBy?: string;
+  /** How long the permission set's AWS sessions lasted at filing, when the catalogue knew: they can outlive the window. */
+  sessionDurationMs?: number;
   autoApproved: boolean;
   approvalsRequired: number;
   approvals: Approval[];

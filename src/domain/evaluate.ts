@@ -2,6 +2,8 @@ import { TimeboxError } from './errors';
 import type { GrantTarget } from './grant-target';
 import { groupsNamed, type GroupEntry, type Identity } from './identity';
 import type { Policy, Rule } from './policy';
+import type { CatalogueSnapshot } from './catalogue';
+import { entryLabel, namesPermissionSet, selectingEntry } from './catalogue-view';
 
 /**
  * Whether a requesters (or approvers) list names a person: by an entry (their Slack id, their
@@ -75,36 +77,27 @@ export interface Evaluation {
 
 const listed = (items: string[]): string => (items.includes('*') ? 'any' : items.join(', '));
 
-/** Account names by id, built once per policy: a reason names a rule's accounts for every target judged. */
-const accountNames = new WeakMap<readonly { id: string; name: string }[], Map<string, string>>();
-function accountName(accounts: readonly { id: string; name: string }[], id: string): string {
-  let names = accountNames.get(accounts);
-  if (!names) {
-    names = new Map(accounts.map((a) => [a.id, a.name]));
-    accountNames.set(accounts, names);
-  }
-  return names.get(id) ?? id;
-}
-
-/** Whether a rule covers a target (its accounts and permission sets, or its groups). */
-export function covers(rule: Rule, target: GrantTarget): boolean {
+/**
+ * Whether a rule covers a target: its groups, or its accounts (by id, name, OU or tag, read
+ * from the snapshot) and its permission sets (by name, ignoring case).
+ */
+export function covers(rule: Rule, target: GrantTarget, snapshot: CatalogueSnapshot): boolean {
   if (target.kind === 'group') return rule.groups.includes('*') || rule.groups.includes(target.groupName);
-  return (rule.accountIds.includes('*') || rule.accountIds.includes(target.accountId)) && (rule.permissionSets.includes('*') || rule.permissionSets.includes(target.permissionSetName));
+  return namesPermissionSet(rule.permissionSets, target.permissionSetName) && selectingEntry(rule.accountIds, target.accountId, snapshot) !== undefined;
 }
 
 /** Why a rule does not cover a target, or undefined when it does. */
-export function whyNotCovered(policy: Pick<Policy, 'accounts'>, rule: Rule, target: GrantTarget): string | undefined {
+export function whyNotCovered(snapshot: CatalogueSnapshot, rule: Rule, target: GrantTarget): string | undefined {
   if (target.kind === 'group') {
     if (rule.groups.length === 0) return 'it covers accounts, not group membership';
     if (rule.groups.includes('*') || rule.groups.includes(target.groupName)) return undefined;
     return `it covers groups ${listed(rule.groups)}, not ${target.groupName}`;
   }
   if (rule.groups.length > 0) return 'it covers group membership, not accounts';
-  if (!rule.accountIds.includes('*') && !rule.accountIds.includes(target.accountId)) {
-    const names = rule.accountIds.map((id) => accountName(policy.accounts, id));
-    return `it covers accounts ${listed(names)}, not ${target.accountName}`;
+  if (selectingEntry(rule.accountIds, target.accountId, snapshot) === undefined) {
+    return `it covers accounts ${listed(rule.accountIds.map((entry) => entryLabel(entry, snapshot)))}, not ${target.accountName}`;
   }
-  if (!rule.permissionSets.includes('*') && !rule.permissionSets.includes(target.permissionSetName)) {
+  if (!namesPermissionSet(rule.permissionSets, target.permissionSetName)) {
     return `it covers permission sets ${listed(rule.permissionSets)}, not ${target.permissionSetName}`;
   }
   return undefined;
@@ -115,16 +108,16 @@ export function whyNotCovered(policy: Pick<Policy, 'accounts'>, rule: Rule, targ
  * rule covers only break-glass requests (`/aws-access breakglass`), and an ordinary rule only
  * ordinary ones, so nobody falls under break-glass by accident and every explanation agrees.
  */
-export function judgeRule(policy: Pick<Policy, 'accounts'>, rule: Rule, person: Identity, target: GrantTarget, breakGlass = false): Verdict {
+export function judgeRule(snapshot: CatalogueSnapshot, rule: Rule, person: Identity, target: GrantTarget, breakGlass = false): Verdict {
   if ((rule.breakGlass === true) !== breakGlass) {
     return { kind: 'not_covered', reason: rule.breakGlass ? 'it is a break-glass rule, reached only with `/aws-access breakglass`' : 'it is not a break-glass rule' };
   }
-  if (!covers(rule, target)) {
+  if (!covers(rule, target, snapshot)) {
     // Worded only when read: `available` and `matrix` judge every rule for every target.
     return {
       kind: 'not_covered',
       get reason() {
-        return whyNotCovered(policy, rule, target) ?? '';
+        return whyNotCovered(snapshot, rule, target) ?? '';
       },
     };
   }
@@ -140,8 +133,8 @@ export function judgeRule(policy: Pick<Policy, 'accounts'>, rule: Rule, person: 
  * the click-time re-check, `why`, `whocan`, `available` and the CLI all read this, so an
  * explanation can never disagree with a decision.
  */
-export function evaluate(policy: Pick<Policy, 'accounts' | 'rules'>, person: Identity, target: GrantTarget, breakGlass = false): Evaluation {
-  const verdicts = policy.rules.map((rule, index) => ({ rule, index, verdict: judgeRule(policy, rule, person, target, breakGlass) }));
+export function evaluate(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Identity, target: GrantTarget, breakGlass = false, snapshot = policy.catalogue.current()): Evaluation {
+  const verdicts = policy.rules.map((rule, index) => ({ rule, index, verdict: judgeRule(snapshot, rule, person, target, breakGlass) }));
   let decision: Decision = { kind: 'refused' };
   for (const { rule, index, verdict } of verdicts) {
     if (verdict.kind === 'matched') {

@@ -3,6 +3,8 @@ import { evaluate, type Evaluation, type RuleVerdict } from './evaluate';
 import { describeTarget, type GrantTarget } from './grant-target';
 import { groupEntry, groupsNamed, type Identity, type Membership } from './identity';
 import type { Policy, Rule } from './policy';
+import type { CatalogueSnapshot } from './catalogue';
+import { entitlementFacts } from './rules';
 
 /**
  * Explanations of the rules, as plain text (no markup): Slack shows them (escaped) and the CLI
@@ -95,39 +97,47 @@ function representative(entry: string, groupEntries: string[]): Identity {
 }
 
 /** Each covering rule, in order, with the requester entries it is the first match for. */
-export function firstMatches(policy: Pick<Policy, 'accounts' | 'rules'>, target: GrantTarget): Array<{ rule: Rule; index: number; firstFor: string[] }> {
-  const covering = evaluate(policy, { slackUserId: '' }, target).verdicts.filter((v) => v.verdict.kind !== 'not_covered');
+export function firstMatches(policy: Pick<Policy, 'catalogue' | 'rules'>, target: GrantTarget, snapshot = policy.catalogue.current()): Array<{ rule: Rule; index: number; firstFor: string[] }> {
+  const covering = evaluate(policy, { slackUserId: '' }, target, false, snapshot).verdicts.filter((v) => v.verdict.kind !== 'not_covered');
   const groupEntries = groupsNamed(policy.rules.map((r) => r.requesters)).map((g) => g.entry);
   const kinds = [...new Set(covering.flatMap((v) => v.rule.requesters))];
   const firstFor = new Map<number, string[]>();
   for (const entry of kinds) {
-    const { decision } = evaluate(policy, representative(entry, groupEntries), target);
+    const { decision } = evaluate(policy, representative(entry, groupEntries), target, false, snapshot);
     if (decision.kind === 'allowed') firstFor.set(decision.index, [...(firstFor.get(decision.index) ?? []), entry]);
   }
   return covering.map(({ rule, index }) => ({ rule, index, firstFor: firstFor.get(index) ?? [] }));
 }
 
 /** `whocan`: the rules that cover a target, in order, who may request under each and what they get. */
-export function explainWhoCan(policy: Pick<Policy, 'accounts' | 'rules'>, target: GrantTarget): Explanation {
-  const rules = firstMatches(policy, target);
+export function explainWhoCan(policy: Pick<Policy, 'catalogue' | 'rules'>, target: GrantTarget): Explanation {
+  const snapshot = policy.catalogue.current();
+  const rules = firstMatches(policy, target, snapshot);
   const title = `Who can request ${targetText(target)}`;
   if (rules.length === 0) return { title, sections: [{ lines: ['No rule covers it, so nobody can request it.'] }] };
   return {
     title,
     sections: rules.map(({ rule, index, firstFor }) => ({
       heading: `${index + 1}. ${rule.name}${firstFor.length > 0 ? ` (first match for ${entries(firstFor)})` : ' (never the first match: earlier rules already take all its requesters)'}`,
-      lines: [`may request: ${entries(rule.requesters)}`, `approval: ${approvalText(rule)}`, `max duration: ${formatDuration(rule.maxDurationMs)}`],
+      lines: [...coveredBy(rule, target, snapshot), `may request: ${entries(rule.requesters)}`, `approval: ${approvalText(rule)}`, `max duration: ${formatDuration(rule.maxDurationMs)}`],
     })),
   };
 }
 
-/** Every target the policy names: each account × permission set, then each group. */
-export function everyTarget(policy: Pick<Policy, 'accounts' | 'permissionSets' | 'groups'>): GrantTarget[] {
+/** "covers it by ou:ou-ab12-cdef34gh (Workloads)" when an OU or tag entry of the rule takes the account; nothing otherwise. */
+function coveredBy(rule: Rule, target: GrantTarget, snapshot: CatalogueSnapshot): string[] {
+  if (target.kind !== 'account') return [];
+  const { matchedBy } = entitlementFacts(snapshot, rule, target);
+  return matchedBy ? [`covers ${target.accountName} by ${matchedBy}`] : [];
+}
+
+/** Every target the catalogue holds: each account × permission set, then each group. */
+export function everyTarget(snapshot: Pick<CatalogueSnapshot, 'accounts' | 'permissionSets' | 'groups'>): GrantTarget[] {
   return [
-    ...policy.accounts.flatMap((a) =>
-      policy.permissionSets.map((p): GrantTarget => ({ kind: 'account', accountId: a.id, accountName: a.name, permissionSetName: p.name, permissionSetArn: p.arn })),
+    ...snapshot.accounts.flatMap((a) =>
+      snapshot.permissionSets.map((p): GrantTarget => ({ kind: 'account', accountId: a.id, accountName: a.name, permissionSetName: p.name, permissionSetArn: p.arn })),
     ),
-    ...policy.groups.map((g): GrantTarget => ({ kind: 'group', groupId: g.id, groupName: g.name })),
+    ...snapshot.groups.map((g): GrantTarget => ({ kind: 'group', groupId: g.id, groupName: g.name })),
   ];
 }
 
@@ -136,21 +146,23 @@ export function everyTarget(policy: Pick<Policy, 'accounts' | 'permissionSets' |
  * auto-approved first. Targets whose deciding rule names a group that could not be checked are
  * counted, not listed (a request for them would be refused now).
  */
-export function explainAvailable(policy: Pick<Policy, 'accounts' | 'permissionSets' | 'groups' | 'rules'>, person: Identity): Explanation {
+export function explainAvailable(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Identity): Explanation {
+  const snapshot = policy.catalogue.current();
   const sections: Explanation['sections'] = [];
   let unchecked = 0;
-  const byHeading = new Map<string, Array<{ name: string; rule: Rule }>>();
-  for (const target of everyTarget(policy)) {
-    const { decision } = evaluate(policy, person, target);
+  const byHeading = new Map<string, Array<{ name: string; rule: Rule; matchedBy?: string }>>();
+  for (const target of everyTarget(snapshot)) {
+    const { decision } = evaluate(policy, person, target, false, snapshot);
     if (decision.kind === 'unknown') unchecked += 1;
     if (decision.kind !== 'allowed') continue;
     const heading = target.kind === 'group' ? 'Group membership' : `${target.accountName} (${target.accountId})`;
     const name = target.kind === 'group' ? target.groupName : target.permissionSetName;
-    byHeading.set(heading, [...(byHeading.get(heading) ?? []), { name, rule: decision.rule }]);
+    const { matchedBy } = entitlementFacts(snapshot, decision.rule, target);
+    byHeading.set(heading, [...(byHeading.get(heading) ?? []), { name, rule: decision.rule, ...(matchedBy ? { matchedBy } : {}) }]);
   }
   for (const [heading, items] of byHeading) {
     const ordered = [...items.filter((i) => i.rule.autoApprove), ...items.filter((i) => !i.rule.autoApprove)];
-    sections.push({ heading, lines: ordered.map((i) => `${i.name}: ${outcomeText(i.rule)} (rule ${i.rule.name})`) });
+    sections.push({ heading, lines: ordered.map((i) => `${i.name}: ${outcomeText(i.rule)} (rule ${i.rule.name}${i.matchedBy ? `, by ${i.matchedBy}` : ''})`) });
   }
   if (sections.length === 0) sections.push({ lines: ['Nothing: no rule lets you request any account, permission set or group.'] });
   if (unchecked > 0) sections.push({ lines: [`${unchecked} more depend on a group whose membership Timebox could not check just now; try again in a few minutes.`] });

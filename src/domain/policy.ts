@@ -1,3 +1,5 @@
+import type { Catalogue } from './catalogue-view';
+
 /**
  * The team's rules, already validated and normalised by config/ (names resolved to ids and ARNs,
  * durations in milliseconds). The domain only reads it.
@@ -20,7 +22,10 @@ export interface Group {
 
 export interface Rule {
   name: string;
-  /** Account ids, or ['*']. Empty for a group rule. */
+  /**
+   * Account ids (or, with discovery, names as written), `ou:<ou-id>` (the OU and every OU under
+   * it), `tag:<key>=<value>`, or ['*'] (see catalogue-view.ts). Empty for a group rule.
+   */
   accountIds: string[];
   /** Permission set names, or ['*']. Empty for a group rule. */
   permissionSets: string[];
@@ -55,9 +60,12 @@ export interface Rule {
 }
 
 export interface Policy {
-  accounts: Account[];
-  permissionSets: PermissionSet[];
-  groups: Group[];
+  /**
+   * What can be granted: the accounts, permission sets and groups. Read `current()` where they
+   * are needed (once per request or click), never kept: a discovering catalogue's refresh is
+   * then seen by the next request without a restart.
+   */
+  catalogue: Catalogue;
   limits: { maxGrantsPerRequest: number; maxPendingPerRequester: number };
   /** Guests and people from other workspaces may request and approve (slack.allowGuests). */
   allowGuests: boolean;

@@ -4,33 +4,34 @@ import { describeTarget, type GrantTarget } from './grant-target';
 import { covers, decidingRule, evaluate, groupUnresolvedError, judgeRule, naming } from './evaluate';
 import type { Identity } from './identity';
 import { samePerson, type Account, type Group, type PermissionSet, type Policy, type Rule } from './policy';
+import type { CatalogueSnapshot } from './catalogue';
+import { accountById, matchText, permissionSetNamed, selectingEntry } from './catalogue-view';
 
-export function resolveAccount(policy: Policy, text: string): Account {
+export function resolveAccount(snapshot: CatalogueSnapshot, text: string): Account {
   const wanted = text.trim().toLowerCase();
-  const found = policy.accounts.find((a) => a.name.toLowerCase() === wanted || a.id === wanted);
+  const found = accountById(snapshot, wanted) ?? snapshot.accounts.find((a) => a.name.toLowerCase() === wanted);
   if (!found) {
-    throw new TimeboxError('unknown_account', `Unknown account "${text.slice(0, 64)}". Known accounts: ${listNames(policy.accounts)}`);
+    throw new TimeboxError('unknown_account', `Unknown account "${text.slice(0, 64)}". Known accounts: ${listNames(snapshot.accounts)}`);
   }
   return found;
 }
 
-export function resolvePermissionSet(policy: Policy, text: string): PermissionSet {
-  const wanted = text.trim().toLowerCase();
-  const found = policy.permissionSets.find((p) => p.name.toLowerCase() === wanted);
+export function resolvePermissionSet(snapshot: CatalogueSnapshot, text: string): PermissionSet {
+  const found = permissionSetNamed(snapshot, text.trim());
   if (!found) {
     throw new TimeboxError(
       'unknown_permission_set',
-      `Unknown permission set "${text.slice(0, 64)}". Known permission sets: ${listNames(policy.permissionSets)}`,
+      `Unknown permission set "${text.slice(0, 64)}". Known permission sets: ${listNames(snapshot.permissionSets)}`,
     );
   }
   return found;
 }
 
-export function resolveGroup(policy: Policy, text: string): Group {
+export function resolveGroup(snapshot: CatalogueSnapshot, text: string): Group {
   const wanted = text.trim().toLowerCase();
-  const found = policy.groups.find((g) => g.name.toLowerCase() === wanted || g.id.toLowerCase() === wanted);
+  const found = snapshot.groups.find((g) => g.name.toLowerCase() === wanted || g.id.toLowerCase() === wanted);
   if (!found) {
-    const known = policy.groups.length > 0 ? `Known groups: ${listNames(policy.groups)}` : 'No groups are configured.';
+    const known = snapshot.groups.length > 0 ? `Known groups: ${listNames(snapshot.groups)}` : 'No groups are configured.';
     throw new TimeboxError('unknown_group', `Unknown group "${text.slice(0, 64)}". ${known}`);
   }
   return found;
@@ -47,16 +48,16 @@ export type TargetSpec = { kind: 'account'; accounts: string[]; permissionSets: 
 const unique = <T>(items: T[], key: (t: T) => string): T[] => [...new Map(items.map((i) => [key(i), i])).values()];
 
 /** Every grant a spec asks for (each account × permission set pair, or each group), duplicates folded. */
-export function resolveTargets(policy: Policy, spec: TargetSpec): GrantTarget[] {
+export function resolveTargets(policy: Policy, spec: TargetSpec, snapshot = policy.catalogue.current()): GrantTarget[] {
   let targets: GrantTarget[];
   let count: number;
   if (spec.kind === 'group') {
-    const groups = unique(spec.groups.map((g) => resolveGroup(policy, g)), (g) => g.id);
+    const groups = unique(spec.groups.map((g) => resolveGroup(snapshot, g)), (g) => g.id);
     count = groups.length;
     targets = groups.map((g) => ({ kind: 'group', groupId: g.id, groupName: g.name }));
   } else {
-    const accounts = unique(spec.accounts.map((a) => resolveAccount(policy, a)), (a) => a.id);
-    const sets = unique(spec.permissionSets.map((p) => resolvePermissionSet(policy, p)), (p) => p.arn);
+    const accounts = unique(spec.accounts.map((a) => resolveAccount(snapshot, a)), (a) => a.id);
+    const sets = unique(spec.permissionSets.map((p) => resolvePermissionSet(snapshot, p)), (p) => p.arn);
     count = accounts.length * sets.length;
     targets = count > policy.limits.maxGrantsPerRequest ? [] : accounts.flatMap((a) => sets.map((p) => ({ kind: 'account' as const, accountId: a.id, accountName: a.name, permissionSetName: p.name, permissionSetArn: p.arn })));
   }
@@ -112,31 +113,44 @@ export function namedOrNot(list: string[], person: Identity): boolean {
   }
 }
 
-/** Whether a rule covers a grant's target (its accounts and permission sets, or its groups). */
-export function ruleCovers(rule: Rule, target: GrantTarget): boolean {
-  return covers(rule, target);
+/** Whether a rule covers a grant's target (its accounts, by id, name, OU or tag, and permission sets; or its groups). */
+export function ruleCovers(rule: Rule, target: GrantTarget, snapshot: CatalogueSnapshot): boolean {
+  return covers(rule, target, snapshot);
 }
 
 /** The first rule, in file order, that covers this requester and target (as `evaluate` decides). */
-export function findRule(policy: Policy, requester: Identity, target: GrantTarget, breakGlass = false): Rule | undefined {
-  return decidingRule(evaluate(policy, requester, target, breakGlass));
+export function findRule(policy: Policy, requester: Identity, target: GrantTarget, breakGlass = false, snapshot = policy.catalogue.current()): Rule | undefined {
+  return decidingRule(evaluate(policy, requester, target, breakGlass, snapshot));
 }
 
 export interface Entitlement {
   target: GrantTarget;
   rule: Rule;
+  /** The OU or tag entry of the rule that took the account, as the approval message shows it ("ou:ou-ab12-cdef34gh (Workloads)", "tag:env=dev"). */
+  matchedBy?: string;
+  /** How long the permission set's AWS sessions last, when the catalogue knows. */
+  sessionDurationMs?: number;
+}
+
+/** What the catalogue adds to an entitlement: the OU or tag that matched, the permission set's session length. */
+export function entitlementFacts(snapshot: CatalogueSnapshot, rule: Rule, target: GrantTarget): Pick<Entitlement, 'matchedBy' | 'sessionDurationMs'> {
+  if (target.kind !== 'account') return {};
+  const entry = selectingEntry(rule.accountIds, target.accountId, snapshot);
+  const matchedBy = entry === undefined ? undefined : matchText(entry, target.accountId, snapshot);
+  const sessionDurationMs = permissionSetNamed(snapshot, target.permissionSetName)?.sessionDurationMs;
+  return { ...(matchedBy ? { matchedBy } : {}), ...(sessionDurationMs !== undefined ? { sessionDurationMs } : {}) };
 }
 
 /**
  * Decides whether every grant of a request is allowed, and under which rule each falls. One
  * grant without a rule, or past its rule's maximum, refuses the whole request (naming the grant).
  */
-export function checkEntitlements(policy: Policy, requester: Identity, targets: GrantTarget[], durationMs: number, breakGlass = false): Entitlement[] {
+export function checkEntitlements(policy: Policy, requester: Identity, targets: GrantTarget[], durationMs: number, breakGlass = false, snapshot = policy.catalogue.current()): Entitlement[] {
   if (durationMs < policy.durations.minMs) {
     throw new TimeboxError('duration_too_short', `${formatDuration(durationMs)} is below the minimum of ${formatDuration(policy.durations.minMs)}.`);
   }
   return targets.map((target) => {
-    const rule = findRule(policy, requester, target, breakGlass);
+    const rule = findRule(policy, requester, target, breakGlass, snapshot);
     if (!rule) {
       const what = target.kind === 'group' ? `membership of ${target.groupName}` : `${target.permissionSetName} on ${target.accountName} (${target.accountId})`;
       throw new TimeboxError('no_matching_rule', `No rule allows you to request ${what}.`);
@@ -147,7 +161,7 @@ export function checkEntitlements(policy: Policy, requester: Identity, targets: 
         `${formatDuration(durationMs)} is above the maximum of ${formatDuration(rule.maxDurationMs)} for ${describeTarget(target)} (rule "${rule.name}").`,
       );
     }
-    return { target, rule };
+    return { target, rule, ...entitlementFacts(snapshot, rule, target) };
   });
 }
 
@@ -162,7 +176,7 @@ export function recheckGrant(policy: Policy, requester: Identity, grant: { ruleN
   const rule = policy.rules.find((r) => r.name === grant.ruleName);
   if (!rule) return { ok: false, reason: `the rule "${grant.ruleName}" it was filed under no longer exists` };
   // The same judgement `evaluate` makes for this rule; a group that cannot be checked refuses.
-  const verdict = judgeRule(policy, rule, requester, grant.target);
+  const verdict = judgeRule(policy.catalogue.current(), rule, requester, grant.target);
   if (verdict.kind === 'unknown') throw groupUnresolvedError(verdict.groups);
   if (verdict.kind !== 'matched') {
     return { ok: false, rule, reason: `rule "${rule.name}" no longer covers ${describeTarget(grant.target)} for this requester` };

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { advanceWork, notifyRequest } from '../app/advance-request';
 import type { WorkflowDeps, WorkflowOptions } from '../app/deps';
-import type { Clock, Logger } from '../app/ports';
+import type { Catalogue, Clock, Logger } from '../app/ports';
 import { reconcileAssignments, type ReconcileReport } from '../app/reconcile-assignments';
 import { sweepDueRequests } from '../app/sweep';
 import type { TimeboxConfig } from '../config/config-schema';
@@ -37,6 +37,8 @@ export interface LocalRuntimeOptions {
   clock?: Clock;
   /** Skips the start-up check of the Identity Center instance (tests that start without one). */
   skipAwsCheck?: boolean;
+  /** What can be granted, when not the config's own lists (the discovering catalogue, or a test's); see WiringParts.catalogue. */
+  catalogue?: Catalogue;
 }
 
 export interface LocalRuntime {
@@ -91,6 +93,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     workflow: { homeRefreshDelayMs: LOCAL_HOME_REFRESH_MS, ...options.workflow },
     ...(options.identityCenter ? { identityCenter: options.identityCenter } : {}),
     ...(options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: options.slackUserGroupCacheMs } : {}),
+    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
   });
   const { deps } = wiring;
   const accessDeps: WorkflowDeps = { ...deps, store: lanes.lane('access') };

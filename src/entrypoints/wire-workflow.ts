@@ -3,7 +3,8 @@ import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { WebClient } from '@slack/web-api';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
-import type { Clock, JobQueue, JobScheduler, Logger, Store } from '../app/ports';
+import type { Catalogue, Clock, JobQueue, JobScheduler, Logger, Store } from '../app/ports';
+import { catalogueWarnings } from '../domain/catalogue-checks';
 import { newRequestId, requestIdFor } from '../adapters/request-id';
 import type { TimeboxConfig } from '../config/config-schema';
 import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
@@ -28,6 +29,20 @@ export interface WiringParts {
   identityCenter?: Partial<Omit<IdentityCenterOptions, 'instanceArn' | 'identityStoreId'>>;
   /** How long Slack user groups are cached (at most, and by default, 5 minutes). */
   slackUserGroupCacheMs?: number;
+  /**
+   * What can be granted, when it is not the config's own lists: the discovering catalogue (config
+   * with discovery), or a test's. The policy holds it, so a refreshed snapshot is read by the next request.
+   */
+  catalogue?: Catalogue;
+}
+
+/** The catalogue the workflow reads: the one given, else the config's own lists; a config that discovers needs one given. */
+function catalogueFor(parts: WiringParts): Catalogue {
+  if (parts.catalogue) return parts.catalogue;
+  if (parts.config.discovery) {
+    throw new Error('the config discovers accounts or permission sets (accounts: discover / permissionSets: discover), but this runtime was started without a discovering catalogue');
+  }
+  return parts.config.policy.catalogue;
 }
 
 export interface Wiring {
@@ -48,9 +63,13 @@ export function wireWorkflow(parts: WiringParts): Wiring {
   const slackLookups = new WebClient(parts.slackBotToken, { ...slackApi, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 2_000 });
   const notifier = new SlackNotifier(slack, parts.config.slack.approvalChannel, parts.config.identityCenter.portalUrl, parts.config.slack.alertChannel);
   const { alerts } = parts.config;
+  const catalogue = catalogueFor(parts);
+  const policy = { ...parts.config.policy, catalogue };
+  // The rules against what can be granted now: entries naming nothing, sessions outliving windows (a discovering catalogue says the same on each refresh).
+  for (const warning of catalogueWarnings(policy.rules, catalogue.current())) parts.logger.warn({ source: catalogue.current().source }, warning);
   const identityCenter = new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter });
   const deps: WorkflowDeps = {
-    policy: parts.config.policy,
+    policy,
     store: parts.store,
     provisioner: identityCenter,
     permissionSets: identityCenter,

@@ -37,6 +37,8 @@ import { AssignmentStillInProgressError, MessageGoneError, StoreConflictError } 
 import { targetKey, type ProvisionTarget } from '../../src/domain/grant-target';
 import type { Lease } from '../../src/domain/lease';
 import type { Policy, Rule } from '../../src/domain/policy';
+import { snapshotOf, staticCatalogue, type Catalogue } from '../../src/domain/catalogue-view';
+import type { CatalogueSnapshot } from '../../src/domain/catalogue';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -881,9 +883,7 @@ export const GROUP_RULE = rule({ name: 'oncall-group', groups: ['oncall'], appro
 
 export function makePolicy(overrides: Partial<Policy> = {}): Policy {
   return {
-    accounts: Object.values(ACCOUNTS).map((a) => ({ ...a })),
-    permissionSets: Object.values(PERMISSION_SETS).map((p) => ({ ...p })),
-    groups: Object.values(GROUPS).map((g) => ({ ...g })),
+    catalogue: staticCatalogue(snapshotOf({ accounts: Object.values(ACCOUNTS), permissionSets: Object.values(PERMISSION_SETS), groups: Object.values(GROUPS) })),
     limits: { maxGrantsPerRequest: 4, maxPendingPerRequester: 20 },
     allowGuests: false,
     durations: { defaultMs: HOUR, minMs: 5 * MINUTE, pendingExpiryMs: 24 * HOUR },
@@ -898,6 +898,20 @@ export function accountTarget(account: keyof typeof ACCOUNTS, permissionSet: key
 
 export function groupTarget(group: keyof typeof GROUPS = 'oncall', principalId = PRINCIPAL): ProvisionTarget {
   return { kind: 'group', principalId, groupId: GROUPS[group].id };
+}
+
+/**
+ * A catalogue a test refreshes by hand: `swap` stands for a discovery refresh (the next
+ * `current()` returns the new snapshot), as the discovering catalogue's refresh does.
+ */
+export class SwappableCatalogue implements Catalogue {
+  constructor(private snapshot: CatalogueSnapshot) {}
+  current(): CatalogueSnapshot {
+    return this.snapshot;
+  }
+  swap(snapshot: CatalogueSnapshot): void {
+    this.snapshot = snapshot;
+  }
 }
 
 // ---------------------------------------------------------------- wiring

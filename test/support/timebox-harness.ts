@@ -10,7 +10,7 @@ import type { AuditEvent } from '../../src/domain/audit';
 import { readLocalEnv } from '../../src/config/env';
 import { parseConfig } from '../../src/config/load-config';
 import type { WorkflowOptions } from '../../src/app/deps';
-import type { Clock } from '../../src/app/ports';
+import type { Catalogue, Clock, Logger } from '../../src/app/ports';
 import { startLocalRuntime, type LocalRuntime } from '../../src/entrypoints/local-runtime';
 import { settleHomeRefreshes } from '../../src/app/home';
 import { AwsStandIn } from './aws-stand-in';
@@ -148,6 +148,10 @@ export interface HarnessOptions {
   slackUserGroupCacheMs?: number;
   /** Called with the stand-ins before Timebox starts, to set up the world it wakes up in. */
   beforeStart?: (aws: AwsStandIn) => void;
+  /** Where Timebox logs (silent, or TIMEBOX_TEST_LOG's level, when unset): a test that checks what operators are told collects it. */
+  logger?: Logger;
+  /** What can be granted, instead of the config's own lists (e.g. accounts with OU paths and tags, as discovery would give); required when the config discovers. */
+  catalogue?: Catalogue;
 }
 
 /**
@@ -192,12 +196,13 @@ export class TimeboxHarness {
     this.runtime = await startLocalRuntime({
       env,
       config: parseConfig(this.options.configYaml ?? testConfigYaml(), 'test config'),
-      logger: pino({ level: process.env.TIMEBOX_TEST_LOG ?? 'silent' }),
+      logger: this.options.logger ?? pino({ level: process.env.TIMEBOX_TEST_LOG ?? 'silent' }),
       identityCenter: { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000 },
       workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, newsRetryMs: 200, ...this.options.workflow },
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       ...(this.options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: this.options.slackUserGroupCacheMs } : {}),
+      ...(this.options.catalogue ? { catalogue: this.options.catalogue } : {}),
     });
     this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET, answers: this.slack });
   }

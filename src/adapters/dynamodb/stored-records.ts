@@ -61,6 +61,9 @@ const grantSchema = z.strictObject({
   id: z.string(),
   target: grantTarget,
   ruleName: z.string(),
+  // Optional facts from the catalogue at filing (large-orgs): version 4 still, as break-glass's fields are.
+  matchedBy: z.string().optional(),
+  sessionDurationMs: z.number().optional(),
   autoApproved: z.boolean(),
   approvalsRequired: z.number().int(),
   approvals: z.array(z.strictObject({ slackUserId: z.string(), email: z.string().optional(), at: z.number() })),

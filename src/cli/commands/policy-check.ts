@@ -1,6 +1,6 @@
 import { lintPolicy } from '../../config/config-lint';
 import { ConfigError, loadConfigFile } from '../../config/load-config';
-import { CONFIG_HELP, CONFIG_OPTION, configPathOf } from '../config-source';
+import { CONFIG_HELP, CONFIG_OPTION, configPathOf, offlineLimits } from '../config-source';
 import type { Subcommand } from '../subcommand';
 
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -13,7 +13,8 @@ export const policyCheck: Subcommand = {
     'Usage: timebox policy check [--config FILE] [--strict]',
     '',
     'Validates the config exactly as Timebox does at start-up, and prints every problem and every',
-    'warning with its path. Needs no AWS and no Slack.',
+    'warning with its path. Needs no AWS and no Slack: with discovery (accounts: discover,',
+    'permissionSets: discover) it says what it could not check offline.',
     '',
     CONFIG_HELP,
     '  --strict            exit 1 on a warning too',
@@ -24,8 +25,11 @@ export const policyCheck: Subcommand = {
   async run(values, io) {
     const path = configPathOf(values, io);
     let warnings: string[];
+    let notes: string[];
     try {
-      warnings = lintPolicy(loadConfigFile(path).policy);
+      const config = loadConfigFile(path);
+      warnings = lintPolicy(config.policy);
+      notes = offlineLimits(config);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const problem of err.problems) io.out(`error: ${problem}`);
@@ -33,6 +37,7 @@ export const policyCheck: Subcommand = {
       return 1;
     }
     for (const warning of warnings) io.out(`warning: ${warning}`);
+    for (const note of notes) io.out(`not checked offline: ${note}`);
     const strictFail = values.strict === true && warnings.length > 0;
     io.out(`${path}: valid, ${count(warnings.length, 'warning')}${strictFail ? ' (--strict: failing on warnings)' : ''}`);
     return strictFail ? 1 : 0;

@@ -2,7 +2,7 @@ import { evaluate } from '../../domain/evaluate';
 import { explainWhy } from '../../domain/explain';
 import type { Identity } from '../../domain/identity';
 import { resolveTargets, type TargetSpec } from '../../domain/rules';
-import { CONFIG_HELP, CONFIG_OPTION, loadPolicyConfig } from '../config-source';
+import { CONFIG_HELP, CONFIG_OPTION, loadPolicyConfig, offlineLimits } from '../config-source';
 import { explanationText } from '../print-explanation';
 import { required, UsageError, type OptionValues, type Subcommand } from '../subcommand';
 
@@ -51,7 +51,10 @@ export const policyExplain: Subcommand = {
   async run(values, io) {
     const requester = offlineIdentity(required(values, 'requester'));
     const spec = targetSpec(values);
-    const { policy } = loadPolicyConfig(values, io);
+    const config = loadPolicyConfig(values, io);
+    const { policy } = config;
+    // Offline, a discovered account or permission set is unknown: say why rather than list none.
+    for (const note of offlineLimits(config)) io.err(`timebox policy explain: not known offline: ${note}`);
     const [target] = resolveTargets(policy, spec);
     const who = requester.email ?? requester.slackUserId;
     io.out(explanationText(explainWhy(evaluate(policy, requester, target!), who, { offline: true })));

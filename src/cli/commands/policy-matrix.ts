@@ -1,7 +1,7 @@
 import { formatDuration } from '../../domain/duration';
 import { everyTarget, firstMatches } from '../../domain/explain';
 import type { Policy } from '../../domain/policy';
-import { CONFIG_HELP, CONFIG_OPTION, loadPolicyConfig } from '../config-source';
+import { CONFIG_HELP, CONFIG_OPTION, loadPolicyConfig, offlineLimits } from '../config-source';
 import { UsageError, type Subcommand } from '../subcommand';
 
 const COLUMNS = ['account', 'account_id', 'permission_set', 'group', 'rule', 'requesters', 'approval', 'approvers', 'approvals_required', 'max_duration'] as const;
@@ -12,12 +12,13 @@ type Row = Record<(typeof COLUMNS)[number], string>;
  * match for, as `whocan` marks them); a target no rule allows gets one row with requesters "nobody".
  */
 export function matrixRows(policy: Policy): Row[] {
-  return everyTarget(policy).flatMap((target): Row[] => {
+  const snapshot = policy.catalogue.current();
+  return everyTarget(snapshot).flatMap((target): Row[] => {
     const where =
       target.kind === 'account'
         ? { account: target.accountName, account_id: target.accountId, permission_set: target.permissionSetName, group: '' }
         : { account: '', account_id: '', permission_set: '', group: target.groupName };
-    const deciding = firstMatches(policy, target).filter((m) => m.firstFor.length > 0);
+    const deciding = firstMatches(policy, target, snapshot).filter((m) => m.firstFor.length > 0);
     if (deciding.length === 0) return [{ ...where, rule: '', requesters: 'nobody', approval: '', approvers: '', approvals_required: '', max_duration: '' }];
     return deciding.map(({ rule, firstFor }) => ({
       ...where,
@@ -58,7 +59,9 @@ export const policyMatrix: Subcommand = {
   async run(values, io) {
     const format = values.format ?? 'md';
     if (format !== 'md' && format !== 'csv') throw new UsageError(`--format must be md or csv, not "${String(format).slice(0, 32)}"`);
-    const rows = matrixRows(loadPolicyConfig(values, io).policy);
+    const config = loadPolicyConfig(values, io);
+    for (const note of offlineLimits(config)) io.err(`timebox policy matrix: only what the config lists: ${note}`);
+    const rows = matrixRows(config.policy);
     io.out(format === 'csv' ? toCsv(rows) : toMarkdown(rows));
     return 0;
   },

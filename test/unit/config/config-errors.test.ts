@@ -75,7 +75,7 @@ describe('deploy-grade: config errors that say how to fix them', () => {
 
   test('an unquoted 12-digit account id without a leading zero is still accepted (nothing was lost)', () => {
     const config = parseConfig(exampleWith('staging: "111111111111"', 'staging: 111111111111'));
-    expect(config.policy.accounts).toContainEqual({ name: 'staging', id: '111111111111' });
+    expect(config.policy.catalogue.current().accounts).toContainEqual({ name: 'staging', id: '111111111111', ouPath: [], tags: {} });
   });
 
   test('a rule naming a permission set in another case is accepted and covers requests for it, as the command ignores case', () => {
@@ -83,9 +83,9 @@ describe('deploy-grade: config errors that say how to fix them', () => {
     const rule = config.policy.rules.find((r) => r.name === 'prod-admin');
     expect(rule?.permissionSets).toEqual(['Admin']);
     // The command resolves "ADMIN" to the listed name; the rule covers what it resolves to.
-    expect(resolvePermissionSet(config.policy, 'ADMIN').name).toBe('Admin');
+    expect(resolvePermissionSet(config.policy.catalogue.current(), 'ADMIN').name).toBe('Admin');
     const [target] = resolveTargets(config.policy, { kind: 'account', accounts: ['production'], permissionSets: ['ADMIN'] });
-    expect(target && rule && ruleCovers(rule, target)).toBe(true);
+    expect(target && rule && ruleCovers(rule, target, config.policy.catalogue.current())).toBe(true);
   });
 
   test('a rule naming a permission set that is not listed in any case is still refused', () => {

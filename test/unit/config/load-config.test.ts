@@ -44,12 +44,12 @@ describe('the example configuration', () => {
   });
 
   test('lists accounts and permission sets by name', () => {
-    expect(config.policy.accounts).toEqual([
-      { name: 'staging', id: '111111111111' },
-      { name: 'production', id: '222222222222' },
+    expect(config.policy.catalogue.current().accounts).toEqual([
+      { name: 'staging', id: '111111111111', ouPath: [], tags: {} },
+      { name: 'production', id: '222222222222', ouPath: [], tags: {} },
     ]);
-    expect(config.policy.permissionSets.map((p) => p.name)).toEqual(['ReadOnly', 'Admin']);
-    expect(config.policy.permissionSets[1]?.arn).toBe('arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-2222222222222222');
+    expect(config.policy.catalogue.current().permissionSets.map((p) => p.name)).toEqual(['ReadOnly', 'Admin']);
+    expect(config.policy.catalogue.current().permissionSets[1]?.arn).toBe('arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-2222222222222222');
   });
 
   test('rule account names resolve to ids', () => {
@@ -80,7 +80,7 @@ describe('the example configuration', () => {
   });
 
   test('without groups or limits sections: no groups, and at most 10 grants a request', () => {
-    expect(config.policy.groups).toEqual([]);
+    expect(config.policy.catalogue.current().groups).toEqual([]);
     expect(config.policy.limits).toEqual({ maxGrantsPerRequest: 10, maxPendingPerRequester: 20 });
   });
 
@@ -154,7 +154,7 @@ function withGroups(edit: (doc: Yaml) => void = () => undefined): string {
 describe('groups and group rules', () => {
   test('groups are listed by name with their Identity Store ids; a group rule covers groups and no accounts', () => {
     const config = parseConfig(withGroups());
-    expect(config.policy.groups).toEqual([
+    expect(config.policy.catalogue.current().groups).toEqual([
       { name: 'oncall', id: ONCALL_ID },
       { name: 'DbAdmins', id: DBA_ID },
     ]);
@@ -414,7 +414,7 @@ describe('errors name their path', () => {
       expect(err).toBeInstanceOf(ConfigError);
       return;
     }
-    expect(config.policy.rules[0]?.accountIds).toEqual([resolveAccount(config.policy, 'Staging').id]);
+    expect(config.policy.rules[0]?.accountIds).toEqual([resolveAccount(config.policy.catalogue.current(), 'Staging').id]);
   });
 
   test('an unknown account name in a rule', () => {

@@ -6,6 +6,7 @@ import type { GrantTarget } from '../../../src/domain/grant-target';
 import type { Identity, Membership } from '../../../src/domain/identity';
 import type { Account, Group, PermissionSet, Policy, Rule } from '../../../src/domain/policy';
 import { checkEntitlements, findRule, recheckGrant } from '../../../src/domain/rules';
+import { snapshotOf, staticCatalogue } from '../../../src/domain/catalogue-view';
 
 const H = 3_600_000;
 const ACCOUNTS: Account[] = Array.from({ length: 4 }, (_, i) => ({ name: `acct${i}`, id: String(100000000000 + i) }));
@@ -35,9 +36,7 @@ const ruleArb = (kind: 'account' | 'group'): fc.Arbitrary<Omit<Rule, 'name'>> =>
     maxDurationMs: fc.integer({ min: 1, max: 8 }).map((h) => h * H),
   });
 const policyArb: fc.Arbitrary<Policy> = fc.array(fc.oneof(ruleArb('account'), ruleArb('group')), { maxLength: 6 }).map((rules) => ({
-  accounts: ACCOUNTS,
-  permissionSets: SETS,
-  groups: GROUPS,
+  catalogue: staticCatalogue(snapshotOf({ accounts: ACCOUNTS, permissionSets: SETS, groups: GROUPS })),
   limits: { maxGrantsPerRequest: 10, maxPendingPerRequester: 20 },
   allowGuests: false,
   durations: { defaultMs: H, minMs: 1, pendingExpiryMs: 24 * H },

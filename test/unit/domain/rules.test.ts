@@ -1,3 +1,4 @@
+import { snapshotOf, staticCatalogue } from '../../../src/domain/catalogue-view';
 import fc from 'fast-check';
 import { TimeboxError } from '../../../src/domain/errors';
 import type { AccountTarget, GrantTarget, GroupTarget } from '../../../src/domain/grant-target';
@@ -51,10 +52,10 @@ function rule(overrides: Partial<Rule> & { name: string }): Rule {
 const groupRule = (overrides: Partial<Rule> & { name: string; groups: string[] }): Rule => rule({ accountIds: [], permissionSets: [], ...overrides });
 
 /** timebox.example.yaml after config/ has normalised it, plus two groups and a group rule. */
+const LISTS = { accounts: [STAGING, PRODUCTION, SANDBOX], permissionSets: [READ_ONLY, ADMIN], groups: [ONCALL, DB_ADMINS] };
+const SNAPSHOT = snapshotOf(LISTS);
 const POLICY: Policy = {
-  accounts: [STAGING, PRODUCTION, SANDBOX],
-  permissionSets: [READ_ONLY, ADMIN],
-  groups: [ONCALL, DB_ADMINS],
+  catalogue: staticCatalogue(SNAPSHOT),
   limits: { maxGrantsPerRequest: 10, maxPendingPerRequester: 20 },
   allowGuests: false,
   durations: { defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H },
@@ -85,28 +86,28 @@ const names = (targets: GrantTarget[]) => targets.map((t) => (t.kind === 'group'
 
 describe('resolveAccount', () => {
   test.each(['staging', 'STAGING', 'Staging', '  staging  '])('finds %j by name, case-insensitively', (text) => {
-    expect(resolveAccount(POLICY, text)).toEqual(STAGING);
+    expect(resolveAccount(SNAPSHOT, text)).toMatchObject(STAGING);
   });
 
   test('finds an account by its 12-digit id', () => {
-    expect(resolveAccount(POLICY, '222222222222')).toEqual(PRODUCTION);
-    expect(resolveAccount(POLICY, ' 111111111111 ')).toEqual(STAGING);
+    expect(resolveAccount(SNAPSHOT, '222222222222')).toMatchObject(PRODUCTION);
+    expect(resolveAccount(SNAPSHOT, ' 111111111111 ')).toMatchObject(STAGING);
   });
 
   test('an unknown account is unknown_account, quoting the input and listing the known names', () => {
-    const err = timeboxErrorFrom(() => resolveAccount(POLICY, 'prod'));
+    const err = timeboxErrorFrom(() => resolveAccount(SNAPSHOT, 'prod'));
     expect(err.code).toBe('unknown_account');
     expect(err.message).toContain('"prod"');
     expect(err.message).toContain('staging, production, sandbox');
   });
 
   test('a prefix of an id is not the account', () => {
-    expect(timeboxErrorFrom(() => resolveAccount(POLICY, '11111111111')).code).toBe('unknown_account');
+    expect(timeboxErrorFrom(() => resolveAccount(SNAPSHOT, '11111111111')).code).toBe('unknown_account');
   });
 
   test('a long list of known accounts is shortened', () => {
     const accounts = Array.from({ length: 25 }, (_, i) => ({ name: `acct${i}`, id: String(100000000000 + i) }));
-    const err = timeboxErrorFrom(() => resolveAccount({ ...POLICY, accounts }, 'nope'));
+    const err = timeboxErrorFrom(() => resolveAccount(snapshotOf({ ...LISTS, accounts }), 'nope'));
     expect(err.message).toContain('acct19');
     expect(err.message).not.toContain('acct20');
     expect(err.message).toContain('and 5 more');
@@ -115,39 +116,39 @@ describe('resolveAccount', () => {
 
 describe('resolvePermissionSet', () => {
   test.each(['ReadOnly', 'readonly', 'READONLY', ' ReadOnly '])('finds %j by name, case-insensitively, returning the canonical name', (text) => {
-    expect(resolvePermissionSet(POLICY, text)).toEqual(READ_ONLY);
+    expect(resolvePermissionSet(SNAPSHOT, text)).toEqual(READ_ONLY);
   });
 
   test('an unknown permission set is unknown_permission_set listing the known names', () => {
-    const err = timeboxErrorFrom(() => resolvePermissionSet(POLICY, 'PowerUser'));
+    const err = timeboxErrorFrom(() => resolvePermissionSet(SNAPSHOT, 'PowerUser'));
     expect(err.code).toBe('unknown_permission_set');
     expect(err.message).toContain('"PowerUser"');
     expect(err.message).toContain('ReadOnly, Admin');
   });
 
   test('a permission set is not found by its ARN', () => {
-    expect(timeboxErrorFrom(() => resolvePermissionSet(POLICY, ADMIN.arn)).code).toBe('unknown_permission_set');
+    expect(timeboxErrorFrom(() => resolvePermissionSet(SNAPSHOT, ADMIN.arn)).code).toBe('unknown_permission_set');
   });
 });
 
 describe('resolveGroup', () => {
   test.each(['oncall', 'ONCALL', ' OnCall '])('finds %j by name, case-insensitively, returning the canonical name', (text) => {
-    expect(resolveGroup(POLICY, text)).toEqual(ONCALL);
+    expect(resolveGroup(SNAPSHOT, text)).toEqual(ONCALL);
   });
 
   test('finds a group by its Identity Store id', () => {
-    expect(resolveGroup(POLICY, DB_ADMINS.id)).toEqual(DB_ADMINS);
+    expect(resolveGroup(SNAPSHOT, DB_ADMINS.id)).toEqual(DB_ADMINS);
   });
 
   test('an unknown group is unknown_group, quoting the input and listing the known groups', () => {
-    const err = timeboxErrorFrom(() => resolveGroup(POLICY, 'admins'));
+    const err = timeboxErrorFrom(() => resolveGroup(SNAPSHOT, 'admins'));
     expect(err.code).toBe('unknown_group');
     expect(err.message).toContain('"admins"');
     expect(err.message).toContain('oncall, DbAdmins');
   });
 
   test('with no groups configured, the refusal says so', () => {
-    const err = timeboxErrorFrom(() => resolveGroup({ ...POLICY, groups: [] }, 'oncall'));
+    const err = timeboxErrorFrom(() => resolveGroup(snapshotOf({ ...LISTS, groups: [] }), 'oncall'));
     expect(err.code).toBe('unknown_group');
     expect(err.message).toContain('No groups are configured');
   });
@@ -215,8 +216,8 @@ describe('resolveTargets', () => {
     fc.assert(
       fc.property(pick(accountNames), pick(setNames), (accounts, sets) => {
         const targets = resolveTargets(POLICY, { kind: 'account', accounts, permissionSets: sets });
-        const wantedAccounts = new Set(accounts.map((a) => resolveAccount(POLICY, a).id));
-        const wantedSets = new Set(sets.map((p) => resolvePermissionSet(POLICY, p).arn));
+        const wantedAccounts = new Set(accounts.map((a) => resolveAccount(SNAPSHOT, a).id));
+        const wantedSets = new Set(sets.map((p) => resolvePermissionSet(SNAPSHOT, p).arn));
         const got = targets.map((t) => (t.kind === 'account' ? `${t.accountId}|${t.permissionSetArn}` : 'group'));
         return (
           new Set(got).size === got.length &&
@@ -313,9 +314,10 @@ describe('findRule', () => {
     }
   });
 
-  test('a rule naming an account by name, not id, does not match (config must resolve names to ids)', () => {
-    const policy: Policy = { ...POLICY, rules: [rule({ name: 'by-name', accountIds: ['staging'] })] };
-    expect(findRule(policy, BOB, accountTarget(STAGING, READ_ONLY))).toBeUndefined();
+  test('a rule naming an account by name (as a discovered config leaves it) matches that account, ignoring case, and no other', () => {
+    const policy: Policy = { ...POLICY, rules: [rule({ name: 'by-name', accountIds: ['STAGING'], permissionSets: ['*'] })] };
+    expect(findRule(policy, BOB, accountTarget(STAGING, READ_ONLY))?.name).toBe('by-name');
+    expect(findRule(policy, BOB, accountTarget(PRODUCTION, READ_ONLY))).toBeUndefined();
   });
 });
 
@@ -514,9 +516,7 @@ describe('rule properties', () => {
   });
 
   const policyArb: fc.Arbitrary<Policy> = fc.record({
-    accounts: fc.constant(ACCOUNT_POOL),
-    permissionSets: fc.constant(PS_POOL),
-    groups: fc.constant(GROUP_POOL),
+    catalogue: fc.constant(staticCatalogue(snapshotOf({ accounts: ACCOUNT_POOL, permissionSets: PS_POOL, groups: GROUP_POOL }))),
     limits: fc.constant({ maxGrantsPerRequest: 10, maxPendingPerRequester: 20 }),
     allowGuests: fc.constant(false),
     durations: fc.record({ defaultMs: fc.constant(H), minMs: fc.integer({ min: 1, max: 60 }).map((m) => m * M), pendingExpiryMs: fc.constant(24 * H) }),

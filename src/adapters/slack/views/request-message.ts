@@ -154,12 +154,24 @@ export function summary(request: AccessRequest): string {
   return `${request.requester.name ?? request.requester.slackUserId} requests ${what} for ${formatDuration(request.durationMs)} (${request.id})`;
 }
 
+/** Which OU or tag of the rule took the account: the approver sees why a rule they did not expect applies. */
+const matchedNote = (grant: Grant): string | undefined => (grant.matchedBy ? `matched ${escapeMrkdwn(truncate(grant.matchedBy, 200))}` : undefined);
+
+/**
+ * The permission set's session length, when it is longer than the window: revoking the assignment
+ * does not end a session already issued, so the approver should know how long access can last.
+ */
+const sessionNote = (request: AccessRequest, grant: Grant): string | undefined =>
+  grant.sessionDurationMs !== undefined && grant.sessionDurationMs > request.durationMs ? `AWS sessions last up to ${formatDuration(grant.sessionDurationMs)}` : undefined;
+
+const grantNotes = (request: AccessRequest, grant: Grant): string[] => [matchedNote(grant), sessionNote(request, grant)].filter((n): n is string => n !== undefined);
+
 /** Slack allows 50 blocks a message: past this many grants, they are listed in fewer blocks. */
 const GRANT_BLOCKS = 20;
 
 function grantBlocks(request: AccessRequest, deciders?: Deciders): KnownBlock[] {
   const lines = request.grants.map(
-    (g) => `*${g.id}.* ${targetText(g.target)} · rule \`${escapeMrkdwn(truncate(g.ruleName, 64))}\`\n${grantStatusLine(request, g, deciders)}`,
+    (g) => `*${g.id}.* ${targetText(g.target)} · rule \`${escapeMrkdwn(truncate(g.ruleName, 64))}\`${grantNotes(request, g).map((n) => ` · ${n}`).join('')}\n${grantStatusLine(request, g, deciders)}`,
   );
   if (lines.length <= GRANT_BLOCKS) return lines.map((text, i) => ({ type: 'section', block_id: `grant_${request.grants[i]?.id}`, text: { type: 'mrkdwn', text: truncate(text, 2900) } }));
   return [{ type: 'section', block_id: 'grants', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 2900) } }];
@@ -188,7 +200,7 @@ export function requestMessage(request: AccessRequest, deciders?: Deciders): { t
     ...(request.extends ? [{ type: 'section' as const, block_id: 'extends', text: { type: 'mrkdwn' as const, text: truncate(extendsLine(request), 2900) } }] : []),
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `Request \`${request.id}\`${only ? ` · rule \`${escapeMrkdwn(only.ruleName)}\`` : ''}` }],
+      elements: [{ type: 'mrkdwn', text: `Request \`${request.id}\`${only ? ` · rule \`${escapeMrkdwn(only.ruleName)}\`${grantNotes(request, only).map((n) => ` · ${n}`).join('')}` : ''}` }],
     },
     ...(only ? [] : grantBlocks(request, deciders)),
     { type: 'section', block_id: 'status', text: { type: 'mrkdwn', text: statusLine(request, deciders) } },

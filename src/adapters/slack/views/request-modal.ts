@@ -106,19 +106,20 @@ function modal(callbackId: string, title: string, metadata: ModalMetadata, block
 /** The /aws-access form: several accounts and several permission sets (one grant per pair). `private_metadata` remembers the channel to confirm in. */
 export function requestModal(policy: Policy, metadata: ModalMetadata, offerBreakGlass = false): ModalView {
   const max = Math.min(policy.limits.maxGrantsPerRequest, STATIC_MENU_LIMIT);
+  const { accounts, permissionSets } = policy.catalogue.current();
   return modal(REQUEST_MODAL_CALLBACK, 'Request AWS access', metadata, [
     {
       type: 'input',
       block_id: MODAL_BLOCKS.account,
       label: { type: 'plain_text', text: 'Accounts' },
-      element: multiSelect(MODAL_BLOCKS.account, 'Choose accounts', policy.accounts.map(accountOption), max),
+      element: multiSelect(MODAL_BLOCKS.account, 'Choose accounts', accounts.map(accountOption), max),
     },
     {
       type: 'input',
       block_id: MODAL_BLOCKS.permissionSet,
       label: { type: 'plain_text', text: 'Permission sets' },
       hint: { type: 'plain_text', text: `One grant for each account and permission set; at most ${policy.limits.maxGrantsPerRequest} in all.` },
-      element: multiSelect(MODAL_BLOCKS.permissionSet, 'Choose permission sets', policy.permissionSets.map(permissionSetOption), max),
+      element: multiSelect(MODAL_BLOCKS.permissionSet, 'Choose permission sets', permissionSets.map(permissionSetOption), max),
     },
     ...durationAndReason(policy),
     ...(offerBreakGlass ? [breakGlassChoice()] : []),
@@ -127,13 +128,14 @@ export function requestModal(policy: Policy, metadata: ModalMetadata, offerBreak
 
 /** The /aws-access group form: temporary membership of one or more Identity Center groups. Undefined when no groups are configured. */
 export function groupModal(policy: Policy, metadata: ModalMetadata): ModalView | undefined {
-  if (policy.groups.length === 0) return undefined;
+  const { groups } = policy.catalogue.current();
+  if (groups.length === 0) return undefined;
   return modal(GROUP_MODAL_CALLBACK, 'Request group access', metadata, [
     {
       type: 'input',
       block_id: MODAL_BLOCKS.group,
       label: { type: 'plain_text', text: 'Groups' },
-      element: multiSelect(MODAL_BLOCKS.group, 'Choose groups', policy.groups.map(groupOption), Math.min(policy.limits.maxGrantsPerRequest, STATIC_MENU_LIMIT)),
+      element: multiSelect(MODAL_BLOCKS.group, 'Choose groups', groups.map(groupOption), Math.min(policy.limits.maxGrantsPerRequest, STATIC_MENU_LIMIT)),
     },
     ...durationAndReason(policy),
   ]);
