@@ -1,5 +1,5 @@
 import { requestStatus, type AccessRequest, type GrantStatus } from '../domain/access-request';
-import type { AuditEvent, AuditEventType, EventDraft } from '../domain/audit';
+import { chain, EMPTY_CHAIN, type AuditEvent, type AuditEventType, type EventDraft } from '../domain/audit';
 import { StoreConflictError } from '../domain/errors';
 import type { WorkflowDeps } from './deps';
 
@@ -29,37 +29,33 @@ function toEvents(before: AccessRequest | undefined, after: AccessRequest, versi
   });
 }
 
-async function appendAll(deps: WorkflowDeps, events: AuditEvent[] | undefined): Promise<void> {
-  // Independent put-if-absent writes (each event has its own seq): side by side, not one after another.
-  await Promise.all((events ?? []).map((event) => deps.store.appendAudit(event)));
+/** Chains the events of a write after the request's last one (see domain/audit.ts). */
+function chained(deps: WorkflowDeps, before: AccessRequest | undefined, events: AuditEvent[]): Pick<AccessRequest, 'lastEvents' | 'auditHead'> {
+  const { events: linked, head } = chain(before?.auditHead ?? EMPTY_CHAIN, events, deps.sha256);
+  return { lastEvents: linked, auditHead: head };
 }
 
 /**
- * Stores a new request and its first audit events. `alongside` (handing the request to the
- * worker) runs once the request is stored, side by side with the audit appends: the events are
- * on the item, so the worker's first write appends any that are not in the log yet.
+ * Stores a new request with its first audit events, in one write. `alongside` (handing the
+ * request to the worker) runs once the request is stored.
  */
 export async function commitNew(deps: WorkflowDeps, request: AccessRequest, drafts: EventDraft[], alongside?: (stored: AccessRequest) => Promise<void>): Promise<AccessRequest> {
   const now = deps.clock.now();
-  const events = toEvents(undefined, request, request.version, drafts, now);
-  const stored = { ...request, updatedAt: now, lastEvents: events };
+  const stored = { ...request, updatedAt: now, ...chained(deps, undefined, toEvents(undefined, request, request.version, drafts, now)) };
   await deps.store.createRequest(stored);
-  await Promise.all([appendAll(deps, events), alongside?.(stored)]);
+  await alongside?.(stored);
   return stored;
 }
 
 /**
- * Writes `after` over `before` (conditional on before's version) and logs what happened.
- * The events travel on the item first and are appended after, so a crash in between is
- * repaired by the next write of the same request. Throws StoreConflictError on a lost race.
+ * Writes `after` over `before` (conditional on before's version) and appends what happened to
+ * the request's audit log in that same write (`lastEvents`, chained after before's last event):
+ * the change and its record land together or not at all. Throws StoreConflictError on a lost race.
  */
 export async function commit(deps: WorkflowDeps, before: AccessRequest, after: AccessRequest, drafts: EventDraft[]): Promise<AccessRequest> {
-  await appendAll(deps, before.lastEvents);
   const now = deps.clock.now();
   const events = toEvents(before, after, before.version + 1, drafts, now);
-  const saved = await deps.store.saveRequest({ ...after, version: before.version, updatedAt: now, lastEvents: events });
-  await appendAll(deps, events);
-  return saved;
+  return deps.store.saveRequest({ ...after, version: before.version, updatedAt: now, ...chained(deps, before, events) });
 }
 
 const MAX_RACE_RETRIES = 16;
@@ -112,10 +108,20 @@ export async function updateRequest(
 }
 
 /**
+ * Past this many events a request's log takes no more notes (refused clicks, repairs): a person
+ * clicking a button they may not use, over and over, must not grow the request's item towards
+ * DynamoDB's 400 KB limit, past which the writes that end access would fail. Changes of state
+ * are bounded by the state machine and are always logged.
+ */
+export const MAX_NOTED_EVENTS = 400;
+
+/**
  * Logs something that happened to a request without changing it (a refused click or end, a
- * reconciler repair). Its own unique seq, so it never collides with the events of a write.
+ * reconciler repair): a write of the request like any other, so the note joins the chain in
+ * order and never forks it.
  */
 export async function noteOnRequest(deps: WorkflowDeps, requestId: string, type: AuditEventType, actor: string, detail: string, grantId?: string): Promise<void> {
-  const at = deps.clock.now();
-  await deps.store.appendAudit({ requestId, ...(grantId ? { grantId } : {}), at, seq: `${type}-${at}-${deps.newRequestId()}`, type, actor, detail });
+  await updateRequest(deps, requestId, (fresh) =>
+    (fresh.auditHead?.count ?? 0) >= MAX_NOTED_EVENTS ? undefined : { next: fresh, events: [{ type, actor, detail, ...(grantId ? { grantId } : {}) }] },
+  );
 }

@@ -51,4 +51,6 @@ export interface WorkflowDeps {
   newGeneration(): string;
   requestIdFor(idempotencyKey: string): string;
   sleep(ms: number): Promise<void>;
+  /** Hex SHA-256, for the audit chain. */
+  sha256(text: string): string;
 }

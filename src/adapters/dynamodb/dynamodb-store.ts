@@ -1,11 +1,14 @@
 import { ConditionalCheckFailedException, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AccessRequest } from '../../domain/access-request';
 import { LEGACY_GENERATION, type Lease } from '../../domain/lease';
 import type { AuditEvent } from '../../domain/audit';
-import { StoreConflictError, type LeaseListing, type Store } from '../../app/ports';
-import { readAuditEvent, readLease, readRequest, toStoredAuditEvent, toStoredLease, toStoredRequest } from './stored-records';
-import { DUE_INDEX, REQUESTER_INDEX, leaseItemKey, requestKey } from './table-layout';
+import { StoreConflictError, type AuditCursor, type AuditPage, type AuditRange, type LeaseListing, type Store } from '../../app/ports';
+import { readAuditEvent, readAuditLog, readLease, readRequest, toStoredLease, toStoredRequest } from './stored-records';
+import { AUDIT_INDEX, AUDIT_LOG_ATTRIBUTE, DUE_INDEX, REQUESTER_INDEX, leaseItemKey, requestKey } from './table-layout';
+
+/** Request items per page of an audit read: each holds its whole log, so pages stay small and memory flat. */
+const AUDIT_PAGE = 100;
 
 /**
  * The condition that a write or delete lands on the same lifetime of a lease, at the version read.
@@ -36,9 +39,9 @@ export class DynamoDbStore implements Store {
   }
 
   async createRequest(request: AccessRequest): Promise<void> {
-    await this.conditional(`request ${request.id} exists`, () =>
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: toStoredRequest(request), ConditionExpression: 'attribute_not_exists(pk)' })),
-    );
+    // The request and its first audit events: one item, one write.
+    const item = { ...toStoredRequest(request), [AUDIT_LOG_ATTRIBUTE]: request.lastEvents ?? [] };
+    await this.conditional(`request ${request.id} exists`, () => this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
   }
 
   async getRequest(id: string): Promise<AccessRequest | undefined> {
@@ -48,13 +51,31 @@ export class DynamoDbStore implements Store {
 
   async saveRequest(request: AccessRequest): Promise<AccessRequest> {
     const next = { ...request, version: request.version + 1 };
+    // One conditional update: every attribute of the request is set (or removed, when the mapper
+    // says the item must not have it), and the write's events are appended to the audit log, so
+    // the change and its record land together or not at all. The log is only ever appended to.
+    const { pk: _pk, sk: _sk, ...attributes } = toStoredRequest(next);
+    const names: Record<string, string> = { '#log': AUDIT_LOG_ATTRIBUTE };
+    const values: Record<string, unknown> = { ':v': request.version, ':appended': next.lastEvents ?? [], ':none': [] };
+    const sets = ['#log = list_append(if_not_exists(#log, :none), :appended)'];
+    const removes: string[] = [];
+    Object.entries(attributes).forEach(([name, value], i) => {
+      names[`#a${i}`] = name;
+      if (value === undefined) removes.push(`#a${i}`);
+      else {
+        values[`:a${i}`] = value;
+        sets.push(`#a${i} = :a${i}`);
+      }
+    });
     await this.conditional(`request ${request.id} changed since version ${request.version}`, () =>
       this.doc.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: toStoredRequest(next),
-          ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': request.version },
+          Key: requestKey(request.id),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: '#version = :v',
+          ExpressionAttributeNames: { ...names, '#version': 'version' },
+          ExpressionAttributeValues: values,
         }),
       ),
     );
@@ -101,28 +122,59 @@ export class DynamoDbStore implements Store {
     }
   }
 
-  async appendAudit(event: AuditEvent): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toStoredAuditEvent(event),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (err) {
-      // Already there: appending is idempotent and the first copy wins.
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+  async listAudit(requestId: string): Promise<AuditEvent[]> {
+    const items = await this.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': requestKey(requestId).pk }, ConsistentRead: true });
+    // Events of releases before the chain are items of their own (AUDIT#<seq>), and came first.
+    const legacy = items.filter((item) => String(item.sk).startsWith('AUDIT#')).map((item) => readAuditEvent(item));
+    const request = items.find((item) => item.sk === requestKey(requestId).sk);
+    return [...legacy.sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq)), ...(request ? readAuditLog(request) : [])];
   }
 
-  async listAudit(requestId: string): Promise<AuditEvent[]> {
-    const items = await this.queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
-      ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ':a': 'AUDIT#' },
-      ConsistentRead: true,
-    });
-    return items.map((item) => readAuditEvent(item)).sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq));
+  async readAuditPage(range: AuditRange, cursor?: AuditCursor): Promise<AuditPage> {
+    // A request whose last event is at or after `from`, filed by `to`, may hold events in range.
+    const { scan, ...start } = cursor ?? {};
+    const names = { '#at': AUDIT_INDEX.sortKey, '#filed': REQUESTER_INDEX.sortKey };
+    const values = { ':from': range.from, ':to': range.to };
+    let out: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
+    let scanning = scan === true;
+    const exclusiveStart = Object.keys(start).length ? start : undefined;
+    if (!scanning) {
+      try {
+        out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: AUDIT_INDEX.name,
+            KeyConditionExpression: '#k = :k AND #at >= :from',
+            FilterExpression: '#filed <= :to',
+            ExpressionAttributeNames: { ...names, '#k': AUDIT_INDEX.partitionKey },
+            ExpressionAttributeValues: { ...values, ':k': AUDIT_INDEX.value },
+            Limit: AUDIT_PAGE,
+            ExclusiveStartKey: exclusiveStart,
+          }),
+        );
+      } catch (err) {
+        // A table from before the index (dynalite cannot add one to an existing table): read it all, once.
+        if (!isMissingIndex(err) || exclusiveStart) throw err;
+        scanning = true;
+      }
+    }
+    if (scanning) {
+      out = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'kind = :kind AND #at >= :from AND #filed <= :to',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':kind': 'request' },
+          Limit: AUDIT_PAGE,
+          ExclusiveStartKey: exclusiveStart,
+        }),
+      );
+    }
+    const page = out!;
+    return {
+      records: (page.Items ?? []).filter((item) => item.kind === 'request').map((item) => ({ request: readRequest(item), events: readAuditLog(item) })),
+      ...(page.LastEvaluatedKey ? { next: { ...page.LastEvaluatedKey, ...(scanning ? { scan: true } : {}) } } : {}),
+    };
   }
 
   async getLease(key: string): Promise<Lease | undefined> {

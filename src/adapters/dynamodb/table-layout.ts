@@ -1,12 +1,13 @@
 /**
  * One table holds everything (see docs/ARCHITECTURE.md, "Store"):
- *   request      pk=REQ#<id>        sk=REQUEST
- *   audit event  pk=REQ#<id>        sk=AUDIT#<seq>      (append-only: put if absent, never updated)
+ *   request      pk=REQ#<id>        sk=REQUEST          (its audit log, `auditLog`, a list appended to by the write it records)
+ *   audit event  pk=REQ#<id>        sk=AUDIT#<seq>      (releases before the chain only: read, never written)
  *   lease        pk=LEASE#<key>     sk=LEASE
  * The sparse index `due` holds only what may need work: requests that need attention at some
  * time (dueKey=DUE, dueAt=<epoch ms>) and every lease (dueKey=LEASE, dueAt=<updatedAt>), so the
  * sweep and the reconciler cost what is open, not what ever was. The index `requester` holds every
- * request under its requester (see REQUESTER_INDEX).
+ * request under its requester (see REQUESTER_INDEX); the index `audit` every request by the time
+ * of its last audit event (see AUDIT_INDEX).
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 export const DUE_INDEX = { name: 'due', partitionKey: 'dueKey', sortKey: 'dueAt', value: 'DUE', leases: 'LEASE' } as const;
@@ -20,3 +21,10 @@ export const REQUESTER_INDEX = { name: 'requester', partitionKey: 'requesterKey'
 export const requestKey = (id: string) => ({ pk: `REQ#${id}`, sk: 'REQUEST' });
 export const auditKey = (requestId: string, seq: string) => ({ pk: `REQ#${requestId}`, sk: `AUDIT#${seq}` });
 export const leaseItemKey = (key: string) => ({ pk: `LEASE#${key}`, sk: 'LEASE' });
+/**
+ * Every request by the time of its last audit event (auditKey=AUDIT, auditAt=<epoch ms>): the
+ * requests with an event at or after a moment cost what they hold, not the table (the export).
+ */
+export const AUDIT_INDEX = { name: 'audit', partitionKey: 'auditKey', sortKey: 'auditAt', value: 'AUDIT' } as const;
+/** The request item's attribute holding its audit log (a list, appended to and never rewritten). */
+export const AUDIT_LOG_ATTRIBUTE = 'auditLog';
