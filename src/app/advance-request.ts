@@ -8,6 +8,7 @@ import type { WorkflowDeps } from './deps';
 import { grantOne, targetOf } from './grant-access';
 import { letGoOfFailed } from './leases';
 import { notifyPeople } from './notify-people';
+import { refreshHomes } from './home';
 import type { AdvanceJob, HeldTarget } from './ports';
 import { revokeFromReceipt, revokeOne } from './revoke-access';
 
@@ -89,6 +90,7 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
     if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) break;
     request = await deps.store.getRequest(requestId);
   }
+  await refreshHomes(deps, request); // App Home, after the news: best effort, never throws
   return request;
 }
 

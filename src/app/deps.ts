@@ -1,5 +1,5 @@
 import type { Policy } from '../domain/policy';
-import type { Alarms, AuditLog, Clock, JobQueue, JobScheduler, LeaseStore, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
+import type { Alarms, AuditLog, Clock, HomeTab, JobQueue, JobScheduler, LeaseStore, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
 
 export interface WorkflowOptions {
   /** How long a worker holds a GRANTING/REVOKING request before a sweep may take it over. */
@@ -42,6 +42,8 @@ export interface WorkflowDeps {
   scheduler: JobScheduler;
   directory: UserDirectory;
   notifier: Notifier;
+  /** App Home, where the door has one (kept up to date best effort, never on the path of a grant or revoke). */
+  home?: HomeTab;
   alarms: Alarms;
   clock: Clock;
   logger: Logger;

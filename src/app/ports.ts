@@ -8,8 +8,24 @@ import type { Person } from '../domain/policy';
 export { AssignmentStillInProgressError, MessageGoneError, StoreConflictError } from '../domain/errors';
 export type { MessageRef } from '../domain/access-request';
 
+/**
+ * A person's own requests and the requests waiting for a decision, for App Home and
+ * `/aws-access list`: each read costs what it returns (an index), never a scan of the table.
+ */
+export interface RequestReads {
+  /** `slackUserId`'s requests, newest first, at most `limit` (the requester index). */
+  listByRequester(slackUserId: string, limit: number): Promise<AccessRequest[]>;
+  /**
+   * Requests with a grant still waiting for approval, oldest first, at most `limit`. Read from
+   * the due index (a pending request is due at its expiry), so its cost is bounded by the open
+   * requests (those filed within durations.pendingExpiry, at most limits.maxPendingPerRequester
+   * per person), not by history. Which of them a person may decide is the rules' business.
+   */
+  listAwaitingApproval(limit: number): Promise<AccessRequest[]>;
+}
+
 /** The requests: conditional writes on the version read, and the reads the sweep and the doors need. */
-export interface RequestStore {
+export interface RequestStore extends RequestReads {
   /** Creates a new request; fails with StoreConflictError if the id exists. */
   createRequest(request: AccessRequest): Promise<void>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
@@ -200,4 +216,25 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   debug(obj: object, msg?: string): void;
+}
+
+/** What one person's App Home shows; the adapter renders it (within Slack's 100 blocks). */
+export interface HomeContent {
+  slackUserId: string;
+  now: number;
+  /** Their requests with access granted or being granted, newest first. */
+  active: AccessRequest[];
+  /** Their requests with a grant waiting for approval, newest first. */
+  pending: AccessRequest[];
+  /** Their last finished requests, newest first (at most 10). */
+  finished: AccessRequest[];
+  /** Requests waiting for this person's decision (as an approver of their rules), oldest first. */
+  toDecide: AccessRequest[];
+}
+
+/** The App Home tab (views.publish). */
+export interface HomeTab {
+  publish(content: HomeContent): Promise<void>;
+  /** The Slack user an approver entry's email names, if Slack knows one. */
+  userIdForEmail(email: string): Promise<string | undefined>;
 }

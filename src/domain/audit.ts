@@ -31,6 +31,8 @@ export const AUDIT_EVENT_TYPES = [
   'expired',
   /** A pending grant withdrawn by its requester (ending the request withdraws what is still waiting). */
   'cancelled',
+  /** Someone other than the requester tried to cancel a request. */
+  'cancel_refused',
   'grant_started',
   'granted',
   'grant_failed',

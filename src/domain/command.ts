@@ -8,15 +8,26 @@ export const USAGE =
   'Usage: `/aws-access <accounts> <permission-sets> <duration> <reason…>`, e.g. `/aws-access staging ReadOnly 2h investigating INC-123`; ' +
   'accounts and permission sets may be comma-separated lists without spaces (`/aws-access staging,sandbox ReadOnly,Admin 2h incident 123`), one grant per pair. ' +
   '`/aws-access group <groups> <duration> <reason…>` asks for temporary group membership. ' +
-  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form (`/aws-access group` one for groups); `/aws-access end <request id>` ends access early ' +
-  "(your own, or, as an approver, access granted under your rule); " +
-  '`/aws-access help` shows this.';
+  'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form (`/aws-access group` one for groups). ' +
+  '`/aws-access list` shows your active and pending requests; `/aws-access status <request id>` shows one request (yours, or one you approve for); ' +
+  '`/aws-access cancel <request id>` withdraws your request while it waits for approval; `/aws-access end <request id>` ends access early ' +
+  '(your own, or, as an approver, access granted under your rule); ' +
+  '`/aws-access whocan <account> <permission-set>` (or `whocan group <group>`) shows who may request it, `/aws-access why <account> <permission-set>` (or `why group <group>`) which rule decides yours, `/aws-access available` what you may request; ' +
+  '`/aws-access help` shows this. The Timebox app\'s Home tab shows your requests, with buttons.';
 
+/** The subcommands that name one request. */
+const ABOUT_ONE_REQUEST = { end: 'end', status: 'see', cancel: 'cancel' } as const;
+type AboutOneRequest = keyof typeof ABOUT_ONE_REQUEST;
 
 export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'modal'; targets: 'account' | 'group' }
   | { kind: 'end'; requestId: string }
+  | { kind: 'status'; requestId: string }
+  | { kind: 'cancel'; requestId: string }
+  | { kind: 'list' }
+  | { kind: 'whocan' | 'why'; spec: TargetSpec }
+  | { kind: 'available' }
   | { kind: 'request'; spec: TargetSpec; durationMs: number; reason: string };
 
 /** `a,b,c` → ['a', 'b', 'c']; empty items (a trailing comma) are an error that names the list. */
@@ -46,13 +57,19 @@ export function parseCommand(text: string): ParsedCommand {
   if (words.length === 1 && words[0]!.toLowerCase() === 'group') return { kind: 'modal', targets: 'group' };
   if (words.length === 1 && ['help', '-h', '--help', '?'].includes(words[0]!.toLowerCase())) return { kind: 'help' };
   // A request needs four words or more, so `end <id>` cannot be mistaken for one (even for an account named "end").
-  if (words.length <= 2 && words[0]!.toLowerCase() === 'end') {
+  const first = words[0]!.toLowerCase();
+  if (words.length === 1 && first === 'list') return { kind: 'list' };
+  if (words.length <= 2 && Object.hasOwn(ABOUT_ONE_REQUEST, first)) {
+    const kind = first as AboutOneRequest;
     const requestId = parseRequestId(words[1]);
     if (requestId === undefined) {
-      throw new TimeboxError('invalid_command', 'Say which request to end, e.g. `/aws-access end R-0123456789` (the id is in your DM).');
+      const notAnId = words[1] === undefined ? '' : `"${words[1].slice(0, 40)}" is not a request id; `;
+      throw new TimeboxError('invalid_command', `Say which request to ${ABOUT_ONE_REQUEST[kind]}, e.g. \`/aws-access ${kind} R-0123456789\` (${notAnId}the id is in your DM, and \`/aws-access list\` shows your requests).`);
     }
-    return { kind: 'end', requestId };
+    return { kind, requestId };
   }
+  const explained = parseExplain(words);
+  if (explained) return explained;
   // "group" is a keyword: an account that happens to be named so is requested by its id.
   if (words[0]!.toLowerCase() === 'group') {
     const [, groups, duration, ...reasonWords] = words;
@@ -66,4 +83,26 @@ export function parseCommand(text: string): ParsedCommand {
   // The lists first: "staging, sandbox …" is a list typed with a space, not a bad duration.
   const spec: TargetSpec = { kind: 'account', accounts: list(accounts, 'account'), permissionSets: list(permissionSets, 'permission set') };
   return { kind: 'request', spec, durationMs: parseDuration(duration), reason: normaliseReason(reasonWords.join(' ')) };
+}
+
+/**
+ * `whocan`/`why` <account> <permission-set> (or `group <group>`), and `available`. Like "group",
+ * these words are keywords: an account so named is requested by its id, and extra words are an
+ * error rather than a request.
+ */
+function parseExplain(words: string[]): ParsedCommand | undefined {
+  const verb = words[0]!.toLowerCase();
+  if (verb === 'available') {
+    if (words.length > 1) throw new TimeboxError('invalid_command', '`/aws-access available` takes nothing after it.');
+    return { kind: 'available' };
+  }
+  if (verb !== 'whocan' && verb !== 'why') return undefined;
+  const [, first, second] = words;
+  const example = `e.g. \`/aws-access ${verb} staging ReadOnly\` or \`/aws-access ${verb} group oncall\``;
+  if (first === undefined || second === undefined || words.length > 3) {
+    throw new TimeboxError('invalid_command', `Say which account and permission set, or which group, and nothing more, ${example}.`);
+  }
+  if (first.includes(',') || second.includes(',')) throw new TimeboxError('invalid_command', `Name one account and one permission set, or one group (no lists), ${example}.`);
+  const spec: TargetSpec = first.toLowerCase() === 'group' ? { kind: 'group', groups: [second] } : { kind: 'account', accounts: [first], permissionSets: [second] };
+  return { kind: verb, spec };
 }

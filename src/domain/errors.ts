@@ -33,6 +33,8 @@ export type TimeboxErrorCode =
   | 'not_active_yet'
   | 'already_ending'
   | 'already_over'
+  | 'not_allowed_to_view'
+  | 'not_allowed_to_cancel'
   | 'conflict'
   | 'group_unresolved';
 

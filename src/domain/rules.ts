@@ -1,7 +1,8 @@
 import { formatDuration } from './duration';
 import { isTimeboxError, TimeboxError } from './errors';
 import { describeTarget, type GrantTarget } from './grant-target';
-import { groupsNamed, type GroupEntry, type Identity } from './identity';
+import { covers, decidingRule, evaluate, groupUnresolvedError, judgeRule, naming } from './evaluate';
+import type { Identity } from './identity';
 import { samePerson, type Account, type Group, type PermissionSet, type Policy, type Rule } from './policy';
 
 export function resolveAccount(policy: Policy, text: string): Account {
@@ -77,26 +78,9 @@ export function resolveTargets(policy: Policy, spec: TargetSpec): GrantTarget[] 
  * so neither a later rule nor a silent "not an approver" stands in for a failed look-up.
  */
 export function personMatches(list: string[], person: Identity): boolean {
-  if (list.includes('*')) return true;
-  const email = person.email?.toLowerCase();
-  if (list.some((entry) => entry === person.slackUserId || (email !== undefined && entry === email))) return true;
-  const groups = person.groups;
-  let unresolved: { group: GroupEntry; why: string } | undefined;
-  for (const group of groupsNamed([list])) {
-    const membership = groups?.get(group.entry);
-    if (membership && 'member' in membership) {
-      if (membership.member) return true;
-      continue;
-    }
-    unresolved ??= { group, why: membership?.unresolved ?? 'it was not looked up' };
-  }
-  if (unresolved) {
-    throw new TimeboxError(
-      'group_unresolved',
-      `Timebox could not check membership of ${unresolved.group.label} (${unresolved.why}), so it refuses rather than guess. Try again in a few minutes, or ask an admin to check the rule.`,
-    );
-  }
-  return false;
+  const named = naming(list, person);
+  if (named.kind === 'unknown') throw groupUnresolvedError(named.groups);
+  return named.kind === 'named';
 }
 
 /**
@@ -130,16 +114,12 @@ export function namedOrNot(list: string[], person: Identity): boolean {
 
 /** Whether a rule covers a grant's target (its accounts and permission sets, or its groups). */
 export function ruleCovers(rule: Rule, target: GrantTarget): boolean {
-  if (target.kind === 'group') return rule.groups.includes('*') || rule.groups.includes(target.groupName);
-  return (
-    (rule.accountIds.includes('*') || rule.accountIds.includes(target.accountId)) &&
-    (rule.permissionSets.includes('*') || rule.permissionSets.includes(target.permissionSetName))
-  );
+  return covers(rule, target);
 }
 
-/** The first rule, in file order, that covers this requester and target. */
+/** The first rule, in file order, that covers this requester and target (as `evaluate` decides). */
 export function findRule(policy: Policy, requester: Identity, target: GrantTarget): Rule | undefined {
-  return policy.rules.find((rule) => ruleCovers(rule, target) && personMatches(rule.requesters, requester));
+  return decidingRule(evaluate(policy, requester, target));
 }
 
 export interface Entitlement {
@@ -181,7 +161,10 @@ export type Recheck = { ok: true; rule: Rule; approvalsRequired: number } | { ok
 export function recheckGrant(policy: Policy, requester: Identity, grant: { ruleName: string; target: GrantTarget; approvalsRequired: number }, durationMs: number): Recheck {
   const rule = policy.rules.find((r) => r.name === grant.ruleName);
   if (!rule) return { ok: false, reason: `the rule "${grant.ruleName}" it was filed under no longer exists` };
-  if (!ruleCovers(rule, grant.target) || !personMatches(rule.requesters, requester)) {
+  // The same judgement `evaluate` makes for this rule; a group that cannot be checked refuses.
+  const verdict = judgeRule(policy, rule, requester, grant.target);
+  if (verdict.kind === 'unknown') throw groupUnresolvedError(verdict.groups);
+  if (verdict.kind !== 'matched') {
     return { ok: false, rule, reason: `rule "${rule.name}" no longer covers ${describeTarget(grant.target)} for this requester` };
   }
   if (durationMs > rule.maxDurationMs) {

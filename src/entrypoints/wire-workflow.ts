@@ -10,6 +10,7 @@ import type { TimeboxConfig } from '../config/config-schema';
 import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
 import { SlackDirectory } from '../adapters/slack/slack-directory';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
+import { SlackHomeTab } from '../adapters/slack/slack-home-tab';
 import { CloudWatchAlarms, LoggedAlarms } from '../adapters/alarms/revoke-alarms';
 
 /** What differs between the local process and the Lambda functions; everything else is wired the same. */
@@ -56,6 +57,7 @@ export function wireWorkflow(parts: WiringParts): Wiring {
     scheduler: parts.scheduler,
     directory: new SlackDirectory(slackLookups, Date.now, parts.slackUserGroupCacheMs),
     notifier,
+    home: new SlackHomeTab(slack),
     alarms: parts.alarms === 'cloudwatch' ? new CloudWatchAlarms(parts.logger, notifier) : new LoggedAlarms(parts.logger, notifier),
     clock: parts.clock ?? { now: () => Date.now() },
     logger: parts.logger,

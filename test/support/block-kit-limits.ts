@@ -8,7 +8,7 @@
  * An empty list means the payload is within the limits.
  */
 
-export type BlockKitSurface = 'message' | 'modal';
+export type BlockKitSurface = 'message' | 'modal' | 'home';
 
 export interface BlockKitExtra {
   /** Modal title: a plain_text object or a bare string. Max 24 characters. */
@@ -29,6 +29,8 @@ export interface BlockKitExtra {
 export const BLOCK_KIT_LIMITS = {
   blocksPerMessage: 50,
   blocksPerModal: 100,
+  /** A Home tab view (views.publish). */
+  blocksPerHome: 100,
   messageText: 40_000,
   sectionText: 3_000,
   sectionFields: 10,
@@ -398,7 +400,7 @@ export function checkBlockKit(surface: BlockKitSurface, blocks: unknown[], extra
     c.add('blocks', 'must be an array');
     return c.problems;
   }
-  const maxBlocks = surface === 'message' ? BLOCK_KIT_LIMITS.blocksPerMessage : BLOCK_KIT_LIMITS.blocksPerModal;
+  const maxBlocks = surface === 'message' ? BLOCK_KIT_LIMITS.blocksPerMessage : surface === 'home' ? BLOCK_KIT_LIMITS.blocksPerHome : BLOCK_KIT_LIMITS.blocksPerModal;
   if (blocks.length > maxBlocks) {
     c.add('blocks', `a ${surface} may have at most ${maxBlocks} blocks (got ${blocks.length})`);
   }
@@ -445,5 +447,18 @@ export function checkModalView(view: unknown): string[] {
     privateMetadata: view.private_metadata,
     callbackId: view.callback_id,
   });
+  return problems.concat(found.map((p) => `view.${p}`));
+}
+
+/**
+ * Validates a Home tab view as sent to views.publish: type must be "home" (a Home has no title,
+ * submit or close), at most 100 blocks, and all Block Kit limits apply.
+ */
+export function checkHomeView(view: unknown): string[] {
+  if (!isRecord(view)) return ['view: must be a view object'];
+  const problems: string[] = [];
+  if (view.type !== 'home') problems.push(`view.type: must be "home" (got ${JSON.stringify(view.type)})`);
+  if (!Array.isArray(view.blocks)) return [...problems, 'view.blocks: is required and must be an array'];
+  const found = checkBlockKit('home', view.blocks, { privateMetadata: view.private_metadata, callbackId: view.callback_id });
   return problems.concat(found.map((p) => `view.${p}`));
 }

@@ -220,6 +220,22 @@ export class InMemoryRequestStore implements Store {
     ).length;
   }
 
+  async listByRequester(slackUserId: string, limit: number): Promise<AccessRequest[]> {
+    return [...this.requests.values()]
+      .filter((r) => r.requester.slackUserId === slackUserId)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async listAwaitingApproval(limit: number): Promise<AccessRequest[]> {
+    return [...this.requests.values()]
+      .filter((r) => r.grants.some((g) => g.status === 'PENDING'))
+      .sort((a, b) => a.expiresAt - b.expiresAt)
+      .slice(0, limit)
+      .map(copy);
+  }
+
   async listDue(before: number): Promise<AccessRequest[]> {
     return [...this.requests.values()]
       .map((r) => ({ r, at: dueAt(r) }))

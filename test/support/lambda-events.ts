@@ -4,7 +4,7 @@ import { slackSignature } from './slack-requests';
  * A Lambda Function URL event (payload format 2.0) carrying `body` signed as Slack signs it:
  * what the Slack function's handler receives. `signature` replaces the real one (a forgery).
  */
-export function functionUrlEvent(body: string, options: { signingSecret: string; timestamp?: number; signature?: string }): Record<string, unknown> {
+export function functionUrlEvent(body: string, options: { signingSecret: string; timestamp?: number; signature?: string; contentType?: string }): Record<string, unknown> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   return {
     version: '2.0',
@@ -12,7 +12,7 @@ export function functionUrlEvent(body: string, options: { signingSecret: string;
     rawPath: '/slack/events',
     rawQueryString: '',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': options.signature ?? slackSignature(options.signingSecret, timestamp, body),
       'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',

@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-type EnvelopeType = 'slash_commands' | 'interactive';
+type EnvelopeType = 'slash_commands' | 'interactive' | 'events_api';
 
 const PING_EVERY_MS = 5_000;
 
@@ -72,7 +72,8 @@ export class SocketModeLink {
         clearTimeout(timer);
         resolve(acked);
       });
-      ws.send(JSON.stringify({ envelope_id: envelopeId, payload, type, accepts_response_payload: true }));
+      // Slack lets an app answer commands and interactions in the ack, never events.
+      ws.send(JSON.stringify({ envelope_id: envelopeId, payload, type, accepts_response_payload: type !== 'events_api' }));
     });
   }
 

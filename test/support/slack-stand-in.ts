@@ -16,11 +16,12 @@
  *  - Deactivated users → user_disabled; bot users cannot be DMed (cannot_dm_bot).
  *  - Trigger ids are single-use (a second views.open/views.push with the same one → exchanged_trigger_id).
  *  - response_url: a URL minted by `responseUrl()` accepts at most 5 posts (as Slack documents).
+ *  - views.publish sets a user's Home tab (type "home", at most 100 blocks, else invalid_blocks); `homeOf` reads it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
-import { checkBlockKit, checkModalView, BLOCK_KIT_LIMITS } from './block-kit-limits';
+import { checkBlockKit, checkHomeView, checkModalView, BLOCK_KIT_LIMITS } from './block-kit-limits';
 import { SocketModeLink } from './slack-socket-mode';
 
 export interface SlackUser {
@@ -219,6 +220,8 @@ export class SlackStandIn {
   private responseUrls = new Map<string, { context: ResponseUrlContext; uses: number }>();
   private opened: OpenedView[] = [];
   private views = new Map<string, Json>();
+  /** Each user's Home tab, every version published, oldest first. */
+  private homes = new Map<string, Json[]>();
   private usedTriggers = new Set<string>();
   private openDms = new Set<string>();
   /** Channels the bot can no longer post to, and what Slack answers (see setChannelState). */
@@ -425,6 +428,7 @@ export class SlackStandIn {
     this.responseUrls = new Map();
     this.opened = [];
     this.views = new Map();
+    this.homes = new Map();
     this.usedTriggers = new Set();
     this.openDms = new Set();
     this.closedChannels = new Map();
@@ -622,6 +626,7 @@ export class SlackStandIn {
     'views.open': (args) => this.openView(args, 'views.open'),
     'views.push': (args) => this.openView(args, 'views.push'),
     'views.update': (args) => this.updateView(args),
+    'views.publish': (args) => this.publishHome(args),
   };
 
   private nextTs(): string {
@@ -876,6 +881,42 @@ export class SlackStandIn {
     const updated = this.viewJson(id, view, String(current.root_view_id), (current.previous_view_id as string | null) ?? null);
     this.views.set(id, updated);
     return { view: updated };
+  }
+
+  /** views.publish: `user_id` and a `home` view (ViewsPublishArguments); an optional `hash` must be the current one. */
+  private publishHome(args: Json): Json {
+    const userId = optString(args, 'user_id');
+    if (userId === undefined || userId === '') throw invalidArguments('missing required field: user_id');
+    const user = this.users.get(userId);
+    if (!user) throw new ApiFailure('user_not_found');
+    if (user.isBot) throw new ApiFailure('cannot_dm_bot');
+    const view = args.view;
+    if (view === undefined) throw invalidArguments('missing required field: view');
+    if (!isRecord(view)) throw invalidArguments('view must be a JSON-encoded object');
+    const problems = checkHomeView(view);
+    if (problems.length > 0) throw invalidBlocks(problems);
+    const versions = this.homes.get(userId) ?? [];
+    const current = versions[versions.length - 1];
+    const hash = optString(args, 'hash');
+    if (hash !== undefined && current !== undefined && hash !== current.hash) throw new ApiFailure('hash_conflict');
+    const id = current === undefined ? this.nextId('V') : String(current.id);
+    const stored = this.viewJson(id, view, id, null);
+    versions.push(stored);
+    this.homes.set(userId, versions);
+    this.views.set(id, stored);
+    return { view: stored };
+  }
+
+  /** The Home tab `userId` sees now (the last view published to them), if any. */
+  homeOf(userId: string): { blocks: unknown[]; hash: string } | undefined {
+    const versions = this.homes.get(userId);
+    const last = versions?.[versions.length - 1];
+    return last ? { blocks: last.blocks as unknown[], hash: String(last.hash) } : undefined;
+  }
+
+  /** How many times a Home was published to `userId`. */
+  homePublishCount(userId: string): number {
+    return this.homes.get(userId)?.length ?? 0;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ import { parse } from 'yaml';
 import { COMMAND } from '../../src/adapters/slack/listeners/aws-access-command';
 
 interface Manifest {
-  features: { slash_commands: Array<{ command: string; url?: string }> };
+  features: { app_home: { home_tab_enabled: boolean }; slash_commands: Array<{ command: string; url?: string; usage_hint?: string }> };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity: { is_enabled: boolean; request_url?: string; message_menu_options_url?: string }; socket_mode_enabled: boolean };
+  settings: { event_subscriptions?: { request_url?: string; bot_events?: string[] }; interactivity: { is_enabled: boolean; request_url?: string; message_menu_options_url?: string }; socket_mode_enabled: boolean };
 }
 
 const load = (path: string) => parse(readFileSync(join(__dirname, '../..', path), 'utf8')) as Manifest;
@@ -21,6 +21,15 @@ describe('Slack app manifests', () => {
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.settings.socket_mode_enabled).toBe(false);
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...SCOPES].sort());
+  });
+
+  test.each(['manifest.yml', 'docs/manifest-socket-mode.yml'])('daily-use: App Home: %s enables the Home tab, subscribes the bot event app_home_opened, and its usage hint names every subcommand', (path) => {
+    const manifest = load(path);
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    expect(manifest.settings.event_subscriptions?.bot_events).toEqual(['app_home_opened']);
+    if (path === 'manifest.yml') expect(manifest.settings.event_subscriptions?.request_url).toMatch(/^https:\/\/.+\/slack\/events$/);
+    else expect(manifest.settings.event_subscriptions?.request_url).toBeUndefined();
+    for (const sub of ['group', 'list', 'status', 'cancel', 'end', 'help']) expect(manifest.features.slash_commands[0]!.usage_hint).toContain(sub);
   });
 
   test('Socket Mode variant: no request URLs, same command and scopes', () => {

@@ -122,6 +122,65 @@ export class DynamoDbStore implements Store {
     }
   }
 
+  // ---- RequestReads (App Home, /aws-access list)
+
+  async listByRequester(slackUserId: string, limit: number): Promise<AccessRequest[]> {
+    try {
+      const items = await this.queryAll(
+        {
+          IndexName: REQUESTER_INDEX.name,
+          KeyConditionExpression: `${REQUESTER_INDEX.partitionKey} = :r`,
+          ExpressionAttributeValues: { ':r': slackUserId },
+          ScanIndexForward: false,
+          Limit: limit,
+        },
+        limit,
+      );
+      return this.readable(items);
+    } catch (err) {
+      if (!isMissingIndex(err)) throw err;
+      // A table from before the index (see countAwaitingApproval): the open requests, which hold
+      // everything the person can still act on.
+      const items = await this.queryAll({
+        IndexName: DUE_INDEX.name,
+        KeyConditionExpression: 'dueKey = :k',
+        FilterExpression: '#r.#q.#s = :r',
+        ExpressionAttributeNames: { '#r': 'request', '#q': 'requester', '#s': 'slackUserId' },
+        ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':r': slackUserId },
+      });
+      return this.readable(items)
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, limit);
+    }
+  }
+
+  async listAwaitingApproval(limit: number): Promise<AccessRequest[]> {
+    const items = await this.queryAll(
+      {
+        IndexName: DUE_INDEX.name,
+        KeyConditionExpression: 'dueKey = :k',
+        FilterExpression: 'attribute_exists(#a) OR #st = :p',
+        ExpressionAttributeNames: { '#a': REQUESTER_INDEX.awaitingApproval, '#st': 'status' },
+        ExpressionAttributeValues: { ':k': DUE_INDEX.value, ':p': 'PENDING' },
+      },
+      limit,
+    );
+    return this.readable(items).filter((r) => r.grants.some((g) => g.status === 'PENDING'));
+  }
+
+  /** The items no schema version can read are reported and left out, as the sweep does. */
+  private readable(items: Record<string, unknown>[]): AccessRequest[] {
+    const requests: AccessRequest[] = [];
+    for (const item of items) {
+      try {
+        requests.push(readRequest(item));
+      } catch (err) {
+        this.onUnreadable?.(err);
+      }
+    }
+    return requests;
+  }
+
   async listAudit(requestId: string): Promise<AuditEvent[]> {
     const items = await this.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': requestKey(requestId).pk }, ConsistentRead: true });
     // Events of releases before the chain are items of their own (AUDIT#<seq>), and came first.
@@ -215,15 +274,15 @@ export class DynamoDbStore implements Store {
   }
 
   /** Every item a query matches, page after page (up to `limit`). */
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> {
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, limit = Infinity): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }));
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+    } while (start && items.length < limit);
+    return items.slice(0, limit);
   }
 
   /** How many items a query matches, page after page (only the count comes back). */

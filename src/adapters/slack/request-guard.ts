@@ -23,12 +23,12 @@ const interactivePayload = z.union([
   }),
   z.object({ type: z.enum(['block_suggestion']), user: z.object({ id: z.string().min(1) }), action_id: z.string(), value: z.string() }),
 ]);
-const slashCommand = z.object({ command: z.string().min(1), user_id: z.string().min(1), text: z.string().optional() });
-// The Events API (JSON): its first request checks the URL; then events. Bolt routes on event.type.
-const eventsApiRequest = z.union([
-  z.object({ type: z.enum(['url_verification']), challenge: z.string() }),
-  z.object({ type: z.enum(['event_callback']), event: z.object({ type: z.string().min(1) }) }),
+// The Events API (JSON): Slack's url_verification challenge, and the events Timebox subscribes to.
+const eventsApiBody = z.union([
+  z.object({ type: z.literal('url_verification'), challenge: z.string() }),
+  z.object({ type: z.literal('event_callback'), event: z.object({ type: z.enum(['app_home_opened']), user: z.string().min(1) }) }),
 ]);
+const slashCommand = z.object({ command: z.string().min(1), user_id: z.string().min(1), text: z.string().optional() });
 
 export interface SlackRequestHeaders {
   contentType?: string;
@@ -40,7 +40,7 @@ export interface SlackRequestHeaders {
  * Checks a request to /slack/events before Bolt routes it, in this order:
  * - authenticity: a timestamp Slack could have sent (digits, not more than 5 minutes old or
  *   ahead; Bolt alone accepts `+T`, `T.0` or a date a day ahead) and a valid signature: 401;
- * - size (413) and Slack's encodings (415): a form for commands and clicks, JSON for the Events API;
+ * - size (413) and Slack's encodings (415): forms, and JSON for the Events API;
  * - a payload shape Bolt can route (400), which Bolt would otherwise answer with a 500.
  * Returns why the request is refused, or undefined. This is the only signature check: the
  * receiver (slack-front.ts) hands Bolt nothing this has not passed.
@@ -56,16 +56,16 @@ export function refuseSlackRequest(headers: SlackRequestHeaders, rawBody: string
     return { status: 401, reason: 'bad or stale signature' };
   }
   if (Buffer.byteLength(rawBody) > MAX_BODY_BYTES) return { status: 413, reason: 'body too large' };
-  if (headers.contentType === 'application/json') {
-    let body: unknown;
+  if (headers.contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json') {
+    let event: unknown;
     try {
-      body = JSON.parse(rawBody);
+      event = JSON.parse(rawBody);
     } catch {
       return { status: 400, reason: 'body is not JSON' };
     }
-    return eventsApiRequest.safeParse(body).success ? undefined : { status: 400, reason: 'not an Events API request Timebox handles' };
+    return eventsApiBody.safeParse(event).success ? undefined : { status: 400, reason: 'not a Slack event Timebox subscribes to' };
   }
-  if (headers.contentType !== 'application/x-www-form-urlencoded') return { status: 415, reason: 'Slack sends application/x-www-form-urlencoded or application/json' };
+  if (headers.contentType !== 'application/x-www-form-urlencoded') return { status: 415, reason: 'Slack sends application/x-www-form-urlencoded (application/json for events)' };
   const form = parseQuery(rawBody);
   if (typeof form.payload === 'string') {
     let payload: unknown;

@@ -225,7 +225,7 @@ describe('parseCommand properties', () => {
     fc.tuple(fc.constantFrom('staging ReadOnly 2h '), fc.string({ unit: 'binary', minLength: 400, maxLength: 700 })).map(([a, b]) => a + b),
   );
 
-  test('for ANY string: one of the four kinds, or a TimeboxError — never another exception', () => {
+  test('for ANY string: one of the known kinds, or a TimeboxError — never another exception', () => {
     fc.assert(
       fc.property(anyText, (text) => {
         let parsed;
@@ -234,8 +234,8 @@ describe('parseCommand properties', () => {
         } catch (err) {
           return err instanceof TimeboxError;
         }
-        if (parsed.kind === 'end') return isRequestId(parsed.requestId);
-        return ['help', 'modal', 'request'].includes(parsed.kind);
+        if (parsed.kind === 'end' || parsed.kind === 'status' || parsed.kind === 'cancel') return isRequestId(parsed.requestId);
+        return ['help', 'modal', 'request', 'list'].includes(parsed.kind);
       }),
       { numRuns: 2_000 },
     );
@@ -295,5 +295,30 @@ describe('parseCommand properties', () => {
         return false;
       }),
     );
+  });
+});
+
+describe('daily-use: parsing list / status / cancel / help', () => {
+  test('list alone, and status / cancel with an id in any case', () => {
+    expect(parseCommand('list')).toEqual({ kind: 'list' });
+    expect(parseCommand('  LIST ')).toEqual({ kind: 'list' });
+    expect(parseCommand('status r-0123456789')).toEqual({ kind: 'status', requestId: 'R-0123456789' });
+    expect(parseCommand('Cancel R-0123456789')).toEqual({ kind: 'cancel', requestId: 'R-0123456789' });
+  });
+
+  test('a missing or malformed id names the subcommand and the problem', () => {
+    expect(timeboxErrorFrom(() => parseCommand('cancel')).message).toContain('Say which request to cancel, e.g. `/aws-access cancel R-0123456789`');
+    expect(timeboxErrorFrom(() => parseCommand('status 42')).message).toContain('"42" is not a request id');
+  });
+
+  test('four words or more are a request, even for an account named list, status or cancel; an object key is no subcommand', () => {
+    expect(parseCommand('list ReadOnly 1h reason').kind).toBe('request');
+    expect(parseCommand('cancel ReadOnly 1h reason').kind).toBe('request');
+    expect(() => parseCommand('constructor R-0123456789')).toThrow(TimeboxError);
+    expect(timeboxErrorFrom(() => parseCommand('constructor R-0123456789')).code).toBe('invalid_command');
+  });
+
+  test('the usage names every subcommand', () => {
+    for (const sub of ['/aws-access list', '/aws-access status <request id>', '/aws-access cancel <request id>', '/aws-access end <request id>', '/aws-access help', '/aws-access group']) expect(USAGE).toContain(sub);
   });
 });

@@ -9,7 +9,9 @@ import { requestSubject, targetText } from '../views/target-text';
 import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
-import { tellPerson } from './tell-person';
+import { explainAnswer, isExplainCommand } from './explain-command';
+import { tellPerson, type Answer } from './tell-person';
+import { cancelAndDescribe, listAndDescribe, statusAndDescribe } from './subcommands';
 
 export const COMMAND = '/aws-access';
 
@@ -27,7 +29,7 @@ export function filedMessage({ request, handedOff }: FiledRequest, approvalChann
   );
 }
 
-/** `/aws-access` (form), `/aws-access help`, `/aws-access end <request id>`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
+/** `/aws-access` (form), `help`, `list`, `status <request id>`, `cancel <request id>`, `end <request id>`, or `/aws-access <account> <permission-set> <duration> <reason…>`. */
 export function awsAccessCommand(door: SlackDoor) {
   return async ({ command, ack, respond, client, logger }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     /** What to tell the user about an error: a refusal names its reason; anything else is generic (and logged). */
@@ -43,15 +45,16 @@ export function awsAccessCommand(door: SlackDoor) {
      * Either way nothing is said to be filed before it is stored. Should the response_url fail,
      * the answer goes to the channel, then by DM.
      */
-    const answer = async (work: () => Promise<string>): Promise<void> => {
+    const answer = async (work: () => Promise<Answer>): Promise<void> => {
       const settled = () => work().catch(failure);
       if (!door.ackFirst) {
-        await ack({ response_type: 'ephemeral', text: await settled() });
+        const settledAnswer = await settled();
+        await ack({ response_type: 'ephemeral', ...(typeof settledAnswer === 'string' ? { text: settledAnswer } : settledAnswer) });
         return;
       }
       await ack();
       const text = await settled();
-      const to = { userId: command.user_id, channelId: command.channel_id, respond: (t: string) => respond({ response_type: 'ephemeral', text: t }) };
+      const to = { userId: command.user_id, channelId: command.channel_id, respond: (m: Exclude<Answer, string>) => respond({ response_type: 'ephemeral', ...m }) };
       await tellPerson(client, to, text).catch((err: unknown) => logger.warn(`could not answer ${command.user_id}: ${err instanceof Error ? err.message : String(err)}`));
     };
     try {
@@ -60,8 +63,26 @@ export function awsAccessCommand(door: SlackDoor) {
         await ack({ response_type: 'ephemeral', text: USAGE });
         return;
       }
+      const who = { slackUserId: command.user_id, workspace: command.team_id };
+      const log = (m: string) => logger.error(m);
       if (parsed.kind === 'end') {
-        await answer(() => endAndDescribe(door, parsed.requestId, { slackUserId: command.user_id, workspace: command.team_id }, (m) => logger.error(m)));
+        await answer(() => endAndDescribe(door, parsed.requestId, who, log));
+        return;
+      }
+      if (parsed.kind === 'list') {
+        await answer(() => listAndDescribe(door, who, log));
+        return;
+      }
+      if (parsed.kind === 'status') {
+        await answer(() => statusAndDescribe(door, parsed.requestId, who, log));
+        return;
+      }
+      if (parsed.kind === 'cancel') {
+        await answer(() => cancelAndDescribe(door, parsed.requestId, who, log));
+        return;
+      }
+      if (isExplainCommand(parsed)) {
+        await answer(() => explainAnswer(door, parsed, { slackUserId: command.user_id, workspace: command.team_id }));
         return;
       }
       if (parsed.kind === 'modal') {

@@ -7,17 +7,19 @@ import { escapeMrkdwn } from '../views/mrkdwn';
 import { APPROVE_ACTION, DENY_ACTION } from '../views/request-message';
 import { targetText } from '../views/target-text';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
+import { answerClick, isHomeClick } from './tell-person';
 
 // The value only says which request the button is about; who may decide is read from the store.
 const requestIdValue = z.string().regex(REQUEST_ID);
 
-/** Approve / Deny on the approvals-channel message. */
+/** Approve / Deny on the approvals-channel message, and on an approver's App Home. */
 export function decisionButton(door: SlackDoor) {
-  return async ({ ack, body, action, respond, logger }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, body, action, respond, client, logger }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const tell = async (text: string) => {
       // The response_url may be gone (expired, or Slack trouble); the decision stands either way.
-      await respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err: unknown) =>
+      // A click on App Home has none: the answer goes by DM.
+      await answerClick(client, body, respond, text).catch((err: unknown) =>
         logger.warn(`could not reply to ${body.user.id}: ${err instanceof Error ? err.message : String(err)}`),
       );
     };
@@ -28,7 +30,9 @@ export function decisionButton(door: SlackDoor) {
     }
     const channel = body.container?.channel_id ?? body.channel?.id;
     const ts = body.container?.message_ts ?? body.message?.ts;
-    if (!channel || !ts) {
+    // On App Home the buttons sit on the viewer's own Home, not on a message: authorised the same way.
+    const onHome = isHomeClick(body);
+    if (!onHome && (!channel || !ts)) {
       // Approve/Deny only ever sit on the approvals message; the decision is checked against it.
       await tell(`${WARNING} That button is not on a Timebox approval message.`);
       return;
@@ -38,7 +42,7 @@ export function decisionButton(door: SlackDoor) {
         requestId: requestId.data,
         decision: action.action_id === APPROVE_ACTION ? 'approve' : 'deny',
         clickerSlackUserId: body.user.id,
-        message: { channel, ts },
+        ...(onHome || !channel || !ts ? {} : { message: { channel, ts } }),
         ...(body.team?.id ? { workspace: body.team.id } : {}),
       });
       if (result.refused.length > 0) {

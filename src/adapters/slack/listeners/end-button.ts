@@ -8,6 +8,7 @@ import { escapeMrkdwn, mention } from '../views/mrkdwn';
 import { END_ACTION } from '../views/request-message';
 import { grantsSubject, targetName } from '../views/target-text';
 import { GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+import { answerClick } from './tell-person';
 
 // The value only says which request; who may end it is read from the store.
 const requestIdValue = z.string().regex(REQUEST_ID);
@@ -54,16 +55,16 @@ export async function endAndDescribe(door: SlackDoor, requestId: string, who: { 
   }
 }
 
-/** "End access now", in the requester's DM and on the approvals-channel message while active. */
+/** "End access now", in the requester's DM, on the approvals-channel message while active, and on App Home. */
 export function endButton(door: SlackDoor) {
-  return async ({ ack, body, action, respond, logger }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, body, action, respond, client, logger }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const requestId = requestIdValue.safeParse(action.value);
     const text = requestId.success
       ? await endAndDescribe(door, requestId.data, { slackUserId: body.user.id, workspace: body.team?.id }, (m) => logger.error(m))
       : `${WARNING} That button is not a Timebox request button.`;
     // The response_url may be gone; the outcome stands either way (and the requester is DMed).
-    await respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err: unknown) =>
+    await answerClick(client, body, respond, text).catch((err: unknown) =>
       logger.warn(`could not reply to ${body.user.id}: ${err instanceof Error ? err.message : String(err)}`),
     );
   };

@@ -5,6 +5,8 @@ import { registerEndButton } from './end-button';
 import { registerOptions } from './menu-options';
 import { registerViews } from './request-modal-submission';
 import type { SlackDoor } from './context';
+import { registerHomeActions } from './home-actions';
+import { registerHomeOpened } from './home-opened';
 
 export function registerListeners(app: App, door: SlackDoor): void {
   registerCommands(app, door);
@@ -12,4 +14,6 @@ export function registerListeners(app: App, door: SlackDoor): void {
   registerEndButton(app, door);
   registerViews(app, door);
   registerOptions(app, door);
+  registerHomeOpened(app, door);
+  registerHomeActions(app, door);
 }

@@ -9,7 +9,7 @@ export const DENY_ACTION = 'timebox_deny';
 export const END_ACTION = 'timebox_end';
 
 /** "End access now", with a confirmation: on the channel message while active, and in the requester's DM. */
-function endButton(request: AccessRequest): KnownBlock {
+export function endButton(request: AccessRequest): KnownBlock {
   const active = request.grants.filter((g) => g.status === 'ACTIVE' && !g.endedEarlyBy);
   const what = grantsSubject(active, plainTarget, 'active grants');
   return {
@@ -72,7 +72,9 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
     case 'EXPIRED':
       return ':zzz: Expired: nobody decided in time.';
     case 'CANCELLED':
-      return `:heavy_multiplication_x: Withdrawn: cancelled by ${by} when they ended the request, so it can no longer be approved.`;
+      // Withdrawn by `end` (beside access that ran) or by `cancel` (while the request only waited).
+      if (request.grants.some((g) => g.activeAt !== undefined)) return `:heavy_multiplication_x: Withdrawn: cancelled by ${by} when they ended the request, so it can no longer be approved.`;
+      return `:heavy_multiplication_x: Withdrawn: cancelled by ${by} before anyone approved it, so it can no longer be approved.`;
     case 'FAILED':
       return `:x: Failed: ${escapeMrkdwn(truncate(grant.failure ?? 'unknown error', 300))}`;
     case 'ENDED':
@@ -183,7 +185,7 @@ export function requesterMessage(request: AccessRequest, portalUrl?: string): st
   const portal = portalUrl ? `<${portalUrl}|AWS access portal>` : 'AWS access portal';
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   if (!only) {
-    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'ENDED' ? `${endedEarlyByForRequester(request, g)} ${slackDate(g.endedAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ' (cancelled when you ended the request, before anyone approved it)' : ''}`);
+    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'ENDED' ? `${endedEarlyByForRequester(request, g)} ${slackDate(g.endedAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ` (cancelled ${request.grants.some((o) => o.activeAt !== undefined) ? 'when you ended the request, ' : ''}before anyone approved it)` : ''}`);
     const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
     const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ` Sign in through your ${portal}.` : '';
     const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
