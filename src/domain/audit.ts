@@ -131,8 +131,10 @@ export function verifyChain(requestId: string, events: AuditEvent[], head: Chain
     if (hashOf(e, sha256) !== e.hash) problems.push({ requestId, seq: e.seq, problem: 'altered', detail: `${e.type} (${e.seq}) does not match its hash` });
     prev = e.hash;
   }
-  if (head && (head.hash !== prev || head.count !== checked)) {
-    problems.push({ requestId, problem: 'truncated', detail: `the request records ${head.count} chained events ending at ${head.hash.slice(0, 14)}, the log holds ${checked} ending at ${prev.slice(0, 14) || 'nothing'}` });
+  if (head && head.hash !== prev) {
+    problems.push({ requestId, problem: 'truncated', detail: `the request records its last event as ${head.hash.slice(0, 14)}, the log ends at ${prev.slice(0, 14) || 'nothing'}` });
+  } else if (head && head.count !== checked) {
+    problems.push({ requestId, problem: 'removed or reordered', detail: `the request records ${head.count} chained events, the log holds ${checked}` });
   }
   return { checked, unchained, problems };
 }
