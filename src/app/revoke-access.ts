@@ -19,7 +19,7 @@ export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, gra
     : { kind: 'removed' };
   if (outcome.kind === 'failed') throw new RevokeFailedError(outcome.reason);
   const keptBecause = outcome.kind === 'kept' ? outcome.reason : undefined;
-  return updateGrant(deps, revoking.id, grantId, (g) => (g.status !== 'REVOKING' ? undefined : grantTransitions.end(g, deps.clock.now(), keptBecause, revoking.id)));
+  return updateGrant(deps, revoking.id, grantId, (g) => (g.status !== 'REVOKING' ? undefined : grantTransitions.end(g, deps.clock.now(), keptBecause, revoking.id)), revoking);
 }
 
 /**
