@@ -1,10 +1,12 @@
 /**
  * `npm run demo`: the real Timebox process (Bolt over signed HTTP, dynalite, real AWS SDK
  * clients) against local stand-ins for Slack and AWS. Plays a two-account request (one grant
- * auto-approved, one approved by a person) and a temporary group membership, through to their
- * automatic revokes, and prints what people see in Slack and which AWS calls were made.
+ * auto-approved, one approved by a person) through to its automatic revoke, and a temporary group
+ * membership that is extended, shown on App Home and ended early from there; prints what people
+ * see in Slack and which AWS calls were made.
  */
 import type { AwsCall } from '../test/support/aws-stand-in';
+import { appHomeOpenedBody, homeClickBody } from '../test/support/home-tab';
 import { APPROVAL_CHANNEL, PEOPLE, TimeboxHarness } from '../test/support/timebox-harness';
 import { box, knowPerson, readable, renderBlocks } from './transcript';
 
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     showAws();
     say('The channel message is updated:');
     showChannel(posted.ts);
-    console.log(box('DM to @carol', h.dmTextsTo('carol').map(readable)));
+    console.log(box('DM to @carol', h.dmTextsTo('carol').flatMap((t) => readable(t).split('\n'))));
 
     say(`@carol also types: /aws-access group oncall ${WINDOW} paging duty`);
     const { text: groupText } = await h.command('carol', `group oncall ${WINDOW} paging duty`);
@@ -84,15 +86,36 @@ async function main(): Promise<void> {
     showAws();
     say(`Identity Center says carol is in group oncall: ${h.isMember('carol', 'oncall') ? 'yes' : 'NO (this is a bug)'}`);
 
+    const groupEnd = (await h.request(groupId)).endsAt ?? 0;
+    say(`@carol needs the membership longer: /aws-access extend ${groupId} 20s paging runs long`);
+    const { text: extendText } = await h.command('carol', `extend ${groupId} 20s paging runs long`);
+    console.log(box('only visible to @carol', [readable(extendText)]));
+    await h.slack.waitFor(async () => ((await h.request(groupId)).endsAt ?? 0) > groupEnd || undefined, 10_000, 'the window to move');
+    const movedTo = (await h.request(groupId)).endsAt ?? 0;
+    say(`The same membership now ends at ${new Date(movedTo).toISOString().slice(11, 19)} instead of ${new Date(groupEnd).toISOString().slice(11, 19)}: no second membership, no gap.`);
+    showAws();
+
+    say("@carol opens the Timebox app's Home tab:");
+    await h.settled();
+    const homesBefore = h.slack.homePublishCount(PEOPLE.carol.id);
+    await h.sender.raw(appHomeOpenedBody(PEOPLE.carol.id), { contentType: 'application/json' });
+    const home = await h.slack.waitFor(() => (h.slack.homePublishCount(PEOPLE.carol.id) > homesBefore ? h.slack.homeOf(PEOPLE.carol.id)?.blocks : undefined), 5000, "carol's Home");
+    console.log(box('Home tab of @carol', renderBlocks(home)));
+
+    say('The incident is over early: @carol clicks "End access now" next to the oncall membership on her Home.');
+    await h.sender.raw(homeClickBody(PEOPLE.carol, 'timebox_end', groupId, home));
+    await h.waitForStatus(groupId, 'ENDED', 10_000);
+    showAws();
+    say(`Identity Center says carol is in group oncall: ${h.isMember('carol', 'oncall') ? 'YES (this is a bug)' : 'no (removed at once)'}`);
+
     const ends = active.grants.map((g) => new Date(g.endsAt ?? 0).toISOString().slice(11, 19)).join(' and ');
     say(`The windows run until ${ends} (each from its own grant); waiting for Timebox to revoke them on its own…`);
     await h.waitForStatus(id, 'ENDED', 30_000);
-    await h.waitForStatus(groupId, 'ENDED', 30_000);
     await h.slack.waitFor(() => h.dmTextsTo('carol').some((t) => t.includes('2 of 2 ended')), 5000, 'the ended DM');
     showAws();
     say('The channel message is updated:');
     showChannel(posted.ts);
-    console.log(box('DMs to @carol', h.dmTextsTo('carol').slice(1).map(readable)));
+    console.log(box('DMs to @carol', h.dmTextsTo('carol').slice(1).flatMap((t) => readable(t).split('\n'))));
 
     const stillAssigned = h.hasAssignment('carol', 'production', 'ReadOnly') || h.hasAssignment('carol', 'staging', 'ReadOnly');
     const stillMember = h.isMember('carol', 'oncall');

@@ -12,6 +12,7 @@ export function readable(mrkdwn: string): string {
     .replace(/<@([A-Z0-9]+)>/g, (_m, id: string) => `@${NAMES[id] ?? id}`)
     .replace(/<#([A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => `#${label ?? (id === 'C0APPROVALS' ? 'aws-approvals' : id)}`)
     .replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1')
+    .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/:[a-z_]+: /g, '')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')

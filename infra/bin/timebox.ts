@@ -2,23 +2,22 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../../src/config/load-config';
+import { ContextError, contextText } from '../lib/context-settings';
+import { TimeboxPropsError } from '../lib/timebox-construct';
 import { TimeboxStack } from '../lib/timebox-stack';
 
 const app = new App();
-const stackName: unknown = app.node.tryGetContext('stackName') ?? 'Timebox';
-if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]*$/.test(stackName)) {
-  throw new Error(`context "stackName" must be a CloudFormation stack name, got ${JSON.stringify(stackName)}`);
-}
 
 try {
+  const stackName = contextText(app.node.tryGetContext('stackName'), 'stackName') ?? 'Timebox';
   // No env: an environment-agnostic stack synthesizes offline with no credentials and deploys
   // to whatever account and region the CLI is pointed at.
   new TimeboxStack(app, stackName, {
     description: 'Timebox: time-boxed AWS IAM Identity Center access, requested and approved in Slack',
   });
 } catch (err) {
-  if (err instanceof ConfigError) {
-    // The message lists every problem with its path; a stack trace would only hide it.
+  if (err instanceof ConfigError || err instanceof ContextError || err instanceof TimeboxPropsError) {
+    // The message names what is wrong and the format expected; a stack trace would only hide it.
     console.error(err.message);
     process.exit(1);
   }

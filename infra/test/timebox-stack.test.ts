@@ -209,13 +209,15 @@ describe('functions', () => {
     }
   }, 60_000);
 
-  test('the Slack function has a Function URL without IAM auth (Bolt verifies Slack signatures)', () => {
-    template.resourceCountIs('AWS::Lambda::Url', 1);
-    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: arnOf(functionId(/^Timebox Slack endpoint/)) });
+  test('the Slack function sits behind an HTTP API (POST /slack/events, payload 2.0, throttled), with no Function URL', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /slack/events' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(functionId(/^Timebox Slack endpoint/)) });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } });
     const outputs = template.toJSON().Outputs;
-    const url = logicalId('AWS::Lambda::Url', {});
-    expect(outputs.SlackFunctionUrl.Value).toEqual({ 'Fn::GetAtt': [url, 'FunctionUrl'] });
-    expect(outputs.SlackRequestUrl.Value).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [url, 'FunctionUrl'] }, 'slack/events']] });
+    expect(outputs.SlackFunctionUrl).toBeUndefined();
+    expect(JSON.stringify(outputs.SlackRequestUrl.Value)).toMatch(/execute-api.*slack\/events/);
     expect(outputs.SlackSecretArn.Value).toEqual({ Ref: secretId() });
   });
 
@@ -570,16 +572,16 @@ describe('group grants (a config with two groups)', () => {
     const acknowledged = acknowledgmentsOf(groupsStack);
     expect(acknowledged.filter((a) => /identitystore/.test(a.id)).map((a) => `${a.path} ${a.id}`).sort()).toEqual(
       [
-        'Groups/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
-        'Groups/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
-        'Groups/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]',
-        'Groups/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
-        'Groups/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
-        'Groups/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]',
+        'Groups/Default/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+        'Groups/Default/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
+        'Groups/Default/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]',
+        'Groups/Default/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+        'Groups/Default/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::membership/*]',
+        'Groups/Default/SweepRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::group/*]',
       ].sort(),
     );
     for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(80);
-    const workerUsers = acknowledged.find((a) => a.path === 'Groups/WorkerRole' && a.id.endsWith('user/*]'));
+    const workerUsers = acknowledged.find((a) => a.path === 'Groups/Default/WorkerRole' && a.id.endsWith('user/*]'));
     expect(workerUsers?.reason).toMatch(/GetUserId/);
     expect(workerUsers?.reason).toMatch(/CreateGroupMembership/);
   });
@@ -598,18 +600,19 @@ describe('cdk-nag (AWS Solutions)', () => {
     const acknowledged = acknowledgmentsOf(stack);
     expect(acknowledged.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
       [
-        'Timebox/SlackSecret AwsSolutions-SMG4',
-        'Timebox/DeadLetterQueue AwsSolutions-SQS3',
-        'Timebox/SlackFunction AwsSolutions-L1',
-        'Timebox/WorkerFunction AwsSolutions-L1',
-        'Timebox/SweepFunction AwsSolutions-L1',
-        'Timebox/SlackRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Timebox-schedules/*]',
-        'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Timebox-schedules/*]',
-        'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
-        'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:aws:sso:::account/*]',
-        'Timebox/WorkerRole AwsSolutions-IAM5[Resource::arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*]',
-        'Timebox/SweepRole AwsSolutions-IAM5[Resource::arn:aws:sso:::account/*]',
-        'Timebox/SweepRole AwsSolutions-IAM5[Resource::arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*]',
+        'Timebox/Default/SlackSecret AwsSolutions-SMG4',
+        'Timebox/Default/SlackApi AwsSolutions-APIG4',
+        'Timebox/Default/DeadLetterQueue AwsSolutions-SQS3',
+        'Timebox/Default/SlackFunction AwsSolutions-L1',
+        'Timebox/Default/WorkerFunction AwsSolutions-L1',
+        'Timebox/Default/SweepFunction AwsSolutions-L1',
+        'Timebox/Default/SlackRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Timebox-schedules/*]',
+        'Timebox/Default/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/Timebox-schedules/*]',
+        'Timebox/Default/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:identitystore:::user/*]',
+        'Timebox/Default/WorkerRole AwsSolutions-IAM5[Resource::arn:aws:sso:::account/*]',
+        'Timebox/Default/WorkerRole AwsSolutions-IAM5[Resource::arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*]',
+        'Timebox/Default/SweepRole AwsSolutions-IAM5[Resource::arn:aws:sso:::account/*]',
+        'Timebox/Default/SweepRole AwsSolutions-IAM5[Resource::arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*]',
       ].sort(),
     );
     for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(80);
@@ -754,7 +757,7 @@ describe('IAM at scale: 1,000 accounts, 100 permission sets', () => {
     const created = createPolicies(bigTemplate).flatMap((p) => p.statements.flatMap((s) => s.Resource as string[]));
     for (const set of big.config.policy.permissionSets) expect(created).toContain(set.arn);
     expect(created).toContain('arn:aws:sso:::account/*');
-    Annotations.fromStack(big).hasWarning('/Big', Match.stringLikeRegexp('1000 accounts do not fit'));
+    Annotations.fromStack(big).hasWarning('/Big/Default', Match.stringLikeRegexp('1000 accounts do not fit'));
   });
 
   test('300 accounts still fit: each is listed, packed over several policies of at most 6,144 characters', () => {

@@ -1,4 +1,4 @@
-import { holdsAccess, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
+import { holdsAccess, reminderDueAt, timerDueAt, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
 import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } from '../domain/errors';
 import { describeTarget, provisionTarget } from '../domain/grant-target';
 import { planWork, recordAttempt, type AttemptPolicy, type WorkPlan } from '../domain/grant-work';
@@ -7,6 +7,7 @@ import { commit, retryOnConflict, updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
 import { grantOne, targetOf } from './grant-access';
 import { letGoOfFailed } from './leases';
+import { advanceExtension } from './extend-request';
 import { notifyPeople } from './notify-people';
 import { refreshHomes } from './home';
 import type { AdvanceJob, HeldTarget } from './ports';
@@ -54,6 +55,8 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
       if (job.created?.length) await revokeFromReceipt(deps, job);
       return undefined;
     }
+    // An extension is never granted: approved, it moves the original window's end.
+    if (request.extends) return advanceExtension(deps, request, (r) => armNextTimer(deps, r));
     if (step === 0 && job.created?.length) {
       // A store restored from a backup older than the grant has the request, but not the grant's
       // window: the receipt's targets that the store never saw granted are removed all the same.
@@ -89,12 +92,18 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
 /** Tells people about the request's latest state (channel message, requester's DM). */
 export async function notifyRequest(deps: WorkflowDeps, requestId: string): Promise<AccessRequest | undefined> {
   let request = await deps.store.getRequest(requestId);
+  const reminderBefore = request && reminderDueAt(request);
   for (let step = 0; request && step < 3; step++) {
     const notified = await notifyPeople(deps, request);
     // Done, or Slack failed this pass: the retry waits for its backoff (newsRetryAt), not this loop.
-    if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) break;
+    if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) {
+      request = notified;
+      break;
+    }
     request = await deps.store.getRequest(requestId);
   }
+  // Telling people set the next reminder (the first, or the one after the one just sent): its timer or schedule.
+  if (request && reminderDueAt(request) !== reminderBefore) await armNextTimer(deps, request);
   await refreshHomes(deps, request); // App Home, after the news: best effort, never throws
   return request;
 }
@@ -177,10 +186,13 @@ export function createdTargets(request: AccessRequest): HeldTarget[] {
     .map((g) => ({ grantId: g.id, target: provisionTarget(g.target, principalId), ...(g.membershipId ? { membershipId: g.membershipId } : {}) }));
 }
 
-/** Arms the request's timer or schedule for its next piece of work (an expiry, a window's end, a retry). */
+/** Arms the request's timer or schedule for its next piece of work (an expiry, a window's end, a retry) or the warning before a window's end. */
 export async function armNextTimer(deps: WorkflowDeps, request: AccessRequest): Promise<void> {
-  const at = workDueAt(request);
-  if (at === undefined || at <= deps.clock.now()) return;
+  const now = deps.clock.now();
+  const work = workDueAt(request);
+  if (work !== undefined && work <= now) return;
+  const at = timerDueAt(request, now);
+  if (at === undefined) return;
   const created = createdTargets(request);
   await deps.scheduler
     .scheduleAt({ requestId: request.id, ...(created.length > 0 ? { created } : {}) }, at)

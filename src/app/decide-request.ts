@@ -1,5 +1,5 @@
 import { lookUpMember } from './members';
-import { decideGrant, grantTransitions, messageOf, type AccessRequest, type Decision, type Grant, type GrantStep } from '../domain/access-request';
+import { decideGrant, grantTransitions, approvalRefs, type AccessRequest, type Decision, type Grant, type GrantStep } from '../domain/access-request';
 import { isTimeboxError, StoreConflictError, TimeboxError } from '../domain/errors';
 import type { Identity } from '../domain/identity';
 import type { Person, Rule } from '../domain/policy';
@@ -88,10 +88,12 @@ async function identitiesAtClick(deps: WorkflowDeps, request: AccessRequest, cli
 }
 
 function authoriseAndDecide(deps: WorkflowDeps, request: AccessRequest, input: DecideInput, person: Identity, requester: Identity) {
-  // A button must sit on this request's own message. (Until the message's ts is recorded, a
-  // click can only come from the message just posted, so there is nothing to compare yet.)
-  const ref = messageOf(request, 'channel')?.ref;
-  if (input.message && ref && (ref.channel !== input.message.channel || ref.ts !== input.message.ts)) {
+  // A button must sit on one of this request's own approval messages: in a channel, or a copy in
+  // an approver's DM. (Until a message's ts is recorded, a click can only come from the message
+  // just posted, so there is nothing to compare yet.)
+  const refs = approvalRefs(request);
+  const clicked = input.message;
+  if (clicked && refs.length > 0 && !refs.some((ref) => ref.channel === clicked.channel && ref.ts === clicked.ts)) {
     throw new TimeboxError('stale_button', 'That button does not belong to this request.');
   }
   const now = deps.clock.now();

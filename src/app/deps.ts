@@ -17,6 +17,13 @@ export interface WorkflowOptions {
   /** A revoke still failing after this many attempts, or this long past the window's end, raises the stuck-revoke alarm. */
   revokeStuckAttempts: number;
   revokeStuckMs: number;
+  /**
+   * App Home: 0 republishes the Homes a change concerns at once, as part of the notify pass
+   * (Lambda: nothing runs after the invocation); above 0, that long after the change, once per
+   * person however many changes come meanwhile (the local process, where a flood of requests
+   * would otherwise read every waiting request once per request and per approver).
+   */
+  homeRefreshDelayMs: number;
 }
 
 export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
@@ -28,6 +35,7 @@ export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
   revokeRetryMs: 15_000,
   newsRetryMs: 30_000,
   newsAttempts: 6,
+  homeRefreshDelayMs: 0,
   revokeStuckAttempts: 5,
   revokeStuckMs: 15 * 60_000,
 };

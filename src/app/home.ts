@@ -93,13 +93,58 @@ export async function refreshHomes(deps: WorkflowDeps, request: AccessRequest | 
       const id = entry.includes('@') ? await deps.home.userIdForEmail(entry).catch(() => undefined) : entry;
       if (id) people.add(id);
     }
-    const published = await Promise.allSettled([...people].map((id) => showHome(deps, id)));
-    const failed = published.filter((p): p is PromiseRejectedResult => p.status === 'rejected');
-    if (failed.length > 0) throw failed[0]!.reason;
+    const delayMs = deps.options.homeRefreshDelayMs;
+    if (delayMs > 0) {
+      for (const id of people) refreshSoon(deps, id, delayMs);
+    } else {
+      const published = await Promise.allSettled([...people].map((id) => showHome(deps, id)));
+      const failed = published.filter((p): p is PromiseRejectedResult => p.status === 'rejected');
+      if (failed.length > 0) throw failed[0]!.reason;
+    }
     shown.delete(request.id);
     shown.set(request.id, key);
     if (shown.size > 1000) shown.delete(shown.keys().next().value as string);
   } catch (err) {
     deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not refresh App Home; it is shown afresh when opened');
   }
+}
+
+interface Soon {
+  cancelled: boolean;
+  done: Promise<void>;
+}
+/** Per Home tab (one per running Timebox): the people whose Home is due to be republished shortly. */
+const dueSoon = new WeakMap<object, Map<string, Soon>>();
+
+/**
+ * Republishes `slackUserId`'s Home `delayMs` from now, once however many changes ask for it
+ * meanwhile: it reads the store then, so it shows them all. Under a flood of requests an
+ * approver's Home is read and published once per `delayMs`, not once per request (each read
+ * costs every request waiting for approval). Not awaited: the worker never waits for a Home.
+ */
+function refreshSoon(deps: WorkflowDeps, slackUserId: string, delayMs: number): void {
+  const home = deps.home;
+  if (!home) return;
+  let soon = dueSoon.get(home);
+  if (!soon) dueSoon.set(home, (soon = new Map()));
+  if (soon.has(slackUserId)) return;
+  const entry: Soon = { cancelled: false, done: Promise.resolve() };
+  const people = soon;
+  entry.done = deps
+    .sleep(delayMs)
+    .then(async () => {
+      people.delete(slackUserId);
+      if (!entry.cancelled) await showHome(deps, slackUserId);
+    })
+    .catch((err: unknown) => deps.logger.warn({ slackUserId, err: String(err) }, 'could not refresh App Home; it is shown afresh when opened'));
+  people.set(slackUserId, entry);
+}
+
+/** Settles the Home refreshes due soon: published now-ish (`cancel: false`, for tests), or dropped as Timebox stops. */
+export async function settleHomeRefreshes(home: object | undefined, { cancel }: { cancel: boolean }): Promise<void> {
+  const soon = home ? dueSoon.get(home) : undefined;
+  if (!soon) return;
+  const entries = [...soon.values()];
+  if (cancel) for (const entry of entries) entry.cancelled = true;
+  await Promise.all(entries.map((e) => e.done));
 }

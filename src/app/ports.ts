@@ -1,4 +1,5 @@
-import type { AccessRequest, MessageRef } from '../domain/access-request';
+import type { AccessRequest, Grant, MessageRef } from '../domain/access-request';
+import type { Deciders } from '../domain/approvers';
 import type { AuditEvent } from '../domain/audit';
 import type { ProvisionTarget } from '../domain/grant-target';
 import type { Lease } from '../domain/lease';
@@ -167,23 +168,37 @@ export interface SlackPerson extends Person {
 
 export interface UserDirectory {
   lookup(slackUserId: string): Promise<SlackPerson | undefined>;
+  /** The Slack user with this email (an approver listed by email), if there is an active one; throws when Slack fails. */
+  findByEmail(email: string): Promise<string | undefined>;
   /**
    * The members (Slack user ids) of a Slack user group named `@handle` or by its `S…` id; undefined
    * when the workspace has no such group (or it is disabled). Cached at most 5 minutes; throws
    * when Slack fails.
    */
   userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined>;
+  /** The `S…` id of a Slack user group named `@handle` (an id is returned as it is); undefined when there is no such group. */
+  userGroupId(group: string): Promise<string | undefined>;
 }
 
-/** Tells people what happened. Rendering (Block Kit) lives in the adapter. */
+/**
+ * Tells people what happened. Rendering (Block Kit) lives in the adapter. `deciders` names who can
+ * decide each grant still waiting (shown on the approval message and its copies).
+ */
 export interface Notifier {
-  /** Posts the approval request (or an FYI for auto-approved ones) to the approvals channel. */
-  postToApprovers(request: AccessRequest): Promise<MessageRef>;
-  updateApproverMessage(ref: MessageRef, request: AccessRequest): Promise<void>;
+  /** Posts the approval request (or an FYI for auto-approved ones) to `channel` (a rule's own), or else the approvals channel. */
+  postToApprovers(request: AccessRequest, deciders?: Deciders, channel?: string): Promise<MessageRef>;
+  /** Brings an approval message up to date: one in a channel, or a copy in an approver's DM. */
+  updateApproverMessage(ref: MessageRef, request: AccessRequest, deciders?: Deciders): Promise<void>;
+  /** A copy of the approval message, with the same Approve / Deny, in an approver's DM. */
+  postToApproverDm(slackUserId: string, request: AccessRequest, deciders: Deciders): Promise<MessageRef>;
+  /** Mentions who can still decide, in the thread of the approval message at `ref`. */
+  remindApprovers(ref: MessageRef, request: AccessRequest, deciders: Deciders): Promise<MessageRef>;
   /** A direct message to the requester about the request's current state; returns where it went. */
-  tellRequester(request: AccessRequest): Promise<MessageRef>;
+  tellRequester(request: AccessRequest, deciders?: Deciders): Promise<MessageRef>;
   /** Rewrites an earlier "access is active" DM once it is out of date, so its End button goes. */
   closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void>;
+  /** A DM to the requester that `ending` windows end soon, with an Extend button. */
+  warnBeforeEnd(request: AccessRequest, ending: Grant[]): Promise<MessageRef>;
   /** A loud message to the approvals channel about something an operator must fix. */
   alertApprovers(text: string): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { SYSTEM_ACTOR } from '../domain/audit';
 import { normaliseReason } from '../domain/command';
 import { StoreConflictError, TimeboxError } from '../domain/errors';
 import { describeTarget } from '../domain/grant-target';
+import { maxExtensionsOf } from '../domain/extension';
 import { pendingExpiryOf } from '../domain/policy';
 import { checkEntitlements, resolveTargets, ruleCovers, type TargetSpec } from '../domain/rules';
 import { resolveIdentity } from './resolve-identity';
@@ -74,6 +75,8 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     grants,
     messages: [],
     updatedAt: now,
+    // The warning before the window ends (with an Extend button), where a rule allows extending.
+    ...(policy.durations.extendWarningMs && entitlements.some(({ rule }) => maxExtensionsOf(rule) > 0) ? { extendWarningMs: policy.durations.extendWarningMs } : {}),
   };
   const drafts: EventDraft[] = grants.flatMap((g): EventDraft[] => [
     { type: 'requested', actor: requester.slackUserId, grantId: g.id, detail: `${describeTarget(g.target)}, rule ${g.ruleName}: ${reason}` },

@@ -1,4 +1,4 @@
-import { dueAt, workDueAt, type AccessRequest } from '../domain/access-request';
+import { dueAt, timerDueAt, workDueAt, type AccessRequest } from '../domain/access-request';
 import { armNextTimer } from './advance-request';
 import type { WorkflowDeps } from './deps';
 
@@ -37,8 +37,9 @@ export async function sweepDueRequests(deps: WorkflowDeps, lookaheadMs = 0): Pro
     // The work's own time is armed even when an overdue notification made the request due now:
     // after a restart, an active window whose "active" news was never recorded must still end
     // on time, not at the first sweep after the worker has told people.
-    const workAt = workDueAt(request);
-    if (workAt !== undefined && workAt > now && workAt <= now + lookaheadMs) {
+    // So are the reminders and the warning before a window's end (an extend warning), times of their own.
+    const next = timerDueAt(request, now);
+    if (next !== undefined && next <= now + lookaheadMs) {
       await armNextTimer(deps, request);
       result.scheduled.push(request.id);
     }

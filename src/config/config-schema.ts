@@ -1,5 +1,6 @@
 import * as z from '../lib/zod';
 import { parseDuration } from '../domain/duration';
+import { DEFAULT_EXTEND_WARNING_MS, DEFAULT_MAX_EXTENSIONS } from '../domain/extension';
 import { groupEntry } from '../domain/identity';
 import type { Policy, Rule } from '../domain/policy';
 
@@ -46,6 +47,8 @@ const slackIdOrEmail = z
     });
   });
 
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name');
+
 const ruleSchema = z.strictObject({
   name: z.string().min(1).max(64),
   // Either accounts + permissionSets or groups (checked in crossCheck, which names the field).
@@ -60,6 +63,12 @@ const ruleSchema = z.strictObject({
   maxDuration: durationText,
   // Overrides durations.pendingExpiry for the grants this rule covers.
   pendingExpiry: durationText.optional(),
+  // How many extensions one window under this rule may get (0: none).
+  maxExtensions: z.number().int().min(0).max(100).default(DEFAULT_MAX_EXTENSIONS),
+  // Where its approvers are asked: the approvals channel (the default), a DM to each approver, or both.
+  notify: z.enum(['channel', 'dm', 'both']).optional(),
+  // Overrides slack.approvalChannel for requests with grants under this rule.
+  channel: channelId.optional(),
 });
 
 export const configFileSchema = z
@@ -71,7 +80,7 @@ export const configFileSchema = z
       portalUrl: z.url({ protocol: /^https?$/, error: 'must be an https:// URL (your AWS access portal)' }).optional(),
     }),
     slack: z.strictObject({
-      approvalChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name'),
+      approvalChannel: channelId,
       // Guests and people from other workspaces (Slack Connect) may request and approve only when true.
       allowGuests: z.boolean().default(false),
     }),
@@ -95,8 +104,19 @@ export const configFileSchema = z
         default: durationText.default(3_600_000),
         min: durationText.default(900_000),
         pendingExpiry: durationText.default(86_400_000),
+        // How long before a window ends its requester gets a DM with an Extend button; 0 turns it off.
+        extendWarning: z.union([z.literal(0), z.literal('0')]).transform(() => 0).or(durationText).default(DEFAULT_EXTEND_WARNING_MS),
       })
-      .default({ default: 3_600_000, min: 900_000, pendingExpiry: 86_400_000 }),
+      .default({ default: 3_600_000, min: 900_000, pendingExpiry: 86_400_000, extendWarning: DEFAULT_EXTEND_WARNING_MS }),
+    // While a request waits, its approvers are mentioned in the approval message's thread `after`
+    // its filing, then after gaps each `backoff` times the one before, at most `max` times.
+    reminders: z
+      .strictObject({
+        after: durationText.default(900_000),
+        backoff: z.number().min(1).max(10).default(2),
+        max: z.number().int().min(0).max(20).default(4),
+      })
+      .default({ after: 900_000, backoff: 2, max: 4 }),
     rules: z.array(ruleSchema).min(1, 'a config with no rules grants nothing'),
     // A revoke still failing after this many attempts, or this long after the window's end, raises the stuck-revoke alarm.
     alerts: z
@@ -133,7 +153,8 @@ function crossCheck(config: unknown, ctx: Ctx): void {
   const accounts = isRecord(config.accounts) ? config.accounts : {};
   const accountNames = new Set(Object.keys(accounts).map((n) => n.toLowerCase()));
   const accountIds = new Set(Object.values(accounts).map((v) => String(v)));
-  const permissionSets = new Set(isRecord(config.permissionSets) ? Object.keys(config.permissionSets) : []);
+  // Rules name permission sets ignoring case, as the command does (`/aws-access staging readonly 1h`).
+  const permissionSets = new Set(isRecord(config.permissionSets) ? Object.keys(config.permissionSets).map((p) => p.toLowerCase()) : []);
   duplicateNamesIgnoringCase(config.groups, 'groups', ctx);
   const groups = new Set(isRecord(config.groups) ? Object.keys(config.groups).map((g) => g.toLowerCase()) : []);
   const minMs = isRecord(config.durations) && typeof config.durations.min === 'number' ? config.durations.min : undefined;
@@ -159,20 +180,23 @@ function crossCheck(config: unknown, ctx: Ctx): void {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'groups', j], message: `"${g}" is not a group listed under groups` });
       }
     });
-    strings(rule.accounts).forEach((a, j) => {
+    // An unquoted id is a number here (explained where it is checked against the accounts).
+    strings(Array.isArray(rule.accounts) ? rule.accounts.map((a: unknown) => (typeof a === 'number' ? String(a) : a)) : []).forEach((a, j) => {
       if (a !== '*' && !accountNames.has(a.toLowerCase()) && !accountIds.has(a)) {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'accounts', j], message: `"${a}" is not an account listed under accounts` });
       }
     });
     if (isRecord(config.permissionSets)) {
       strings(rule.permissionSets).forEach((p, j) => {
-        if (p !== '*' && !permissionSets.has(p)) {
+        if (p !== '*' && !permissionSets.has(p.toLowerCase())) {
           ctx.addIssue({ code: 'custom', path: ['rules', i, 'permissionSets', j], message: `"${p}" is not a permission set listed under permissionSets` });
         }
       });
     }
     const approvers = strings(rule.approvers);
     const required = typeof rule.approvalsRequired === 'number' ? rule.approvalsRequired : 1;
+    // autoApprove written wrong (e.g. "yes") is reported on its own; guessing it false would add a second, misleading problem.
+    if (rule.autoApprove !== undefined && typeof rule.autoApprove !== 'boolean') return;
     if (rule.autoApprove !== true && approvers.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvers'], message: 'a rule without autoApprove needs at least one approver' });
     } else if (rule.autoApprove !== true && !approvers.includes('*') && !approvers.some(namesAGroup) && required > approvers.length) {
@@ -199,10 +223,12 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
   const byName = new Map(Object.entries(file.accounts).map(([n, id]) => [n.toLowerCase(), id]));
   // Rules name groups as the file spells them under groups:, so matching is by that name.
   const groupNames = new Map(Object.keys(file.groups).map((n) => [n.toLowerCase(), n]));
+  // Rules name permission sets in any case; the domain matches the name as listed under permissionSets.
+  const permissionSetNames = new Map(Object.keys(file.permissionSets).map((n) => [n.toLowerCase(), n]));
   const rules: Rule[] = file.rules.map((rule) => ({
     name: rule.name,
     accountIds: (rule.accounts ?? []).map((a) => (a === '*' ? '*' : (byName.get(a.toLowerCase()) ?? a))),
-    permissionSets: rule.permissionSets ?? [],
+    permissionSets: (rule.permissionSets ?? []).map((p) => (p === '*' ? '*' : (permissionSetNames.get(p.toLowerCase()) ?? p))),
     groups: (rule.groups ?? []).map((g) => (g === '*' ? '*' : (groupNames.get(g.toLowerCase()) ?? g))),
     requesters: rule.requesters.map(normalisePerson),
     approvers: rule.approvers.map(normalisePerson),
@@ -211,6 +237,9 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     autoApprove: rule.autoApprove,
     maxDurationMs: rule.maxDuration,
     ...(rule.pendingExpiry !== undefined ? { pendingExpiryMs: rule.pendingExpiry } : {}),
+    maxExtensions: rule.maxExtensions,
+    ...(rule.notify !== undefined ? { notify: rule.notify } : {}),
+    ...(rule.channel !== undefined ? { channel: rule.channel } : {}),
   }));
   return {
     identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },
@@ -222,7 +251,8 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
       groups: Object.entries(file.groups).map(([n, id]) => ({ name: n, id })),
       limits: file.limits,
       allowGuests: file.slack.allowGuests,
-      durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry },
+      durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry, extendWarningMs: file.durations.extendWarning },
+      reminders: { afterMs: file.reminders.after, backoff: file.reminders.backoff, max: file.reminders.max },
       rules,
     },
   };

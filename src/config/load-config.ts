@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { isScalar, parseDocument } from 'yaml';
 import type { TimeboxConfig } from './config-schema';
 import { ConfigError, validateConfig } from './validate-config';
 
@@ -7,13 +7,20 @@ import { ConfigError, validateConfig } from './validate-config';
 export { ConfigError, formatIssues, formatPath } from './validate-config';
 
 export function parseConfig(text: string, source = 'config'): TimeboxConfig {
+  const doc = parseDocument(text);
+  const [error] = doc.errors;
+  if (error) throw new ConfigError([`not valid YAML: ${error.message}`], source);
   let raw: unknown;
   try {
-    raw = parse(text);
+    raw = doc.toJS();
   } catch (err) {
     throw new ConfigError([`not valid YAML: ${err instanceof Error ? err.message : String(err)}`], source);
   }
-  return validateConfig(raw, source);
+  // The scalar as written, so a message can quote `011111111111` rather than the number YAML made of it.
+  return validateConfig(raw, source, (path) => {
+    const node = doc.getIn(path as unknown[], true);
+    return isScalar(node) ? node.source : undefined;
+  });
 }
 
 export function loadConfigFile(path: string): TimeboxConfig {

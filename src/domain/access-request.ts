@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR, type AuditEvent, type ChainHead, type EventDraft } from '
 import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
+import { extendWarningAt, type ExtensionOf, type ExtensionRecord } from './extension';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
@@ -60,7 +61,7 @@ export interface MessageRef {
  * A new surface (an approver's DM copy, a thread reminder, a Home view) is a new kind here, not
  * a new field on the request.
  */
-export const MESSAGE_KINDS = ['channel', 'requester-dm'] as const;
+export const MESSAGE_KINDS = ['channel', 'requester-dm', 'approval-copy', 'reminders', 'extend-warning'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface ShownMessage {
@@ -70,8 +71,12 @@ export interface ShownMessage {
    * carries the End button (while access is active), until it is closed.
    */
   ref?: MessageRef;
-  /** The key of what it last showed (channelKey, requesterKey); when it differs, an update is due. */
+  /** The key of what it last showed (channelKey, requesterKey); when it differs, an update is due. For 'reminders': how many were sent. */
   shown?: string;
+  /** For an 'approval-copy': the channel (C…) or the approver (U…) it was sent to. */
+  to?: string;
+  /** For 'reminders': when the next one is due (set by whoever sent the last, from the config's reminders). */
+  dueAt?: number;
 }
 
 /** A change to one message: a key present sets it (to undefined: clears it), a key absent leaves it. */
@@ -102,6 +107,16 @@ export interface AccessRequest {
   lastEvents?: AuditEvent[];
   /** Where the request's audit chain ends (its last event's hash and how many it holds); absent before the first chained event. */
   auditHead?: ChainHead;
+  // ---- Extensions (see extension.ts).
+  /** This request is an extension of another: approved, it moves that request's window end instead of granting. */
+  extends?: ExtensionOf;
+  /** The extensions filed for this request, in order, and which of its grants each has moved. */
+  extensions?: ExtensionRecord[];
+  /**
+   * How long before a window's end the requester is warned (durations.extendWarning when filed);
+   * absent: never. The latest end warned about is the 'extend-warning' message's `shown`.
+   */
+  extendWarningMs?: number;
 }
 
 export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
@@ -109,7 +124,7 @@ export const holdsAccess = (status: GrantStatus): boolean => STATUS_TABLE[status
 
 /** The order statuses are reported in when grants differ: the one furthest from done leads. */
 const OPEN_ORDER: readonly GrantStatus[] = ['GRANTING', 'APPROVED', 'REVOKING', 'PENDING', 'ACTIVE'];
-const DONE_ORDER: readonly GrantStatus[] = ['ENDED', 'FAILED', 'DENIED', 'CANCELLED', 'EXPIRED'];
+const DONE_ORDER: readonly GrantStatus[] = ['APPLIED', 'ENDED', 'FAILED', 'DENIED', 'CANCELLED', 'EXPIRED'];
 
 /**
  * The request's status, derived from its grants: while any grant is open, the open status
@@ -138,10 +153,39 @@ export function messageOf(request: Pick<AccessRequest, 'messages'>, kind: Messag
 /** The request with its `kind` message changed; a message left with neither a place nor a key is dropped. */
 export function withMessage(request: AccessRequest, kind: MessageKind, change: MessageChange): AccessRequest {
   const merged: ShownMessage = { ...messageOf(request, kind), ...change, kind };
-  const next: ShownMessage = { kind, ...(merged.ref ? { ref: merged.ref } : {}), ...(merged.shown !== undefined ? { shown: merged.shown } : {}) };
+  const next: ShownMessage = {
+    kind,
+    ...(merged.ref ? { ref: merged.ref } : {}),
+    ...(merged.shown !== undefined ? { shown: merged.shown } : {}),
+    ...(merged.dueAt !== undefined ? { dueAt: merged.dueAt } : {}),
+  };
   const kept = next.ref !== undefined || next.shown !== undefined;
   const messages = request.messages.some((m) => m.kind === kind) ? request.messages.map((m) => (m.kind === kind ? next : m)) : [...request.messages, next];
   return { ...request, messages: messages.filter((m) => m.kind !== kind || kept) };
+}
+
+/** The copies of the approval message beyond the first channel's: in other rules' channels, and in approvers' DMs. */
+export const copiesOf = (request: Pick<AccessRequest, 'messages'>): ShownMessage[] => request.messages.filter((m) => m.kind === 'approval-copy');
+
+/** The request with the copy sent to `to` changed (or added): a copy is kept even before it is posted, so a failed post is tried again. */
+export function withCopy(request: AccessRequest, to: string, change: MessageChange): AccessRequest {
+  const old = copiesOf(request).find((m) => m.to === to);
+  const merged: ShownMessage = { ...old, ...change, kind: 'approval-copy', to };
+  const next: ShownMessage = { kind: 'approval-copy', to, ...(merged.ref ? { ref: merged.ref } : {}), ...(merged.shown !== undefined ? { shown: merged.shown } : {}) };
+  return { ...request, messages: old ? request.messages.map((m) => (m === old ? next : m)) : [...request.messages, next] };
+}
+
+/** Every approval message a button may sit on: the first channel's, and every copy posted. */
+export const approvalRefs = (request: Pick<AccessRequest, 'messages'>): MessageRef[] =>
+  request.messages.filter((m) => m.kind === 'channel' || m.kind === 'approval-copy').flatMap((m) => (m.ref ? [m.ref] : []));
+
+/** How many reminders were sent so far. */
+export const remindersSent = (request: Pick<AccessRequest, 'messages'>): number => Number(messageOf(request, 'reminders')?.shown ?? 0);
+
+/** When the next reminder is due: only while a grant waits for approval. */
+export function reminderDueAt(request: Pick<AccessRequest, 'messages' | 'grants'>): number | undefined {
+  if (!request.grants.some((g) => g.status === 'PENDING')) return undefined;
+  return messageOf(request, 'reminders')?.dueAt;
 }
 
 /** The request with one grant replaced. */
@@ -157,8 +201,9 @@ export interface GrantStep {
   events: EventDraft[];
 }
 
-function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: string): Grant {
-  if (!STATUS_TABLE[grant.status].next.includes(to)) {
+/** `from`, when given, narrows the table's moves to the statuses this transition starts from (FAILED is reached from GRANTING and, for an extension, from APPROVED). */
+function move(grant: Grant, to: GrantStatus, patch: Partial<Grant>, requestId: string, from?: readonly GrantStatus[]): Grant {
+  if (!STATUS_TABLE[grant.status].next.includes(to) || (from !== undefined && !from.includes(grant.status))) {
     throw new TimeboxError('invalid_transition', `Grant ${requestId}/${grant.id} is ${grant.status.toLowerCase()}, it cannot become ${to.toLowerCase()}.`);
   }
   return { ...grant, ...patch, status: to };
@@ -203,7 +248,7 @@ export const grantTransitions = {
       ),
       { type: 'granted', actor: SYSTEM_ACTOR, detail: `until ${new Date(now + durationMs).toISOString()}${held?.wasThere ? ' (it was there already)' : ''}` },
     ),
-  fail: (g: Grant, failure: string, requestId: string) => step(move(g, 'FAILED', { failure, claimUntil: undefined }, requestId), { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: failure }),
+  fail: (g: Grant, failure: string, requestId: string) => step(move(g, 'FAILED', { failure, claimUntil: undefined }, requestId, ['GRANTING']), { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: failure }),
   startRevoking: (g: Grant, claimUntil: number, requestId: string) => step(move(g, 'REVOKING', { claimUntil }, requestId), { type: 'revoke_started', actor: SYSTEM_ACTOR }),
   end: (g: Grant, now: number, keptBecause: string | undefined, requestId: string) =>
     step(
@@ -211,6 +256,12 @@ export const grantTransitions = {
       ...(keptBecause ? [{ type: 'assignment_kept' as const, actor: SYSTEM_ACTOR, detail: keptBecause }] : []),
       { type: 'revoked', actor: SYSTEM_ACTOR, detail: keptBecause ? 'kept' : 'removed' },
     ),
+  /** An extension's approved grant once the original window (`originalId`) ends at `endsAt`. */
+  apply: (g: Grant, endsAt: number, requestId: string, originalId: string) =>
+    step(move(g, 'APPLIED', { endsAt }, requestId), { type: 'extended', actor: SYSTEM_ACTOR, detail: `${originalId}'s window now ends ${new Date(endsAt).toISOString()}` }),
+  /** An extension's approved grant whose window could no longer be moved (ended, ended early, being removed). */
+  notApplied: (g: Grant, failure: string, requestId: string) =>
+    step(move(g, 'FAILED', { failure }, requestId, ['APPROVED']), { type: 'grant_failed', actor: SYSTEM_ACTOR, detail: failure }),
   /** A worker takes (or takes back, after a crash) a GRANTING or REVOKING grant. */
   claim: (g: Grant, claimUntil: number) =>
     step(
@@ -296,13 +347,25 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
 /** Changes when the approvals message should change: a grant's status, one more approval, or an early end. */
 export function channelKey(request: AccessRequest): string {
   const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
-  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}`;
+  const moved = (request.extensions ?? []).reduce((n, e) => n + e.applied.length, 0);
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}`;
 }
 
-/** Changes when a grant reaches news for the requester (active, denied, expired, failed, ended). */
+/**
+ * Changes when a grant reaches news for the requester: filed and waiting, each approval, approved,
+ * active, and every outcome.
+ */
 export function requesterKey(request: AccessRequest): string {
-  // A window being removed is still the news "active" until it has ended.
-  return request.grants.map((g) => `${g.id}=${g.status === 'REVOKING' ? 'ACTIVE' : STATUS_TABLE[g.status].toldRequester ? g.status : '-'}`).join(',');
+  return request.grants.map((g) => `${g.id}=${toldAs(g)}`).join(',');
+}
+
+function toldAs(grant: Grant): string {
+  // A grant being granted is still the news "approved", and a window being removed still the
+  // news "active", until the next step is reached.
+  if (grant.status === 'GRANTING') return 'APPROVED';
+  if (grant.status === 'REVOKING') return 'ACTIVE';
+  if (grant.status === 'PENDING') return `PENDING:${grant.approvals.length}`;
+  return STATUS_TABLE[grant.status].toldRequester ? grant.status : '-';
 }
 
 const NOTHING_TOLD = (request: AccessRequest) => request.grants.map((g) => `${g.id}=-`).join(',');
@@ -318,8 +381,15 @@ export function requesterNeedsTelling(request: AccessRequest): boolean {
   return key !== (messageOf(request, 'requester-dm')?.shown ?? NOTHING_TOLD(request)) && key !== NOTHING_TOLD(request);
 }
 
+/** A copy not yet posted (its post failed), or posted and showing less than the request does now. */
+export function copiesNeedUpdate(request: AccessRequest): boolean {
+  if (request.grants.every((g) => !STATUS_TABLE[g.status].shownInChannel)) return false;
+  const key = channelKey(request);
+  return copiesOf(request).some((m) => (m.ref ? m.shown !== key : m.shown === undefined));
+}
+
 export function needsNotification(request: AccessRequest): boolean {
-  return channelNeedsUpdate(request) || requesterNeedsTelling(request);
+  return channelNeedsUpdate(request) || copiesNeedUpdate(request) || requesterNeedsTelling(request);
 }
 
 // ---- Due times: when the request next needs a timer or a sweep, all listed in one place.
@@ -328,7 +398,7 @@ export function needsNotification(request: AccessRequest): boolean {
  * What can fall due. A new kind (a reminder, an extend warning) is a new entry here and a new
  * case in dueTimes: the store indexes the earliest of them, whatever their kinds.
  */
-export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'news';
+export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'reminder' | 'news' | 'extend-warning';
 
 export interface DueTime {
   kind: DueKind;
@@ -357,7 +427,11 @@ function grantDueTime(request: AccessRequest, grant: Grant): DueTime | undefined
 /** Everything about the request that falls due, whenever it does: each grant's own work, and news not yet told. */
 export function dueTimes(request: AccessRequest): DueTime[] {
   const times = request.grants.map((g) => grantDueTime(request, g)).filter((t): t is DueTime => t !== undefined);
+  const reminder = reminderDueAt(request);
+  if (reminder !== undefined) times.push({ kind: 'reminder', at: reminder });
   if (needsNotification(request)) times.push({ kind: 'news', at: request.newsRetryAt ?? request.updatedAt });
+  const warning = extendWarningAt(request);
+  if (warning !== undefined) times.push({ kind: 'extend-warning', at: warning });
   return times;
 }
 
@@ -368,9 +442,21 @@ export function grantWorkDueAt(request: AccessRequest, grant: Grant): number | u
   return grantDueTime(request, grant)?.at;
 }
 
-/** When the request's own work is due, leaving notifications aside: what a timer or schedule is armed for. */
+/** Due times that are news to tell (the news, reminders, the extend warning), not work on the grants. */
+const TELLING: readonly DueKind[] = ['news', 'reminder', 'extend-warning'];
+
+/** When the request's own work is due (its grants'), leaving news, reminders and the extend warning aside. */
 export function workDueAt(request: AccessRequest): number | undefined {
-  return earliest(dueTimes(request).filter((t) => t.kind !== 'news'));
+  return earliest(dueTimes(request).filter((t) => !TELLING.includes(t.kind)));
+}
+
+/**
+ * What a timer or schedule is armed for: the earliest of the grants' work, the next reminder and
+ * the extend warning, after `after` (news is the sweep's). Each is armed when it is the next, so
+ * none can starve another.
+ */
+export function timerDueAt(request: AccessRequest, after = -Infinity): number | undefined {
+  return earliest(dueTimes(request).filter((t) => t.kind !== 'news' && t.at > after));
 }
 
 /** When the request next needs attention from a timer or a sweep, if ever: the earliest of all its due times. */

@@ -37,6 +37,8 @@ export const AUDIT_EVENT_TYPES = [
   'granted',
   'grant_failed',
   'ended_early',
+  /** A window's end moved later by an extension (on the original request, and on the extension). */
+  'extended',
   'end_refused',
   'revoke_started',
   'revoked',

@@ -12,6 +12,7 @@ export const USAGE =
   '`/aws-access list` shows your active and pending requests; `/aws-access status <request id>` shows one request (yours, or one you approve for); ' +
   '`/aws-access cancel <request id>` withdraws your request while it waits for approval; `/aws-access end <request id>` ends access early ' +
   '(your own, or, as an approver, access granted under your rule); ' +
+  '`/aws-access extend <request id> <duration> <reason…>` asks for more time on your active access (decided like a request); ' +
   '`/aws-access whocan <account> <permission-set>` (or `whocan group <group>`) shows who may request it, `/aws-access why <account> <permission-set>` (or `why group <group>`) which rule decides yours, `/aws-access available` what you may request; ' +
   '`/aws-access help` shows this. The Timebox app\'s Home tab shows your requests, with buttons.';
 
@@ -28,6 +29,7 @@ export type ParsedCommand =
   | { kind: 'list' }
   | { kind: 'whocan' | 'why'; spec: TargetSpec }
   | { kind: 'available' }
+  | { kind: 'extend'; requestId: string; durationMs: number; reason: string }
   | { kind: 'request'; spec: TargetSpec; durationMs: number; reason: string };
 
 /** `a,b,c` → ['a', 'b', 'c']; empty items (a trailing comma) are an error that names the list. */
@@ -47,6 +49,21 @@ export function normaliseReason(text: string): string {
     throw new TimeboxError('reason_too_long', `The reason is ${cleaned.length} characters; keep it under ${MAX_REASON_LENGTH}.`);
   }
   return cleaned;
+}
+
+const EXTEND_USAGE = 'Say which request, how much longer and why, e.g. `/aws-access extend R-0123456789 30m still debugging INC-123` (the id is in your DM).';
+
+/** `extend <id> <duration> <reason…>`; undefined when the words are a request after all (an account named "extend"). */
+function parseExtend(rest: string[]): ParsedCommand | undefined {
+  const [id, duration, ...reasonWords] = rest;
+  const requestId = parseRequestId(id);
+  if (requestId === undefined) {
+    // "extend ReadOnly 2h …" reads as a request for an account named extend; anything shorter is a bad extend.
+    if (rest.length >= 3 && id !== undefined && !/^r-/i.test(id)) return undefined;
+    throw new TimeboxError('invalid_command', id === undefined ? EXTEND_USAGE : `"${id.slice(0, 40)}" is not a request id. ${EXTEND_USAGE}`);
+  }
+  if (duration === undefined) throw new TimeboxError('invalid_command', `Say how much longer. ${EXTEND_USAGE}`);
+  return { kind: 'extend', requestId, durationMs: parseDuration(duration), reason: normaliseReason(reasonWords.join(' ')) };
 }
 
 /** Parses the text after `/aws-access`. Never throws anything but a TimeboxError. */
@@ -70,6 +87,11 @@ export function parseCommand(text: string): ParsedCommand {
   }
   const explained = parseExplain(words);
   if (explained) return explained;
+  // ---- extend <id> <duration> <reason…> (an id never looks like an account list, so a request cannot be mistaken for it).
+  if (words[0]!.toLowerCase() === 'extend') {
+    const extension = parseExtend(words.slice(1));
+    if (extension) return extension;
+  }
   // "group" is a keyword: an account that happens to be named so is requested by its id.
   if (words[0]!.toLowerCase() === 'group') {
     const [, groups, duration, ...reasonWords] = words;

@@ -33,6 +33,8 @@ export type TimeboxErrorCode =
   | 'not_active_yet'
   | 'already_ending'
   | 'already_over'
+  | 'not_your_request'
+  | 'too_many_extensions'
   | 'not_allowed_to_view'
   | 'not_allowed_to_cancel'
   | 'conflict'

@@ -36,6 +36,12 @@ export interface Rule {
   maxDurationMs: number;
   /** How long its grants wait for a decision before they expire; durations.pendingExpiry when unset. */
   pendingExpiryMs?: number;
+  /** How many extensions one window under this rule may get; DEFAULT_MAX_EXTENSIONS (extension.ts) when unset. */
+  maxExtensions?: number;
+  /** Where its approvers are asked: the approvals channel (the default), a DM to each approver, or both. */
+  notify?: 'channel' | 'dm' | 'both';
+  /** The channel its requests are posted to; slack.approvalChannel when unset. */
+  channel?: string;
 }
 
 export interface Policy {
@@ -45,8 +51,17 @@ export interface Policy {
   limits: { maxGrantsPerRequest: number; maxPendingPerRequester: number };
   /** Guests and people from other workspaces may request and approve (slack.allowGuests). */
   allowGuests: boolean;
-  durations: { defaultMs: number; minMs: number; pendingExpiryMs: number };
+  /** extendWarningMs: how long before a window ends its requester is warned (0 or unset: never). */
+  durations: { defaultMs: number; minMs: number; pendingExpiryMs: number; extendWarningMs?: number };
+  /** While a request waits, its approvers are reminded `afterMs` after filing, then after gaps `backoff` times longer, at most `max` times; none when unset. */
+  reminders?: Reminders;
   rules: Rule[];
+}
+
+export interface Reminders {
+  afterMs: number;
+  backoff: number;
+  max: number;
 }
 
 /** How long a grant under `rule` may wait for a decision. */

@@ -11,6 +11,7 @@ import { ensureTable, startEmbeddedDynamoDb } from '../adapters/dynamodb/embedde
 import type { IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
 import { checkIdentityCenterInstance } from '../adapters/identity-center/check-instance';
 import { wireWorkflow } from './wire-workflow';
+import { settleHomeRefreshes } from '../app/home';
 import { InProcessJobQueue } from '../adapters/scheduler/in-process-job-queue';
 import { InProcessScheduler } from '../adapters/scheduler/in-process-scheduler';
 import { startSlackApp } from '../adapters/slack/create-slack-app';
@@ -18,6 +19,9 @@ import { StoreLanes } from '../adapters/store-lanes';
 
 const SWEEP_INTERVAL_MS = 30_000;
 const RECONCILE_INTERVAL_MS = 300_000;
+
+/** How long after a change the local process republishes the Homes it concerns (see WorkflowOptions.homeRefreshDelayMs). */
+const LOCAL_HOME_REFRESH_MS = 1_000;
 
 export interface LocalRuntimeOptions {
   env: LocalEnv;
@@ -83,7 +87,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
     clock,
-    ...(options.workflow ? { workflow: options.workflow } : {}),
+    // One process serves everyone: a person's Home is republished at most once a second.
+    workflow: { homeRefreshDelayMs: LOCAL_HOME_REFRESH_MS, ...options.workflow },
     ...(options.identityCenter ? { identityCenter: options.identityCenter } : {}),
     ...(options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: options.slackUserGroupCacheMs } : {}),
   });
@@ -141,6 +146,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clearInterval(sweepTimer);
       clearInterval(reconcileTimer);
       await slack.stop();
+      await settleHomeRefreshes(deps.home, { cancel: true });
       scheduler.close();
       await queue.close();
       wiring.close();

@@ -26,7 +26,7 @@ describe('daily-use: App Home', () => {
    * worker's own republishing is let finish first, so the publish waited for is this opening's.
    */
   async function openHome(who: PersonName, shows: (text: string, blocks: unknown[]) => boolean = () => true): Promise<unknown[]> {
-    await h.runtime.queue.drain();
+    await h.settled();
     const before = h.slack.homePublishCount(PEOPLE[who].id);
     const response = await h.sender.raw(appHomeOpenedBody(PEOPLE[who].id), { contentType: 'application/json' });
     expect(response.status).toBe(200);
@@ -205,7 +205,7 @@ describe('daily-use: App Home within Slack\'s 100 blocks', () => {
 
     const opened = async (who: PersonName) => {
       // The worker's own republishing first, so the publish waited for is this opening's.
-      await h.runtime.queue.drain();
+      await h.settled();
       const before = h.slack.homePublishCount(PEOPLE[who].id);
       expect((await h.sender.raw(appHomeOpenedBody(PEOPLE[who].id), { contentType: 'application/json' })).status).toBe(200);
       return h.slack.waitFor(() => (h.slack.homePublishCount(PEOPLE[who].id) > before ? h.slack.homeOf(PEOPLE[who].id)?.blocks : undefined), 10_000, `${who}'s Home`);

@@ -30,6 +30,7 @@ import type {
   AuditRange,
 } from '../../src/app/ports';
 import { dueAt, type AccessRequest } from '../../src/domain/access-request';
+import type { Deciders } from '../../src/domain/approvers';
 import type { AuditEvent } from '../../src/domain/audit';
 import { sha256Hex } from '../../src/adapters/audit/sha256';
 import { AssignmentStillInProgressError, MessageGoneError, StoreConflictError } from '../../src/domain/errors';
@@ -699,11 +700,18 @@ export class InMemoryDirectory implements UserDirectory {
     const found = this.people.get(slackUserId);
     return found ? copy(found) : undefined;
   }
+  async findByEmail(email: string): Promise<string | undefined> {
+    return [...this.people.values()].find((p) => p.email?.toLowerCase() === email.toLowerCase() && !p.deleted)?.slackUserId;
+  }
   /** Slack user groups by `@handle` or id, with their members. */
   readonly userGroups = new Map<string, Set<string>>();
   async userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined> {
-    const members = this.userGroups.get(group);
+    // By `@handle`, or by the id userGroupId gives it.
+    const members = this.userGroups.get(group) ?? [...this.userGroups].find(([handle]) => `S${handle.slice(1).toUpperCase()}` === group)?.[1];
     return members ? new Set(members) : undefined;
+  }
+  async userGroupId(group: string): Promise<string | undefined> {
+    return group.startsWith('@') ? (this.userGroups.has(group) ? `S${group.slice(1).toUpperCase()}` : undefined) : group;
   }
 }
 
@@ -713,15 +721,20 @@ export interface Sent {
   request: AccessRequest;
 }
 
-type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'tellRequester' | 'closeActiveDm';
+type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'postToApproverDm' | 'remindApprovers' | 'tellRequester' | 'closeActiveDm' | 'warnBeforeEnd';
 
 /** Records every post, update, DM and closed DM; any method can be made to fail (or say the message is gone). */
 export class RecordingNotifier implements Notifier {
   readonly posts: Sent[] = [];
   readonly updates: Sent[] = [];
   readonly dms: Sent[] = [];
+  /** Approval copies in approvers' DMs, and reminders in approval messages' threads. */
+  readonly approverDms: Sent[] = [];
+  readonly reminders: Sent[] = [];
   readonly closedDms: Sent[] = [];
   readonly alerts: string[] = [];
+  /** Warnings that a window ends soon (the Extend DM). */
+  readonly warnings: Sent[] = [];
   private readonly failures = new Map<NotifierMethod, Array<{ error: Error; remaining: number }>>();
   private seq = 0;
 
@@ -749,9 +762,9 @@ export class RecordingNotifier implements Notifier {
     return `1700000000.${String(++this.seq).padStart(6, '0')}`;
   }
 
-  async postToApprovers(request: AccessRequest): Promise<MessageRef> {
+  async postToApprovers(request: AccessRequest, _deciders?: Deciders, channel = 'C_APPROVALS'): Promise<MessageRef> {
     this.check('postToApprovers');
-    const ref = { channel: 'C_APPROVALS', ts: this.ts() };
+    const ref = { channel, ts: this.ts() };
     this.posts.push({ ref, request: copy(request) });
     return copy(ref);
   }
@@ -761,10 +774,30 @@ export class RecordingNotifier implements Notifier {
     this.updates.push({ ref: copy(ref), request: copy(request) });
   }
 
+  async postToApproverDm(slackUserId: string, request: AccessRequest): Promise<MessageRef> {
+    this.check('postToApproverDm');
+    const ref = { channel: `D_${slackUserId}`, ts: this.ts() };
+    this.approverDms.push({ ref, request: copy(request) });
+    return copy(ref);
+  }
+
+  async remindApprovers(ref: MessageRef, request: AccessRequest): Promise<MessageRef> {
+    this.check('remindApprovers');
+    this.reminders.push({ ref: copy(ref), request: copy(request) });
+    return { channel: ref.channel, ts: this.ts() };
+  }
+
   async tellRequester(request: AccessRequest): Promise<MessageRef> {
     this.check('tellRequester');
     const ref = { channel: `D_${request.requester.slackUserId}`, ts: this.ts() };
     this.dms.push({ ref, request: copy(request) });
+    return copy(ref);
+  }
+
+  async warnBeforeEnd(request: AccessRequest): Promise<MessageRef> {
+    this.check('warnBeforeEnd');
+    const ref = { channel: `D_${request.requester.slackUserId}`, ts: this.ts() };
+    this.warnings.push({ ref, request: copy(request) });
     return copy(ref);
   }
 

@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/config/load-config';
 import type { WorkflowOptions } from '../../src/app/deps';
 import type { Clock } from '../../src/app/ports';
 import { startLocalRuntime, type LocalRuntime } from '../../src/entrypoints/local-runtime';
+import { settleHomeRefreshes } from '../../src/app/home';
 import { AwsStandIn } from './aws-stand-in';
 import { eventually } from './eventually';
 import { SlackRequestSender, type BlockActionParams, type SignedResponse } from './slack-requests';
@@ -211,6 +212,12 @@ export class TimeboxHarness {
   async restart(): Promise<void> {
     await this.runtime.stop();
     await this.startRuntime();
+  }
+
+  /** Waits until the work already handed out is done: the queue's jobs, and the App Home publishes they asked for. */
+  async settled(): Promise<void> {
+    await this.runtime.queue.drain();
+    await settleHomeRefreshes(this.runtime.deps.home, { cancel: false });
   }
 
   async stop(): Promise<void> {

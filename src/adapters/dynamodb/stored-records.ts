@@ -101,12 +101,15 @@ export const accessRequestSchema = z.strictObject({
   createdAt: z.number(),
   expiresAt: z.number(),
   grants: z.array(grantSchema).min(1),
-  messages: z.array(z.strictObject({ kind: z.enum(MESSAGE_KINDS), ref: messageRef.optional(), shown: z.string().optional() })),
+  messages: z.array(z.strictObject({ kind: z.enum(MESSAGE_KINDS), ref: messageRef.optional(), shown: z.string().optional(), to: z.string().optional(), dueAt: z.number().optional() })),
   newsAttempts: z.number().int().nonnegative().optional(),
   newsRetryAt: z.number().optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
   auditHead: z.strictObject({ hash: z.string(), count: z.number().int().nonnegative() }).optional(),
+  extends: z.strictObject({ id: z.string(), endsAt: z.number() }).optional(),
+  extensions: z.array(z.strictObject({ id: z.string(), applied: z.array(z.string()) })).optional(),
+  extendWarningMs: z.number().optional(),
 });
 exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
 

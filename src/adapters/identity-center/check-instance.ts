@@ -2,7 +2,6 @@ import { DescribeInstanceCommand, SSOAdminClient, SSOAdminServiceException } fro
 
 /** Errors that mean AWS answered and refused who we are, not that it could not be reached. */
 const CREDENTIAL_ERRORS = new Set([
-  'CredentialsProviderError',
   'UnrecognizedClientException',
   'InvalidClientTokenId',
   'InvalidSignatureException',
@@ -29,7 +28,7 @@ function describe(err: unknown): string {
 /**
  * Once, at start-up of the local process: the configured Identity Center instance exists for the
  * credentials at hand and its identity store is the configured one. Tells "cannot reach AWS" apart
- * from "AWS rejected the credentials" and from a wrong instanceArn or identityStoreId, so a broken
+ * from "AWS rejected the credentials", from "no credentials at all", and from a wrong instanceArn or identityStoreId, so a broken
  * set-up stops the process with one clear line instead of failing a user's first request.
  */
 export async function checkIdentityCenterInstance(expected: { instanceArn: string; identityStoreId: string }): Promise<void> {
@@ -40,6 +39,13 @@ export async function checkIdentityCenterInstance(expected: { instanceArn: strin
       out = await client.send(new DescribeInstanceCommand({ InstanceArn: expected.instanceArn }));
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
+      // No credentials at all never reaches AWS: the SDK's provider chain found nothing to sign with.
+      if (name === 'CredentialsProviderError') {
+        throw new StartupCheckError(
+          `no AWS credentials found (set AWS_PROFILE, run aws sso login, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; sso:DescribeInstance: ${describe(err)})`,
+          { cause: err },
+        );
+      }
       if (CREDENTIAL_ERRORS.has(name)) throw new StartupCheckError(`AWS rejected the credentials (sso:DescribeInstance: ${describe(err)})`, { cause: err });
       if (err instanceof SSOAdminServiceException && (name === 'ResourceNotFoundException' || name === 'ValidationException')) {
         throw new StartupCheckError(`identityCenter.instanceArn ${expected.instanceArn}: no such IAM Identity Center instance for these credentials (${describe(err)})`, { cause: err });

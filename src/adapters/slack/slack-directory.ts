@@ -40,11 +40,13 @@ class CachedLookups<V> {
  * clearing a queue of requests costs one call, not one per click. Failures are not cached.
  * Slack user groups (bot scope usergroups:read): handles via usergroups.list, members via
  * usergroups.users.list, each cached at most USER_GROUP_CACHE_MS, failures not cached.
+ * An approver listed by email is found with users.lookupByEmail, cached a minute.
  */
 export class SlackDirectory implements UserDirectory {
   private readonly people: CachedLookups<SlackPerson | undefined>;
   private readonly handles: CachedLookups<ReadonlyMap<string, string>>;
   private readonly groupMembers: CachedLookups<ReadonlySet<string> | undefined>;
+  private readonly byEmail: CachedLookups<string | undefined>;
 
   constructor(
     private readonly client: WebClient,
@@ -52,6 +54,7 @@ export class SlackDirectory implements UserDirectory {
     userGroupCacheMs = USER_GROUP_CACHE_MS,
   ) {
     this.people = new CachedLookups(CACHE_MS, now);
+    this.byEmail = new CachedLookups(CACHE_MS, now);
     // Never longer than the promise: a removal from a group counts within 5 minutes.
     const groupsMs = Math.min(Math.max(userGroupCacheMs, 0), USER_GROUP_CACHE_MS);
     this.handles = new CachedLookups(groupsMs, now);
@@ -63,14 +66,28 @@ export class SlackDirectory implements UserDirectory {
   }
 
   async userGroupMembers(group: string): Promise<ReadonlySet<string> | undefined> {
-    let id: string | undefined = group;
-    if (group.startsWith('@')) {
-      const handles = await this.handles.get('', () => this.fetchHandles());
-      id = handles.get(group.slice(1).toLowerCase());
-      if (!id) return undefined;
-    }
-    const groupId = id;
+    const groupId = await this.userGroupId(group);
+    if (!groupId) return undefined;
     return this.groupMembers.get(groupId, () => this.fetchMembers(groupId));
+  }
+
+  async userGroupId(group: string): Promise<string | undefined> {
+    if (!group.startsWith('@')) return group;
+    const handles = await this.handles.get('', () => this.fetchHandles());
+    return handles.get(group.slice(1).toLowerCase());
+  }
+
+  findByEmail(email: string): Promise<string | undefined> {
+    const key = email.toLowerCase();
+    return this.byEmail.get(key, async () => {
+      try {
+        const user = (await this.client.users.lookupByEmail({ email: key })).user;
+        return user?.id && !user.deleted ? user.id : undefined;
+      } catch (err) {
+        if (slackPlatformError(err) === 'users_not_found') return undefined;
+        throw err;
+      }
+    });
   }
 
   /** Handle → id of every enabled user group (disabled ones are left out, as Slack lists them by default). */

@@ -1,11 +1,15 @@
+import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { AccessRequest } from '../../domain/access-request';
+import type { AccessRequest, Grant } from '../../domain/access-request';
 import type { MessageRef, Notifier } from '../../app/ports';
 import { delivering } from './slack-errors';
-import { closedActiveDm, requesterBlocks, requesterMessage, requestMessage } from './views/request-message';
+import type { Deciders } from '../../domain/approvers';
+import { extendWarningMessage } from './views/extend-text';
+import { closedActiveDm, reminderText, requesterBlocks, requesterMessage, requestMessage } from './views/request-message';
 
 /**
- * Posts and updates the approvals-channel message and DMs the requester. Every call goes through
+ * Posts and updates the approval messages (in channels, and copies in approvers' DMs), reminds
+ * approvers in their threads, and DMs the requester. Every call goes through
  * `delivering`, so Slack's permanent errors reach the use cases as one MessageGoneError.
  */
 export class SlackNotifier implements Notifier {
@@ -16,11 +20,8 @@ export class SlackNotifier implements Notifier {
     private readonly portalUrl?: string,
   ) {}
 
-  async postToApprovers(request: AccessRequest): Promise<MessageRef> {
-    const out = await delivering('chat.postMessage', () =>
-      this.client.chat.postMessage({ channel: this.approvalChannel, ...requestMessage(request), unfurl_links: false }),
-      { channel: this.approvalChannel },
-    );
+  async postToApprovers(request: AccessRequest, deciders?: Deciders, channel = this.approvalChannel): Promise<MessageRef> {
+    const out = await delivering('chat.postMessage', () => this.client.chat.postMessage({ channel, ...requestMessage(request, deciders), unfurl_links: false }), { channel });
     if (!out.channel || !out.ts) throw new Error('chat.postMessage returned no channel or ts');
     return { channel: out.channel, ts: out.ts };
   }
@@ -29,20 +30,46 @@ export class SlackNotifier implements Notifier {
     await delivering('chat.postMessage', () => this.client.chat.postMessage({ channel: this.approvalChannel, text, unfurl_links: false }), { channel: this.approvalChannel });
   }
 
-  async updateApproverMessage(ref: MessageRef, request: AccessRequest): Promise<void> {
-    await delivering('chat.update', () => this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...requestMessage(request) }), { channel: ref.channel });
+  async updateApproverMessage(ref: MessageRef, request: AccessRequest, deciders?: Deciders): Promise<void> {
+    await delivering('chat.update', () => this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...requestMessage(request, deciders) }), { channel: ref.channel });
   }
 
-  async tellRequester(request: AccessRequest): Promise<MessageRef> {
-    const opened = await delivering('conversations.open', () => this.client.conversations.open({ users: request.requester.slackUserId }), { dm: true });
-    const channel = opened.channel?.id;
-    if (!channel) throw new Error('conversations.open returned no channel');
+  async postToApproverDm(slackUserId: string, request: AccessRequest, deciders: Deciders): Promise<MessageRef> {
+    const channel = await this.openDm(slackUserId);
+    const out = await delivering('chat.postMessage', () => this.client.chat.postMessage({ channel, ...requestMessage(request, deciders), unfurl_links: false }), { dm: true });
+    return { channel: out.channel ?? channel, ts: out.ts ?? '' };
+  }
+
+  async remindApprovers(ref: MessageRef, request: AccessRequest, deciders: Deciders): Promise<MessageRef> {
+    const text = reminderText(request, deciders);
+    const where = ref.channel.startsWith('D') ? { dm: true } : { channel: ref.channel };
+    const out = await delivering('chat.postMessage', () => this.client.chat.postMessage({ channel: ref.channel, thread_ts: ref.ts, text, unfurl_links: false }), where);
+    return { channel: out.channel ?? ref.channel, ts: out.ts ?? '' };
+  }
+
+  async tellRequester(request: AccessRequest, deciders?: Deciders): Promise<MessageRef> {
+    return this.dmRequester(request, { text: requesterMessage(request, this.portalUrl, deciders), blocks: requesterBlocks(request, this.portalUrl, deciders) });
+  }
+
+  async warnBeforeEnd(request: AccessRequest, ending: Grant[]): Promise<MessageRef> {
+    return this.dmRequester(request, extendWarningMessage(request, ending, Date.now()));
+  }
+
+  private async dmRequester(request: AccessRequest, message: { text: string; blocks: KnownBlock[] }): Promise<MessageRef> {
+    const channel = await this.openDm(request.requester.slackUserId);
     const out = await delivering(
       'chat.postMessage',
-      () => this.client.chat.postMessage({ channel, text: requesterMessage(request, this.portalUrl), blocks: requesterBlocks(request, this.portalUrl), unfurl_links: false }),
+      () => this.client.chat.postMessage({ channel, ...message, unfurl_links: false }),
       { dm: true },
     );
     return { channel: out.channel ?? channel, ts: out.ts ?? '' };
+  }
+
+  private async openDm(slackUserId: string): Promise<string> {
+    const opened = await delivering('conversations.open', () => this.client.conversations.open({ users: slackUserId }), { dm: true });
+    const channel = opened.channel?.id;
+    if (!channel) throw new Error('conversations.open returned no channel');
+    return channel;
   }
 
   async closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void> {

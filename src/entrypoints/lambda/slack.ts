@@ -28,7 +28,7 @@ async function buildFront(): Promise<SlackFront> {
   return receiver;
 }
 
-/** Slack requests arriving through the Lambda Function URL (payload format 2.0). */
+/** Slack requests arriving through API Gateway's HTTP API or a Function URL: both payload format 2.0, headers lower-cased, the body base64-encoded or not. */
 export async function handler(event: LambdaHttpEvent, _context?: unknown): Promise<LambdaHttpResult> {
   front ??= buildFront().catch((err: unknown) => {
     front = undefined;

@@ -54,4 +54,31 @@ describe('SlackDirectory (the real WebClient against the Slack stand-in)', () =>
     await expect(d.lookup(ALICE.id)).resolves.toMatchObject({ email: 'alice@example.com' });
     expect(slack.callsTo('users.info')).toHaveLength(2);
   });
+
+  describe('findByEmail (users.lookupByEmail, for approvers listed by email)', () => {
+    it('finds the Slack user with that email, whatever its case, and asks Slack once a minute', async () => {
+      const d = directory();
+      await expect(d.findByEmail('ALICE@example.com')).resolves.toBe(ALICE.id);
+      now += 59_000;
+      await expect(d.findByEmail('alice@example.com')).resolves.toBe(ALICE.id);
+      expect(slack.callsTo('users.lookupByEmail')).toHaveLength(1);
+      now += 2_000;
+      await d.findByEmail('alice@example.com');
+      expect(slack.callsTo('users.lookupByEmail')).toHaveLength(2);
+    });
+
+    it('answers an email Slack does not know (users_not_found) with undefined, and remembers that for the minute', async () => {
+      const d = directory();
+      await expect(d.findByEmail('nobody@example.com')).resolves.toBeUndefined();
+      await expect(d.findByEmail('nobody@example.com')).resolves.toBeUndefined();
+      expect(slack.callsTo('users.lookupByEmail')).toHaveLength(1);
+    });
+
+    it('throws when Slack fails, and asks again next time', async () => {
+      slack.injectFault('users.lookupByEmail', { error: 'fatal_error' }, 1);
+      const d = directory();
+      await expect(d.findByEmail('alice@example.com')).rejects.toThrow(/fatal_error/);
+      await expect(d.findByEmail('alice@example.com')).resolves.toBe(ALICE.id);
+    });
+  });
 });

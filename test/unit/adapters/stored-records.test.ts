@@ -13,8 +13,10 @@ import {
   channelNeedsUpdate,
   decideGrant,
   dueAt,
+  dueTimes,
   needsNotification,
   requesterKey,
+  requesterNeedsTelling,
   messageOf,
   requestStatus,
   withGrant,
@@ -149,9 +151,11 @@ describe('readRequest on a v1 item', () => {
     expect(request.grants.map((g) => [g.id, g.status, g.ruleName, g.approvalsRequired])).toEqual([['1', 'PENDING', 'prod-admin', 1]]);
     expect(request.grants[0]!.target).toMatchObject({ kind: 'account', accountName: 'production', permissionSetName: 'Admin' });
     expect(request.messages).toEqual([{ kind: 'channel', ref: MANIFEST.pending.approvalMessage, shown: '1=PENDING:0' }]);
-    expect(needsNotification(request)).toBe(false);
-    expect(dueAt(request)).toBe(raw.dueAt);
-    expect(dueAt(request)).toBe(MANIFEST.pending.expiresAt);
+    // v1 never DMed the requester about a waiting request; from daily-use on that is news (told at its next pass).
+    expect(requesterNeedsTelling(request)).toBe(true);
+    expect(channelNeedsUpdate(request)).toBe(false);
+    expect(dueTimes(request).filter((t) => t.kind === 'expiry').map((t) => t.at)).toEqual([raw.dueAt]);
+    expect(raw.dueAt).toBe(MANIFEST.pending.expiresAt);
 
     const approved = withGrant(request, decideGrant(request, request.grants[0]!, 'approve', { slackUserId: 'U0BOB00000' }, request.expiresAt - 1).grant);
     expect(requestStatus(approved)).toBe('APPROVED');

@@ -219,7 +219,7 @@ describe('deciding', () => {
     const request = await stored(world, filed.id);
     expect(requestStatus(request)).toBe('DENIED');
     expect(world.provisioner.calls.create).toEqual([]);
-    expect(world.notifier.dmStatuses()).toEqual(['1=DENIED']);
+    expect(world.notifier.dmStatuses()).toEqual(['1=PENDING', '1=DENIED']);
   });
 
   it('needs two distinct approvers when the rule says so', async () => {
@@ -234,9 +234,9 @@ describe('deciding', () => {
     expect(grantStatuses(request)).toBe('1=PENDING');
     expect(request.grants[0]?.approvals.map((a) => a.slackUserId)).toEqual([ALICE.slackUserId]);
     expect(world.provisioner.calls.create).toEqual([]);
-    // The channel shows the partial approval; the requester has no news yet.
+    // The channel shows the partial approval; the requester hears of it, after the DM at filing.
     expect(world.notifier.updates.at(-1)?.request.grants[0]?.approvals).toHaveLength(1);
-    expect(world.notifier.dms).toEqual([]);
+    expect(world.notifier.dms.map((d) => d.request.grants[0]?.approvals.length)).toEqual([0, 1]);
 
     const twice = await refusal(decideRequest(world.deps, { requestId: filed.id, decision: 'approve', clickerSlackUserId: ALICE.slackUserId }));
     expect(twice.code).toBe('already_approved_by_you');
@@ -259,7 +259,7 @@ describe('deciding', () => {
     const request = await stored(world, filed.id);
     expect(grantStatuses(request)).toBe('1=EXPIRED,2=EXPIRED');
     expect(requestStatus(request)).toBe('EXPIRED');
-    expect(world.notifier.dmStatuses()).toEqual(['1=EXPIRED,2=EXPIRED']);
+    expect(world.notifier.dmStatuses()).toEqual(['1=PENDING,2=PENDING', '1=EXPIRED,2=EXPIRED']);
     expect(await world.store.auditTypes(filed.id, '1')).toEqual(['requested', 'expired']);
     const late = await refusal(decideRequest(world.deps, { requestId: filed.id, decision: 'approve', clickerSlackUserId: ALICE.slackUserId }));
     expect(late.code).toBe('already_decided');
@@ -306,7 +306,7 @@ describe('granting', () => {
     expect(world.provisioner.calls.create).toEqual([]);
   });
 
-  it('retries a grant AWS throws on, and FAILS it after 5 attempts, telling the requester only then', async () => {
+  it('retries a grant AWS throws on, and FAILS it after 5 attempts, telling the requester of the failure only then', async () => {
     const world = makeDeps();
     world.provisioner.onCreate({ kind: 'throw', error: new Error('AccessDeniedException: not authorized') }, { times: 5 });
     const filed = await askForAccounts(world, ['staging'], ['ReadOnly']);
@@ -317,7 +317,8 @@ describe('granting', () => {
       expect(grantStatuses(request)).toBe('1=GRANTING');
       expect(request.grants[0]?.grantAttempts).toBe(attempt);
       expect(request.grants[0]?.lastError).toContain('AccessDeniedException');
-      expect(world.notifier.dms).toEqual([]);
+      // Told once that it is being granted, and of nothing more while the attempts go on.
+      expect(world.notifier.dmStatuses()).toEqual(['1=GRANTING']);
       // The claim runs out and the timer resumes it.
       await passTime(world, CLAIM);
     }
@@ -326,7 +327,7 @@ describe('granting', () => {
     expect(request.grants[0]?.failure).toMatch(/^AWS kept refusing: .*AccessDeniedException/);
     expect(world.provisioner.createsOf(accountTarget('staging', 'ReadOnly'))).toBe(5);
     expect(world.provisioner.everything()).toEqual([]);
-    expect(world.notifier.dmStatuses()).toEqual(['1=FAILED']);
+    expect(world.notifier.dmStatuses()).toEqual(['1=GRANTING', '1=FAILED']);
     expect((await world.store.auditTypes(filed.id, '1')).filter((t) => t === 'grant_stalled')).toHaveLength(4);
     expect(world.scheduler.armedFor(filed.id)).toBeUndefined();
   });
@@ -358,7 +359,7 @@ describe('granting', () => {
     expect(request.grants[0]?.grantAttempts).toBeUndefined();
     const [opId] = world.provisioner.operationIds('IN_PROGRESS');
     expect(world.store.leaseOf(target)?.operations).toEqual([expect.objectContaining({ kind: 'create', id: opId })]);
-    expect(world.notifier.dms).toEqual([]);
+    expect(world.notifier.dmStatuses()).toEqual(['1=GRANTING']);
 
     world.provisioner.completeOperation(opId as string);
     await passTime(world, CLAIM);

@@ -45,8 +45,8 @@ describe('InMemoryRequestStore', () => {
 
   it('lists due requests by dueAt, oldest first, and leases conditionally', async () => {
     const store = new InMemoryRequestStore();
-    await store.createRequest(request('late', { expiresAt: T0 + 5000, messages: [{ kind: 'channel', shown: '1=PENDING:0' }, { kind: 'requester-dm', shown: '1=-' }] }));
-    await store.createRequest(request('early', { expiresAt: T0 + 1000, messages: [{ kind: 'channel', shown: '1=PENDING:0' }, { kind: 'requester-dm', shown: '1=-' }] }));
+    await store.createRequest(request('late', { expiresAt: T0 + 5000, messages: [{ kind: 'channel', shown: '1=PENDING:0' }, { kind: 'requester-dm', shown: '1=PENDING:0' }] }));
+    await store.createRequest(request('early', { expiresAt: T0 + 1000, messages: [{ kind: 'channel', shown: '1=PENDING:0' }, { kind: 'requester-dm', shown: '1=PENDING:0' }] }));
     expect((await store.listDue(T0 + 999)).map((r) => r.id)).toEqual([]);
     expect((await store.listDue(T0 + 5000)).map((r) => r.id)).toEqual(['early', 'late']);
 

@@ -67,7 +67,8 @@ describe('the approvals channel', () => {
     await world.queue.runPending();
     await approve(world, filed.id);
     expect(world.notifier.updates.map((u) => u.request.grants[0]?.approvals.length)).toEqual([1]);
-    expect(world.notifier.dms).toEqual([]);
+    // The requester heard of the filing, then of the first approval.
+    expect(world.notifier.dms.map((d) => d.request.grants[0]?.approvals.length)).toEqual([0, 1]);
   });
 
   it('a failing channel holds back neither the grant nor the DM, and the sweep posts it later', async () => {

@@ -57,7 +57,7 @@ describe('the example configuration', () => {
   });
 
   test('durations are in milliseconds', () => {
-    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H });
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H, extendWarningMs: 10 * M });
     expect(config.policy.rules.map((r) => r.maxDurationMs)).toEqual([8 * H, H]);
   });
 
@@ -74,6 +74,7 @@ describe('the example configuration', () => {
       allowSelfApproval: false,
       autoApprove: true,
       maxDurationMs: 8 * H,
+      maxExtensions: 2,
     });
     expect(prod).toMatchObject({ name: 'prod-admin', approvers: ['alice@example.com', 'U0BOB00000'], autoApprove: false });
   });
@@ -112,12 +113,12 @@ describe('normalisation and defaults', () => {
 
   test('without a durations section: default 1h, min 15m, pendingExpiry 24h', () => {
     const config = parseConfig(exampleWith((doc) => delete doc.durations));
-    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H });
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 15 * M, pendingExpiryMs: 24 * H, extendWarningMs: 10 * M });
   });
 
   test('a partial durations section fills in the rest', () => {
     const config = parseConfig(exampleWith((doc) => (doc.durations = { min: '5s' })));
-    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 5_000, pendingExpiryMs: 24 * H });
+    expect(config.policy.durations).toEqual({ defaultMs: H, minMs: 5_000, pendingExpiryMs: 24 * H, extendWarningMs: 10 * M });
   });
 
   test('rule accounts may be given by name (any case), by id, by unquoted number, or "*"', () => {
@@ -168,6 +169,7 @@ describe('groups and group rules', () => {
       allowSelfApproval: false,
       autoApprove: false,
       maxDurationMs: 4 * H,
+      maxExtensions: 2,
     });
     // Account rules cover no groups.
     expect(config.policy.rules[0]?.groups).toEqual([]);
@@ -318,7 +320,7 @@ describe('limits', () => {
 
   test('a misspelt limits key is refused, not ignored', () => {
     const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.limits = { maxGrants: 3 }))));
-    expect(problems).toEqual([expect.stringMatching(/^limits: .*"maxGrants"/)]);
+    expect(problems).toEqual(['limits.maxGrants: unknown key; did you mean "maxGrantsPerRequest"?']);
   });
 });
 
@@ -425,9 +427,9 @@ describe('errors name their path', () => {
     expect(problems).toEqual(['rules[0].accounts[0]: "333333333333" is not an account listed under accounts']);
   });
 
-  test('an unknown permission set (names are case-sensitive in the file)', () => {
-    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[0]!.permissionSets = ['readonly']))));
-    expect(problems).toEqual(['rules[0].permissionSets[0]: "readonly" is not a permission set listed under permissionSets']);
+  test('an unknown permission set (names in rules are matched ignoring case, as the command does)', () => {
+    const problems = problemsOf(() => parseConfig(exampleWith((doc) => (doc.rules[0]!.permissionSets = ['readwrite']))));
+    expect(problems).toEqual(['rules[0].permissionSets[0]: "readwrite" is not a permission set listed under permissionSets']);
   });
 
   test('a rule without autoApprove needs approvers', () => {
@@ -464,7 +466,7 @@ describe('errors name their path', () => {
         }),
       ),
     );
-    expect(problems).toEqual([expect.stringMatching(/^rules\[0\]: .*"maxDurration"/)]);
+    expect(problems).toEqual(['rules[0].maxDurration: unknown key; did you mean "maxDuration"?']);
   });
 
   test.each([
@@ -473,7 +475,7 @@ describe('errors name their path', () => {
     ['durations', (doc: Yaml) => ((doc.durations as Record<string, unknown>).maximum = '8h')],
   ])('a misspelt key is rejected (%s)', (_where, edit) => {
     const problems = problemsOf(() => parseConfig(exampleWith(edit)));
-    expect(problems.some((p) => /Unrecognized key/i.test(p))).toBe(true);
+    expect(problems.some((p) => /unknown key/.test(p))).toBe(true);
   });
 
   test('a misspelt autoApprove is caught (rather than silently requiring approval)', () => {
@@ -485,7 +487,7 @@ describe('errors name their path', () => {
         }),
       ),
     );
-    expect(problems[0]).toMatch(/^rules\[0\]: .*"autoaprove"/);
+    expect(problems[0]).toBe('rules[0].autoaprove: unknown key; did you mean "autoApprove"?');
   });
 
   test('no rules → error', () => {
@@ -680,5 +682,40 @@ describe('readLocalEnv', () => {
 
   test('an unknown LOG_LEVEL is named', () => {
     expect(problemsOf(() => readLocalEnv({ ...GOOD, LOG_LEVEL: 'verbose' }))).toEqual([expect.stringMatching(/^LOG_LEVEL: /)]);
+  });
+});
+
+describe('daily-use: reminders and who gets told (config)', () => {
+  test('reminders default to 15m, backoff 2, at most 4; each can be set', () => {
+    expect(parseConfig(EXAMPLE_TEXT).policy.reminders).toEqual({ afterMs: 15 * M, backoff: 2, max: 4 });
+    const set = parseConfig(exampleWith((doc) => ((doc as Record<string, unknown>).reminders = { after: '5m', backoff: 3, max: 2 })));
+    expect(set.policy.reminders).toEqual({ afterMs: 5 * M, backoff: 3, max: 2 });
+  });
+
+  test('a bad reminders entry is named by its path', () => {
+    expect(problemsOf(() => parseConfig(exampleWith((doc) => ((doc as Record<string, unknown>).reminders = { after: 'soon', backoff: 0, max: -1 }))))).toEqual([
+      'reminders.after: "soon" is not a duration (use 90m, 2h, 1h30m)',
+      expect.stringMatching(/^reminders\.backoff: /),
+      expect.stringMatching(/^reminders\.max: /),
+    ]);
+  });
+
+  test('rules[].notify (channel, dm or both) and rules[].channel are kept; anything else is named', () => {
+    const set = parseConfig(
+      exampleWith((doc) => {
+        Object.assign(doc.rules[1]!, { notify: 'both', channel: 'C0PRODAPPR' });
+      }),
+    );
+    expect(set.policy.rules[1]).toMatchObject({ notify: 'both', channel: 'C0PRODAPPR' });
+    expect(set.policy.rules[0]?.notify).toBeUndefined(); // the default: the channel
+    expect(
+      problemsOf(() =>
+        parseConfig(
+          exampleWith((doc) => {
+            Object.assign(doc.rules[1]!, { notify: 'email', channel: '#prod-approvals' });
+          }),
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^rules\[1\]\.notify: /), 'rules[1].channel: must be a Slack channel id (C…), not a name']);
   });
 });

@@ -53,13 +53,13 @@ const STAGING_READONLY: AccountTarget = {
 };
 const ONCALL: GroupTarget = { kind: 'group', groupId: '9067a1b2c3-0f0f0f0f-aaaa-bbbb-cccc-000000000001', groupName: 'oncall' };
 
-const TERMINAL: GrantStatus[] = ['DENIED', 'EXPIRED', 'CANCELLED', 'FAILED', 'ENDED'];
+const TERMINAL: GrantStatus[] = ['DENIED', 'EXPIRED', 'CANCELLED', 'FAILED', 'ENDED', 'APPLIED'];
 const OPEN: GrantStatus[] = ['PENDING', 'APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING'];
 
 /** The life of a grant as the diagram on GRANT_STATUSES draws it. */
 const DIAGRAM: Record<GrantStatus, GrantStatus[]> = {
   PENDING: ['APPROVED', 'DENIED', 'EXPIRED', 'CANCELLED'],
-  APPROVED: ['GRANTING'],
+  APPROVED: ['GRANTING', 'APPLIED', 'FAILED'],
   GRANTING: ['ACTIVE', 'FAILED'],
   ACTIVE: ['REVOKING'],
   REVOKING: ['ENDED'],
@@ -68,6 +68,7 @@ const DIAGRAM: Record<GrantStatus, GrantStatus[]> = {
   CANCELLED: [],
   FAILED: [],
   ENDED: [],
+  APPLIED: [],
 };
 
 function grant(id: string, overrides: Partial<Grant> = {}): Grant {
@@ -96,6 +97,7 @@ function grantIn(id: string, status: GrantStatus, overrides: Partial<Grant> = {}
     PENDING: {},
     EXPIRED: {},
     CANCELLED: { decidedBy: REQUESTER, decidedAt: T0 + M },
+    APPLIED: { decidedAt: T0 + M, endsAt: T0 + 2 * M + 2 * H },
   }[status];
   return grant(id, { status, ...implied, ...overrides });
 }
@@ -163,10 +165,10 @@ describe('STATUS_TABLE', () => {
     for (const s of OPEN) expect(canEnd(s)).toBe(true);
   });
 
-  test('the requester hears of every outcome and of access going live, but not of the steps in between', () => {
+  test('the requester hears of the filing, the approval, access going live and every outcome, but not of the steps in between', () => {
     for (const s of TERMINAL) expect(STATUS_TABLE[s].toldRequester).toBe(true);
-    expect(STATUS_TABLE.ACTIVE.toldRequester).toBe(true);
-    for (const s of ['PENDING', 'APPROVED', 'GRANTING', 'REVOKING'] as const) expect(STATUS_TABLE[s].toldRequester).toBe(false);
+    for (const s of ['PENDING', 'APPROVED', 'ACTIVE'] as const) expect(STATUS_TABLE[s].toldRequester).toBe(true);
+    for (const s of ['GRANTING', 'REVOKING'] as const) expect(STATUS_TABLE[s].toldRequester).toBe(false);
   });
 
   test('the channel message shows everything but the in-between GRANTING and REVOKING', () => {
@@ -276,6 +278,8 @@ describe('grantTransitions', () => {
     { name: 'fail', from: 'GRANTING', to: 'FAILED', step: (g) => grantTransitions.fail(g, 'AccessDenied', id) },
     { name: 'startRevoking', from: 'ACTIVE', to: 'REVOKING', step: (g) => grantTransitions.startRevoking(g, now + 30_000, id) },
     { name: 'end', from: 'REVOKING', to: 'ENDED', step: (g) => grantTransitions.end(g, now, undefined, id) },
+    { name: 'apply', from: 'APPROVED', to: 'APPLIED', step: (g) => grantTransitions.apply(g, now + H, id, 'R-0000000001') },
+    { name: 'notApplied', from: 'APPROVED', to: 'FAILED', step: (g) => grantTransitions.notApplied(g, 'the window had already ended', id) },
   ] as Array<Omit<Move, 'run'>>).map((m) => ({ ...m, run: (g: Grant) => m.step(g).grant }));
 
   test('between them, the named transitions cover every move of the status table, and only those', () => {
@@ -316,6 +320,8 @@ describe('grantTransitions', () => {
       fail: ['grant_failed', 'timebox'],
       startRevoking: ['revoke_started', 'timebox'],
       end: ['revoked', 'timebox'],
+      apply: ['extended', 'timebox'],
+      notApplied: ['grant_failed', 'timebox'],
     };
     for (const m of MOVES) {
       const { grant: after, events } = m.step(grantIn('2', m.from));
@@ -672,7 +678,7 @@ describe('notification keys', () => {
   /** One grant's life, step by step, with what should be due after each step (before anyone is told). */
   test("one grant's life: the channel and the requester are due exactly at the steps people see", () => {
     const steps: Array<[string, (g: Grant) => Grant, { channel: boolean; requester: boolean }]> = [
-      ['approved', (g) => grantTransitions.approve(g, ALICE, T0 + M, 'R').grant, { channel: true, requester: false }],
+      ['approved', (g) => grantTransitions.approve(g, ALICE, T0 + M, 'R').grant, { channel: true, requester: true }],
       ['granting', (g) => grantTransitions.startGranting(g, T0 + 2 * M, 'R').grant, { channel: false, requester: false }],
       ['active', (g) => grantTransitions.activate(g, T0 + 2 * M, H, 'R').grant, { channel: true, requester: true }],
       ['revoking', (g) => grantTransitions.startRevoking(g, T0 + 3 * H, 'R').grant, { channel: false, requester: false }],
@@ -696,13 +702,13 @@ describe('notification keys', () => {
     expect(requesterNeedsTelling(moved)).toBe(true);
   });
 
-  test('one more approval (not yet enough) changes what the channel shows, and is no news for the requester', () => {
+  test('one more approval (not yet enough) changes what the channel shows, and is news for the requester', () => {
     const r = told(request([grant('1', { approvalsRequired: 2 })]));
     const one = withGrant(r, decideGrant(r, r.grants[0]!, 'approve', ALICE, T0 + M).grant);
     expect(one.grants[0]!.status).toBe('PENDING');
     expect(channelKey(one)).not.toBe(channelKey(r));
     expect(channelNeedsUpdate(one)).toBe(true);
-    expect(requesterNeedsTelling(one)).toBe(false);
+    expect(requesterNeedsTelling(one)).toBe(true);
   });
 
   test('an early end changes what the channel shows; the requester hears when the access is gone', () => {
@@ -713,13 +719,14 @@ describe('notification keys', () => {
     expect(requesterNeedsTelling(ended)).toBe(false);
   });
 
-  test('a request nobody was told about yet is due for the channel, not for the requester (nothing is news yet)', () => {
+  test('a request nobody was told about yet is due for the channel and for the requester (the DM at filing, with its id)', () => {
     const fresh = request([grant('1'), grant('2')]);
     expect(channelNeedsUpdate(fresh)).toBe(true);
-    expect(requesterNeedsTelling(fresh)).toBe(false);
-    // An auto-approved request the worker is already granting: nothing to show until it is active.
+    expect(requesterNeedsTelling(fresh)).toBe(true);
+    // An auto-approved request the worker is already granting: nothing to show in the channel until it is active.
     const granting = request([grantIn('1', 'GRANTING'), grantIn('2', 'GRANTING')]);
-    expect(needsNotification(granting)).toBe(false);
+    expect(channelNeedsUpdate(granting)).toBe(false);
+    expect(requesterKey(granting)).toBe(requesterKey(request([grantIn('1', 'APPROVED'), grantIn('2', 'APPROVED')])));
   });
 
   test('with two grants, each going live or ending is news of its own for the requester', () => {

@@ -1,6 +1,9 @@
 import type { App, SlackCommandMiddlewareArgs, AllMiddlewareArgs } from '@slack/bolt';
 import { USAGE, parseCommand } from '../../../domain/command';
+import type { AccessRequest, Grant } from '../../../domain/access-request';
+import { whereAsked } from '../../../domain/approvers';
 import { formatDuration } from '../../../domain/duration';
+import type { Policy } from '../../../domain/policy';
 import { isTimeboxError } from '../../../domain/errors';
 import { lookUpMember } from '../../../app/members';
 import { submitRequest, type FiledRequest } from '../../../app/submit-request';
@@ -9,23 +12,33 @@ import { requestSubject, targetText } from '../views/target-text';
 import { groupModal, requestModal } from '../views/request-modal';
 import { GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
+import { extendAndDescribe } from './extend-submission';
 import { explainAnswer, isExplainCommand } from './explain-command';
 import { tellPerson, type Answer } from './tell-person';
 import { cancelAndDescribe, listAndDescribe, statusAndDescribe } from './subcommands';
 
 export const COMMAND = '/aws-access';
 
+/** "in <#C1> and by DM to its approvers": where the approvers of these waiting grants are asked. */
+function whereAskedText(policy: Policy, request: AccessRequest, waiting: Grant[], approvalChannel: string): string {
+  const { channels, byDm } = whereAsked(policy, request, waiting);
+  const places = [...channels.map((c) => `in <#${c ?? approvalChannel}>`), ...(byDm ? ['by DM to its approvers'] : [])];
+  return places.length > 0 ? places.join(' and ') : `in <#${approvalChannel}>`;
+}
+
 /** What the requester is told once a request is filed (ephemeral). */
-export function filedMessage({ request, handedOff }: FiledRequest, approvalChannel: string): string {
+export function filedMessage({ request, handedOff }: FiledRequest, approvalChannel: string, policy: Policy): string {
   const what = `${requestSubject(request, true)} for ${formatDuration(request.durationMs)}`;
   const later = handedOff ? '' : ` ${PICKED_UP_SHORTLY}`;
   const auto = request.grants.filter((g) => g.autoApproved);
+  const waiting = request.grants.filter((g) => !g.autoApproved);
+  const where = whereAskedText(policy, request, waiting, approvalChannel);
   if (auto.length === request.grants.length) return `:rocket: Request \`${request.id}\`: ${what} was approved automatically. I'll DM you when it is active.${later}`;
-  if (auto.length === 0) return `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval in <#${approvalChannel}>. I'll DM you when it is decided.${later}`;
+  if (auto.length === 0) return `:inbox_tray: Request \`${request.id}\`: ${what} is waiting for approval ${where}. I'll DM you when it is decided.${later}`;
   const list = (gs: typeof auto) => gs.map((g) => targetText(g.target)).join(', ');
   return (
     `:inbox_tray: Request \`${request.id}\`: ${what}. Approved automatically: ${list(auto)}. ` +
-    `Waiting for approval in <#${approvalChannel}>: ${list(request.grants.filter((g) => !g.autoApproved))}. I'll DM you as each is decided.${later}`
+    `Waiting for approval ${where}: ${list(waiting)}. I'll DM you as each is decided.${later}`
   );
 }
 
@@ -85,6 +98,10 @@ export function awsAccessCommand(door: SlackDoor) {
         await answer(() => explainAnswer(door, parsed, { slackUserId: command.user_id, workspace: command.team_id }));
         return;
       }
+      if (parsed.kind === 'extend') {
+        await answer(() => extendAndDescribe(door, parsed, { ...who, key: `command:${command.team_id}:${command.trigger_id}` }, log));
+        return;
+      }
       if (parsed.kind === 'modal') {
         // The form lists every account (with its id), permission set and group: members only. One
         // users.info (cached for a minute) leaves views.open most of trigger_id's 3 seconds.
@@ -111,7 +128,7 @@ export function awsAccessCommand(door: SlackDoor) {
           idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,
           workspace: command.team_id,
         });
-        return filedMessage(filed, door.approvalChannel);
+        return filedMessage(filed, door.approvalChannel, door.deps.policy);
       });
     } catch (err) {
       await ack({ response_type: 'ephemeral', text: failure(err) });

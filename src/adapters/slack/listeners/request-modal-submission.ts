@@ -69,7 +69,7 @@ export function requestModalSubmission(door: SlackDoor) {
       await ack();
       // In the channel they opened the form from, or by DM if that fails.
       const { channelId } = metadataSchema.parse(safeJson(view.private_metadata));
-      await tellPerson(client, { userId: body.user.id, ...(channelId ? { channelId } : {}) }, filedMessage(filed, door.approvalChannel)).catch((err: unknown) =>
+      await tellPerson(client, { userId: body.user.id, ...(channelId ? { channelId } : {}) }, filedMessage(filed, door.approvalChannel, door.deps.policy)).catch((err: unknown) =>
         logger.warn(`request ${filed.request.id} filed, but the confirmation could not be posted: ${err instanceof Error ? err.message : String(err)}`),
       );
     } catch (err) {

@@ -16,3 +16,6 @@ export function slackDate(ms: number): string {
 }
 
 export const mention = (slackUserId: string) => `<@${slackUserId}>`;
+
+/** A Slack user group mention: Slack notifies its members. */
+export const groupMention = (userGroupId: string) => `<!subteam^${userGroupId}>`;

@@ -1,8 +1,11 @@
 import type { KnownBlock } from '@slack/types';
 import { requestStatus, type AccessRequest, type Grant, type GrantStatus } from '../../../domain/access-request';
+import type { Deciders } from '../../../domain/approvers';
 import { formatDuration } from '../../../domain/duration';
+import { approverNames, fromApprovers } from './approver-names';
 import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
 import { grantsSubject, plainTarget, targetFields, targetText } from './target-text';
+import { appliedLine, extendsLine, extensionRequesterMessage } from './extend-text';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
@@ -49,18 +52,20 @@ function endedEarlyByForRequester(request: AccessRequest, grant: Grant): string 
 
 const kept = (grant: Grant) => (grant.keptBecause ? ` Kept: ${escapeMrkdwn(grant.keptBecause)}.` : ' Access removed.');
 
-/** Where one grant stands, for the channel message. */
-export function grantStatusLine(request: AccessRequest, grant: Grant): string {
+/** Where one grant stands, for the channel message: while it waits, who can decide it (`deciders`). */
+export function grantStatusLine(request: AccessRequest, grant: Grant, deciders?: Deciders): string {
   const by = grant.decidedBy ? mention(grant.decidedBy.slackUserId) : 'someone';
   switch (grant.status) {
     case 'PENDING': {
       const approvers = grant.approvals.map((a) => mention(a.slackUserId)).join(', ');
       const count = `${grant.approvals.length}/${grant.approvalsRequired} approvals`;
-      return `:hourglass_flowing_sand: Waiting for approval (${count}${approvers ? `: ${approvers}` : ''}). Expires ${slackDate(request.expiresAt)}.`;
+      return `:hourglass_flowing_sand: Waiting for approval${fromApprovers(deciders, grant.id)} (${count}${approvers ? `: ${approvers}` : ''}). Expires ${slackDate(request.expiresAt)}.`;
     }
     case 'APPROVED':
-    case 'GRANTING':
-      return grant.autoApproved ? ':gear: Approved automatically by rule; granting access…' : `:gear: Approved by ${by}; granting access…`;
+    case 'GRANTING': {
+      const doing = request.extends ? 'extending the window…' : 'granting access…';
+      return grant.autoApproved ? `:gear: Approved automatically by rule; ${doing}` : `:gear: Approved by ${by}; ${doing}`;
+    }
     case 'ACTIVE':
       if (grant.endedEarlyBy) return `:gear: Ended${endedEarlyNote(grant)}; removing access…`;
       return `:white_check_mark: ${grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
@@ -79,6 +84,8 @@ export function grantStatusLine(request: AccessRequest, grant: Grant): string {
       return `:x: Failed: ${escapeMrkdwn(truncate(grant.failure ?? 'unknown error', 300))}`;
     case 'ENDED':
       return `:lock: Ended${endedEarlyNote(grant)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}`;
+    case 'APPLIED':
+      return appliedLine(grant);
   }
 }
 
@@ -93,10 +100,11 @@ const WORDS: Record<GrantStatus, string> = {
   CANCELLED: 'withdrawn',
   FAILED: 'failed',
   ENDED: 'ended',
+  APPLIED: 'extended',
 };
 
 /** The order grantsSummary names statuses in; every status has its place (checked below). */
-const SUMMARY_ORDER = ['ACTIVE', 'PENDING', 'GRANTING', 'APPROVED', 'REVOKING', 'FAILED', 'DENIED', 'EXPIRED', 'CANCELLED', 'ENDED'] as const;
+const SUMMARY_ORDER = ['ACTIVE', 'PENDING', 'GRANTING', 'APPROVED', 'REVOKING', 'FAILED', 'DENIED', 'EXPIRED', 'CANCELLED', 'ENDED', 'APPLIED'] as const;
 const everyStatusSummarised: Exclude<GrantStatus, (typeof SUMMARY_ORDER)[number]> extends never ? true : false = true;
 void everyStatusSummarised;
 
@@ -117,9 +125,9 @@ export function grantsSummary(request: AccessRequest): string {
 }
 
 /** One line saying where the request stands, for the channel message. */
-export function statusLine(request: AccessRequest): string {
+export function statusLine(request: AccessRequest, deciders?: Deciders): string {
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
-  return only ? grantStatusLine(request, only) : grantsSummary(request);
+  return only ? grantStatusLine(request, only, deciders) : grantsSummary(request);
 }
 
 /** Fallback text for notifications and screen readers. */
@@ -131,21 +139,24 @@ export function summary(request: AccessRequest): string {
 /** Slack allows 50 blocks a message: past this many grants, they are listed in fewer blocks. */
 const GRANT_BLOCKS = 20;
 
-function grantBlocks(request: AccessRequest): KnownBlock[] {
+function grantBlocks(request: AccessRequest, deciders?: Deciders): KnownBlock[] {
   const lines = request.grants.map(
-    (g) => `*${g.id}.* ${targetText(g.target)} · rule \`${escapeMrkdwn(truncate(g.ruleName, 64))}\`\n${grantStatusLine(request, g)}`,
+    (g) => `*${g.id}.* ${targetText(g.target)} · rule \`${escapeMrkdwn(truncate(g.ruleName, 64))}\`\n${grantStatusLine(request, g, deciders)}`,
   );
   if (lines.length <= GRANT_BLOCKS) return lines.map((text, i) => ({ type: 'section', block_id: `grant_${request.grants[i]?.id}`, text: { type: 'mrkdwn', text: truncate(text, 2900) } }));
   return [{ type: 'section', block_id: 'grants', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 2900) } }];
 }
 
-/** The approvals-channel message, at every stage of the request: Approve / Deny while a grant is pending, End while one is active. */
-export function requestMessage(request: AccessRequest): { text: string; blocks: KnownBlock[] } {
+/**
+ * The approval message (in a channel, or a copy in an approver's DM), at every stage of the
+ * request: who can decide and Approve / Deny while a grant is pending, End while one is active.
+ */
+export function requestMessage(request: AccessRequest, deciders?: Deciders): { text: string; blocks: KnownBlock[] } {
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   const allAuto = request.grants.every((g) => g.autoApproved);
   const fields = (only ? targetFields(only.target) : [`*Grants*\n${request.grants.length}`]).map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
+    { type: 'header', text: { type: 'plain_text', text: request.extends ? (allAuto ? 'AWS access extension (auto-approved)' : 'AWS access extension') : allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
     {
       type: 'section',
       fields: [
@@ -155,12 +166,13 @@ export function requestMessage(request: AccessRequest): { text: string; blocks: 
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escapeMrkdwn(truncate(request.reason, 2000))}` } },
+    ...(request.extends ? [{ type: 'section' as const, block_id: 'extends', text: { type: 'mrkdwn' as const, text: truncate(extendsLine(request), 2900) } }] : []),
     {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `Request \`${request.id}\`${only ? ` · rule \`${escapeMrkdwn(only.ruleName)}\`` : ''}` }],
     },
-    ...(only ? [] : grantBlocks(request)),
-    { type: 'section', block_id: 'status', text: { type: 'mrkdwn', text: statusLine(request) } },
+    ...(only ? [] : grantBlocks(request, deciders)),
+    { type: 'section', block_id: 'status', text: { type: 'mrkdwn', text: statusLine(request, deciders) } },
   ];
   if (request.grants.some((g) => g.status === 'PENDING')) {
     blocks.push({
@@ -180,12 +192,13 @@ function hasEndableAccess(request: AccessRequest): boolean {
   return request.grants.some((g) => g.status === 'ACTIVE' && !g.endedEarlyBy);
 }
 
-/** The direct message the requester gets when a grant of their request reaches an outcome. */
-export function requesterMessage(request: AccessRequest, portalUrl?: string): string {
+/** The direct message the requester gets when their request is filed, at each decision and at each change of state. */
+export function requesterMessage(request: AccessRequest, portalUrl?: string, deciders?: Deciders): string {
+  if (request.extends) return extensionRequesterMessage(request);
   const portal = portalUrl ? `<${portalUrl}|AWS access portal>` : 'AWS access portal';
   const only = request.grants.length === 1 ? request.grants[0] : undefined;
   if (!only) {
-    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'ENDED' ? `${endedEarlyByForRequester(request, g)} ${slackDate(g.endedAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ` (cancelled ${request.grants.some((o) => o.activeAt !== undefined) ? 'when you ended the request, ' : ''}before anyone approved it)` : ''}`);
+    const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'PENDING' ? `${fromApprovers(deciders, g.id)} (${g.approvals.length}/${g.approvalsRequired} approvals)` : ''}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'ENDED' ? `${endedEarlyByForRequester(request, g)} ${slackDate(g.endedAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ` (cancelled ${request.grants.some((o) => o.activeAt !== undefined) ? 'when you ended the request, ' : ''}before anyone approved it)` : ''}`);
     const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
     const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ` Sign in through your ${portal}.` : '';
     const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
@@ -195,6 +208,13 @@ export function requesterMessage(request: AccessRequest, portalUrl?: string): st
   const thing = only.target.kind === 'group' ? 'membership' : 'assignment';
   const keptNote = only.keptBecause ? ` (the ${thing} stays because another grant or a permanent ${thing} covers it)` : '';
   switch (only.status) {
+    case 'PENDING': {
+      const so = only.approvals.length > 0 ? `; ${only.approvals.length}/${only.approvalsRequired} approvals so far (${only.approvals.map((a) => mention(a.slackUserId)).join(', ')})` : '';
+      return `:hourglass_flowing_sand: Your request for ${what} is filed as ${request.id} and waiting for approval${fromApprovers(deciders, only.id)}${so}. It expires ${slackDate(request.expiresAt)} if nobody decides.`;
+    }
+    case 'APPROVED':
+    case 'GRANTING':
+      return `:gear: Your request for ${what} was ${only.autoApproved ? 'approved automatically by rule' : `approved by ${only.decidedBy ? mention(only.decidedBy.slackUserId) : 'an approver'}`}; access is being granted. (${request.id})`;
     case 'ACTIVE':
       // Ended before this DM went out: say so rather than "active until" a moment already past.
       if (only.endedEarlyBy) return `:lock: Your access to ${what} was granted and is being ended early${only.endedEarlyBy.slackUserId === request.requester.slackUserId ? '' : ` by ${mention(only.endedEarlyBy.slackUserId)}`}. (${request.id})`;
@@ -217,8 +237,8 @@ export function requesterMessage(request: AccessRequest, portalUrl?: string): st
 }
 
 /** The requester's DM as blocks: the text, and while access is active, a way to end it. */
-export function requesterBlocks(request: AccessRequest, portalUrl?: string): KnownBlock[] {
-  const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: requesterMessage(request, portalUrl) } };
+export function requesterBlocks(request: AccessRequest, portalUrl?: string, deciders?: Deciders): KnownBlock[] {
+  const text: KnownBlock = { type: 'section', text: { type: 'mrkdwn', text: requesterMessage(request, portalUrl, deciders) } };
   return hasEndableAccess(request) ? [text, endButton(request)] : [text];
 }
 
@@ -236,4 +256,12 @@ export function closedActiveDm(request: AccessRequest): string {
   }
   const lines = ran.map((g) => `• ${targetText(g.target)}: active from ${slackDate(g.activeAt ?? 0)} until ${slackDate(g.endedAt ?? g.endsAt ?? 0)}${endedEarlyNote(g)}`);
   return truncate(`:white_check_mark: Your request ${request.id} was active:\n${lines.join('\n')}`, 2900);
+}
+
+/** A reminder in the approval message's thread: who can still decide the grants that wait, and until when. */
+export function reminderText(request: AccessRequest, deciders: Deciders): string {
+  const waiting = request.grants.filter((g) => g.status === 'PENDING');
+  const names = waiting.flatMap((g) => deciders.get(g.id) ?? []);
+  const what = grantsSubject(waiting, targetText);
+  return truncate(`:bell: Reminder: ${what} for ${mention(request.requester.slackUserId)} (${request.id}) is still waiting for approval from ${approverNames(names)}. It expires ${slackDate(request.expiresAt)}.`, 2900);
 }

@@ -48,7 +48,8 @@ export interface ModalMetadata {
   channelId?: string;
 }
 
-function durationAndReason(policy: Policy): KnownBlock[] {
+/** The duration and reason fields every form asks for (the request forms and the extend form). */
+export function durationAndReason(policy: Policy): KnownBlock[] {
   return [
     {
       type: 'input',
