@@ -232,7 +232,7 @@ describe('functions', () => {
 });
 
 describe('data', () => {
-  test('the table: pk/sk, the sparse due index, on-demand, PITR, AWS-managed encryption, retained', () => {
+  test('the table: pk/sk, the sparse due index, the requester and audit indexes, on-demand, PITR, AWS-managed encryption, retained', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -263,6 +263,14 @@ describe('data', () => {
             KeySchema: [
               { AttributeName: 'requesterKey', KeyType: 'HASH' },
               { AttributeName: 'filedAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'audit',
+            KeySchema: [
+              { AttributeName: 'auditKey', KeyType: 'HASH' },
+              { AttributeName: 'auditAt', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },
