@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tmpdir } from 'node:os';
@@ -116,6 +116,26 @@ describe('explain-audit: audit export from the embedded store (jsonl, csv, ocsf)
       code: 1,
       stdout: '',
       stderr: `timebox audit export: no Timebox store at ${missing} (set TIMEBOX_DATA_DIR to the data dir, or TIMEBOX_TABLE to the table)\n`,
+    });
+  });
+
+  test('--from-archive reads a copy of the archive back (OCSF objects, one delivered twice) into the same rows as the store, each once; an s3:// URL is answered with how to copy it', async () => {
+    const archive = join(out, 'archive');
+    const day = join(archive, 'audit', '2026', '12', '07');
+    mkdirSync(day, { recursive: true });
+    // The archiver writes the export's own OCSF lines (infra/test/audit-archive.test.ts); a record the stream delivers twice lands twice.
+    expect((await runTimeboxCli(['audit', 'export', '--format', 'ocsf', '--out', join(day, 'first.ocsf.jsonl')], { env: env() })).code).toBe(0);
+    copyFileSync(join(day, 'first.ocsf.jsonl'), join(day, 'again.ocsf.jsonl'));
+    const fromStore = await runTimeboxCli(['audit', 'export', '--format', 'csv'], { env: env() });
+    const fromArchive = await runTimeboxCli(['audit', 'export', '--format', 'csv', '--from-archive', archive], { env: { TIMEBOX_DATA_DIR: join(out, 'no-store-needed') } });
+    expect(fromArchive.code).toBe(0);
+    const rows = (text: string) => parseCsv(text).filter((row) => row.length > 1);
+    expect(rows(fromArchive.stdout)).toHaveLength(allEvents().length + 1);
+    expect(rows(fromArchive.stdout).sort()).toEqual(rows(fromStore.stdout).sort());
+    const s3 = await runTimeboxCli(['audit', 'export', '--from-archive', 's3://audit-bucket/audit/'], { env: env() });
+    expect({ code: s3.code, err: s3.stderr.trim().split('\n').at(-1) }).toEqual({
+      code: 1,
+      err: 'timebox audit export: reading s3://audit-bucket/audit/ directly is not supported yet: copy it with `aws s3 sync s3://audit-bucket/audit/ DIR` and pass --from-archive DIR',
     });
   });
 
