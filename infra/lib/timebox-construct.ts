@@ -525,6 +525,23 @@ export class TimeboxConstruct extends Construct {
       ...groupFindings,
     );
     Validations.of(roleOf(this.sweepFunction)).acknowledge(...removeFindings, ...(hasGroups ? [{ id: usersFinding, reason: membershipUsersReason }, ...groupFindings] : []));
+
+    // ---- Ending sessions already issued (rules[].endSessions; src/app/end-sessions.ts). Only when
+    // a rule sets it: the worker reads the permission set (its SessionDuration), edits its inline
+    // policy (Timebox's deny statements) and provisions it to the accounts. Limited to the
+    // permission sets those rules cover; provisioning reaches every account the set is in.
+    const endSessionsRules = this.config.policy.rules.filter((r) => r.endSessions);
+    if (endSessionsRules.length > 0) {
+      const covered = new Set(endSessionsRules.flatMap((r) => r.permissionSets));
+      const permissionSetArns = this.config.policy.permissionSets.filter((p) => covered.has('*') || covered.has(p.name)).map((p) => p.arn);
+      this.workerFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'EndSessionsInPermissionSets',
+          actions: ['sso:DescribePermissionSet', 'sso:GetInlinePolicyForPermissionSet', 'sso:PutInlinePolicyToPermissionSet', 'sso:ProvisionPermissionSet', 'sso:DescribePermissionSetProvisioningStatus'],
+          resources: [instanceArn, ...permissionSetArns, ssoArn('account/*')],
+        }),
+      );
+    }
     if (key) {
       // The worker's and the sweep's on-failure destination (SqsDestination) grants them sending to
       // the dead-letter queue, which CDK writes, for a KMS-encrypted queue, with these two patterns.

@@ -1,10 +1,13 @@
+import { tellBreakGlass } from './break-glass';
 import { holdsAccess, reminderDueAt, timerDueAt, withGrant, workDueAt, type AccessRequest } from '../domain/access-request';
 import { AssignmentStillInProgressError, RetryLaterError, StoreConflictError } from '../domain/errors';
 import { describeTarget, provisionTarget } from '../domain/grant-target';
 import { planWork, recordAttempt, type AttemptPolicy, type WorkPlan } from '../domain/grant-work';
 import { holderRef } from '../domain/lease';
+import { sessionEndsDue } from '../domain/session-end';
 import { commit, retryOnConflict, updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
+import { endSessionsDue } from './end-sessions';
 import { grantOne, targetOf } from './grant-access';
 import { letGoOfFailed } from './leases';
 import { advanceExtension } from './extend-request';
@@ -49,6 +52,7 @@ export async function advanceRequest(deps: WorkflowDeps, job: AdvanceJob | strin
 export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | string): Promise<AccessRequest | undefined> {
   const job: AdvanceJob = typeof jobOrId === 'string' ? { requestId: jobOrId } : jobOrId;
   let last: AccessRequest | undefined;
+  let worked = false;
   for (let step = 0; step < MAX_STEPS; step++) {
     const request = await deps.store.getRequest(job.requestId);
     if (!request) {
@@ -70,10 +74,12 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
     const claimed = await claimDueWork(deps, request);
     if ('idle' in claimed) {
       // Nothing to do now: what the claim read is the latest (no need to read it again for the timer).
-      const latest = claimed.idle ?? last;
+      let latest = claimed.idle ?? last;
+      if (sessionEndsDue(latest, deps.clock.now()).length > 0) latest = await followUpSessionEnds(deps, latest, worked);
       await armNextTimer(deps, latest);
       return latest;
     }
+    worked = true;
     // Side by side; one grant's error must not stop the others, nor the request's next timer.
     // It is thrown once the timer is armed, so the door retries (Lambda) or logs it (locally).
     const steps = await inBatches(claimed.grants, STEPS_AT_ONCE, (grantId) => runStep(deps, claimed.request, grantId));
@@ -84,9 +90,23 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
       throw failed.reason;
     }
   }
-  const latest = (await deps.store.getRequest(job.requestId)) ?? last;
+  let latest = (await deps.store.getRequest(job.requestId)) ?? last;
+  if (latest && sessionEndsDue(latest, deps.clock.now()).length > 0) latest = await followUpSessionEnds(deps, latest, worked);
   if (latest) await armNextTimer(deps, latest);
   return latest;
+}
+
+/**
+ * Ending sessions after a revoke never holds the revoke's news up: when this run revoked
+ * something, the step goes to a job of its own (the news of this run goes out meanwhile);
+ * otherwise it runs here. A lost hand-off leaves it due, for the sweep.
+ */
+async function followUpSessionEnds(deps: WorkflowDeps, request: AccessRequest, workedThisRun: boolean): Promise<AccessRequest> {
+  if (workedThisRun) {
+    await deps.queue.dispatch({ requestId: request.id }).catch((err: unknown) => deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not hand over ending the sessions; the sweep covers it'));
+    return request;
+  }
+  return endSessionsDue(deps, request);
 }
 
 /** Tells people about the request's latest state (channel message, requester's DM). */
@@ -102,6 +122,7 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
     }
     request = await deps.store.getRequest(requestId);
   }
+  if (request) request = await tellBreakGlass(deps, request); // break-glass alert and reminder: best effort, never throws
   // Telling people set the next reminder (the first, or the one after the one just sent): its timer or schedule.
   if (request && reminderDueAt(request) !== reminderBefore) await armNextTimer(deps, request);
   await refreshHomes(deps, request); // App Home, after the news: best effort, never throws

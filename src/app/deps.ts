@@ -1,5 +1,5 @@
 import type { Policy } from '../domain/policy';
-import type { Alarms, AuditLog, Clock, HomeTab, JobQueue, JobScheduler, LeaseStore, Logger, Notifier, Provisioner, RequestStore, UserDirectory } from './ports';
+import type { Alarms, AuditLog, Clock, HomeTab, JobQueue, JobScheduler, LeaseStore, LockStore, Logger, Notifier, PermissionSetPolicies, Provisioner, RequestStore, UserDirectory } from './ports';
 
 export interface WorkflowOptions {
   /** How long a worker holds a GRANTING/REVOKING request before a sweep may take it over. */
@@ -44,8 +44,10 @@ export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
 export interface WorkflowDeps {
   policy: Policy;
   /** One store for now; a use case could take only the part it needs (requests, audit, leases). */
-  store: RequestStore & AuditLog & LeaseStore;
+  store: RequestStore & AuditLog & LeaseStore & LockStore;
   provisioner: Provisioner;
+  /** Permission set inline policies and provisioning: ending sessions already issued (endSessions rules). */
+  permissionSets: PermissionSetPolicies;
   queue: JobQueue;
   scheduler: JobScheduler;
   directory: UserDirectory;

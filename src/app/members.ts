@@ -5,7 +5,7 @@ import type { SlackPerson, UserDirectory } from './ports';
 /** Why someone may not act here, in the words the audit log uses. */
 type NotAMember = 'no Slack profile' | 'deactivated' | 'bot' | 'another workspace' | 'guest';
 
-type Action = 'request' | 'decide on' | 'end';
+type Action = 'request' | 'decide on' | 'end' | 'review';
 
 /**
  * Only people of Timebox's own Slack workspace may request, decide or end access: not bots,

@@ -92,8 +92,19 @@ export interface LeaseStore {
   listLeases(): Promise<LeaseListing>;
 }
 
-/** One store holding all three (one DynamoDB table); use cases read and write through the part they need. */
-export type Store = RequestStore & AuditLog & LeaseStore;
+/**
+ * Short-lived named locks across processes (Lambda containers): one holder at a time, until it
+ * lets go or its time runs out, so a holder that crashed never blocks for ever.
+ */
+export interface LockStore {
+  /** Takes `name` for `owner` until `until`, unless another owner holds it past `now`. False when taken. */
+  tryLock(name: string, owner: string, until: number, now: number): Promise<boolean>;
+  /** Lets go of `name` if `owner` still holds it. */
+  unlock(name: string, owner: string): Promise<void>;
+}
+
+/** One store holding them all (one DynamoDB table); use cases read and write through the part they need. */
+export type Store = RequestStore & AuditLog & LeaseStore & LockStore;
 
 export interface LeaseListing {
   leases: Lease[];
@@ -126,6 +137,26 @@ export interface Provisioner {
   remove(target: ProvisionTarget, membershipId: string | undefined, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
   /** Where an earlier asynchronous account operation stands. */
   operationStatus(kind: 'create' | 'delete', operationId: string): Promise<OperationStatus>;
+}
+
+/**
+ * A permission set's inline policy and its provisioning to the accounts, as ending sessions
+ * already issued needs them (see end-sessions.ts). Provisioning is asynchronous in AWS: `provision`
+ * polls until SUCCEEDED or FAILED and throws past the poll budget.
+ */
+export interface PermissionSetPolicies {
+  /** The permission set's session duration (DescribePermissionSet), in ms. */
+  sessionDurationMs(permissionSetArn: string): Promise<number>;
+  /** The inline policy as AWS holds it; undefined when there is none. */
+  getInlinePolicy(permissionSetArn: string): Promise<string | undefined>;
+  putInlinePolicy(permissionSetArn: string, policy: string): Promise<void>;
+  /** ProvisionPermissionSet to every account it is provisioned in, then polls; a ConflictException (another provisioning running) is waited out. */
+  provision(permissionSetArn: string): Promise<ProvisionOutcome>;
+  /**
+   * Runs `work` while no other caller edits the same permission set's policy: a read-modify-write
+   * of one policy at a time, so two ends never overwrite each other's statement.
+   */
+  exclusive<T>(permissionSetArn: string, work: () => Promise<T>): Promise<T>;
 }
 
 /** What a revoke job knows it must remove even if the store has lost the request (see revokeFromReceipt). */
@@ -201,6 +232,28 @@ export interface Notifier {
   warnBeforeEnd(request: AccessRequest, ending: Grant[]): Promise<MessageRef>;
   /** A loud message to the approvals channel about something an operator must fix. */
   alertApprovers(text: string): Promise<void>;
+  /**
+   * Break-glass access, loudly: the alert (or the reminder of an unreviewed one) mentioning its
+   * approvers, with Mark reviewed and End access now, in the approvals channel, the alert channel
+   * (slack.alertChannel; undefined when none is set) or one approver's DM.
+   */
+  postBreakGlassAlert(to: AlertDestination, alert: BreakGlassAlert): Promise<MessageRef | undefined>;
+}
+
+/** Where a break-glass alert goes. */
+export type AlertDestination = { kind: 'approvals' } | { kind: 'alerts' } | { kind: 'dm'; slackUserId: string };
+
+/** Who a break-glass alert names: Slack users and user groups to mention, and approvers it can only name (an email Slack does not know, an Identity Center group). */
+export interface AlertAudience {
+  users: string[];
+  userGroups: string[];
+  named: string[];
+}
+
+export interface BreakGlassAlert {
+  request: AccessRequest;
+  audience: AlertAudience;
+  kind: 'alert' | 'reminder';
 }
 
 /** A revoke that has kept failing: access is outliving its window until someone fixes the cause. */

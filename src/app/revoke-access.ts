@@ -1,9 +1,10 @@
-import { grantTransitions, type AccessRequest, type Grant } from '../domain/access-request';
+import { grantTransitions, withGrant, type AccessRequest, type Grant } from '../domain/access-request';
 import { RevokeFailedError } from '../domain/errors';
 import { provisionTarget, targetKey } from '../domain/grant-target';
 import { holderRef } from '../domain/lease';
+import { endsSessions, withSessionEnd } from '../domain/session-end';
+import { updateRequest } from './commit';
 import type { WorkflowDeps } from './deps';
-import { updateGrant } from './grant-access';
 import { releaseLease, removeTarget, updateLease, type ReleaseOutcome } from './leases';
 import type { AdvanceJob } from './ports';
 
@@ -19,7 +20,16 @@ export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, gra
     : { kind: 'removed' };
   if (outcome.kind === 'failed') throw new RevokeFailedError(outcome.reason);
   const keptBecause = outcome.kind === 'kept' ? outcome.reason : undefined;
-  return updateGrant(deps, revoking.id, grantId, (g) => (g.status !== 'REVOKING' ? undefined : grantTransitions.end(g, deps.clock.now(), keptBecause, revoking.id)), revoking);
+  // Timebox removed the assignment under an endSessions rule: ending the sessions already issued
+  // is due at once, as a step of its own, written with the end so a crash cannot lose it.
+  const endSessions = outcome.kind === 'removed' && revoking.principalId !== undefined && endsSessions(deps.policy, grant);
+  return updateRequest(deps, revoking.id, (fresh) => {
+    const g = fresh.grants.find((x) => x.id === grantId);
+    if (g?.status !== 'REVOKING') return undefined;
+    const ended = grantTransitions.end(g, deps.clock.now(), keptBecause, revoking.id);
+    const next = withGrant(fresh, ended.grant);
+    return { next: endSessions ? withSessionEnd(next, grantId, ended.grant.endedAt ?? deps.clock.now()) : next, events: ended.events };
+  }, revoking);
 }
 
 /**

@@ -7,6 +7,9 @@ import { describeTarget } from '../domain/grant-target';
 import { maxExtensionsOf } from '../domain/extension';
 import { pendingExpiryOf } from '../domain/policy';
 import { checkEntitlements, resolveTargets, ruleCovers, type TargetSpec } from '../domain/rules';
+import { checkBreakGlassReason, reviewDueAt, rulesFor } from '../domain/break-glass';
+import { requireTicket } from '../domain/ticket';
+import { breakGlassEligibility } from './break-glass';
 import { resolveIdentity } from './resolve-identity';
 import { commitNew, type EventDraft } from './commit';
 import { fileWithinPendingLimit } from './pending-limit';
@@ -22,6 +25,8 @@ export interface SubmitInput {
   idempotencyKey?: string;
   /** The Slack workspace the command came from (the one Timebox is installed in). */
   workspace?: string;
+  /** `/aws-access breakglass …`: only break-glass rules apply, and what they cover is granted at once. */
+  breakGlass?: boolean;
 }
 
 export interface FiledRequest {
@@ -39,30 +44,38 @@ export interface FiledRequest {
  * filed. Throws TimeboxError for anything not allowed.
  */
 export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Promise<FiledRequest> {
+  // Break-glass rules answer only the explicit word; ordinary requests never fall under them (evaluate).
+  const breakGlass = input.breakGlass === true;
   const { policy } = deps;
   // Membership first: the answer to a typo lists the known accounts, permission sets or groups.
   const member = await lookUpMember(deps, input.requesterSlackUserId, input.workspace, 'request');
   const targets = resolveTargets(policy, input.spec);
   const reason = normaliseReason(input.reason);
   // Who they are, once: the groups named as requesters by the rules that cover these targets.
-  const requester = await resolveIdentity(deps, member, policy.rules.filter((r) => targets.some((t) => ruleCovers(r, t))).map((r) => r.requesters));
-  const entitlements = checkEntitlements(policy, requester, targets, input.durationMs);
+  const inPlay = rulesFor(policy, breakGlass).rules.filter((r) => targets.some((t) => ruleCovers(r, t)));
+  const requester = await resolveIdentity(deps, member, inPlay.map((r) => r.requesters));
+  const entitlements = breakGlassEligibility(breakGlass, () => checkEntitlements(policy, requester, targets, input.durationMs, breakGlass));
+  const rules = entitlements.map((e) => e.rule);
+  if (breakGlass) checkBreakGlassReason(rules, reason);
+  const ticket = requireTicket(rules, reason, deps.policy.ticketUrl);
   if (!requester.email) {
     throw new TimeboxError('requester_unknown', 'Your Slack profile has no email address, so Timebox cannot find your AWS identity.');
   }
   const now = deps.clock.now();
+  // Break-glass is granted at once, as an autoApprove rule's grant is, and reviewed after.
+  const atOnce = (rule: (typeof rules)[number]) => rule.autoApprove || breakGlass;
   const grants: Grant[] = entitlements.map(({ target, rule }, i) => ({
     id: String(i + 1),
     target,
     ruleName: rule.name,
-    autoApproved: rule.autoApprove,
-    approvalsRequired: rule.autoApprove ? 0 : rule.approvalsRequired,
+    autoApproved: atOnce(rule),
+    approvalsRequired: atOnce(rule) ? 0 : rule.approvalsRequired,
     approvals: [],
-    status: rule.autoApprove ? 'APPROVED' : 'PENDING',
-    ...(rule.autoApprove ? { decidedAt: now } : {}),
+    status: atOnce(rule) ? 'APPROVED' : 'PENDING',
+    ...(atOnce(rule) ? { decidedAt: now } : {}),
   }));
   // A request has one expiry: the shortest of its waiting grants' rules (the stricter rule wins).
-  const waiting = entitlements.filter(({ rule }) => !rule.autoApprove);
+  const waiting = entitlements.filter(({ rule }) => !atOnce(rule));
   const pendingExpiryMs = waiting.length > 0 ? Math.min(...waiting.map(({ rule }) => pendingExpiryOf(policy, rule))) : policy.durations.pendingExpiryMs;
   const request: AccessRequest = {
     id: input.idempotencyKey ? deps.requestIdFor(input.idempotencyKey) : deps.newRequestId(),
@@ -77,10 +90,17 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     updatedAt: now,
     // The warning before the window ends (with an Extend button), where a rule allows extending.
     ...(policy.durations.extendWarningMs && entitlements.some(({ rule }) => maxExtensionsOf(rule) > 0) ? { extendWarningMs: policy.durations.extendWarningMs } : {}),
+    ...(breakGlass ? { breakGlass: true, review: { dueAt: reviewDueAt(rules, now) } } : {}),
+    ...(ticket ? { ticket } : {}),
   };
   const drafts: EventDraft[] = grants.flatMap((g): EventDraft[] => [
-    { type: 'requested', actor: requester.slackUserId, grantId: g.id, detail: `${describeTarget(g.target)}, rule ${g.ruleName}: ${reason}` },
-    ...(g.autoApproved ? [{ type: 'auto_approved' as const, actor: SYSTEM_ACTOR, grantId: g.id, detail: `rule ${g.ruleName}` }] : []),
+    // The ticket is named in the requested event's detail, before the reason: "…, rule R, ticket INC-123: reason".
+    { type: 'requested', actor: requester.slackUserId, grantId: g.id, detail: `${describeTarget(g.target)}, rule ${g.ruleName}${ticket ? `, ticket ${ticket.id}` : ''}: ${reason}` },
+    ...(breakGlass
+      ? [{ type: 'break_glass' as const, actor: requester.slackUserId, grantId: g.id, detail: `rule ${g.ruleName}: granted at once without approval; review due ${new Date(request.review?.dueAt ?? now).toISOString()}` }]
+      : g.autoApproved
+        ? [{ type: 'auto_approved' as const, actor: SYSTEM_ACTOR, grantId: g.id, detail: `rule ${g.ruleName}` }]
+        : []),
   ]);
   let stored: AccessRequest;
   let handedOff = false;

@@ -40,6 +40,10 @@ export function lintPolicy(policy: Policy): string[] {
     } else if (rule.autoApprove && rule.approvers.includes('*')) {
       warnings.push(`${where}: approvers "*" lets anyone in the workspace end anyone's access under this rule early`);
     }
+    // endSessions is read defensively: the field arrives with session ending (rules[].endSessions).
+    if (rule.breakGlass && privileged && (rule as Rule & { endSessions?: unknown }).endSessions !== true) {
+      warnings.push(`${where}: break-glass access to ${privileged} without endSessions: AWS sessions opened during it outlive its end (set endSessions: true)`);
+    }
     const shadow = policy.rules.slice(0, i).find((earlier) => covers(earlier, rule));
     if (shadow) warnings.push(`${where}: never used, because the earlier rule "${shadow.name}" matches every request it would`);
   });

@@ -69,6 +69,14 @@ const ruleSchema = z.strictObject({
   notify: z.enum(['channel', 'dm', 'both']).optional(),
   // Overrides slack.approvalChannel for requests with grants under this rule.
   channel: channelId.optional(),
+  // End the sessions already issued when an account grant ends (a deny in the permission set's inline policy).
+  endSessions: z.boolean().default(false),
+  // Break-glass: granted at once with `/aws-access breakglass`, loudly, reviewed after by the approvers.
+  breakGlass: z.boolean().default(false),
+  minReasonLength: z.number().int().min(0).max(500).default(20),
+  reviewWithin: durationText.default(86_400_000),
+  // A regex one word of the reason must match (checked in crossCheck, which names the field).
+  ticketPattern: z.string().min(1).max(200).optional(),
 });
 
 export const configFileSchema = z
@@ -83,6 +91,13 @@ export const configFileSchema = z
       approvalChannel: channelId,
       // Guests and people from other workspaces (Slack Connect) may request and approve only when true.
       allowGuests: z.boolean().default(false),
+      // Break-glass alerts go here too (besides approvalChannel).
+      alertChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…), not a name').optional(),
+      // Turns a ticket into a link: {ticket} stands for its id.
+      ticketUrl: z
+        .url({ protocol: /^https?$/, error: 'must be an https:// URL with {ticket} in it' })
+        .refine((u) => u.includes('{ticket}'), 'must contain {ticket}, where the ticket id goes (e.g. https://tracker.example.com/browse/{ticket})')
+        .optional(),
     }),
     accounts: z.record(name, accountId).refine((r) => Object.keys(r).length > 0, 'list at least one account'),
     permissionSets: z
@@ -203,6 +218,19 @@ function crossCheck(config: unknown, ctx: Ctx): void {
       // A group may hold any number of people, so only a list of people alone can be too short.
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'approvalsRequired'], message: `needs ${required} approvals but only ${approvers.length} approvers are listed` });
     }
+    if (rule.endSessions === true && rule.groups !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'endSessions'], message: 'ends the sessions of account assignments; a group rule has none (remove it, or use an accounts + permissionSets rule)' });
+    }
+    if (rule.breakGlass === true && rule.autoApprove === true) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'autoApprove'], message: 'a break-glass rule cannot also be autoApprove: break-glass access is granted at once anyway, and its approvers review it after' });
+    }
+    if (typeof rule.ticketPattern === 'string') {
+      try {
+        new RegExp(rule.ticketPattern);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'ticketPattern'], message: `is not a valid regular expression (${err instanceof Error ? err.message : String(err)})` });
+      }
+    }
     if (typeof rule.maxDuration === 'number' && minMs !== undefined && rule.maxDuration < minMs) {
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'maxDuration'], message: 'is below durations.min, so the rule could never be used' });
     }
@@ -240,6 +268,10 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
     maxExtensions: rule.maxExtensions,
     ...(rule.notify !== undefined ? { notify: rule.notify } : {}),
     ...(rule.channel !== undefined ? { channel: rule.channel } : {}),
+    ...(rule.endSessions ? { endSessions: true } : {}),
+    // Only a break-glass rule carries its break-glass settings.
+    ...(rule.breakGlass ? { breakGlass: true, minReasonLength: rule.minReasonLength, reviewWithinMs: rule.reviewWithin } : {}),
+    ...(rule.ticketPattern !== undefined ? { ticketPattern: rule.ticketPattern } : {}),
   }));
   return {
     identityCenter: { ...file.identityCenter, portalUrl: file.identityCenter.portalUrl ?? `https://${file.identityCenter.identityStoreId}.awsapps.com/start` },
@@ -254,6 +286,7 @@ export function toTimeboxConfig(file: ConfigFile): TimeboxConfig {
       durations: { defaultMs: file.durations.default, minMs: file.durations.min, pendingExpiryMs: file.durations.pendingExpiry, extendWarningMs: file.durations.extendWarning },
       reminders: { afterMs: file.reminders.after, backoff: file.reminders.backoff, max: file.reminders.max },
       rules,
+      ...(file.slack.ticketUrl ? { ticketUrl: file.slack.ticketUrl } : {}),
     },
   };
 }

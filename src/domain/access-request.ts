@@ -4,6 +4,9 @@ import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
 import { extendWarningAt, type ExtensionOf, type ExtensionRecord } from './extension';
+import type { SessionEnd } from './session-end';
+import { alertNeedsSending, reviewReminderAt, type Review } from './break-glass';
+import type { Ticket } from './ticket';
 
 export { GRANT_STATUSES, STATUS_TABLE, type GrantStatus, type StatusFacts } from './grant-status';
 /** A request's status is derived from its grants' (see requestStatus); it is never stored. */
@@ -61,7 +64,7 @@ export interface MessageRef {
  * A new surface (an approver's DM copy, a thread reminder, a Home view) is a new kind here, not
  * a new field on the request.
  */
-export const MESSAGE_KINDS = ['channel', 'requester-dm', 'approval-copy', 'reminders', 'extend-warning'] as const;
+export const MESSAGE_KINDS = ['channel', 'requester-dm', 'approval-copy', 'reminders', 'extend-warning', 'break-glass-alert'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export interface ShownMessage {
@@ -117,6 +120,14 @@ export interface AccessRequest {
    * absent: never. The latest end warned about is the 'extend-warning' message's `shown`.
    */
   extendWarningMs?: number;
+  /** Ending sessions already issued, one per grant whose assignment Timebox removed under an endSessions rule (see session-end.ts). */
+  sessionEnds?: SessionEnd[];
+  /** Filed with `/aws-access breakglass`: granted at once without an approver, loudly, and reviewed after. */
+  breakGlass?: boolean;
+  /** A break-glass request's review (not a decision: the access was granted at filing). */
+  review?: Review;
+  /** The ticket the reason names, when a rule asks for one (rules[].ticketPattern), with its link. */
+  ticket?: Ticket;
 }
 
 export const isTerminal = (status: GrantStatus): boolean => STATUS_TABLE[status].terminal;
@@ -348,7 +359,13 @@ export function endEarly(request: AccessRequest, by: Person, now: number, mayEnd
 export function channelKey(request: AccessRequest): string {
   const grants = request.grants.map((g) => `${g.id}=${STATUS_TABLE[g.status].shownInChannel ? g.status : 'busy'}:${g.approvals.length}`).join(',');
   const moved = (request.extensions ?? []).reduce((n, e) => n + e.applied.length, 0);
-  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}`;
+  return `${grants}${request.grants.some((g) => g.endedEarlyBy) ? `:ending${request.grants.filter((g) => g.endedEarlyBy).length}` : ''}${moved > 0 ? `:extended${moved}` : ''}${sessionsEndedKey(request)}${request.review?.at !== undefined ? ':reviewed' : ''}`;
+}
+
+/** Sessions ended after a grant's end are news of their own, for the channel and the requester. */
+function sessionsEndedKey(request: AccessRequest): string {
+  const done = (request.sessionEnds ?? []).filter((s) => s.doneAt !== undefined);
+  return done.length > 0 ? `:sessions${done.map((s) => s.grantId).join('+')}` : '';
 }
 
 /**
@@ -356,7 +373,7 @@ export function channelKey(request: AccessRequest): string {
  * active, and every outcome.
  */
 export function requesterKey(request: AccessRequest): string {
-  return request.grants.map((g) => `${g.id}=${toldAs(g)}`).join(',');
+  return request.grants.map((g) => `${g.id}=${toldAs(g)}`).join(',') + sessionsEndedKey(request);
 }
 
 function toldAs(grant: Grant): string {
@@ -389,7 +406,7 @@ export function copiesNeedUpdate(request: AccessRequest): boolean {
 }
 
 export function needsNotification(request: AccessRequest): boolean {
-  return channelNeedsUpdate(request) || copiesNeedUpdate(request) || requesterNeedsTelling(request);
+  return channelNeedsUpdate(request) || copiesNeedUpdate(request) || requesterNeedsTelling(request) || alertNeedsSending(request);
 }
 
 // ---- Due times: when the request next needs a timer or a sweep, all listed in one place.
@@ -398,7 +415,7 @@ export function needsNotification(request: AccessRequest): boolean {
  * What can fall due. A new kind (a reminder, an extend warning) is a new entry here and a new
  * case in dueTimes: the store indexes the earliest of them, whatever their kinds.
  */
-export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'reminder' | 'news' | 'extend-warning';
+export type DueKind = 'expiry' | 'window-end' | 'grant' | 'claim' | 'reminder' | 'news' | 'extend-warning' | 'end-sessions' | 'review-reminder';
 
 export interface DueTime {
   kind: DueKind;
@@ -429,9 +446,12 @@ export function dueTimes(request: AccessRequest): DueTime[] {
   const times = request.grants.map((g) => grantDueTime(request, g)).filter((t): t is DueTime => t !== undefined);
   const reminder = reminderDueAt(request);
   if (reminder !== undefined) times.push({ kind: 'reminder', at: reminder });
+  for (const s of request.sessionEnds ?? []) if (s.doneAt === undefined) times.push({ kind: 'end-sessions', at: s.dueAt, grantId: s.grantId });
   if (needsNotification(request)) times.push({ kind: 'news', at: request.newsRetryAt ?? request.updatedAt });
   const warning = extendWarningAt(request);
   if (warning !== undefined) times.push({ kind: 'extend-warning', at: warning });
+  const remindAt = reviewReminderAt(request);
+  if (remindAt !== undefined) times.push({ kind: 'review-reminder', at: remindAt });
   return times;
 }
 
@@ -443,7 +463,7 @@ export function grantWorkDueAt(request: AccessRequest, grant: Grant): number | u
 }
 
 /** Due times that are news to tell (the news, reminders, the extend warning), not work on the grants. */
-const TELLING: readonly DueKind[] = ['news', 'reminder', 'extend-warning'];
+const TELLING: readonly DueKind[] = ['news', 'reminder', 'extend-warning', 'review-reminder'];
 
 /** When the request's own work is due (its grants'), leaving news, reminders and the extend warning aside. */
 export function workDueAt(request: AccessRequest): number | undefined {

@@ -50,6 +50,16 @@ export const AUDIT_EVENT_TYPES = [
   'grant_stalled',
   'news_undeliverable',
   'news_given_up',
+  /** The sessions a grant's user had open were ended (a deny in the permission set, provisioned). */
+  'sessions_ended',
+  /** An attempt at ending them failed (retried), or was given up. */
+  'sessions_end_failed',
+  /** Break-glass access filed: granted at once without an approver, alerted, to be reviewed. */
+  'break_glass',
+  /** An approver marked break-glass access reviewed (a record, not a decision). */
+  'reviewed',
+  /** A break-glass request still unreviewed at its review time: its approvers were reminded. */
+  'review_reminded',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

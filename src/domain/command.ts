@@ -8,6 +8,7 @@ export const USAGE =
   'Usage: `/aws-access <accounts> <permission-sets> <duration> <reason…>`, e.g. `/aws-access staging ReadOnly 2h investigating INC-123`; ' +
   'accounts and permission sets may be comma-separated lists without spaces (`/aws-access staging,sandbox ReadOnly,Admin 2h incident 123`), one grant per pair. ' +
   '`/aws-access group <groups> <duration> <reason…>` asks for temporary group membership. ' +
+  '`/aws-access breakglass <accounts> <permission-sets> <duration> <reason…>` grants break-glass access at once, where a rule allows you, and alerts its approvers, who review it after. ' +
   'Durations look like 45s, 30m, 2h, 1h30m. `/aws-access` alone opens a form (`/aws-access group` one for groups). ' +
   '`/aws-access list` shows your active and pending requests; `/aws-access status <request id>` shows one request (yours, or one you approve for); ' +
   '`/aws-access cancel <request id>` withdraws your request while it waits for approval; `/aws-access end <request id>` ends access early ' +
@@ -30,7 +31,7 @@ export type ParsedCommand =
   | { kind: 'whocan' | 'why'; spec: TargetSpec }
   | { kind: 'available' }
   | { kind: 'extend'; requestId: string; durationMs: number; reason: string }
-  | { kind: 'request'; spec: TargetSpec; durationMs: number; reason: string };
+  | { kind: 'request'; spec: TargetSpec; durationMs: number; reason: string; breakGlass?: true };
 
 /** `a,b,c` → ['a', 'b', 'c']; empty items (a trailing comma) are an error that names the list. */
 function list(word: string, what: string): string[] {
@@ -85,6 +86,7 @@ export function parseCommand(text: string): ParsedCommand {
     }
     return { kind, requestId };
   }
+  if (first === 'breakglass') return parseBreakGlass(words.slice(1));
   const explained = parseExplain(words);
   if (explained) return explained;
   // ---- extend <id> <duration> <reason…> (an id never looks like an account list, so a request cannot be mistaken for it).
@@ -127,4 +129,13 @@ function parseExplain(words: string[]): ParsedCommand | undefined {
   if (first.includes(',') || second.includes(',')) throw new TimeboxError('invalid_command', `Name one account and one permission set, or one group (no lists), ${example}.`);
   const spec: TargetSpec = first.toLowerCase() === 'group' ? { kind: 'group', groups: [second] } : { kind: 'account', accounts: [first], permissionSets: [second] };
   return { kind: verb, spec };
+}
+
+export const BREAK_GLASS_USAGE = '`/aws-access breakglass <accounts> <permission-sets> <duration> <reason…>` (or `breakglass group <groups> <duration> <reason…>`)';
+
+/** `breakglass` then an ordinary request: the explicit word is the only way to ask for break-glass access. */
+function parseBreakGlass(rest: string[]): ParsedCommand {
+  const parsed = rest.length >= 3 ? parseCommand(rest.join(' ')) : undefined;
+  if (parsed?.kind !== 'request') throw new TimeboxError('invalid_command', `Break-glass access is asked for with ${BREAK_GLASS_USAGE}.`);
+  return { ...parsed, breakGlass: true };
 }

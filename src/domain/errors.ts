@@ -38,7 +38,12 @@ export type TimeboxErrorCode =
   | 'not_allowed_to_view'
   | 'not_allowed_to_cancel'
   | 'conflict'
-  | 'group_unresolved';
+  | 'group_unresolved'
+  | 'reason_too_short'
+  | 'ticket_missing'
+  | 'not_break_glass'
+  | 'not_break_glass_eligible'
+  | 'already_reviewed';
 
 export const ErrorCode = {
   StoreConflict: 'store_conflict',

@@ -110,8 +110,15 @@ export function whyNotCovered(policy: Pick<Policy, 'accounts'>, rule: Rule, targ
   return undefined;
 }
 
-/** One rule's verdict: coverage first, then whether its requesters name the person. */
-export function judgeRule(policy: Pick<Policy, 'accounts'>, rule: Rule, person: Identity, target: GrantTarget): Verdict {
+/**
+ * One rule's verdict: coverage first, then whether its requesters name the person. A break-glass
+ * rule covers only break-glass requests (`/aws-access breakglass`), and an ordinary rule only
+ * ordinary ones, so nobody falls under break-glass by accident and every explanation agrees.
+ */
+export function judgeRule(policy: Pick<Policy, 'accounts'>, rule: Rule, person: Identity, target: GrantTarget, breakGlass = false): Verdict {
+  if ((rule.breakGlass === true) !== breakGlass) {
+    return { kind: 'not_covered', reason: rule.breakGlass ? 'it is a break-glass rule, reached only with `/aws-access breakglass`' : 'it is not a break-glass rule' };
+  }
   if (!covers(rule, target)) {
     // Worded only when read: `available` and `matrix` judge every rule for every target.
     return {
@@ -133,8 +140,8 @@ export function judgeRule(policy: Pick<Policy, 'accounts'>, rule: Rule, person: 
  * the click-time re-check, `why`, `whocan`, `available` and the CLI all read this, so an
  * explanation can never disagree with a decision.
  */
-export function evaluate(policy: Pick<Policy, 'accounts' | 'rules'>, person: Identity, target: GrantTarget): Evaluation {
-  const verdicts = policy.rules.map((rule, index) => ({ rule, index, verdict: judgeRule(policy, rule, person, target) }));
+export function evaluate(policy: Pick<Policy, 'accounts' | 'rules'>, person: Identity, target: GrantTarget, breakGlass = false): Evaluation {
+  const verdicts = policy.rules.map((rule, index) => ({ rule, index, verdict: judgeRule(policy, rule, person, target, breakGlass) }));
   let decision: Decision = { kind: 'refused' };
   for (const { rule, index, verdict } of verdicts) {
     if (verdict.kind === 'matched') {

@@ -42,6 +42,16 @@ export interface Rule {
   notify?: 'channel' | 'dm' | 'both';
   /** The channel its requests are posted to; slack.approvalChannel when unset. */
   channel?: string;
+  /** When an account grant under it ends and Timebox removes the assignment, the user's sessions already issued are ended too. */
+  endSessions?: boolean;
+  /** Break-glass: an eligible requester grants themselves at once (`/aws-access breakglass …`), loudly, reviewed after. */
+  breakGlass?: boolean;
+  /** The shortest reason a break-glass request under this rule accepts (default 20). */
+  minReasonLength?: number;
+  /** After this long unreviewed, a break-glass request's approvers are reminded (default 24 h). */
+  reviewWithinMs?: number;
+  /** A regex (source) one word of the reason must match: the ticket (see domain/ticket.ts). */
+  ticketPattern?: string;
 }
 
 export interface Policy {
@@ -56,6 +66,8 @@ export interface Policy {
   /** While a request waits, its approvers are reminded `afterMs` after filing, then after gaps `backoff` times longer, at most `max` times; none when unset. */
   reminders?: Reminders;
   rules: Rule[];
+  /** slack.ticketUrl: a ticket's link, `{ticket}` standing for its id. */
+  ticketUrl?: string;
 }
 
 export interface Reminders {

@@ -118,8 +118,8 @@ export function ruleCovers(rule: Rule, target: GrantTarget): boolean {
 }
 
 /** The first rule, in file order, that covers this requester and target (as `evaluate` decides). */
-export function findRule(policy: Policy, requester: Identity, target: GrantTarget): Rule | undefined {
-  return decidingRule(evaluate(policy, requester, target));
+export function findRule(policy: Policy, requester: Identity, target: GrantTarget, breakGlass = false): Rule | undefined {
+  return decidingRule(evaluate(policy, requester, target, breakGlass));
 }
 
 export interface Entitlement {
@@ -131,12 +131,12 @@ export interface Entitlement {
  * Decides whether every grant of a request is allowed, and under which rule each falls. One
  * grant without a rule, or past its rule's maximum, refuses the whole request (naming the grant).
  */
-export function checkEntitlements(policy: Policy, requester: Identity, targets: GrantTarget[], durationMs: number): Entitlement[] {
+export function checkEntitlements(policy: Policy, requester: Identity, targets: GrantTarget[], durationMs: number, breakGlass = false): Entitlement[] {
   if (durationMs < policy.durations.minMs) {
     throw new TimeboxError('duration_too_short', `${formatDuration(durationMs)} is below the minimum of ${formatDuration(policy.durations.minMs)}.`);
   }
   return targets.map((target) => {
-    const rule = findRule(policy, requester, target);
+    const rule = findRule(policy, requester, target, breakGlass);
     if (!rule) {
       const what = target.kind === 'group' ? `membership of ${target.groupName}` : `${target.permissionSetName} on ${target.accountName} (${target.accountId})`;
       throw new TimeboxError('no_matching_rule', `No rule allows you to request ${what}.`);

@@ -47,12 +47,14 @@ export function wireWorkflow(parts: WiringParts): Wiring {
   const slack = new WebClient(parts.slackBotToken, { ...slackApi, retryConfig: { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2000 }, timeout: 5_000 });
   // Profile look-ups happen while Slack waits for its 3-second answer: fail fast instead.
   const slackLookups = new WebClient(parts.slackBotToken, { ...slackApi, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 2_000 });
-  const notifier = new SlackNotifier(slack, parts.config.slack.approvalChannel, parts.config.identityCenter.portalUrl);
+  const notifier = new SlackNotifier(slack, parts.config.slack.approvalChannel, parts.config.identityCenter.portalUrl, parts.config.slack.alertChannel);
   const { alerts } = parts.config;
+  const identityCenter = new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter });
   const deps: WorkflowDeps = {
     policy: parts.config.policy,
     store: parts.store,
-    provisioner: new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter }),
+    provisioner: identityCenter,
+    permissionSets: identityCenter,
     queue: parts.queue,
     scheduler: parts.scheduler,
     directory: new SlackDirectory(slackLookups, Date.now, parts.slackUserGroupCacheMs),

@@ -233,6 +233,53 @@ const listOperationStatusInput = z.object({
   Filter: z.object({ Status: z.enum(['IN_PROGRESS', 'FAILED', 'SUCCEEDED']).optional() }).optional(),
 });
 
+// Permission sets. The SDK's model carries no length constraints; these are the API reference's:
+// InlinePolicy 1-32768 characters of [\u0009\u000A\u000D\u0020-\u00FF].
+const permissionSetInput = z.object({ InstanceArn: nonEmpty, PermissionSetArn: nonEmpty });
+const putInlinePolicyInput = permissionSetInput.extend({
+  InlinePolicy: z
+    .string()
+    .min(1)
+    .max(32768, 'Member must have length less than or equal to 32768')
+    .refine((text) => [...text].every((c) => c === '\t' || c === '\n' || c === '\r' || (c >= ' ' && c <= '\u00FF')), 'Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+'),
+});
+const provisionPermissionSetInput = permissionSetInput.extend({
+  TargetId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id').optional(),
+  TargetType: z.enum(['AWS_ACCOUNT', 'ALL_PROVISIONED_ACCOUNTS']),
+});
+const describeProvisioningInput = z.object({ InstanceArn: nonEmpty, ProvisionPermissionSetRequestId: nonEmpty });
+
+interface StandInPermissionSet {
+  name: string;
+  sessionDuration: string;
+  createdDate: number;
+  inlinePolicy?: string;
+  provisionedPolicy?: string;
+}
+
+interface Provisioning {
+  requestId: string;
+  permissionSetArn: string;
+  accountId?: string;
+  /** The inline policy as it was when the provisioning started. */
+  policy: string | undefined;
+  pollsLeft: number;
+  status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+  failureReason?: string;
+  createdDate: number;
+}
+
+function provisioningBody(p: Provisioning): Json {
+  return {
+    Status: p.status,
+    RequestId: p.requestId,
+    PermissionSetArn: p.permissionSetArn,
+    ...(p.accountId === undefined ? {} : { AccountId: p.accountId }),
+    CreatedDate: p.createdDate,
+    ...(p.status === 'FAILED' ? { FailureReason: p.failureReason } : {}),
+  };
+}
+
 // Identity Store id constraints from the service model (the SDK does not carry them, so they come
 // from the API reference): store ids are d-<10 hex> or a UUID, 1-36 chars; user, group and
 // membership ids are an optional <10 hex>- prefix and a UUID, 1-47 chars.
@@ -349,6 +396,10 @@ export class AwsStandIn {
   private readonly secrets = new Map<string, StoredSecret>();
   /** The Identity Center instances this account has: instance ARN → its identity store id. */
   private readonly instances = new Map<string, string>();
+  private readonly permissionSets = new Map<string, StandInPermissionSet>();
+  private readonly provisionings = new Map<string, Provisioning>();
+  private readonly provisioningFailures: string[] = [];
+  private provisioningPolls = 1;
   private nextCreationFailure: string | undefined;
   private nextDeletionFailure: string | undefined;
   private creationPolls: number;
@@ -364,6 +415,12 @@ export class AwsStandIn {
     ['SWBExternalService.ListAccountAssignmentsForPrincipal', (i) => this.listAccountAssignmentsForPrincipal(i)],
     ['SWBExternalService.ListAccountAssignmentCreationStatus', (i) => this.listOperationStatus('creation', i)],
     ['SWBExternalService.ListAccountAssignmentDeletionStatus', (i) => this.listOperationStatus('deletion', i)],
+    ['SWBExternalService.DescribePermissionSet', (i) => this.describePermissionSet(i)],
+    ['SWBExternalService.GetInlinePolicyForPermissionSet', (i) => this.getInlinePolicy(i)],
+    ['SWBExternalService.PutInlinePolicyToPermissionSet', (i) => this.putInlinePolicy(i)],
+    ['SWBExternalService.DeleteInlinePolicyFromPermissionSet', (i) => this.deleteInlinePolicy(i)],
+    ['SWBExternalService.ProvisionPermissionSet', (i) => this.provisionPermissionSet(i)],
+    ['SWBExternalService.DescribePermissionSetProvisioningStatus', (i) => this.describeProvisioning(i)],
     ['AWSIdentityStore.GetUserId', (i) => this.getUserId(i)],
     ['AWSIdentityStore.GetGroupId', (i) => this.getGroupId(i)],
     ['AWSIdentityStore.CreateGroupMembership', (i) => this.createGroupMembership(i)],
@@ -772,6 +829,143 @@ export class AwsStandIn {
   private throwInjectedFault(operation: string): void {
     const fault = this.faults.get(operation)?.shift();
     if (fault) throw new AwsError(fault.type, fault.message ?? `Injected ${fault.type}`, fault.status);
+  }
+
+  // ---------------------------------------------------------------- permission sets (inline policy, provisioning)
+
+  /** A permission set the instance has; `sessionDuration` is ISO 8601 (PT1H … PT12H), as AWS keeps it. */
+  addPermissionSet(p: { permissionSetArn: string; name: string; sessionDuration?: string; inlinePolicy?: string }): void {
+    this.permissionSets.set(p.permissionSetArn, {
+      name: p.name,
+      sessionDuration: p.sessionDuration ?? 'PT1H',
+      createdDate: epochSeconds(Date.now()),
+      ...(p.inlinePolicy === undefined ? {} : { inlinePolicy: p.inlinePolicy, provisionedPolicy: p.inlinePolicy }),
+    });
+  }
+
+  /** The inline policy as stored (what GetInlinePolicyForPermissionSet returns), as an admin would edit it in the console. */
+  inlinePolicy(permissionSetArn: string): string | undefined {
+    return this.permissionSets.get(permissionSetArn)?.inlinePolicy;
+  }
+
+  setInlinePolicy(permissionSetArn: string, policy: string): void {
+    const ps = this.requirePermissionSetByArn(permissionSetArn);
+    ps.inlinePolicy = policy;
+  }
+
+  /** The inline policy in force in the accounts: what the last SUCCEEDED provisioning pushed there. */
+  provisionedPolicy(permissionSetArn: string): string | undefined {
+    return this.permissionSets.get(permissionSetArn)?.provisionedPolicy;
+  }
+
+  /** The next provisioning of any permission set ends FAILED with this reason. */
+  failNextProvisioning(reason: string): void {
+    this.provisioningFailures.push(reason);
+  }
+
+  /** Finishes every provisioning still IN_PROGRESS (as AWS would, in its own time); returns how many. */
+  completeProvisionings(): number {
+    const open = [...this.provisionings.values()].filter((p) => p.status === 'IN_PROGRESS');
+    for (const p of open) this.finishProvisioning(p);
+    return open.length;
+  }
+
+  /** How many Describe…ProvisioningStatus calls still answer IN_PROGRESS (default 1). */
+  setProvisioningPolls(n: number): void {
+    this.provisioningPolls = checkPolls(n);
+  }
+
+  private requirePermissionSetByArn(arn: string): StandInPermissionSet {
+    const ps = this.permissionSets.get(arn);
+    if (!ps) throw new AwsError('ResourceNotFoundException', `Could not find PermissionSet with id ${arn.split('/').pop() ?? arn}`);
+    return ps;
+  }
+
+  private requirePermissionSet(input: { InstanceArn: string; PermissionSetArn: string }): StandInPermissionSet {
+    if (!this.instances.has(input.InstanceArn)) throw new AwsError('ResourceNotFoundException', `Instance ${input.InstanceArn} not found`);
+    return this.requirePermissionSetByArn(input.PermissionSetArn);
+  }
+
+  private describePermissionSet(raw: unknown): Json {
+    const input = parseInput(permissionSetInput, raw);
+    const ps = this.requirePermissionSet(input);
+    return { PermissionSet: { Name: ps.name, PermissionSetArn: input.PermissionSetArn, CreatedDate: ps.createdDate, SessionDuration: ps.sessionDuration } };
+  }
+
+  private getInlinePolicy(raw: unknown): Json {
+    const ps = this.requirePermissionSet(parseInput(permissionSetInput, raw));
+    return ps.inlinePolicy === undefined ? {} : { InlinePolicy: ps.inlinePolicy };
+  }
+
+  private putInlinePolicy(raw: unknown): Json {
+    const input = parseInput(putInlinePolicyInput, raw);
+    const ps = this.requirePermissionSet(input);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(input.InlinePolicy);
+    } catch {
+      throw new AwsError('ValidationException', 'The policy is not in the valid JSON format.');
+    }
+    const statements = isRecord(doc) ? doc.Statement : undefined;
+    if (!isRecord(doc) || statements === undefined || (Array.isArray(statements) && statements.length === 0)) {
+      throw new AwsError('ValidationException', 'Policy document must contain at least one Statement.');
+    }
+    ps.inlinePolicy = input.InlinePolicy;
+    return {};
+  }
+
+  private deleteInlinePolicy(raw: unknown): Json {
+    const ps = this.requirePermissionSet(parseInput(permissionSetInput, raw));
+    delete ps.inlinePolicy;
+    return {};
+  }
+
+  private provisionPermissionSet(raw: unknown): Json {
+    const input = parseInput(provisionPermissionSetInput, raw);
+    const ps = this.requirePermissionSet(input);
+    if (input.TargetType === 'AWS_ACCOUNT' && input.TargetId === undefined) throw new AwsError('ValidationException', 'TargetId is required when TargetType is AWS_ACCOUNT');
+    if ([...this.provisionings.values()].some((p) => p.permissionSetArn === input.PermissionSetArn && p.status === 'IN_PROGRESS')) {
+      throw new AwsError('ConflictException', 'Operation failed due to another request updating the same resource. Please retry your request.');
+    }
+    const failureReason = this.provisioningFailures.shift();
+    const p: Provisioning = {
+      requestId: randomUUID(),
+      permissionSetArn: input.PermissionSetArn,
+      policy: ps.inlinePolicy,
+      pollsLeft: this.provisioningPolls,
+      status: 'IN_PROGRESS',
+      createdDate: epochSeconds(Date.now()),
+      ...(input.TargetId === undefined ? {} : { accountId: input.TargetId }),
+      ...(failureReason === undefined ? {} : { failureReason }),
+    };
+    this.provisionings.set(p.requestId, p);
+    const response = provisioningBody(p);
+    if (p.pollsLeft === 0) this.finishProvisioning(p);
+    return { PermissionSetProvisioningStatus: response };
+  }
+
+  private describeProvisioning(raw: unknown): Json {
+    const input = parseInput(describeProvisioningInput, raw);
+    const p = this.provisionings.get(input.ProvisionPermissionSetRequestId);
+    if (!p) throw new AwsError('ResourceNotFoundException', `Provisioning request ${input.ProvisionPermissionSetRequestId} not found`);
+    if (p.status === 'IN_PROGRESS') {
+      if (p.pollsLeft > 0) p.pollsLeft--;
+      else this.finishProvisioning(p);
+    }
+    return { PermissionSetProvisioningStatus: provisioningBody(p) };
+  }
+
+  /** The policy reaches the accounts only when provisioning SUCCEEDS, and it is the policy as it was when provisioning started. */
+  private finishProvisioning(p: Provisioning): void {
+    if (p.failureReason !== undefined) {
+      p.status = 'FAILED';
+      return;
+    }
+    p.status = 'SUCCEEDED';
+    const ps = this.permissionSets.get(p.permissionSetArn);
+    if (!ps) return;
+    if (p.policy === undefined) delete ps.provisionedPolicy;
+    else ps.provisionedPolicy = p.policy;
   }
 
   // ---------------------------------------------------------------- SSO Admin

@@ -6,12 +6,15 @@
  * AWS call that fails, throws or stays IN_PROGRESS, a Slack call that fails.
  */
 import { LoggedAlarms } from '../../src/adapters/alarms/revoke-alarms';
+import { FakePermissionSets } from './fake-permission-sets';
 import { advanceRequest } from '../../src/app/advance-request';
 import { decideRequest } from '../../src/app/decide-request';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../../src/app/deps';
 import { submitRequest } from '../../src/app/submit-request';
 import type {
   AdvanceJob,
+  AlertDestination,
+  BreakGlassAlert,
   Clock,
   JobQueue,
   JobScheduler,
@@ -285,6 +288,19 @@ export class InMemoryRequestStore implements Store {
 
   async listLeases(): Promise<LeaseListing> {
     return { leases: [...this.leases.values()].map(copy), unreadable: [] };
+  }
+
+  private readonly locks = new Map<string, { owner: string; until: number }>();
+
+  async tryLock(name: string, owner: string, until: number, now: number): Promise<boolean> {
+    const held = this.locks.get(name);
+    if (held && held.owner !== owner && held.until >= now) return false;
+    this.locks.set(name, { owner, until });
+    return true;
+  }
+
+  async unlock(name: string, owner: string): Promise<void> {
+    if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
   }
 
   // ---- for tests (outside the port)
@@ -721,7 +737,7 @@ export interface Sent {
   request: AccessRequest;
 }
 
-type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'postToApproverDm' | 'remindApprovers' | 'tellRequester' | 'closeActiveDm' | 'warnBeforeEnd';
+type NotifierMethod = 'postToApprovers' | 'updateApproverMessage' | 'postToApproverDm' | 'remindApprovers' | 'tellRequester' | 'closeActiveDm' | 'warnBeforeEnd' | 'postBreakGlassAlert';
 
 /** Records every post, update, DM and closed DM; any method can be made to fail (or say the message is gone). */
 export class RecordingNotifier implements Notifier {
@@ -803,6 +819,14 @@ export class RecordingNotifier implements Notifier {
 
   async alertApprovers(text: string): Promise<void> {
     this.alerts.push(text);
+  }
+
+  readonly breakGlassAlerts: Array<{ to: AlertDestination; alert: BreakGlassAlert }> = [];
+
+  async postBreakGlassAlert(to: AlertDestination, alert: BreakGlassAlert): Promise<MessageRef> {
+    this.check('postBreakGlassAlert');
+    this.breakGlassAlerts.push({ to: copy(to), alert: copy(alert) });
+    return { channel: to.kind === 'dm' ? `D_${to.slackUserId}` : 'C_ALERTS', ts: this.ts() };
   }
 
   async closeActiveDm(ref: MessageRef, request: AccessRequest): Promise<void> {
@@ -922,6 +946,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestWorld {
     policy: makePolicy(),
     store,
     provisioner,
+    permissionSets: new FakePermissionSets(),
     queue,
     scheduler,
     directory,

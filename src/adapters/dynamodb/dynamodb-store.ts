@@ -4,8 +4,8 @@ import type { AccessRequest } from '../../domain/access-request';
 import { LEGACY_GENERATION, type Lease } from '../../domain/lease';
 import type { AuditEvent } from '../../domain/audit';
 import { StoreConflictError, type AuditCursor, type AuditPage, type AuditRange, type LeaseListing, type Store } from '../../app/ports';
-import { readAuditEvent, readAuditLog, readLease, readRequest, toStoredLease, toStoredRequest } from './stored-records';
-import { AUDIT_INDEX, AUDIT_LOG_ATTRIBUTE, DUE_INDEX, REQUESTER_INDEX, leaseItemKey, requestKey } from './table-layout';
+import { readAuditEvent, readAuditLog, readLease, readRequest, toStoredLease, toStoredLock, toStoredRequest } from './stored-records';
+import { AUDIT_INDEX, AUDIT_LOG_ATTRIBUTE, DUE_INDEX, REQUESTER_INDEX, leaseItemKey, lockItemKey, requestKey } from './table-layout';
 
 /** Request items per page of an audit read: each holds its whole log, so pages stay small and memory flat. */
 const AUDIT_PAGE = 100;
@@ -271,6 +271,33 @@ export class DynamoDbStore implements Store {
       }
     }
     return listing;
+  }
+
+  async tryLock(name: string, owner: string, until: number, now: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toStoredLock(name, owner, until),
+          ConditionExpression: 'attribute_not_exists(pk) OR #u < :now OR #o = :o',
+          ExpressionAttributeNames: { '#u': 'until', '#o': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':o': owner },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async unlock(name: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: lockItemKey(name), ConditionExpression: '#o = :o', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':o': owner } }));
+    } catch (err) {
+      // Someone else's now (ours ran out and was taken): theirs to let go of.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   /** Every item a query matches, page after page (up to `limit`). */

@@ -4,7 +4,7 @@ import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../domain/audit';
 import { StoredItemInvalidError } from '../../domain/errors';
 import type { GrantTarget, ProvisionTarget } from '../../domain/grant-target';
 import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lease';
-import { AUDIT_INDEX, AUDIT_LOG_ATTRIBUTE, auditKey, DUE_INDEX, leaseItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
+import { AUDIT_INDEX, AUDIT_LOG_ATTRIBUTE, auditKey, DUE_INDEX, leaseItemKey, lockItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
 
 /**
  * The stored shape is a mapping of the domain types, not a second type: the schemas are built
@@ -104,12 +104,21 @@ export const accessRequestSchema = z.strictObject({
   messages: z.array(z.strictObject({ kind: z.enum(MESSAGE_KINDS), ref: messageRef.optional(), shown: z.string().optional(), to: z.string().optional(), dueAt: z.number().optional() })),
   newsAttempts: z.number().int().nonnegative().optional(),
   newsRetryAt: z.number().optional(),
+  sessionEnds: z
+    .array(z.strictObject({ grantId: z.string(), before: z.number(), dueAt: z.number(), attempts: z.number(), lastError: z.string().optional(), doneAt: z.number().optional() }))
+    .optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
   auditHead: z.strictObject({ hash: z.string(), count: z.number().int().nonnegative() }).optional(),
   extends: z.strictObject({ id: z.string(), endsAt: z.number() }).optional(),
   extensions: z.array(z.strictObject({ id: z.string(), applied: z.array(z.string()) })).optional(),
   extendWarningMs: z.number().optional(),
+  // Break-glass and tickets (optional fields, so version 4 still): a release from before them
+  // refuses a request holding them as unreadable, like a new status (see above); roll back past it
+  // only once the break-glass requests are over and reviewed.
+  breakGlass: z.boolean().optional(),
+  review: z.strictObject({ dueAt: z.number(), by: person.optional(), at: z.number().optional() }).optional(),
+  ticket: z.strictObject({ id: z.string(), url: z.string().optional() }).optional(),
 });
 exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
 
@@ -335,6 +344,11 @@ export function readAuditLog(item: Record<string, unknown>): AuditEvent[] {
 export function toStoredLease(lease: Lease): StoredItem {
   // version and generation are top-level too: every conditional write and delete names them.
   return { ...leaseItemKey(lease.key), kind: 'lease', schemaVersion: SCHEMA_VERSION, version: lease.version, generation: lease.generation, lease, [DUE_INDEX.partitionKey]: DUE_INDEX.leases, [DUE_INDEX.sortKey]: lease.updatedAt };
+}
+
+/** A lock is never read back as a record: its conditions name `owner` and `until`, which is all it holds. */
+export function toStoredLock(name: string, owner: string, until: number): StoredItem {
+  return { ...lockItemKey(name), kind: 'lock', schemaVersion: SCHEMA_VERSION, owner, until };
 }
 
 export function toStoredAuditEvent(event: AuditEvent): StoredItem {

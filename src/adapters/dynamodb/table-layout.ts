@@ -3,6 +3,7 @@
  *   request      pk=REQ#<id>        sk=REQUEST          (its audit log, `auditLog`, a list appended to by the write it records)
  *   audit event  pk=REQ#<id>        sk=AUDIT#<seq>      (releases before the chain only: read, never written)
  *   lease        pk=LEASE#<key>     sk=LEASE
+ *   lock         pk=LOCK#<name>     sk=LOCK             (short-lived: one holder until it lets go or `until` passes)
  * The sparse index `due` holds only what may need work: requests that need attention at some
  * time (dueKey=DUE, dueAt=<epoch ms>) and every lease (dueKey=LEASE, dueAt=<updatedAt>), so the
  * sweep and the reconciler cost what is open, not what ever was. The index `requester` holds every
@@ -28,3 +29,4 @@ export const leaseItemKey = (key: string) => ({ pk: `LEASE#${key}`, sk: 'LEASE' 
 export const AUDIT_INDEX = { name: 'audit', partitionKey: 'auditKey', sortKey: 'auditAt', value: 'AUDIT' } as const;
 /** The request item's attribute holding its audit log (a list, appended to and never rewritten). */
 export const AUDIT_LOG_ATTRIBUTE = 'auditLog';
+export const lockItemKey = (name: string) => ({ pk: `LOCK#${name}`, sk: 'LOCK' });

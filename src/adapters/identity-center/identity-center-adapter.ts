@@ -13,12 +13,18 @@ import {
   DeleteAccountAssignmentCommand,
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
+  DescribePermissionSetCommand,
+  DescribePermissionSetProvisioningStatusCommand,
+  GetInlinePolicyForPermissionSetCommand,
+  ProvisionPermissionSetCommand,
+  PutInlinePolicyToPermissionSetCommand,
   SSOAdminClient,
+  type PermissionSetProvisioningStatus,
   ListAccountAssignmentsCommand,
   type AccountAssignmentOperationStatus,
 } from '@aws-sdk/client-sso-admin';
 import type { ProvisionTarget } from '../../domain/grant-target';
-import { AssignmentStillInProgressError, type OperationStatus, type ProvisionHooks, type ProvisionOutcome, type Provisioner } from '../../app/ports';
+import { AssignmentStillInProgressError, type OperationStatus, type PermissionSetPolicies, type ProvisionHooks, type ProvisionOutcome, type Provisioner } from '../../app/ports';
 import { RateLimiter, type CallPriority } from './rate-limiter';
 import { Semaphore } from './semaphore';
 
@@ -52,12 +58,14 @@ const errorName = (err: unknown): string => (err instanceof Error ? err.name : '
  * Account assignments are asynchronous in AWS (an operation id, then polling); group
  * memberships are synchronous, and each one has its own id, which is what removal deletes.
  */
-export class IdentityCenterAdapter implements Provisioner {
+export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies {
   private readonly creates: Semaphore;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly pollDelays: number[];
   private readonly ssoAdminRate: RateLimiter;
   private readonly identityStoreRate: RateLimiter;
+  /** One policy edit at a time per permission set, in this process (see exclusive). */
+  private readonly policyChains = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly ssoAdmin: SSOAdminClient,
@@ -206,6 +214,56 @@ export class IdentityCenterAdapter implements Provisioner {
     }
   }
 
+  // ------------------------------------------------------------ permission set policies (ending sessions)
+
+  async sessionDurationMs(permissionSetArn: string): Promise<number> {
+    const out = await this.sso((c) => c.send(new DescribePermissionSetCommand({ InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn })));
+    return parseSessionDuration(out.PermissionSet?.SessionDuration);
+  }
+
+  async getInlinePolicy(permissionSetArn: string): Promise<string | undefined> {
+    const out = await this.sso((c) => c.send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn })));
+    return out.InlinePolicy || undefined;
+  }
+
+  async putInlinePolicy(permissionSetArn: string, policy: string): Promise<void> {
+    const input = { InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn, InlinePolicy: policy };
+    await this.retryConflicts(() => this.sso((c) => c.send(new PutInlinePolicyToPermissionSetCommand(input))));
+  }
+
+  async provision(permissionSetArn: string): Promise<ProvisionOutcome> {
+    const input = { InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn, TargetType: 'ALL_PROVISIONED_ACCOUNTS' as const };
+    const started = await this.retryConflicts(() => this.sso((c) => c.send(new ProvisionPermissionSetCommand(input))));
+    const requestId = started.PermissionSetProvisioningStatus?.RequestId;
+    if (!requestId) throw new Error('AWS returned no provisioning request id');
+    const describe = async (): Promise<PermissionSetProvisioningStatus | undefined> =>
+      (await this.sso((c) => c.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: this.options.instanceArn, ProvisionPermissionSetRequestId: requestId }))))
+        .PermissionSetProvisioningStatus;
+    let status = started.PermissionSetProvisioningStatus;
+    const budget = this.options.pollBudgetMs ?? 120_000;
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      if (status?.Status === 'SUCCEEDED') return { ok: true };
+      if (status?.Status === 'FAILED') return { ok: false, reason: status.FailureReason ?? 'no reason given' };
+      if (waited >= budget) throw new AssignmentStillInProgressError(requestId);
+      const delay = this.pollDelays[Math.min(attempt, this.pollDelays.length - 1)] ?? 1000;
+      await this.sleep(delay);
+      waited += delay;
+      status = await describe();
+    }
+  }
+
+  async exclusive<T>(permissionSetArn: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.policyChains.get(permissionSetArn) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(work);
+    this.policyChains.set(permissionSetArn, run);
+    try {
+      return await run;
+    } finally {
+      if (this.policyChains.get(permissionSetArn) === run) this.policyChains.delete(permissionSetArn);
+    }
+  }
+
   // ------------------------------------------------------------ group memberships
 
   private async findMembership(target: GroupProvisionTarget): Promise<{ present: boolean; membershipId?: string }> {
@@ -292,4 +350,11 @@ export class IdentityCenterAdapter implements Provisioner {
   private backoff(attempt: number): Promise<void> {
     return this.sleep(Math.min(200 * 2 ** attempt, 5000) * (0.5 + Math.random() / 2));
   }
+}
+
+/** A permission set's SessionDuration (ISO 8601, PT1H … PT12H); an unreadable one counts as the longest AWS allows. */
+export function parseSessionDuration(value: string | undefined): number {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(value ?? '');
+  if (!m || (!m[1] && !m[2] && !m[3])) return 12 * 3_600_000;
+  return (Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 1000;
 }

@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { AccessRequest, Grant } from '../../domain/access-request';
-import type { MessageRef, Notifier } from '../../app/ports';
+import type { AlertDestination, BreakGlassAlert, MessageRef, Notifier } from '../../app/ports';
+import { breakGlassAlertMessage } from './views/break-glass-alert';
 import { delivering } from './slack-errors';
 import type { Deciders } from '../../domain/approvers';
 import { extendWarningMessage } from './views/extend-text';
@@ -18,7 +19,25 @@ export class SlackNotifier implements Notifier {
     private readonly approvalChannel: string,
     /** Where people sign in to AWS (identityCenter.portalUrl): linked from the "access is active" DM. */
     private readonly portalUrl?: string,
+    /** slack.alertChannel: break-glass alerts go there too. */
+    private readonly alertChannel?: string,
   ) {}
+
+  async postBreakGlassAlert(to: AlertDestination, alert: BreakGlassAlert): Promise<MessageRef | undefined> {
+    let channel: string;
+    if (to.kind === 'dm') {
+      const opened = await delivering('conversations.open', () => this.client.conversations.open({ users: to.slackUserId }), { dm: true });
+      if (!opened.channel?.id) throw new Error('conversations.open returned no channel');
+      channel = opened.channel.id;
+    } else if (to.kind === 'alerts') {
+      if (!this.alertChannel) return undefined;
+      channel = this.alertChannel;
+    } else {
+      channel = this.approvalChannel;
+    }
+    const out = await delivering('chat.postMessage', () => this.client.chat.postMessage({ channel, ...breakGlassAlertMessage(alert), unfurl_links: false }), to.kind === 'dm' ? { dm: true } : { channel });
+    return { channel: out.channel ?? channel, ts: out.ts ?? '' };
+  }
 
   async postToApprovers(request: AccessRequest, deciders?: Deciders, channel = this.approvalChannel): Promise<MessageRef> {
     const out = await delivering('chat.postMessage', () => this.client.chat.postMessage({ channel, ...requestMessage(request, deciders), unfurl_links: false }), { channel });

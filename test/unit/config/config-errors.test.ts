@@ -56,7 +56,7 @@ describe('deploy-grade: config errors that say how to fix them', () => {
 
   test('an unknown key close to nothing lists the keys allowed there instead of guessing', () => {
     const problems = problemsOf(() => parseConfig(exampleWith('  approvalChannel: C0APPROVALS', '  approvalChannel: C0APPROVALS\n  colour: blue')));
-    expect(problems).toEqual(['slack.colour: unknown key; the keys allowed here are approvalChannel, allowGuests']);
+    expect(problems).toEqual(['slack.colour: unknown key; the keys allowed here are approvalChannel, allowGuests, alertChannel, ticketUrl']);
   });
 
   test('autoApprove: "yes" is named as needing true or false without quotes, and causes no second, misleading problem', () => {

@@ -15,6 +15,8 @@ import { endAndDescribe } from './end-button';
 import { extendAndDescribe } from './extend-submission';
 import { explainAnswer, isExplainCommand } from './explain-command';
 import { tellPerson, type Answer } from './tell-person';
+import { breakGlassFiledMessage } from '../views/break-glass-alert';
+import { offersBreakGlass } from '../../../app/break-glass';
 import { cancelAndDescribe, listAndDescribe, statusAndDescribe } from './subcommands';
 
 export const COMMAND = '/aws-access';
@@ -30,6 +32,7 @@ function whereAskedText(policy: Policy, request: AccessRequest, waiting: Grant[]
 export function filedMessage({ request, handedOff }: FiledRequest, approvalChannel: string, policy: Policy): string {
   const what = `${requestSubject(request, true)} for ${formatDuration(request.durationMs)}`;
   const later = handedOff ? '' : ` ${PICKED_UP_SHORTLY}`;
+  if (request.breakGlass) return breakGlassFiledMessage(request, approvalChannel, later);
   const auto = request.grants.filter((g) => g.autoApproved);
   const waiting = request.grants.filter((g) => !g.autoApproved);
   const where = whereAskedText(policy, request, waiting, approvalChannel);
@@ -105,9 +108,9 @@ export function awsAccessCommand(door: SlackDoor) {
       if (parsed.kind === 'modal') {
         // The form lists every account (with its id), permission set and group: members only. One
         // users.info (cached for a minute) leaves views.open most of trigger_id's 3 seconds.
-        await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
+        const member = await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
         const metadata = { channelId: command.channel_id };
-        const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata);
+        const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata, await offersBreakGlass(door.deps, member));
         if (!view) {
           await ack({ response_type: 'ephemeral', text: `${WARNING} No groups are configured, so there is no group membership to request.` });
           return;
@@ -127,6 +130,7 @@ export function awsAccessCommand(door: SlackDoor) {
           reason: parsed.reason,
           idempotencyKey: `command:${command.team_id}:${command.trigger_id}`,
           workspace: command.team_id,
+          ...(parsed.breakGlass ? { breakGlass: true } : {}),
         });
         return filedMessage(filed, door.approvalChannel, door.deps.policy);
       });

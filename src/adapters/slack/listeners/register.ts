@@ -8,6 +8,7 @@ import { registerViews } from './request-modal-submission';
 import type { SlackDoor } from './context';
 import { registerHomeActions } from './home-actions';
 import { registerHomeOpened } from './home-opened';
+import { registerReviewButton } from './break-glass-review';
 
 export function registerListeners(app: App, door: SlackDoor): void {
   registerCommands(app, door);
@@ -18,4 +19,5 @@ export function registerListeners(app: App, door: SlackDoor): void {
   registerOptions(app, door);
   registerHomeOpened(app, door);
   registerHomeActions(app, door);
+  registerReviewButton(app, door);
 }

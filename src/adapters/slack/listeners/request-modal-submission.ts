@@ -3,7 +3,7 @@ import * as z from '../../../lib/zod';
 import { submitRequest } from '../../../app/submit-request';
 import { parseDuration } from '../../../domain/duration';
 import { isTimeboxError, type TimeboxErrorCode } from '../../../domain/errors';
-import { GROUP_MODAL_CALLBACK, MODAL_BLOCKS, REQUEST_MODAL_CALLBACK } from '../views/request-modal';
+import { BREAK_GLASS_CHOICE, GROUP_MODAL_CALLBACK, MODAL_BLOCKS, REQUEST_MODAL_CALLBACK } from '../views/request-modal';
 import type { TargetSpec } from '../../../domain/rules';
 import { filedMessage } from './aws-access-command';
 import { GENERIC_FAILURE, type SlackDoor } from './context';
@@ -24,6 +24,9 @@ const FIELD_FOR: Partial<Record<TimeboxErrorCode, string>> = {
   duration_too_long: MODAL_BLOCKS.duration,
   missing_reason: MODAL_BLOCKS.reason,
   reason_too_long: MODAL_BLOCKS.reason,
+  reason_too_short: MODAL_BLOCKS.reason,
+  ticket_missing: MODAL_BLOCKS.reason,
+  not_break_glass_eligible: MODAL_BLOCKS.breakGlass,
 };
 
 function field(values: ViewValues, block: string): string {
@@ -65,6 +68,8 @@ export function requestModalSubmission(door: SlackDoor) {
         reason: field(values, MODAL_BLOCKS.reason),
         idempotencyKey: `view:${view.id}`,
         ...(body.team?.id ? { workspace: body.team.id } : {}),
+        // Eligibility is checked again on filing: the choice only picks the break-glass rules.
+        ...(chosen(values, MODAL_BLOCKS.breakGlass).includes(BREAK_GLASS_CHOICE) ? { breakGlass: true } : {}),
       });
       await ack();
       // In the channel they opened the form from, or by DM if that fails.

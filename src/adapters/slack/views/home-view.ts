@@ -6,6 +6,7 @@ import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
 import { requestListLine } from './request-list';
 import { APPROVE_ACTION, DENY_ACTION, endButton, grantStatusLine } from './request-message';
 import { requestSubject, targetText } from './target-text';
+import { ticketText } from './break-glass-alert';
 
 export const HOME_REQUEST_ACTION = 'timebox_home_request';
 export const CANCEL_ACTION = 'timebox_cancel';
@@ -26,6 +27,7 @@ function toDecideBlocks(requests: AccessRequest[]): KnownBlock[] {
   return requests.slice(0, SHOWN.toDecide).flatMap((r): KnownBlock[] => [
     section(
       `${mention(r.requester.slackUserId)} asks for ${requestSubject(r)} for ${formatDuration(r.durationMs)} (\`${r.id}\`)\n>${escapeMrkdwn(truncate(r.reason, 300))}\n` +
+        (r.ticket ? `*Ticket* ${ticketText(r)}\n` : '') +
         r.grants.filter((g) => g.status === 'PENDING').map((g) => `${targetText(g.target)}: ${grantStatusLine(r, g)}`).join('\n'),
       `decide_${r.id}`,
     ),

@@ -15,6 +15,12 @@ export function slackDate(ms: number): string {
   return `<!date^${seconds}^{date_short_pretty} {time}|${fallback}>`;
 }
 
+/** A Slack time-of-day token ("14:05" in each reader's own time zone); the fallback is UTC. */
+export function slackTime(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  return `<!date^${seconds}^{time}|${new Date(seconds * 1000).toISOString().slice(11, 16)} UTC>`;
+}
+
 export const mention = (slackUserId: string) => `<@${slackUserId}>`;
 
 /** A Slack user group mention: Slack notifies its members. */

@@ -3,6 +3,7 @@ import { formatDuration } from '../../../domain/duration';
 import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
 import { grantStatusLine, statusLine } from './request-message';
 import { requestSubject, targetText } from './target-text';
+import { breakGlassMark, reviewLine, ticketText } from './break-glass-alert';
 
 /** "1h20m left", rounded down to the minute past the first (a Home is not a stopwatch). */
 function timeLeft(endsAt: number, now: number): string {
@@ -20,7 +21,8 @@ export function ownGrantLine(request: AccessRequest, grant: Grant, now: number):
 
 /** One request in a list: its id, what, status and the time that matters. */
 export function requestListLine(request: AccessRequest, now: number): string {
-  const head = `\`${request.id}\` ${requestSubject(request)} for ${formatDuration(request.durationMs)}, filed ${slackDate(request.createdAt)}`;
+  const ticket = ticketText(request);
+  const head = `\`${request.id}\`${breakGlassMark(request)} ${requestSubject(request)} for ${formatDuration(request.durationMs)}, filed ${slackDate(request.createdAt)}${ticket ? ` · ticket ${ticket}` : ''}`;
   const grants = request.grants.length === 1 ? [ownGrantLine(request, request.grants[0]!, now).replace(/^[^:]*: /, '')] : request.grants.map((g) => `  ${g.id}. ${ownGrantLine(request, g, now)}`);
   return truncate(`• ${head}\n${request.grants.length === 1 ? `  ${grants[0]}` : grants.join('\n')}`, 1400);
 }
@@ -46,6 +48,8 @@ export function requestStatusText(request: AccessRequest): string {
     [
       `*Request \`${request.id}\`*: ${requestStatus(request).toLowerCase()}${only ? '' : ` (${statusLine(request)})`}`,
       `Requested by ${mention(request.requester.slackUserId)} ${slackDate(request.createdAt)} for ${formatDuration(request.durationMs)}. Reason: ${escapeMrkdwn(truncate(request.reason, 500))}`,
+      ...(request.ticket ? [`Ticket: ${ticketText(request)}`] : []),
+      ...(request.breakGlass ? [`:rotating_light: Break glass: granted without approval. ${reviewLine(request) ?? ''}`] : []),
       ...grants,
     ].join('\n'),
     3900,

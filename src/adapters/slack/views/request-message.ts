@@ -3,9 +3,11 @@ import { requestStatus, type AccessRequest, type Grant, type GrantStatus } from 
 import type { Deciders } from '../../../domain/approvers';
 import { formatDuration } from '../../../domain/duration';
 import { approverNames, fromApprovers } from './approver-names';
-import { escapeMrkdwn, mention, slackDate, truncate } from './mrkdwn';
+import { sessionEndOf } from '../../../domain/session-end';
+import { escapeMrkdwn, mention, slackDate, slackTime, truncate } from './mrkdwn';
 import { grantsSubject, plainTarget, targetFields, targetText } from './target-text';
 import { appliedLine, extendsLine, extensionRequesterMessage } from './extend-text';
+import { reviewButton, reviewLine, ticketText } from './break-glass-alert';
 
 export const APPROVE_ACTION = 'timebox_approve';
 export const DENY_ACTION = 'timebox_deny';
@@ -52,6 +54,21 @@ function endedEarlyByForRequester(request: AccessRequest, grant: Grant): string 
 
 const kept = (grant: Grant) => (grant.keptBecause ? ` Kept: ${escapeMrkdwn(grant.keptBecause)}.` : ' Access removed.');
 
+/** What became of the sessions already open, for a grant whose rule ends them (endSessions); undefined otherwise. */
+function sessionsNote(request: AccessRequest, grant: Grant): string | undefined {
+  const step = sessionEndOf(request, grant.id);
+  if (!step) return undefined;
+  return step.doneAt !== undefined ? `Open AWS sessions were ended at ${slackTime(step.doneAt)}.` : 'Open AWS sessions are being ended.';
+}
+
+/** The requester's note about open sessions: ended (or being ended) by Timebox, or lasting until their own expiry. */
+function openSessionsNote(request: AccessRequest): string {
+  const ended = request.grants.filter((g) => g.status === 'ENDED');
+  const notes = ended.map((g) => sessionsNote(request, g));
+  if (notes.length > 0 && notes.every((n) => n !== undefined)) return notes.find((n) => n.includes('being')) ?? notes[0] ?? '';
+  return 'Sessions already open last until their own expiry.';
+}
+
 /** Where one grant stands, for the channel message: while it waits, who can decide it (`deciders`). */
 export function grantStatusLine(request: AccessRequest, grant: Grant, deciders?: Deciders): string {
   const by = grant.decidedBy ? mention(grant.decidedBy.slackUserId) : 'someone';
@@ -63,12 +80,13 @@ export function grantStatusLine(request: AccessRequest, grant: Grant, deciders?:
     }
     case 'APPROVED':
     case 'GRANTING': {
+      if (request.breakGlass) return ':rotating_light: Break glass: granted without approval; granting access…';
       const doing = request.extends ? 'extending the window…' : 'granting access…';
       return grant.autoApproved ? `:gear: Approved automatically by rule; ${doing}` : `:gear: Approved by ${by}; ${doing}`;
     }
     case 'ACTIVE':
       if (grant.endedEarlyBy) return `:gear: Ended${endedEarlyNote(grant)}; removing access…`;
-      return `:white_check_mark: ${grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
+      return `:white_check_mark: ${request.breakGlass ? 'Break glass (no approval)' : grant.autoApproved ? 'Auto-approved' : `Approved by ${by}`}. Active until ${slackDate(grant.endsAt ?? 0)}.`;
     case 'REVOKING':
       return grant.endedEarlyBy ? `:gear: Ended${endedEarlyNote(grant)}; removing access…` : ':gear: Window over; removing access…';
     case 'DENIED':
@@ -83,7 +101,7 @@ export function grantStatusLine(request: AccessRequest, grant: Grant, deciders?:
     case 'FAILED':
       return `:x: Failed: ${escapeMrkdwn(truncate(grant.failure ?? 'unknown error', 300))}`;
     case 'ENDED':
-      return `:lock: Ended${endedEarlyNote(grant)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}`;
+      return `:lock: Ended${endedEarlyNote(grant)} ${slackDate(grant.endedAt ?? 0)}.${kept(grant)}${sessionsNote(request, grant) ? ` ${sessionsNote(request, grant)}` : ''}`;
     case 'APPLIED':
       return appliedLine(grant);
   }
@@ -156,13 +174,14 @@ export function requestMessage(request: AccessRequest, deciders?: Deciders): { t
   const allAuto = request.grants.every((g) => g.autoApproved);
   const fields = (only ? targetFields(only.target) : [`*Grants*\n${request.grants.length}`]).map((text) => ({ type: 'mrkdwn' as const, text }));
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: request.extends ? (allAuto ? 'AWS access extension (auto-approved)' : 'AWS access extension') : allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
+    { type: 'header', text: { type: 'plain_text', text: request.extends ? (allAuto ? 'AWS access extension (auto-approved)' : 'AWS access extension') : request.breakGlass ? 'Break-glass AWS access (no approval)' : allAuto ? 'AWS access (auto-approved)' : 'AWS access request' } },
     {
       type: 'section',
       fields: [
         { type: 'mrkdwn', text: `*Requester*\n${mention(request.requester.slackUserId)}` },
         ...fields,
         { type: 'mrkdwn', text: `*Duration*\n${formatDuration(request.durationMs)}` },
+        ...(request.ticket ? [{ type: 'mrkdwn' as const, text: `*Ticket*\n${ticketText(request)}` }] : []),
       ],
     },
     { type: 'section', text: { type: 'mrkdwn', text: `*Reason*\n${escapeMrkdwn(truncate(request.reason, 2000))}` } },
@@ -174,6 +193,10 @@ export function requestMessage(request: AccessRequest, deciders?: Deciders): { t
     ...(only ? [] : grantBlocks(request, deciders)),
     { type: 'section', block_id: 'status', text: { type: 'mrkdwn', text: statusLine(request, deciders) } },
   ];
+  const reviewed = reviewLine(request);
+  if (reviewed) blocks.push({ type: 'section', block_id: 'review_status', text: { type: 'mrkdwn', text: reviewed } });
+  const review = reviewButton(request);
+  if (review) blocks.push(review);
   if (request.grants.some((g) => g.status === 'PENDING')) {
     blocks.push({
       type: 'actions',
@@ -201,7 +224,7 @@ export function requesterMessage(request: AccessRequest, portalUrl?: string, dec
     const lines = request.grants.map((g) => `• ${targetText(g.target)}: ${WORDS[g.status]}${g.status === 'PENDING' ? `${fromApprovers(deciders, g.id)} (${g.approvals.length}/${g.approvalsRequired} approvals)` : ''}${g.status === 'ACTIVE' ? ` until ${slackDate(g.endsAt ?? 0)}` : ''}${g.status === 'ENDED' ? `${endedEarlyByForRequester(request, g)} ${slackDate(g.endedAt ?? 0)}` : ''}${g.status === 'FAILED' ? ` (${escapeMrkdwn(truncate(g.failure ?? 'unknown error', 200))})` : ''}${g.refusedBecause ? ` (no longer allowed: ${escapeMrkdwn(truncate(g.refusedBecause, 200))})` : ''}${g.status === 'CANCELLED' ? ` (cancelled ${request.grants.some((o) => o.activeAt !== undefined) ? 'when you ended the request, ' : ''}before anyone approved it)` : ''}`);
     const icon = request.grants.some((g) => g.status === 'ACTIVE') ? ':white_check_mark:' : request.grants.every((g) => g.status === 'ENDED') ? ':lock:' : ':information_source:';
     const signIn = request.grants.some((g) => g.status === 'ACTIVE') ? ` Sign in through your ${portal}.` : '';
-    const endNote = request.grants.some((g) => g.status === 'ENDED') ? ' Sessions already open last until their own expiry.' : '';
+    const endNote = request.grants.some((g) => g.status === 'ENDED') ? ` ${openSessionsNote(request)}` : '';
     return truncate(`${icon} Your request ${request.id}: ${grantsSummary(request)}.${signIn}${endNote}\n${lines.join('\n')}`, 2900);
   }
   const what = targetText(only.target);
@@ -229,8 +252,8 @@ export function requesterMessage(request: AccessRequest, portalUrl?: string, dec
     case 'FAILED':
       return `:x: Your access to ${what} could not be granted: ${escapeMrkdwn(truncate(only.failure ?? 'unknown error', 500))}. (${request.id})`;
     case 'ENDED':
-      if (only.endedEarlyBy) return `:lock: Your access to ${what} was ended${endedEarlyByForRequester(request, only)}${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
-      return `:lock: Your access to ${what} has ended${keptNote}. Sessions already open last until their own expiry. (${request.id})`;
+      if (only.endedEarlyBy) return `:lock: Your access to ${what} was ended${endedEarlyByForRequester(request, only)}${keptNote}. ${openSessionsNote(request)} (${request.id})`;
+      return `:lock: Your access to ${what} has ended${keptNote}. ${openSessionsNote(request)} (${request.id})`;
     default:
       return `Your request ${request.id} is ${only.status.toLowerCase()}.`;
   }

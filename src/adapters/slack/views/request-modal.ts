@@ -6,7 +6,9 @@ import { truncate } from './mrkdwn';
 
 export const REQUEST_MODAL_CALLBACK = 'timebox_request';
 export const GROUP_MODAL_CALLBACK = 'timebox_request_group';
-export const MODAL_BLOCKS = { account: 'account', permissionSet: 'permission_set', group: 'group', duration: 'duration', reason: 'reason' } as const;
+export const MODAL_BLOCKS = { account: 'account', permissionSet: 'permission_set', group: 'group', duration: 'duration', reason: 'reason', breakGlass: 'break_glass' } as const;
+/** The value of the form's "break glass" checkbox. */
+export const BREAK_GLASS_CHOICE = 'break_glass';
 /** Slack's cap on a static menu; longer lists become external selects served by the options handler. */
 export const STATIC_MENU_LIMIT = 100;
 
@@ -48,6 +50,22 @@ export interface ModalMetadata {
   channelId?: string;
 }
 
+/** The "break glass" choice, in the form only for someone a break-glass rule names. */
+function breakGlassChoice(): KnownBlock {
+  return {
+    type: 'input',
+    block_id: MODAL_BLOCKS.breakGlass,
+    optional: true,
+    label: { type: 'plain_text', text: 'Break glass' },
+    hint: { type: 'plain_text', text: 'Only in an emergency: granted at once without approval, its approvers are alerted and review it after.' },
+    element: {
+      type: 'checkboxes',
+      action_id: MODAL_BLOCKS.breakGlass,
+      options: [{ text: { type: 'plain_text', text: 'Break glass: grant it now, without approval' }, value: BREAK_GLASS_CHOICE }],
+    },
+  };
+}
+
 /** The duration and reason fields every form asks for (the request forms and the extend form). */
 export function durationAndReason(policy: Policy): KnownBlock[] {
   return [
@@ -86,7 +104,7 @@ function modal(callbackId: string, title: string, metadata: ModalMetadata, block
 }
 
 /** The /aws-access form: several accounts and several permission sets (one grant per pair). `private_metadata` remembers the channel to confirm in. */
-export function requestModal(policy: Policy, metadata: ModalMetadata): ModalView {
+export function requestModal(policy: Policy, metadata: ModalMetadata, offerBreakGlass = false): ModalView {
   const max = Math.min(policy.limits.maxGrantsPerRequest, STATIC_MENU_LIMIT);
   return modal(REQUEST_MODAL_CALLBACK, 'Request AWS access', metadata, [
     {
@@ -103,6 +121,7 @@ export function requestModal(policy: Policy, metadata: ModalMetadata): ModalView
       element: multiSelect(MODAL_BLOCKS.permissionSet, 'Choose permission sets', policy.permissionSets.map(permissionSetOption), max),
     },
     ...durationAndReason(policy),
+    ...(offerBreakGlass ? [breakGlassChoice()] : []),
   ]);
 }
 
