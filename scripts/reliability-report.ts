@@ -52,7 +52,12 @@ interface Row {
 const PROMISES: Array<{ promise: string; families: string[] }> = [
   {
     promise: '**Access is time-bound and revoked automatically.** The window starts only when AWS reports the assignment created, and ends with its deletion, retried until it succeeds, whether or not Slack is reachable. It can be ended sooner, never later.',
-    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release', 'news Slack will never take', 'a revoke that keeps failing', 'a failed hand-off to the waiter keeps the backup schedule', 'a stuck revoke and a reconciler pass', 'a flood', 'an early end is shown on the grants it ended'],
+    families: ['automatic revoke', 'grants and revokes', 'ending access early', 'Lambda path', 'AWS faults', 'Slack faults', 'load', 'several accounts and permission sets in one request', 'temporary group membership', 'upgrading a store written by the previous release', 'news Slack will never take', 'a revoke that keeps failing', 'a failed hand-off to the waiter keeps the backup schedule', 'a stuck revoke and a reconciler pass', 'a flood', 'an early end is shown on the grants it ended', 'extend', 'extend (Lambda path)', 'per-rule pendingExpiry'],
+  },
+  {
+    promise:
+      '**Access really ends, sessions included (opt-in).** With `rules[].endSessions`, when Timebox removes an assignment it also ends the AWS sessions issued before that moment (a deny in the permission set, provisioned), as a step of its own that never holds the revoke up, keeps every statement of the admin\'s byte for byte, and converges after a crash.',
+    families: ['ending sessions already issued'],
   },
   {
     promise: '**Revocation never removes access Timebox did not grant, and never keeps what it did.** Ownership is recorded, not inferred: pre-existing assignments and memberships are kept; overlapping grants keep them until the last window ends; what Timebox created is removed even when a standing assignment vanished mid-window, a grant was given up on mid-creation, or the store was replaced.',
@@ -64,11 +69,11 @@ const PROMISES: Array<{ promise: string; families: string[] }> = [
   },
   {
     promise: '**Approval is authorised server-side from stored state.** Only the rule\'s approvers decide, never the requester unless the rule allows it; only the requester or an approver ends access early; tampered or repeated clicks change nothing.',
-    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load', 'several accounts and permission sets in one request', 'rules are checked again when an approver decides', 'one person, two Slack identities', 'guests, other workspaces and bots', 'slack.allowGuests: true', 'told nothing about the inventory', 'refused clicks by guests, other workspaces and bots are audited', 'a re-posted approvals message', 'the requester ending a request withdraws its pending grants'],
+    families: ['approval decisions', 'ending access early', 'Attacks: approval abuse', 'the /aws-access door', 'Socket Mode', 'load', 'several accounts and permission sets in one request', 'rules are checked again when an approver decides', 'one person, two Slack identities', 'guests, other workspaces and bots', 'slack.allowGuests: true', 'told nothing about the inventory', 'refused clicks by guests, other workspaces and bots are audited', 'a re-posted approvals message', 'the requester ending a request withdraws its pending grants', 'groups as requesters and approvers', 'App Home', 'subcommands list / status / cancel / help', 'reminders and who gets told', 'break-glass', 'break-glass on the Lambda path'],
   },
   {
     promise: '**Requests are authenticated.** Every Slack request must carry a valid signature within the 5-minute replay window.',
-    families: ['request signing', 'Attacks: request authenticity', 'Lambda path'],
+    families: ['request signing', 'Attacks: request authenticity', 'Lambda path', 'one Slack front', 'the API Gateway front'],
   },
   {
     promise: '**The audit trail is complete and append-only.** Every state change and every refused decision is recorded with who, what and when; none is lost under load or crashes.',

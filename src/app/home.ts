@@ -145,6 +145,10 @@ export async function settleHomeRefreshes(home: object | undefined, { cancel }: 
   const soon = home ? dueSoon.get(home) : undefined;
   if (!soon) return;
   const entries = [...soon.values()];
-  if (cancel) for (const entry of entries) entry.cancelled = true;
+  if (cancel) {
+    // Stopping: nothing waits for them (each wakes, sees it is cancelled, and publishes nothing).
+    for (const entry of entries) entry.cancelled = true;
+    return;
+  }
   await Promise.all(entries.map((e) => e.done));
 }

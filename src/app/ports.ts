@@ -1,3 +1,4 @@
+import type { CatalogueSnapshot, DiscoveredOrganization } from '../domain/catalogue';
 import type { AccessRequest, Grant, MessageRef } from '../domain/access-request';
 import type { Deciders } from '../domain/approvers';
 import type { AuditEvent } from '../domain/audit';
@@ -305,4 +306,25 @@ export interface HomeTab {
   publish(content: HomeContent): Promise<void>;
   /** The Slack user an approver entry's email names, if Slack knows one. */
   userIdForEmail(email: string): Promise<string | undefined>;
+}
+
+/**
+ * Reads the organisation's accounts (OU path, tags) and the Identity Center permission sets from
+ * AWS (Organizations + SSO Admin), paginated and within the services' rate limits. Throws when AWS
+ * fails; the caller keeps its last good snapshot.
+ */
+export interface OrganizationReader {
+  readAccounts(): Promise<DiscoveredOrganization['accounts']>;
+  readPermissionSets(): Promise<DiscoveredOrganization['permissionSets']>;
+}
+
+/** The snapshot of what can be granted that rules, forms and menus read (static config, or config + discovery). */
+export interface Catalogue {
+  current(): CatalogueSnapshot;
+}
+
+/** The last good discovery, kept in the store so a restart or a cold Lambda reads it without calling AWS. */
+export interface CatalogueCache {
+  readCatalogue(): Promise<(DiscoveredOrganization & { readAt: number }) | undefined>;
+  writeCatalogue(found: DiscoveredOrganization & { readAt: number }): Promise<void>;
 }

@@ -29,7 +29,7 @@ describe('Slack app manifests', () => {
     expect(manifest.settings.event_subscriptions?.bot_events).toEqual(['app_home_opened']);
     if (path === 'manifest.yml') expect(manifest.settings.event_subscriptions?.request_url).toMatch(/^https:\/\/.+\/slack\/events$/);
     else expect(manifest.settings.event_subscriptions?.request_url).toBeUndefined();
-    for (const sub of ['group', 'list', 'status', 'cancel', 'end', 'help']) expect(manifest.features.slash_commands[0]!.usage_hint).toContain(sub);
+    for (const sub of ['group', 'list', 'status', 'cancel', 'end', 'extend', 'breakglass', 'whocan', 'why', 'available', 'help']) expect(manifest.features.slash_commands[0]!.usage_hint).toContain(sub);
   });
 
   test('Socket Mode variant: no request URLs, same command and scopes', () => {
