@@ -94,6 +94,7 @@ export async function updateRequest(
   requestId: string,
   change: (fresh: AccessRequest) => Change | undefined,
   known?: AccessRequest,
+  rounds?: number,
 ): Promise<AccessRequest | undefined> {
   return retryOnConflict(
     async (round) => {
@@ -104,6 +105,7 @@ export async function updateRequest(
       return commit(deps, fresh, planned.next, planned.events);
     },
     (ms) => deps.sleep(ms),
+    rounds,
   );
 }
 
@@ -118,10 +120,19 @@ export const MAX_NOTED_EVENTS = 400;
 /**
  * Logs something that happened to a request without changing it (a refused click or end, a
  * reconciler repair): a write of the request like any other, so the note joins the chain in
- * order and never forks it.
+ * order and never forks it. A note that loses its race re-reads and appends again, backing off
+ * with jitter, up to `noteRetries` rounds; only if it still cannot be written (or the store fails)
+ * is it logged at error level with the event in full, so it is never dropped unseen. Never throws:
+ * what the note records (a refusal) stands and is answered either way.
  */
 export async function noteOnRequest(deps: WorkflowDeps, requestId: string, type: AuditEventType, actor: string, detail: string, grantId?: string): Promise<void> {
-  await updateRequest(deps, requestId, (fresh) =>
-    (fresh.auditHead?.count ?? 0) >= MAX_NOTED_EVENTS ? undefined : { next: fresh, events: [{ type, actor, detail, ...(grantId ? { grantId } : {}) }] },
-  );
+  const draft: EventDraft = { type, actor, detail, ...(grantId ? { grantId } : {}) };
+  try {
+    await updateRequest(deps, requestId, (fresh) => ((fresh.auditHead?.count ?? 0) >= MAX_NOTED_EVENTS ? undefined : { next: fresh, events: [draft] }), undefined, deps.options.noteRetries);
+  } catch (err) {
+    deps.logger.error(
+      { requestId, event: { requestId, ...(grantId ? { grantId } : {}), at: deps.clock.now(), type, actor, detail }, err: err instanceof Error ? err.message : String(err) },
+      'audit note could not be written',
+    );
+  }
 }

@@ -148,6 +148,8 @@ export interface HarnessOptions {
   slackUserGroupCacheMs?: number;
   /** Called with the stand-ins before Timebox starts, to set up the world it wakes up in. */
   beforeStart?: (aws: AwsStandIn) => void;
+  /** Timebox's logger (default: pino at TIMEBOX_TEST_LOG, silent), for tests that read what an operator would. */
+  logger?: pino.Logger;
 }
 
 /**
@@ -192,7 +194,7 @@ export class TimeboxHarness {
     this.runtime = await startLocalRuntime({
       env,
       config: parseConfig(this.options.configYaml ?? testConfigYaml(), 'test config'),
-      logger: pino({ level: process.env.TIMEBOX_TEST_LOG ?? 'silent' }),
+      logger: this.options.logger ?? pino({ level: process.env.TIMEBOX_TEST_LOG ?? 'silent' }),
       identityCenter: { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000 },
       workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, newsRetryMs: 200, ...this.options.workflow },
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
