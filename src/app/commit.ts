@@ -109,30 +109,63 @@ export async function updateRequest(
   );
 }
 
-/**
- * Past this many events a request's log takes no more notes (refused clicks, repairs): a person
- * clicking a button they may not use, over and over, must not grow the request's item towards
- * DynamoDB's 400 KB limit, past which the writes that end access would fail. Changes of state
- * are bounded by the state machine and are always logged.
- */
-export const MAX_NOTED_EVENTS = 400;
+/** At most this many notes go in one write of a request (a write stays far below DynamoDB's item size limit). */
+const NOTES_PER_WRITE = 50;
+
+interface WaitingNote {
+  draft: EventDraft;
+  written: () => void;
+}
+
+/** The notes of this process waiting for a write, per store and request (see noteOnRequest). */
+const waitingNotes = new WeakMap<object, Map<string, WaitingNote[]>>();
 
 /**
  * Logs something that happened to a request without changing it (a refused click or end, a
  * reconciler repair): a write of the request like any other, so the note joins the chain in
- * order and never forks it. A note that loses its race re-reads and appends again, backing off
- * with jitter, up to `noteRetries` rounds; only if it still cannot be written (or the store fails)
- * is it logged at error level with the event in full, so it is never dropped unseen. Never throws:
- * what the note records (a refusal) stands and is answered either way.
+ * order and never forks it. There is no cap: the store moves a long log's oldest events to pages
+ * of their own (see the DynamoDB store), so however many notes a request takes, none is refused
+ * and its item stays small.
+ *
+ * Notes for one request in this process are written together: while one write is under way, the
+ * notes that come meanwhile wait and go in the next one (a flood of refused clicks on one request
+ * costs a write per batch, not a race of every click against every other). A write that loses
+ * its race re-reads and appends again, backing off with jitter, up to `noteRetries` rounds; only
+ * if it still cannot be written (or the store fails) is each of its notes logged at error level
+ * with the event in full, so none is dropped unseen. Never throws: what a note records (a
+ * refusal) stands and is answered either way.
  */
 export async function noteOnRequest(deps: WorkflowDeps, requestId: string, type: AuditEventType, actor: string, detail: string, grantId?: string): Promise<void> {
   const draft: EventDraft = { type, actor, detail, ...(grantId ? { grantId } : {}) };
-  try {
-    await updateRequest(deps, requestId, (fresh) => ((fresh.auditHead?.count ?? 0) >= MAX_NOTED_EVENTS ? undefined : { next: fresh, events: [draft] }), undefined, deps.options.noteRetries);
-  } catch (err) {
-    deps.logger.error(
-      { requestId, event: { requestId, ...(grantId ? { grantId } : {}), at: deps.clock.now(), type, actor, detail }, err: err instanceof Error ? err.message : String(err) },
-      'audit note could not be written',
-    );
+  let queues = waitingNotes.get(deps.store);
+  if (!queues) waitingNotes.set(deps.store, (queues = new Map()));
+  const queue = queues.get(requestId);
+  await new Promise<void>((written) => {
+    if (queue) queue.push({ draft, written });
+    else {
+      queues.set(requestId, [{ draft, written }]);
+      void writeNotes(deps, queues, requestId);
+    }
+  });
+}
+
+/** Writes the request's waiting notes, a batch per write, until none are left. */
+async function writeNotes(deps: WorkflowDeps, queues: Map<string, WaitingNote[]>, requestId: string): Promise<void> {
+  const queue = queues.get(requestId)!;
+  for (;;) {
+    const batch = queue.splice(0, NOTES_PER_WRITE);
+    if (batch.length === 0) {
+      queues.delete(requestId);
+      return;
+    }
+    try {
+      await updateRequest(deps, requestId, (fresh) => ({ next: fresh, events: batch.map((n) => n.draft) }), undefined, deps.options.noteRetries);
+    } catch (err) {
+      const at = deps.clock.now();
+      for (const { draft } of batch) {
+        deps.logger.error({ requestId, event: { requestId, at, ...draft }, err: err instanceof Error ? err.message : String(err) }, 'audit note could not be written');
+      }
+    }
+    batch.forEach((n) => n.written());
   }
 }

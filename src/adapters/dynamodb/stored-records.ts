@@ -4,7 +4,7 @@ import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../domain/audit';
 import { StoredItemInvalidError } from '../../domain/errors';
 import type { GrantTarget, ProvisionTarget } from '../../domain/grant-target';
 import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lease';
-import { AUDIT_INDEX, AUDIT_LOG_ATTRIBUTE, auditKey, DUE_INDEX, leaseItemKey, lockItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
+import { AUDIT_INDEX, AUDIT_LOG_ATTRIBUTE, auditKey, auditPageKey, DUE_INDEX, leaseItemKey, lockItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
 
 /**
  * The stored shape is a mapping of the domain types, not a second type: the schemas are built
@@ -328,6 +328,50 @@ export function toStoredRequest(request: AccessRequest): StoredItem {
     [REQUESTER_INDEX.awaitingApproval]: request.grants.some((g) => g.status === 'PENDING') ? 1 : undefined,
     ...(appended.length > 0 ? { [AUDIT_INDEX.partitionKey]: AUDIT_INDEX.value, [AUDIT_INDEX.sortKey]: Math.max(...appended.map((e) => e.at)) } : {}),
   };
+}
+
+/**
+ * How a request's audit log is split between its item and its pages: the item keeps its newest
+ * events, at most AUDIT_LOG_KEEP + AUDIT_PAGE_EVENTS - 1 of them (well under DynamoDB's 400 KB
+ * item limit however many notes a request takes); the oldest move, AUDIT_PAGE_EVENTS at a time,
+ * to pages of their own. Where the split lies follows from the chain's length alone, so every
+ * writer of the same version moves the same events to the same page.
+ */
+export const AUDIT_LOG_KEEP = 100;
+export const AUDIT_PAGE_EVENTS = 100;
+
+/** How many of a chain of `count` events live on pages (the rest are on the request's item). */
+export function eventsOnPages(count: number): number {
+  return count < AUDIT_LOG_KEEP + AUDIT_PAGE_EVENTS ? 0 : AUDIT_PAGE_EVENTS * Math.floor((count - AUDIT_LOG_KEEP) / AUDIT_PAGE_EVENTS);
+}
+
+/** A page of a request's oldest audit events (in chain order), moved off its item. */
+export function toStoredAuditPage(requestId: string, events: AuditEvent[]): StoredItem {
+  return { ...auditPageKey(requestId, events[0]!.seq), kind: 'auditPage', schemaVersion: SCHEMA_VERSION, events };
+}
+
+export function readAuditPageEvents(item: Record<string, unknown>): AuditEvent[] {
+  return readVersioned(`stored audit page ${String(item.pk)}/${String(item.sk)}`, item, 'events', z.array(auditEventSchema), {});
+}
+
+/**
+ * A request's whole audit log, from the items of its partition that hold events: those from
+ * before the chain (AUDIT#, each its own item) first, in time order, then its pages in order,
+ * then its item's own log. Each event once, by seq: a page written by a write that then lost its
+ * race (or crashed) repeats events its item still holds.
+ */
+export function joinAuditLog(auditItems: Record<string, unknown>[], requestItem: Record<string, unknown> | undefined): AuditEvent[] {
+  const legacy = auditItems.filter((item) => String(item.sk).startsWith('AUDIT#')).map((item) => readAuditEvent(item));
+  const pages = auditItems
+    .filter((item) => String(item.sk).startsWith('AUDITPAGE#'))
+    .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
+    .flatMap((item) => readAuditPageEvents(item));
+  const seen = new Set<string>();
+  return [...legacy.sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq)), ...pages, ...(requestItem ? readAuditLog(requestItem) : [])].filter((e) => {
+    if (seen.has(e.seq)) return false;
+    seen.add(e.seq);
+    return true;
+  });
 }
 
 /** The request's audit log as stored on its item (absent on requests written before the chain). */

@@ -2,6 +2,7 @@
  * One table holds everything (see docs/ARCHITECTURE.md, "Store"):
  *   request      pk=REQ#<id>        sk=REQUEST          (its audit log, `auditLog`, a list appended to by the write it records)
  *   audit event  pk=REQ#<id>        sk=AUDIT#<seq>      (releases before the chain only: read, never written)
+ *   audit page   pk=REQ#<id>        sk=AUDITPAGE#<seq>  (a request's oldest events, moved off its item: put once, never updated)
  *   lease        pk=LEASE#<key>     sk=LEASE
  *   lock         pk=LOCK#<name>     sk=LOCK             (short-lived: one holder until it lets go or `until` passes)
  * The sparse index `due` holds only what may need work: requests that need attention at some
@@ -21,6 +22,10 @@ export const REQUESTER_INDEX = { name: 'requester', partitionKey: 'requesterKey'
 
 export const requestKey = (id: string) => ({ pk: `REQ#${id}`, sk: 'REQUEST' });
 export const auditKey = (requestId: string, seq: string) => ({ pk: `REQ#${requestId}`, sk: `AUDIT#${seq}` });
+/** A page of a request's audit log, named by its first event's seq: a retried put of the same page lands on the same key. */
+export const auditPageKey = (requestId: string, firstSeq: string) => ({ pk: `REQ#${requestId}`, sk: `AUDITPAGE#${firstSeq}` });
+/** The sort keys of a request's partition that hold audit events of their own (pages, and events from before the chain). */
+export const AUDIT_ITEMS_PREFIX = 'AUDIT';
 export const leaseItemKey = (key: string) => ({ pk: `LEASE#${key}`, sk: 'LEASE' });
 /**
  * Every request by the time of its last audit event (auditKey=AUDIT, auditAt=<epoch ms>): the
@@ -29,4 +34,6 @@ export const leaseItemKey = (key: string) => ({ pk: `LEASE#${key}`, sk: 'LEASE' 
 export const AUDIT_INDEX = { name: 'audit', partitionKey: 'auditKey', sortKey: 'auditAt', value: 'AUDIT' } as const;
 /** The request item's attribute holding its audit log (a list, appended to and never rewritten). */
 export const AUDIT_LOG_ATTRIBUTE = 'auditLog';
+/** Set on a request created with its log on its item: it has no events from before the chain, and pages only when its head counts more than its item holds. */
+export const AUDIT_FROM_START_ATTRIBUTE = 'auditFromStart';
 export const lockItemKey = (name: string) => ({ pk: `LOCK#${name}`, sk: 'LOCK' });
