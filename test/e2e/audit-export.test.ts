@@ -8,7 +8,7 @@ import { AUDIT_COLUMNS } from '../../src/adapters/audit/audit-rows';
 import { sha256Hex } from '../../src/adapters/audit/sha256';
 import { startEmbeddedDynamoDb } from '../../src/adapters/dynamodb/embedded-dynamodb';
 import { toStoredRequest } from '../../src/adapters/dynamodb/stored-records';
-import { AUDIT_LOG_ATTRIBUTE } from '../../src/adapters/dynamodb/table-layout';
+import { AUDIT_FROM_START_ATTRIBUTE, AUDIT_LOG_ATTRIBUTE } from '../../src/adapters/dynamodb/table-layout';
 import type { AccessRequest } from '../../src/domain/access-request';
 import { chain, EMPTY_CHAIN, type AuditEvent } from '../../src/domain/audit';
 import { eventually } from '../support/eventually';
@@ -182,7 +182,8 @@ describe('explain-audit: audit export of 100,000 events', () => {
           lastEvents: events,
           auditHead: head,
         };
-        yield { ...toStoredRequest(request), [AUDIT_LOG_ATTRIBUTE]: events };
+        // As createRequest stores a request filed on this release (its whole log on its item).
+        yield { ...toStoredRequest(request), [AUDIT_LOG_ATTRIBUTE]: events, [AUDIT_FROM_START_ATTRIBUTE]: true };
       }
     };
     let batch: Record<string, unknown>[] = [];
