@@ -21,6 +21,12 @@ export interface AuditArchiveProps {
   readonly retentionDays?: number;
   readonly logRetention: logs.RetentionDays;
   readonly encryptionKey?: kms.IKey;
+  /**
+   * How the archiver is built: from a clone, bundled from src/ with these options (the stack passes
+   * the other functions' own); from the package, `prebuiltCode` (its dist/lambda/audit-archiver bundle).
+   */
+  readonly bundling?: nodejs.BundlingOptions;
+  readonly prebuiltCode?: lambda.Code;
 }
 
 /**
@@ -32,7 +38,7 @@ export interface AuditArchiveProps {
  */
 export class AuditArchive extends Construct {
   readonly bucket: s3.Bucket;
-  readonly archiver: nodejs.NodejsFunction;
+  readonly archiver: lambda.Function;
   readonly archiverRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: AuditArchiveProps) {
@@ -75,11 +81,7 @@ export class AuditArchive extends Construct {
       }),
     );
 
-    this.archiver = new nodejs.NodejsFunction(this, 'Archiver', {
-      entry: join(REPO_ROOT, 'src', 'entrypoints', 'lambda', 'audit-archiver.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    const common = {
       description: 'Timebox audit archiver: the table stream, as OCSF, into the Object Lock bucket',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -89,10 +91,19 @@ export class AuditArchive extends Construct {
       logGroup,
       environment: { TIMEBOX_AUDIT_BUCKET: this.bucket.bucketName, NODE_OPTIONS: '--enable-source-maps' },
       ...(props.encryptionKey ? { environmentEncryption: props.encryptionKey } : {}),
-      // The S3 client is the Lambda runtime's own (not a dependency of Timebox yet).
-      bundling: { forceDockerBundling: false, sourceMap: true, sourcesContent: false, format: nodejs.OutputFormat.CJS, externalModules: ['@aws-sdk/client-s3'] },
-    });
-    Validations.of(this.archiver).acknowledge({ id: 'AwsSolutions-L1', reason: 'Pinned to nodejs22.x, as every Timebox function is (see the other functions).' });
+    };
+    // From the package: its prebuilt bundle (npm run build:lambda), as the other functions. From a clone: bundled from src/ now.
+    this.archiver = props.prebuiltCode
+      ? new lambda.Function(this, 'Archiver', { code: props.prebuiltCode, handler: 'index.handler', ...common })
+      : new nodejs.NodejsFunction(this, 'Archiver', {
+          entry: join(REPO_ROOT, 'src', 'entrypoints', 'lambda', 'audit-archiver.ts'),
+          handler: 'handler',
+          projectRoot: REPO_ROOT,
+          depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+          bundling: props.bundling ?? { forceDockerBundling: false, sourceMap: true, sourcesContent: false, format: nodejs.OutputFormat.CJS },
+          ...common,
+        });
+    Validations.of(this.archiver).acknowledge({ id: 'AwsSolutions-L1', reason: 'Pinned to nodejs22.x on purpose, as every Timebox function is: the runtime the bundle is built for (esbuild target node22) and tested on.' });
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     Validations.of(this.archiverRole).acknowledge(
       { id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/audit/*]`, reason: 'The archiver writes a new object per request write under audit/ (its keys hold the day, request and version), so the objects cannot be named in advance; it may only put, and Object Lock keeps what it put.' },

@@ -23,7 +23,7 @@ const FORMATS = {
   slackApiUrl: { pattern: /^https:\/\/[^\s/]+(\/\S*)?$/, format: 'an https:// URL, e.g. -c slackApiUrl=https://slack-gov.com/api/' },
   permissionsBoundaryArn: { pattern: /^arn:aws[a-z-]*:iam::\d{12}:policy\/\S+$/, format: 'an IAM managed policy ARN, e.g. -c permissionsBoundaryArn=arn:aws:iam::123456789012:policy/boundary' },
   kmsKeyArn: { pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/, format: 'a KMS key ARN, e.g. -c kmsKeyArn=arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
-  auditArchive: { pattern: /^(true|false)$/, format: 'true or false, e.g. -c auditArchive=true' },
+  auditArchive: { pattern: /^(true|false)$/, format: 'true (the default) or false, e.g. -c auditArchive=false to leave the archive out' },
   auditRetention: { pattern: /^[1-9]\d{0,4}$/, format: 'a whole number of days (the audit archive\'s Object Lock retention), e.g. -c auditRetention=400' },
   logRetentionDays: { pattern: /^\d+$/, format: `one of CloudWatch Logs' retention periods in days (${Object.values(logs.RetentionDays).filter((d) => typeof d === 'number' && d > 0).join(', ')}), e.g. -c logRetentionDays=365` },
 } as const;

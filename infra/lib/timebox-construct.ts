@@ -76,8 +76,8 @@ export interface TimeboxConstructProps {
   readonly slackApiUrl?: string;
   /**
    * The audit archive (AuditArchive): every audit event, as OCSF, in an S3 bucket with Object Lock,
-   * written from the table's stream. Default false for now (the packaged construct has no prebuilt
-   * archiver bundle yet); context `auditArchive=true`.
+   * written from the table's stream. Default true; false (context `auditArchive=false`) leaves it
+   * out, and with it the only copy of the audit trail Timebox's own roles cannot change.
    */
   readonly auditArchive?: boolean;
   /** Days each archived audit event is locked (S3 Object Lock, compliance mode). Default 400. */
@@ -88,7 +88,7 @@ export interface TimeboxConstructProps {
 export const BUNDLED_CONFIG_NAME = 'timebox.json';
 const LAMBDA_TASK_ROOT = '/var/task';
 
-type FunctionKind = 'slack' | 'worker' | 'sweep';
+type FunctionKind = 'slack' | 'worker' | 'sweep' | 'audit-archiver';
 
 /**
  * Where the packaged construct finds its prebuilt Lambda bundles (npm run build:lambda writes
@@ -153,7 +153,7 @@ export class TimeboxConstruct extends Construct {
       // The audit trail lives here: deleting the stack must not delete it.
       removalPolicy: RemovalPolicy.RETAIN,
       // Every write's new image, for the audit archiver (AuditArchive).
-      ...(props.auditArchive ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
+      ...(props.auditArchive !== false ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
     });
     this.table.addGlobalSecondaryIndex({
       indexName: DUE_INDEX.name,
@@ -553,10 +553,20 @@ export class TimeboxConstruct extends Construct {
     }
 
     // ---- The audit archive (infra/lib/audit-archive.ts): the table's stream, as OCSF, in an Object Lock bucket.
-    this.auditArchive = props.auditArchive
-      ? new AuditArchive(this, 'AuditArchive', { table: this.table, logRetention, ...(props.auditRetention !== undefined ? { retentionDays: props.auditRetention } : {}), ...(key ? { encryptionKey: key } : {}) })
-      : undefined;
-    if (this.auditArchive) new CfnOutput(this, 'AuditArchiveBucket', { value: this.auditArchive.bucket.bucketName, description: 'timebox audit export --from-archive reads a copy of s3://<this>/audit/' });
+    this.auditArchive =
+      props.auditArchive !== false
+        ? new AuditArchive(this, 'AuditArchive', {
+            table: this.table,
+            logRetention,
+            ...(props.auditRetention !== undefined ? { retentionDays: props.auditRetention } : {}),
+            ...(key ? { encryptionKey: key } : {}),
+            // Built as the other functions are: from src/ in a clone, the package's prebuilt bundle otherwise.
+            ...(existsSync(join(REPO_ROOT, 'src', 'entrypoints', 'lambda', 'audit-archiver.ts'))
+              ? { bundling: bundlingFor(configJson) }
+              : { prebuiltCode: lambda.Code.fromAsset(prebuiltBundle('audit-archiver', configJson)) }),
+          })
+        : undefined;
+    if (this.auditArchive) new CfnOutput(this, 'AuditArchiveBucket', { value: this.auditArchive.bucket.bucketName, description: 'timebox audit export --from-archive s3://<this>/audit/ reads it' });
 
     // ---- Outputs.
     new CfnOutput(this, 'SlackRequestUrl', {

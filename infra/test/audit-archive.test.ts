@@ -15,7 +15,7 @@ import { chain, EMPTY_CHAIN } from '../../src/domain/audit';
 const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'infra', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 /** Synth without bundling the functions: these tests read the template only. */
 const synth = (context: Record<string, unknown> = {}) =>
-  Template.fromStack(new TimeboxStack(new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], config: 'timebox.example.yaml', auditArchive: 'true', ...context } }), 'Timebox'));
+  Template.fromStack(new TimeboxStack(new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], config: 'timebox.example.yaml', ...context } }), 'Timebox'));
 
 type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown; Sid?: string };
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
@@ -88,11 +88,19 @@ describe('explain-audit: the audit archive (S3 Object Lock, written from the tab
     });
   });
 
-  test('without auditArchive=true (the default for now) there is no bucket, no archiver and no stream', () => {
+  test('the stack adds the archive unless the operator opts out: with no auditArchive context there is the bucket, the archiver and the stream', () => {
+    // t is synthesised with no auditArchive context at all.
+    t.resourceCountIs('AWS::S3::Bucket', 1);
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    synth({ auditArchive: 'true' }).resourceCountIs('AWS::S3::Bucket', 1);
+  });
+
+  test('with auditArchive=false (the operator opts out) there is no bucket, no archiver and no stream; a value other than true or false is refused', () => {
     const plain = synth({ auditArchive: 'false' });
     plain.resourceCountIs('AWS::S3::Bucket', 0);
     plain.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
     expect(JSON.stringify(plain.findResources('AWS::DynamoDB::Table'))).not.toContain('StreamSpecification');
+    expect(() => synth({ auditArchive: 'no' })).toThrow('context "auditArchive" must be true (the default) or false');
   });
 
   test('the table has the audit index the export queries', () => {

@@ -1,21 +1,14 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { archiveObjectOf } from '../../adapters/audit/archive-objects';
-
-/** The part of @aws-sdk/client-s3 the archiver uses (the Lambda Node.js runtime provides the package). */
-interface S3Module {
-  S3Client: new (config: object) => { send(command: object): Promise<unknown> };
-  PutObjectCommand: new (input: { Bucket: string; Key: string; Body: string; ContentType: string; ChecksumAlgorithm: 'SHA256' }) => object;
-}
 
 interface StreamEvent {
   Records: Array<{ eventID?: string; dynamodb?: { NewImage?: Record<string, AttributeValue>; SequenceNumber?: string } }>;
 }
 
-// Not bundled: the runtime's own SDK (see infra/lib/audit-archive.ts), loaded once per sandbox.
-const S3_PACKAGE = '@aws-sdk/client-s3';
-let s3: Promise<{ client: InstanceType<S3Module['S3Client']>; module: S3Module }> | undefined;
-const s3Client = () => (s3 ??= (import(S3_PACKAGE) as Promise<S3Module>).then((module) => ({ module, client: new module.S3Client({}) })));
+// One client per sandbox, made on first use.
+let s3: S3Client | undefined;
 
 /**
  * The audit archiver: reads the table's stream and writes each request write's audit events, as
@@ -31,8 +24,8 @@ export async function handler(event: StreamEvent): Promise<{ batchItemFailures: 
     try {
       const object = archiveObjectOf(unmarshall(image));
       if (!object) continue;
-      const { client, module } = await s3Client();
-      await client.send(new module.PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body, ContentType: 'application/x-ndjson', ChecksumAlgorithm: 'SHA256' }));
+      s3 ??= new S3Client({});
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body, ContentType: 'application/x-ndjson', ChecksumAlgorithm: 'SHA256' }));
     } catch (err) {
       console.error(JSON.stringify({ msg: 'audit archive write failed', eventID: record.eventID, err: err instanceof Error ? err.message : String(err) }));
       return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? record.eventID ?? '' }] };
