@@ -15,6 +15,11 @@ const cliEnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
+  /** An S3 endpoint of the operator's (S3-compatible storage, a VPC endpoint by URL, a local stand-in): the archive is then read path-style. */
+  AWS_ENDPOINT_URL_S3: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
 });
 
 export type CliEnv = z.infer<typeof cliEnvSchema>;

@@ -119,7 +119,7 @@ describe('explain-audit: audit export from the embedded store (jsonl, csv, ocsf)
     });
   });
 
-  test('--from-archive reads a copy of the archive back (OCSF objects, one delivered twice) into the same rows as the store, each once; an s3:// URL is answered with how to copy it', async () => {
+  test('--from-archive reads a copy of the archive back (OCSF objects, one delivered twice) into the same rows as the store, each once; an s3:// location that is not one gets one line (reading S3 itself: audit-archive-s3.test.ts)', async () => {
     const archive = join(out, 'archive');
     const day = join(archive, 'audit', '2026', '12', '07');
     mkdirSync(day, { recursive: true });
@@ -132,10 +132,10 @@ describe('explain-audit: audit export from the embedded store (jsonl, csv, ocsf)
     const rows = (text: string) => parseCsv(text).filter((row) => row.length > 1);
     expect(rows(fromArchive.stdout)).toHaveLength(allEvents().length + 1);
     expect(rows(fromArchive.stdout).sort()).toEqual(rows(fromStore.stdout).sort());
-    const s3 = await runTimeboxCli(['audit', 'export', '--from-archive', 's3://audit-bucket/audit/'], { env: env() });
+    const s3 = await runTimeboxCli(['audit', 'export', '--from-archive', 's3://Not_A_Bucket/audit/'], { env: env() });
     expect({ code: s3.code, err: s3.stderr.trim().split('\n').at(-1) }).toEqual({
       code: 1,
-      err: 'timebox audit export: reading s3://audit-bucket/audit/ directly is not supported yet: copy it with `aws s3 sync s3://audit-bucket/audit/ DIR` and pass --from-archive DIR',
+      err: 'timebox audit export: s3://Not_A_Bucket/audit/ is not an S3 location (s3://BUCKET or s3://BUCKET/PREFIX)',
     });
   });
 

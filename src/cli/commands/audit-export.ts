@@ -50,7 +50,8 @@ export const auditExport: Subcommand = {
     RANGE_HELP,
     `  --format FORMAT     jsonl (default), csv (RFC 4180, with a header) or ocsf (OCSF ${OCSF_VERSION}, class 3005)`,
     '  --out FILE          write to FILE instead of stdout',
-    '  --from-archive URL  read the archive (s3://bucket/prefix, or a directory holding a copy of it)',
+    '  --from-archive URL  read the archive: s3://BUCKET/PREFIX (the SDK\'s usual region and credentials;',
+    '                      AWS_ENDPOINT_URL_S3 for another endpoint), or a directory holding a copy of it',
     '',
     `A progress line goes to stderr every ${PROGRESS_EVERY.toLocaleString('en')} events, and a summary at the end.`,
   ].join('\n'),
@@ -63,7 +64,7 @@ export const auditExport: Subcommand = {
     const archive = typeof values['from-archive'] === 'string' ? values['from-archive'] : undefined;
     const line = FORMATS[format as Format];
 
-    const rows: AsyncIterable<AuditRow> = archive !== undefined ? archiveRows(archive, range, rowFromOcsf) : storeRows(io, range);
+    const rows: AsyncIterable<AuditRow> = archive !== undefined ? archiveRows(archive, range, rowFromOcsf, { ...(io.env.AWS_ENDPOINT_URL_S3 ? { endpoint: io.env.AWS_ENDPOINT_URL_S3 } : {}) }) : storeRows(io, range);
     const sink = sinkOf(out, io);
     let events = 0;
     if (format === 'csv') await sink.write(CSV_HEADER);
