@@ -5,6 +5,7 @@
  *   dist/lambda/slack/index.js    (+ index.js.map, timebox.json)
  *   dist/lambda/worker/index.js   (+ index.js.map, timebox.json)
  *   dist/lambda/sweep/index.js    (+ index.js.map, timebox.json)
+ *   dist/lambda/audit-archiver/index.js (+ index.js.map, timebox.json: it reads no config)
  *
  * Each index.js exports `handler`. Beside it goes the config the functions read at cold start
  * (TIMEBOX_CONFIG=/var/task/timebox.json): the operator's YAML, validated here as `cdk synth`
@@ -23,7 +24,7 @@ import { BUNDLED_CONFIG_NAME, LAMBDA_ESBUILD } from '../infra/lib/timebox-stack'
 import { loadConfigFile } from '../src/config/load-config';
 
 export const REPO_ROOT = resolve(__dirname, '..');
-export const LAMBDA_FUNCTIONS = ['slack', 'worker', 'sweep'] as const;
+export const LAMBDA_FUNCTIONS = ['slack', 'worker', 'sweep', 'audit-archiver'] as const;
 export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
 export const DEFAULT_LAMBDA_OUT_DIR = join(REPO_ROOT, 'dist', 'lambda');
 

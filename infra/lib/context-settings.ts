@@ -23,6 +23,8 @@ const FORMATS = {
   slackApiUrl: { pattern: /^https:\/\/[^\s/]+(\/\S*)?$/, format: 'an https:// URL, e.g. -c slackApiUrl=https://slack-gov.com/api/' },
   permissionsBoundaryArn: { pattern: /^arn:aws[a-z-]*:iam::\d{12}:policy\/\S+$/, format: 'an IAM managed policy ARN, e.g. -c permissionsBoundaryArn=arn:aws:iam::123456789012:policy/boundary' },
   kmsKeyArn: { pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/, format: 'a KMS key ARN, e.g. -c kmsKeyArn=arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+  auditArchive: { pattern: /^(true|false)$/, format: 'true (the default) or false, e.g. -c auditArchive=false to leave the archive out' },
+  auditRetention: { pattern: /^[1-9]\d{0,4}$/, format: 'a whole number of days (the audit archive\'s Object Lock retention), e.g. -c auditRetention=400' },
   logRetentionDays: { pattern: /^\d+$/, format: `one of CloudWatch Logs' retention periods in days (${Object.values(logs.RetentionDays).filter((d) => typeof d === 'number' && d > 0).join(', ')}), e.g. -c logRetentionDays=365` },
 } as const;
 
@@ -55,6 +57,8 @@ export function contextSettings(scope: Construct): ContextSettings {
   if (retention !== undefined && !Object.values(logs.RetentionDays).includes(Number(retention))) {
     throw new ContextError(`context "logRetentionDays" must be ${FORMATS.logRetentionDays.format}; got ${JSON.stringify(retention)}`);
   }
+  const auditRetention = read('auditRetention');
+  const auditArchive = read('auditArchive');
   const identityStoreAccount = read('identityStoreAccount');
   const slackApiUrl = read('slackApiUrl');
   const config = read('config');
@@ -70,6 +74,8 @@ export function contextSettings(scope: Construct): ContextSettings {
       ...(boundary ? { permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(scope, 'PermissionsBoundary', boundary) } : {}),
       ...(keyArn ? { encryptionKey: kms.Key.fromKeyArn(scope, 'EncryptionKey', keyArn) } : {}),
       ...(retention ? { logRetention: Number(retention) as logs.RetentionDays } : {}),
+      ...(auditRetention ? { auditRetention: Number(auditRetention) } : {}),
+      ...(auditArchive ? { auditArchive: auditArchive === 'true' } : {}),
     },
   };
 }

@@ -22,7 +22,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DUE_INDEX, REQUESTER_INDEX, TABLE_KEYS } from '../../src/adapters/dynamodb/table-layout';
+import { AUDIT_INDEX, DUE_INDEX, REQUESTER_INDEX, TABLE_KEYS } from '../../src/adapters/dynamodb/table-layout';
+import { AuditArchive } from './audit-archive';
 import type { TimeboxConfig } from '../../src/config/config-schema';
 import { STUCK_REVOKE_METRIC } from '../../src/adapters/alarms/revoke-alarms';
 import { loadConfigFile } from '../../src/config/load-config';
@@ -73,13 +74,21 @@ export interface TimeboxConstructProps {
   readonly throttle?: { rateLimit: number; burstLimit: number };
   /** Slack's Web API base URL, for GovSlack (https://slack-gov.com/api/). Default: Slack's. */
   readonly slackApiUrl?: string;
+  /**
+   * The audit archive (AuditArchive): every audit event, as OCSF, in an S3 bucket with Object Lock,
+   * written from the table's stream. Default true; false (context `auditArchive=false`) leaves it
+   * out, and with it the only copy of the audit trail Timebox's own roles cannot change.
+   */
+  readonly auditArchive?: boolean;
+  /** Days each archived audit event is locked (S3 Object Lock, compliance mode). Default 400. */
+  readonly auditRetention?: number;
 }
 
 /** Where the config file lands inside every bundle, and so inside /var/task at run time. */
 export const BUNDLED_CONFIG_NAME = 'timebox.json';
 const LAMBDA_TASK_ROOT = '/var/task';
 
-type FunctionKind = 'slack' | 'worker' | 'sweep';
+type FunctionKind = 'slack' | 'worker' | 'sweep' | 'audit-archiver';
 
 /**
  * Where the packaged construct finds its prebuilt Lambda bundles (npm run build:lambda writes
@@ -108,6 +117,7 @@ export class TimeboxConstruct extends Construct {
   readonly schedulerRole: iam.Role;
   readonly deadLetterQueue: sqs.Queue;
   readonly slackSecret: secretsmanager.Secret;
+  readonly auditArchive: AuditArchive | undefined;
 
   constructor(scope: Construct, id: string, props: TimeboxConstructProps) {
     super(scope, id);
@@ -149,6 +159,8 @@ export class TimeboxConstruct extends Construct {
       ...(key ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: key } : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       // The audit trail lives here: deleting the stack must not delete it.
       removalPolicy: RemovalPolicy.RETAIN,
+      // Every write's new image, for the audit archiver (AuditArchive).
+      ...(props.auditArchive !== false ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
     });
     this.table.addGlobalSecondaryIndex({
       indexName: DUE_INDEX.name,
@@ -160,6 +172,13 @@ export class TimeboxConstruct extends Construct {
       indexName: REQUESTER_INDEX.name,
       partitionKey: { name: REQUESTER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: REQUESTER_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    // Requests by the time of their last audit event: the audit export reads it (operators' credentials; no function needs it).
+    this.table.addGlobalSecondaryIndex({
+      indexName: AUDIT_INDEX.name,
+      partitionKey: { name: AUDIT_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: AUDIT_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
       projectionType: dynamodb.ProjectionType.ALL,
     });
     const tableResources = [this.table.tableArn, `${this.table.tableArn}/index/${DUE_INDEX.name}`, `${this.table.tableArn}/index/${REQUESTER_INDEX.name}`];
@@ -551,6 +570,22 @@ export class TimeboxConstruct extends Construct {
         Validations.of(roleOf(fn)).acknowledge({ id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: keyReason }, { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: keyReason });
       }
     }
+
+    // ---- The audit archive (infra/lib/audit-archive.ts): the table's stream, as OCSF, in an Object Lock bucket.
+    this.auditArchive =
+      props.auditArchive !== false
+        ? new AuditArchive(this, 'AuditArchive', {
+            table: this.table,
+            logRetention,
+            ...(props.auditRetention !== undefined ? { retentionDays: props.auditRetention } : {}),
+            ...(key ? { encryptionKey: key } : {}),
+            // Built as the other functions are: from src/ in a clone, the package's prebuilt bundle otherwise.
+            ...(existsSync(join(REPO_ROOT, 'src', 'entrypoints', 'lambda', 'audit-archiver.ts'))
+              ? { bundling: bundlingFor(configJson) }
+              : { prebuiltCode: lambda.Code.fromAsset(prebuiltBundle('audit-archiver', configJson)) }),
+          })
+        : undefined;
+    if (this.auditArchive) new CfnOutput(this, 'AuditArchiveBucket', { value: this.auditArchive.bucket.bucketName, description: 'timebox audit export --from-archive s3://<this>/audit/ reads it' });
 
     // ---- Outputs.
     new CfnOutput(this, 'SlackRequestUrl', {

@@ -52,10 +52,10 @@ describe('deploy-grade: the release a platform team pins', () => {
   }, 240_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test(`the package is ${pkg.name}@${pkg.version}, with the construct (JavaScript and types), the three built Lambda bundles, the licence and the changelog, and no sources or tests`, () => {
+  test(`the package is ${pkg.name}@${pkg.version}, with the construct (JavaScript and types), the four built Lambda bundles (the audit archiver's too), the licence and the changelog, and no sources or tests`, () => {
     expect(pkg.version).toMatch(/^0\.\d+\.\d+$/);
     for (const file of ['LICENSE', 'bin/timebox.js', 'CHANGELOG.md', 'package.json', 'dist/infra/lib/index.js', 'dist/infra/lib/index.d.ts', 'dist/infra/lib/timebox-construct.d.ts']) expect(files).toContain(file);
-    for (const fn of ['slack', 'worker', 'sweep']) expect(files).toEqual(expect.arrayContaining([`dist/lambda/${fn}/index.js`, `dist/lambda/${fn}/index.js.map`]));
+    for (const fn of ['slack', 'worker', 'sweep', 'audit-archiver']) expect(files).toEqual(expect.arrayContaining([`dist/lambda/${fn}/index.js`, `dist/lambda/${fn}/index.js.map`]));
     // The bundles carry no config of their own: each deployment bundles its own.
     expect(files.filter((f) => /timebox\.json$/.test(f) || /\.ts$/.test(f.replace(/\.d\.ts$/, '')) || /^(test|infra\/test|bench|demo)\//.test(f))).toEqual([]);
     expect(readFileSync(join(dir, 'node_modules', pkg.name, 'LICENSE'), 'utf8')).toContain('Apache License\n                           Version 2.0, January 2004');
@@ -65,15 +65,18 @@ describe('deploy-grade: the release a platform team pins', () => {
     expect(JSON.parse(printed)).toEqual({ slackRequestUrl: 'string', httpApi: true });
     const template = JSON.parse(readFileSync(join(consumerOut, 'PlatformTools.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
     const types = Object.values(template.Resources).map((r) => r.Type);
-    expect(types.filter((t) => t === 'AWS::Lambda::Function')).toHaveLength(3);
+    expect(types.filter((t) => t === 'AWS::Lambda::Function')).toHaveLength(4);
     expect(types).toContain('AWS::ApiGatewayV2::Api');
+    // The audit archive comes with the package by default: the Object Lock bucket and the stream.
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::S3::Bucket').map((r) => r.Properties.ObjectLockConfiguration)).toEqual([expect.objectContaining({ Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } } })]);
+    expect(types).toContain('AWS::Lambda::EventSourceMapping');
     expect(types).not.toContain('AWS::Lambda::Url');
   });
 
   test('each function deploys the packaged bundle with the consumer\'s own config beside it', () => {
     const assets = readdirSync(consumerOut).filter((d) => d.startsWith('asset.'));
-    expect(assets).toHaveLength(3);
-    const packaged = ['slack', 'worker', 'sweep'].map((fn) => readFileSync(join(dir, 'node_modules', pkg.name, 'dist', 'lambda', fn, 'index.js'), 'utf8'));
+    expect(assets).toHaveLength(4);
+    const packaged = ['slack', 'worker', 'sweep', 'audit-archiver'].map((fn) => readFileSync(join(dir, 'node_modules', pkg.name, 'dist', 'lambda', fn, 'index.js'), 'utf8'));
     for (const asset of assets) {
       expect(readdirSync(join(consumerOut, asset)).sort()).toEqual(['index.js', 'index.js.map', 'timebox.json']);
       expect(packaged).toContain(readFileSync(join(consumerOut, asset, 'index.js'), 'utf8'));

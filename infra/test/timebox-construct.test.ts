@@ -51,7 +51,7 @@ describe('deploy-grade: TimeboxConstruct, composed into another CDK app', () => 
     all.template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn });
     all.template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: keyArn });
     const logGroups = resources(all.template, 'AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(4);
+    expect(logGroups).toHaveLength(5); // the three functions', the API's access logs, the audit archiver's
     for (const group of logGroups) expect(group.Properties.KmsKeyId).toEqual(keyArn);
     for (const fn of resources(all.template, 'AWS::Lambda::Function')) expect(fn.Properties.KmsKeyArn).toEqual(keyArn);
   });
@@ -94,8 +94,9 @@ describe('deploy-grade: TimeboxConstruct, composed into another CDK app', () => 
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
   });
 
-  test('slackApiUrl reaches all three functions (GovSlack); without it none gets SLACK_API_URL', () => {
-    const fns = resources(all.template, 'AWS::Lambda::Function');
+  test('slackApiUrl reaches all three functions that talk to Slack (GovSlack); without it none gets SLACK_API_URL', () => {
+    // The audit archiver talks to S3 only.
+    const fns = resources(all.template, 'AWS::Lambda::Function').filter((fn) => !String(fn.Properties.Description).includes('audit archiver'));
     expect(fns).toHaveLength(3);
     for (const fn of fns) expect((fn.Properties.Environment as { Variables: Json }).Variables.SLACK_API_URL).toBe('https://slack-gov.com/api/');
     for (const fn of resources(compose().template, 'AWS::Lambda::Function')) expect((fn.Properties.Environment as { Variables: Json }).Variables).not.toHaveProperty('SLACK_API_URL');
@@ -174,7 +175,14 @@ describe('deploy-grade: upgrading the stack from 0.1.0', () => {
     ];
     expect(v010.filter((id) => !ids.includes(id))).toEqual([]);
     expect(ids.filter((id) => !v010.includes(id)).sort()).toEqual(
-      ['SlackApi455BD61F', 'SlackApiAccessLogsA35B4623', 'SlackApiPOSTslackevents3A959D24', 'SlackApiPOSTslackeventsSlack903513DB', 'SlackApiPOSTslackeventsSlackPermission85649BC2', 'SlackApiStageEC4ED962', 'SlackFunctionEventInvokeConfig6F3622EC', 'SlackInvokesItself76B65BA6'].sort(),
+      [
+        'SlackApi455BD61F', 'SlackApiAccessLogsA35B4623', 'SlackApiPOSTslackevents3A959D24', 'SlackApiPOSTslackeventsSlack903513DB', 'SlackApiPOSTslackeventsSlackPermission85649BC2', 'SlackApiStageEC4ED962',
+        // The lazy listener: the Slack function invokes itself (performance-2).
+        'SlackFunctionEventInvokeConfig6F3622EC', 'SlackInvokesItself76B65BA6',
+        // The audit archive, added by default since explain-audit (the table gains a stream, in place).
+        'AuditArchiveArchiverDynamoDBEventSourceTimeboxTableBB2CDAB3D4156C7C', 'AuditArchiveArchiverE7DD9653', 'AuditArchiveArchiverLogs90AF69D9', 'AuditArchiveArchiverRole620DA834',
+        'AuditArchiveArchiverRoleDefaultPolicy8BA5639F', 'AuditArchiveBucketDB93AD31', 'AuditArchiveBucketPolicy09E9DEC6',
+      ].sort(),
     );
   });
 });

@@ -125,9 +125,9 @@ describe('functions', () => {
     { kind: 'sweep', description: /^Timebox sweep/, memory: 256, timeout: 180 },
   ] as const;
 
-  test('exactly three functions, all nodejs22.x on arm64', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 3);
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' }, 3);
+  test('exactly four functions (Slack, worker, sweep and the audit archiver), all nodejs22.x on arm64', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' }, 4);
   });
 
   test.each(kinds)('$kind: memory, timeout, role, log group', ({ kind, description, memory, timeout }) => {
@@ -186,7 +186,7 @@ describe('functions', () => {
 
   test('every bundle carries index.js, its source map and the validated config', () => {
     const assetDirs = readdirSync(app.outdir).filter((d) => d.startsWith('asset.'));
-    expect(assetDirs).toHaveLength(3);
+    expect(assetDirs).toHaveLength(4);
     for (const dir of assetDirs) {
       const files = readdirSync(join(app.outdir, dir)).sort();
       expect(files).toEqual(['index.js', 'index.js.map', 'timebox.json']);
@@ -199,7 +199,7 @@ describe('functions', () => {
     try {
       const built = await buildLambdaBundles(out, join(REPO_ROOT, 'timebox.example.yaml'));
       const deployed = readdirSync(app.outdir).filter((d) => d.startsWith('asset.')).map((d) => readFileSync(join(app.outdir, d, 'index.js'), 'utf8'));
-      expect(deployed).toHaveLength(3);
+      expect(deployed).toHaveLength(4);
       for (const bundle of built) {
         const text = readFileSync(bundle.file, 'utf8');
         expect({ fn: bundle.function, deployed: deployed.includes(text) }).toEqual({ fn: bundle.function, deployed: true });
@@ -232,7 +232,7 @@ describe('functions', () => {
 });
 
 describe('data', () => {
-  test('the table: pk/sk, the sparse due index, on-demand, PITR, AWS-managed encryption, retained', () => {
+  test('the table: pk/sk, the sparse due index, the requester and audit indexes, on-demand, PITR, AWS-managed encryption, retained', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -263,6 +263,14 @@ describe('data', () => {
             KeySchema: [
               { AttributeName: 'requesterKey', KeyType: 'HASH' },
               { AttributeName: 'filedAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'audit',
+            KeySchema: [
+              { AttributeName: 'auditKey', KeyType: 'HASH' },
+              { AttributeName: 'auditAt', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },
@@ -486,6 +494,8 @@ describe('least privilege', () => {
       expect(s.Effect).toBe('Allow');
       for (const action of sorted(s.Action)) expect(action).not.toMatch(/\*/);
       const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+      // The one exception: dynamodb:ListStreams (the archiver's stream event source) authorizes on no narrower resource.
+      if (sorted(s.Action).join() === 'dynamodb:ListStreams') continue;
       for (const r of resources) expect(r).not.toBe('*');
     }
   });
@@ -618,6 +628,10 @@ describe('cdk-nag (AWS Solutions)', () => {
         'Timebox/Default/WorkerRole AwsSolutions-IAM5[Resource::arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*]',
         'Timebox/Default/SweepRole AwsSolutions-IAM5[Resource::arn:aws:sso:::account/*]',
         'Timebox/Default/SweepRole AwsSolutions-IAM5[Resource::arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/*]',
+        'Timebox/Default/AuditArchive/Archiver AwsSolutions-L1',
+        'Timebox/Default/AuditArchive/ArchiverRole AwsSolutions-IAM5[Resource::*]',
+        'Timebox/Default/AuditArchive/ArchiverRole AwsSolutions-IAM5[Resource::<AuditArchiveBucketDB93AD31.Arn>/audit/*]',
+        'Timebox/Default/AuditArchive/Bucket AwsSolutions-S1',
       ].sort(),
     );
     for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(80);

@@ -72,7 +72,13 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
     }
     last = request;
     const claimed = await claimDueWork(deps, request);
-    if (!claimed) break;
+    if ('idle' in claimed) {
+      // Nothing to do now: what the claim read is the latest (no need to read it again for the timer).
+      let latest = claimed.idle ?? last;
+      if (sessionEndsDue(latest, deps.clock.now()).length > 0) latest = await followUpSessionEnds(deps, latest, worked);
+      await armNextTimer(deps, latest);
+      return latest;
+    }
     worked = true;
     // Side by side; one grant's error must not stop the others, nor the request's next timer.
     // It is thrown once the timer is armed, so the door retries (Lambda) or logs it (locally).
@@ -125,13 +131,13 @@ export async function notifyRequest(deps: WorkflowDeps, requestId: string): Prom
 
 /**
  * One write that takes every grant with work due now (planWork decides which, on the version
- * the write is conditional on). Returns the grants this worker now holds, or undefined when
- * there is nothing to do now.
+ * the write is conditional on). Returns the grants this worker now holds, or, when there is
+ * nothing to do now, the request as last read (`idle`; undefined when it is gone).
  */
-async function claimDueWork(deps: WorkflowDeps, request: AccessRequest): Promise<{ request: AccessRequest; grants: string[] } | undefined> {
+async function claimDueWork(deps: WorkflowDeps, request: AccessRequest): Promise<{ request: AccessRequest; grants: string[] } | { idle: AccessRequest | undefined }> {
   let plan: WorkPlan | undefined;
   const saved = await updateRequest(deps, request.id, (fresh) => (plan = planWork(fresh, deps.clock.now(), deps.options.claimMs)), request);
-  return saved && plan ? { request: saved, grants: plan.claimed } : undefined;
+  return saved && plan ? { request: saved, grants: plan.claimed } : { idle: saved };
 }
 
 /**

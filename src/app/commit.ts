@@ -1,5 +1,5 @@
 import { requestStatus, type AccessRequest, type GrantStatus } from '../domain/access-request';
-import type { AuditEvent, AuditEventType, EventDraft } from '../domain/audit';
+import { chain, EMPTY_CHAIN, type AuditEvent, type AuditEventType, type EventDraft } from '../domain/audit';
 import { StoreConflictError } from '../domain/errors';
 import type { WorkflowDeps } from './deps';
 
@@ -29,37 +29,33 @@ function toEvents(before: AccessRequest | undefined, after: AccessRequest, versi
   });
 }
 
-async function appendAll(deps: WorkflowDeps, events: AuditEvent[] | undefined): Promise<void> {
-  // Independent put-if-absent writes (each event has its own seq): side by side, not one after another.
-  await Promise.all((events ?? []).map((event) => deps.store.appendAudit(event)));
+/** Chains the events of a write after the request's last one (see domain/audit.ts). */
+function chained(deps: WorkflowDeps, before: AccessRequest | undefined, events: AuditEvent[]): Pick<AccessRequest, 'lastEvents' | 'auditHead'> {
+  const { events: linked, head } = chain(before?.auditHead ?? EMPTY_CHAIN, events, deps.sha256);
+  return { lastEvents: linked, auditHead: head };
 }
 
 /**
- * Stores a new request and its first audit events. `alongside` (handing the request to the
- * worker) runs once the request is stored, side by side with the audit appends: the events are
- * on the item, so the worker's first write appends any that are not in the log yet.
+ * Stores a new request with its first audit events, in one write. `alongside` (handing the
+ * request to the worker) runs once the request is stored.
  */
 export async function commitNew(deps: WorkflowDeps, request: AccessRequest, drafts: EventDraft[], alongside?: (stored: AccessRequest) => Promise<void>): Promise<AccessRequest> {
   const now = deps.clock.now();
-  const events = toEvents(undefined, request, request.version, drafts, now);
-  const stored = { ...request, updatedAt: now, lastEvents: events };
+  const stored = { ...request, updatedAt: now, ...chained(deps, undefined, toEvents(undefined, request, request.version, drafts, now)) };
   await deps.store.createRequest(stored);
-  await Promise.all([appendAll(deps, events), alongside?.(stored)]);
+  await alongside?.(stored);
   return stored;
 }
 
 /**
- * Writes `after` over `before` (conditional on before's version) and logs what happened.
- * The events travel on the item first and are appended after, so a crash in between is
- * repaired by the next write of the same request. Throws StoreConflictError on a lost race.
+ * Writes `after` over `before` (conditional on before's version) and appends what happened to
+ * the request's audit log in that same write (`lastEvents`, chained after before's last event):
+ * the change and its record land together or not at all. Throws StoreConflictError on a lost race.
  */
 export async function commit(deps: WorkflowDeps, before: AccessRequest, after: AccessRequest, drafts: EventDraft[]): Promise<AccessRequest> {
-  await appendAll(deps, before.lastEvents);
   const now = deps.clock.now();
   const events = toEvents(before, after, before.version + 1, drafts, now);
-  const saved = await deps.store.saveRequest({ ...after, version: before.version, updatedAt: now, lastEvents: events });
-  await appendAll(deps, events);
-  return saved;
+  return deps.store.saveRequest({ ...after, version: before.version, updatedAt: now, ...chained(deps, before, events) });
 }
 
 const MAX_RACE_RETRIES = 16;
@@ -98,6 +94,7 @@ export async function updateRequest(
   requestId: string,
   change: (fresh: AccessRequest) => Change | undefined,
   known?: AccessRequest,
+  rounds?: number,
 ): Promise<AccessRequest | undefined> {
   return retryOnConflict(
     async (round) => {
@@ -108,14 +105,67 @@ export async function updateRequest(
       return commit(deps, fresh, planned.next, planned.events);
     },
     (ms) => deps.sleep(ms),
+    rounds,
   );
 }
 
+/** At most this many notes go in one write of a request (a write stays far below DynamoDB's item size limit). */
+const NOTES_PER_WRITE = 50;
+
+interface WaitingNote {
+  draft: EventDraft;
+  written: () => void;
+}
+
+/** The notes of this process waiting for a write, per store and request (see noteOnRequest). */
+const waitingNotes = new WeakMap<object, Map<string, WaitingNote[]>>();
+
 /**
  * Logs something that happened to a request without changing it (a refused click or end, a
- * reconciler repair). Its own unique seq, so it never collides with the events of a write.
+ * reconciler repair): a write of the request like any other, so the note joins the chain in
+ * order and never forks it. There is no cap: the store moves a long log's oldest events to pages
+ * of their own (see the DynamoDB store), so however many notes a request takes, none is refused
+ * and its item stays small.
+ *
+ * Notes for one request in this process are written together: while one write is under way, the
+ * notes that come meanwhile wait and go in the next one (a flood of refused clicks on one request
+ * costs a write per batch, not a race of every click against every other). A write that loses
+ * its race re-reads and appends again, backing off with jitter, up to `noteRetries` rounds; only
+ * if it still cannot be written (or the store fails) is each of its notes logged at error level
+ * with the event in full, so none is dropped unseen. Never throws: what a note records (a
+ * refusal) stands and is answered either way.
  */
 export async function noteOnRequest(deps: WorkflowDeps, requestId: string, type: AuditEventType, actor: string, detail: string, grantId?: string): Promise<void> {
-  const at = deps.clock.now();
-  await deps.store.appendAudit({ requestId, ...(grantId ? { grantId } : {}), at, seq: `${type}-${at}-${deps.newRequestId()}`, type, actor, detail });
+  const draft: EventDraft = { type, actor, detail, ...(grantId ? { grantId } : {}) };
+  let queues = waitingNotes.get(deps.store);
+  if (!queues) waitingNotes.set(deps.store, (queues = new Map()));
+  const queue = queues.get(requestId);
+  await new Promise<void>((written) => {
+    if (queue) queue.push({ draft, written });
+    else {
+      queues.set(requestId, [{ draft, written }]);
+      void writeNotes(deps, queues, requestId);
+    }
+  });
+}
+
+/** Writes the request's waiting notes, a batch per write, until none are left. */
+async function writeNotes(deps: WorkflowDeps, queues: Map<string, WaitingNote[]>, requestId: string): Promise<void> {
+  const queue = queues.get(requestId)!;
+  for (;;) {
+    const batch = queue.splice(0, NOTES_PER_WRITE);
+    if (batch.length === 0) {
+      queues.delete(requestId);
+      return;
+    }
+    try {
+      await updateRequest(deps, requestId, (fresh) => ({ next: fresh, events: batch.map((n) => n.draft) }), undefined, deps.options.noteRetries);
+    } catch (err) {
+      const at = deps.clock.now();
+      for (const { draft } of batch) {
+        deps.logger.error({ requestId, event: { requestId, at, ...draft }, err: err instanceof Error ? err.message : String(err) }, 'audit note could not be written');
+      }
+    }
+    batch.forEach((n) => n.written());
+  }
 }

@@ -24,6 +24,12 @@ export interface WorkflowOptions {
    * would otherwise read every waiting request once per request and per approver).
    */
   homeRefreshDelayMs: number;
+  /**
+   * How many times an audit note (a refused click, a repair) that keeps losing its race to other
+   * writes of the request is tried again, backing off with jitter, before it is logged in full at
+   * error level instead. Generous: a note is only lost when the store refuses it that long.
+   */
+  noteRetries: number;
 }
 
 export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
@@ -38,6 +44,8 @@ export const DEFAULT_WORKFLOW_OPTIONS: WorkflowOptions = {
   homeRefreshDelayMs: 0,
   revokeStuckAttempts: 5,
   revokeStuckMs: 15 * 60_000,
+  // About 15 s of backing off (200 ms at most per round, jittered) before a note is given up.
+  noteRetries: 150,
 };
 
 /** Everything a use case may touch. Entry points build one of these; tests build their own. */
@@ -63,4 +71,6 @@ export interface WorkflowDeps {
   newGeneration(): string;
   requestIdFor(idempotencyKey: string): string;
   sleep(ms: number): Promise<void>;
+  /** Hex SHA-256, for the audit chain. */
+  sha256(text: string): string;
 }

@@ -9,12 +9,16 @@ export function targetOf(request: AccessRequest, grant: Grant): ProvisionTarget 
   return request.principalId ? provisionTarget(grant.target, request.principalId) : undefined;
 }
 
-/** Moves one GRANTING grant on, provided it still is GRANTING (another worker may have finished it). */
+/**
+ * Moves one grant on, provided `change` still finds it where it expects (another worker may have
+ * finished it). `known`, the request as the step last saw it, saves a read (a stale one costs a retry).
+ */
 export async function updateGrant(
   deps: WorkflowDeps,
   requestId: string,
   grantId: string,
   change: (grant: Grant, request: AccessRequest) => GrantStep | undefined,
+  known?: AccessRequest,
 ): Promise<AccessRequest | undefined> {
   return updateRequest(deps, requestId, (fresh) => {
     const grant = fresh.grants.find((g) => g.id === grantId);
@@ -22,7 +26,7 @@ export async function updateGrant(
     const planned = change(grant, fresh);
     if (!planned) return undefined;
     return { next: withGrant(fresh, planned.grant), events: planned.events };
-  });
+  }, known);
 }
 
 /** Fails a GRANTING grant with `reason` (told to the requester). */
@@ -51,7 +55,7 @@ export async function grantOne(deps: WorkflowDeps, granting: AccessRequest, gran
   const provisioned = await provisionUnderLease(deps, target, holderRef(request.id, grantId));
   if (!provisioned.ok) return failGrant(deps, request.id, grantId, provisioned.reason);
   const now = deps.clock.now();
-  const active = await updateGrant(deps, request.id, grantId, (g, fresh) => (g.status !== 'GRANTING' ? undefined : grantTransitions.activate(g, now, fresh.durationMs, fresh.id, provisioned.held)));
+  const active = await updateGrant(deps, request.id, grantId, (g, fresh) => (g.status !== 'GRANTING' ? undefined : grantTransitions.activate(g, now, fresh.durationMs, fresh.id, provisioned.held)), request);
   deps.logger.info({ requestId: request.id, grantId, endsAt: now + request.durationMs }, 'access granted');
   return active;
 }

@@ -45,11 +45,38 @@ export interface RequestStore extends RequestReads {
   countAwaitingApproval(requesterSlackUserId: string, filedSince: number): Promise<number>;
 }
 
-/** The audit log: append-only, per request. */
+/**
+ * The audit log: append-only, per request. Events are appended by the write of the request that
+ * records them (createRequest and saveRequest append `lastEvents`), never on their own.
+ */
 export interface AuditLog {
-  /** Appends an audit event; appending the same (requestId, seq) twice keeps the first. */
-  appendAudit(event: AuditEvent): Promise<void>;
+  /** A request's events, in the order they were appended. */
   listAudit(requestId: string): Promise<AuditEvent[]>;
+  /**
+   * One page of the requests that may hold an event in [from, to] (by the time of their last
+   * event, through an index: never a scan), each with its whole log as stored, in order. Pass the
+   * page's `next` to get the following one; no `next`: that was the last. A request that gains an
+   * event while the pages are read may come again on a later page (the reader keeps it once).
+   */
+  readAuditPage(range: AuditRange, cursor?: AuditCursor): Promise<AuditPage>;
+}
+
+export type AuditCursor = Record<string, unknown>;
+
+export interface AuditPage {
+  records: AuditRecord[];
+  next?: AuditCursor;
+}
+
+export interface AuditRange {
+  from: number;
+  to: number;
+}
+
+/** A request and its audit log as stored (the log may have been tampered with: audit verify checks it). */
+export interface AuditRecord {
+  request: AccessRequest;
+  events: AuditEvent[];
 }
 
 /** The leases: which grants hold each target, and what Timebox did to it (see domain/lease.ts). */

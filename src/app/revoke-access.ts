@@ -29,7 +29,7 @@ export async function revokeOne(deps: WorkflowDeps, revoking: AccessRequest, gra
     const ended = grantTransitions.end(g, deps.clock.now(), keptBecause, revoking.id);
     const next = withGrant(fresh, ended.grant);
     return { next: endSessions ? withSessionEnd(next, grantId, ended.grant.endedAt ?? deps.clock.now()) : next, events: ended.events };
-  });
+  }, revoking);
 }
 
 /**

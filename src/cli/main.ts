@@ -59,5 +59,5 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 /** The `timebox` bin's entry: real stdout, stderr and environment. */
 export function run(argv: string[] = process.argv.slice(2)): Promise<number> {
-  return main(argv, { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`), env: readCliEnv() });
+  return main(argv, { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`), env: readCliEnv(), stdout: process.stdout });
 }

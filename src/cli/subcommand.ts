@@ -6,6 +6,8 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   env: CliEnv;
+  /** The real stdout, for output too long to hold (audit export streams to it, minding backpressure). */
+  stdout?: NodeJS.WritableStream;
 }
 
 export type OptionValues = Record<string, string | boolean | Array<string | boolean> | undefined>;

@@ -1,5 +1,5 @@
 import { TimeboxError } from './errors';
-import { SYSTEM_ACTOR, type AuditEvent, type EventDraft } from './audit';
+import { SYSTEM_ACTOR, type AuditEvent, type ChainHead, type EventDraft } from './audit';
 import type { GrantTarget } from './grant-target';
 import { asPerson, samePerson, type Person } from './policy';
 import { STATUS_TABLE, type GrantStatus } from './grant-status';
@@ -110,8 +110,10 @@ export interface AccessRequest {
   /** After a failed pass, when the sweep should try telling people again (backing off). */
   newsRetryAt?: number;
   updatedAt: number;
-  /** The audit events of the last write, carried on the item so a crash before they reach the log loses none. */
+  /** The audit events the last write appended to the request's log (in that same write), chained. */
   lastEvents?: AuditEvent[];
+  /** Where the request's audit chain ends (its last event's hash and how many it holds); absent before the first chained event. */
+  auditHead?: ChainHead;
   // ---- Extensions (see extension.ts).
   /** This request is an extension of another: approved, it moves that request's window end instead of granting. */
   extends?: ExtensionOf;

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../adapters/audit/sha256';
 import { randomUUID } from 'node:crypto';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
@@ -84,6 +85,7 @@ export function wireWorkflow(parts: WiringParts): Wiring {
     options: { ...DEFAULT_WORKFLOW_OPTIONS, revokeStuckAttempts: alerts.revokeStuckAttempts, revokeStuckMs: alerts.revokeStuckAfter, ...parts.workflow },
     newRequestId,
     newGeneration: randomUUID,
+    sha256: sha256Hex,
     requestIdFor,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };

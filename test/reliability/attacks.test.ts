@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEvent } from '../../src/domain/audit';
 import { checkBlockKit } from '../support/block-kit-limits';
+import { eventually } from '../support/eventually';
 import { SlackRequestSender, newTriggerId, slackSignature, type RawOptions, type SignedResponse } from '../support/slack-requests';
 import type { SlackMessage } from '../support/slack-stand-in';
 import { APPROVAL_CHANNEL, PEOPLE, buttonClick, SIGNING_SECRET, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
@@ -239,7 +240,11 @@ describe('Attacks: request authenticity', () => {
 
   async function expectOneDecisionAndOneGrant(id: string, requester: PersonName, creates: number, refusedReplays: number): Promise<void> {
     await h.waitForStatus(id, 'ACTIVE');
-    await sleep(300);
+    // A refusal is written after its click was acknowledged, in a write of the request that may
+    // lose races to the others and to the grant's own writes (then it re-reads and appends again):
+    // wait for them to land, then for every piece of work to finish, before counting.
+    await eventually(async () => ofType(await h.audit(id), 'decision_refused').length >= refusedReplays || undefined, 15_000, `${refusedReplays} refusals on record`);
+    await h.settled();
     const audit = await h.audit(id);
     expect(ofType(audit, 'approved')).toEqual([expect.objectContaining({ actor: PEOPLE.alice.id })]);
     expect(ofType(audit, 'granted')).toHaveLength(1);

@@ -1,4 +1,5 @@
 import { auditProblems } from '../support/audit-check';
+import { eventually } from '../support/eventually';
 import { ACCOUNTS, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, TimeboxHarness, testConfigYaml } from '../support/timebox-harness';
 
 interface Write {
@@ -32,6 +33,8 @@ describe('Audit trail', () => {
     const approved = await h.file('carol', 'production Admin 2s approved one');
     await h.click('dave', 'approve', approved); // refused
     await h.click('carol', 'approve', approved); // refused: own request
+    // A refusal is recorded in a write of the request, which may land just after the ack: wait for both, so the log's order is the test's.
+    await eventually(async () => ((await h.audit(approved)).filter((e) => e.type === 'decision_refused').length === 2 ? true : undefined), 10_000, 'both refusals to be logged');
     await h.click('alice', 'approve', approved);
     const denied = await h.file('carol', 'production Admin 30m denied one');
     await h.click('bob', 'deny', denied);
@@ -94,13 +97,22 @@ describe('Audit trail', () => {
     ]);
   });
 
-  test('audit events are only ever created, never updated or deleted', () => {
-    const touchingAudit = writes.filter((w) => String(w.input.Key?.sk ?? w.input.Item?.sk ?? '').startsWith('AUDIT#'));
-    expect(touchingAudit.length).toBeGreaterThan(ids.length); // the log was written to
-    for (const w of touchingAudit) {
-      expect({ command: w.command, condition: w.input.ConditionExpression }).toEqual({ command: 'PutItemCommand', condition: 'attribute_not_exists(pk)' });
+  test('audit events are only ever appended, in the same write as the change they record: never rewritten or deleted', () => {
+    const requestWrites = writes.filter((w) => String(w.input.Key?.sk ?? w.input.Item?.sk ?? '') === 'REQUEST');
+    const updates = requestWrites.filter((w) => w.command === 'UpdateItemCommand');
+    expect(updates.length).toBeGreaterThan(ids.length); // the log was written to
+    for (const w of requestWrites) {
+      if (w.command === 'PutItemCommand') expect(w.input.ConditionExpression).toBe('attribute_not_exists(pk)'); // a new request, with its first events
+      else {
+        expect(w.command).toBe('UpdateItemCommand');
+        // The log is only appended to, and only by a write conditional on the request's version.
+        expect(w.input.UpdateExpression).toContain('#log = list_append(if_not_exists(#log, :none), :appended)');
+        expect(w.input.UpdateExpression?.match(/#log/g)).toHaveLength(2);
+        expect(w.input.ConditionExpression).toBe('#version = :v');
+      }
     }
-    // Nothing updates or deletes by an AUDIT# key.
-    expect(writes.filter((w) => /Delete|Update/.test(w.command) && String(w.input.Key?.sk).startsWith('AUDIT#'))).toEqual([]);
+    // Nothing writes audit events of their own any more, nor deletes a request or an event.
+    expect(writes.filter((w) => String(w.input.Key?.sk ?? w.input.Item?.sk ?? '').startsWith('AUDIT#'))).toEqual([]);
+    expect(writes.filter((w) => /Delete/.test(w.command) && !String(w.input.Key?.sk).startsWith('LEASE'))).toEqual([]);
   });
 });

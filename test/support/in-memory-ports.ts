@@ -29,10 +29,13 @@ import type {
   SlackPerson,
   UserDirectory,
   LeaseListing,
+  AuditPage,
+  AuditRange,
 } from '../../src/app/ports';
 import { dueAt, type AccessRequest } from '../../src/domain/access-request';
 import type { Deciders } from '../../src/domain/approvers';
 import type { AuditEvent } from '../../src/domain/audit';
+import { sha256Hex } from '../../src/adapters/audit/sha256';
 import { AssignmentStillInProgressError, MessageGoneError, StoreConflictError } from '../../src/domain/errors';
 import { targetKey, type ProvisionTarget } from '../../src/domain/grant-target';
 import type { Lease } from '../../src/domain/lease';
@@ -82,7 +85,7 @@ export class SilentLogger implements Logger {
 
 // ---------------------------------------------------------------- the store
 
-export type WriteOp = 'createRequest' | 'saveRequest' | 'putLease' | 'deleteLease' | 'appendAudit';
+export type WriteOp = 'createRequest' | 'saveRequest' | 'putLease' | 'deleteLease';
 
 export interface WriteAttempt {
   /** 1-based, over every write attempt since the store was made. */
@@ -125,13 +128,14 @@ export class CrashError extends Error {
 /**
  * A RequestStore with real conditional-write semantics: version checks on requests and leases
  * (a mismatch, or a missing item, is a StoreConflictError), createRequest refuses an existing id,
- * listDue reads dueAt() as the DynamoDB due index does, audit appends keep the first copy, and
+ * listDue reads dueAt() as the DynamoDB due index does, a request write appends its events to the
+ * request's log in the same step (as the one DynamoDB update does), and
  * everything is deep-copied on the way in and out.
  */
 export class InMemoryRequestStore implements Store {
   private readonly requests = new Map<string, AccessRequest>();
   private readonly leases = new Map<string, Lease>();
-  private readonly audit = new Map<string, Map<string, AuditEvent>>();
+  private readonly audit = new Map<string, AuditEvent[]>();
   private faults: ActiveFault[] = [];
   private crashWhen: ((write: WriteAttempt) => boolean) | undefined;
   private crashed = false;
@@ -195,6 +199,7 @@ export class InMemoryRequestStore implements Store {
     this.guarded('createRequest', request.id, request, () => {
       if (this.requests.has(request.id)) throw new StoreConflictError(`request ${request.id} exists`);
       this.requests.set(request.id, copy(request));
+      this.audit.set(request.id, copy(request.lastEvents ?? []));
     });
   }
 
@@ -210,6 +215,7 @@ export class InMemoryRequestStore implements Store {
       if (!stored) throw new StoreConflictError(`request ${request.id} does not exist`);
       if (stored.version !== request.version) throw new StoreConflictError(`request ${request.id} changed since version ${request.version} (now ${stored.version})`);
       this.requests.set(request.id, copy(next));
+      this.audit.set(request.id, [...(this.audit.get(request.id) ?? []), ...copy(next.lastEvents ?? [])]);
     });
     return copy(next);
   }
@@ -244,16 +250,17 @@ export class InMemoryRequestStore implements Store {
       .map((x) => copy(x.r));
   }
 
-  async appendAudit(event: AuditEvent): Promise<void> {
-    this.guarded('appendAudit', event.requestId, event, () => {
-      const events = this.audit.get(event.requestId) ?? new Map<string, AuditEvent>();
-      if (!events.has(event.seq)) events.set(event.seq, copy(event));
-      this.audit.set(event.requestId, events);
-    });
+  async listAudit(requestId: string): Promise<AuditEvent[]> {
+    return copy(this.audit.get(requestId) ?? []);
   }
 
-  async listAudit(requestId: string): Promise<AuditEvent[]> {
-    return [...(this.audit.get(requestId)?.values() ?? [])].sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq)).map(copy);
+  async readAuditPage(range: AuditRange): Promise<AuditPage> {
+    // One page: the in-memory store is small.
+    return {
+      records: [...this.requests.values()]
+        .filter((r) => r.createdAt <= range.to && (this.audit.get(r.id) ?? []).some((e) => e.at >= range.from))
+        .map((r) => ({ request: copy(r), events: copy(this.audit.get(r.id) ?? []) })),
+    };
   }
 
   async getLease(key: string): Promise<Lease | undefined> {
@@ -963,6 +970,7 @@ export function makeDeps(overrides: DepsOverrides = {}): TestWorld {
     logger,
     newRequestId: () => `R-${String(++ids).padStart(10, '0')}`,
     newGeneration: () => `gen-${++generations}`,
+    sha256: sha256Hex,
     requestIdFor: (key) => {
       if (!keyed.has(key)) keyed.set(key, `R-K${String(keyed.size + 1).padStart(9, '0')}`);
       return keyed.get(key) as string;

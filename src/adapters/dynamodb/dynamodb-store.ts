@@ -1,11 +1,14 @@
 import { ConditionalCheckFailedException, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AccessRequest } from '../../domain/access-request';
 import { LEGACY_GENERATION, type Lease } from '../../domain/lease';
 import type { AuditEvent } from '../../domain/audit';
-import { StoreConflictError, type LeaseListing, type Store } from '../../app/ports';
-import { readAuditEvent, readLease, readRequest, toStoredAuditEvent, toStoredLease, toStoredLock, toStoredRequest } from './stored-records';
-import { DUE_INDEX, REQUESTER_INDEX, leaseItemKey, lockItemKey, requestKey } from './table-layout';
+import { StoreConflictError, type AuditCursor, type AuditPage, type AuditRange, type AuditRecord, type LeaseListing, type Store } from '../../app/ports';
+import { AUDIT_PAGE_EVENTS, eventsOnPages, joinAuditLog, readAuditLog, readLease, readRequest, toStoredAuditPage, toStoredLease, toStoredLock, toStoredRequest } from './stored-records';
+import { AUDIT_FROM_START_ATTRIBUTE, AUDIT_INDEX, AUDIT_ITEMS_PREFIX, AUDIT_LOG_ATTRIBUTE, DUE_INDEX, REQUESTER_INDEX, leaseItemKey, lockItemKey, requestKey } from './table-layout';
+
+/** Request items per page of an audit read: each holds its whole log, so pages stay small and memory flat. */
+const AUDIT_PAGE = 100;
 
 /**
  * The condition that a write or delete lands on the same lifetime of a lease, at the version read.
@@ -36,9 +39,9 @@ export class DynamoDbStore implements Store {
   }
 
   async createRequest(request: AccessRequest): Promise<void> {
-    await this.conditional(`request ${request.id} exists`, () =>
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: toStoredRequest(request), ConditionExpression: 'attribute_not_exists(pk)' })),
-    );
+    // The request and its first audit events: one item, one write.
+    const item = { ...toStoredRequest(request), [AUDIT_LOG_ATTRIBUTE]: request.lastEvents ?? [], [AUDIT_FROM_START_ATTRIBUTE]: true };
+    await this.conditional(`request ${request.id} exists`, () => this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
   }
 
   async getRequest(id: string): Promise<AccessRequest | undefined> {
@@ -48,17 +51,67 @@ export class DynamoDbStore implements Store {
 
   async saveRequest(request: AccessRequest): Promise<AccessRequest> {
     const next = { ...request, version: request.version + 1 };
+    const appended = next.lastEvents ?? [];
+    const count = next.auditHead?.count ?? 0;
+    // The write that takes the chain past a page boundary first moves the item's oldest events to
+    // a page (see eventsOnPages), so the item never nears DynamoDB's 400 KB limit.
+    const moving = eventsOnPages(count) - eventsOnPages(count - appended.length);
+    const log: { replaceWith?: AuditEvent[] } = moving > 0 ? { replaceWith: await this.pageOut(request, moving) } : {};
+    // One conditional update: every attribute of the request is set (or removed, when the mapper
+    // says the item must not have it), and the write's events are appended to the audit log, so
+    // the change and its record land together or not at all. The log is only ever appended to,
+    // but for the events a page already holds, dropped from its front by a write conditional on
+    // the version that page was cut from.
+    const { pk: _pk, sk: _sk, ...attributes } = toStoredRequest(next);
+    const names: Record<string, string> = { '#log': AUDIT_LOG_ATTRIBUTE };
+    const values: Record<string, unknown> = { ':v': request.version, ...(log.replaceWith ? { ':log': log.replaceWith } : { ':appended': appended, ':none': [] }) };
+    const sets = [log.replaceWith ? '#log = :log' : '#log = list_append(if_not_exists(#log, :none), :appended)'];
+    const removes: string[] = [];
+    Object.entries(attributes).forEach(([name, value], i) => {
+      names[`#a${i}`] = name;
+      if (value === undefined) removes.push(`#a${i}`);
+      else {
+        values[`:a${i}`] = value;
+        sets.push(`#a${i} = :a${i}`);
+      }
+    });
     await this.conditional(`request ${request.id} changed since version ${request.version}`, () =>
       this.doc.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: toStoredRequest(next),
-          ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': request.version },
+          Key: requestKey(request.id),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: '#version = :v',
+          ExpressionAttributeNames: { ...names, '#version': 'version' },
+          ExpressionAttributeValues: values,
         }),
       ),
     );
     return next;
+  }
+
+  /**
+   * Puts the oldest `moving` events of the request's log (as stored at `request.version`, then
+   * this write's) on pages of their own, before the write that drops them from the item: a crash
+   * or a lost race in between leaves them twice (readers keep each once), never nowhere. A page
+   * is keyed by its first event, so a retry of the same write puts the same page (already there:
+   * left as it is). Returns what the item's log is to hold after the write.
+   */
+  private async pageOut(request: AccessRequest, moving: number): Promise<AuditEvent[]> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: requestKey(request.id), ConsistentRead: true, ProjectionExpression: '#log, #version', ExpressionAttributeNames: { '#log': AUDIT_LOG_ATTRIBUTE, '#version': 'version' } }),
+    );
+    if (out.Item?.version !== request.version) throw new StoreConflictError(`request ${request.id} changed since version ${request.version}`);
+    const all = [...readAuditLog(out.Item), ...(request.lastEvents ?? [])];
+    for (let start = 0; start < moving; start += AUDIT_PAGE_EVENTS) {
+      const page = toStoredAuditPage(request.id, all.slice(start, Math.min(start + AUDIT_PAGE_EVENTS, moving)));
+      try {
+        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: page, ConditionExpression: 'attribute_not_exists(pk)' }));
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    }
+    return all.slice(moving);
   }
 
   async listDue(before: number): Promise<AccessRequest[]> {
@@ -160,28 +213,107 @@ export class DynamoDbStore implements Store {
     return requests;
   }
 
-  async appendAudit(event: AuditEvent): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toStoredAuditEvent(event),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (err) {
-      // Already there: appending is idempotent and the first copy wins.
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+  async listAudit(requestId: string): Promise<AuditEvent[]> {
+    const items = await this.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': requestKey(requestId).pk }, ConsistentRead: true });
+    const request = items.find((item) => item.sk === requestKey(requestId).sk);
+    return joinAuditLog(
+      items.filter((item) => String(item.sk).startsWith(AUDIT_ITEMS_PREFIX)),
+      request,
+    );
   }
 
-  async listAudit(requestId: string): Promise<AuditEvent[]> {
-    const items = await this.queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
-      ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ':a': 'AUDIT#' },
+  /**
+   * A request's whole log, from its item and (only when it may have any) the items of its
+   * partition that hold events: its pages, and its events from before the chain.
+   */
+  private async wholeLog(item: Record<string, unknown>, request: AccessRequest): Promise<AuditEvent[]> {
+    const onItem = readAuditLog(item);
+    if (item[AUDIT_FROM_START_ATTRIBUTE] === true && (request.auditHead?.count ?? 0) <= onItem.length) return onItem;
+    const auditItems = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
+      ExpressionAttributeValues: { ':pk': requestKey(request.id).pk, ':audit': AUDIT_ITEMS_PREFIX },
       ConsistentRead: true,
     });
-    return items.map((item) => readAuditEvent(item)).sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq));
+    return joinAuditLog(auditItems, item);
+  }
+
+  async readAuditPage(range: AuditRange, cursor?: AuditCursor): Promise<AuditPage> {
+    // A request whose last event is at or after `from`, filed by `to`, may hold events in range.
+    const { scan, legacy, ...start } = cursor ?? {};
+    const names = { '#at': AUDIT_INDEX.sortKey, '#filed': REQUESTER_INDEX.sortKey };
+    const values = { ':from': range.from, ':to': range.to };
+    let out: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } | undefined;
+    let scanning = scan === true;
+    const exclusiveStart = Object.keys(start).length ? start : undefined;
+    if (legacy === true) return this.readLegacyAuditPage(range, exclusiveStart);
+    if (!scanning) {
+      try {
+        out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: AUDIT_INDEX.name,
+            KeyConditionExpression: '#k = :k AND #at >= :from',
+            FilterExpression: '#filed <= :to',
+            ExpressionAttributeNames: { ...names, '#k': AUDIT_INDEX.partitionKey },
+            ExpressionAttributeValues: { ...values, ':k': AUDIT_INDEX.value },
+            Limit: AUDIT_PAGE,
+            ExclusiveStartKey: exclusiveStart,
+          }),
+        );
+      } catch (err) {
+        // A table from before the index (dynalite cannot add one to an existing table): read it all, once.
+        if (!isMissingIndex(err) || exclusiveStart) throw err;
+        scanning = true;
+      }
+    }
+    if (scanning) {
+      out = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'kind = :kind AND (#at >= :from OR attribute_not_exists(#at))',
+          ExpressionAttributeNames: { '#at': AUDIT_INDEX.sortKey },
+          ExpressionAttributeValues: { ':from': range.from, ':kind': 'request' },
+          Limit: AUDIT_PAGE,
+          ExclusiveStartKey: exclusiveStart,
+        }),
+      );
+    }
+    const page = out!;
+    const records = await this.auditRecordsOf(page.Items ?? [], range);
+    if (page.LastEvaluatedKey) return { records, next: { ...page.LastEvaluatedKey, ...(scanning ? { scan: true } : {}) } };
+    // The index holds every request written since the chain; those written only before it (never
+    // since) are not in it: after the index, one pass over the table finds them (the scan above
+    // already did).
+    return scanning ? { records } : { records, next: { legacy: true } };
+  }
+
+  /** Requests from before the chain that no write has touched since (not in the audit index), with their events in range. */
+  private async readLegacyAuditPage(range: AuditRange, exclusiveStart: Record<string, unknown> | undefined): Promise<AuditPage> {
+    const out = await this.doc.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        FilterExpression: 'kind = :kind AND attribute_not_exists(#k)',
+        ExpressionAttributeNames: { '#k': AUDIT_INDEX.partitionKey },
+        ExpressionAttributeValues: { ':kind': 'request' },
+        Limit: AUDIT_PAGE,
+        ExclusiveStartKey: exclusiveStart,
+      }),
+    );
+    const records = await this.auditRecordsOf(out.Items ?? [], range);
+    return { records, ...(out.LastEvaluatedKey ? { next: { ...out.LastEvaluatedKey, legacy: true } } : {}) };
+  }
+
+  /** Each request item with its whole log, when the log has an event in range and the request was filed by its end. */
+  private async auditRecordsOf(items: Record<string, unknown>[], range: AuditRange): Promise<AuditRecord[]> {
+    const records: AuditRecord[] = [];
+    for (const item of items) {
+      if (item.kind !== 'request') continue;
+      const request = readRequest(item);
+      if (request.createdAt > range.to) continue;
+      const events = await this.wholeLog(item, request);
+      if (events.some((e) => e.at >= range.from && e.at <= range.to)) records.push({ request, events });
+    }
+    return records;
   }
 
   async getLease(key: string): Promise<Lease | undefined> {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { DUE_INDEX, REQUESTER_INDEX, TABLE_KEYS } from './table-layout';
+import { AUDIT_INDEX, DUE_INDEX, REQUESTER_INDEX, TABLE_KEYS } from './table-layout';
 
 export interface EmbeddedDynamoDb {
   client: DynamoDBClient;
@@ -63,6 +63,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         { AttributeName: DUE_INDEX.sortKey, AttributeType: 'N' },
         { AttributeName: REQUESTER_INDEX.partitionKey, AttributeType: 'S' },
         { AttributeName: REQUESTER_INDEX.sortKey, AttributeType: 'N' },
+        { AttributeName: AUDIT_INDEX.partitionKey, AttributeType: 'S' },
+        { AttributeName: AUDIT_INDEX.sortKey, AttributeType: 'N' },
       ],
       KeySchema: [
         { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
@@ -82,6 +84,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           KeySchema: [
             { AttributeName: REQUESTER_INDEX.partitionKey, KeyType: 'HASH' },
             { AttributeName: REQUESTER_INDEX.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: AUDIT_INDEX.name,
+          KeySchema: [
+            { AttributeName: AUDIT_INDEX.partitionKey, KeyType: 'HASH' },
+            { AttributeName: AUDIT_INDEX.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },

@@ -4,7 +4,7 @@ import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../domain/audit';
 import { StoredItemInvalidError } from '../../domain/errors';
 import type { GrantTarget, ProvisionTarget } from '../../domain/grant-target';
 import { LEGACY_GENERATION, OPERATION_KINDS, type Lease } from '../../domain/lease';
-import { auditKey, DUE_INDEX, leaseItemKey, lockItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
+import { AUDIT_INDEX, AUDIT_LOG_ATTRIBUTE, auditKey, auditPageKey, DUE_INDEX, leaseItemKey, lockItemKey, REQUESTER_INDEX, requestKey } from './table-layout';
 
 /**
  * The stored shape is a mapping of the domain types, not a second type: the schemas are built
@@ -25,8 +25,13 @@ import { auditKey, DUE_INDEX, leaseItemKey, lockItemKey, REQUESTER_INDEX, reques
  * surface; v3 requests (and older) are upgraded on read (upgradeRequestV3: the approval message
  * and `notified` become the channel message, the active DM and `toldRequester` the requester's
  * DM). Leases and audit events kept their v3 shape.
+ *
+ * Version 5: the audit log is a list on the request item (`auditLog`), appended to by the very
+ * write it records, and chained: each event carries `prev` and `hash`, the request its
+ * `auditHead`. Older requests read as they are (no head: their chain starts at their next event);
+ * their events stay the separate AUDIT# items they were written as.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 export const exactly = <T extends true>(_proof: T): void => undefined;
@@ -48,6 +53,8 @@ export const auditEventSchema = z.strictObject({
   from: status.optional(),
   to: status.optional(),
   detail: z.string().optional(),
+  prev: z.string().optional(),
+  hash: z.string().optional(),
 });
 exactly<Equals<z.infer<typeof auditEventSchema>, AuditEvent>>(true);
 
@@ -105,6 +112,7 @@ export const accessRequestSchema = z.strictObject({
     .optional(),
   updatedAt: z.number(),
   lastEvents: z.array(auditEventSchema).optional(),
+  auditHead: z.strictObject({ hash: z.string(), count: z.number().int().nonnegative() }).optional(),
   extends: z.strictObject({ id: z.string(), endsAt: z.number() }).optional(),
   extensions: z.array(z.strictObject({ id: z.string(), applied: z.array(z.string()) })).optional(),
   extendWarningMs: z.number().optional(),
@@ -118,7 +126,7 @@ export const accessRequestSchema = z.strictObject({
 exactly<Equals<z.infer<typeof accessRequestSchema>, AccessRequest>>(true);
 
 // ---- Versions 2 and 3: one field per surface (approvalMessage, notified, activeDm, toldRequester).
-const v3Request = accessRequestSchema.omit({ messages: true }).extend({
+const v3Request = accessRequestSchema.omit({ messages: true, auditHead: true }).extend({
   approvalMessage: messageRef.optional(),
   activeDm: messageRef.optional(),
   notified: z.string().optional(),
@@ -299,8 +307,14 @@ function readVersioned<T>(what: string, item: Record<string, unknown>, field: st
 
 export type StoredItem = Record<string, unknown>;
 
+/**
+ * The request item. An attribute set to `undefined` is one the item must not have (a sparse index
+ * it has left): a put leaves it out, an update removes it. The audit index attributes are set only
+ * by a write that appends events (the time of its last), so a write without events keeps them.
+ */
 export function toStoredRequest(request: AccessRequest): StoredItem {
   const due = dueAt(request);
+  const appended = request.lastEvents ?? [];
   return {
     ...requestKey(request.id),
     kind: 'request',
@@ -310,11 +324,68 @@ export function toStoredRequest(request: AccessRequest): StoredItem {
     status: requestStatus(request),
     request,
     // Sparse: requests with nothing left to do drop out of the index.
-    ...(due === undefined ? {} : { [DUE_INDEX.partitionKey]: DUE_INDEX.value, [DUE_INDEX.sortKey]: due }),
+    [DUE_INDEX.partitionKey]: due === undefined ? undefined : DUE_INDEX.value,
+    [DUE_INDEX.sortKey]: due,
     [REQUESTER_INDEX.partitionKey]: request.requester.slackUserId,
     [REQUESTER_INDEX.sortKey]: request.createdAt,
-    ...(request.grants.some((g) => g.status === 'PENDING') ? { [REQUESTER_INDEX.awaitingApproval]: 1 } : {}),
+    [REQUESTER_INDEX.awaitingApproval]: request.grants.some((g) => g.status === 'PENDING') ? 1 : undefined,
+    ...(appended.length > 0 ? { [AUDIT_INDEX.partitionKey]: AUDIT_INDEX.value, [AUDIT_INDEX.sortKey]: Math.max(...appended.map((e) => e.at)) } : {}),
   };
+}
+
+/**
+ * How a request's audit log is split between its item and its pages: the item keeps its newest
+ * events, at most AUDIT_LOG_KEEP + AUDIT_PAGE_EVENTS - 1 of them (well under DynamoDB's 400 KB
+ * item limit however many notes a request takes); the oldest move, AUDIT_PAGE_EVENTS at a time,
+ * to pages of their own. Where the split lies follows from the chain's length alone, so every
+ * writer of the same version moves the same events to the same page.
+ */
+export const AUDIT_LOG_KEEP = 100;
+export const AUDIT_PAGE_EVENTS = 100;
+
+/** How many of a chain of `count` events live on pages (the rest are on the request's item). */
+export function eventsOnPages(count: number): number {
+  return count < AUDIT_LOG_KEEP + AUDIT_PAGE_EVENTS ? 0 : AUDIT_PAGE_EVENTS * Math.floor((count - AUDIT_LOG_KEEP) / AUDIT_PAGE_EVENTS);
+}
+
+/** A page of a request's oldest audit events (in chain order), moved off its item. */
+export function toStoredAuditPage(requestId: string, events: AuditEvent[]): StoredItem {
+  return { ...auditPageKey(requestId, events[0]!.seq), kind: 'auditPage', schemaVersion: SCHEMA_VERSION, events };
+}
+
+export function readAuditPageEvents(item: Record<string, unknown>): AuditEvent[] {
+  return readVersioned(`stored audit page ${String(item.pk)}/${String(item.sk)}`, item, 'events', z.array(auditEventSchema), {});
+}
+
+/**
+ * A request's whole audit log, from the items of its partition that hold events: those from
+ * before the chain (AUDIT#, each its own item) first, in time order, then its pages in order,
+ * then its item's own log. Each event once, by seq: a page written by a write that then lost its
+ * race (or crashed) repeats events its item still holds.
+ */
+export function joinAuditLog(auditItems: Record<string, unknown>[], requestItem: Record<string, unknown> | undefined): AuditEvent[] {
+  const legacy = auditItems.filter((item) => String(item.sk).startsWith('AUDIT#')).map((item) => readAuditEvent(item));
+  const pages = auditItems
+    .filter((item) => String(item.sk).startsWith('AUDITPAGE#'))
+    .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
+    .flatMap((item) => readAuditPageEvents(item));
+  const seen = new Set<string>();
+  return [...legacy.sort((a, b) => a.at - b.at || a.seq.localeCompare(b.seq)), ...pages, ...(requestItem ? readAuditLog(requestItem) : [])].filter((e) => {
+    if (seen.has(e.seq)) return false;
+    seen.add(e.seq);
+    return true;
+  });
+}
+
+/** The request's audit log as stored on its item (absent on requests written before the chain). */
+export function readAuditLog(item: Record<string, unknown>): AuditEvent[] {
+  const log = item[AUDIT_LOG_ATTRIBUTE];
+  if (log === undefined) return [];
+  try {
+    return z.array(auditEventSchema).parse(log);
+  } catch (err) {
+    throw new StoredItemInvalidError(`audit log of ${String(item.pk)} cannot be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 export function toStoredLease(lease: Lease): StoredItem {
@@ -334,7 +405,9 @@ export function toStoredAuditEvent(event: AuditEvent): StoredItem {
 export function readRequest(item: Record<string, unknown>): AccessRequest {
   // Requests kept their v2 shape in v3 (the request's endedEarlyBy copy, dropped on read, aside).
   const fromV3 = (raw: unknown) => upgradeRequestV3(v3Request.parse(raw));
-  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', accessRequestSchema, { 1: (raw) => upgradeRequestV3(upgradeRequestV1(v1Request.parse(raw))), 2: fromV3, 3: fromV3 });
+  // v4 requests are v5 requests without a chain head.
+  const fromV4 = (raw: unknown) => accessRequestSchema.omit({ auditHead: true }).parse(raw);
+  return readVersioned(`stored request ${String(item.pk)}`, item, 'request', accessRequestSchema, { 1: (raw) => upgradeRequestV3(upgradeRequestV1(v1Request.parse(raw))), 2: fromV3, 3: fromV3, 4: fromV4 });
 }
 
 export function readLease(item: Record<string, unknown>): Lease {
@@ -342,11 +415,12 @@ export function readLease(item: Record<string, unknown>): Lease {
     1: (raw) => upgradeLeaseV1(v1Lease.parse(raw)),
     2: (raw) => upgradeLeaseV2(v2Lease.parse(raw)),
     3: (raw) => leaseSchema.parse(raw),
+    4: (raw) => leaseSchema.parse(raw),
   });
 }
 
 export function readAuditEvent(item: Record<string, unknown>): AuditEvent {
-  // Audit events kept their shape in v2 to v4 (grantId was added as optional), so older events read as they are.
+  // Audit events kept their shape in v2 to v5 (grantId, then prev and hash, were added as optional), so older events read as they are.
   const asTheyAre = (raw: unknown) => auditEventSchema.parse(raw);
-  return readVersioned(`stored audit event ${String(item.pk)}/${String(item.sk)}`, item, 'event', auditEventSchema, { 1: asTheyAre, 2: asTheyAre, 3: asTheyAre });
+  return readVersioned(`stored audit event ${String(item.pk)}/${String(item.sk)}`, item, 'event', auditEventSchema, { 1: asTheyAre, 2: asTheyAre, 3: asTheyAre, 4: asTheyAre });
 }

@@ -271,11 +271,11 @@ describe('readRequest on a v2 item', () => {
     expect(read.grants.map((g) => g.endedEarlyBy?.slackUserId)).toEqual([undefined, 'U0DAVE0000']);
   });
 
-  test('an item from a newer Timebox (schemaVersion 5) is refused, saying it is newer and what to do', () => {
+  test('an item from a newer Timebox (schemaVersion 6) is refused, saying it is newer and what to do', () => {
     const request = v2Request();
-    const err = storedItemErrorFrom(() => readRequest({ ...v2Item(request), schemaVersion: 5 }));
+    const err = storedItemErrorFrom(() => readRequest({ ...v2Item(request), schemaVersion: 6 }));
     expect(err.message).toContain(`REQ#${request.id}`);
-    expect(err.message).toContain('schemaVersion 5');
+    expect(err.message).toContain('schemaVersion 6');
     expect(err.message).toMatch(/newer/);
     expect(err.message).toMatch(/upgrade Timebox/);
   });
@@ -324,9 +324,9 @@ describe('daily-use: one mapper computes what is stored (toStored*)', () => {
     const ended = { ...over, grants: [{ ...over.grants[0]!, status: 'ENDED' as const }], messages: [] };
     const told = { ...ended, messages: [{ kind: 'channel' as const, shown: channelKey(ended) }, { kind: 'requester-dm' as const, shown: requesterKey(ended) }] };
     const stored = toStoredRequest(told);
-    expect(stored).not.toHaveProperty('dueKey');
-    expect(stored).not.toHaveProperty('dueAt');
-    expect(stored).not.toHaveProperty('awaitingApproval');
+    expect(stored['dueKey']).toBeUndefined();
+    expect(stored['dueAt']).toBeUndefined();
+    expect(stored['awaitingApproval']).toBeUndefined();
   });
 
   test('a lease item names its generation and version at the top (every conditional write does); an audit event reads back as written', () => {
@@ -401,8 +401,8 @@ describe('readLease', () => {
   });
 
   test('a lease from a newer Timebox is refused, saying so', () => {
-    const err = storedItemErrorFrom(() => readLease({ ...structuredClone(V1_LEASE()), schemaVersion: 5 }));
-    expect(err.message).toMatch(/schemaVersion 5 is newer/);
+    const err = storedItemErrorFrom(() => readLease({ ...structuredClone(V1_LEASE()), schemaVersion: 6 }));
+    expect(err.message).toMatch(/schemaVersion 6 is newer/);
   });
 });
 
@@ -418,6 +418,6 @@ describe('readAuditEvent', () => {
     expect(readAuditEvent(raw)).toEqual(event);
     const extra = storedItemErrorFrom(() => readAuditEvent({ ...raw, event: { ...event, by: 'x' } }));
     expect(extra.message).toContain('REQ#R-AAAAAAAAAA/AUDIT#00000001-0');
-    expect(storedItemErrorFrom(() => readAuditEvent({ ...raw, schemaVersion: 5 })).message).toMatch(/newer/);
+    expect(storedItemErrorFrom(() => readAuditEvent({ ...raw, schemaVersion: 6 })).message).toMatch(/newer/);
   });
 });

@@ -94,31 +94,27 @@ describe('a crash between two writes', () => {
     expect(world.provisioner.has(groupTarget())).toBe(false);
   });
 
-  it('after the request write, before its audit events were appended: the next write appends them', async () => {
+  it('at the write that records a grant as granted: its status and its audit event land together or not at all, and the next run writes both once', async () => {
     const world = makeDeps();
-    world.store.crashAt((w) => w.op === 'appendAudit' && (w.item as { type: string }).type === 'granted');
+    world.store.crashAt(savesGrant('ACTIVE'));
     const filed = await askForAccounts(world, ['staging'], ['ReadOnly']);
     await expect(world.queue.runPending()).rejects.toThrow(CrashError);
-    expect(grantStatuses(await stored(world, filed.id))).toBe('1=ACTIVE');
+    expect(grantStatuses(await stored(world, filed.id))).not.toBe('1=ACTIVE');
     expect(await world.store.auditTypes(filed.id, '1')).not.toContain('granted');
 
-    await restartAndSweep(world, 1000);
-    const types = await world.store.auditTypes(filed.id, '1');
-    expect(types.filter((t) => t === 'granted')).toHaveLength(1);
+    await restartAndSweep(world);
+    expect(grantStatuses(await stored(world, filed.id))).toBe('1=ACTIVE');
+    expect((await world.store.auditTypes(filed.id, '1')).filter((t) => t === 'granted')).toHaveLength(1);
     expect(world.provisioner.createsOf(STAGING_RO)).toBe(1);
   });
 
-  it('after filing, while its first audit events are appended (the hand-off to the worker runs alongside, and dies with the process): the sweep finds the request, grants it, and its audit trail is whole', async () => {
+  it('at the write that files a request: nothing is stored, nothing is granted, nothing is logged', async () => {
     const world = makeDeps();
-    world.store.crashAt((w) => w.op === 'appendAudit');
+    world.store.crashAt((w) => w.op === 'createRequest');
     await expect(askForAccounts(world, ['staging'], ['ReadOnly'])).rejects.toThrow(CrashError);
-    const [id] = (await world.store.listDue(Infinity)).map((r) => r.id);
-    expect(id).toBeDefined();
-
     await restartAndSweep(world, 1000);
-    expect(grantStatuses(await stored(world, id as string))).toBe('1=ACTIVE');
-    expect(await world.store.auditTypes(id as string, '1')).toEqual(['requested', 'auto_approved', 'grant_started', 'granted']);
-    expect(world.notifier.posts).toHaveLength(1);
+    expect(await world.store.listDue(Infinity)).toEqual([]);
+    expect(world.provisioner.createsOf(STAGING_RO)).toBe(0);
   });
 
   it('after AWS removed the assignment, before the grant was recorded ENDED: the next run ends it as removed', async () => {

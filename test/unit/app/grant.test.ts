@@ -152,7 +152,8 @@ describe('deciding', () => {
     expect(err.message).toContain('"prod"');
 
     const after = await stored(world, filed.id);
-    expect(after.version).toBe(before.version);
+    // Only the log grew (the refusal is recorded in a write of the request); no grant changed.
+    expect(after.grants).toEqual(before.grants);
     expect(grantStatuses(after)).toBe('1=PENDING,2=PENDING');
     expect(world.queue.dispatched).toHaveLength(dispatches);
     const refused = (await world.store.listAudit(filed.id)).filter((e) => e.type === 'decision_refused');

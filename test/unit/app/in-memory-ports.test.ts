@@ -70,18 +70,18 @@ describe('InMemoryRequestStore', () => {
     await expect(store.saveRequest(request('a', { version: 2 }))).rejects.toBeInstanceOf(StoreConflictError);
     await store.saveRequest(request('a', { version: 2 }));
 
-    store.crashAt((w) => w.op === 'appendAudit');
-    await expect(store.appendAudit({ requestId: 'a', at: T0, seq: '1', type: 'requested', actor: 'x' })).rejects.toBeInstanceOf(CrashError);
+    store.crashAt((w) => w.op === 'saveRequest');
     await expect(store.saveRequest(request('a', { version: 3 }))).rejects.toBeInstanceOf(CrashError);
     store.recover();
     await store.saveRequest(request('a', { version: 3 }));
   });
 
-  it('keeps the first copy of an audit event', async () => {
+  it('appends the events a request write carries to its log, in that same write', async () => {
     const store = new InMemoryRequestStore();
-    await store.appendAudit({ requestId: 'a', at: T0, seq: '1', type: 'requested', actor: 'first' });
-    await store.appendAudit({ requestId: 'a', at: T0, seq: '1', type: 'requested', actor: 'second' });
-    expect((await store.listAudit('a')).map((e) => e.actor)).toEqual(['first']);
+    await store.createRequest(request('a', { lastEvents: [{ requestId: 'a', at: T0, seq: '1', type: 'requested', actor: 'first' }] }));
+    await store.saveRequest(request('a', { lastEvents: [{ requestId: 'a', at: T0, seq: '2', type: 'approved', actor: 'second' }] }));
+    await store.saveRequest(request('a', { version: 2, lastEvents: [] }));
+    expect((await store.listAudit('a')).map((e) => e.actor)).toEqual(['first', 'second']);
   });
 });
 
