@@ -36,15 +36,20 @@ async function appendAll(deps: WorkflowDeps, events: AuditEvent[] | undefined): 
 
 /**
  * Stores a new request and its first audit events. `alongside` (handing the request to the
- * worker) runs once the request is stored, side by side with the audit appends: the events are
- * on the item, so the worker's first write appends any that are not in the log yet.
+ * worker) runs once the request is stored. The events travel on the item, so once it is stored
+ * they are durable: the log's own copy is written after, without holding up the caller (and the
+ * worker's first write appends any that are not in the log yet), so whoever waits for the filing
+ * is answered as soon as it is stored. A failed copy is logged, never thrown.
  */
 export async function commitNew(deps: WorkflowDeps, request: AccessRequest, drafts: EventDraft[], alongside?: (stored: AccessRequest) => Promise<void>): Promise<AccessRequest> {
   const now = deps.clock.now();
   const events = toEvents(undefined, request, request.version, drafts, now);
   const stored = { ...request, updatedAt: now, lastEvents: events };
   await deps.store.createRequest(stored);
-  await Promise.all([appendAll(deps, events), alongside?.(stored)]);
+  void appendAll(deps, events).catch((err: unknown) =>
+    deps.logger.warn({ requestId: request.id, err: String(err) }, 'could not copy the filing to the audit log yet; the next write of the request appends it'),
+  );
+  await alongside?.(stored);
   return stored;
 }
 

@@ -1,0 +1,54 @@
+import { findRequestId } from '../../src/domain/request-id';
+import { SlackRequestSender } from '../support/slack-requests';
+import { holdStoreCalls, isAuditWrite } from '../support/store-holds';
+import { PEOPLE, SIGNING_SECRET, TimeboxHarness, type PersonName } from '../support/timebox-harness';
+
+/**
+ * What a person waits for after typing a request is the answer on the response_url ("filed",
+ * or why not). It comes once the request is stored, never before, and nothing that can follow
+ * it (the audit log's copy, the channel post, DMs, Homes) holds it up.
+ */
+describe('performance-2: the answer', () => {
+  let h: TimeboxHarness;
+  let quiet: SlackRequestSender;
+
+  beforeAll(async () => {
+    h = await TimeboxHarness.start();
+    // Sends without waiting for the answer, so a test can look at what happened meanwhile.
+    quiet = new SlackRequestSender({ url: `${h.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  /** Types `/aws-access <text>` as `who` and returns the response_url the answer will come on. */
+  async function type(who: PersonName, text: string): Promise<string> {
+    const person = PEOPLE[who];
+    const responseUrl = h.slack.responseUrl({ userId: person.id, channelId: 'C0GENERAL0' });
+    const acked = await quiet.command({ userId: person.id, userName: person.name, text, channelId: 'C0GENERAL0', responseUrl });
+    expect(acked.status).toBe(200);
+    return responseUrl;
+  }
+
+  const answerOn = (url: string, what: string): Promise<string> =>
+    h.slack.waitFor(() => h.slack.responses(url)[0]?.body.text as string | undefined, 5_000, what);
+
+  test('a slow audit-log write does not hold up the answer: the requester is told it is filed, and the event reaches the log once the write completes', async () => {
+    const slowLog = holdStoreCalls(h.runtime.dynamo, isAuditWrite);
+    try {
+      const url = await type('carol', 'production Admin 30m answer while the log is slow');
+      const answer = await answerOn(url, 'the answer while audit writes are held');
+      expect(answer).toContain('is waiting for approval');
+      expect(slowLog.held).toBeGreaterThan(0);
+      const id = findRequestId(answer) as string;
+      // Filed means stored: the request is there to read before its log copy is written.
+      expect((await h.request(id)).status).toBe('PENDING');
+      slowLog.release();
+      await h.settled();
+      const logged = await h.runtime.deps.store.listAudit(id);
+      expect(logged.map((e) => `${e.type}:${e.actor}`)).toContain(`requested:${PEOPLE.carol.id}`);
+    } finally {
+      slowLog.release();
+    }
+  });
+});
