@@ -1,5 +1,6 @@
 import { findRequestId } from '../../src/domain/request-id';
 import { SlackRequestSender } from '../support/slack-requests';
+import { eventually } from '../support/eventually';
 import { holdStoreCalls, isAuditWrite } from '../support/store-holds';
 import { PEOPLE, SIGNING_SECRET, TimeboxHarness, type PersonName } from '../support/timebox-harness';
 
@@ -50,5 +51,21 @@ describe('performance-2: the answer', () => {
     } finally {
       slowLog.release();
     }
+  });
+
+  test('while Home refreshes are stuck on a slow store read, a person typing a request still gets their answer', async () => {
+    // The approvers' and requesters' Homes read the requests waiting for approval (the due index).
+    const slowHomes = holdStoreCalls(h.runtime.dynamo, (call) => call.command === 'QueryCommand' && JSON.stringify(call.input).includes('"IndexName":"due"'));
+    try {
+      // Two requests waiting for approval: alice's, bob's, carol's and dave's Homes are refreshed, each stuck on its read.
+      await answerOn(await type('carol', 'production Admin 30m one for the approvers'), 'carol\'s answer');
+      await answerOn(await type('dave', 'production Admin 30m another for the approvers'), 'dave\'s answer');
+      await eventually(async () => slowHomes.held >= 4, 5_000, 'four Home refreshes to be stuck on the store');
+      const answer = await answerOn(await type('alice', 'production ReadOnly 30m while the Homes are stuck'), 'alice\'s answer while Home reads are held');
+      expect(answer).toContain('is waiting for approval');
+    } finally {
+      slowHomes.release();
+    }
+    await h.settled();
   });
 });
