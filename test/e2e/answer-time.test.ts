@@ -2,7 +2,7 @@ import { findRequestId } from '../../src/domain/request-id';
 import { SlackRequestSender } from '../support/slack-requests';
 import { eventually } from '../support/eventually';
 import { holdStoreCalls, isAuditWrite } from '../support/store-holds';
-import { PEOPLE, SIGNING_SECRET, TimeboxHarness, type PersonName } from '../support/timebox-harness';
+import { IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET, TimeboxHarness, testConfigYaml, type PersonName } from '../support/timebox-harness';
 
 /**
  * What a person waits for after typing a request is the answer on the response_url ("filed",
@@ -67,5 +67,54 @@ describe('performance-2: the answer', () => {
       slowHomes.release();
     }
     await h.settled();
+  });
+});
+
+describe('performance-2: Identity Center look-ups on the way to the answer', () => {
+  let h: TimeboxHarness;
+  const ENGINEERS = '9067c0ffee-e0e0e000-0000-4000-8000-0000000000b1';
+  const ONCALL = '9067c0ffee-e0e0e000-0000-4000-8000-0000000000b2';
+
+  beforeAll(async () => {
+    h = await TimeboxHarness.start({
+      configYaml: testConfigYaml(`
+  - name: engineers-staging-admin
+    accounts: [staging]
+    permissionSets: [Admin]
+    requesters: ["group:Engineers", "group:Oncall Engineers"]
+    autoApprove: true
+    maxDuration: 1h`),
+      beforeStart: (aws) => {
+        aws.addGroup({ groupId: ENGINEERS, displayName: 'Engineers', identityStoreId: IDENTITY_STORE_ID });
+        aws.addGroup({ groupId: ONCALL, displayName: 'Oncall Engineers', identityStoreId: IDENTITY_STORE_ID });
+        aws.addMembership({ groupId: ENGINEERS, userId: PEOPLE.carol.principalId });
+      },
+    });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  test('while Identity Center is slow to find the user, the group look-ups are already asked; the requester in the group is granted', async () => {
+    const slowUser = h.aws.hold('GetUserId');
+    const filed = h.command('carol', 'staging Admin 30m groups side by side');
+    await slowUser.arrived;
+    await eventually(async () => h.aws.callsTo('GetGroupId').length >= 2, 5_000, 'both group look-ups while the user look-up is held');
+    slowUser.release();
+    const { text } = await filed;
+    expect(text).toContain('was approved automatically');
+    await h.waitForStatus(findRequestId(text) as string, 'ACTIVE');
+    expect(h.hasAssignment('carol', 'staging', 'Admin')).toBe(true);
+  });
+
+  test('the same person asking again: their Identity Center user and the groups are known, membership is asked afresh (someone removed from the group is refused)', async () => {
+    const before = { users: h.aws.callsTo('GetUserId').length, groups: h.aws.callsTo('GetGroupId').length, members: h.aws.callsTo('IsMemberInGroups').length };
+    h.aws.removeMembership({ groupId: ENGINEERS, userId: PEOPLE.carol.principalId });
+    const { text } = await h.command('carol', 'staging Admin 30m asked again after removal');
+    expect(text).toContain(':warning:');
+    expect(findRequestId(text)).toBeUndefined();
+    expect(h.aws.callsTo('GetUserId').length).toBe(before.users);
+    expect(h.aws.callsTo('GetGroupId').length).toBe(before.groups);
+    expect(h.aws.callsTo('IsMemberInGroups').length).toBe(before.members + 1);
   });
 });
