@@ -34,8 +34,6 @@ export interface LocalRuntimeOptions {
   slackUserGroupCacheMs?: number;
   sweepIntervalMs?: number;
   reconcileIntervalMs?: number;
-  /** How many work jobs run at once and how many request ids wait (tests); the rest of a backlog waits in the store. */
-  workQueue?: { atOnce: number; queued: number };
   clock?: Clock;
   /** Skips the start-up check of the Identity Center instance (tests that start without one). */
   skipAwsCheck?: boolean;
@@ -75,7 +73,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const tableName = embedded?.tableName ?? (env.TIMEBOX_TABLE as string);
   if (!embedded) await ensureTable(dynamo, tableName);
 
-  const queue = new InProcessJobQueue(logger, options.workQueue);
+  const queue = new InProcessJobQueue(logger);
   const scheduler = new InProcessScheduler(queue, clock);
   // Everything in this process shares one store: the worker's grants and revokes go ahead of
   // filing, clicks and news, so one person's flood cannot delay another person's access.
@@ -96,6 +94,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   const { deps } = wiring;
   const accessDeps: WorkflowDeps = { ...deps, store: lanes.lane('access') };
+  queue.bind({ work: (job) => lanes.serveAccess(() => advanceWork(accessDeps, job)), notify: (job) => notifyRequest(deps, job.requestId) });
 
   let ready = false;
   const sweep = async () => {
@@ -106,8 +105,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'sweep failed');
     }
   };
-  // A backlog waits in the store: work the queue turned away is handed out by a sweep once it has room.
-  queue.bind({ work: (job) => lanes.serveAccess(() => advanceWork(accessDeps, job)), notify: (job) => notifyRequest(deps, job.requestId), refill: sweep });
   const reconcile = () => reconcileAssignments(deps);
   const reconcileQuietly = () =>
     reconcile().catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reconcile failed'));

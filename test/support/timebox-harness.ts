@@ -140,8 +140,6 @@ export interface HarnessOptions {
   socketMode?: boolean;
   workflow?: Partial<WorkflowOptions>;
   sweepIntervalMs?: number;
-  /** The local work queue's bounds (jobs at once, request ids waiting). */
-  workQueue?: { atOnce: number; queued: number };
   /** Start on this embedded data directory (e.g. a copy of a store an older release wrote) instead of a new one. */
   dataDir?: string;
   /** Timebox's clock, for stores written at another time; Slack's signing still uses the real one. */
@@ -198,7 +196,6 @@ export class TimeboxHarness {
       identityCenter: { pollDelaysMs: [20, 40, 80], pollBudgetMs: 5_000 },
       workflow: { leasePollMs: 20, leaseWaitMs: 5_000, revokeRetryMs: 200, newsRetryMs: 200, ...this.options.workflow },
       ...(this.options.sweepIntervalMs ? { sweepIntervalMs: this.options.sweepIntervalMs } : {}),
-      ...(this.options.workQueue ? { workQueue: this.options.workQueue } : {}),
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       ...(this.options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: this.options.slackUserGroupCacheMs } : {}),
     });

@@ -1,9 +1,4 @@
-import type { AdvanceJob, Clock, JobScheduler } from '../../app/ports';
-
-/** Where fired timers go: 'due' says a timer fell due (a window's end, a retry), which never waits behind new work. */
-export interface DueJobQueue {
-  dispatch(job: AdvanceJob, why?: 'due' | 'new'): Promise<void>;
-}
+import type { AdvanceJob, Clock, JobQueue, JobScheduler } from '../../app/ports';
 
 // setTimeout cannot wait longer than 2^31-1 ms; the sweep re-arms far timers as they come near.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -17,7 +12,7 @@ export class InProcessScheduler implements JobScheduler {
   private closed = false;
 
   constructor(
-    private readonly queue: DueJobQueue,
+    private readonly queue: JobQueue,
     private readonly clock: Clock,
   ) {}
 
@@ -29,7 +24,7 @@ export class InProcessScheduler implements JobScheduler {
     const delay = Math.min(Math.max(0, at - this.clock.now()), MAX_TIMER_MS);
     const timer = setTimeout(() => {
       this.timers.delete(job.requestId);
-      void this.queue.dispatch(job, 'due');
+      void this.queue.dispatch(job);
     }, delay);
     timer.unref();
     this.timers.set(job.requestId, { at, timer, job: JSON.stringify(job) });
