@@ -2,10 +2,12 @@ import type { Store } from '../app/ports';
 
 /**
  * Which work a store call serves. 'access' is the worker moving grants on (granting, revoking,
- * expiring): it must not wait for anyone's backlog. 'routine' is everything else in the process
- * (filing, clicks, telling people, the sweep's reads): it takes turns.
+ * expiring): it must not wait for anyone's backlog. 'interactive' is what a person is waiting on
+ * (the Slack door: filing, clicks, the answer to a command): it takes turns with its own kind
+ * only, so it never queues behind the process's background work. 'routine' is everything else
+ * (telling people, Home refreshes, the sweep's reads): it takes turns.
  */
-export type StoreLane = 'access' | 'routine';
+export type StoreLane = 'access' | 'interactive' | 'routine';
 
 /**
  * Routine store calls in flight at once. The embedded store serves calls one after another on
@@ -16,6 +18,43 @@ export type StoreLane = 'access' | 'routine';
 export const ROUTINE_CALLS_AT_ONCE = 4;
 /** Routine store calls in flight at once while access work is under way: they take turns with it. */
 export const ROUTINE_CALLS_BESIDE_ACCESS = 1;
+/**
+ * Calls a person is waiting on, in flight at once (one while access work is under way): places
+ * of their own, so a backlog of news and Home refreshes never stands between a person and their
+ * answer, and few, so an access call still waits behind at most a couple of calls.
+ */
+export const INTERACTIVE_CALLS_AT_ONCE = 2;
+
+/** A number of places, first come first served; a finishing call hands its place straight on. */
+class Places {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly places: () => number) {}
+
+  get load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.running < this.places() && this.waiting.length === 0) this.running += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      this.running -= 1;
+      this.handOn();
+    }
+  }
+
+  /** Gives free places (after a call, or once access work is over) to those waiting. */
+  handOn(): void {
+    while (this.running < this.places() && this.waiting.length > 0) {
+      this.running += 1;
+      this.waiting.shift()?.();
+    }
+  }
+}
 
 /**
  * One store shared by two lanes, so that a flood of requests (their filing, and their news
@@ -26,34 +65,38 @@ export const ROUTINE_CALLS_BESIDE_ACCESS = 1;
  * grant took 10-14 s to become active instead of well under a second.
  */
 export class StoreLanes {
-  private routineRunning = 0;
   private accessWork = 0;
-  private readonly routineWaiting: Array<() => void> = [];
+  private readonly routinePlaces: Places;
+  private readonly interactivePlaces: Places;
 
   constructor(
     private readonly store: Store,
-    private readonly routineAtOnce = ROUTINE_CALLS_AT_ONCE,
-  ) {}
+    routineAtOnce = ROUTINE_CALLS_AT_ONCE,
+  ) {
+    this.routinePlaces = new Places(() => (this.accessWork > 0 ? Math.min(ROUTINE_CALLS_BESIDE_ACCESS, routineAtOnce) : routineAtOnce));
+    this.interactivePlaces = new Places(() => (this.accessWork > 0 ? 1 : INTERACTIVE_CALLS_AT_ONCE));
+  }
 
-  /** The store as seen from one lane: the same methods, gated for the routine lane. */
+  /** The store as seen from one lane: the same methods, gated for the routine and interactive lanes. */
   lane(lane: StoreLane): Store {
     if (lane === 'access') return this.store;
     const store = this.store;
+    const places = lane === 'interactive' ? this.interactivePlaces : this.routinePlaces;
     // Every method of the port is one asynchronous call to the store, so every one is gated alike,
     // including any the port gains later.
     return new Proxy(store, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => this.routine(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+        return (...args: unknown[]) => places.run(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
       },
     });
   }
 
   /**
    * Runs a piece of access work (one worker job): while any is under way, routine calls get only
-   * ROUTINE_CALLS_BESIDE_ACCESS places, so the job's calls, one after another, each find the
-   * store nearly free rather than behind a full set of routine calls.
+   * ROUTINE_CALLS_BESIDE_ACCESS places (and interactive ones one), so the job's calls, one after
+   * another, each find the store nearly free rather than behind a full set of other calls.
    */
   async serveAccess<T>(work: () => Promise<T>): Promise<T> {
     this.accessWork += 1;
@@ -61,35 +104,19 @@ export class StoreLanes {
       return await work();
     } finally {
       this.accessWork -= 1;
-      // Places routine calls gave up for the access work are theirs again.
-      while (this.routineRunning < this.routinePlaces() && this.routineWaiting.length > 0) {
-        this.routineRunning += 1;
-        this.routineWaiting.shift()?.();
-      }
+      // Places the other lanes gave up for the access work are theirs again.
+      this.routinePlaces.handOn();
+      this.interactivePlaces.handOn();
     }
   }
 
   /** Routine calls in flight and waiting (for diagnostics and tests). */
   get routineLoad(): { running: number; waiting: number } {
-    return { running: this.routineRunning, waiting: this.routineWaiting.length };
+    return this.routinePlaces.load;
   }
 
-  private routinePlaces(): number {
-    return this.accessWork > 0 ? Math.min(ROUTINE_CALLS_BESIDE_ACCESS, this.routineAtOnce) : this.routineAtOnce;
-  }
-
-  private async routine<T>(call: () => Promise<T>): Promise<T> {
-    if (this.routineRunning < this.routinePlaces() && this.routineWaiting.length === 0) this.routineRunning += 1;
-    // A finishing call hands its place straight to the first one waiting, if the place is still there.
-    else await new Promise<void>((resolve) => this.routineWaiting.push(resolve));
-    try {
-      return await call();
-    } finally {
-      this.routineRunning -= 1;
-      if (this.routineRunning < this.routinePlaces() && this.routineWaiting.length > 0) {
-        this.routineRunning += 1;
-        this.routineWaiting.shift()?.();
-      }
-    }
+  /** Interactive calls in flight and waiting (for diagnostics and tests). */
+  get interactiveLoad(): { running: number; waiting: number } {
+    return this.interactivePlaces.load;
   }
 }

@@ -48,18 +48,11 @@ async function identityCenterMemberships(
 ): Promise<{ memberships: Array<[string, Membership]>; principalId?: string }> {
   if (groups.length === 0) return { memberships: [] };
   const all = (m: Membership): { memberships: Array<[string, Membership]> } => ({ memberships: groups.map((g) => [g.entry, m]) });
-  let principalId = knownPrincipalId;
-  if (!principalId) {
-    if (!person.email) return all({ unresolved: 'the Slack profile has no email, so Timebox cannot find the Identity Center user' });
-    try {
-      principalId = await deps.provisioner.findUserIdByEmail(person.email);
-    } catch (err) {
-      return all({ unresolved: `AWS failed: ${why(err)}` });
-    }
-    // No Identity Center user: in no group, which is an answer, not a failure.
-    if (!principalId) return all({ member: false });
-  }
-  const ids = await Promise.all(
+  // Who the user is and which groups the names stand for are independent look-ups: side by side.
+  const user = knownPrincipalId
+    ? Promise.resolve<{ principalId?: string; unresolved?: Membership }>({ principalId: knownPrincipalId })
+    : findPrincipal(deps, person);
+  const groupIds = Promise.all(
     groups.map(async (g): Promise<[string, string | Membership]> => {
       try {
         return [g.entry, (await deps.provisioner.findGroupIdByName(g.displayName)) ?? { unresolved: 'there is no group with that display name in Identity Center' }];
@@ -68,6 +61,10 @@ async function identityCenterMemberships(
       }
     }),
   );
+  const [{ principalId, unresolved }, ids] = await Promise.all([user, groupIds]);
+  if (unresolved) return all(unresolved);
+  // No Identity Center user: in no group, which is an answer, not a failure.
+  if (!principalId) return all({ member: false });
   const found = ids.filter((e): e is [string, string] => typeof e[1] === 'string');
   let inGroups: ReadonlySet<string> | undefined;
   let failed: string | undefined;
@@ -83,4 +80,15 @@ async function identityCenterMemberships(
     return [entry, failed !== undefined || !inGroups ? { unresolved: failed ?? 'not checked' } : { member: inGroups.has(id) }];
   });
   return { memberships, principalId };
+}
+
+/** The Identity Center user of `person`'s email, or why it is not known. */
+async function findPrincipal(deps: Deps, person: Person): Promise<{ principalId?: string; unresolved?: Membership }> {
+  if (!person.email) return { unresolved: { unresolved: 'the Slack profile has no email, so Timebox cannot find the Identity Center user' } };
+  try {
+    const principalId = await deps.provisioner.findUserIdByEmail(person.email);
+    return principalId ? { principalId } : {};
+  } catch (err) {
+    return { unresolved: { unresolved: `AWS failed: ${why(err)}` } };
+  }
 }

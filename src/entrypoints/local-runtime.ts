@@ -128,7 +128,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       isReady: () => ready,
       logger,
     },
-    { deps, approvalChannel: config.slack.approvalChannel, ackFirst: true },
+    // What the door does, a person waits for: its store calls never queue behind news and Homes.
+    { deps: { ...deps, store: lanes.lane('interactive') }, approvalChannel: config.slack.approvalChannel, ackFirst: true },
   );
   ready = true;
   logger.info({ url: slack.url, mode: env.SLACK_APP_TOKEN ? 'socket' : 'http', store: embedded ? 'embedded' : tableName }, 'timebox is ready');

@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-sso-admin';
 import type { ProvisionTarget } from '../../domain/grant-target';
 import { AssignmentStillInProgressError, type OperationStatus, type PermissionSetPolicies, type ProvisionHooks, type ProvisionOutcome, type Provisioner } from '../../app/ports';
+import { CachedLookups } from '../../lib/cached-lookups';
 import { RateLimiter, type CallPriority } from './rate-limiter';
 import { Semaphore } from './semaphore';
 
@@ -41,12 +42,19 @@ export interface IdentityCenterOptions {
   pollBudgetMs?: number;
   /** AWS allows 15 outstanding CreateAccountAssignment calls per instance; stay under it. */
   maxOutstandingCreates?: number;
-  /** Calls per second to SSO Admin and to Identity Store (each); AWS throttles at about 20. */
+  /** Calls per second to SSO Admin and to Identity Store (each), sustained; AWS throttles at about 20. */
   maxCallsPerSecond?: number;
+  /** Calls that may go out at once when none went out for a while (each API); with the sustained rate, at most 20 in any second. */
+  burstCalls?: number;
+  /** How long the Identity Center user id of an email, and the id of a group's display name, are kept (at most 5 minutes). */
+  lookupCacheMs?: number;
   /** Attempts for ConflictException ("another operation is in progress") and throttling on create/delete. */
   conflictAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** A user or group re-created in Identity Center under the same email or name is seen within this long. */
+export const IDENTITY_LOOKUP_CACHE_MS = 5 * 60_000;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const errorName = (err: unknown): string => (err instanceof Error ? err.name : '');
@@ -64,6 +72,9 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
   private readonly pollDelays: number[];
   private readonly ssoAdminRate: RateLimiter;
   private readonly identityStoreRate: RateLimiter;
+  /** Email → user id and display name → group id: the directory's own facts, kept a bounded time; "none" is never kept. */
+  private readonly userIds: CachedLookups<string | undefined>;
+  private readonly groupIds: CachedLookups<string | undefined>;
   /** One policy edit at a time per permission set, in this process (see exclusive). */
   private readonly policyChains = new Map<string, Promise<unknown>>();
 
@@ -75,11 +86,26 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
     this.creates = new Semaphore(options.maxOutstandingCreates ?? 15);
     this.sleep = options.sleep ?? defaultSleep;
     this.pollDelays = options.pollDelaysMs ?? [250, 500, 1000, 2000, 4000];
-    this.ssoAdminRate = new RateLimiter(options.maxCallsPerSecond ?? 15);
-    this.identityStoreRate = new RateLimiter(options.maxCallsPerSecond ?? 15);
+    const perSecond = options.maxCallsPerSecond ?? 15;
+    // 15 sustained + 5 at once: never more than the 20 a second AWS allows.
+    const burst = options.burstCalls ?? Math.max(1, 20 - perSecond);
+    this.ssoAdminRate = new RateLimiter(perSecond, Date.now, burst);
+    this.identityStoreRate = new RateLimiter(perSecond, Date.now, burst);
+    const cacheMs = Math.min(Math.max(options.lookupCacheMs ?? IDENTITY_LOOKUP_CACHE_MS, 0), IDENTITY_LOOKUP_CACHE_MS);
+    const found = (id: string | undefined) => id !== undefined;
+    this.userIds = new CachedLookups(cacheMs, Date.now, { keep: found });
+    this.groupIds = new CachedLookups(cacheMs, Date.now, { keep: found });
   }
 
-  async findUserIdByEmail(email: string): Promise<string | undefined> {
+  findUserIdByEmail(email: string): Promise<string | undefined> {
+    return this.userIds.get(email.toLowerCase(), () => this.fetchUserIdByEmail(email));
+  }
+
+  findGroupIdByName(displayName: string): Promise<string | undefined> {
+    return this.groupIds.get(displayName, () => this.fetchGroupIdByName(displayName));
+  }
+
+  private async fetchUserIdByEmail(email: string): Promise<string | undefined> {
     try {
       const out = await this.ids((c) =>
         c.send(
@@ -96,7 +122,7 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
     }
   }
 
-  async findGroupIdByName(displayName: string): Promise<string | undefined> {
+  private async fetchGroupIdByName(displayName: string): Promise<string | undefined> {
     try {
       const out = await this.ids((c) =>
         c.send(

@@ -7,22 +7,27 @@ interface Waiter {
 }
 
 /**
- * Spaces calls at least 1/perSecond apart, across everything this process sends to one API.
- * Identity Center throttles around 20 TPS per account; staying under it keeps grants and revokes
- * out of retry storms when many land at once. Slots are taken when a call actually goes out (so
- * a stalled event loop cannot release a burst), and waiting revoke calls go before the rest.
+ * A token bucket across everything this process sends to one API: `perSecond` calls a second
+ * sustained, and up to `burst` at once when the bucket is full (nothing was sent for a while), so
+ * the few look-ups of one request go out together instead of 1/perSecond apart. Identity Center
+ * throttles around 20 TPS per account: `burst + perSecond` is the most that can go out in any one
+ * second, so keep it at or under that. Tokens are taken when a call actually goes out, the bucket
+ * never holds more than `burst` (a stalled event loop releases at most that many at once), and
+ * waiting revoke calls go before the rest.
  */
 export class RateLimiter {
-  private nextFreeAt = 0;
-  private readonly spacingMs: number;
+  private tokens: number;
+  private refilledAt: number;
   private readonly waiting: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    perSecond: number,
+    private readonly perSecond: number,
     private readonly now: () => number = Date.now,
+    private readonly burst = 1,
   ) {
-    this.spacingMs = 1000 / perSecond;
+    this.tokens = burst;
+    this.refilledAt = now();
   }
 
   take(priority: CallPriority = 'normal'): Promise<void> {
@@ -36,20 +41,27 @@ export class RateLimiter {
     });
   }
 
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);
+    this.refilledAt = now;
+  }
+
   private pump(): void {
     if (this.timer) return;
-    const now = this.now();
-    if (now >= this.nextFreeAt) {
-      const next = this.waiting.shift();
-      if (!next) return;
-      this.nextFreeAt = now + this.spacingMs;
-      next.resolve();
+    this.refill();
+    while (this.tokens >= 1 && this.waiting.length > 0) {
+      this.tokens -= 1;
+      this.waiting.shift()?.resolve();
     }
     if (this.waiting.length > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump();
-      }, Math.max(1, this.nextFreeAt - this.now()));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.pump();
+        },
+        Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.perSecond)),
+      );
       this.timer.unref();
     }
   }

@@ -1,38 +1,11 @@
 import type { WebClient } from '@slack/web-api';
 import type { SlackPerson, UserDirectory } from '../../app/ports';
+import { CachedLookups } from '../../lib/cached-lookups';
 import { slackPlatformError } from './slack-errors';
 
 const CACHE_MS = 60_000;
 /** Slack user groups change by hand and rarely; a removal reaches Timebox within this long. */
 export const USER_GROUP_CACHE_MS = 5 * 60_000;
-
-/**
- * Answers kept for a while, failures never: look-ups of the same key that overlap share one call.
- */
-class CachedLookups<V> {
-  private readonly cache = new Map<string, { value: V; until: number }>();
-  private readonly inFlight = new Map<string, Promise<V>>();
-
-  constructor(
-    private readonly ttlMs: number,
-    private readonly now: () => number,
-  ) {}
-
-  get(key: string, fetch: () => Promise<V>): Promise<V> {
-    const hit = this.cache.get(key);
-    if (hit && hit.until > this.now()) return Promise.resolve(hit.value);
-    const pending = this.inFlight.get(key);
-    if (pending) return pending;
-    const started = fetch()
-      .then((value) => {
-        this.cache.set(key, { value, until: this.now() + this.ttlMs });
-        return value;
-      })
-      .finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, started);
-    return started;
-  }
-}
 
 /**
  * Slack profiles via users.info (the email needs the users:read.email scope), cached for a

@@ -1,0 +1,27 @@
+import { INTERACTIVE_CALLS_AT_ONCE, ROUTINE_CALLS_AT_ONCE, StoreLanes } from '../../../src/adapters/store-lanes';
+import { InMemoryRequestStore } from '../../support/in-memory-ports';
+
+describe('performance-2: store lanes (a person waiting never queues behind background work)', () => {
+  test('with every routine place taken by stuck calls, calls a person waits on still go to the store, a bounded number at a time', async () => {
+    const store = new InMemoryRequestStore();
+    const started: string[] = [];
+    const releases: Array<() => void> = [];
+    store.getRequest = (id: string) => {
+      started.push(id);
+      return new Promise((resolve) => releases.push(() => resolve(undefined)));
+    };
+    const lanes = new StoreLanes(store);
+    const routine = Array.from({ length: ROUTINE_CALLS_AT_ONCE + 2 }, (_, i) => lanes.lane('routine').getRequest(`routine-${i}`));
+    const interactive = Array.from({ length: INTERACTIVE_CALLS_AT_ONCE + 1 }, (_, i) => lanes.lane('interactive').getRequest(`person-${i}`));
+    await Promise.resolve();
+    expect(started.filter((s) => s.startsWith('person'))).toEqual(Array.from({ length: INTERACTIVE_CALLS_AT_ONCE }, (_, i) => `person-${i}`));
+    expect(lanes.interactiveLoad).toEqual({ running: INTERACTIVE_CALLS_AT_ONCE, waiting: 1 });
+    expect(lanes.routineLoad).toEqual({ running: ROUTINE_CALLS_AT_ONCE, waiting: 2 });
+    while (releases.length > 0) {
+      releases.shift()?.();
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    }
+    await Promise.all([...routine, ...interactive]);
+    expect(started).toHaveLength(routine.length + interactive.length);
+  });
+});
