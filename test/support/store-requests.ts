@@ -10,8 +10,8 @@ export interface StoreRequest {
 
 /**
  * Counts every request Timebox's DynamoDB client sends while `counting` is on, as a proxy between
- * Timebox and its table would (bench/store-cost-local.ts and the store-cost tests). Requests no
- * src/ code sent (a test reading the store through the same client) are left out.
+ * Timebox and its table would (bench/store-cost-local.ts and the store-cost tests). Every request
+ * is counted, so a test must not read the store itself while counting.
  */
 export function watchStoreRequests(client: DynamoDBClient) {
   const requests: StoreRequest[] = [];
@@ -24,7 +24,7 @@ export function watchStoreRequests(client: DynamoDBClient) {
         const body = JSON.parse(typeof request.body === 'string' ? request.body : Buffer.from(request.body).toString('utf8')) as { Key?: { pk?: { S?: string } }; Item?: { pk?: { S?: string } }; IndexName?: string };
         const key = body.Key?.pk?.S ?? body.Item?.pk?.S ?? `index ${body.IndexName ?? '-'}`;
         const stack = new Error().stack ?? '';
-        if (sentByTimebox(stack)) requests.push({ call: `${request.headers['x-amz-target']?.split('.')[1] ?? '?'} ${key.replace(/#.*/, '')}`, path: codePath(stack) });
+        requests.push({ call: `${request.headers['x-amz-target']?.split('.')[1] ?? '?'} ${key.replace(/#.*/, '')}`, path: codePath(stack) });
       }
       return next(args);
     },
@@ -38,16 +38,10 @@ export function listStoreRequests(requests: StoreRequest[]): string {
   return requests.map((r, i) => `${String(i + 1).padStart(3)}  ${r.call.padEnd(24)} ${r.path}`).join('\n');
 }
 
-/** Whether the first caller beyond the store (and the SDK) is Timebox's code, not a test's. */
-function sentByTimebox(stack: string): boolean {
-  const caller = stack.split('\n').find((line) => /\/(src|test|bench)\//.test(line) && !line.includes('/src/adapters/dynamodb/') && !line.includes('store-lanes') && !line.includes('store-requests'));
-  return caller !== undefined && caller.includes('/src/');
-}
-
 function codePath(stack: string): string {
   return stack
     .split('\n')
-    .filter((line) => line.includes('/src/') && !line.includes('/src/adapters/dynamodb/') && !line.includes('store-lanes'))
+    .filter((line) => line.includes('/src/') && !line.includes('/src/adapters/dynamodb/') && !line.includes('store-lanes') && !line.includes('node_modules'))
     .map((line) => /at (?:async )?([^\s(/]+) \(/.exec(line)?.[1] ?? '')
     .filter((name) => name !== '' && name !== '<anonymous>' && !name.startsWith('Array.'))
     .join(' < ');
