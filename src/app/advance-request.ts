@@ -42,18 +42,20 @@ const MAX_REVOKE_RETRY_MS = 300_000;
 export async function advanceRequest(deps: WorkflowDeps, job: AdvanceJob | string): Promise<AccessRequest | undefined> {
   const worked = await advanceWork(deps, job);
   if (!worked) return undefined;
-  return notifyRequest(deps, worked.id);
+  return notifyRequest(deps, worked.id, worked);
 }
 
 /**
  * The state work alone. Slack is never on this path, so a slow or failing Slack can neither
- * delay a grant nor hold access open past its window.
+ * delay a grant nor hold access open past its window. `written`, the request as the door that
+ * handed it over has just written it, saves the first read; never for a job with a receipt
+ * (`created`), which must be checked against what the store holds now.
  */
-export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | string): Promise<AccessRequest | undefined> {
+export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | string, written?: AccessRequest): Promise<AccessRequest | undefined> {
   const job: AdvanceJob = typeof jobOrId === 'string' ? { requestId: jobOrId } : jobOrId;
   let last: AccessRequest | undefined;
   let worked = false;
-  let known: AccessRequest | undefined;
+  let known: AccessRequest | undefined = written?.id === job.requestId && !job.created?.length ? written : undefined;
   for (let step = 0; step < MAX_STEPS; step++) {
     const request = known ?? (await deps.store.getRequest(job.requestId));
     known = undefined;
@@ -116,9 +118,13 @@ async function followUpSessionEnds(deps: WorkflowDeps, request: AccessRequest, w
   return endSessionsDue(deps, request);
 }
 
-/** Tells people about the request's latest state (channel message, requester's DM). */
-export async function notifyRequest(deps: WorkflowDeps, requestId: string): Promise<AccessRequest | undefined> {
-  let request = await deps.store.getRequest(requestId);
+/**
+ * Tells people about the request's latest state (channel message, requester's DM). `known`, the
+ * request as the work before this pass left it, saves the read (a write since costs the pass's
+ * record a retry).
+ */
+export async function notifyRequest(deps: WorkflowDeps, requestId: string, known?: AccessRequest): Promise<AccessRequest | undefined> {
+  let request = known?.id === requestId ? known : await deps.store.getRequest(requestId);
   const reminderBefore = request && reminderDueAt(request);
   for (let step = 0; request && step < 3; step++) {
     const notified = await notifyPeople(deps, request);

@@ -19,7 +19,7 @@ describe('explain-audit: store cost', () => {
     await h.stop();
   });
 
-  test('one grant from request to revoke (filed, approved, granted, revoked, its news and App Homes) takes at most 36 DynamoDB requests (54 before)', async () => {
+  test('one grant from request to revoke (filed, approved, granted, revoked, its news and App Homes) takes at most 31 DynamoDB requests (54 before)', async () => {
     const watch = watchStoreRequests(h.runtime.dynamo);
     watch.counting = true;
     const id = await h.file('carol', 'production Admin 1s store cost');
@@ -33,6 +33,6 @@ describe('explain-audit: store cost', () => {
     await h.settled();
     watch.counting = false;
     expect(h.hasAssignment('carol', 'production', 'Admin')).toBe(false);
-    if (watch.requests.length > 36) throw new Error(`${watch.requests.length} DynamoDB requests:\n${listStoreRequests(watch.requests)}`);
+    if (watch.requests.length > 31) throw new Error(`${watch.requests.length} DynamoDB requests:\n${listStoreRequests(watch.requests)}`);
   });
 });
