@@ -24,8 +24,8 @@ const MAX_STEPS = 10;
 const STEPS_AT_ONCE = 4;
 
 /** Runs `work` on every item, at most `size` at a time, and settles them all. */
-async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
-  const results: PromiseSettledResult<void>[] = [];
+async function inBatches<T, R>(items: T[], size: number, work: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = [];
   for (let i = 0; i < items.length; i += size) results.push(...(await Promise.allSettled(items.slice(i, i + size).map(work))));
   return results;
 }
@@ -42,19 +42,23 @@ const MAX_REVOKE_RETRY_MS = 300_000;
 export async function advanceRequest(deps: WorkflowDeps, job: AdvanceJob | string): Promise<AccessRequest | undefined> {
   const worked = await advanceWork(deps, job);
   if (!worked) return undefined;
-  return notifyRequest(deps, worked.id);
+  return notifyRequest(deps, worked.id, worked);
 }
 
 /**
  * The state work alone. Slack is never on this path, so a slow or failing Slack can neither
- * delay a grant nor hold access open past its window.
+ * delay a grant nor hold access open past its window. `written`, the request as the door that
+ * handed it over has just written it, saves the first read; never for a job with a receipt
+ * (`created`), which must be checked against what the store holds now.
  */
-export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | string): Promise<AccessRequest | undefined> {
+export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | string, written?: AccessRequest): Promise<AccessRequest | undefined> {
   const job: AdvanceJob = typeof jobOrId === 'string' ? { requestId: jobOrId } : jobOrId;
   let last: AccessRequest | undefined;
   let worked = false;
+  let known: AccessRequest | undefined = written?.id === job.requestId && !job.created?.length ? written : undefined;
   for (let step = 0; step < MAX_STEPS; step++) {
-    const request = await deps.store.getRequest(job.requestId);
+    const request = known ?? (await deps.store.getRequest(job.requestId));
+    known = undefined;
     if (!request) {
       if (job.created?.length) await revokeFromReceipt(deps, job);
       return undefined;
@@ -89,6 +93,11 @@ export async function advanceWork(deps: WorkflowDeps, jobOrId: AdvanceJob | stri
       if (latest) await armNextTimer(deps, latest);
       throw failed.reason;
     }
+    // When every step says what it wrote, the next round starts from the newest of those (no
+    // read): it holds every step's write, as each was conditional on the one before. A write by
+    // someone else since (a click, the news) hands out work of its own.
+    const written = steps.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
+    if (written.length === steps.length) known = newest(written);
   }
   let latest = (await deps.store.getRequest(job.requestId)) ?? last;
   if (latest && sessionEndsDue(latest, deps.clock.now()).length > 0) latest = await followUpSessionEnds(deps, latest, worked);
@@ -109,18 +118,22 @@ async function followUpSessionEnds(deps: WorkflowDeps, request: AccessRequest, w
   return endSessionsDue(deps, request);
 }
 
-/** Tells people about the request's latest state (channel message, requester's DM). */
-export async function notifyRequest(deps: WorkflowDeps, requestId: string): Promise<AccessRequest | undefined> {
-  let request = await deps.store.getRequest(requestId);
+/**
+ * Tells people about the request's latest state (channel message, requester's DM). `known`, the
+ * request as the work before this pass left it, saves the read (a write since costs the pass's
+ * record a retry).
+ */
+export async function notifyRequest(deps: WorkflowDeps, requestId: string, known?: AccessRequest): Promise<AccessRequest | undefined> {
+  let request = known?.id === requestId ? known : await deps.store.getRequest(requestId);
   const reminderBefore = request && reminderDueAt(request);
   for (let step = 0; request && step < 3; step++) {
     const notified = await notifyPeople(deps, request);
     // Done, or Slack failed this pass: the retry waits for its backoff (newsRetryAt), not this loop.
-    if (notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now()) {
-      request = notified;
-      break;
-    }
-    request = await deps.store.getRequest(requestId);
+    // Otherwise the next pass starts from the request as this one wrote it (no read): a change
+    // someone else writes meanwhile is told by the pass its writer hands out.
+    const done = notified === request || (notified.newsRetryAt ?? 0) > deps.clock.now();
+    request = notified;
+    if (done) break;
   }
   if (request) request = await tellBreakGlass(deps, request); // break-glass alert and reminder: best effort, never throws
   // Telling people set the next reminder (the first, or the one after the one just sent): its timer or schedule.
@@ -145,12 +158,12 @@ async function claimDueWork(deps: WorkflowDeps, request: AccessRequest): Promise
  * and resumed by the sweep once the claim runs out: a grant refused too often is FAILED (and
  * anything an attempt created removed), a revoke is retried with backoff and never dropped.
  */
-async function runStep(deps: WorkflowDeps, request: AccessRequest, grantId: string): Promise<void> {
+async function runStep(deps: WorkflowDeps, request: AccessRequest, grantId: string): Promise<AccessRequest | undefined> {
   const grant = request.grants.find((g) => g.id === grantId);
   const status = grant?.status;
-  if (!grant || (status !== 'GRANTING' && status !== 'REVOKING')) return;
+  if (!grant || (status !== 'GRANTING' && status !== 'REVOKING')) return undefined;
   try {
-    await (status === 'GRANTING' ? grantOne(deps, request, grant) : revokeOne(deps, request, grant));
+    return await (status === 'GRANTING' ? grantOne(deps, request, grant) : revokeOne(deps, request, grant));
   } catch (err) {
     if (err instanceof StoreConflictError) throw err;
     // Slow provisioning or a busy lease is not a refusal: the sweep resumes it when the claim runs out.
@@ -161,7 +174,13 @@ async function runStep(deps: WorkflowDeps, request: AccessRequest, grantId: stri
     // A grant another worker moved on meanwhile: the error is the door's to retry or log.
     if (!recorded && status === 'GRANTING') throw err;
     deps.logger.warn({ requestId: request.id, grantId, reason }, 'will retry later');
+    return undefined;
   }
+}
+
+/** The newest of some versions of one request (the one written last). */
+function newest(versions: AccessRequest[]): AccessRequest | undefined {
+  return versions.reduce<AccessRequest | undefined>((a, b) => (!a || b.version > a.version ? b : a), undefined);
 }
 
 const attemptPolicy = (deps: WorkflowDeps): AttemptPolicy => ({

@@ -61,7 +61,7 @@ export async function decideRequest(deps: WorkflowDeps, input: DecideInput): Pro
     });
     deps.logger.info({ requestId: result.request.id, grants: result.decided.map((g) => `${g.id}:${g.status}`), by: member.slackUserId }, 'decision recorded');
     // The worker grants what is approved, and updates the channel message (a partial approval shows who approved so far).
-    return { ...result, handedOff: await handToWorker(deps, result.request.id, 'the decision') };
+    return { ...result, handedOff: await handToWorker(deps, result.request.id, 'the decision', result.request) };
   } catch (err) {
     if (isTimeboxError(err) && lastRead) {
       await noteOnRequest(deps, lastRead.id, 'decision_refused', member.slackUserId, `${input.decision}: ${err.code}`);

@@ -47,7 +47,7 @@ export async function grantOne(deps: WorkflowDeps, granting: AccessRequest, gran
     const email = request.requester.email ?? '';
     const principalId = await deps.provisioner.findUserIdByEmail(email);
     if (!principalId) return failGrant(deps, request.id, grantId, `no Identity Center user has the email ${email}`);
-    const saved = await updateRequest(deps, request.id, (fresh) => (fresh.principalId ? undefined : { next: { ...fresh, principalId }, events: [] }));
+    const saved = await updateRequest(deps, request.id, (fresh) => (fresh.principalId ? undefined : { next: { ...fresh, principalId }, events: [] }), request);
     if (!saved) return undefined;
     request = saved;
   }

@@ -13,10 +13,19 @@ export const AWAITING_READ = 200;
 /** At most this many people's Homes are republished for one change. */
 const MAX_HOMES_PER_CHANGE = 25;
 
+/** The requests waiting for approval, read once for every Home published together (see sharedAwaiting). */
+export type AwaitingRead = () => Promise<AccessRequest[]>;
+
+/** One read of the requests waiting for approval, shared by the Homes published together, made only if one of them needs it. */
+export function sharedAwaiting(deps: WorkflowDeps): AwaitingRead {
+  let read: Promise<AccessRequest[]> | undefined;
+  return () => (read ??= deps.store.listAwaitingApproval(AWAITING_READ));
+}
+
 /** What `slackUserId`'s Home shows now. */
-export async function homeContent(deps: WorkflowDeps, slackUserId: string): Promise<HomeContent> {
+export async function homeContent(deps: WorkflowDeps, slackUserId: string, awaiting: AwaitingRead = sharedAwaiting(deps)): Promise<HomeContent> {
   const now = deps.clock.now();
-  const [own, toDecide] = await Promise.all([deps.store.listByRequester(slackUserId, OWN_REQUESTS_READ), waitingFor(deps, slackUserId, now)]);
+  const [own, toDecide] = await Promise.all([deps.store.listByRequester(slackUserId, OWN_REQUESTS_READ), waitingFor(deps, slackUserId, now, awaiting)]);
   const holdsOrGets = (r: AccessRequest) => r.grants.some((g) => ['APPROVED', 'GRANTING', 'ACTIVE', 'REVOKING'].includes(g.status));
   return {
     slackUserId,
@@ -29,7 +38,7 @@ export async function homeContent(deps: WorkflowDeps, slackUserId: string): Prom
 }
 
 /** The requests waiting for this person's decision; none for someone who may not decide here (a guest, a bot). */
-async function waitingFor(deps: WorkflowDeps, slackUserId: string, now: number): Promise<AccessRequest[]> {
+async function waitingFor(deps: WorkflowDeps, slackUserId: string, now: number, awaiting: AwaitingRead): Promise<AccessRequest[]> {
   let person;
   try {
     person = await lookUpMember(deps, slackUserId, undefined, 'decide on');
@@ -37,8 +46,7 @@ async function waitingFor(deps: WorkflowDeps, slackUserId: string, now: number):
     if (isTimeboxError(err)) return [];
     throw err;
   }
-  const awaiting = await deps.store.listAwaitingApproval(AWAITING_READ);
-  return awaiting.filter((r) => waitsFor(deps.policy, r, person, now));
+  return (await awaiting()).filter((r) => waitsFor(deps.policy, r, person, now));
 }
 
 /** Per process: the Home publishes under way, one per person, and whether another was asked for meanwhile. */
@@ -48,8 +56,9 @@ const publishing = new Map<string, { again: boolean; done: Promise<void> }>();
  * Publishes `slackUserId`'s Home (on app_home_opened, and after a change that concerns them).
  * One publish per person at a time: a publish asked for while one is under way runs once more
  * after it, reading the store afresh, so two changes at once can never leave the older Home last.
+ * `awaiting` is a read shared with the other Homes published together (the first publish only).
  */
-export function showHome(deps: WorkflowDeps, slackUserId: string): Promise<void> {
+export function showHome(deps: WorkflowDeps, slackUserId: string, awaiting?: AwaitingRead): Promise<void> {
   const home = deps.home;
   if (!home) return Promise.resolve();
   const running = publishing.get(slackUserId);
@@ -60,9 +69,11 @@ export function showHome(deps: WorkflowDeps, slackUserId: string): Promise<void>
   const entry = { again: false, done: Promise.resolve() };
   entry.done = (async () => {
     try {
+      let shared = awaiting;
       do {
         entry.again = false;
-        await home.publish(await homeContent(deps, slackUserId));
+        await home.publish(await homeContent(deps, slackUserId, shared));
+        shared = undefined;
       } while (entry.again);
     } finally {
       publishing.delete(slackUserId);
@@ -72,10 +83,17 @@ export function showHome(deps: WorkflowDeps, slackUserId: string): Promise<void>
   return entry.done;
 }
 
-/** What a change must alter for the Homes to be republished: each grant's status, approvals and window. */
-const homeKey = (request: AccessRequest) => `${request.createdAt}|${request.grants.map((g) => `${g.status}:${g.approvals.length}:${g.endsAt ?? ''}`).join(',')}`;
+/**
+ * What a change must alter for the Homes to be republished: for the requester's, each grant's
+ * status, approvals and window; for the approvers', only what waits for a decision (an approver's
+ * Home shows someone else's request only while a grant of it waits for approval).
+ */
+const homeKey = (request: AccessRequest) => ({
+  requester: `${request.createdAt}|${request.grants.map((g) => `${g.status}:${g.approvals.length}:${g.endsAt ?? ''}`).join(',')}`,
+  approvers: `${request.createdAt}|${request.grants.map((g) => (g.status === 'PENDING' ? `PENDING:${g.approvals.length}` : '-')).join(',')}`,
+});
 /** Per process: which version of each request the Homes last showed, so a pass that changed nothing publishes nothing. */
-const shown = new Map<string, string>();
+const shown = new Map<string, ReturnType<typeof homeKey>>();
 
 /**
  * Republishes the Home of everyone a change of `request` concerns: its requester and the
@@ -85,19 +103,23 @@ const shown = new Map<string, string>();
 export async function refreshHomes(deps: WorkflowDeps, request: AccessRequest | undefined): Promise<void> {
   if (!deps.home || !request) return;
   const key = homeKey(request);
-  if (shown.get(request.id) === key) return;
+  const before = shown.get(request.id);
+  if (before?.requester === key.requester) return;
   try {
     const people = new Set([request.requester.slackUserId]);
-    for (const entry of approverEntries(deps.policy, request)) {
+    // Unknown here (another process showed it, or this one started since): the approvers' too.
+    const approversConcerned = before?.approvers !== key.approvers;
+    for (const entry of approversConcerned ? approverEntries(deps.policy, request) : []) {
       if (people.size >= MAX_HOMES_PER_CHANGE) break;
       const id = entry.includes('@') ? await deps.home.userIdForEmail(entry).catch(() => undefined) : entry;
       if (id) people.add(id);
     }
     const delayMs = deps.options.homeRefreshDelayMs;
     if (delayMs > 0) {
-      for (const id of people) refreshSoon(deps, id, delayMs);
+      refreshSoon(deps, people, delayMs);
     } else {
-      const published = await Promise.allSettled([...people].map((id) => showHome(deps, id)));
+      const awaiting = sharedAwaiting(deps);
+      const published = await Promise.allSettled([...people].map((id) => showHome(deps, id, awaiting)));
       const failed = published.filter((p): p is PromiseRejectedResult => p.status === 'rejected');
       if (failed.length > 0) throw failed[0]!.reason;
     }
@@ -110,45 +132,49 @@ export async function refreshHomes(deps: WorkflowDeps, request: AccessRequest | 
 }
 
 interface Soon {
+  people: Set<string>;
   cancelled: boolean;
   done: Promise<void>;
 }
-/** Per Home tab (one per running Timebox): the people whose Home is due to be republished shortly. */
-const dueSoon = new WeakMap<object, Map<string, Soon>>();
+/** Per Home tab (one per running Timebox): the next batch of Homes due to be republished shortly. */
+const dueSoon = new WeakMap<object, Soon>();
 
 /**
- * Republishes `slackUserId`'s Home `delayMs` from now, once however many changes ask for it
- * meanwhile: it reads the store then, so it shows them all. Under a flood of requests an
- * approver's Home is read and published once per `delayMs`, not once per request (each read
- * costs every request waiting for approval). Not awaited: the worker never waits for a Home.
+ * Republishes these people's Homes `delayMs` from now, once however many changes ask for them
+ * meanwhile: the batch reads the store then, so it shows them all. Under a flood of requests an
+ * approver's Home is read and published once per `delayMs`, not once per request, and the
+ * requests waiting for approval (each read costs every one of them) are read once per batch, not
+ * once per Home. Not awaited: the worker never waits for a Home.
  */
-function refreshSoon(deps: WorkflowDeps, slackUserId: string, delayMs: number): void {
+function refreshSoon(deps: WorkflowDeps, people: Set<string>, delayMs: number): void {
   const home = deps.home;
   if (!home) return;
-  let soon = dueSoon.get(home);
-  if (!soon) dueSoon.set(home, (soon = new Map()));
-  if (soon.has(slackUserId)) return;
-  const entry: Soon = { cancelled: false, done: Promise.resolve() };
-  const people = soon;
-  entry.done = deps
-    .sleep(delayMs)
-    .then(async () => {
-      people.delete(slackUserId);
-      if (!entry.cancelled) await showHome(deps, slackUserId);
-    })
-    .catch((err: unknown) => deps.logger.warn({ slackUserId, err: String(err) }, 'could not refresh App Home; it is shown afresh when opened'));
-  people.set(slackUserId, entry);
+  const due = dueSoon.get(home);
+  if (due) {
+    for (const id of people) due.people.add(id);
+    return;
+  }
+  const batch: Soon = { people: new Set(people), cancelled: false, done: Promise.resolve() };
+  batch.done = deps.sleep(delayMs).then(async () => {
+    if (dueSoon.get(home) === batch) dueSoon.delete(home);
+    if (batch.cancelled) return;
+    const awaiting = sharedAwaiting(deps);
+    const published = await Promise.allSettled([...batch.people].map((id) => showHome(deps, id, awaiting)));
+    for (const failed of published.filter((p): p is PromiseRejectedResult => p.status === 'rejected')) {
+      deps.logger.warn({ err: String(failed.reason) }, 'could not refresh App Home; it is shown afresh when opened');
+    }
+  });
+  dueSoon.set(home, batch);
 }
 
 /** Settles the Home refreshes due soon: published now-ish (`cancel: false`, for tests), or dropped as Timebox stops. */
 export async function settleHomeRefreshes(home: object | undefined, { cancel }: { cancel: boolean }): Promise<void> {
-  const soon = home ? dueSoon.get(home) : undefined;
-  if (!soon) return;
-  const entries = [...soon.values()];
+  const batch = home ? dueSoon.get(home) : undefined;
+  if (!batch) return;
   if (cancel) {
-    // Stopping: nothing waits for them (each wakes, sees it is cancelled, and publishes nothing).
-    for (const entry of entries) entry.cancelled = true;
+    // Stopping: nothing waits for it (it wakes, sees it is cancelled, and publishes nothing).
+    batch.cancelled = true;
     return;
   }
-  await Promise.all(entries.map((e) => e.done));
+  await batch.done;
 }

@@ -76,7 +76,7 @@ export async function provisionUnderLease(deps: WorkflowDeps, target: ProvisionT
     await letGo(deps, target, holder, (await deps.provisioner.lookup(target)).present);
     return { ok: false, reason: `AWS could not create it: ${outcome.reason}` };
   }
-  if (outcome.membershipId) await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: outcome.membershipId, updatedAt: deps.clock.now() }), lease.generation);
+  if (outcome.membershipId) await updateLease(deps, lease.key, (l) => ({ ...l, membershipId: outcome.membershipId, updatedAt: deps.clock.now() }), lease.generation, recorder.latest());
   const membershipId = outcome.membershipId ?? lease.membershipId;
   return { ok: true, held: { timeboxOwned: true, wasThere: false, ...(membershipId ? { membershipId } : {}) } };
 }
@@ -87,10 +87,12 @@ const pause = (deps: WorkflowDeps) => (ms: number) => deps.sleep(ms);
 /**
  * Applies `change` to the stored lease (re-read on every lost race); nothing if there is no
  * lease, or (given `generation`) if the lease there now is another lifetime of the target's.
+ * `known`, the lease as this caller last wrote it, saves the first read: the write is
+ * conditional on its version, so a stale one only costs a retry.
  */
-export async function updateLease(deps: WorkflowDeps, key: string, change: (lease: Lease) => Lease, generation?: string): Promise<Lease | undefined> {
-  return retryOnConflict(async () => {
-    const lease = await deps.store.getLease(key);
+export async function updateLease(deps: WorkflowDeps, key: string, change: (lease: Lease) => Lease, generation?: string, known?: Lease): Promise<Lease | undefined> {
+  return retryOnConflict(async (round) => {
+    const lease = round === 0 && known?.key === key ? known : await deps.store.getLease(key);
     if (!lease || (generation !== undefined && lease.generation !== generation)) return undefined;
     const next = { ...change(lease), version: lease.version + 1 };
     await deps.store.putLease(next, lease.version);
@@ -98,21 +100,30 @@ export async function updateLease(deps: WorkflowDeps, key: string, change: (leas
   }, pause(deps));
 }
 
-/** Hooks that keep the lease's list of outstanding AWS operations: recorded when AWS accepts one. */
-export function operationRecorder(deps: WorkflowDeps, lease: Pick<Lease, 'key' | 'generation'>, kind: LeaseOperation['kind']) {
+/**
+ * Hooks that keep the lease's list of outstanding AWS operations: recorded when AWS accepts one.
+ * `lease` is the lease as the caller just wrote it; each write starts from the one before (see
+ * updateLease's `known`), and `latest` is the last one written, for the caller's next write.
+ */
+export function operationRecorder(deps: WorkflowDeps, lease: Lease, kind: LeaseOperation['kind']) {
   const { key, generation } = lease;
   const started: string[] = [];
+  let latest: Lease | undefined = lease;
+  const write = async (change: (l: Lease) => Lease) => {
+    latest = await updateLease(deps, key, change, generation, latest);
+  };
   return {
     started,
+    latest: () => latest,
     hooks: {
       onStarted: async (id: string) => {
         started.push(id);
-        await updateLease(deps, key, (l) => withOperation(l, { kind, id, startedAt: deps.clock.now() }, deps.clock.now()), generation);
+        await write((l) => withOperation(l, { kind, id, startedAt: deps.clock.now() }, deps.clock.now()));
       },
     },
     /** The operation finished (either way): it is no longer outstanding. */
     finished: async () => {
-      for (const id of started) await updateLease(deps, key, (l) => withoutOperation(l, id, deps.clock.now()), generation);
+      for (const id of started) await write((l) => withoutOperation(l, id, deps.clock.now()));
     },
   };
 }
@@ -203,12 +214,15 @@ export async function removeTarget(deps: WorkflowDeps, stored: Lease, next: Leas
     membershipId = look.membershipId;
     deps.logger.warn({ lease: stored.key, membershipId }, 'removing the membership Timebox created, found by looking it up (its id was never recorded)');
   }
-  await deps.store.putLease({ ...next, deleting: true, version: stored.version + 1, updatedAt: deps.clock.now() }, stored.version);
-  const recorder = operationRecorder(deps, stored, 'delete');
+  const deleting = { ...next, deleting: true, version: stored.version + 1, updatedAt: deps.clock.now() };
+  await deps.store.putLease(deleting, stored.version);
+  const recorder = operationRecorder(deps, deleting, 'delete');
   const outcome = await deps.provisioner.remove(stored.target, membershipId, recorder.hooks);
   if (!outcome.ok) return { kind: 'failed', reason: `AWS could not remove it: ${outcome.reason}` };
-  await retryOnConflict(async () => {
-    const current = await deps.store.getLease(stored.key);
+  // Forgotten as last written here (a delete conditional on its generation and version), read
+  // again only when someone wrote it since.
+  await retryOnConflict(async (round) => {
+    const current = round === 0 ? recorder.latest() : await deps.store.getLease(stored.key);
     if (current?.generation === stored.generation) await deps.store.deleteLease(current);
   }, pause(deps));
   return { kind: 'removed' };

@@ -178,7 +178,12 @@ export interface AdvanceJob {
 
 /** Hands a job to the worker without waiting for it (in-process, or an async Lambda invoke). */
 export interface JobQueue {
-  dispatch(job: AdvanceJob): Promise<void>;
+  /**
+   * `known`, the request as the caller has just written it: a queue in this process may start
+   * the work from it instead of a read (each write stays conditional on its version); one that
+   * hands the job to another process ignores it.
+   */
+  dispatch(job: AdvanceJob, known?: AccessRequest): Promise<void>;
 }
 
 /** Fires a job at a time (in-process timers, or EventBridge Scheduler). One per request: a new time replaces the old. */

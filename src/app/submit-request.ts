@@ -112,7 +112,7 @@ export async function submitRequest(deps: WorkflowDeps, input: SubmitInput): Pro
     // The worker posts to the channel, grants what is auto-approved, and arms the expiry.
     stored = await fileWithinPendingLimit(deps, request, () =>
       commitNew(deps, request, drafts, async (saved) => {
-        handedOff = await handToWorker(deps, saved.id, 'the new request');
+        handedOff = await handToWorker(deps, saved.id, 'the new request', saved);
       }),
     );
   } catch (err) {

@@ -97,7 +97,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   const { deps } = wiring;
   const accessDeps: WorkflowDeps = { ...deps, store: lanes.lane('access') };
-  queue.bind({ work: (job) => lanes.serveAccess(() => advanceWork(accessDeps, job)), notify: (job) => notifyRequest(deps, job.requestId) });
+  queue.bind({ work: (job, written) => lanes.serveAccess(() => advanceWork(accessDeps, job, written)), notify: (job, known) => notifyRequest(deps, job.requestId, known) });
 
   let ready = false;
   const sweep = async () => {

@@ -1,11 +1,15 @@
+import type { AccessRequest } from '../../domain/access-request';
 import type { AdvanceJob, JobQueue, Logger } from '../../app/ports';
 
 export interface JobHandlers {
-  /** Moves the request on (grant, revoke, expire). */
-  work(job: AdvanceJob): Promise<unknown>;
-  /** Tells people about it (Slack). */
-  notify(job: AdvanceJob): Promise<unknown>;
+  /** Moves the request on (grant, revoke, expire), from `written` when the dispatcher gave it; resolves to the request as it left it. */
+  work(job: AdvanceJob, written?: AccessRequest): Promise<AccessRequest | undefined>;
+  /** Tells people about it (Slack), from `known` when this process knows its latest version; resolves to the request as it left it. */
+  notify(job: AdvanceJob, known?: AccessRequest): Promise<AccessRequest | undefined>;
 }
+
+/** Requests whose latest version this queue remembers (the most recently handled). */
+const REMEMBERED = 1000;
 
 /**
  * Runs jobs in this process, in two lanes per request: work runs one at a time per request (two
@@ -21,6 +25,13 @@ export class InProcessJobQueue implements JobQueue {
   /** Requests with a notification queued but not started: one queued run covers any number of asks. */
   private readonly notifyQueued = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * The newest version of each request that this process's work and news left behind: a
+   * notification starts from it instead of a read. Newest by version, so a work run that read
+   * the request before a news pass wrote it never takes that pass's place (which would tell
+   * people again what they were already told).
+   */
+  private readonly newest = new Map<string, AccessRequest>();
   private closed = false;
 
   constructor(private readonly logger: Logger) {}
@@ -30,10 +41,10 @@ export class InProcessJobQueue implements JobQueue {
     this.handlers = handlers;
   }
 
-  async dispatch(job: AdvanceJob): Promise<void> {
+  async dispatch(job: AdvanceJob, written?: AccessRequest): Promise<void> {
     if (this.closed) return;
     this.enqueue(this.workChains, job, async () => {
-      await this.run('work', job);
+      await this.run('work', job, written);
       this.queueNotification(job);
     });
   }
@@ -54,7 +65,7 @@ export class InProcessJobQueue implements JobQueue {
     this.notifyQueued.add(job.requestId);
     this.enqueue(this.notifyChains, job, async () => {
       this.notifyQueued.delete(job.requestId);
-      await this.run('notify', job);
+      await this.run('notify', job, this.newest.get(job.requestId));
     });
   }
 
@@ -69,13 +80,24 @@ export class InProcessJobQueue implements JobQueue {
     });
   }
 
-  private async run(lane: keyof JobHandlers, job: AdvanceJob): Promise<void> {
+  private async run(lane: keyof JobHandlers, job: AdvanceJob, known?: AccessRequest): Promise<void> {
     if (!this.handlers || this.closed) return;
     try {
-      await this.handlers[lane](job);
+      this.remember(await this.handlers[lane](job, known));
     } catch (err) {
       // The request keeps its state; the sweep will hand it out again.
       this.logger.error({ requestId: job.requestId, lane, err: err instanceof Error ? err.message : String(err) }, 'job failed');
+      // What it left is unknown: the next notification reads the store.
+      this.newest.delete(job.requestId);
     }
+  }
+
+  private remember(request: AccessRequest | undefined): void {
+    if (!request) return;
+    const before = this.newest.get(request.id);
+    if (before && before.version > request.version) return;
+    this.newest.delete(request.id);
+    this.newest.set(request.id, request);
+    if (this.newest.size > REMEMBERED) this.newest.delete(this.newest.keys().next().value as string);
   }
 }
