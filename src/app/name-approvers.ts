@@ -1,5 +1,5 @@
 import type { AccessRequest } from '../domain/access-request';
-import { asksByDm, ruleOf, waitingFor, type ApproverName, type Deciders } from '../domain/approvers';
+import { APPROVERS_NAMED, asksByDm, ruleOf, waitingFor, type ApproverName, type Deciders } from '../domain/approvers';
 import { groupEntry } from '../domain/identity';
 import type { WorkflowDeps } from './deps';
 
@@ -33,11 +33,29 @@ async function nameOf(deps: WorkflowDeps, entry: string): Promise<ApproverName> 
   return { kind: 'as-written', entry };
 }
 
-/** Who can decide each grant still waiting, as Slack can mention them. */
+/** Look-ups asked of Slack at once while naming approvers (users.lookupByEmail is Tier 3: 50+ a minute). */
+const LOOKUPS_AT_ONCE = 8;
+
+/**
+ * Who can decide each grant still waiting, as Slack can mention them. Only what a message shows is
+ * looked up: the first APPROVERS_NAMED entries of a grant (the rest are counted, "N more"), unless
+ * its rule asks its approvers by DM, which needs every one of them. A rule listing 700 approvers
+ * by email costs 20 look-ups, a few at a time, not 700 one after another.
+ */
 export async function nameDeciders(deps: WorkflowDeps, request: AccessRequest): Promise<Deciders> {
   const entries = waitingFor(deps.policy, request);
+  const wanted = new Set<string>();
+  for (const [grantId, list] of entries) {
+    const grant = request.grants.find((g) => g.id === grantId);
+    const everyone = grant !== undefined && asksByDm(ruleOf(deps.policy, grant));
+    for (const entry of everyone ? list : [...new Set(list)].slice(0, APPROVERS_NAMED)) wanted.add(entry);
+  }
   const names = new Map<string, ApproverName>();
-  for (const entry of new Set([...entries.values()].flat())) names.set(entry, await nameOf(deps, entry));
+  const queue = [...wanted];
+  const worker = async (): Promise<void> => {
+    for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) names.set(entry, await nameOf(deps, entry));
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUPS_AT_ONCE, queue.length) }, worker));
   return new Map([...entries].map(([grantId, list]) => [grantId, list.map((e) => names.get(e) ?? { kind: 'as-written' as const, entry: e })]));
 }
 

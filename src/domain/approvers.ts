@@ -18,6 +18,9 @@ export const ruleOf = (policy: Pick<Policy, 'rules'>, grant: { ruleName: string 
  * The approvers' entries of each grant still waiting for a decision, as the rules running now
  * list them (decisions are authorised against those): a grant whose rule is gone lists nobody.
  */
+/** How many approvers a message names before it says "N more" (Slack allows 3,000 characters in a section). */
+export const APPROVERS_NAMED = 20;
+
 export function waitingFor(policy: Pick<Policy, 'rules'>, request: Pick<AccessRequest, 'grants'>): Map<string, string[]> {
   return new Map(request.grants.filter((g) => g.status === 'PENDING').map((g) => [g.id, ruleOf(policy, g)?.approvers ?? []]));
 }

@@ -55,3 +55,40 @@ describe('daily-use: reminders and who gets told (naming and reaching approvers)
     expect((await dmRecipients(w.deps, r, await nameDeciders(w.deps, r))).sort()).toEqual([ALICE.slackUserId, BOB.slackUserId, CAROL.slackUserId].sort());
   });
 });
+
+describe('performance-2: naming a long list of approvers', () => {
+  const many = Array.from({ length: 300 }, (_, i) => `approver${i}@example.com`);
+  const world = (notify: 'channel' | 'dm') => {
+    const w = makeDeps({ policy: makePolicy({ rules: [rule({ name: 'many', groups: ['*'], approvers: many, notify })] }) });
+    const asked: string[] = [];
+    let open = 0;
+    let most = 0;
+    w.directory.findByEmail = async (email: string) => {
+      asked.push(email);
+      most = Math.max(most, ++open);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      open -= 1;
+      return `U${email.replace(/\D/g, '').padStart(4, '0')}`;
+    };
+    return { w, asked, most: () => most };
+  };
+
+  test('a channel rule with 300 approvers by email looks up only the 20 its message names, a few at a time; the rest are still counted', async () => {
+    const { w, asked, most } = world('channel');
+    const names = (await nameDeciders(w.deps, request([grant('1', 'many')]))).get('1') ?? [];
+    expect(asked).toHaveLength(20);
+    expect(most()).toBeGreaterThan(1);
+    expect(most()).toBeLessThanOrEqual(8);
+    expect(names).toHaveLength(300);
+    expect(names.slice(0, 20).every((n) => n.kind === 'user')).toBe(true);
+    expect(names[20]).toEqual({ kind: 'as-written', entry: 'approver20@example.com' });
+  });
+
+  test('a rule that asks its 300 approvers by DM looks every one of them up, and every one is DMed', async () => {
+    const { w, asked } = world('dm');
+    const r = request([grant('1', 'many')]);
+    const recipients = await dmRecipients(w.deps, r, await nameDeciders(w.deps, r));
+    expect(asked).toHaveLength(300);
+    expect(recipients).toHaveLength(300);
+  });
+});

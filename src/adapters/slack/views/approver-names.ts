@@ -1,4 +1,4 @@
-import type { ApproverName, Deciders } from '../../../domain/approvers';
+import { APPROVERS_NAMED, type ApproverName, type Deciders } from '../../../domain/approvers';
 import { escapeMrkdwn, groupMention, mention, truncate } from './mrkdwn';
 
 function nameText(name: ApproverName): string {
@@ -20,7 +20,7 @@ export function approverNames(names: readonly ApproverName[]): string {
   const texts = [...new Set(names.map(nameText))];
   if (texts.length === 0) return 'nobody (the rule lists no approvers)';
   // Slack allows 3,000 characters in a section; a long list is cut with a count.
-  const shown = texts.slice(0, 20);
+  const shown = texts.slice(0, APPROVERS_NAMED);
   const rest = texts.length - shown.length;
   const last = rest > 0 ? `${rest} more` : shown.pop();
   return shown.length === 0 ? String(last) : `${shown.join(', ')} or ${last}`;
