@@ -52,6 +52,3 @@ export function holdStoreCalls(dynamo: DynamoDBClient, match: (call: StoreCall) 
     },
   };
 }
-
-/** A write of an audit event (pk REQ#…, sk AUDIT#…). */
-export const isAuditWrite = (call: StoreCall): boolean => call.command === 'PutItemCommand' && JSON.stringify(call.input).includes('"AUDIT#');
