@@ -11,6 +11,7 @@ import { ensureTable, startEmbeddedDynamoDb } from '../adapters/dynamodb/embedde
 import type { IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
 import { checkIdentityCenterInstance } from '../adapters/identity-center/check-instance';
 import { wireWorkflow } from './wire-workflow';
+import { wireDiscoveringCatalogue, type DiscoveryTuning } from './catalogue-wiring';
 import { settleHomeRefreshes } from '../app/home';
 import { InProcessJobQueue } from '../adapters/scheduler/in-process-job-queue';
 import { InProcessScheduler } from '../adapters/scheduler/in-process-scheduler';
@@ -39,6 +40,8 @@ export interface LocalRuntimeOptions {
   skipAwsCheck?: boolean;
   /** What can be granted, when not the config's own lists (the discovering catalogue, or a test's); see WiringParts.catalogue. */
   catalogue?: Catalogue;
+  /** Test knobs for a config that discovers (the reader's pace, the refresh interval). */
+  discovery?: DiscoveryTuning;
 }
 
 export interface LocalRuntime {
@@ -75,6 +78,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const tableName = embedded?.tableName ?? (env.TIMEBOX_TABLE as string);
   if (!embedded) await ensureTable(dynamo, tableName);
 
+  // A config that discovers: the catalogue is loaded (cache, else AWS) before anything is served;
+  // with neither, DiscoveryFailedError says so in one line and nothing is left running.
+  const discovery = options.catalogue ? undefined : wireDiscoveringCatalogue({ config, dynamo, tableName, logger, clock, ...(options.discovery ? { tuning: options.discovery } : {}) });
+  try {
+    await discovery?.start();
+  } catch (err) {
+    await discovery?.stop();
+    if (embedded) await embedded.close();
+    else dynamo.destroy();
+    throw err;
+  }
+
+  const catalogue = options.catalogue ?? discovery?.catalogue;
+
   const queue = new InProcessJobQueue(logger);
   const scheduler = new InProcessScheduler(queue, clock);
   // Everything in this process shares one store: the worker's grants and revokes go ahead of
@@ -93,7 +110,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     workflow: { homeRefreshDelayMs: LOCAL_HOME_REFRESH_MS, ...options.workflow },
     ...(options.identityCenter ? { identityCenter: options.identityCenter } : {}),
     ...(options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: options.slackUserGroupCacheMs } : {}),
-    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+    ...(catalogue ? { catalogue } : {}),
   });
   const { deps } = wiring;
   const accessDeps: WorkflowDeps = { ...deps, store: lanes.lane('access') };
@@ -117,6 +134,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   sweepTimer.unref();
   const reconcileTimer = setInterval(() => void reconcileQuietly(), options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS);
   reconcileTimer.unref();
+  discovery?.refreshEvery();
 
   const slack = await startSlackApp(
     {
@@ -150,6 +168,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clearInterval(sweepTimer);
       clearInterval(reconcileTimer);
       await slack.stop();
+      await discovery?.stop();
       await settleHomeRefreshes(deps.home, { cancel: true });
       scheduler.close();
       await queue.close();

@@ -3,6 +3,7 @@ import { lintPolicy } from '../config/config-lint';
 import { ConfigError, loadConfigFile } from '../config/load-config';
 import { createLogger } from '../adapters/logger';
 import { startLocalRuntime } from './local-runtime';
+import { DiscoveryFailedError } from '../domain/catalogue';
 
 /** `npm start`: read the environment and config, start, and stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -36,6 +37,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // Its message is already the one line to act on (cannot start: no discovery cache … and why AWS failed).
+  if (err instanceof DiscoveryFailedError) {
+    process.stderr.write(`timebox: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`timebox: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

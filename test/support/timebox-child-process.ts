@@ -14,6 +14,11 @@ import { BOT_TOKEN, SIGNING_SECRET } from './timebox-harness';
 const ROOT = join(__dirname, '../..');
 const CHILD_ENTRY = join(ROOT, 'test/support/child-timebox.ts');
 
+/** `entry` (a TypeScript file, absolute or from the repository root) run through tsx with `env`. */
+function spawnEntry(env: Record<string, string>, entry: string): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), isAbsolute(entry) ? entry : join(ROOT, entry)], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
 /** The environment `npm start` would get, pointed at the stand-ins. */
 export function childEnv(options: { aws: AwsStandIn; slack: SlackStandIn; configPath: string; dataDir: string; knobs: ChildKnobs }): Record<string, string> {
   return {
@@ -55,7 +60,7 @@ export class TimeboxChild {
 
   /** Starts `entry` (a TypeScript file, absolute or from the repository root, through tsx; the Timebox child by default) and waits for its READY line. */
   static async start(env: Record<string, string>, entry = CHILD_ENTRY): Promise<{ child: TimeboxChild; url: string }> {
-    const proc = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), isAbsolute(entry) ? entry : join(ROOT, entry)], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawnEntry(env, entry);
     const child = new TimeboxChild(proc);
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -78,6 +83,16 @@ export class TimeboxChild {
       });
     });
     return { child, url };
+  }
+
+  /** Starts `entry` (as start() does) for a run that is expected to end by itself, e.g. a start-up that must fail: its exit code and everything it wrote to stderr. */
+  static async runToExit(env: Record<string, string>, entry = CHILD_ENTRY, timeoutMs = 30_000): Promise<{ code: number | null; stderr: string }> {
+    const proc = spawnEntry(env, entry);
+    const child = new TimeboxChild(proc);
+    const timer = setTimeout(() => child.kill(), timeoutMs);
+    const { code } = await child.exited;
+    clearTimeout(timer);
+    return { code, stderr: child.stderr };
   }
 
   get pid(): number | undefined {

@@ -13,6 +13,7 @@ import type { WorkflowOptions } from '../../src/app/deps';
 import type { Catalogue, Clock, Logger } from '../../src/app/ports';
 import { startLocalRuntime, type LocalRuntime } from '../../src/entrypoints/local-runtime';
 import { settleHomeRefreshes } from '../../src/app/home';
+import type { DiscoveryTuning } from '../../src/entrypoints/catalogue-wiring';
 import { AwsStandIn } from './aws-stand-in';
 import { eventually } from './eventually';
 import { SlackRequestSender, type BlockActionParams, type SignedResponse } from './slack-requests';
@@ -152,6 +153,8 @@ export interface HarnessOptions {
   logger?: Logger;
   /** What can be granted, instead of the config's own lists (e.g. accounts with OU paths and tags, as discovery would give); required when the config discovers. */
   catalogue?: Catalogue;
+  /** The discovering catalogue's pace and refresh interval, when the config discovers and no catalogue is given. */
+  discovery?: DiscoveryTuning;
 }
 
 /**
@@ -203,6 +206,7 @@ export class TimeboxHarness {
       ...(this.options.clock ? { clock: this.options.clock } : {}),
       ...(this.options.slackUserGroupCacheMs !== undefined ? { slackUserGroupCacheMs: this.options.slackUserGroupCacheMs } : {}),
       ...(this.options.catalogue ? { catalogue: this.options.catalogue } : {}),
+      ...(this.options.discovery ? { discovery: this.options.discovery } : {}),
     });
     this.sender = new SlackRequestSender({ url: `${this.runtime.url}/slack/events`, signingSecret: SIGNING_SECRET, answers: this.slack });
   }
