@@ -61,7 +61,6 @@ describe('large-orgs: discovery on the Lambda path (the sweep refreshes the cach
 
   beforeAll(async () => {
     w = await LambdaWorld.start(CONFIG);
-    w.aws.setOrganization(ORG);
     w.aws.addPermissionSet({ permissionSetArn: PERMISSION_SETS.ReadOnly, name: 'ReadOnly', sessionDuration: 'PT1H' });
     w.aws.addPermissionSet({ permissionSetArn: PERMISSION_SETS.Admin, name: 'Admin', sessionDuration: 'PT8H' });
     // What an operator reads in CloudWatch: the functions' log lines (pino hands them to fs.write on fd 1).
@@ -104,7 +103,16 @@ describe('large-orgs: discovery on the Lambda path (the sweep refreshes the cach
     await w.store.unlock('catalogue-refresh', 'another-sweep');
   });
 
+  test('AWS refusing the first read (the account is not in an organisation Timebox may read): the sweep still does its work, reports the read failed and logs an error naming the refused call; people are still told the organisation is not read yet', async () => {
+    logged.length = 0;
+    expect(await w.sweep({})).toEqual({ dispatched: 0, orphansRevoked: 0, catalogue: 'failed' });
+    expect(logged.filter((l) => l.includes('"level":50') && l.includes('organizations:ListRoots'))).toHaveLength(1);
+    const reply = await w.command('carol', 'payments-prod ReadOnly 3s still nothing');
+    expect(reply.body).toContain('has not read the AWS organisation yet');
+  });
+
   test('the sweep reads the organisation and caches it; the Slack function files a request matched by an OU rule from the cache (no AWS call), the worker grants it and the revoke happens at its end', async () => {
+    w.aws.setOrganization(ORG);
     expect(await w.sweep({})).toMatchObject({ catalogue: 'refreshed' });
     const afterRefresh = organizationsCalls();
     expect(w.aws.callsTo('ListTagsForResource')).toHaveLength(3); // the three active accounts

@@ -86,7 +86,11 @@ export class LambdaCatalogue implements Catalogue {
     if (!(await locks.tryLock(CATALOGUE_REFRESH_LOCK, owner, now + SWEEP_TIMEOUT_MS, now))) return 'busy';
     try {
       const report = await this.discovering.refresh();
-      if (!report.ok) return 'failed';
+      if (!report.ok) {
+        // With a cache, the last good one serves (the catalogue logged a warning). Without one, nobody can ask for anything: an error.
+        if (!this.started) this.logger.error({ err: report.error }, `discovery failed and there is no cache yet, so nobody can ask for access until a read succeeds: ${report.error}`);
+        return 'failed';
+      }
       this.started = true;
       this.lastLoad = this.clock.now();
       this.warnAboutRules();
