@@ -123,7 +123,7 @@ describe('large-orgs: discovery on the Lambda path (the sweep refreshes the cach
     // Outside the OU: refused, with the reason; inside it (a child OU): filed and approved by the OU rule.
     const refused = await w.command('carol', 'sandbox-one ReadOnly 3s not in workloads');
     expect(findRequestId(refused.body ?? '')).toBeUndefined();
-    const filed = await w.command('carol', 'payments-prod ReadOnly 3s lambda discovery');
+    const filed = await w.command('carol', 'payments-prod ReadOnly 1s lambda discovery');
     expect(filed.body).toContain('was approved automatically');
     const id = findRequestId(filed.body ?? '')!;
     expect(viewOf((await w.store.getRequest(id))!).grants[0]).toMatchObject({ ruleName: 'workloads-readonly', target: { accountId: '300000000001', permissionSetArn: PERMISSION_SETS.ReadOnly } });

@@ -64,13 +64,15 @@ async function buildLambdaRuntime(options: LambdaRuntimeOptions): Promise<Lambda
     throw err;
   }
   for (const warning of lintPolicy(config.policy)) logger.warn({ config: env.TIMEBOX_CONFIG }, warning);
+  const dynamo = new DynamoDBClient({});
+  // Read from the table's cache, never from AWS Organizations: discovery adds no call to AWS to a
+  // cold start, and the cache's read (two GetItems) runs while the secret is read. load() never throws.
+  const catalogue = lambdaCatalogue({ config, dynamo, tableName: env.TIMEBOX_TABLE, clock: { now: () => Date.now() }, logger, ...(options.reader ? { reader: options.reader(config) } : {}) });
+  const loading = catalogue?.load();
   const secrets = await readSlackSecrets(new SecretsManagerClient({}), env.TIMEBOX_SECRET_ARN);
+  await loading;
   const lambda = new LambdaClient({});
   const waiterArn = env.TIMEBOX_WAITER_ARN;
-  const dynamo = new DynamoDBClient({});
-  // Read from the table's cache, never from AWS here: discovery adds no call to a cold start.
-  const catalogue = lambdaCatalogue({ config, dynamo, tableName: env.TIMEBOX_TABLE, clock: { now: () => Date.now() }, logger, ...(options.reader ? { reader: options.reader(config) } : {}) });
-  await catalogue?.load();
   const { deps } = wireWorkflow({
     config,
     ...(catalogue ? { catalogue } : {}),
