@@ -62,13 +62,14 @@ export async function handler(event: LambdaHttpEvent, _context?: unknown): Promi
     front = undefined;
     throw err;
   });
+  const ready = await front;
   // The discovery cache as the sweep last wrote it (read again once older than discovery.refresh); never AWS.
   await (await lambdaRuntime('slack')).catalogue?.load();
   const lazy = lazyEvent.safeParse(event);
   if (lazy.success) {
     // Never throws for a refused or failed request: a retry by Lambda could not do better.
-    const ran = await (await front).handleLazyRequest(lazy.data.lazyListener);
+    const ran = await ready.handleLazyRequest(lazy.data.lazyListener);
     return { statusCode: ran ? 200 : 401, body: '' };
   }
-  return (await front).handleLambdaEvent(event);
+  return ready.handleLambdaEvent(event);
 }
