@@ -101,6 +101,21 @@ describe('large-orgs: the CDK stack with discovery (the sweep reads the organisa
     expect(everyAction.filter((a) => a.startsWith('organizations:') && !/^organizations:List/.test(a))).toEqual([]);
   });
 
+  test('a stack in a delegated administrator account (identityStoreAccount names the management account): the Organizations resources name any management account, never the stack\'s own', () => {
+    const path = join(dir, 'Discovering.yaml');
+    const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], config: path, identityStoreAccount: '999999999999' } });
+    const template = Template.fromStack(new TimeboxStack(app, 'Delegated', { env: { account: '444444444444', region: 'eu-west-1' } }));
+    const orgResources = statementsOf(template, 'sweep')
+      .filter((s) => actions(s).some((a) => a.startsWith('organizations:')))
+      .flatMap(resources)
+      .map((r) => JSON.stringify(r));
+    expect(orgResources.length).toBeGreaterThan(1);
+    for (const r of orgResources.filter((x) => x !== '"*"')) {
+      expect(r).toContain('organizations::*:');
+      expect(r).not.toContain('444444444444');
+    }
+  });
+
   test('with discovery, the worker creates assignments on the instance, any of its permission sets and any account (unknown at synth), and ends sessions on the instance\'s permission sets', () => {
     const created = managedPolicies(discovering.template).flatMap((p) => p.document.Statement).filter((s) => actions(s).includes('sso:CreateAccountAssignment'));
     expect(created.flatMap(resources).sort()).toEqual([INSTANCE, ALL_SETS, ALL_ACCOUNTS].sort());
