@@ -27,6 +27,7 @@ import { AuditArchive } from './audit-archive';
 import type { TimeboxConfig } from '../../src/config/config-schema';
 import { STUCK_REVOKE_METRIC } from '../../src/adapters/alarms/revoke-alarms';
 import { loadConfigFile } from '../../src/config/load-config';
+import { SWEEP_TIMEOUT_MS } from '../../src/entrypoints/lambda/lambda-catalogue';
 import { REPO_ROOT } from './config-source';
 
 /** How Slack reaches the Slack function. */
@@ -133,13 +134,6 @@ export class TimeboxConstruct extends Construct {
     // ---- Configuration: validated now, so a mistake fails `cdk synth`, not the first request.
     const configPath = props.configPath;
     this.config = loadConfigFile(configPath);
-    // Discovery on AWS needs the sweep to refresh the catalogue and the read-only Organizations /
-    // SSO Admin grants for it, which this stack does not build yet: its IAM scopes assignments to
-    // the accounts and permission sets the config lists, so with discovery it would grant nothing
-    // that works. Refused at synth rather than deployed broken.
-    if (this.config.discovery) {
-      throw new Error(`${configPath}: accounts: discover and permissionSets: discover run locally (npm start) for now; the AWS stack needs the accounts and permission sets listed`);
-    }
     const identityStoreAccount = checkedProp(props.identityStoreAccount, 'identityStoreAccount', /^\d{12}$/, 'a 12-digit AWS account id') ?? stack.account;
     const workerConcurrency = props.workerConcurrency ?? 10;
     if (workerConcurrency !== 'none' && !(Number.isInteger(workerConcurrency) && workerConcurrency >= 1 && workerConcurrency <= 15)) {
@@ -340,7 +334,9 @@ export class TimeboxConstruct extends Construct {
       description: 'Timebox sweep: hands every overdue request to the worker and reconciles assignments',
       memorySize: 256,
       // A sweep takes well under a minute; a schedule fired ahead waits up to 150 s before handing over.
-      timeout: Duration.minutes(3),
+      // With discovery it also reads the organisation when the cache is stale (about 219 s at 1,000
+      // accounts, at 5 calls a second), after its own work: see SWEEP_TIMEOUT_MS.
+      timeout: this.config.discovery ? Duration.millis(SWEEP_TIMEOUT_MS) : Duration.minutes(3),
       // The next sweep is 5 minutes away; retrying a failed one would only overlap it. A failed
       // run lands in the dead-letter queue (and so its alarm), and raises SweepFailingAlarm.
       retryAttempts: 0,
@@ -482,6 +478,27 @@ export class TimeboxConstruct extends Construct {
       this.sweepFunction.addToRolePolicy(statement);
     }
 
+    // Discovery (accounts: discover / permissionSets: discover): only the sweep reads AWS for it
+    // (the Slack function and the worker read the cache in the table), and only the read-only calls
+    // AwsOrganizationReader makes. ListRoots names no resource; the rest are limited to the roots, OUs
+    // and accounts of an organisation (its id is not known at synth) and to the one instance.
+    const discovery = this.config.discovery;
+    if (discovery?.accounts) {
+      const orgArn = (resource: string) => `arn:${stack.partition}:organizations::*:${resource}`;
+      this.sweepFunction.addToRolePolicy(new iam.PolicyStatement({ sid: 'DiscoverOrganizationRoots', actions: ['organizations:ListRoots'], resources: ['*'] }));
+      this.sweepFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DiscoverOrganizationAccounts',
+          actions: ['organizations:ListOrganizationalUnitsForParent', 'organizations:ListAccountsForParent', 'organizations:ListTagsForResource'],
+          resources: [orgArn('root/o-*/r-*'), orgArn('ou/o-*/ou-*'), orgArn('account/o-*/*')],
+        }),
+      );
+    }
+    if (discovery?.permissionSets) {
+      this.sweepFunction.addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'DiscoverPermissionSets', actions: ['sso:ListPermissionSets', 'sso:DescribePermissionSet'], resources: [instanceArn, ssoArn(`permissionSet/${instanceId}/*`)] }),
+      );
+    }
     this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.workerFunction.functionArn, this.sweepFunction.functionArn] }));
     this.schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SendDeadLetters', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
     if (key) {
@@ -544,6 +561,14 @@ export class TimeboxConstruct extends Construct {
       ...groupFindings,
     );
     Validations.of(roleOf(this.sweepFunction)).acknowledge(...removeFindings, ...(hasGroups ? [{ id: usersFinding, reason: membershipUsersReason }, ...groupFindings] : []));
+    if (this.config.discovery?.accounts) {
+      const discoveryReason =
+        'Discovery reads the whole organisation (accounts: discover): ListRoots authorizes against no resource, and the roots, OUs and accounts it then lists are what it is discovering, under an organisation id not known at synth. Only the sweep has these read-only List actions; it never changes the organisation.';
+      Validations.of(roleOf(this.sweepFunction)).acknowledge(
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: discoveryReason },
+        ...['root/o-*/r-*', 'ou/o-*/ou-*', 'account/o-*/*'].map((r) => ({ id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:organizations::*:${r}]`, reason: discoveryReason })),
+      );
+    }
 
     // ---- Ending sessions already issued (rules[].endSessions; src/app/end-sessions.ts). Only when
     // a rule sets it: the worker reads the permission set (its SessionDuration), edits its inline
@@ -552,7 +577,11 @@ export class TimeboxConstruct extends Construct {
     const endSessionsRules = this.config.policy.rules.filter((r) => r.endSessions);
     if (endSessionsRules.length > 0) {
       const covered = new Set(endSessionsRules.flatMap((r) => r.permissionSets));
-      const permissionSetArns = this.config.policy.catalogue.current().permissionSets.filter((p) => covered.has('*') || covered.has(p.name)).map((p) => p.arn);
+      // Discovered permission sets are unknown at synth, and a hundred listed ones (7,600 characters)
+      // would not fit one policy (CDK moved the statement whole into a managed policy of 7,918, over
+      // IAM's 6,144): past END_SESSIONS_LISTED_MAX_CHARS, every permission set of the instance.
+      const listed = this.config.policy.catalogue.current().permissionSets.filter((p) => covered.has('*') || covered.has(p.name)).map((p) => p.arn);
+      const permissionSetArns = this.config.discovery?.permissionSets || JSON.stringify(listed).length > END_SESSIONS_LISTED_MAX_CHARS ? [ssoArn(`permissionSet/${instanceId}/*`)] : listed;
       this.workerFunction.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'EndSessionsInPermissionSets',
@@ -716,6 +745,9 @@ function bundlingFor(configJson: string): nodejs.BundlingOptions {
   };
 }
 
+/** Past this many characters of permission set ARNs, the end-sessions statement names every permission set of the instance instead. */
+const END_SESSIONS_LISTED_MAX_CHARS = 2_000;
+
 /** IAM's limit on a customer managed policy document, in characters without whitespace. */
 export const MANAGED_POLICY_MAX_CHARS = 6_144;
 /** Past this many policies, accounts are not listed one by one (a role takes at most 10 managed policies by default). */
@@ -731,8 +763,10 @@ const MAX_CREATE_POLICIES = 4;
 function createAssignmentPolicies(stack: Construct, config: TimeboxConfig, role: iam.IRole): iam.ManagedPolicy[] {
   const { instanceArn } = config.identityCenter;
   const partition = instanceArn.split(':')[1] ?? 'aws';
-  const permissionSets = config.policy.catalogue.current().permissionSets.map((p) => p.arn);
-  const accounts = config.policy.catalogue.current().accounts.map((a) => `arn:${partition}:sso:::account/${a.id}`);
+  // Discovered accounts and permission sets are unknown at synth: any of the instance (see docs/DEPLOY.md).
+  const instanceId = instanceArn.split('/').pop() ?? '';
+  const permissionSets = config.discovery?.permissionSets ? [`arn:${partition}:sso:::permissionSet/${instanceId}/*`] : config.policy.catalogue.current().permissionSets.map((p) => p.arn);
+  const accounts = config.discovery?.accounts ? [`arn:${partition}:sso:::account/*`] : config.policy.catalogue.current().accounts.map((a) => `arn:${partition}:sso:::account/${a.id}`);
   const actions = ['sso:CreateAccountAssignment'];
   const pack = (resources: string[]): string[][] => {
     // The document's own characters, measured as IAM counts them (no whitespace), resources aside.
@@ -765,7 +799,11 @@ function createAssignmentPolicies(stack: Construct, config: TimeboxConfig, role:
       roles: [role],
       statements: [new iam.PolicyStatement({ sid: 'CreateAccountAssignments', actions, resources })],
     });
-    if (resources.includes(`arn:${partition}:sso:::account/*`)) {
+    if (config.discovery) {
+      const reason =
+        'The config discovers accounts or permission sets from AWS Organizations and Identity Center, so they are not known at synth: creating is limited to the one configured instance, and Timebox only ever creates assignments its rules allow on what it discovered (docs/DEPLOY.md explains the trade-off).';
+      for (const r of resources.filter((r) => r.endsWith('/*'))) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${r}]`, reason });
+    } else if (resources.includes(`arn:${partition}:sso:::account/*`)) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:${partition}:sso:::account/*]`,
         reason: 'The configured accounts are too many to list within IAM policy size limits; the statement still lists each configured permission set, and Timebox only ever creates assignments on configured accounts.',

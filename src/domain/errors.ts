@@ -43,7 +43,8 @@ export type TimeboxErrorCode =
   | 'ticket_missing'
   | 'not_break_glass'
   | 'not_break_glass_eligible'
-  | 'already_reviewed';
+  | 'already_reviewed'
+  | 'catalogue_not_ready';
 
 export const ErrorCode = {
   StoreConflict: 'store_conflict',

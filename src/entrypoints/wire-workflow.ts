@@ -6,6 +6,8 @@ import { WebClient } from '@slack/web-api';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
 import type { Catalogue, Clock, JobQueue, JobScheduler, Logger, Store } from '../app/ports';
 import { catalogueWarnings } from '../domain/catalogue-checks';
+import type { CatalogueSnapshot } from '../domain/catalogue';
+import { isTimeboxError } from '../domain/errors';
 import { newRequestId, requestIdFor } from '../adapters/request-id';
 import type { TimeboxConfig } from '../config/config-schema';
 import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/identity-center/identity-center-adapter';
@@ -46,6 +48,15 @@ function catalogueFor(parts: WiringParts): Catalogue {
   return parts.config.policy.catalogue;
 }
 
+function readyOrNot(catalogue: Catalogue): CatalogueSnapshot | undefined {
+  try {
+    return catalogue.current();
+  } catch (err) {
+    if (isTimeboxError(err, 'catalogue_not_ready')) return undefined;
+    throw err;
+  }
+}
+
 export interface Wiring {
   deps: WorkflowDeps;
   /** Closes the SDK clients' sockets. */
@@ -67,7 +78,9 @@ export function wireWorkflow(parts: WiringParts): Wiring {
   const catalogue = catalogueFor(parts);
   const policy = { ...parts.config.policy, catalogue };
   // The rules against what can be granted now: entries naming nothing, sessions outliving windows (a discovering catalogue says the same on each refresh).
-  for (const warning of catalogueWarnings(policy.rules, catalogue.current())) parts.logger.warn({ source: catalogue.current().source }, warning);
+  // A Lambda function's catalogue with no discovery cache yet has nothing to check (it says so when read).
+  const snapshot = readyOrNot(catalogue);
+  for (const warning of snapshot ? catalogueWarnings(policy.rules, snapshot) : []) parts.logger.warn({ source: snapshot?.source }, warning);
   const identityCenter = new IdentityCenterAdapter(ssoAdmin, identityStore, { ...parts.config.identityCenter, ...parts.identityCenter });
   const deps: WorkflowDeps = {
     policy,

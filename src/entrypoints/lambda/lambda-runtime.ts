@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { WorkflowDeps } from '../../app/deps';
+import type { OrganizationReader } from '../../app/ports';
 import { wireWorkflow } from '../wire-workflow';
 import type { TimeboxConfig } from '../../config/config-schema';
 import { readLambdaEnv, type LambdaEnv } from '../../config/lambda-env';
@@ -13,6 +14,7 @@ import { createLogger } from '../../adapters/logger';
 import { EventBridgeScheduler } from '../../adapters/scheduler/eventbridge-scheduler';
 import { invokeAsync, LambdaJobQueue } from '../../adapters/scheduler/lambda-job-queue';
 import { readSlackSecrets, type SlackSecrets } from '../../adapters/secrets/slack-secrets';
+import { lambdaCatalogue, type LambdaCatalogue } from './lambda-catalogue';
 
 export interface LambdaRuntime {
   env: LambdaEnv;
@@ -21,23 +23,37 @@ export interface LambdaRuntime {
   deps: WorkflowDeps;
   /** The Lambda client the hand-offs use. */
   lambda: LambdaClient;
+  /** With a config that discovers: the catalogue read from the table's discovery cache (see LambdaCatalogue); `load()` it before each invocation. */
+  catalogue: LambdaCatalogue | undefined;
 }
 
-let cached: Promise<LambdaRuntime> | undefined;
+export type LambdaFunctionKind = 'slack' | 'worker' | 'sweep';
+
+export interface LambdaRuntimeOptions {
+  /** The sweep's: how discovery reads AWS. The other functions never read AWS for discovery (nor carry its client). */
+  reader?: (config: TimeboxConfig) => OrganizationReader;
+}
+
+const cached = new Map<LambdaFunctionKind, Promise<LambdaRuntime>>();
 
 /**
  * Built once per cold start and reused: environment, config file and secrets are read and
- * validated here, so a broken deployment fails loudly in the logs on its first invocation.
+ * validated here, so a broken deployment fails loudly in the logs on its first invocation. One
+ * per function, as each is its own Lambda (and so its own catalogue) even where they share a process.
  */
-export function lambdaRuntime(): Promise<LambdaRuntime> {
-  cached ??= buildLambdaRuntime().catch((err: unknown) => {
-    cached = undefined; // let the next invocation try again (e.g. the secret was just fixed)
-    throw err;
-  });
-  return cached;
+export function lambdaRuntime(kind: LambdaFunctionKind, options: LambdaRuntimeOptions = {}): Promise<LambdaRuntime> {
+  let runtime = cached.get(kind);
+  if (!runtime) {
+    runtime = buildLambdaRuntime(options).catch((err: unknown) => {
+      cached.delete(kind); // let the next invocation try again (e.g. the secret was just fixed)
+      throw err;
+    });
+    cached.set(kind, runtime);
+  }
+  return runtime;
 }
 
-async function buildLambdaRuntime(): Promise<LambdaRuntime> {
+async function buildLambdaRuntime(options: LambdaRuntimeOptions): Promise<LambdaRuntime> {
   const env = readLambdaEnv();
   const logger = createLogger(env.LOG_LEVEL);
   let config: TimeboxConfig;
@@ -48,12 +64,19 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
     throw err;
   }
   for (const warning of lintPolicy(config.policy)) logger.warn({ config: env.TIMEBOX_CONFIG }, warning);
+  const dynamo = new DynamoDBClient({});
+  // Read from the table's cache, never from AWS Organizations: discovery adds no call to AWS to a
+  // cold start, and the cache's read (two GetItems) runs while the secret is read. load() never throws.
+  const catalogue = lambdaCatalogue({ config, dynamo, tableName: env.TIMEBOX_TABLE, clock: { now: () => Date.now() }, logger, ...(options.reader ? { reader: options.reader(config) } : {}) });
+  const loading = catalogue?.load();
   const secrets = await readSlackSecrets(new SecretsManagerClient({}), env.TIMEBOX_SECRET_ARN);
+  await loading;
   const lambda = new LambdaClient({});
   const waiterArn = env.TIMEBOX_WAITER_ARN;
   const { deps } = wireWorkflow({
     config,
-    store: new DynamoDbStore(new DynamoDBClient({}), env.TIMEBOX_TABLE, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'skipped a stored request no schema version can read')),
+    ...(catalogue ? { catalogue } : {}),
+    store: new DynamoDbStore(dynamo, env.TIMEBOX_TABLE, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'skipped a stored request no schema version can read')),
     queue: new LambdaJobQueue(lambda, env.TIMEBOX_WORKER_FUNCTION),
     scheduler: new EventBridgeScheduler(new SchedulerClient({}), {
       groupName: env.TIMEBOX_SCHEDULE_GROUP,
@@ -75,5 +98,5 @@ async function buildLambdaRuntime(): Promise<LambdaRuntime> {
     // grants of one request are then created one after another.
     identityCenter: { pollBudgetMs: 180_000, maxOutstandingCreates: 1 },
   });
-  return { env, config, secrets, deps, lambda };
+  return { env, config, secrets, deps, lambda, catalogue };
 }

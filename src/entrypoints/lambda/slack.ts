@@ -21,7 +21,7 @@ const lazyEvent = z.strictObject({
 });
 
 async function buildFront(): Promise<SlackFront> {
-  const runtime = await lambdaRuntime();
+  const runtime = await lambdaRuntime('slack');
   const logger = boltLogger(runtime.deps.logger);
   const self = runtime.env.AWS_LAMBDA_FUNCTION_NAME;
   // Lambda freezes the function once it answers, so a listener run here finishes before the reply.
@@ -62,11 +62,14 @@ export async function handler(event: LambdaHttpEvent, _context?: unknown): Promi
     front = undefined;
     throw err;
   });
+  const ready = await front;
+  // The discovery cache as the sweep last wrote it (read again once older than discovery.refresh); never AWS.
+  await (await lambdaRuntime('slack')).catalogue?.load();
   const lazy = lazyEvent.safeParse(event);
   if (lazy.success) {
     // Never throws for a refused or failed request: a retry by Lambda could not do better.
-    const ran = await (await front).handleLazyRequest(lazy.data.lazyListener);
+    const ran = await ready.handleLazyRequest(lazy.data.lazyListener);
     return { statusCode: ran ? 200 : 401, body: '' };
   }
-  return (await front).handleLambdaEvent(event);
+  return ready.handleLambdaEvent(event);
 }

@@ -9,7 +9,10 @@ import { lambdaRuntime } from './lambda-runtime';
  * A throw makes Lambda retry (then the DLQ); the request's state in the table makes that safe.
  */
 export async function handler(event: unknown): Promise<{ requestId: string; status: string | undefined }> {
-  const runtime = await lambdaRuntime();
+  const runtime = await lambdaRuntime('worker');
+  // The worker grants and revokes what each request names (never reading the catalogue for it);
+  // it keeps the cache's snapshot like the Slack function, for anything it renders.
+  await runtime.catalogue?.load();
   const parsed = workerEvent.safeParse(event);
   if (!parsed.success) {
     // A malformed event can never succeed: log it and do not let Lambda retry it.
