@@ -161,7 +161,13 @@ const REFUSED: Decision = { kind: 'refused' };
  * per target, and the first that covers it decides, as in `evaluate`. Which of those rules select
  * an account is read once per account. A property test holds it to `evaluate(...).decision`.
  */
-export function decider(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Identity, breakGlass = false, snapshot = policy.catalogue.current()): (target: GrantTarget) => Decision {
+export interface Decider {
+  decide(target: GrantTarget): Decision;
+  /** Whether any rule could decide something on this account for the person (false: nothing on it is allowed, without asking per permission set). */
+  anyRuleOn(accountId: string): boolean;
+}
+
+export function decider(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Identity, breakGlass = false, snapshot = policy.catalogue.current()): Decider {
   const inPlay: Array<{ rule: Rule; decision: Decision }> = [];
   for (const [index, rule] of policy.rules.entries()) {
     if ((rule.breakGlass === true) !== breakGlass) continue;
@@ -170,15 +176,21 @@ export function decider(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Ide
     else if (named.kind === 'unknown') inPlay.push({ rule, decision: { kind: 'unknown', rule, index, groups: named.groups } });
   }
   const byAccount = new Map<string, typeof inPlay>();
-  return (target) => {
-    if (target.kind === 'group') return inPlay.find(({ rule }) => covers(rule, target, snapshot))?.decision ?? REFUSED;
-    let selecting = byAccount.get(target.accountId);
-    if (!selecting) {
-      selecting = inPlay.filter(({ rule }) => selectingEntry(rule.accountIds, target.accountId, snapshot) !== undefined);
-      byAccount.set(target.accountId, selecting);
+  const selecting = (accountId: string): typeof inPlay => {
+    let rules = byAccount.get(accountId);
+    if (!rules) {
+      rules = inPlay.filter(({ rule }) => selectingEntry(rule.accountIds, accountId, snapshot) !== undefined);
+      byAccount.set(accountId, rules);
     }
-    for (const { rule, decision } of selecting) if (namesPermissionSet(rule.permissionSets, target.permissionSetName)) return decision;
-    return REFUSED;
+    return rules;
+  };
+  return {
+    decide: (target) => {
+      if (target.kind === 'group') return inPlay.find(({ rule }) => covers(rule, target, snapshot))?.decision ?? REFUSED;
+      for (const { rule, decision } of selecting(target.accountId)) if (namesPermissionSet(rule.permissionSets, target.permissionSetName)) return decision;
+      return REFUSED;
+    },
+    anyRuleOn: (accountId) => selecting(accountId).length > 0,
   };
 }
 

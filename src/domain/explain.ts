@@ -152,7 +152,7 @@ export function explainAvailable(policy: Pick<Policy, 'catalogue' | 'rules'>, pe
   let unchecked = 0;
   const byHeading = new Map<string, Array<{ name: string; rule: Rule; matchedBy?: string }>>();
   // The deciding rule only (decider): a verdict for every rule of every target is far past Slack's 3 s at 1,000 accounts.
-  const decide = decider(policy, person, false, snapshot);
+  const { decide } = decider(policy, person, false, snapshot);
   for (const target of everyTarget(snapshot)) {
     const decision = decide(target);
     if (decision.kind === 'unknown') unchecked += 1;

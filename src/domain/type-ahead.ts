@@ -73,12 +73,23 @@ export function findByName<T extends { name: string }>(items: readonly T[], type
  * permission set allowed on one of `accounts` (all by default), a group whose membership is allowed.
  */
 export function requestable(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Identity, snapshot: CatalogueSnapshot = policy.catalogue.current()) {
-  const decide = decider(policy, person, false, snapshot);
+  const { decide, anyRuleOn } = decider(policy, person, false, snapshot);
+  // Most accounts have no rule for a given person: they are passed over without asking per permission set.
   const allowed = (account: CatalogueAccount, set: PermissionSet): boolean =>
-    decide({ kind: 'account', accountId: account.id, accountName: account.name, permissionSetName: set.name, permissionSetArn: set.arn }).kind === 'allowed';
+    anyRuleOn(account.id) && decide({ kind: 'account', accountId: account.id, accountName: account.name, permissionSetName: set.name, permissionSetArn: set.arn }).kind === 'allowed';
+  // The accounts any rule could decide on, once per list asked about (a menu asks for each of its permission sets).
+  const ruledLists = new WeakMap<readonly CatalogueAccount[], CatalogueAccount[]>();
+  const ruled = (accounts: readonly CatalogueAccount[]): CatalogueAccount[] => {
+    let found = ruledLists.get(accounts);
+    if (!found) {
+      found = accounts.filter((a) => anyRuleOn(a.id));
+      ruledLists.set(accounts, found);
+    }
+    return found;
+  };
   return {
     account: (account: CatalogueAccount, permissionSets: readonly PermissionSet[] = snapshot.permissionSets): boolean => permissionSets.some((set) => allowed(account, set)),
-    permissionSet: (set: PermissionSet, accounts: readonly CatalogueAccount[] = snapshot.accounts): boolean => accounts.some((account) => allowed(account, set)),
+    permissionSet: (set: PermissionSet, accounts: readonly CatalogueAccount[] = snapshot.accounts): boolean => ruled(accounts).some((account) => allowed(account, set)),
     group: (group: Group): boolean => decide({ kind: 'group', groupId: group.id, groupName: group.name } satisfies GrantTarget).kind === 'allowed',
   };
 }

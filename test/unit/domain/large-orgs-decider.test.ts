@@ -56,8 +56,12 @@ describe('large-orgs: available and the type-ahead compute the deciding rule onl
   test('for any rules (by id, name, OU, tag or "*"; break-glass or not), person and target, the deciding-rule-only path decides exactly as the full evaluate does', () => {
     fc.assert(
       fc.property(policyArb, identityArb, fc.boolean(), (policy, person, breakGlass) => {
-        const decide = decider(policy, person, breakGlass);
-        for (const target of everyTarget(SNAPSHOT)) expect(decide(target)).toEqual(evaluate(policy, person, target, breakGlass).decision);
+        const { decide, anyRuleOn } = decider(policy, person, breakGlass);
+        for (const target of everyTarget(SNAPSHOT)) {
+          const { decision } = evaluate(policy, person, target, breakGlass);
+          expect(decide(target)).toEqual(decision);
+          if (target.kind === 'account' && decision.kind !== 'refused') expect(anyRuleOn(target.accountId)).toBe(true);
+        }
       }),
       { numRuns: 2_000 },
     );
