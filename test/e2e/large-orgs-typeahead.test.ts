@@ -176,13 +176,14 @@ describe('large-orgs: type-ahead menus, ambiguous accounts and available at 1,00
     }
   });
 
-  test('/aws-access with an account that only begins several names is answered with the candidates and a count of the rest; nothing is filed', async () => {
+  test('/aws-access (and whocan) with an account that only begins several names or ids is answered with the candidates and a count of the rest; nothing is filed', async () => {
     const before = await h.storedRequestCount();
     const candidates = ACCOUNTS.filter((a) => a.name.startsWith('payments-00'));
     const { text } = await h.command('carol', 'payments-00 Role007 1h look at the queue');
     expect(text).toContain(`"payments-00" matches ${candidates.length} accounts by prefix and none exactly: ${candidates.slice(0, 10).map((a) => `${a.name} (${a.id})`).join(', ')} and ${candidates.length - 10} more. Say which with its full name or id.`);
     const { text: byId } = await h.command('carol', '30000000004 Role007 1h look at the queue');
     expect(byId).toContain('"30000000004" matches');
+    expect(await ask('carol', 'whocan payments-00 Role007')).toContain(`"payments-00" matches ${candidates.length} accounts by prefix and none exactly`);
     expect(await h.storedRequestCount()).toBe(before);
   });
 
