@@ -2,13 +2,13 @@ import { applyDiscovery, type CatalogueSnapshot } from '../../src/domain/catalog
 import { snapshotOf } from '../../src/domain/catalogue-view';
 import { SwappableCatalogue } from '../support/in-memory-ports';
 import { buildOrganization } from '../support/organization-fixture';
-import { IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, TimeboxHarness, type PersonName } from '../support/timebox-harness';
+import { GROUPS, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, TimeboxHarness, type PersonName } from '../support/timebox-harness';
 
 /**
  * 1,000 accounts (969 active) in 40 nested OUs with five tags each, and 100 permission sets, as
  * discovery gives them (injected as the catalogue, so this is about the menus, the command and
- * `available`, not about reading AWS), and 200 rules: two for carol (one by OU, one by tag), 198
- * for other people.
+ * `available`, not about reading AWS), and 200 rules: two for carol (one by OU, one by tag), one
+ * for the Identity Center group oncall (dave is in it), 197 for other people.
  */
 const fixture = buildOrganization();
 const discovered = (permissionSets = fixture.expected.permissionSets): CatalogueSnapshot =>
@@ -20,6 +20,7 @@ const discovered = (permissionSets = fixture.expected.permissionSets): Catalogue
 const ouNamed = (name: string) => fixture.organization.units.find((u) => u.name === name)!;
 const CAROLS_OU = ouNamed('security-prod-us');
 const CAROLS_TAG = { key: 'cost-center', value: 'cc-1039' };
+const ONCALLS_OU = ouNamed('sandbox-dev-eu');
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
 const ACCOUNTS = [...fixture.expected.accounts].sort(byName);
 /** What carol may request, worked out here from the fixture, not by the code under test. */
@@ -27,7 +28,7 @@ const carolMay = (a: (typeof ACCOUNTS)[number]) => a.ouPath.some((ou) => ou.id =
 /** The menu's order: what carol may request first, then the rest, each by name. */
 const carolsOrder = (accounts: typeof ACCOUNTS) => [...accounts.filter(carolMay), ...accounts.filter((a) => !carolMay(a))].map((a) => a.id);
 
-const fillerRules = Array.from({ length: 198 }, (_, r) => {
+const fillerRules = Array.from({ length: 197 }, (_, r) => {
   const account = fixture.expected.accounts[(r * 7) % fixture.expected.accounts.length]!;
   return `
   - name: team-${r}
@@ -61,6 +62,12 @@ rules:
     permissionSets: [Role042]
     requesters: [U0CAROL000]
     autoApprove: true
+    maxDuration: 1h
+  - name: oncall-sandbox
+    accounts: ["ou:${ONCALLS_OU.id}"]
+    permissionSets: [Role011]
+    requesters: ["group:oncall"]
+    approvers: [alice@example.com]
     maxDuration: 1h${fillerRules}
 `;
 
@@ -77,7 +84,7 @@ describe('large-orgs: type-ahead menus, ambiguous accounts and available at 1,00
   let forms = 0;
 
   beforeAll(async () => {
-    h = await TimeboxHarness.start({ configYaml: CONFIG, catalogue });
+    h = await TimeboxHarness.start({ configYaml: CONFIG, catalogue, beforeStart: (aws) => void aws.addMembership({ groupId: GROUPS.oncall, userId: PEOPLE.dave.principalId }) });
   });
   afterAll(async () => {
     await h.stop();
@@ -113,6 +120,14 @@ describe('large-orgs: type-ahead menus, ambiguous accounts and available at 1,00
     expect(ACCOUNTS.filter(carolMay).length).toBeGreaterThan(30);
     const alices = await suggest('alice', await openForm('alice'), 'account', '');
     expect(ids(alices)).toEqual(ACCOUNTS.slice(0, 100).map((a) => a.id));
+  });
+
+  test('a rule naming an Identity Center group puts its accounts first for a member (checked once, when the form opens), not for someone outside it', async () => {
+    const inOncallOu = ACCOUNTS.filter((a) => a.ouPath.some((ou) => ou.id === ONCALLS_OU.id)).map((a) => a.id);
+    const daves = await suggest('dave', await openForm('dave'), 'account', '');
+    expect(ids(daves).slice(0, inOncallOu.length)).toEqual(inOncallOu);
+    const carols = await suggest('carol', await openForm('carol'), 'account', 'sandbox-dev-eu');
+    expect(ids(carols)).toEqual(carolsOrder(ACCOUNTS.filter((a) => a.ouPath.some((ou) => ou.id === ONCALLS_OU.id))));
   });
 
   test('typing the start of a name offers exactly the accounts whose names begin so, carol\'s first', async () => {
