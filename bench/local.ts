@@ -14,6 +14,10 @@ import { DynamoDbStore } from '../src/adapters/dynamodb/dynamodb-store';
 import { startEmbeddedDynamoDb } from '../src/adapters/dynamodb/embedded-dynamodb';
 import { MODAL_BLOCKS, REQUEST_MODAL_CALLBACK } from '../src/adapters/slack/views/request-modal';
 import { checkEntitlements, resolveTargets } from '../src/domain/rules';
+import { applyDiscovery, type CatalogueSnapshot } from '../src/domain/catalogue';
+import { snapshotOf } from '../src/domain/catalogue-view';
+import { explainAvailable } from '../src/domain/explain';
+import { buildOrganization } from '../test/support/organization-fixture';
 import { AwsStandIn } from '../test/support/aws-stand-in';
 import { newTriggerId, SlackRequestSender, type SignedResponse } from '../test/support/slack-requests';
 import { SlackStandIn, type SlackMessage } from '../test/support/slack-stand-in';
@@ -130,7 +134,7 @@ export class LocalRig {
     });
   }
 
-  static async start(options: { configYaml: string; approvers?: ApproverPool; floor: boolean; creationPolls?: number }): Promise<LocalRig> {
+  static async start(options: { configYaml: string; approvers?: ApproverPool; floor: boolean; creationPolls?: number; catalogue?: CatalogueSnapshot }): Promise<LocalRig> {
     const aws = await AwsStandIn.start({ creationPolls: options.creationPolls ?? 1, deletionPolls: 1 });
     const slack = await SlackStandIn.start({ users: Object.values(PEOPLE).map(({ id, name, email }) => ({ id, name, email })), token: BOT_TOKEN });
     for (const p of Object.values(PEOPLE)) aws.addUser({ userId: p.principalId, email: p.email, identityStoreId: IDENTITY_STORE_ID });
@@ -138,9 +142,12 @@ export class LocalRig {
     options.approvers?.registerWith(slack, aws);
     const rig = new LocalRig(aws, slack);
     writeFileSync(rig.configPath, options.configYaml);
+    // A discovered organisation is served as discovery would have it (see discoveredScaleCatalogue).
+    const catalogueFile = join(rig.dir, 'catalogue.json');
+    if (options.catalogue) writeFileSync(catalogueFile, JSON.stringify(options.catalogue));
     // Production timings: no test knobs.
     const [tb, floor] = await Promise.all([
-      TimeboxChild.start(childEnv({ aws, slack, configPath: rig.configPath, dataDir: rig.dataDir, knobs: {} })),
+      TimeboxChild.start(childEnv({ aws, slack, configPath: rig.configPath, dataDir: rig.dataDir, knobs: options.catalogue ? { catalogueFile } : {} })),
       options.floor
         ? TimeboxChild.start({ PATH: process.env.PATH ?? '', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN }, 'bench/floor-app.ts')
         : Promise.resolve(undefined),
@@ -466,9 +473,72 @@ export function scaleConfigYaml(): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface ScaleResult {
+/**
+ * Item 5 on a discovered organisation: the fixture's 1,000 accounts (969 active) in 40 nested OUs
+ * with five tags each, and 100 permission sets, combined with the config as discovery does.
+ */
+export function discoveredScaleCatalogue(): CatalogueSnapshot {
+  const { expected } = buildOrganization();
+  return applyDiscovery(
+    snapshotOf({ accounts: [], permissionSets: [], groups: [] }),
+    { accounts: expected.accounts, permissionSets: expected.permissionSets, readAt: Date.now() },
+    { accounts: { names: {} }, permissionSets: true, refreshMs: 900_000 },
+  );
+}
+
+/** `accounts: discover`, `permissionSets: discover` and 200 rules (10 requesters each): by OU, by cost-center tag, by team tag, and by 5 account ids, in turn. */
+export function discoveredScaleConfigYaml(): string {
+  const { organization, expected } = buildOrganization();
+  const teams = [...new Set(expected.accounts.map((a) => a.tags.team ?? ''))];
+  const lines: string[] = [
+    'identityCenter:',
+    '  instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef',
+    `  identityStoreId: ${IDENTITY_STORE_ID}`,
+    'slack:',
+    `  approvalChannel: ${APPROVAL_CHANNEL}`,
+    'accounts: discover',
+    'permissionSets: discover',
+    'durations:',
+    '  default: 1h',
+    '  min: 1s',
+    'rules:',
+  ];
+  for (let r = 0; r < SCALE.rules; r++) {
+    const accounts = [
+      `"ou:${organization.units[r % organization.units.length]!.id}"`,
+      `"tag:cost-center=cc-${1000 + (r % 40)}"`,
+      `"tag:team=${teams[r % teams.length]}"`,
+      ...[Array.from({ length: SCALE.accountsPerRule }, (_, k) => `"${expected.accounts[(r * SCALE.accountsPerRule + k) % expected.accounts.length]!.id}"`).join(', ')],
+    ][r % 4];
+    const sets = [`Role${pad(r % SCALE.permissionSets, 3)}`, `Role${pad((r + 1) % SCALE.permissionSets, 3)}`];
+    const requesters = Array.from({ length: SCALE.requestersPerRule }, (_, k) => scaleRequester(r, k));
+    lines.push(
+      `  - name: team-${pad(r, 3)}`,
+      `    accounts: [${accounts}]`,
+      `    permissionSets: [${sets.join(', ')}]`,
+      `    requesters: [${requesters.join(', ')}]`,
+      ...(r % 2 === 0 ? ['    autoApprove: true'] : [`    approvers: [lead${pad(r, 3)}@bench.example.com, U0BOB00000]`]),
+      '    maxDuration: 8h',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Type-ahead queries on the discovered organisation, in turn: a name prefix, an OU's name, a tag, the start of an id. */
+export const discoveredQueries = (i: number): string => ['payments-01', 'security-staging-eu', 'cost-center=cc-1007', '3000000001'][i % 4]!;
+/** Type-ahead queries on the static scale config: "acct-037" matches the ten accounts acct-0370 … acct-0379, among 1,000. */
+export const staticQueries = (i: number): string => `acct-0${pad((i * 37) % 100, 2)}`;
+
+export interface ScaleMeasures {
   formOpen: { timebox: Summary; floor: Summary; errors: number };
   typeAhead: { timebox: Summary; floor: Summary; errors: number };
+}
+
+export interface ScaleResult extends ScaleMeasures {
+  /** The same on a discovered organisation (discoveredScaleCatalogue, discoveredScaleConfigYaml). */
+  discovered?: ScaleMeasures;
+  /** `/aws-access available` for one requester on the static scale config (its CPU time in this process), per answer. */
+  available?: { meanMs: number; p99Ms: number; iterations: number };
   /** Rule evaluation of a 10-grant request under the last rule (every rule looked at), per request. */
   ruleEvaluation: { meanMs: number; p99Ms: number; iterations: number; firstMs: number };
 }
@@ -497,12 +567,27 @@ export function ruleEvaluation(iterations: number): ScaleResult['ruleEvaluation'
   return { meanMs: mean(times), p99Ms: percentile(times, 99), iterations, firstMs: times[0] ?? Number.NaN };
 }
 
+/** `/aws-access available` on the scale config (1,000 accounts × 100 permission sets × 200 rules): explainAvailable's CPU time, per answer. */
+export function availableEvaluation(iterations: number): NonNullable<ScaleResult['available']> {
+  const policy = parseConfig(scaleConfigYaml(), 'scale config').policy;
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const person = { slackUserId: 'UBSCALE0001', email: scaleRequester((i * 37) % SCALE.rules, 0) };
+    const started = process.cpuUsage();
+    const explanation = explainAvailable(policy, person);
+    const used = process.cpuUsage(started);
+    times.push((used.user + used.system) / 1000);
+    if (explanation.sections.length !== SCALE.accountsPerRule) throw new Error('available listed the wrong accounts');
+  }
+  return { meanMs: mean(times), p99Ms: percentile(times, 99), iterations };
+}
+
 /**
  * Item 5 against a Timebox started on the scale config: opening the form (from sending
  * `/aws-access` to Slack having both the ack and the views.open call, whichever is later: an app
  * may ack first and open the form after), and type-ahead queries for accounts.
  */
-export async function scale(rig: LocalRig, n: number): Promise<Omit<ScaleResult, 'ruleEvaluation'>> {
+export async function scale(rig: LocalRig, n: number, query: (i: number) => string): Promise<ScaleMeasures> {
   const floorSender = rig.floorSender as SlackRequestSender;
   const half = Math.ceil(n / 2);
   const formOpen = { timebox: [] as number[], floor: [] as number[], errors: 0 };
@@ -516,11 +601,12 @@ export async function scale(rig: LocalRig, n: number): Promise<Omit<ScaleResult,
       else formOpen.timebox.push(Math.max(opened, outcome.ackAt) - outcome.sentAt);
     }
   }
-  // "acct-037": the ten accounts acct-0370 … acct-0379, among 1,000.
-  const query = (i: number) => `acct-0${pad((i * 37) % 100, 2)}`;
+  // Each query from a form opened by a requester some rule names (what the form remembers of
+  // them), so what they may request is worked out and listed first, as for a real person.
   const typeAheadJob = (sender: SlackRequestSender, i: number) => {
     const u = rig.people.mint();
-    return () => sender.blockSuggestion({ userId: u.id, userName: u.name, actionId: MODAL_BLOCKS.account, blockId: MODAL_BLOCKS.account, value: query(i), callbackId: REQUEST_MODAL_CALLBACK });
+    const privateMetadata = JSON.stringify({ channelId: 'C0GENERAL0', asker: { email: scaleRequester(i % SCALE.rules, 0), in: [], unchecked: [] } });
+    return () => sender.blockSuggestion({ userId: u.id, userName: u.name, actionId: MODAL_BLOCKS.account, blockId: MODAL_BLOCKS.account, value: query(i), callbackId: REQUEST_MODAL_CALLBACK, privateMetadata });
   };
   const typeAhead = { timebox: [] as number[], floor: [] as number[], errors: 0 };
   for (let round = 0; round < 2; round++) {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLambdaBundles, buildLambdaEntry, REPO_ROOT } from '../scripts/build-lambda';
 import { coldFigures, coldStarts, lambdaLoad, LATENCY_MS, LambdaRig, SLACK_SANDBOXES, WAITER_ARN, startLifecycles, storeCost, type ColdStartResult, type LambdaLoadResult, type Lifecycle, type StoreCost } from './lambda';
-import { decisionToGrantLocal, item1, loadBurst, LocalRig, revocationLocal, ruleEvaluation, scale, scaleConfigYaml, type AckRow, type DecisionResult, type Item1Result, type LatenessResult, type LoadResult, type ScaleResult } from './local';
+import { availableEvaluation, decisionToGrantLocal, discoveredQueries, discoveredScaleCatalogue, discoveredScaleConfigYaml, item1, loadBurst, LocalRig, revocationLocal, ruleEvaluation, scale, scaleConfigYaml, staticQueries, type AckRow, type DecisionResult, type Item1Result, type LatenessResult, type LoadResult, type ScaleResult } from './local';
 import { ApproverPool, benchConfigYaml } from './people';
 import { benchmarksDoc, machine, markdownTable, type Row } from './report';
 import { median, ms, p50p99, percentile, ratio, summary } from './stats';
@@ -32,6 +32,7 @@ const N = {
   scalePerKind: QUICK ? 30 : 200,
   load: QUICK ? 50 : 200,
   ruleIterations: QUICK ? 500 : 5000,
+  availableIterations: QUICK ? 20 : 100,
   /** Lifecycles on the AWS path going on at once. */
   lifecycleLanes: 2,
   /**
@@ -218,6 +219,38 @@ function rowsOf(r: Results): Row[] {
         target: 'p99 < 100 ms',
         pass: typeAhead.timebox.p99 < 100 && typeAhead.errors === 0,
       },
+      ...(r.scale.discovered
+        ? [
+            {
+              item: 5,
+              what: `Scale, discovered organisation (969 active accounts in 40 nested OUs, 5 tags each, 100 permission sets, 200 rules by OU, tag and id): open the form, p50 / p99 (${r.scale.discovered.formOpen.timebox.n})`,
+              timebox: `${p50p99(r.scale.discovered.formOpen.timebox)}${r.scale.discovered.formOpen.errors ? `, ${r.scale.discovered.formOpen.errors} errors` : ''}`,
+              floor: p50p99(r.scale.discovered.formOpen.floor),
+              target: 'p99 < 100 ms',
+              pass: r.scale.discovered.formOpen.timebox.p99 < 100 && r.scale.discovered.formOpen.errors === 0,
+            },
+            {
+              item: 5,
+              what: `Scale, discovered: answer an account type-ahead query (a name prefix, an OU name, a tag, an id prefix in turn), p50 / p99 (${r.scale.discovered.typeAhead.timebox.n})`,
+              timebox: `${p50p99(r.scale.discovered.typeAhead.timebox)}${r.scale.discovered.typeAhead.errors ? `, ${r.scale.discovered.typeAhead.errors} errors` : ''}`,
+              floor: p50p99(r.scale.discovered.typeAhead.floor),
+              target: 'p99 < 100 ms',
+              pass: r.scale.discovered.typeAhead.timebox.p99 < 100 && r.scale.discovered.typeAhead.errors === 0,
+            },
+          ]
+        : []),
+      ...(r.scale.available
+        ? [
+            {
+              item: 5,
+              what: `Scale: \`/aws-access available\` over 96,900 targets and 200 rules, CPU time, mean / p99 (${r.scale.available.iterations} answers)`,
+              timebox: `${ms(r.scale.available.meanMs)} / ${ms(r.scale.available.p99Ms)}`,
+              floor: '—',
+              target: '< 1 s (p99; Slack allows 3 s)',
+              pass: r.scale.available.p99Ms < 1000,
+            },
+          ]
+        : []),
       {
         item: 5,
         what: `Scale: rule evaluation of a 10-grant request matched by the last of 200 rules, mean / p99 (${rules.iterations} requests)`,
@@ -301,7 +334,7 @@ function details(r: Results): string[] {
       `Slack ${LATENCY_MS.slack} ms, DynamoDB ${LATENCY_MS.dynamodb} ms, Lambda Invoke ${LATENCY_MS.lambda} ms, Secrets Manager ${LATENCY_MS.secretsManager} ms, Identity Center ${LATENCY_MS.identityCenter} ms, Scheduler ${LATENCY_MS.scheduler} ms (not given in the issue; assumed), half on the way in and half on the way out (bench/latency-proxy.ts). The worker the handler hands over to is not run for these runs (its work is not on the user's clock). Not modelled: Lambda's own sandbox start, and its CPU share (a 1024 MB function gets about 0.6 of a vCPU; here a process gets a whole core when one is free).`,
     '**Item 3, decision to grant.** From the moment the client has the Approve click\'s ack to the moment CreateAccountAssignment for that requester arrives at the AWS stand-in. Locally: one click at a time on loopback (no added latency, as item 1), the next once AWS has told Timebox the previous grant succeeded (for items 3 and 4 the AWS stand-in completes an assignment by the first status poll, so a grant is over about 250 ms after its creation). On the AWS path: the lifecycles below, the click\'s reply being the warm Slack handler\'s return (Bolt\'s AwsLambdaReceiver replies only when the listener returns, and the listener has already invoked the worker by then, so this figure can be small or even negative); each click comes once the worker has recorded the approval message; the worker runs as soon as its async Invoke arrives at the stand-in, in an idle sandbox of a pool of up to 10 (the worker\'s reserved concurrency in the stack; a new, cold sandbox when none is idle, as Lambda would; past 10 the invocation waits for one; Lambda\'s own queueing delay is not modelled). The sweep function has no reserved concurrency: its invocations each get an idle sandbox of its own, or a new, cold one. Between invocations a sandbox is frozen (SIGSTOP), as Lambda freezes it once the handler has returned, so work left running after a reply does not run until the next invocation.',
     `**Item 4, revocation lateness.** From the grant's own \`endsAt\` (read from the store) to DeleteAccountAssignment for that requester arriving at the stand-in. Locally: ${N.revocations} auto-approved one-grant requests with windows of 8 to 17 s (spread so revokes do not all land in one second), timed by the local process's own timers; the ends are read from its store after it stopped. On the AWS path: the ${N.lifecycles} lifecycles (${N.lifecycleLanes} at a time), with windows of ${N.lifecycleMinWindowMs / 1000} to ${N.lifecycleMinWindowMs / 1000 + 60} s chosen so their ends fall evenly across the minute (long enough that a schedule armed at the grant could name a whole minute over 10 s or more before the end; real windows are 15 minutes or more); the schedule the worker creates in the AWS stand-in fires at a uniformly random moment of the minute its \`at()\` names, invokes the function its target ARN names with its input and is then deleted, as EventBridge Scheduler does (bench/scheduler-stand-in.ts). The functions have \`TIMEBOX_WAITER_ARN\` (the sweep function's ARN), as the stack gives them, so a schedule armed a whole minute or more ahead of the end targets the sweep function (the waiter) with \`{requestId, created, notBefore}\`; it waits in its own sandbox until \`notBefore\` and then async-invokes the worker with \`{requestId, created}\` (through the Lambda proxy), which revokes. A schedule armed too close to its time targets the worker, at the minute after. The 5-minute sweep is not run (it would catch a grant missed by its schedule, later still). The run stops waiting ${(DEADLINE - started) / 1000} s after it started; a window not revoked by then counts as late by as long as it had been, and the figures are then marked ≥ (lower bounds).`,
-    '**Item 5, scale.** A Timebox started on a generated static config of 1,000 accounts, 100 permission sets and 200 rules (5 accounts × 2 permission sets and 10 requesters each; bench/local.ts, scaleConfigYaml). Opening the form is `/aws-access` with no arguments, timed from sending it to Slack having both the ack and the views.open call, whichever comes later (the floor: its ack); a type-ahead query is a `block_suggestion` for the account menu. One in flight, alternating blocks with the floor, loopback. Rule evaluation is timed in the benchmark\'s own process on the same config, first thing in the run while that process is quiet, every iteration counted (the first, before the JIT has compiled anything, included): resolving the targets of a 10-grant request (5 accounts × 2 permission sets) that only the last rule allows, and matching each grant against the rules (src/domain/rules.ts), as submitRequest does.',
+    '**Item 5, scale.** A Timebox started on a generated static config of 1,000 accounts, 100 permission sets and 200 rules (5 accounts × 2 permission sets and 10 requesters each; bench/local.ts, scaleConfigYaml). Opening the form is `/aws-access` with no arguments, timed from sending it to Slack having both the ack and the views.open call, whichever comes later (the floor: its ack); a type-ahead query is a `block_suggestion` for the account menu, from a form opened by a requester a rule names (its private_metadata), so what they may request is worked out and listed first. The same two are measured again on a discovered organisation (the fixture of test/support/organization-fixture.ts: 969 active accounts in 40 nested OUs with 5 tags each, 100 permission sets, served to the process as discovery would have it; `accounts: discover`, 200 rules by OU, cost-center tag, team tag and ids in turn), its queries a name prefix, an OU name, a tag and an id prefix in turn. One in flight, alternating blocks with the floor, loopback. Rule evaluation is timed in the benchmark\'s own process on the same config, first thing in the run while that process is quiet, every iteration counted (the first, before the JIT has compiled anything, included): resolving the targets of a 10-grant request (5 accounts × 2 permission sets) that only the last rule allows, and matching each grant against the rules (src/domain/rules.ts), as submitRequest does. `available` is explainAvailable on the static scale config for a requester of one rule, its CPU time (process.cpuUsage) in the benchmark\'s process.',
     '**Item 6, store cost.** Every DynamoDB request the Lambda functions make passes the DynamoDB latency proxy, which attributes it by key: the request\'s own items (`REQ#<id>`: the request and its audit events) and the leases of its requester\'s user (`LEASE#<user>|…`). The count is every request for one lifecycle of item 3/4 on the AWS path: filing, posting for approval, the click, granting, notifying, the revoke and its news.',
     '**Item 7, memory.** VmHWM (peak resident set) of the Timebox process (and of the floor) from /proc after item 1. The local process runs through tsx (as the test harness does), so the figure includes tsx\'s loader and its compiled sources; `npm start` runs the tsc build instead.',
     `**Item 8, load.** The load test's command phase (test/reliability/load.test.ts): ${N.load} two-grant requests (production ReadOnly and Admin, both needing approval), every one from a new requester, sent all at once to a freshly started Timebox (and first to the floor); ack p50 / p99 / max.`,
@@ -355,6 +388,7 @@ async function main(): Promise<void> {
   const configYaml = benchConfigYaml(approvers.all);
   // Rule evaluation first, while this process is quiet (the Lambda path's stand-ins run in it later).
   const rules = want('5') ? ruleEvaluation(N.ruleIterations) : undefined;
+  const available = want('5') ? availableEvaluation(N.availableIterations) : undefined;
   const work = mkdtempSync(join(tmpdir(), 'timebox-bench-run-'));
   const cleanups: Array<() => Promise<void>> = [];
   try {
@@ -416,11 +450,18 @@ async function main(): Promise<void> {
       log(`item 5: scale, ${N.scalePerKind} per measurement`);
       const rig = await LocalRig.start({ configYaml: scaleConfigYaml(), floor: true });
       try {
-        const measured = await scale(rig, N.scalePerKind);
-        results.scale = { ...measured, ruleEvaluation: rules ?? ruleEvaluation(N.ruleIterations) };
+        const measured = await scale(rig, N.scalePerKind, staticQueries);
+        results.scale = { ...measured, ruleEvaluation: rules ?? ruleEvaluation(N.ruleIterations), ...(available ? { available } : {}) };
         log(`  form p99 ${ms(measured.formOpen.timebox.p99)} · type-ahead p99 ${ms(measured.typeAhead.timebox.p99)} · rules p99 ${ms(results.scale.ruleEvaluation.p99Ms)}`);
       } finally {
         await rig.dispose();
+      }
+      const discoveredRig = await LocalRig.start({ configYaml: discoveredScaleConfigYaml(), catalogue: discoveredScaleCatalogue(), floor: true });
+      try {
+        results.scale.discovered = await scale(discoveredRig, N.scalePerKind, discoveredQueries);
+        log(`  discovered: form p99 ${ms(results.scale.discovered.formOpen.timebox.p99)} · type-ahead p99 ${ms(results.scale.discovered.typeAhead.timebox.p99)}`);
+      } finally {
+        await discoveredRig.dispose();
       }
     }
     if (want('3') || want('4')) {

@@ -186,11 +186,12 @@ export async function markReviewed(deps: WorkflowDeps, input: ReviewInput): Prom
  * Whether the form offers this person the "break glass" choice: only when a break-glass rule
  * names them (a group that cannot be checked now: not offered; filing checks again anyway).
  */
-export async function offersBreakGlass(deps: WorkflowDeps, member: SlackPerson): Promise<boolean> {
+export async function offersBreakGlass(deps: WorkflowDeps, member: SlackPerson, resolved?: Identity): Promise<boolean> {
   const rules = deps.policy.rules.filter((r) => r.breakGlass === true);
   if (rules.length === 0) return false;
   try {
-    return mayBreakGlass(deps.policy, await resolveIdentity(deps, member, rules.map((r) => r.requesters)));
+    // `resolved`: already looked up against every rule's groups (the form's menus need them too).
+    return mayBreakGlass(deps.policy, resolved ?? (await resolveIdentity(deps, member, rules.map((r) => r.requesters))));
   } catch (err) {
     deps.logger.warn({ err: String(err) }, 'could not tell whether the form should offer break glass; not offered');
     return false;

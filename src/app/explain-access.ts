@@ -3,6 +3,8 @@ import { explainAvailable, explainWhoCan, explainWhy, type Explanation } from '.
 import { TimeboxError } from '../domain/errors';
 import { resolveTargets, ruleCovers, type TargetSpec } from '../domain/rules';
 import type { GrantTarget } from '../domain/grant-target';
+import type { Identity } from '../domain/identity';
+import type { Person } from '../domain/policy';
 import { lookUpMember } from './members';
 import { resolveIdentity } from './resolve-identity';
 import type { WorkflowDeps } from './deps';
@@ -40,9 +42,13 @@ export async function whyFor(deps: Deps, asker: Asker, spec: TargetSpec): Promis
   return explainWhy(evaluate(deps.policy, person, target), member.email ?? member.name ?? member.slackUserId);
 }
 
+/** Who someone is against every group the rules name as requesters: what `available` and the form's menus order by. */
+export function identityForEveryRule(deps: Pick<WorkflowDeps, 'policy' | 'directory' | 'provisioner' | 'logger'>, member: Person): Promise<Identity> {
+  return resolveIdentity(deps, member, deps.policy.rules.map((r) => r.requesters));
+}
+
 /** `available`: every target, evaluated for the asker (resolved once, against every group the rules name as requesters). */
 export async function availableTo(deps: Deps, asker: Asker): Promise<Explanation> {
   const member = await lookUpMember(deps, asker.slackUserId, asker.workspace, 'request');
-  const person = await resolveIdentity(deps, member, deps.policy.rules.map((r) => r.requesters));
-  return explainAvailable(deps.policy, person);
+  return explainAvailable(deps.policy, await identityForEveryRule(deps, member));
 }

@@ -11,6 +11,7 @@ export type TimeboxErrorCode =
   | 'invalid_command'
   | 'invalid_duration'
   | 'unknown_account'
+  | 'ambiguous_account'
   | 'unknown_permission_set'
   | 'unknown_group'
   | 'too_many_grants'

@@ -5,15 +5,32 @@ import { covers, decidingRule, evaluate, groupUnresolvedError, judgeRule, naming
 import type { Identity } from './identity';
 import { samePerson, type Account, type Group, type PermissionSet, type Policy, type Rule } from './policy';
 import type { CatalogueSnapshot } from './catalogue';
-import { accountById, matchText, permissionSetNamed, selectingEntry } from './catalogue-view';
+import { accountById, lowerOf, matchText, permissionSetNamed, selectingEntry } from './catalogue-view';
 
+/** How many accounts an ambiguous name lists before counting the rest. */
+export const CANDIDATES_SHOWN = 10;
+
+/**
+ * The account a person typed: its exact id or name (ignoring case) wins. Typed text that only
+ * begins several accounts' names or ids is not guessed at: the refusal names the candidates (at
+ * most CANDIDATES_SHOWN, and how many more); one candidate is offered as "did you mean".
+ */
 export function resolveAccount(snapshot: CatalogueSnapshot, text: string): Account {
   const wanted = text.trim().toLowerCase();
-  const found = accountById(snapshot, wanted) ?? snapshot.accounts.find((a) => a.name.toLowerCase() === wanted);
-  if (!found) {
-    throw new TimeboxError('unknown_account', `Unknown account "${text.slice(0, 64)}". Known accounts: ${listNames(snapshot.accounts)}`);
+  const found = accountById(snapshot, wanted) ?? snapshot.accounts.find((a) => lowerOf(a.name) === wanted);
+  if (found) return found;
+  const candidates = wanted === '' ? [] : snapshot.accounts.filter((a) => lowerOf(a.name).startsWith(wanted) || a.id.startsWith(wanted));
+  const quoted = `"${text.slice(0, 64)}"`;
+  const named = (a: Account) => `${a.name} (${a.id})`;
+  if (candidates.length > 1) {
+    const more = candidates.length - CANDIDATES_SHOWN;
+    throw new TimeboxError(
+      'ambiguous_account',
+      `${quoted} matches ${candidates.length} accounts by prefix and none exactly: ${candidates.slice(0, CANDIDATES_SHOWN).map(named).join(', ')}${more > 0 ? ` and ${more} more` : ''}. Say which with its full name or id.`,
+    );
   }
-  return found;
+  const didYouMean = candidates.length === 1 ? ` Did you mean ${named(candidates[0]!)}?` : '';
+  throw new TimeboxError('unknown_account', `Unknown account ${quoted}.${didYouMean} Known accounts: ${listNames(snapshot.accounts)}`);
 }
 
 export function resolvePermissionSet(snapshot: CatalogueSnapshot, text: string): PermissionSet {

@@ -25,6 +25,8 @@ import { z } from 'zod';
 import { readLocalEnv } from '../../src/config/env';
 import { parseConfig } from '../../src/config/load-config';
 import { startLocalRuntime } from '../../src/entrypoints/local-runtime';
+import type { CatalogueSnapshot } from '../../src/domain/catalogue';
+import { staticCatalogue } from '../../src/domain/catalogue-view';
 import { recordAwsSends } from './aws-sends';
 
 const knobsSchema = z
@@ -40,6 +42,8 @@ const knobsSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** A file to write, on SIGTERM, when each AWS call was sent (JSON, see aws-sends.ts). */
     awsSendLog: z.string().min(1),
+    /** A catalogue snapshot (JSON) to serve instead of the config's lists, as a discovering config would have it (the bench's discovered scale). */
+    catalogueFile: z.string().min(1),
   })
   .partial();
 
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
       ...(knobs.pollBudgetMs !== undefined ? { pollBudgetMs: knobs.pollBudgetMs } : {}),
     },
     ...(knobs.sweepIntervalMs !== undefined ? { sweepIntervalMs: knobs.sweepIntervalMs } : {}),
+    ...(knobs.catalogueFile ? { catalogue: staticCatalogue(JSON.parse(readFileSync(knobs.catalogueFile, 'utf8')) as CatalogueSnapshot) } : {}),
   });
 
   process.once('SIGTERM', () => {

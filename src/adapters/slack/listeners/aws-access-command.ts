@@ -3,17 +3,19 @@ import { USAGE, parseCommand } from '../../../domain/command';
 import type { AccessRequest, Grant } from '../../../domain/access-request';
 import { whereAsked } from '../../../domain/approvers';
 import { formatDuration } from '../../../domain/duration';
+import type { Identity } from '../../../domain/identity';
 import type { Policy } from '../../../domain/policy';
 import { isTimeboxError } from '../../../domain/errors';
 import { lookUpMember } from '../../../app/members';
 import { submitRequest, type FiledRequest } from '../../../app/submit-request';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestSubject, targetText } from '../views/target-text';
-import { groupModal, requestModal } from '../views/request-modal';
+import { askerMetadata, groupModal, requestModal } from '../views/request-modal';
 import { formNotOpened, GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
 import { extendAndDescribe } from './extend-submission';
 import { explainAnswer, isExplainCommand } from './explain-command';
+import { identityForEveryRule } from '../../../app/explain-access';
 import { tellPerson, type Answer } from './tell-person';
 import { breakGlassFiledMessage } from '../views/break-glass-alert';
 import { offersBreakGlass } from '../../../app/break-glass';
@@ -113,8 +115,14 @@ export function awsAccessCommand(door: SlackDoor) {
         // when the form opens; a refusal, or Slack failing to open it, is answered.
         await answer(async () => {
           const member = await lookUpMember(door.deps, command.user_id, command.team_id, 'request');
-          const metadata = { channelId: command.channel_id };
-          const view = parsed.targets === 'group' ? groupModal(door.deps.policy, metadata) : requestModal(door.deps.policy, metadata, await offersBreakGlass(door.deps, member));
+          // Who they are against the rules' groups, once: the menus list what they may request first.
+          const person = await identityForEveryRule(door.deps, member).catch((err: unknown): Identity => {
+            logger.warn(`could not resolve ${command.user_id}'s groups for the form's menus: ${err instanceof Error ? err.message : String(err)}`);
+            return member;
+          });
+          const metadata = askerMetadata(person, command.channel_id);
+          const view =
+            parsed.targets === 'group' ? groupModal(door.deps.policy, metadata, person) : requestModal(door.deps.policy, metadata, await offersBreakGlass(door.deps, member, person), person);
           if (!view) return `${WARNING} No groups are configured, so there is no group membership to request.`;
           try {
             await client.views.open({ trigger_id: command.trigger_id, view });

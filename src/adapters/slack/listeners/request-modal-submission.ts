@@ -16,6 +16,7 @@ const metadataSchema = z.object({ channelId: z.string().optional() }).catch({});
 /** Which form field an error belongs to, so Slack shows it under that field. */
 const FIELD_FOR: Partial<Record<TimeboxErrorCode, string>> = {
   unknown_account: MODAL_BLOCKS.account,
+  ambiguous_account: MODAL_BLOCKS.account,
   no_matching_rule: MODAL_BLOCKS.permissionSet,
   unknown_permission_set: MODAL_BLOCKS.permissionSet,
   too_many_grants: MODAL_BLOCKS.permissionSet,

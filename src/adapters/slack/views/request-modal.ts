@@ -1,7 +1,9 @@
 import type { KnownBlock, ModalView, MultiExternalSelect, MultiStaticSelect, PlainTextOption } from '@slack/types';
 import { MAX_REASON_LENGTH } from '../../../domain/command';
 import { formatDuration } from '../../../domain/duration';
+import { groupsNamed, type Identity, type Membership } from '../../../domain/identity';
 import type { Policy } from '../../../domain/policy';
+import { MENU_LIMIT, requestable } from '../../../domain/type-ahead';
 import { truncate } from './mrkdwn';
 
 export const REQUEST_MODAL_CALLBACK = 'timebox_request';
@@ -10,7 +12,7 @@ export const MODAL_BLOCKS = { account: 'account', permissionSet: 'permission_set
 /** The value of the form's "break glass" checkbox. */
 export const BREAK_GLASS_CHOICE = 'break_glass';
 /** Slack's cap on a static menu; longer lists become external selects served by the options handler. */
-export const STATIC_MENU_LIMIT = 100;
+export const STATIC_MENU_LIMIT = MENU_LIMIT;
 
 export const accountOption = (a: { name: string; id: string }): PlainTextOption => ({
   text: { type: 'plain_text', text: truncate(`${a.name} (${a.id})`, 75) },
@@ -27,27 +29,59 @@ export const groupOption = (g: { name: string }): PlainTextOption => ({
   value: g.name,
 });
 
-/** Options matching what someone typed, at most 100, for external selects. */
-export function matchingOptions<T>(items: T[], typed: string, label: (item: T) => string, toOption: (item: T) => PlainTextOption): PlainTextOption[] {
-  const needle = typed.trim().toLowerCase();
-  const out: PlainTextOption[] = [];
-  for (const item of items) {
-    if (label(item).toLowerCase().includes(needle)) out.push(toOption(item));
-    if (out.length === STATIC_MENU_LIMIT) break;
-  }
-  return out;
-}
-
-/** A multi-select: static up to 100 options, type-ahead (served by the options handler) past that. */
-function multiSelect(actionId: string, placeholder: string, options: PlainTextOption[], maxSelected: number): MultiStaticSelect | MultiExternalSelect {
+/**
+ * A multi-select: static up to 100 options (what the person may request first, when known),
+ * type-ahead (served by the options handler) past that.
+ */
+function multiSelect<T>(actionId: string, placeholder: string, items: readonly T[], toOption: (item: T) => PlainTextOption, maxSelected: number, first?: (item: T) => boolean): MultiStaticSelect | MultiExternalSelect {
   const common = { action_id: actionId, placeholder: { type: 'plain_text' as const, text: placeholder }, max_selected_items: maxSelected };
-  return options.length <= STATIC_MENU_LIMIT
-    ? { ...common, type: 'multi_static_select', options }
-    : { ...common, type: 'multi_external_select', min_query_length: 0 };
+  if (items.length > STATIC_MENU_LIMIT) return { ...common, type: 'multi_external_select', min_query_length: 0 };
+  const ordered = first ? [...items.filter(first), ...items.filter((i) => !first(i))] : items;
+  return { ...common, type: 'multi_static_select', options: ordered.map(toOption) };
 }
 
 export interface ModalMetadata {
   channelId?: string;
+  /**
+   * Who opened the form, as far as the rules care (their email, the rules' groups they are in
+   * and those that could not be checked), resolved once when it opened: the type-ahead lists
+   * what they may request first without looking anything up. It only orders the menus; filing
+   * checks everything again.
+   */
+  asker?: AskerMetadata;
+}
+
+export interface AskerMetadata {
+  email?: string;
+  /** Group entries (as the rules spell them) they are in. */
+  in?: string[];
+  /** Group entries that could not be checked when the form opened. */
+  unchecked?: string[];
+}
+
+/** Slack's cap on a view's private_metadata. */
+const METADATA_LIMIT = 3_000;
+
+/** What the form remembers of who opened it; groups are left out when they would not fit (the menus are then ordered without them). */
+export function askerMetadata(person: Identity, channelId: string | undefined): ModalMetadata {
+  const entries = (want: (m: Membership) => boolean) => [...(person.groups ?? [])].filter(([, m]) => want(m)).map(([entry]) => entry);
+  const base: ModalMetadata = { ...(channelId ? { channelId } : {}), asker: person.email ? { email: person.email } : {} };
+  const full: ModalMetadata = { ...base, asker: { ...base.asker, in: entries((m) => 'member' in m && m.member), unchecked: entries((m) => 'unresolved' in m) } };
+  return JSON.stringify(full).length <= METADATA_LIMIT ? full : base;
+}
+
+/**
+ * Who is typing in the form, from what it remembers: every group the rules name is one they are
+ * in, could not be checked, or are not in (a form that could not remember groups counts them as
+ * not checked, so nothing is listed first because of one).
+ */
+export function askerIdentity(policy: Policy, slackUserId: string, asker: AskerMetadata | undefined): Identity {
+  const known = asker?.in !== undefined;
+  const memberships = groupsNamed(policy.rules.map((r) => r.requesters)).map(({ entry }): [string, Membership] => [
+    entry,
+    asker?.in?.includes(entry) ? { member: true } : !known || asker?.unchecked?.includes(entry) ? { unresolved: 'not checked when the form opened' } : { member: false },
+  ]);
+  return { slackUserId, ...(asker?.email ? { email: asker.email } : {}), groups: new Map(memberships) };
 }
 
 /** The "break glass" choice, in the form only for someone a break-glass rule names. */
@@ -103,23 +137,28 @@ function modal(callbackId: string, title: string, metadata: ModalMetadata, block
   };
 }
 
-/** The /aws-access form: several accounts and several permission sets (one grant per pair). `private_metadata` remembers the channel to confirm in. */
-export function requestModal(policy: Policy, metadata: ModalMetadata, offerBreakGlass = false): ModalView {
+/**
+ * The /aws-access form: several accounts and several permission sets (one grant per pair).
+ * `private_metadata` remembers the channel to confirm in and who opened it (for the type-ahead);
+ * `person`, when known, puts what they may request first in the static menus.
+ */
+export function requestModal(policy: Policy, metadata: ModalMetadata, offerBreakGlass = false, person?: Identity): ModalView {
   const max = Math.min(policy.limits.maxGrantsPerRequest, STATIC_MENU_LIMIT);
-  const { accounts, permissionSets } = policy.catalogue.current();
+  const snapshot = policy.catalogue.current();
+  const may = person ? requestable(policy, person, snapshot) : undefined;
   return modal(REQUEST_MODAL_CALLBACK, 'Request AWS access', metadata, [
     {
       type: 'input',
       block_id: MODAL_BLOCKS.account,
       label: { type: 'plain_text', text: 'Accounts' },
-      element: multiSelect(MODAL_BLOCKS.account, 'Choose accounts', accounts.map(accountOption), max),
+      element: multiSelect(MODAL_BLOCKS.account, 'Choose accounts', snapshot.accounts, accountOption, max, may && ((a) => may.account(a))),
     },
     {
       type: 'input',
       block_id: MODAL_BLOCKS.permissionSet,
       label: { type: 'plain_text', text: 'Permission sets' },
       hint: { type: 'plain_text', text: `One grant for each account and permission set; at most ${policy.limits.maxGrantsPerRequest} in all.` },
-      element: multiSelect(MODAL_BLOCKS.permissionSet, 'Choose permission sets', permissionSets.map(permissionSetOption), max),
+      element: multiSelect(MODAL_BLOCKS.permissionSet, 'Choose permission sets', snapshot.permissionSets, permissionSetOption, max, may && ((p) => may.permissionSet(p))),
     },
     ...durationAndReason(policy),
     ...(offerBreakGlass ? [breakGlassChoice()] : []),
@@ -127,15 +166,16 @@ export function requestModal(policy: Policy, metadata: ModalMetadata, offerBreak
 }
 
 /** The /aws-access group form: temporary membership of one or more Identity Center groups. Undefined when no groups are configured. */
-export function groupModal(policy: Policy, metadata: ModalMetadata): ModalView | undefined {
-  const { groups } = policy.catalogue.current();
-  if (groups.length === 0) return undefined;
+export function groupModal(policy: Policy, metadata: ModalMetadata, person?: Identity): ModalView | undefined {
+  const snapshot = policy.catalogue.current();
+  if (snapshot.groups.length === 0) return undefined;
+  const may = person ? requestable(policy, person, snapshot) : undefined;
   return modal(GROUP_MODAL_CALLBACK, 'Request group access', metadata, [
     {
       type: 'input',
       block_id: MODAL_BLOCKS.group,
       label: { type: 'plain_text', text: 'Groups' },
-      element: multiSelect(MODAL_BLOCKS.group, 'Choose groups', groups.map(groupOption), Math.min(policy.limits.maxGrantsPerRequest, STATIC_MENU_LIMIT)),
+      element: multiSelect(MODAL_BLOCKS.group, 'Choose groups', snapshot.groups, groupOption, Math.min(policy.limits.maxGrantsPerRequest, STATIC_MENU_LIMIT), may && ((g) => may.group(g))),
     },
     ...durationAndReason(policy),
   ]);
