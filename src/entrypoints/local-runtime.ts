@@ -16,6 +16,7 @@ import { settleHomeRefreshes } from '../app/home';
 import { InProcessJobQueue } from '../adapters/scheduler/in-process-job-queue';
 import { InProcessScheduler } from '../adapters/scheduler/in-process-scheduler';
 import { startSlackApp } from '../adapters/slack/create-slack-app';
+import type { SlackFront } from '../adapters/slack/slack-front';
 import { StoreLanes } from '../adapters/store-lanes';
 
 const SWEEP_INTERVAL_MS = 30_000;
@@ -36,6 +37,8 @@ export interface LocalRuntimeOptions {
   sweepIntervalMs?: number;
   reconcileIntervalMs?: number;
   clock?: Clock;
+  /** false: no HTTP server; requests reach `front` from another thread (the workflow thread, see local-thread.ts). */
+  listen?: boolean;
   /** Skips the start-up check of the Identity Center instance (tests that start without one). */
   skipAwsCheck?: boolean;
   /** What can be granted, when not the config's own lists (the discovering catalogue, or a test's); see WiringParts.catalogue. */
@@ -45,8 +48,10 @@ export interface LocalRuntimeOptions {
 }
 
 export interface LocalRuntime {
-  /** Base URL of the HTTP server. */
+  /** Base URL of the HTTP server ('' when not listening). */
   url: string;
+  /** The Slack HTTP receiver (none in Socket Mode). */
+  front: SlackFront | undefined;
   deps: WorkflowDeps;
   queue: InProcessJobQueue;
   scheduler: InProcessScheduler;
@@ -143,6 +148,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
       ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
       port: env.PORT,
+      ...(options.listen === false ? { listen: false } : {}),
       isReady: () => ready,
       logger,
     },
@@ -150,11 +156,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     { deps: { ...deps, store: lanes.lane('interactive') }, approvalChannel: config.slack.approvalChannel, ackFirst: true },
   );
   ready = true;
-  logger.info({ url: slack.url, mode: env.SLACK_APP_TOKEN ? 'socket' : 'http', store: embedded ? 'embedded' : tableName }, 'timebox is ready');
+  // Not listening: the thread that serves HTTP says when Timebox is ready.
+  if (options.listen !== false) logger.info({ url: slack.url, mode: env.SLACK_APP_TOKEN ? 'socket' : 'http', store: embedded ? 'embedded' : tableName }, 'timebox is ready');
 
   let stopped = false;
   return {
     url: slack.url,
+    front: slack.front,
     deps,
     queue,
     scheduler,

@@ -2,7 +2,9 @@ import { readLocalEnv } from '../config/env';
 import { lintPolicy } from '../config/config-lint';
 import { ConfigError, loadConfigFile } from '../config/load-config';
 import { createLogger } from '../adapters/logger';
-import { startLocalRuntime } from './local-runtime';
+import { createRequire } from 'node:module';
+import type * as LocalRuntimeModule from './local-runtime';
+import { startThreadedRuntime } from './local-thread';
 import { DiscoveryFailedError } from '../domain/catalogue';
 
 /** `npm start`: read the environment and config, start, and stop cleanly on SIGINT/SIGTERM. */
@@ -24,7 +26,12 @@ async function main(): Promise<void> {
     process.stderr.write(`timebox: warning: ${warning}\n`);
     logger.warn({ config: env.TIMEBOX_CONFIG }, warning);
   }
-  const runtime = await startLocalRuntime({ env, config, logger });
+  // Over HTTP the workflow runs on a thread of its own, so acks never wait behind it (local-thread.ts);
+  // Socket Mode answers over its WebSocket and stays on one thread.
+  // The workflow's modules are loaded only where it runs (not on the HTTP thread).
+  const runtime = env.SLACK_APP_TOKEN
+    ? await (createRequire(__filename)('./local-runtime') as typeof LocalRuntimeModule).startLocalRuntime({ env, config, logger })
+    : await startThreadedRuntime({ env, config, logger, log: { level: env.LOG_LEVEL, fd: 1 }, runtime: {} });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'stopping');

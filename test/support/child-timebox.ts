@@ -19,15 +19,14 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import { z } from 'zod';
 import { readLocalEnv } from '../../src/config/env';
 import { parseConfig } from '../../src/config/load-config';
-import { startLocalRuntime } from '../../src/entrypoints/local-runtime';
 import type { CatalogueSnapshot } from '../../src/domain/catalogue';
-import { staticCatalogue } from '../../src/domain/catalogue-view';
-import { recordAwsSends } from './aws-sends';
+import { startThreadedRuntime } from '../../src/entrypoints/local-thread';
 
 const knobsSchema = z
   .object({
@@ -44,10 +43,17 @@ const knobsSchema = z
     awsSendLog: z.string().min(1),
     /** A catalogue snapshot (JSON) to serve instead of the config's lists, as a discovering config would have it (the bench's discovered scale). */
     catalogueFile: z.string().min(1),
+    /** A Slack Web API method whose first call makes the workflow thread throw an uncaught error (see thread-crash.ts). */
+    crashThreadAtSlackMethod: z.string().min(1),
   })
   .partial();
 
 export type ChildKnobs = z.infer<typeof knobsSchema>;
+
+/** The knobs this process was started with (also read by aws-sends-thread.ts, in the workflow thread). */
+export function childKnobs(): ChildKnobs {
+  return knobsSchema.parse(JSON.parse(process.env.TIMEBOX_TEST_KNOBS ?? '{}'));
+}
 
 async function main(): Promise<void> {
   // Exit with the parent: a test that dies must not leave a Timebox holding the data directory.
@@ -55,37 +61,39 @@ async function main(): Promise<void> {
   process.stdin.on('error', () => process.exit(0));
   process.stdin.resume();
 
-  const knobs = knobsSchema.parse(JSON.parse(process.env.TIMEBOX_TEST_KNOBS ?? '{}'));
+  const knobs = childKnobs();
   const env = readLocalEnv();
   const config = parseConfig(readFileSync(env.TIMEBOX_CONFIG, 'utf8'), env.TIMEBOX_CONFIG);
   const logger = pino({ level: knobs.logLevel ?? 'silent', base: { pid: process.pid } }, pino.destination(2));
 
-  const sends = knobs.awsSendLog ? recordAwsSends() : undefined;
-  const runtime = await startLocalRuntime({
+  // As `npm start` runs over HTTP: the workflow on its own thread (src/entrypoints/local-thread.ts),
+  // which is where the AWS calls are made, so that thread records their send times.
+  const runtime = await startThreadedRuntime({
     env,
     config,
     logger,
-    workflow: {
-      ...(knobs.claimMs !== undefined ? { claimMs: knobs.claimMs } : {}),
-      ...(knobs.leaseWaitMs !== undefined ? { leaseWaitMs: knobs.leaseWaitMs } : {}),
-      ...(knobs.leasePollMs !== undefined ? { leasePollMs: knobs.leasePollMs } : {}),
-      ...(knobs.revokeRetryMs !== undefined ? { revokeRetryMs: knobs.revokeRetryMs } : {}),
-      ...(knobs.newsRetryMs !== undefined ? { newsRetryMs: knobs.newsRetryMs } : {}),
+    log: { level: knobs.logLevel ?? 'silent', fd: 2 },
+    preload: [...(knobs.awsSendLog ? [join(__dirname, 'aws-sends-thread.ts')] : []), ...(knobs.crashThreadAtSlackMethod ? [join(__dirname, 'thread-crash.ts')] : [])],
+    runtime: {
+      workflow: {
+        ...(knobs.claimMs !== undefined ? { claimMs: knobs.claimMs } : {}),
+        ...(knobs.leaseWaitMs !== undefined ? { leaseWaitMs: knobs.leaseWaitMs } : {}),
+        ...(knobs.leasePollMs !== undefined ? { leasePollMs: knobs.leasePollMs } : {}),
+        ...(knobs.revokeRetryMs !== undefined ? { revokeRetryMs: knobs.revokeRetryMs } : {}),
+        ...(knobs.newsRetryMs !== undefined ? { newsRetryMs: knobs.newsRetryMs } : {}),
+      },
+      identityCenter: {
+        ...(knobs.pollDelaysMs !== undefined ? { pollDelaysMs: knobs.pollDelaysMs } : {}),
+        ...(knobs.pollBudgetMs !== undefined ? { pollBudgetMs: knobs.pollBudgetMs } : {}),
+      },
+      ...(knobs.sweepIntervalMs !== undefined ? { sweepIntervalMs: knobs.sweepIntervalMs } : {}),
     },
-    identityCenter: {
-      ...(knobs.pollDelaysMs !== undefined ? { pollDelaysMs: knobs.pollDelaysMs } : {}),
-      ...(knobs.pollBudgetMs !== undefined ? { pollBudgetMs: knobs.pollBudgetMs } : {}),
-    },
-    ...(knobs.sweepIntervalMs !== undefined ? { sweepIntervalMs: knobs.sweepIntervalMs } : {}),
-    ...(knobs.catalogueFile ? { catalogue: staticCatalogue(JSON.parse(readFileSync(knobs.catalogueFile, 'utf8')) as CatalogueSnapshot) } : {}),
+    ...(knobs.catalogueFile ? { catalogueSnapshot: JSON.parse(readFileSync(knobs.catalogueFile, 'utf8')) as CatalogueSnapshot } : {}),
   });
 
   process.once('SIGTERM', () => {
     runtime.stop().then(
-      () => {
-        if (knobs.awsSendLog && sends) writeFileSync(knobs.awsSendLog, JSON.stringify(sends.calls));
-        process.exit(0);
-      },
+      () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`child-timebox: stop failed: ${err instanceof Error ? err.message : String(err)}\n`);
         process.exit(1);
@@ -96,7 +104,7 @@ async function main(): Promise<void> {
   process.stdout.write(`READY ${runtime.url}\n`);
 }
 
-main().catch((err: unknown) => {
+if (require.main === module) main().catch((err: unknown) => {
   process.stderr.write(`child-timebox: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

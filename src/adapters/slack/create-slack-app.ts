@@ -16,6 +16,11 @@ export interface SlackAppOptions {
   /** Slack Web API base URL (GovSlack, or a stand-in in tests). */
   apiUrl?: string;
   port: number;
+  /**
+   * false: no HTTP server here; another thread serves Slack over HTTP and passes the requests to
+   * `front` (the local process's workflow thread). Ignored in Socket Mode.
+   */
+  listen?: boolean;
   isReady: () => boolean;
   logger: Logger;
 }
@@ -24,6 +29,8 @@ export interface SlackAppHandle {
   app: App;
   /** Base URL of the HTTP server (`/slack/events`, `/healthz`). */
   url: string;
+  /** The HTTP receiver, when Slack comes over HTTP. */
+  front?: SlackFront;
   stop(): Promise<void>;
 }
 
@@ -61,8 +68,9 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
   const receiver = new SlackFront({ signingSecret: options.signingSecret, logger, replyWhen: 'ack', isReady: options.isReady });
   const app = new App({ ...appOptions, receiver });
   registerListeners(app, door);
+  if (options.listen === false) return { app, url: '', front: receiver, stop: async () => void (await app.stop()) };
   await app.start(options.port);
-  return { app, url: `http://127.0.0.1:${receiver.port}`, stop: async () => void (await app.stop()) };
+  return { app, url: `http://127.0.0.1:${receiver.port}`, front: receiver, stop: async () => void (await app.stop()) };
 }
 
 /** The bot's own ids, from auth.test: proves the token works before Timebox says it is ready. */

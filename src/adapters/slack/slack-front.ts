@@ -70,6 +70,12 @@ export interface SlackFrontOptions {
    * here after all (answered late rather than never).
    */
   handOff?: (request: LazyRequest) => Promise<void>;
+  /**
+   * Where the Bolt app runs elsewhere (the local process's workflow thread): a verified request whose
+   * answer must be in the reply (see ANSWERED_IN_REPLY) is sent there, checked again by that side's
+   * `handle`, and its answer awaited. Without it, such requests go to this receiver's own App.
+   */
+  answerInReply?: (request: LazyRequest) => Promise<SlackHttpAnswer>;
   /** GET /healthz on the local server: 200 when ready, 503 before. */
   isReady?: () => boolean;
   now?: () => number;
@@ -165,6 +171,7 @@ export class SlackFront implements Receiver {
         this.options.logger.warn(`could not hand a Slack request to a lazy listener, so it is run here (answered late): ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+    if (this.options.answerInReply) return this.options.answerInReply({ headers: signedHeaders(headers), rawBody });
     return this.dispatch(body, headers, this.options.replyWhen);
   }
 

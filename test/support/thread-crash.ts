@@ -1,0 +1,19 @@
+/**
+ * Required in the Timebox child's workflow thread when its knobs set `crashThreadAtSlackMethod`:
+ * the first time that thread calls that Slack Web API method, it throws an uncaught error, as a
+ * bug in the workflow would.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { childKnobs } from './child-timebox';
+
+const method = childKnobs().crashThreadAtSlackMethod;
+let crashed = false;
+// The Slack Web API client calls Slack with fetch (undici), whose requests are announced here.
+diagnostics.subscribe('undici:request:create', (message: unknown) => {
+  const { path } = (message as { request: { path: string } }).request;
+  if (crashed || !method || !path.endsWith(`/${method}`)) return;
+  crashed = true;
+  setImmediate(() => {
+    throw new Error(`injected crash at ${method}`);
+  });
+});
