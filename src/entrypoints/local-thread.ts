@@ -119,7 +119,9 @@ export async function startThreadedRuntime(options: ThreadedRuntimeOptions): Pro
  * The workflow thread, from the same tree as this file: the build's .js, or in a clone the
  * TypeScript source through tsx (registered in the thread, as bin/timebox.js does).
  */
-function startWorkflowThread(input: WorkflowThreadInput): Worker {
+function startWorkflowThread(given: WorkflowThreadInput): Worker {
+  // Data crosses to the thread, objects with methods do not: the config's catalogue goes as its snapshot.
+  const input: WorkflowThreadInput = { ...given, configSnapshot: given.config.policy.catalogue.current() };
   const entry = join(__dirname, `workflow-thread${extname(__filename)}`);
   if (extname(entry) !== '.ts') return new Worker(entry, { workerData: input });
   const tsx = require.resolve('tsx/cjs/api');

@@ -26,6 +26,8 @@ export interface WorkflowThreadInput {
   preload?: string[];
   /** What can be granted, instead of the config's lists (a snapshot: data crosses to the thread, objects do not). */
   catalogueSnapshot?: CatalogueSnapshot;
+  /** The config's own catalogue (config.policy.catalogue), as its snapshot: set by local-thread.ts, rebuilt in the thread. */
+  configSnapshot?: CatalogueSnapshot;
 }
 
 export type ToWorkflowThread =
@@ -50,7 +52,7 @@ async function run(port: MessagePort, input: WorkflowThreadInput): Promise<void>
   const logger = createLogger(input.log.level, pino.destination({ dest: input.log.fd, sync: true }));
   const runtime = await startLocalRuntime({
     env: input.env,
-    config: input.config,
+    config: input.configSnapshot ? { ...input.config, policy: { ...input.config.policy, catalogue: staticCatalogue(input.configSnapshot) } } : input.config,
     logger,
     ...input.runtime,
     ...(input.catalogueSnapshot ? { catalogue: staticCatalogue(input.catalogueSnapshot) } : {}),
