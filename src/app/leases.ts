@@ -11,6 +11,8 @@ export interface Acquired {
   present: boolean;
   /** For a group that is there: its membership id. */
   membershipId?: string;
+  /** The holder was on the lease already: an earlier attempt of this grant got this far (and may have started creating it). */
+  resumed: boolean;
 }
 
 /**
@@ -32,11 +34,11 @@ export async function acquireLease(deps: WorkflowDeps, target: ProvisionTarget, 
         if (!lease) {
           const created = newLease(target, holder, present, now, deps.newGeneration());
           await deps.store.putLease(created, undefined);
-          return { lease: created, present, ...(membershipId ? { membershipId } : {}) };
+          return { lease: created, present, resumed: false, ...(membershipId ? { membershipId } : {}) };
         }
         const joined = { ...joinLease(lease, holder, present, now), version: lease.version + 1 };
         await deps.store.putLease(joined, lease.version);
-        return { lease: joined, present, ...(membershipId ? { membershipId } : {}) };
+        return { lease: joined, present, resumed: lease.holders.includes(holder), ...(membershipId ? { membershipId } : {}) };
       } catch (err) {
         if (!(err instanceof StoreConflictError)) throw err;
         continue;
@@ -57,7 +59,7 @@ export type Provisioned = { ok: true; held: Granted } | { ok: false; reason: str
  * Throws what AWS throws; the worker records the attempt.
  */
 export async function provisionUnderLease(deps: WorkflowDeps, target: ProvisionTarget, holder: string): Promise<Provisioned> {
-  const { lease, present, membershipId: found } = await acquireLease(deps, target, holder);
+  const { lease, present, membershipId: found, resumed } = await acquireLease(deps, target, holder);
   const setMembership = (membershipId: string) =>
     updateLease(deps, lease.key, (l) => ({ ...l, membershipId: l.membershipId ?? membershipId, updatedAt: deps.clock.now() }), lease.generation);
   if (present) {
@@ -68,7 +70,11 @@ export async function provisionUnderLease(deps: WorkflowDeps, target: ProvisionT
     return { ok: true, held: { timeboxOwned: owned, wasThere: true, ...(membershipId ? { membershipId } : {}) } };
   }
   const recorder = operationRecorder(deps, lease, 'create');
-  const outcome = await deps.provisioner.create(target, recorder.hooks);
+  // Absent is not "never asked for": an earlier attempt (this grant's, killed after AWS accepted
+  // its creation, recorded or not; or another holder's) may have a creation still running, which
+  // is waited for rather than started a second time.
+  const mayBeInFlight = resumed || lease.operations.some((op) => op.kind === 'create');
+  const outcome = await deps.provisioner.create(target, recorder.hooks, { mayBeInFlight });
   await recorder.finished();
   if (!outcome.ok) {
     // An earlier attempt of this grant (before a crash, or past its poll budget) may have

@@ -119,6 +119,15 @@ export interface ProvisionHooks {
   /** Called once AWS has accepted an asynchronous operation, before any polling, so the caller can record its id. */
   onStarted?(operationId: string): Promise<void>;
 }
+export interface CreateOptions {
+  /**
+   * An earlier attempt (this holder's, before a crash or past its poll budget, or another
+   * holder's) may have started creating the target, and AWS may still be at it (an account
+   * assignment shows only once its creation SUCCEEDED): look for that creation and wait for it
+   * instead of starting a second one.
+   */
+  mayBeInFlight?: boolean;
+}
 
 /**
  * IAM Identity Center, as Timebox needs it: account assignments (SSO Admin, asynchronous:
@@ -133,7 +142,8 @@ export interface Provisioner {
   memberOfGroups(userId: string, groupIds: string[]): Promise<ReadonlySet<string>>;
   /** Is the target there now? For a group, also the membership id. */
   lookup(target: ProvisionTarget): Promise<{ present: boolean; membershipId?: string }>;
-  create(target: ProvisionTarget, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
+  /** Never starts a second creation while one of the same account assignment is in progress (it waits for that one). */
+  create(target: ProvisionTarget, hooks?: ProvisionHooks, options?: CreateOptions): Promise<ProvisionOutcome>;
   /** For a group, removes exactly `membershipId`. */
   remove(target: ProvisionTarget, membershipId: string | undefined, hooks?: ProvisionHooks): Promise<ProvisionOutcome>;
   /** Where an earlier asynchronous account operation stands. */

@@ -180,9 +180,13 @@ describe('AWS faults: SSO Admin', () => {
     expect(inProgress.activeAt).toBeUndefined();
     expect(holds(harness, DAVE)).toBe(false);
 
-    // AWS catches up: new operations finish at once (the stuck one never does).
-    harness.aws.setCreationPolls(0);
+    // The first attempt gives up past its poll budget and the sweep resumes the grant; then AWS
+    // catches up and the creation still in progress finishes. The resumed grant waits for that
+    // creation (AWS would refuse a second one while it runs): the assignment is created once.
+    await eventually(async () => (await auditOf(harness, id, 'grant_started')).some((e) => e.detail === 'resumed'), 15_000, 'the sweep to resume the grant');
+    harness.aws.completeOperations();
     const active = await harness.waitForStatus(id, 'ACTIVE', 30_000);
+    expect(harness.aws.callsTo('CreateAccountAssignment')).toHaveLength(1);
     expect(holds(harness, DAVE)).toBe(true);
     expect(active.activeAt).toBeDefined();
     expect((await auditOf(harness, id, 'grant_started')).map((e) => e.detail)).toContain('resumed');

@@ -601,12 +601,14 @@ const APPROVAL_CASES: ApprovalCase[] = [
     name: '2b. after CreateAccountAssignment is sent, and that operation never completes',
     phase: 'grant',
     duration: '3s',
-    creationPolls: 1, // nobody polls the first operation again: it stays IN_PROGRESS for good
+    creationPolls: 1, // the dead process never polls it: it stays IN_PROGRESS until someone does
     deletionPolls: 1,
     trigger: { kind: 'aws-call', match: (call) => call.operation === 'CreateAccountAssignment' },
     afterCrash: (s) => expect(s.present()).toEqual(everyTarget(s, false)),
     takeover: { type: 'grant_started', detail: 'resumed' },
-    minCreates: 2,
+    // The restarted grant finds that creation in progress (AWS refuses a second one while it runs)
+    // and waits for it: the assignment is created once.
+    minCreates: 1,
   },
   {
     name: '3. after the creation SUCCEEDED but before the window is recorded',

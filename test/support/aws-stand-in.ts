@@ -1234,6 +1234,11 @@ export class AwsStandIn {
 
   private startOperation(kind: AssignmentOperation['kind'], raw: unknown): Json {
     const input = parseInput(assignmentOperationInput, raw);
+    const key = assignmentKey({ instanceArn: input.InstanceArn, accountId: input.TargetId, permissionSetArn: input.PermissionSetArn, principalId: input.PrincipalId, principalType: input.PrincipalType });
+    // As AWS does: one operation at a time on an assignment; the caller is told to retry later.
+    if ([...this.operations.values()].some((op) => op.status === 'IN_PROGRESS' && assignmentKey(op.assignment) === key)) {
+      throw new AwsError('ConflictException', 'An operation on this account assignment is already in progress. Please retry your request later.', 409);
+    }
     const failureReason = kind === 'creation' ? this.nextCreationFailure : this.nextDeletionFailure;
     if (kind === 'creation') this.nextCreationFailure = undefined;
     else this.nextDeletionFailure = undefined;

@@ -21,15 +21,17 @@ import {
   SSOAdminClient,
   type PermissionSetProvisioningStatus,
   ListAccountAssignmentsCommand,
+  ListAccountAssignmentCreationStatusCommand,
+  ListAccountAssignmentDeletionStatusCommand,
   type AccountAssignmentOperationStatus,
 } from '@aws-sdk/client-sso-admin';
 import type { ProvisionTarget } from '../../domain/grant-target';
-import { AssignmentStillInProgressError, type OperationStatus, type PermissionSetPolicies, type ProvisionHooks, type ProvisionOutcome, type Provisioner } from '../../app/ports';
+import { AssignmentStillInProgressError, type CreateOptions, type OperationStatus, type PermissionSetPolicies, type ProvisionHooks, type ProvisionOutcome, type Provisioner } from '../../app/ports';
 import { CachedLookups } from '../../lib/cached-lookups';
 import { RateLimiter, type CallPriority } from './rate-limiter';
 import { Semaphore } from './semaphore';
 
-export type { OperationStatus, ProvisionHooks, ProvisionOutcome, Provisioner } from '../../app/ports';
+export type { CreateOptions, OperationStatus, ProvisionHooks, ProvisionOutcome, Provisioner } from '../../app/ports';
 
 type AccountProvisionTarget = Extract<ProvisionTarget, { kind: 'account' }>;
 type GroupProvisionTarget = Extract<ProvisionTarget, { kind: 'group' }>;
@@ -148,8 +150,8 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
     return target.kind === 'account' ? { present: await this.accountAssignmentExists(target) } : this.findMembership(target);
   }
 
-  async create(target: ProvisionTarget, hooks?: ProvisionHooks): Promise<ProvisionOutcome> {
-    return target.kind === 'account' ? this.createAccountAssignment(target, hooks) : this.createMembership(target);
+  async create(target: ProvisionTarget, hooks?: ProvisionHooks, options?: CreateOptions): Promise<ProvisionOutcome> {
+    return target.kind === 'account' ? this.createAccountAssignment(target, hooks, options) : this.createMembership(target);
   }
 
   async remove(target: ProvisionTarget, membershipId: string | undefined, hooks?: ProvisionHooks): Promise<ProvisionOutcome> {
@@ -181,18 +183,74 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
     return false;
   }
 
-  private async createAccountAssignment(target: AccountProvisionTarget, hooks: ProvisionHooks | undefined): Promise<ProvisionOutcome> {
+  private async createAccountAssignment(target: AccountProvisionTarget, hooks: ProvisionHooks | undefined, options: CreateOptions | undefined): Promise<ProvisionOutcome> {
     return this.creates.run(async () => {
-      const started = await this.retryConflicts(() => this.sso((c) => c.send(new CreateAccountAssignmentCommand(this.assignmentInput(target)))));
-      return this.waitFor(started.AccountAssignmentCreationStatus, hooks, (requestId) => this.describeCreation(requestId));
+      const started = await this.startCreation(target, options?.mayBeInFlight === true);
+      if (started === 'present') return { ok: true };
+      return this.waitFor(started, hooks, (requestId) => this.describeCreation(requestId));
     });
   }
 
-  private async deleteAccountAssignment(target: AccountProvisionTarget, hooks: ProvisionHooks | undefined): Promise<ProvisionOutcome> {
-    const started = await this.retryConflicts(() =>
-      this.sso((c) => c.send(new DeleteAccountAssignmentCommand(this.assignmentInput(target))), 'revoke'),
+  /**
+   * The creation to wait for: one already in progress for this assignment (an earlier attempt's,
+   * looked for when the caller says one may be, and whenever AWS answers ConflictException), else
+   * a new one. A second CreateAccountAssignment while the first is running would, once both
+   * finish, be a second creation of the same assignment. 'present' when the earlier creation
+   * finished meanwhile.
+   */
+  private async startCreation(target: AccountProvisionTarget, mayBeInFlight: boolean): Promise<AccountAssignmentOperationStatus | 'present' | undefined> {
+    if (mayBeInFlight) {
+      const inFlight = await this.operationInProgress('creation', target);
+      if (inFlight) return inFlight;
+      // None running now: one that finished since the caller looked has made the assignment.
+      if (await this.accountAssignmentExists(target)) return 'present';
+    }
+    // On ConflictException another operation on this assignment is running: if it is a creation, it is the one to wait for.
+    return this.retryConflicts(
+      async () => (await this.sso((c) => c.send(new CreateAccountAssignmentCommand(this.assignmentInput(target))))).AccountAssignmentCreationStatus,
+      () => this.operationInProgress('creation', target),
     );
-    return this.waitFor(started.AccountAssignmentDeletionStatus, hooks, (requestId) => this.describeDeletion(requestId));
+  }
+
+  /**
+   * A creation (deletion) of this assignment AWS is still carrying out. The listing names no
+   * assignment, so each operation in progress is described (AWS allows 15 outstanding creations
+   * per instance).
+   */
+  private async operationInProgress(kind: 'creation' | 'deletion', target: AccountProvisionTarget): Promise<AccountAssignmentOperationStatus | undefined> {
+    const priority: CallPriority = kind === 'deletion' ? 'revoke' : 'normal';
+    let NextToken: string | undefined;
+    do {
+      const input = { InstanceArn: this.options.instanceArn, Filter: { Status: 'IN_PROGRESS' as const }, NextToken };
+      const page =
+        kind === 'creation'
+          ? await this.sso(async (c) => {
+              const out = await c.send(new ListAccountAssignmentCreationStatusCommand(input));
+              return { operations: out.AccountAssignmentsCreationStatus, NextToken: out.NextToken };
+            })
+          : await this.sso(async (c) => {
+              const out = await c.send(new ListAccountAssignmentDeletionStatusCommand(input));
+              return { operations: out.AccountAssignmentsDeletionStatus, NextToken: out.NextToken };
+            }, priority);
+      for (const op of page.operations ?? []) {
+        if (!op.RequestId || op.Status !== 'IN_PROGRESS') continue;
+        const status = kind === 'creation' ? await this.describeCreation(op.RequestId) : await this.describeDeletion(op.RequestId);
+        const same = status?.TargetId === target.accountId && status.PermissionSetArn === target.permissionSetArn && status.PrincipalType === 'USER' && status.PrincipalId === target.principalId;
+        if (same) return status;
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return undefined;
+  }
+
+  private async deleteAccountAssignment(target: AccountProvisionTarget, hooks: ProvisionHooks | undefined): Promise<ProvisionOutcome> {
+    // A deletion already running (an earlier attempt's, killed after AWS accepted it) is the one
+    // to wait for: AWS refuses another with ConflictException until it is done.
+    const started = await this.retryConflicts(
+      async () => (await this.sso((c) => c.send(new DeleteAccountAssignmentCommand(this.assignmentInput(target))), 'revoke')).AccountAssignmentDeletionStatus,
+      () => this.operationInProgress('deletion', target),
+    );
+    return this.waitFor(started, hooks, (requestId) => this.describeDeletion(requestId));
   }
 
   private async describeCreation(requestId: string): Promise<AccountAssignmentOperationStatus | undefined> {
@@ -358,7 +416,8 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
     return call(this.identityStore);
   }
 
-  private async retryConflicts<T>(call: () => Promise<T>): Promise<T> {
+  /** `onConflict` may find what to use instead of calling again (the operation that conflicted). */
+  private async retryConflicts<T>(call: () => Promise<T>, onConflict?: () => Promise<T | undefined>): Promise<T> {
     const attempts = this.options.conflictAttempts ?? 6;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -368,6 +427,10 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
         // The SDK already retries throttling; a ConflictException means another operation on
         // the same assignment is running, which is worth waiting out too.
         if ((name !== 'ConflictException' && name !== 'ThrottlingException') || attempt >= attempts) throw err;
+        if (name === 'ConflictException' && onConflict) {
+          const instead = await onConflict();
+          if (instead !== undefined) return instead;
+        }
         await this.backoff(attempt);
       }
     }

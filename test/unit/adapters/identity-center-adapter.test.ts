@@ -184,6 +184,8 @@ describe('IdentityCenterAdapter against the AWS stand-in', () => {
       expect(await ic.operationStatus('delete', startedId)).toBe('IN_PROGRESS');
       // A deletion id is not a creation id.
       expect((await failure(ic.operationStatus('create', startedId))).name).toBe('ResourceNotFoundException');
+      // AWS finishes the deletion in its own time (a creation of the same assignment conflicts while it runs).
+      standIn.completeOperations();
       standIn.failNextCreation('nope');
       standIn.setCreationPolls(0);
       let failedId = '';
