@@ -683,6 +683,15 @@ export class AwsStandIn {
     this.secrets.set(arn, secret);
   }
 
+  /**
+   * Ends every kept-alive connection that has no request on it, at once, as a server's idle
+   * timeout does. A client that reuses one before it has read the close gets its request reset,
+   * unread: the race every keep-alive client runs (the SDK retries it on a new connection).
+   */
+  closeIdleConnections(): void {
+    this.server.closeIdleConnections();
+  }
+
   async close(): Promise<void> {
     // The SDK keeps connections alive; without this, close() would wait for their idle timeout.
     this.server.closeAllConnections();
