@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { findRequestId } from '../../src/domain/request-id';
 import { LambdaWorld } from '../support/lambda-world';
 import { viewOf } from '../support/request-view';
-import { APPROVAL_CHANNEL, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, PERMISSION_SETS } from '../support/timebox-harness';
+import { APPROVAL_CHANNEL, PEOPLE, PERMISSION_SETS, DISCOVERING_CONFIG_HEAD } from '../support/timebox-harness';
 import type { StandInOrganization } from '../support/organization-fixture';
 
 /**
@@ -33,18 +33,7 @@ const ORG: StandInOrganization = {
   ],
 };
 
-const CONFIG = `
-identityCenter:
-  instanceArn: ${INSTANCE_ARN}
-  identityStoreId: ${IDENTITY_STORE_ID}
-slack:
-  approvalChannel: ${APPROVAL_CHANNEL}
-accounts: discover
-permissionSets: discover
-durations:
-  default: 1h
-  min: 1s
-rules:
+const CONFIG = `${DISCOVERING_CONFIG_HEAD}
   - name: workloads-readonly
     accounts: ["ou:${WORKLOADS}"]
     permissionSets: [ReadOnly]

@@ -16,7 +16,7 @@ import { eventually } from '../support/eventually';
 import { accountIdFor, buildOrganization, permissionSetArnFor, seedOrganization } from '../support/organization-fixture';
 import { SlackStandIn } from '../support/slack-stand-in';
 import { childEnv, TimeboxChild } from '../support/timebox-child-process';
-import { BOT_TOKEN, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, REVOKED_WITHIN_MS, TimeboxHarness } from '../support/timebox-harness';
+import { BOT_TOKEN, INSTANCE_ARN, PEOPLE, REVOKED_WITHIN_MS, TimeboxHarness, DISCOVERING_CONFIG_HEAD } from '../support/timebox-harness';
 
 const fixture = buildOrganization();
 const unit = (name: string) => {
@@ -34,18 +34,7 @@ const ROLE = (i: number) => ({ name: fixture.permissionSets[i]!.name, arn: permi
 /** Role005 (PT30M), Role000 (PT1H): within their rules' windows; Role004 (PT12H) outlives its rule's 2h. */
 const [OU_SET, TAG_SET, LONG_SET] = [ROLE(5), ROLE(0), ROLE(4)];
 
-const CONFIG = `
-identityCenter:
-  instanceArn: ${INSTANCE_ARN}
-  identityStoreId: ${IDENTITY_STORE_ID}
-slack:
-  approvalChannel: C0APPROVALS
-accounts: discover
-permissionSets: discover
-durations:
-  default: 1h
-  min: 1s
-rules:
+const CONFIG = `${DISCOVERING_CONFIG_HEAD}
   - name: workloads-ou
     accounts: ["ou:${WORKLOADS.id}"]
     permissionSets: [${OU_SET.name}]

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { CatalogueAccount, CatalogueSnapshot } from '../../src/domain/catalogue';
 import { SwappableCatalogue } from '../support/in-memory-ports';
-import { GROUPS, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, REVOKED_WITHIN_MS, TimeboxHarness, type PersonName } from '../support/timebox-harness';
+import { GROUPS, INSTANCE_ARN, PEOPLE, PERMISSION_SETS, REVOKED_WITHIN_MS, TimeboxHarness, type PersonName, DISCOVERING_CONFIG_HEAD } from '../support/timebox-harness';
 
 /**
  * An organisation as discovery would give it (injected, so this is about the rules, the form and
@@ -30,18 +30,7 @@ const organisation = (accounts: CatalogueAccount[]): CatalogueSnapshot => ({
   readAt: 0,
 });
 
-const CONFIG = `
-identityCenter:
-  instanceArn: ${INSTANCE_ARN}
-  identityStoreId: ${IDENTITY_STORE_ID}
-slack:
-  approvalChannel: C0APPROVALS
-accounts: discover
-permissionSets: discover
-durations:
-  default: 1h
-  min: 1s
-rules:
+const CONFIG = `${DISCOVERING_CONFIG_HEAD}
   - name: workloads-readonly
     accounts: ["ou:${WORKLOADS.id}"]
     permissionSets: [ReadOnly]

@@ -2,7 +2,7 @@ import { applyDiscovery, type CatalogueSnapshot } from '../../src/domain/catalog
 import { snapshotOf } from '../../src/domain/catalogue-view';
 import { SwappableCatalogue } from '../support/in-memory-ports';
 import { buildOrganization } from '../support/organization-fixture';
-import { GROUPS, IDENTITY_STORE_ID, INSTANCE_ARN, PEOPLE, TimeboxHarness, type PersonName } from '../support/timebox-harness';
+import { GROUPS, PEOPLE, TimeboxHarness, type PersonName, DISCOVERING_CONFIG_HEAD } from '../support/timebox-harness';
 
 /**
  * 1,000 accounts (969 active) in 40 nested OUs with five tags each, and 100 permission sets, as
@@ -39,18 +39,7 @@ const fillerRules = Array.from({ length: 197 }, (_, r) => {
     maxDuration: 1h`;
 }).join('');
 
-const CONFIG = `
-identityCenter:
-  instanceArn: ${INSTANCE_ARN}
-  identityStoreId: ${IDENTITY_STORE_ID}
-slack:
-  approvalChannel: C0APPROVALS
-accounts: discover
-permissionSets: discover
-durations:
-  default: 1h
-  min: 1s
-rules:
+const CONFIG = `${DISCOVERING_CONFIG_HEAD}
   - name: carol-security-prod-us
     accounts: ["ou:${CAROLS_OU.id}"]
     permissionSets: [Role007]

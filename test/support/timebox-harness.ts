@@ -69,6 +69,19 @@ export const REVOKED_WITHIN_MS = 10_000;
 export const APPROVAL_CHANNEL = 'C0APPROVALS';
 export const INSTANCE_ARN = 'arn:aws:sso:::instance/ssoins-1234567890abcdef';
 export const IDENTITY_STORE_ID = 'd-1234567890';
+/** The head of a config that discovers its accounts and permission sets (large-orgs tests): its rules follow. */
+export const DISCOVERING_CONFIG_HEAD = `
+identityCenter:
+  instanceArn: ${INSTANCE_ARN}
+  identityStoreId: ${IDENTITY_STORE_ID}
+slack:
+  approvalChannel: ${APPROVAL_CHANNEL}
+accounts: discover
+permissionSets: discover
+durations:
+  default: 1h
+  min: 1s
+rules:`;
 export const ACCOUNTS = { staging: '111111111111', production: '222222222222' } as const;
 export const PERMISSION_SETS = {
   ReadOnly: 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1111111111111111',
