@@ -138,6 +138,8 @@ interface Soon {
 }
 /** Per Home tab (one per running Timebox): the next batch of Homes due to be republished shortly. */
 const dueSoon = new WeakMap<object, Soon>();
+/** Per Home tab: batches already publishing (reading the store), which a stop waits for before the store closes. */
+const batchesPublishing = new WeakMap<object, Set<Promise<void>>>();
 
 /**
  * Republishes these people's Homes `delayMs` from now, once however many changes ask for them
@@ -159,7 +161,12 @@ function refreshSoon(deps: WorkflowDeps, people: Set<string>, delayMs: number): 
     if (dueSoon.get(home) === batch) dueSoon.delete(home);
     if (batch.cancelled) return;
     const awaiting = sharedAwaiting(deps);
-    const published = await Promise.allSettled([...batch.people].map((id) => showHome(deps, id, awaiting)));
+    const running = Promise.allSettled([...batch.people].map((id) => showHome(deps, id, awaiting)));
+    const inFlight = batchesPublishing.get(home) ?? new Set<Promise<void>>();
+    batchesPublishing.set(home, inFlight);
+    const done = running.then(() => undefined);
+    inFlight.add(done);
+    const published = await running.finally(() => inFlight.delete(done));
     for (const failed of published.filter((p): p is PromiseRejectedResult => p.status === 'rejected')) {
       deps.logger.warn({ err: String(failed.reason) }, 'could not refresh App Home; it is shown afresh when opened');
     }
@@ -167,14 +174,18 @@ function refreshSoon(deps: WorkflowDeps, people: Set<string>, delayMs: number): 
   dueSoon.set(home, batch);
 }
 
-/** Settles the Home refreshes due soon: published now-ish (`cancel: false`, for tests), or dropped as Timebox stops. */
+/**
+ * Settles the Home refreshes due soon: published now-ish (`cancel: false`, for tests), or dropped
+ * as Timebox stops (`cancel: true`). Either way a batch already publishing is waited for: it reads
+ * the store, which closes next.
+ */
 export async function settleHomeRefreshes(home: object | undefined, { cancel }: { cancel: boolean }): Promise<void> {
   const batch = home ? dueSoon.get(home) : undefined;
-  if (!batch) return;
-  if (cancel) {
+  if (batch && cancel) {
     // Stopping: nothing waits for it (it wakes, sees it is cancelled, and publishes nothing).
     batch.cancelled = true;
-    return;
+  } else if (batch) {
+    await batch.done;
   }
-  await batch.done;
+  await Promise.all([...((home && batchesPublishing.get(home)) ?? [])]);
 }
