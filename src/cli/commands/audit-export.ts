@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { CSV_HEADER, OCSF_VERSION, rowFromOcsf, toAuditRow, toCsvLine, toJsonLine, toOcsfLine, type AuditRow } from '../../adapters/audit/audit-rows';
-import { archiveRows } from '../audit-archive';
+import type * as AuditArchiveModule from '../audit-archive';
 import { RANGE_HELP, RANGE_OPTIONS, rangeOf } from '../audit-range';
 import { auditRecords, openAuditLog } from '../audit-store';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand';
@@ -64,7 +65,7 @@ export const auditExport: Subcommand = {
     const archive = typeof values['from-archive'] === 'string' ? values['from-archive'] : undefined;
     const line = FORMATS[format as Format];
 
-    const rows: AsyncIterable<AuditRow> = archive !== undefined ? archiveRows(archive, range, rowFromOcsf, { ...(io.env.AWS_ENDPOINT_URL_S3 ? { endpoint: io.env.AWS_ENDPOINT_URL_S3 } : {}) }) : storeRows(io, range);
+    const rows: AsyncIterable<AuditRow> = archive !== undefined ? archiveRowsOf(archive, range, io) : storeRows(io, range);
     const sink = sinkOf(out, io);
     let events = 0;
     if (format === 'csv') await sink.write(CSV_HEADER);
@@ -78,6 +79,15 @@ export const auditExport: Subcommand = {
     return 0;
   },
 };
+
+/**
+ * The rows of every event in range, from the archive. Its reader (and the S3 client) is loaded only
+ * here: an export from the store does not hold it in memory.
+ */
+function archiveRowsOf(archive: string, range: { from: number; to: number }, io: CliIo): AsyncIterable<AuditRow> {
+  const { archiveRows } = createRequire(__filename)('../audit-archive') as typeof AuditArchiveModule;
+  return archiveRows(archive, range, rowFromOcsf, { ...(io.env.AWS_ENDPOINT_URL_S3 ? { endpoint: io.env.AWS_ENDPOINT_URL_S3 } : {}) });
+}
 
 /** The rows of every event in range, from the configured store. */
 async function* storeRows(io: CliIo, range: { from: number; to: number }): AsyncIterable<AuditRow> {
