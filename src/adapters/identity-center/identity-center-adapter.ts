@@ -280,11 +280,19 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
     hooks: ProvisionHooks | undefined,
     describe: (requestId: string) => Promise<AccountAssignmentOperationStatus | undefined>,
   ): Promise<ProvisionOutcome> {
-    let status = initial;
-    const requestId = status?.RequestId;
+    const requestId = initial?.RequestId;
     if (!requestId) throw new Error('AWS returned no assignment request id');
     // AWS has the operation now: let the caller record its id before we spend time polling.
     await hooks?.onStarted?.(requestId);
+    return this.pollUntilDone(requestId, initial, () => describe(requestId));
+  }
+
+  /**
+   * Polls an asynchronous operation (an assignment's, a permission set's provisioning) with
+   * growing delays until AWS says SUCCEEDED or FAILED; past the poll budget it is still in progress.
+   */
+  private async pollUntilDone(requestId: string, initial: { Status?: string; FailureReason?: string } | undefined, describe: () => Promise<{ Status?: string; FailureReason?: string } | undefined>): Promise<ProvisionOutcome> {
+    let status = initial;
     const budget = this.options.pollBudgetMs ?? 120_000;
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
@@ -294,7 +302,7 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
       const delay = this.pollDelays[Math.min(attempt, this.pollDelays.length - 1)] ?? 1000;
       await this.sleep(delay);
       waited += delay;
-      status = await describe(requestId);
+      status = await describe();
     }
   }
 
@@ -323,18 +331,7 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
     const describe = async (): Promise<PermissionSetProvisioningStatus | undefined> =>
       (await this.sso((c) => c.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: this.options.instanceArn, ProvisionPermissionSetRequestId: requestId }))))
         .PermissionSetProvisioningStatus;
-    let status = started.PermissionSetProvisioningStatus;
-    const budget = this.options.pollBudgetMs ?? 120_000;
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
-      if (status?.Status === 'SUCCEEDED') return { ok: true };
-      if (status?.Status === 'FAILED') return { ok: false, reason: status.FailureReason ?? 'no reason given' };
-      if (waited >= budget) throw new AssignmentStillInProgressError(requestId);
-      const delay = this.pollDelays[Math.min(attempt, this.pollDelays.length - 1)] ?? 1000;
-      await this.sleep(delay);
-      waited += delay;
-      status = await describe();
-    }
+    return this.pollUntilDone(requestId, started.PermissionSetProvisioningStatus, describe);
   }
 
   async exclusive<T>(permissionSetArn: string, work: () => Promise<T>): Promise<T> {
