@@ -180,6 +180,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await settleHomeRefreshes(deps.home, { cancel: true });
       scheduler.close();
       await queue.close();
+      // The news the drain told may have asked for Homes: they are dropped too (the store closes next).
+      await settleHomeRefreshes(deps.home, { cancel: true });
       wiring.close();
       if (embedded) await embedded.close();
       else dynamo.destroy();

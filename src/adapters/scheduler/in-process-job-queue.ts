@@ -44,6 +44,8 @@ export class InProcessJobQueue implements JobQueue {
   async dispatch(job: AdvanceJob, written?: AccessRequest): Promise<void> {
     if (this.closed) return;
     this.enqueue(this.workChains, job, async () => {
+      // Work not started by the time the queue closes stays due in the store for the next process.
+      if (this.closed) return;
       await this.run('work', job, written);
       this.queueNotification(job);
     });
@@ -54,14 +56,18 @@ export class InProcessJobQueue implements JobQueue {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Stops taking jobs and waits for the running ones. */
+  /**
+   * Stops taking jobs and waits for the running ones, and for the news of what they (and the
+   * work before them) did: people are told what was done before the stop, so a restarted process
+   * does not tell them again. Work not yet started is left to the store.
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.drain();
   }
 
   private queueNotification(job: AdvanceJob): void {
-    if (this.closed || this.notifyQueued.has(job.requestId)) return;
+    if (this.notifyQueued.has(job.requestId)) return;
     this.notifyQueued.add(job.requestId);
     this.enqueue(this.notifyChains, job, async () => {
       this.notifyQueued.delete(job.requestId);
@@ -81,7 +87,7 @@ export class InProcessJobQueue implements JobQueue {
   }
 
   private async run(lane: keyof JobHandlers, job: AdvanceJob, known?: AccessRequest): Promise<void> {
-    if (!this.handlers || this.closed) return;
+    if (!this.handlers) return;
     try {
       this.remember(await this.handlers[lane](job, known));
     } catch (err) {
