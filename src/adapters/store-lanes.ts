@@ -1,4 +1,5 @@
 import type { Store } from '../app/ports';
+import { OrderedWaiters, workOrder } from './work-order';
 
 /**
  * Which work a store call serves. 'access' is the worker moving grants on (granting, revoking,
@@ -25,12 +26,19 @@ export const ROUTINE_CALLS_BESIDE_ACCESS = 1;
  */
 export const INTERACTIVE_CALLS_AT_ONCE = 2;
 
-/** A number of places, first come first served; a finishing call hands its place straight on. */
+/**
+ * A number of places; a finishing call hands its place on. Waiting calls go in the order of the
+ * work they belong to (work-order.ts) when `byWork`, else first come, first served.
+ */
 class Places {
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting = new OrderedWaiters<() => void>();
+  private arrivals = 0;
 
-  constructor(private readonly places: () => number) {}
+  constructor(
+    private readonly places: () => number,
+    private readonly byWork = false,
+  ) {}
 
   get load(): { running: number; waiting: number } {
     return { running: this.running, waiting: this.waiting.length };
@@ -38,12 +46,18 @@ class Places {
 
   async run<T>(call: () => Promise<T>): Promise<T> {
     if (this.running < this.places() && this.waiting.length === 0) this.running += 1;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else {
+      const order = this.byWork ? workOrder() : ++this.arrivals;
+      await new Promise<void>((resolve) => this.waiting.insert(order, resolve));
+    }
     try {
       return await call();
     } finally {
       this.running -= 1;
-      this.handOn();
+      // In work order, the place is handed on once the work whose call just finished has had its
+      // turn to ask for the next one (its continuation runs first), so that call can go first.
+      if (this.byWork) setImmediate(() => this.handOn());
+      else this.handOn();
     }
   }
 
@@ -51,7 +65,7 @@ class Places {
   handOn(): void {
     while (this.running < this.places() && this.waiting.length > 0) {
       this.running += 1;
-      this.waiting.shift()?.();
+      this.waiting.take()?.();
     }
   }
 }
@@ -74,7 +88,8 @@ export class StoreLanes {
     routineAtOnce = ROUTINE_CALLS_AT_ONCE,
   ) {
     this.routinePlaces = new Places(() => (this.accessWork > 0 ? Math.min(ROUTINE_CALLS_BESIDE_ACCESS, routineAtOnce) : routineAtOnce));
-    this.interactivePlaces = new Places(() => (this.accessWork > 0 ? 1 : INTERACTIVE_CALLS_AT_ONCE));
+    // A person filed first is answered first: their next call goes before a later person's first.
+    this.interactivePlaces = new Places(() => (this.accessWork > 0 ? 1 : INTERACTIVE_CALLS_AT_ONCE), true);
   }
 
   /** The store as seen from one lane: the same methods, gated for the routine and interactive lanes. */

@@ -1,10 +1,7 @@
+import { OrderedWaiters, workOrder } from '../work-order';
+
 /** Revokes go first: under load, ending access on time matters more than starting it. */
 export type CallPriority = 'revoke' | 'normal';
-
-interface Waiter {
-  priority: CallPriority;
-  resolve: () => void;
-}
 
 /**
  * A token bucket across everything this process sends to one API: `perSecond` calls a second
@@ -13,12 +10,15 @@ interface Waiter {
  * throttles around 20 TPS per account: `burst + perSecond` is the most that can go out in any one
  * second, so keep it at or under that. Tokens are taken when a call actually goes out, the bucket
  * never holds more than `burst` (a stalled event loop releases at most that many at once), and
- * waiting revoke calls go before the rest.
+ * waiting revoke calls go before the rest. Among calls of one priority, the work started first
+ * goes first (work-order.ts): a grant queued early makes its next call before the grants queued
+ * after it make their first, so grants finish one after another instead of all at the end.
  */
 export class RateLimiter {
   private tokens: number;
   private refilledAt: number;
-  private readonly waiting: Waiter[] = [];
+  private readonly revokes = new OrderedWaiters<() => void>();
+  private readonly others = new OrderedWaiters<() => void>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -31,14 +31,15 @@ export class RateLimiter {
   }
 
   take(priority: CallPriority = 'normal'): Promise<void> {
+    const order = workOrder();
     return new Promise((resolve) => {
-      const waiter = { priority, resolve };
-      // Revokes queue ahead of every normal call, behind earlier revokes.
-      const at = priority === 'revoke' ? this.waiting.findIndex((w) => w.priority !== 'revoke') : -1;
-      if (at === -1) this.waiting.push(waiter);
-      else this.waiting.splice(at, 0, waiter);
+      (priority === 'revoke' ? this.revokes : this.others).insert(order, resolve);
       this.pump();
     });
+  }
+
+  private get waiting(): number {
+    return this.revokes.length + this.others.length;
   }
 
   private refill(): void {
@@ -50,11 +51,11 @@ export class RateLimiter {
   private pump(): void {
     if (this.timer) return;
     this.refill();
-    while (this.tokens >= 1 && this.waiting.length > 0) {
+    while (this.tokens >= 1 && this.waiting > 0) {
       this.tokens -= 1;
-      this.waiting.shift()?.resolve();
+      (this.revokes.take() ?? this.others.take())?.();
     }
-    if (this.waiting.length > 0) {
+    if (this.waiting > 0) {
       this.timer = setTimeout(
         () => {
           this.timer = undefined;

@@ -1,5 +1,6 @@
 import type { AccessRequest } from '../../domain/access-request';
 import type { AdvanceJob, JobQueue, Logger } from '../../app/ports';
+import { asWork, workOrder } from '../work-order';
 
 export interface JobHandlers {
   /** Moves the request on (grant, revoke, expire), from `written` when the dispatcher gave it; resolves to the request as it left it. */
@@ -43,12 +44,17 @@ export class InProcessJobQueue implements JobQueue {
 
   async dispatch(job: AdvanceJob, written?: AccessRequest): Promise<void> {
     if (this.closed) return;
-    this.enqueue(this.workChains, job, async () => {
-      // Work not started by the time the queue closes stays due in the store for the next process.
-      if (this.closed) return;
-      await this.run('work', job, written);
-      this.queueNotification(job);
-    });
+    // The job keeps the place of the work that dispatched it (a filing, a click), else takes the next:
+    // where its calls wait (Identity Center's rate limit), earlier work goes first.
+    const order = workOrder();
+    this.enqueue(this.workChains, job, () =>
+      asWork(order, async () => {
+        // Work not started by the time the queue closes stays due in the store for the next process.
+        if (this.closed) return;
+        await this.run('work', job, written);
+        this.queueNotification(job);
+      }),
+    );
   }
 
   /** Resolves when every dispatched job (and any it dispatched) has finished. */

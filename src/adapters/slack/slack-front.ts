@@ -4,6 +4,7 @@ import { parse as parseQuery } from 'node:querystring';
 import { ReceiverMultipleAckError, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { Logger as BoltLogger } from '@slack/logger';
 import { MAX_BODY_BYTES, refuseSlackRequest, type Refusal } from './request-guard';
+import { asNewWork } from '../work-order';
 
 /** A request to Slack's endpoint as either door received it. */
 export interface SlackHttpRequest {
@@ -227,8 +228,8 @@ export class SlackFront implements Receiver {
         ...(retryNum === undefined ? {} : { retryNum: Number.parseInt(retryNum, 10) }),
         ...(headers['x-slack-retry-reason'] === undefined ? {} : { retryReason: headers['x-slack-retry-reason'] }),
       };
-      app
-        .processEvent(event)
+      // Each Slack request is a piece of work of its own: what it waits for, it waits for in its turn.
+      asNewWork(() => app.processEvent(event))
         .then(
           // No listener acked: nothing handles this request.
           () => resolve(acked ?? { status: 404, headers: {}, body: '' }),
