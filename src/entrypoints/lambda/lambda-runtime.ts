@@ -3,7 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { WorkflowDeps } from '../../app/deps';
-import type { OrganizationReader } from '../../app/ports';
+import type { Alarms, Logger, Notifier, OrganizationReader } from '../../app/ports';
 import { wireWorkflow } from '../wire-workflow';
 import type { TimeboxConfig } from '../../config/config-schema';
 import { readLambdaEnv, type LambdaEnv } from '../../config/lambda-env';
@@ -32,6 +32,11 @@ export type LambdaFunctionKind = 'slack' | 'worker' | 'sweep';
 export interface LambdaRuntimeOptions {
   /** The sweep's: how discovery reads AWS. The other functions never read AWS for discovery (nor carry its client). */
   reader?: (config: TimeboxConfig) => OrganizationReader;
+  /**
+   * The functions that revoke (worker, sweep) pass CloudWatchAlarms, so a stuck revoke also raises
+   * the stack's RevokeStuck alarm; the Slack function never revokes and carries no metrics library.
+   */
+  alarms?: new (logger: Logger, notifier: Notifier) => Alarms;
 }
 
 const cached = new Map<LambdaFunctionKind, Promise<LambdaRuntime>>();
@@ -87,7 +92,7 @@ async function buildLambdaRuntime(options: LambdaRuntimeOptions): Promise<Lambda
       logger,
     }),
     slackBotToken: secrets.botToken,
-    alarms: 'cloudwatch',
+    ...(options.alarms ? { alarms: options.alarms } : {}),
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
     // A claim outlives the worker's 5-minute timeout, so the sweep never starts a second worker
