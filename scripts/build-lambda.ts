@@ -43,10 +43,10 @@ export interface BuiltBundle {
  * LAMBDA_ESBUILD's minify/target/mainFields/alias, the SDK bundled too (nothing external).
  * `entry` is a TypeScript file; the output is `<outDir>/index.js` exporting what it exports.
  */
-export async function buildLambdaEntry(entry: string, outDir: string, plugins: Plugin[] = []): Promise<{ file: string; bytes: number }> {
+export async function buildLambdaEntry(entry: string, outDir: string, plugins: Plugin[] = []): Promise<{ file: string; bytes: number; inputs: string[] }> {
   const file = join(outDir, 'index.js');
   mkdirSync(outDir, { recursive: true });
-  await build({
+  const result = await build({
     entryPoints: [entry],
     outfile: file,
     bundle: true,
@@ -62,8 +62,11 @@ export async function buildLambdaEntry(entry: string, outDir: string, plugins: P
     sourcesContent: false,
     logLevel: 'warning',
     plugins,
+    metafile: true,
   });
-  return { file, bytes: statSync(file).size };
+  // What index.js carries (paths as esbuild names them, e.g. node_modules/<package>/…): the inputs with code left after tree-shaking.
+  const inputs = Object.entries(result.metafile.outputs).flatMap(([out, o]) => (out.endsWith('.js') ? Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path) : []));
+  return { file, bytes: statSync(file).size, inputs };
 }
 
 /** The operator's YAML, validated (a mistake fails the build, as it fails `cdk synth`), as the JSON the functions read. */

@@ -701,6 +701,8 @@ const BUNDLE_STUBS: Record<string, string> = {
   '@slack/socket-mode': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/socket-mode.ts'),
   'iconv-lite': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/iconv-lite.ts'),
   express: join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/express.ts'),
+  '@slack/oauth': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/slack-oauth.ts'),
+  'thread-stream': join(REPO_ROOT, 'src/entrypoints/lambda/bundle-stubs/thread-stream.ts'),
 };
 
 /** The esbuild settings for the three functions; scripts/bundle-report.ts measures the same. */

@@ -4,7 +4,7 @@ import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { WebClient } from '@slack/web-api';
 import { DEFAULT_WORKFLOW_OPTIONS, type WorkflowDeps, type WorkflowOptions } from '../app/deps';
-import type { Catalogue, Clock, JobQueue, JobScheduler, Logger, Store } from '../app/ports';
+import type { Alarms, Catalogue, Clock, JobQueue, JobScheduler, Logger, Notifier, Store } from '../app/ports';
 import { catalogueWarnings } from '../domain/catalogue-checks';
 import type { CatalogueSnapshot } from '../domain/catalogue';
 import { isTimeboxError } from '../domain/errors';
@@ -14,7 +14,7 @@ import { IdentityCenterAdapter, type IdentityCenterOptions } from '../adapters/i
 import { SlackDirectory } from '../adapters/slack/slack-directory';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { SlackHomeTab } from '../adapters/slack/slack-home-tab';
-import { CloudWatchAlarms, LoggedAlarms } from '../adapters/alarms/revoke-alarms';
+import { LoggedAlarms } from '../adapters/alarms/revoke-alarms';
 
 /** What differs between the local process and the Lambda functions; everything else is wired the same. */
 export interface WiringParts {
@@ -27,8 +27,12 @@ export interface WiringParts {
   logger: Logger;
   clock?: Clock;
   workflow?: Partial<WorkflowOptions>;
-  /** 'cloudwatch' on Lambda: a stuck revoke also writes an embedded-format metric for the stack's alarm. */
-  alarms?: 'cloudwatch' | 'log';
+  /**
+   * How a stuck revoke is raised: LoggedAlarms unless given. The Lambda functions that revoke pass
+   * CloudWatchAlarms (an embedded-format metric for the stack's alarm too); taking it as a part keeps
+   * its metrics library out of the Slack function's bundle, which never revokes.
+   */
+  alarms?: new (logger: Logger, notifier: Notifier) => Alarms;
   identityCenter?: Partial<Omit<IdentityCenterOptions, 'instanceArn' | 'identityStoreId'>>;
   /** How long Slack user groups are cached (at most, and by default, 5 minutes). */
   slackUserGroupCacheMs?: number;
@@ -92,7 +96,7 @@ export function wireWorkflow(parts: WiringParts): Wiring {
     directory: new SlackDirectory(slackLookups, Date.now, parts.slackUserGroupCacheMs),
     notifier,
     home: new SlackHomeTab(slack),
-    alarms: parts.alarms === 'cloudwatch' ? new CloudWatchAlarms(parts.logger, notifier) : new LoggedAlarms(parts.logger, notifier),
+    alarms: new (parts.alarms ?? LoggedAlarms)(parts.logger, notifier),
     clock: parts.clock ?? { now: () => Date.now() },
     logger: parts.logger,
     options: { ...DEFAULT_WORKFLOW_OPTIONS, revokeStuckAttempts: alerts.revokeStuckAttempts, revokeStuckMs: alerts.revokeStuckAfter, ...parts.workflow },

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
-import { ReceiverMultipleAckError, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger as BoltLogger } from '@slack/logger';
 import { MAX_BODY_BYTES, refuseSlackRequest, type Refusal } from './request-guard';
 import { asNewWork } from '../work-order';
@@ -77,6 +77,12 @@ export interface SlackFrontOptions {
    * `handle`, and its answer awaited. Without it, such requests go to this receiver's own App.
    */
   answerInReply?: (request: LazyRequest) => Promise<SlackHttpAnswer>;
+  /**
+   * Runs before a request goes to Bolt (never before a hand-off): where the App and what its
+   * listeners need are built only once a listener runs here (the Lambda function, whose reply to
+   * a handed-off request needs none of it). It may build the App with this receiver.
+   */
+  prepare?: () => Promise<void>;
   /** GET /healthz on the local server: 200 when ready, 503 before. */
   isReady?: () => boolean;
   now?: () => number;
@@ -173,6 +179,7 @@ export class SlackFront implements Receiver {
       }
     }
     if (this.options.answerInReply) return this.options.answerInReply({ headers: signedHeaders(headers), rawBody });
+    await this.options.prepare?.();
     return this.dispatch(body, headers, this.options.replyWhen);
   }
 
@@ -196,6 +203,7 @@ export class SlackFront implements Receiver {
     }
     const body = parseBody(rawBody, headers['content-type']);
     if (body.ssl_check !== undefined || body.type === 'url_verification') return false;
+    await this.options.prepare?.();
     await this.dispatch(body, headers, 'lazy');
     return true;
   }
@@ -219,7 +227,8 @@ export class SlackFront implements Receiver {
       const event: ReceiverEvent = {
         body,
         ack: async (response: unknown) => {
-          if (acked) throw new ReceiverMultipleAckError();
+          // Bolt's own error, loaded here: Bolt is loaded by then (it is what calls ack), and this module needs no more of it.
+          if (acked) throw new (await import('@slack/bolt')).ReceiverMultipleAckError();
           clearTimeout(deadline);
           acked = answerFor(response);
           if (replyWhen === 'ack') resolve(acked);

@@ -1,19 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { WorkflowDeps } from '../../app/deps';
-import type { OrganizationReader } from '../../app/ports';
+import type { Alarms, Logger, Notifier, OrganizationReader } from '../../app/ports';
 import { wireWorkflow } from '../wire-workflow';
 import type { TimeboxConfig } from '../../config/config-schema';
-import { readLambdaEnv, type LambdaEnv } from '../../config/lambda-env';
+import type { LambdaEnv } from '../../config/lambda-env';
 import { lintPolicy } from '../../config/config-lint';
 import { loadJsonConfigFile } from '../../config/validate-config';
 import { DynamoDbStore } from '../../adapters/dynamodb/dynamodb-store';
-import { createLogger } from '../../adapters/logger';
 import { EventBridgeScheduler } from '../../adapters/scheduler/eventbridge-scheduler';
 import { invokeAsync, LambdaJobQueue } from '../../adapters/scheduler/lambda-job-queue';
-import { readSlackSecrets, type SlackSecrets } from '../../adapters/secrets/slack-secrets';
+import type { SlackSecrets } from '../../adapters/secrets/slack-secrets';
+import { lambdaBasics, type LambdaFunctionKind } from './lambda-basics';
 import { lambdaCatalogue, type LambdaCatalogue } from './lambda-catalogue';
 
 export interface LambdaRuntime {
@@ -27,11 +26,16 @@ export interface LambdaRuntime {
   catalogue: LambdaCatalogue | undefined;
 }
 
-export type LambdaFunctionKind = 'slack' | 'worker' | 'sweep';
+export type { LambdaFunctionKind } from './lambda-basics';
 
 export interface LambdaRuntimeOptions {
   /** The sweep's: how discovery reads AWS. The other functions never read AWS for discovery (nor carry its client). */
   reader?: (config: TimeboxConfig) => OrganizationReader;
+  /**
+   * The functions that revoke (worker, sweep) pass CloudWatchAlarms, so a stuck revoke also raises
+   * the stack's RevokeStuck alarm; the Slack function never revokes and carries no metrics library.
+   */
+  alarms?: new (logger: Logger, notifier: Notifier) => Alarms;
 }
 
 const cached = new Map<LambdaFunctionKind, Promise<LambdaRuntime>>();
@@ -44,7 +48,7 @@ const cached = new Map<LambdaFunctionKind, Promise<LambdaRuntime>>();
 export function lambdaRuntime(kind: LambdaFunctionKind, options: LambdaRuntimeOptions = {}): Promise<LambdaRuntime> {
   let runtime = cached.get(kind);
   if (!runtime) {
-    runtime = buildLambdaRuntime(options).catch((err: unknown) => {
+    runtime = buildLambdaRuntime(kind, options).catch((err: unknown) => {
       cached.delete(kind); // let the next invocation try again (e.g. the secret was just fixed)
       throw err;
     });
@@ -53,9 +57,10 @@ export function lambdaRuntime(kind: LambdaFunctionKind, options: LambdaRuntimeOp
   return runtime;
 }
 
-async function buildLambdaRuntime(options: LambdaRuntimeOptions): Promise<LambdaRuntime> {
-  const env = readLambdaEnv();
-  const logger = createLogger(env.LOG_LEVEL);
+async function buildLambdaRuntime(kind: LambdaFunctionKind, options: LambdaRuntimeOptions): Promise<LambdaRuntime> {
+  // The secret is being read from here on (or was, by the Slack function's hand-off path).
+  const basics = lambdaBasics(kind);
+  const { env, logger, lambda } = basics;
   let config: TimeboxConfig;
   try {
     config = loadJsonConfigFile(env.TIMEBOX_CONFIG);
@@ -69,9 +74,8 @@ async function buildLambdaRuntime(options: LambdaRuntimeOptions): Promise<Lambda
   // cold start, and the cache's read (two GetItems) runs while the secret is read. load() never throws.
   const catalogue = lambdaCatalogue({ config, dynamo, tableName: env.TIMEBOX_TABLE, clock: { now: () => Date.now() }, logger, ...(options.reader ? { reader: options.reader(config) } : {}) });
   const loading = catalogue?.load();
-  const secrets = await readSlackSecrets(new SecretsManagerClient({}), env.TIMEBOX_SECRET_ARN);
+  const secrets = await basics.secrets;
   await loading;
-  const lambda = new LambdaClient({});
   const waiterArn = env.TIMEBOX_WAITER_ARN;
   const { deps } = wireWorkflow({
     config,
@@ -87,7 +91,7 @@ async function buildLambdaRuntime(options: LambdaRuntimeOptions): Promise<Lambda
       logger,
     }),
     slackBotToken: secrets.botToken,
-    alarms: 'cloudwatch',
+    ...(options.alarms ? { alarms: options.alarms } : {}),
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
     // A claim outlives the worker's 5-minute timeout, so the sweep never starts a second worker

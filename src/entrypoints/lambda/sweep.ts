@@ -4,6 +4,7 @@ import { MAX_WAIT_MS } from '../../adapters/scheduler/eventbridge-scheduler';
 import { jobEvent } from './job-event';
 import { AwsOrganizationReader, discoveryClients } from '../../adapters/organizations/organization-reader';
 import type { CatalogueRefreshOutcome } from './lambda-catalogue';
+import { CloudWatchAlarms } from '../../adapters/alarms/revoke-alarms';
 import { lambdaRuntime } from './lambda-runtime';
 
 /** Only the sweep reads AWS for discovery, at the reader's default pace (5 calls a second to each service). */
@@ -20,7 +21,7 @@ const reader = (config: { identityCenter: { instanceArn: string } }) => {
  * `notBefore`, it waits until then and hands the job over.
  */
 export async function handler(event?: unknown): Promise<{ dispatched: number; orphansRevoked: number; catalogue?: CatalogueRefreshOutcome }> {
-  const runtime = await lambdaRuntime('sweep', { reader });
+  const runtime = await lambdaRuntime('sweep', { reader, alarms: CloudWatchAlarms });
   // Also the waiter: a schedule fired ahead of a window's end (see fireTime) waits here, where it
   // holds none of the worker's reserved slots, and hands the job over on time.
   const waiting = jobEvent.safeParse(event);

@@ -1,6 +1,7 @@
 import { jobEvent as workerEvent } from './job-event';
 import { advanceRequest } from '../../app/advance-request';
 import { requestStatus } from '../../domain/access-request';
+import { CloudWatchAlarms } from '../../adapters/alarms/revoke-alarms';
 import { lambdaRuntime } from './lambda-runtime';
 
 /**
@@ -9,7 +10,7 @@ import { lambdaRuntime } from './lambda-runtime';
  * A throw makes Lambda retry (then the DLQ); the request's state in the table makes that safe.
  */
 export async function handler(event: unknown): Promise<{ requestId: string; status: string | undefined }> {
-  const runtime = await lambdaRuntime('worker');
+  const runtime = await lambdaRuntime('worker', { alarms: CloudWatchAlarms });
   // The worker grants and revokes what each request names (never reading the catalogue for it);
   // it keeps the cache's snapshot like the Slack function, for anything it renders.
   await runtime.catalogue?.load();
