@@ -215,6 +215,8 @@ export function decider(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Ide
   }
   const byAccount = new Map<string, typeof inPlay>();
   const selecting = (accountId: string): typeof inPlay => {
+    // Nobody's rules (most people opening the form): nothing to read per account.
+    if (inPlay.length === 0) return inPlay;
     let rules = byAccount.get(accountId);
     if (!rules) {
       rules = inPlay.filter(({ rule }) => selectingEntry(rule.accountIds, accountId, snapshot) !== undefined);
