@@ -34,13 +34,16 @@ class StaticCatalogue implements Catalogue {
 }
 export const staticCatalogue = (snapshot: CatalogueSnapshot): Catalogue => new StaticCatalogue(snapshot);
 
-/** Accounts by id and permission sets by lower-cased name, built once per snapshot. */
-const indexes = new WeakMap<CatalogueSnapshot, { accounts: Map<string, CatalogueAccount>; permissionSets: Map<string, CataloguePermissionSet> }>();
+/** Accounts by id and by lower-cased name (the first of a name), and permission sets by lower-cased name, built once per snapshot. */
+const indexes = new WeakMap<CatalogueSnapshot, { accounts: Map<string, CatalogueAccount>; accountNames: Map<string, CatalogueAccount>; permissionSets: Map<string, CataloguePermissionSet> }>();
 function indexOf(snapshot: CatalogueSnapshot) {
   let index = indexes.get(snapshot);
   if (!index) {
+    const accountNames = new Map<string, CatalogueAccount>();
+    for (const a of snapshot.accounts) if (!accountNames.has(lowerOf(a.name))) accountNames.set(lowerOf(a.name), a);
     index = {
       accounts: new Map(snapshot.accounts.map((a) => [a.id, a])),
+      accountNames,
       permissionSets: new Map(snapshot.permissionSets.map((p) => [p.name.toLowerCase(), p])),
     };
     indexes.set(snapshot, index);
@@ -49,6 +52,8 @@ function indexOf(snapshot: CatalogueSnapshot) {
 }
 
 export const accountById = (snapshot: CatalogueSnapshot, id: string): CatalogueAccount | undefined => indexOf(snapshot).accounts.get(id);
+/** The first account of the snapshot with this name, ignoring case (`lowerName`: already lower-cased). */
+export const accountNamed = (snapshot: CatalogueSnapshot, lowerName: string): CatalogueAccount | undefined => indexOf(snapshot).accountNames.get(lowerName);
 export const permissionSetNamed = (snapshot: CatalogueSnapshot, name: string): CataloguePermissionSet | undefined => indexOf(snapshot).permissionSets.get(name.toLowerCase());
 
 /** One entry of a rule's `accounts`, read. */

@@ -1,6 +1,6 @@
 import { TimeboxError } from './errors';
 import type { GrantTarget } from './grant-target';
-import { groupsNamed, type GroupEntry, type Identity } from './identity';
+import { groupsIn, type GroupEntry, type Identity } from './identity';
 import type { Policy, Rule } from './policy';
 import type { CatalogueSnapshot } from './catalogue';
 import { entryLabel, namesPermissionSet, selectingEntry } from './catalogue-view';
@@ -23,7 +23,7 @@ export function naming(list: string[], person: Identity): Naming {
   if (direct !== undefined) return { kind: 'named', via: direct };
   const notIn: GroupEntry[] = [];
   const unknown: Array<{ group: GroupEntry; why: string }> = [];
-  for (const group of groupsNamed([list])) {
+  for (const group of groupsIn(list)) {
     const membership = person.groups?.get(group.entry);
     if (membership && 'member' in membership) {
       if (membership.member) return { kind: 'named', via: group.entry };
@@ -167,9 +167,47 @@ export interface Decider {
   anyRuleOn(accountId: string): boolean;
 }
 
+/**
+ * Which rules can name a person, read once per list of rules (a policy's rules never change while
+ * it runs): by each entry that names one person (a Slack id, an email, as written), and the rules
+ * whose requesters any person may be named by ("*", or a group). A rule in neither for someone
+ * does not name them, so working out who may request what looks at a handful of rules, not all.
+ */
+interface RequesterIndex {
+  byEntry: Map<string, number[]>;
+  open: number[];
+}
+const requesterIndexes = new WeakMap<readonly Rule[], RequesterIndex>();
+function requesterIndex(rules: readonly Rule[]): RequesterIndex {
+  let index = requesterIndexes.get(rules);
+  if (!index) {
+    index = { byEntry: new Map(), open: [] };
+    for (const [i, rule] of rules.entries()) {
+      if (rule.requesters.includes('*') || groupsIn(rule.requesters).length > 0) index.open.push(i);
+      for (const entry of new Set(rule.requesters)) {
+        const named = index.byEntry.get(entry);
+        if (named) named.push(i);
+        else index.byEntry.set(entry, [i]);
+      }
+    }
+    requesterIndexes.set(rules, index);
+  }
+  return index;
+}
+
+/** The places (in file order) of the rules whose requesters could name `person`: every other rule does not. */
+function rulesThatMayName(rules: readonly Rule[], person: Identity): number[] {
+  const { byEntry, open } = requesterIndex(rules);
+  const email = person.email?.toLowerCase();
+  const direct = [...(byEntry.get(person.slackUserId) ?? []), ...(email === undefined ? [] : (byEntry.get(email) ?? []))];
+  if (direct.length === 0) return open;
+  return [...new Set([...open, ...direct])].sort((a, b) => a - b);
+}
+
 export function decider(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Identity, breakGlass = false, snapshot = policy.catalogue.current()): Decider {
   const inPlay: Array<{ rule: Rule; decision: Decision }> = [];
-  for (const [index, rule] of policy.rules.entries()) {
+  for (const index of rulesThatMayName(policy.rules, person)) {
+    const rule = policy.rules[index]!;
     if ((rule.breakGlass === true) !== breakGlass) continue;
     const named = naming(rule.requesters, person);
     if (named.kind === 'named') inPlay.push({ rule, decision: { kind: 'allowed', rule, index } });
@@ -177,6 +215,8 @@ export function decider(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Ide
   }
   const byAccount = new Map<string, typeof inPlay>();
   const selecting = (accountId: string): typeof inPlay => {
+    // Nobody's rules (most people opening the form): nothing to read per account.
+    if (inPlay.length === 0) return inPlay;
     let rules = byAccount.get(accountId);
     if (!rules) {
       rules = inPlay.filter(({ rule }) => selectingEntry(rule.accountIds, accountId, snapshot) !== undefined);
@@ -196,7 +236,11 @@ export function decider(policy: Pick<Policy, 'catalogue' | 'rules'>, person: Ide
 
 /** The rule that decides, or the refusal naming the group that could not be checked; undefined when no rule allows it. */
 export function decidingRule(evaluation: Evaluation): Rule | undefined {
-  const { decision } = evaluation;
+  return ruleDecided(evaluation.decision);
+}
+
+/** The rule a decision allows under, or the refusal naming the group that could not be checked; undefined when it refuses. */
+export function ruleDecided(decision: Decision): Rule | undefined {
   if (decision.kind === 'unknown') throw groupUnresolvedError(decision.groups);
   return decision.kind === 'allowed' ? decision.rule : undefined;
 }

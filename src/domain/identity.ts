@@ -20,13 +20,29 @@ export function groupEntry(entry: string): GroupEntry | undefined {
   return undefined;
 }
 
-/** The groups named in these lists, each once, in the order first named. */
-export function groupsNamed(lists: string[][]): GroupEntry[] {
-  const found = new Map<string, GroupEntry>();
-  for (const entry of lists.flat()) {
-    const group = groupEntry(entry);
-    if (group && !found.has(entry)) found.set(entry, group);
+/**
+ * The groups one list names, each once, read once per list: a rule's lists never change while it
+ * runs, and matching asks of the same 200 rules' lists for every person and every form.
+ */
+const groupsOfList = new WeakMap<readonly string[], readonly GroupEntry[]>();
+export function groupsIn(list: readonly string[]): readonly GroupEntry[] {
+  let groups = groupsOfList.get(list);
+  if (!groups) {
+    const found = new Map<string, GroupEntry>();
+    for (const entry of list) {
+      const group = groupEntry(entry);
+      if (group && !found.has(entry)) found.set(entry, group);
+    }
+    groups = [...found.values()];
+    groupsOfList.set(list, groups);
   }
+  return groups;
+}
+
+/** The groups named in these lists, each once, in the order first named. */
+export function groupsNamed(lists: readonly (readonly string[])[]): GroupEntry[] {
+  const found = new Map<string, GroupEntry>();
+  for (const list of lists) for (const group of groupsIn(list)) if (!found.has(group.entry)) found.set(group.entry, group);
   return [...found.values()];
 }
 

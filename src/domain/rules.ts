@@ -1,11 +1,11 @@
 import { formatDuration } from './duration';
 import { isTimeboxError, TimeboxError } from './errors';
 import { describeTarget, type GrantTarget } from './grant-target';
-import { covers, decidingRule, evaluate, groupUnresolvedError, judgeRule, naming } from './evaluate';
+import { covers, decider, groupUnresolvedError, judgeRule, naming, ruleDecided, type Decider } from './evaluate';
 import type { Identity } from './identity';
 import { samePerson, type Account, type Group, type PermissionSet, type Policy, type Rule } from './policy';
 import type { CatalogueSnapshot } from './catalogue';
-import { accountById, lowerOf, matchText, permissionSetNamed, selectingEntry } from './catalogue-view';
+import { accountById, accountNamed, lowerOf, matchText, permissionSetNamed, selectingEntry } from './catalogue-view';
 
 /** How many accounts an ambiguous name lists before counting the rest. */
 export const CANDIDATES_SHOWN = 10;
@@ -17,7 +17,7 @@ export const CANDIDATES_SHOWN = 10;
  */
 export function resolveAccount(snapshot: CatalogueSnapshot, text: string): Account {
   const wanted = text.trim().toLowerCase();
-  const found = accountById(snapshot, wanted) ?? snapshot.accounts.find((a) => lowerOf(a.name) === wanted);
+  const found = accountById(snapshot, wanted) ?? accountNamed(snapshot, wanted);
   if (found) return found;
   const candidates = wanted === '' ? [] : snapshot.accounts.filter((a) => lowerOf(a.name).startsWith(wanted) || a.id.startsWith(wanted));
   const quoted = `"${text.slice(0, 64)}"`;
@@ -135,9 +135,12 @@ export function ruleCovers(rule: Rule, target: GrantTarget, snapshot: CatalogueS
   return covers(rule, target, snapshot);
 }
 
-/** The first rule, in file order, that covers this requester and target (as `evaluate` decides). */
-export function findRule(policy: Policy, requester: Identity, target: GrantTarget, breakGlass = false, snapshot = policy.catalogue.current()): Rule | undefined {
-  return decidingRule(evaluate(policy, requester, target, breakGlass, snapshot));
+/**
+ * The first rule, in file order, that covers this requester and target (as `evaluate` decides,
+ * read off `decider`: only the rules that name the requester are looked at).
+ */
+export function findRule(policy: Policy, requester: Identity, target: GrantTarget, breakGlass = false, snapshot = policy.catalogue.current(), decide: Decider = decider(policy, requester, breakGlass, snapshot)): Rule | undefined {
+  return ruleDecided(decide.decide(target));
 }
 
 export interface Entitlement {
@@ -166,8 +169,10 @@ export function checkEntitlements(policy: Policy, requester: Identity, targets: 
   if (durationMs < policy.durations.minMs) {
     throw new TimeboxError('duration_too_short', `${formatDuration(durationMs)} is below the minimum of ${formatDuration(policy.durations.minMs)}.`);
   }
+  // Who the requester is against the rules, worked out once for every grant of the request.
+  const decide = decider(policy, requester, breakGlass, snapshot);
   return targets.map((target) => {
-    const rule = findRule(policy, requester, target, breakGlass, snapshot);
+    const rule = findRule(policy, requester, target, breakGlass, snapshot, decide);
     if (!rule) {
       const what = target.kind === 'group' ? `membership of ${target.groupName}` : `${target.permissionSetName} on ${target.accountName} (${target.accountId})`;
       throw new TimeboxError('no_matching_rule', `No rule allows you to request ${what}.`);

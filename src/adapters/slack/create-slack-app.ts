@@ -41,7 +41,8 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
   // Check the token once, here, with a clear error; Bolt would otherwise do it in the background
   // and an unreachable Slack would crash the process after it said it was ready.
   const identity = await whoAmI(options.botToken, clientOptions);
-  const appOptions = { token: options.botToken, ...identity, tokenVerificationEnabled: false, logger, clientOptions };
+  // No conversation store: no listener keeps state per conversation, and Bolt's default one is read on every event.
+  const appOptions = { token: options.botToken, ...identity, tokenVerificationEnabled: false, logger, clientOptions, convoStore: false as const };
   if (options.appToken) {
     const healthz: CustomRoute = {
       path: '/healthz',

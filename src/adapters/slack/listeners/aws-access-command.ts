@@ -11,7 +11,7 @@ import { submitRequest, type FiledRequest } from '../../../app/submit-request';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestSubject, targetText } from '../views/target-text';
 import { askerMetadata, groupModal, requestModal } from '../views/request-modal';
-import { formNotOpened, GENERIC_FAILURE, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
+import { formNotOpened, GENERIC_FAILURE, openView, PICKED_UP_SHORTLY, WARNING, type SlackDoor } from './context';
 import { endAndDescribe } from './end-button';
 import { extendAndDescribe } from './extend-submission';
 import { explainAnswer, isExplainCommand } from './explain-command';
@@ -125,7 +125,7 @@ export function awsAccessCommand(door: SlackDoor) {
             parsed.targets === 'group' ? groupModal(door.deps.policy, metadata, person) : requestModal(door.deps.policy, metadata, await offersBreakGlass(door.deps, member, person), person);
           if (!view) return `${WARNING} No groups are configured, so there is no group membership to request.`;
           try {
-            await client.views.open({ trigger_id: command.trigger_id, view });
+            await openView(client, command.trigger_id, view);
           } catch (err) {
             logger.warn(`/aws-access could not open the form: ${err instanceof Error ? err.message : String(err)}`);
             return formNotOpened(err);

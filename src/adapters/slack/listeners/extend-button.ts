@@ -6,7 +6,7 @@ import { REQUEST_ID } from '../../../domain/request-id';
 import { extendModal } from '../views/extend-modal';
 import { EXTEND_ACTION } from '../views/extend-text';
 import { escapeMrkdwn } from '../views/mrkdwn';
-import { formNotOpened, FormNotOpened, GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+import { formNotOpened, FormNotOpened, GENERIC_FAILURE, openView, WARNING, type SlackDoor } from './context';
 import { registerExtendViews } from './extend-submission';
 
 const requestIdValue = z.string().regex(REQUEST_ID);
@@ -28,7 +28,7 @@ export function extendButton(door: SlackDoor) {
       // One store read (who asked, is it still active) leaves views.open most of trigger_id's 3 seconds.
       const { original, grants } = await extendableRequest(door.deps, requestId.data, body.user.id);
       const channelId = body.container?.channel_id ?? body.channel?.id;
-      await client.views.open({ trigger_id: body.trigger_id, view: extendModal(door.deps.policy, original, grants, { requestId: original.id, ...(channelId ? { channelId } : {}) }) }).catch((err: unknown) => {
+      await openView(client, body.trigger_id, extendModal(door.deps.policy, original, grants, { requestId: original.id, ...(channelId ? { channelId } : {}) })).catch((err: unknown) => {
         throw new FormNotOpened(err);
       });
     } catch (err) {

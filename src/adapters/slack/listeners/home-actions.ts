@@ -6,7 +6,7 @@ import { REQUEST_ID } from '../../../domain/request-id';
 import { CANCEL_ACTION, HOME_REQUEST_ACTION } from '../views/home-view';
 import { escapeMrkdwn } from '../views/mrkdwn';
 import { requestModal } from '../views/request-modal';
-import { formNotOpened, FormNotOpened, GENERIC_FAILURE, WARNING, type SlackDoor } from './context';
+import { formNotOpened, FormNotOpened, GENERIC_FAILURE, openView, WARNING, type SlackDoor } from './context';
 import { cancelAndDescribe } from './subcommands';
 import { answerClick } from './tell-person';
 
@@ -20,7 +20,7 @@ export function homeRequestButton(door: SlackDoor) {
       await lookUpMember(door.deps, body.user.id, body.team?.id, 'request');
       // trigger_id dies about 3 s after the click: the form opens before anything else. With no
       // channel to answer in, the filed confirmation goes by DM.
-      await client.views.open({ trigger_id: body.trigger_id, view: requestModal(door.deps.policy, {}) }).catch((err: unknown) => {
+      await openView(client, body.trigger_id, requestModal(door.deps.policy, {})).catch((err: unknown) => {
         throw new FormNotOpened(err);
       });
     } catch (err) {
