@@ -328,15 +328,40 @@ export async function ackRow(rig: LocalRig, approvers: ApproverPool, kind: AckKi
 
 export interface Item1Result {
   rows: AckRow[];
+  /** The answer with one request in flight until answered (see answerOneAtATime), before the ack rows. */
+  single: Record<'approval' | 'auto', { answer: Summary; errors: number }>;
   /** Item 7: peak RSS of the Timebox process (and the floor's) after item 1. */
   rssMb: { timebox: number; floor: number; timeboxAtStart: number };
   /** Grants item 1 asked for (auto-approved requests and approved clicks), and how many CreateAccountAssignment calls had arrived by its end. */
   grants: { asked: number; createsArrived: number };
 }
 
-export async function item1(rig: LocalRig, approvers: ApproverPool, n: number, log: (s: string) => void): Promise<Item1Result> {
+/**
+ * The answer with one request in flight until it is answered (the next is sent once the answer
+ * has reached Slack), each from a new requester: what one person waits for when nobody else is
+ * filing. The ack rows send the next request once the ack is back, so their answers queue behind
+ * the block's other requests (up to 100 filed within a fraction of a second).
+ */
+export async function answerOneAtATime(rig: LocalRig, kind: 'approval' | 'auto', n: number): Promise<{ answer: Summary; errors: number }> {
+  const text = kind === 'approval' ? APPROVAL_TEXT : AUTO_TEXT;
+  const answers: number[] = [];
+  let errors = 0;
+  for (let i = 0; i < n; i++) {
+    const outcome = await rig.commandJob(rig.tbSender, rig.people.mint(), text(i))();
+    const answer = await rig.answer(outcome);
+    if (outcome.response.status !== 200 || !answer || requestIdIn(answer.text) === undefined) errors++;
+    else answers.push(answer.afterMs);
+  }
+  return { answer: summary(answers), errors };
+}
+
+export async function item1(rig: LocalRig, approvers: ApproverPool, n: number, log: (s: string) => void, oneAtATime = 50): Promise<Item1Result> {
   const rows: AckRow[] = [];
   const timeboxAtStart = peakRssMbOf(rig.timebox.pid as number);
+  // First, while Timebox is quiet: one person at a time.
+  const single = { approval: await answerOneAtATime(rig, 'approval', oneAtATime), auto: await answerOneAtATime(rig, 'auto', oneAtATime) };
+  log(`  answer one at a time: needing approval p50 ${single.approval.answer.p50.toFixed(1)} p99 ${single.approval.answer.p99.toFixed(1)} · auto-approved p50 ${single.auto.answer.p50.toFixed(1)} p99 ${single.auto.answer.p99.toFixed(1)}`);
+  await rig.settle();
   for (const concurrency of [1, 10, 50]) {
     for (const kind of ['approval', 'auto', 'click'] as const) {
       const row = await ackRow(rig, approvers, kind, concurrency, n);
@@ -344,9 +369,10 @@ export async function item1(rig: LocalRig, approvers: ApproverPool, n: number, l
       rows.push(row);
     }
   }
-  const asked = rows.filter((r) => r.kind !== 'approval').reduce((sum, r) => sum + r.timebox.n, 0);
+  const asked = rows.filter((r) => r.kind !== 'approval').reduce((sum, r) => sum + r.timebox.n, 0) + single.auto.answer.n;
   return {
     rows,
+    single,
     rssMb: { timebox: peakRssMbOf(rig.timebox.pid as number), floor: peakRssMbOf(rig.floor?.pid as number), timeboxAtStart },
     grants: { asked, createsArrived: rig.aws.callsTo('CreateAccountAssignment').length },
   };

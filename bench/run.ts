@@ -25,6 +25,8 @@ const wantLifecycles = want('3') || want('4') || want('6') || want('L');
 
 const N = {
   ackPerRow: QUICK ? 30 : 200,
+  /** Requests of each kind sent one at a time, each once the previous one was answered (item 1). */
+  oneAtATime: QUICK ? 10 : 50,
   coldRuns: QUICK ? 3 : 11,
   lifecycles: QUICK ? 6 : 50,
   decisions: QUICK ? 10 : 50,
@@ -57,7 +59,22 @@ const KIND_LABEL: Record<AckRow['kind'], string> = {
 };
 
 function ackRows(result: Item1Result): Row[] {
-  return result.rows.flatMap((r) => [ackRow(r), ...answerRow(r)]);
+  return [...singleRows(result), ...result.rows.flatMap((r) => [ackRow(r), ...answerRow(r)])];
+}
+
+/** Target 1 for one request in flight: the answer, the next request sent once it has come. */
+function singleRows(result: Item1Result): Row[] {
+  return (['approval', 'auto'] as const).map((kind) => {
+    const { answer, errors } = result.single[kind];
+    return {
+      item: 1,
+      what: `Time to the answer, 1 in flight until answered (the next sent once the answer has come; quiet Timebox, loopback): ${KIND_LABEL[kind]}, p50 / p99 (${answer.n} requests)`,
+      timebox: `${p50p99(answer)}${errors ? `, ${errors} errors` : ''}`,
+      floor: '—',
+      target: 'p99 < 150 ms',
+      pass: answer.p99 < 150 && errors === 0,
+    };
+  });
 }
 
 /** When Timebox acks empty and answers on the response_url, the time to that answer too (what the requester waits for). */
@@ -329,7 +346,7 @@ function details(r: Results): string[] {
   const out: string[] = [
     '**Processes.** Locally, Timebox runs as `npm start` runs it, in a process of its own (test/support/child-timebox.ts through tsx: the real Bolt HTTP app, dynalite embedded in that process, the real AWS SDK clients, production timings); the floor (bench/floor-app.ts, a bare Bolt `HTTPReceiver` app that only acks) runs the same way. The Slack and AWS stand-ins, and the client sending requests signed as Slack signs them (test/support/slack-requests.ts), share the benchmark\'s process. On the AWS path each bundle runs in plain `node` processes (no tsx), as a Lambda sandbox runs it, with NODE_OPTIONS=--enable-source-maps and the source map beside it, as the stack deploys them.',
     '**New people.** Every request comes from a requester, and every click from an approver, that neither the Slack stand-in nor Identity Center has seen before (bench/people.ts), so no profile cache is ever warm for them. The approvers are listed by email in the rule (bench-approval, production Admin) that the requests needing approval fall under; auto-approved requests are staging ReadOnly (staging-readonly, autoApprove).',
-    `**Item 1, ack latency.** Closed loop at 1, 10 and 50 in flight, ${N.ackPerRow} requests per row for each of Timebox and the floor, in alternating blocks of ${N.ackPerRow / 2} (floor, Timebox, floor, Timebox). Each block is sustained; after each Timebox block the benchmark waits until Timebox's process uses < 20% of a core over 250 ms (at most 2.5 s: with grants queued behind Identity Center's rate limit it never goes fully quiet), so work Timebox left behind does not slow the floor's block. A click row first files its requests (not measured) and waits for their approval messages. Latency is the HTTP round trip at the client. The figure is the ack (the HTTP response, which is what Slack's 3 seconds are about); when Timebox acks empty and answers on the command's response_url, the time from sending to that answer reaching Slack is reported on the line below the row. An answer that is not a filed request (or, for a click, anything but an empty 200 and no warning on its response_url) counts as an error and misses the row.`,
+    `**Item 1, ack latency.** Closed loop at 1, 10 and 50 in flight, ${N.ackPerRow} requests per row for each of Timebox and the floor, in alternating blocks of ${N.ackPerRow / 2} (floor, Timebox, floor, Timebox). Each block is sustained; after each Timebox block the benchmark waits until Timebox's process uses < 20% of a core over 250 ms (at most 2.5 s: with grants queued behind Identity Center's rate limit it never goes fully quiet), so work Timebox left behind does not slow the floor's block. A click row first files its requests (not measured) and waits for their approval messages. Latency is the HTTP round trip at the client. The figure is the ack (the HTTP response, which is what Slack's 3 seconds are about); when Timebox acks empty and answers on the command's response_url, the time from sending to that answer reaching Slack is reported on the line below the row. An answer that is not a filed request (or, for a click, anything but an empty 200 and no warning on its response_url) counts as an error and misses the row. Because the next request goes as soon as the ack is back, a block's requests (up to ${N.ackPerRow / 2}) are all filed within a fraction of a second and each answer queues behind the others': those answer rows show Timebox under a burst. Before the ack rows, on a quiet Timebox, ${N.oneAtATime} requests of each command kind are sent one at a time, each once the previous one's answer has reached Slack: that is "1 in flight" for the answer (target 1's row).`,
     '**Item 2, cold start.** The Slack bundle built by scripts/build-lambda.ts (buildLambdaBundles, the stack\'s esbuild settings) and the floor bundle (bench/floor-lambda.ts: bare Bolt on `AwsLambdaReceiver`, importing Bolt the same lean way, token and signing secret from the environment) built with the same settings. Each cold run is a new `node` process that requires the bundle and handles one signed slash command (a request needing approval) given as a Function URL event, then a second one warm; floor and Timebox runs alternate. "Time to reply" is from the process\'s start (`performance.now()` in it) to the handler\'s reply, so it includes Node\'s start, loading the bundle and the handler. The stand-ins add network latency per call: ' +
       `Slack ${LATENCY_MS.slack} ms, DynamoDB ${LATENCY_MS.dynamodb} ms, Lambda Invoke ${LATENCY_MS.lambda} ms, Secrets Manager ${LATENCY_MS.secretsManager} ms, Identity Center ${LATENCY_MS.identityCenter} ms, Scheduler ${LATENCY_MS.scheduler} ms (not given in the issue; assumed), half on the way in and half on the way out (bench/latency-proxy.ts). The worker the handler hands over to is not run for these runs (its work is not on the user's clock). Not modelled: Lambda's own sandbox start, and its CPU share (a 1024 MB function gets about 0.6 of a vCPU; here a process gets a whole core when one is free).`,
     '**Item 3, decision to grant.** From the moment the client has the Approve click\'s ack to the moment CreateAccountAssignment for that requester arrives at the AWS stand-in. Locally: one click at a time on loopback (no added latency, as item 1), the next once AWS has told Timebox the previous grant succeeded (for items 3 and 4 the AWS stand-in completes an assignment by the first status poll, so a grant is over about 250 ms after its creation). On the AWS path: the lifecycles below, the click\'s reply being the warm Slack handler\'s return (Bolt\'s AwsLambdaReceiver replies only when the listener returns, and the listener has already invoked the worker by then, so this figure can be small or even negative); each click comes once the worker has recorded the approval message; the worker runs as soon as its async Invoke arrives at the stand-in, in an idle sandbox of a pool of up to 10 (the worker\'s reserved concurrency in the stack; a new, cold sandbox when none is idle, as Lambda would; past 10 the invocation waits for one; Lambda\'s own queueing delay is not modelled). The sweep function has no reserved concurrency: its invocations each get an idle sandbox of its own, or a new, cold one. Between invocations a sandbox is frozen (SIGSTOP), as Lambda freezes it once the handler has returned, so work left running after a reply does not run until the next invocation.',
@@ -429,7 +446,7 @@ async function main(): Promise<void> {
       log(`items 1, 7: ack latency, ${N.ackPerRow} requests per row`);
       const rig = await LocalRig.start({ configYaml, approvers, floor: true });
       try {
-        results.item1 = await item1(rig, approvers, N.ackPerRow, log);
+        results.item1 = await item1(rig, approvers, N.ackPerRow, log, N.oneAtATime);
         log(`  peak RSS: Timebox ${results.item1.rssMb.timebox.toFixed(0)} MB · floor ${results.item1.rssMb.floor.toFixed(0)} MB`);
       } finally {
         await rig.dispose();
