@@ -26,7 +26,7 @@ const wantLifecycles = want('3') || want('4') || want('6') || want('L');
 const N = {
   ackPerRow: QUICK ? 30 : 200,
   /** Requests of each kind sent one at a time, each once the previous one was answered (item 1). */
-  oneAtATime: QUICK ? 10 : 50,
+  oneAtATime: QUICK ? 10 : 100,
   coldRuns: QUICK ? 3 : 11,
   lifecycles: QUICK ? 6 : 50,
   decisions: QUICK ? 10 : 50,
@@ -69,7 +69,7 @@ function singleRows(result: Item1Result): Row[] {
     return {
       item: 1,
       what: `Time to the answer, 1 in flight until answered (the next sent once the answer has come; quiet Timebox, loopback): ${KIND_LABEL[kind]}, p50 / p99 (${answer.n} requests)`,
-      timebox: `${p50p99(answer)}${errors ? `, ${errors} errors` : ''}`,
+      timebox: `${p50p99(answer)} (max ${ms(answer.max)})${errors ? `, ${errors} errors` : ''}`,
       floor: '—',
       target: 'p99 < 150 ms',
       pass: answer.p99 < 150 && errors === 0,

@@ -57,7 +57,10 @@ export async function startThreadedRuntime(options: ThreadedRuntimeOptions): Pro
       }
     });
     worker.on('error', (err) => {
+      const outOfMemory = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
       if (state === 'starting') reject(err);
+      // Nothing is lost (the store says what is left to do), but the operator must know what to raise.
+      else if (outOfMemory) crash(`it ran out of memory (TIMEBOX_WORKFLOW_HEAP_MB is ${input.env.TIMEBOX_WORKFLOW_HEAP_MB}; raise it): ${err.message}`);
       else crash(err.stack ?? err.message);
     });
     worker.on('exit', (code) => {
@@ -123,7 +126,9 @@ function startWorkflowThread(given: WorkflowThreadInput): Worker {
   // Data crosses to the thread, objects with methods do not: the config's catalogue goes as its snapshot.
   const input: WorkflowThreadInput = { ...given, configSnapshot: given.config.policy.catalogue.current() };
   const entry = join(__dirname, `workflow-thread${extname(__filename)}`);
-  if (extname(entry) !== '.ts') return new Worker(entry, { workerData: input });
+  // The heap limit also sets how far V8 lets the heap grow past what is live (TIMEBOX_WORKFLOW_HEAP_MB).
+  const resourceLimits = { maxOldGenerationSizeMb: given.env.TIMEBOX_WORKFLOW_HEAP_MB };
+  if (extname(entry) !== '.ts') return new Worker(entry, { workerData: input, resourceLimits });
   const tsx = require.resolve('tsx/cjs/api');
-  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(entry)});`, { eval: true, workerData: input });
+  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(entry)});`, { eval: true, workerData: input, resourceLimits });
 }

@@ -38,8 +38,8 @@ describe('performance-2: the ack on its own thread (local HTTP)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(knobs: ChildKnobs = KNOBS): Promise<{ child: TimeboxChild; sender: SlackRequestSender }> {
-    const { child, url } = await TimeboxChild.start(childEnv({ aws, slack, configPath: join(dir, 'timebox.yaml'), dataDir: join(dir, 'data'), knobs }));
+  async function start(knobs: ChildKnobs = KNOBS, env: Record<string, string> = {}): Promise<{ child: TimeboxChild; sender: SlackRequestSender }> {
+    const { child, url } = await TimeboxChild.start({ ...childEnv({ aws, slack, configPath: join(dir, 'timebox.yaml'), dataDir: join(dir, 'data'), knobs }), ...env });
     children.push(child);
     return { child, sender: new SlackRequestSender({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET }) };
   }
@@ -85,5 +85,13 @@ describe('performance-2: the ack on its own thread (local HTTP)', () => {
     // As after any crash: started again on the same data, the request reaches the approvers.
     await start();
     await eventually(() => Promise.resolve(slack.messagesIn(APPROVAL_CHANNEL).find((m) => JSON.stringify(m).includes('crash the thread'))), 10_000, 'the approval message after the restart');
+  });
+
+  test('the workflow thread out of memory (its heap limit TIMEBOX_WORKFLOW_HEAP_MB reached) stops the process with exit code 1 and a line naming the limit to raise', async () => {
+    const first = await start({ ...KNOBS, crashThreadAtSlackMethod: 'chat.postMessage', crashThreadBy: 'memory' }, { TIMEBOX_WORKFLOW_HEAP_MB: '128' });
+    await command(first.sender, 'production Admin 30m fill the heap');
+    const exit = await first.child.exited;
+    expect(exit.code).toBe(1);
+    expect(first.child.logs()).toContain('the workflow thread crashed: it ran out of memory (TIMEBOX_WORKFLOW_HEAP_MB is 128; raise it)');
   });
 });

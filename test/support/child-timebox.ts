@@ -45,6 +45,8 @@ const knobsSchema = z
     catalogueFile: z.string().min(1),
     /** A Slack Web API method whose first call makes the workflow thread throw an uncaught error (see thread-crash.ts). */
     crashThreadAtSlackMethod: z.string().min(1),
+    /** How that crash comes: an uncaught error (the default), or the thread's heap filled until it is out of memory. */
+    crashThreadBy: z.enum(['error', 'memory']),
   })
   .partial();
 

@@ -638,6 +638,15 @@ describe('readLocalEnv', () => {
     expect(problemsOf(() => readLocalEnv({ ...GOOD, PORT: port }))).toEqual([expect.stringMatching(/^PORT: /)]);
   });
 
+  test.each(['lots', '64', '1.5'])('performance-2: a bad TIMEBOX_WORKFLOW_HEAP_MB (%j) is named', (mb) => {
+    expect(problemsOf(() => readLocalEnv({ ...GOOD, TIMEBOX_WORKFLOW_HEAP_MB: mb }))).toEqual([expect.stringMatching(/^TIMEBOX_WORKFLOW_HEAP_MB: /)]);
+  });
+
+  test('performance-2: the workflow thread heap limit is 512 MB unless TIMEBOX_WORKFLOW_HEAP_MB says otherwise', () => {
+    expect(readLocalEnv(GOOD).TIMEBOX_WORKFLOW_HEAP_MB).toBe(512);
+    expect(readLocalEnv({ ...GOOD, TIMEBOX_WORKFLOW_HEAP_MB: '1024' }).TIMEBOX_WORKFLOW_HEAP_MB).toBe(1024);
+  });
+
   test('a good PORT is a number', () => {
     expect(readLocalEnv({ ...GOOD, PORT: '8080' }).PORT).toBe(8080);
   });
