@@ -24,7 +24,7 @@ import { SlackStandIn, type SlackMessage } from '../test/support/slack-stand-in'
 import { TimeboxChild, childEnv } from '../test/support/timebox-child-process';
 import { APPROVAL_CHANNEL, BOT_TOKEN, buttonClick, GROUPS, IDENTITY_STORE_ID, PEOPLE, SIGNING_SECRET } from '../test/support/timebox-harness';
 import { APPROVAL_TEXT, AUTO_TEXT, type ApproverPool, type BenchUser, People } from './people';
-import { peakRssMbOf, settle } from './processes';
+import { peakRssMbOf, rssPartsOf, settle, type RssParts } from './processes';
 import { mean, percentile, summary, type Summary } from './stats';
 
 export type AckKind = 'approval' | 'auto' | 'click';
@@ -332,6 +332,8 @@ export interface Item1Result {
   single: Record<'approval' | 'auto', { answer: Summary; errors: number }>;
   /** Item 7: peak RSS of the Timebox process (and the floor's) after item 1. */
   rssMb: { timebox: number; floor: number; timeboxAtStart: number };
+  /** What the Timebox process's resident memory was made of at the end of item 1. */
+  rssParts?: RssParts;
   /** Grants item 1 asked for (auto-approved requests and approved clicks), and how many CreateAccountAssignment calls had arrived by its end. */
   grants: { asked: number; createsArrived: number };
 }
@@ -374,6 +376,7 @@ export async function item1(rig: LocalRig, approvers: ApproverPool, n: number, l
     rows,
     single,
     rssMb: { timebox: peakRssMbOf(rig.timebox.pid as number), floor: peakRssMbOf(rig.floor?.pid as number), timeboxAtStart },
+    ...(rssPartsOf(rig.timebox.pid as number) ? { rssParts: rssPartsOf(rig.timebox.pid as number) } : {}),
     grants: { asked, createsArrived: rig.aws.callsTo('CreateAccountAssignment').length },
   };
 }

@@ -26,6 +26,41 @@ export function peakRssMbOf(pid: number): number {
   return kb ? Number(kb) / 1024 : Number.NaN;
 }
 
+/** Where a process's resident memory is now (MB), from /proc/<pid>/smaps: what a peak is made of. */
+export interface RssParts {
+  /** Anonymous mappings of at most 264 KB: V8's heap pages (256 KB each), of every thread. */
+  v8Pages: number;
+  /** The embedded store's LevelDB table files, which LevelDB maps into memory to read them. */
+  storeFiles: number;
+  /** Other anonymous memory (native allocations: malloc arenas, buffers, code). */
+  otherAnonymous: number;
+  /** Other mapped files (the node binary, shared libraries). */
+  otherFiles: number;
+}
+
+export function rssPartsOf(pid: number): RssParts | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const parts: RssParts = { v8Pages: 0, storeFiles: 0, otherAnonymous: 0, otherFiles: 0 };
+  let part: keyof RssParts = 'otherAnonymous';
+  for (const line of text.split('\n')) {
+    const mapping = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) {
+      const bytes = Number.parseInt(mapping[2] as string, 16) - Number.parseInt(mapping[1] as string, 16);
+      const name = (mapping[3] ?? '').trim();
+      part = name.endsWith('.ldb') ? 'storeFiles' : name.startsWith('/') ? 'otherFiles' : bytes <= 264 * 1024 ? 'v8Pages' : 'otherAnonymous';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) parts[part] += Number(rss[1]) / 1024;
+  }
+  return parts;
+}
+
 /**
  * Waits until `pid` has used less than `busyFraction` of a core over `windowMs` (the work a
  * previous block of requests left behind is done), or `maxMs` has passed.

@@ -58,6 +58,8 @@ const KIND_LABEL: Record<AckRow['kind'], string> = {
   click: 'Approve click',
 };
 
+const mb = (n: number) => `${n.toFixed(0)} MB`;
+
 function ackRows(result: Item1Result): Row[] {
   return [...singleRows(result), ...result.rows.flatMap((r) => [ackRow(r), ...answerRow(r)])];
 }
@@ -388,7 +390,11 @@ function details(r: Results): string[] {
       `**DynamoDB requests per lifecycle (mean).** By operation: ${ops}. By phase: filing and posting for approval ${phase(r.dynamo.byPhase.filing)}, approval and grant ${phase(r.dynamo.byPhase.approveAndGrant)}, revoke and its news ${phase(r.dynamo.byPhase.revoke)}. Requests the proxy could not attribute to a request during the whole AWS-path run: ${r.dynamo.unattributed}.`,
     );
   }
-  if (r.item1) out.push(`**Memory.** The Timebox process peaked at ${r.item1.rssMb.timeboxAtStart.toFixed(0)} MB from its start to the first request, ${r.item1.rssMb.timebox.toFixed(0)} MB by the end of item 1 (item 1 asked for ${r.item1.grants.asked} grants, auto-approved or approved; ${r.item1.grants.createsArrived} CreateAccountAssignment calls had reached AWS by its end, the rest waiting behind Timebox's Identity Center rate limit); the floor ${r.item1.rssMb.floor.toFixed(0)} MB.`);
+  if (r.item1) out.push(`**Memory.** The Timebox process peaked at ${r.item1.rssMb.timeboxAtStart.toFixed(0)} MB from its start to the first request, ${r.item1.rssMb.timebox.toFixed(0)} MB by the end of item 1 (item 1 asked for ${r.item1.grants.asked} grants, auto-approved or approved; ${r.item1.grants.createsArrived} CreateAccountAssignment calls had reached AWS by its end, the rest waiting behind Timebox's Identity Center rate limit); the floor ${r.item1.rssMb.floor.toFixed(0)} MB.${
+      r.item1.rssParts
+        ? ` At the end of item 1 its resident memory was ${mb(r.item1.rssParts.v8Pages)} of V8 heap pages (both threads; the workflow thread's heap is limited to TIMEBOX_WORKFLOW_HEAP_MB, 512 MB), ${mb(r.item1.rssParts.storeFiles)} of the embedded store's LevelDB table files mapped into memory (every write of a request is stored up to four times, the item and each of the three indexes it is in, until LevelDB compacts), ${mb(r.item1.rssParts.otherAnonymous)} of other native memory and ${mb(r.item1.rssParts.otherFiles)} of the node binary and libraries.`
+        : ''
+    }`);
   if (r.scale) out.push(`**Rule evaluation.** The first evaluation (nothing compiled yet) took ${ms(r.scale.ruleEvaluation.firstMs)}; mean ${ms(r.scale.ruleEvaluation.meanMs)}, p99 ${ms(r.scale.ruleEvaluation.p99Ms)} over ${r.scale.ruleEvaluation.iterations}.`);
   if (r.decisionsLocal) out.push(`**Local click ack while measuring item 3.** p50 ${ms(median(r.decisionsLocal.clickAck))}, p99 ${ms(percentile(r.decisionsLocal.clickAck, 99))}.`);
   return out;
