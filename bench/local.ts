@@ -614,7 +614,8 @@ export function availableEvaluation(iterations: number): NonNullable<ScaleResult
 /**
  * Item 5 against a Timebox started on the scale config: opening the form (from sending
  * `/aws-access` to Slack having both the ack and the views.open call, whichever is later: an app
- * may ack first and open the form after), and type-ahead queries for accounts.
+ * may ack first and open the form after; the next is sent once both have come), and type-ahead
+ * queries for accounts.
  */
 export async function scale(rig: LocalRig, n: number, query: (i: number) => string): Promise<ScaleMeasures> {
   const floorSender = rig.floorSender as SlackRequestSender;
@@ -622,7 +623,21 @@ export async function scale(rig: LocalRig, n: number, query: (i: number) => stri
   const formOpen = { timebox: [] as number[], floor: [] as number[], errors: 0 };
   for (let round = 0; round < 2; round++) {
     formOpen.floor.push(...(await closedLoop(1, Array.from({ length: half }, () => rig.commandJob(floorSender, rig.people.mint(), '')))).ms);
-    const block = await closedLoop(1, Array.from({ length: half }, () => rig.commandJob(rig.tbSender, rig.people.mint(), '')));
+    // One form in flight until it is open: the next command is sent once Slack has both the ack and
+    // the views.open call (with the form acked first, waiting for the ack alone would send the next
+    // while this one is still being opened, and measure a burst instead).
+    const block = await closedLoop(
+      1,
+      Array.from({ length: half }, () => {
+        const send = rig.commandJob(rig.tbSender, rig.people.mint(), '');
+        return async () => {
+          const outcome = await send();
+          const deadline = Date.now() + 5_000;
+          while (outcome.response.status === 200 && rig.viewOpened(outcome) === undefined && Date.now() < deadline) await sleep(1);
+          return outcome;
+        };
+      }),
+    );
     await rig.settle();
     for (const outcome of block.results) {
       const opened = rig.viewOpened(outcome);
