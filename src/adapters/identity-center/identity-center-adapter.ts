@@ -307,29 +307,30 @@ export class IdentityCenterAdapter implements Provisioner, PermissionSetPolicies
   }
 
   // ------------------------------------------------------------ permission set policies (ending sessions)
+  // These calls end access (sessions already open), so they go first, as a revoke does.
 
   async sessionDurationMs(permissionSetArn: string): Promise<number> {
-    const out = await this.sso((c) => c.send(new DescribePermissionSetCommand({ InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn })));
+    const out = await this.sso((c) => c.send(new DescribePermissionSetCommand({ InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn })), 'revoke');
     return parseSessionDuration(out.PermissionSet?.SessionDuration);
   }
 
   async getInlinePolicy(permissionSetArn: string): Promise<string | undefined> {
-    const out = await this.sso((c) => c.send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn })));
+    const out = await this.sso((c) => c.send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn })), 'revoke');
     return out.InlinePolicy || undefined;
   }
 
   async putInlinePolicy(permissionSetArn: string, policy: string): Promise<void> {
     const input = { InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn, InlinePolicy: policy };
-    await this.retryConflicts(() => this.sso((c) => c.send(new PutInlinePolicyToPermissionSetCommand(input))));
+    await this.retryConflicts(() => this.sso((c) => c.send(new PutInlinePolicyToPermissionSetCommand(input)), 'revoke'));
   }
 
   async provision(permissionSetArn: string): Promise<ProvisionOutcome> {
     const input = { InstanceArn: this.options.instanceArn, PermissionSetArn: permissionSetArn, TargetType: 'ALL_PROVISIONED_ACCOUNTS' as const };
-    const started = await this.retryConflicts(() => this.sso((c) => c.send(new ProvisionPermissionSetCommand(input))));
+    const started = await this.retryConflicts(() => this.sso((c) => c.send(new ProvisionPermissionSetCommand(input)), 'revoke'));
     const requestId = started.PermissionSetProvisioningStatus?.RequestId;
     if (!requestId) throw new Error('AWS returned no provisioning request id');
     const describe = async (): Promise<PermissionSetProvisioningStatus | undefined> =>
-      (await this.sso((c) => c.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: this.options.instanceArn, ProvisionPermissionSetRequestId: requestId }))))
+      (await this.sso((c) => c.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: this.options.instanceArn, ProvisionPermissionSetRequestId: requestId })), 'revoke'))
         .PermissionSetProvisioningStatus;
     return this.pollUntilDone(requestId, started.PermissionSetProvisioningStatus, describe);
   }

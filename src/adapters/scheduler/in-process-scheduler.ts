@@ -1,4 +1,5 @@
 import type { AdvanceJob, Clock, JobQueue, JobScheduler } from '../../app/ports';
+import { asNewWork } from '../work-order';
 
 // setTimeout cannot wait longer than 2^31-1 ms; the sweep re-arms far timers as they come near.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -24,7 +25,8 @@ export class InProcessScheduler implements JobScheduler {
     const delay = Math.min(Math.max(0, at - this.clock.now()), MAX_TIMER_MS);
     const timer = setTimeout(() => {
       this.timers.delete(job.requestId);
-      void this.queue.dispatch(job);
+      // What a timer starts is new work (work-order.ts), as after a restart, not part of what armed it.
+      void asNewWork(() => this.queue.dispatch(job));
     }, delay);
     timer.unref();
     this.timers.set(job.requestId, { at, timer, job: JSON.stringify(job) });

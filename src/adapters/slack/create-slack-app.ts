@@ -5,6 +5,7 @@ import { boltLogger } from './bolt-logger';
 import { listenerClientOptions } from './listener-client-options';
 import { registerListeners } from './listeners/register';
 import type { SlackDoor } from './listeners/context';
+import { asNewWork } from '../work-order';
 import { SlackFront } from './slack-front';
 import { slackPlatformError } from './slack-errors';
 
@@ -61,6 +62,8 @@ export async function startSlackApp(options: SlackAppOptions, door: SlackDoor): 
       logger,
     });
     const app = new App({ ...appOptions, receiver });
+    // Each event is a piece of work of its own, as SlackFront makes it over HTTP (work-order.ts).
+    app.use(({ next }) => asNewWork(next));
     registerListeners(app, door);
     await app.start();
     return { app, url: `http://127.0.0.1:${options.port}`, stop: async () => void (await app.stop()) };

@@ -68,4 +68,17 @@ describe('sessions-breakglass: the permission-set calls against the AWS stand-in
     expect(await adapter.provision(PS)).toEqual({ ok: true });
     expect(standIn.provisionedPolicy(PS)).toContain('"Effect":"Deny"');
   });
+
+  test('performance-2: ending sessions goes before queued grants, as a revoke does: its calls are not held behind a backlog of creations at the rate limit', async () => {
+    // A slow rate (5 a second, no burst) and 4 grants queued first, each a look-up and a creation.
+    const slow = new IdentityCenterAdapter(sso, new IdentitystoreClient({ endpoint: standIn.url, region: 'us-east-1', credentials, maxAttempts: 1 }), { instanceArn: INSTANCE, identityStoreId: 'd-1234567890', maxCallsPerSecond: 5, burstCalls: 1, pollDelaysMs: [1], sleep: async () => undefined });
+    const account = (n: number) => ({ kind: 'account' as const, accountId: '111111111111', permissionSetArn: PS, principalId: `user-${n}` });
+    const grants = Array.from({ length: 4 }, (_, n) => slow.create(account(n)).catch(() => undefined));
+    const ending = slow.getInlinePolicy(PS);
+    await ending;
+    // The policy read went out after at most the first grant's call, not after the 8 or more calls queued before it.
+    const operations = standIn.calls.filter((c) => c.service === 'sso-admin').map((c) => c.operation);
+    expect(operations.indexOf('GetInlinePolicyForPermissionSet')).toBeLessThanOrEqual(1);
+    await Promise.all(grants);
+  }, 15_000);
 });
