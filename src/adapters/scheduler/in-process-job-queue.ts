@@ -9,6 +9,9 @@ export interface JobHandlers {
   notify(job: AdvanceJob, known?: AccessRequest): Promise<AccessRequest | undefined>;
 }
 
+/** How long a stop waits for news not yet started (of work done before it) before leaving it to the store. */
+export const NEWS_GRACE_MS = 5_000;
+
 /** Requests whose latest version this queue remembers (the most recently handled). */
 const REMEMBERED = 1000;
 
@@ -34,6 +37,8 @@ export class InProcessJobQueue implements JobQueue {
    */
   private readonly newest = new Map<string, AccessRequest>();
   private closed = false;
+  /** Set once a stop's grace for news is over: news passes not started are left to the store. */
+  private newsStopped = false;
 
   constructor(private readonly logger: Logger) {}
 
@@ -65,10 +70,16 @@ export class InProcessJobQueue implements JobQueue {
   /**
    * Stops taking jobs and waits for the running ones, and for the news of what they (and the
    * work before them) did: people are told what was done before the stop, so a restarted process
-   * does not tell them again. Work not yet started is left to the store.
+   * does not tell them again. Work not yet started is left to the store, and so is news not yet
+   * started once `newsGraceMs` has passed.
    */
-  async close(): Promise<void> {
+  async close(newsGraceMs = NEWS_GRACE_MS): Promise<void> {
     this.closed = true;
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, newsGraceMs).unref());
+    await Promise.race([this.drain(), grace]);
+    // Past the grace (a flood, a slow Slack), news not yet started is left due in the store for the
+    // next process: a stop must not outlast a process manager's patience. What is running finishes.
+    this.newsStopped = true;
     await this.drain();
   }
 
@@ -77,6 +88,7 @@ export class InProcessJobQueue implements JobQueue {
     this.notifyQueued.add(job.requestId);
     this.enqueue(this.notifyChains, job, async () => {
       this.notifyQueued.delete(job.requestId);
+      if (this.newsStopped) return;
       await this.run('notify', job, this.newest.get(job.requestId));
     });
   }

@@ -46,3 +46,30 @@ describe('reliability: a graceful stop of the local job queue', () => {
     expect(ran).toEqual(['work held', 'notify held']);
   });
 });
+
+describe('reliability: a graceful stop does not wait on Slack for ever', () => {
+  test('news not yet started when the grace is over is left to the store; the news already running finishes', async () => {
+    const queue = new InProcessJobQueue(new SilentLogger());
+    const told: string[] = [];
+    let releaseSlack: () => void = () => undefined;
+    const slack = new Promise<void>((resolve) => (releaseSlack = resolve));
+    queue.bind({
+      work: async () => undefined,
+      notify: async (job: AdvanceJob) => {
+        told.push(`start ${job.requestId}`);
+        if (job.requestId === 'slow') await slack; // Slack answering slowly
+        told.push(`done ${job.requestId}`);
+        return undefined;
+      },
+    });
+    await queue.dispatch({ requestId: 'slow' });
+    await new Promise((resolve) => setImmediate(resolve));
+    await queue.dispatch({ requestId: 'slow' }); // its next news queued behind the running one
+    await new Promise((resolve) => setImmediate(resolve));
+    const closed = queue.close(50);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the grace is over
+    releaseSlack();
+    await closed;
+    expect(told).toEqual(['start slow', 'done slow']);
+  });
+});
