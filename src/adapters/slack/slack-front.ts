@@ -203,7 +203,16 @@ export class SlackFront implements Receiver {
     }
     const body = parseBody(rawBody, headers['content-type']);
     if (body.ssl_check !== undefined || body.type === 'url_verification') return false;
-    await this.options.prepare?.();
+    try {
+      await this.options.prepare?.();
+    } catch (err) {
+      // The reply is long gone: without this the person would never hear back. Not retried (the
+      // person can ask again; a broken config would fail every retry the same way).
+      const why = err instanceof Error ? err.message : String(err);
+      this.options.logger.error(`a lazy listener could not start Timebox, so the request was not run: ${why}`);
+      await postOnResponseUrl(body.response_url, { response_type: 'ephemeral', text: ':warning: Timebox could not handle that just now, so nothing was done. Try again in a minute; if it keeps happening, ask your Timebox admin to check its logs.' }, this.options.logger);
+      return false;
+    }
     await this.dispatch(body, headers, 'lazy');
     return true;
   }

@@ -6,6 +6,7 @@ import { SlackFront, type ReplyWhen } from '../../../src/adapters/slack/slack-fr
 import { slackSignature } from '../../support/slack-requests';
 import { eventually } from '../../support/eventually';
 import { SilentLogger } from '../../support/in-memory-ports';
+import { SlackStandIn } from '../../support/slack-stand-in';
 
 const SECRET = 'unit-signing-secret';
 const ROOT = join(__dirname, '../../..');
@@ -85,5 +86,34 @@ describe('daily-use: one Slack front', () => {
     });
     expect((await front.handle(signedCommand())).status).toBe(500);
     expect((await front.handle(signedCommand('/something-else'))).status).toBe(404);
+  });
+
+  test('performance-2: a lazy invocation that cannot start Timebox (its config or store failing) tells the person on the response_url that nothing was done, and logs why', async () => {
+    const slack = await SlackStandIn.start({ users: [], token: 'xoxb-unit' });
+    try {
+      const logger = new SilentLogger();
+      let listened = false;
+      const front = new SlackFront({
+        signingSecret: SECRET,
+        logger: boltLogger(logger),
+        replyWhen: 'listener-done',
+        prepare: () => Promise.reject(new Error('invalid Timebox config: rules.0.accounts is required')),
+      });
+      const app = new App({ token: 'xoxb-unit', botId: 'B0UNIT', botUserId: 'U0UNITBOT', tokenVerificationEnabled: false, receiver: front, logger: boltLogger(logger) });
+      app.command('/aws-access', async ({ ack }) => {
+        listened = true;
+        await ack();
+      });
+      const responseUrl = slack.responseUrl({ userId: 'U0CAROL000' });
+      const rawBody = new URLSearchParams({ command: '/aws-access', text: 'x', user_id: 'U0CAROL000', team_id: 'T0UNIT', response_url: responseUrl }).toString();
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(SECRET, Number(timestamp), rawBody) };
+      expect(await front.handleLazyRequest({ headers, rawBody })).toBe(false);
+      expect(listened).toBe(false);
+      expect(String(slack.responses(responseUrl)[0]?.body.text)).toContain('Timebox could not handle that just now, so nothing was done');
+      expect(JSON.stringify(logger.entries)).toContain('rules.0.accounts is required');
+    } finally {
+      await slack.close();
+    }
   });
 });
