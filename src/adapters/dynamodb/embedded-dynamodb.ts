@@ -12,6 +12,8 @@ export interface EmbeddedDynamoDb {
 }
 
 const EMBEDDED_TABLE_NAME = 'timebox';
+/** How long a close waits for the requests dynalite is still serving. */
+const CLOSE_WAIT_MS = 5_000;
 
 /**
  * Starts dynalite (a DynamoDB engine) on loopback with its data under `dataDir`, so the local
@@ -23,6 +25,17 @@ export async function startEmbeddedDynamoDb(dataDir: string | undefined): Promis
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
+  });
+  // Requests dynalite is serving: its database must not close under one (dynalite then throws
+  // "Database is not open" from inside itself, uncaught, and the process dies).
+  let serving = 0;
+  let idle: (() => void) | undefined;
+  server.on('request', (_req: unknown, res: { once(event: 'close', listener: () => void): void }) => {
+    serving += 1;
+    res.once('close', () => {
+      serving -= 1;
+      if (serving === 0) idle?.();
+    });
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
@@ -38,6 +51,11 @@ export async function startEmbeddedDynamoDb(dataDir: string | undefined): Promis
     tableName: EMBEDDED_TABLE_NAME,
     endpoint,
     close: async () => {
+      if (serving > 0) {
+        let waited: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise<void>((resolve) => (idle = resolve)), new Promise<void>((resolve) => (waited = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+        clearTimeout(waited);
+      }
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
