@@ -1065,3 +1065,20 @@ export async function activeOncall(world: TestWorld, durationMs = HOUR): Promise
   if (statuses !== '1=ACTIVE') throw new Error(`oncall is ${statuses}, not 1=ACTIVE`);
   return filed.id;
 }
+
+/** A store whose getRequest calls wait until released, so a test sees who is let through, in which order. */
+export function heldStore() {
+  const store = new InMemoryRequestStore();
+  const started: string[] = [];
+  const releases: Array<() => void> = [];
+  store.getRequest = (id: string) => {
+    started.push(id);
+    return new Promise((resolve) => releases.push(() => resolve(undefined)));
+  };
+  const releaseOne = async () => {
+    releases.shift()?.();
+    // Let the released call finish and the next one start.
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+  return { store, started, releases, releaseOne };
+}

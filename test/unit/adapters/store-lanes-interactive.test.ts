@@ -1,15 +1,9 @@
 import { INTERACTIVE_CALLS_AT_ONCE, ROUTINE_CALLS_AT_ONCE, StoreLanes } from '../../../src/adapters/store-lanes';
-import { InMemoryRequestStore } from '../../support/in-memory-ports';
+import { heldStore } from '../../support/in-memory-ports';
 
 describe('performance-2: store lanes (a person waiting never queues behind background work)', () => {
   test('with every routine place taken by stuck calls, calls a person waits on still go to the store, a bounded number at a time', async () => {
-    const store = new InMemoryRequestStore();
-    const started: string[] = [];
-    const releases: Array<() => void> = [];
-    store.getRequest = (id: string) => {
-      started.push(id);
-      return new Promise((resolve) => releases.push(() => resolve(undefined)));
-    };
+    const { store, started, releases } = heldStore();
     const lanes = new StoreLanes(store);
     const routine = Array.from({ length: ROUTINE_CALLS_AT_ONCE + 2 }, (_, i) => lanes.lane('routine').getRequest(`routine-${i}`));
     const interactive = Array.from({ length: INTERACTIVE_CALLS_AT_ONCE + 1 }, (_, i) => lanes.lane('interactive').getRequest(`person-${i}`));

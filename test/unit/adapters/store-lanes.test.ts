@@ -1,22 +1,6 @@
 import { StoreLanes, ROUTINE_CALLS_AT_ONCE } from '../../../src/adapters/store-lanes';
-import { InMemoryRequestStore } from '../../support/in-memory-ports';
+import { heldStore } from '../../support/in-memory-ports';
 
-/** A store whose getRequest calls wait until released, so the test sees who is let through. */
-function heldStore() {
-  const store = new InMemoryRequestStore();
-  const started: string[] = [];
-  const releases: Array<() => void> = [];
-  store.getRequest = (id: string) => {
-    started.push(id);
-    return new Promise((resolve) => releases.push(() => resolve(undefined)));
-  };
-  const releaseOne = async () => {
-    releases.shift()?.();
-    // Let the released call finish and the next one start.
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-  };
-  return { store, started, releaseOne };
-}
 
 describe('reliability-3: store lanes (access work ahead of routine work)', () => {
   test(`routine calls beyond ${ROUTINE_CALLS_AT_ONCE} wait their turn in order; an access call goes to the store at once`, async () => {

@@ -2,19 +2,13 @@
 import { RateLimiter } from '../../../src/adapters/identity-center/rate-limiter';
 import { INTERACTIVE_CALLS_AT_ONCE, StoreLanes } from '../../../src/adapters/store-lanes';
 import { asNewWork } from '../../../src/adapters/work-order';
-import { InMemoryRequestStore } from '../../support/in-memory-ports';
+import { heldStore } from '../../support/in-memory-ports';
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('performance-2: earlier work goes first where calls wait', () => {
   test('the store places of the Slack door: a person whose filing started first gets their next store call before later people get their first (so the first is answered first, not all at the end)', async () => {
-    const store = new InMemoryRequestStore();
-    const started: string[] = [];
-    const releases: Array<() => void> = [];
-    store.getRequest = (id: string) => {
-      started.push(id);
-      return new Promise((resolve) => releases.push(() => resolve(undefined)));
-    };
+    const { store, started, releases } = heldStore();
     const door = new StoreLanes(store).lane('interactive');
     // Each person's filing is two store calls, one after the other; more people than places.
     const people = Array.from({ length: INTERACTIVE_CALLS_AT_ONCE + 2 }, (_, i) => `p${i}`);
