@@ -43,10 +43,8 @@ export class OrderedWaiters<T> {
     this.items.splice(at, 0, { order, item });
   }
 
-  /** The first waiter matching `where` (or the first of all), removed. */
-  take(where?: (item: T) => boolean): T | undefined {
-    const at = where ? this.items.findIndex((w) => where(w.item)) : 0;
-    if (at < 0 || at >= this.items.length) return undefined;
-    return this.items.splice(at, 1)[0]!.item;
+  /** The first waiter, removed. */
+  take(): T | undefined {
+    return this.items.shift()?.item;
   }
 }
